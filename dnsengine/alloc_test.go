@@ -1,0 +1,86 @@
+package dnsengine_test
+
+import (
+	"testing"
+
+	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/miekg/dns"
+)
+
+// packetKinds are the packet kinds of the allocation test and the benchmarks.
+func packetKinds(t testing.TB) []struct {
+	name string
+	pkt  []byte
+	want dnsengine.Reason
+} {
+	mk := func(ep enginetest.Endpoints, name string, qt uint16, edns bool) []byte {
+		m := enginetest.NewQuery(name, qt)
+		if edns {
+			m.SetEdns0(1232, false)
+		}
+		p, err := enginetest.QueryPacket(ep, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	v4, v6 := enginetest.Default4(), enginetest.Default6()
+	return []struct {
+		name string
+		pkt  []byte
+		want dnsengine.Reason
+	}{
+		{"udp4-hit", mk(v4, "web.default.svc.cluster.local", dns.TypeA, false), dnsengine.ReasonAnswered},
+		{"udp6-hit", mk(v6, "web.default.svc.cluster.local", dns.TypeA, true), dnsengine.ReasonAnswered},
+		{"udp4-hit-headless", mk(v4, "db.default.svc.cluster.local", dns.TypeA, true), dnsengine.ReasonAnswered},
+		{"udp4-srv", mk(v4, "_pg._tcp.db.default.svc.cluster.local", dns.TypeSRV, true), dnsengine.ReasonAnswered},
+		{"udp4-serviceentry", mk(v4, "payments.example.com", dns.TypeA, false), dnsengine.ReasonAnswered},
+		{"udp4-wildcard", mk(v4, "a.b.internal.example.com", dns.TypeA, false), dnsengine.ReasonAnswered},
+		{"udp4-pod", mk(v4, "10-244-1-9.default.pod.cluster.local", dns.TypeA, false), dnsengine.ReasonAnswered},
+		{"udp4-nodata", mk(v4, "web.default.svc.cluster.local", dns.TypeAAAA, false), dnsengine.ReasonNoData},
+		{"udp4-nxdomain", mk(v4, "api.github.com.default.svc.cluster.local", dns.TypeA, true), dnsengine.ReasonNXDomain},
+		{"udp4-miss", mk(v4, "www.example.org", dns.TypeA, false), dnsengine.ReasonNotOwned},
+		{"udp6-miss", mk(v6, "www.example.org", dns.TypeAAAA, true), dnsengine.ReasonNotOwned},
+		{"malformed", mk(v4, "www.example.org", dns.TypeA, false)[:40], dnsengine.ReasonMalformed},
+	}
+}
+
+// TestProcessAllocs: the packet path allocates nothing, whatever the kind.
+// Budget: 0 allocations per packet.
+func TestProcessAllocs(t *testing.T) {
+	e := testEngine(t, dnsengine.DefaultConfig())
+	for _, k := range packetKinds(t) {
+		buf := make([]byte, len(k.pkt), enginetest.BufSize)
+		var res dnsengine.Result
+		allocs := testing.AllocsPerRun(200, func() {
+			buf = buf[:len(k.pkt)]
+			copy(buf, k.pkt)
+			res = e.Process(buf)
+		})
+		if res.Reason != k.want {
+			t.Errorf("%s: reason %v, want %v", k.name, res.Reason, k.want)
+		}
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per packet, budget 0", k.name, allocs)
+		}
+	}
+}
+
+func BenchmarkProcess(b *testing.B) {
+	e := testEngine(b, dnsengine.DefaultConfig())
+	for _, k := range packetKinds(b) {
+		b.Run(k.name, func(b *testing.B) {
+			buf := make([]byte, len(k.pkt), enginetest.BufSize)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(k.pkt)))
+			for b.Loop() {
+				buf = buf[:len(k.pkt)]
+				copy(buf, k.pkt)
+				if r := e.Process(buf); r.Reason != k.want {
+					b.Fatalf("reason %v", r.Reason)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,150 @@
+package enginetest
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/miekg/dns"
+)
+
+// Default endpoints of test packets: a pod querying its nameserver.
+var (
+	Client4 = netip.MustParseAddr("198.18.0.2")
+	Server4 = netip.MustParseAddr("198.18.0.1")
+	Client6 = netip.MustParseAddr("fd53::2")
+	Server6 = netip.MustParseAddr("fd53::1")
+)
+
+// BufSize is the buffer capacity handed to the engine, as the queue does.
+const BufSize = 65535
+
+// Endpoints are the addresses and ports of a query packet.
+type Endpoints struct {
+	Src, Dst         netip.Addr
+	SrcPort, DstPort uint16
+}
+
+// Default4 and Default6 are the usual client -> nameserver endpoints.
+func Default4() Endpoints { return Endpoints{Client4, Server4, 40000, 53} }
+func Default6() Endpoints { return Endpoints{Client6, Server6, 40000, 53} }
+
+// NewQuery returns a query message for name and type with RD set, like a stub resolver's.
+func NewQuery(name string, qtype uint16) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), qtype)
+	m.Id = 0x1234
+	m.RecursionDesired = true
+	return m
+}
+
+// UDPPacket wraps a DNS payload in IPv4 or IPv6 + UDP headers with correct
+// checksums, in a buffer of capacity BufSize.
+func UDPPacket(ep Endpoints, payload []byte) ([]byte, error) {
+	return encap(ep, payload, false)
+}
+
+func encap(ep Endpoints, payload []byte, tcpNoop bool) ([]byte, error) {
+	udp := &layers.UDP{SrcPort: layers.UDPPort(ep.SrcPort), DstPort: layers.UDPPort(ep.DstPort)}
+	sb := gopacket.NewSerializeBuffer()
+	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	var err error
+	if ep.Src.Is4() {
+		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP, Flags: layers.IPv4DontFragment,
+			Id: 0x4242, SrcIP: ep.Src.AsSlice(), DstIP: ep.Dst.AsSlice()}
+		_ = udp.SetNetworkLayerForChecksum(ip)
+		err = gopacket.SerializeLayers(sb, opts, ip, udp, gopacket.Payload(payload))
+	} else {
+		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolUDP, SrcIP: ep.Src.AsSlice(), DstIP: ep.Dst.AsSlice()}
+		_ = udp.SetNetworkLayerForChecksum(ip)
+		err = gopacket.SerializeLayers(sb, opts, ip, udp, gopacket.Payload(payload))
+	}
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, len(sb.Bytes()), BufSize)
+	copy(buf, sb.Bytes())
+	return buf, nil
+}
+
+// QueryPacket packs m into a UDP packet between ep.
+func QueryPacket(ep Endpoints, m *dns.Msg) ([]byte, error) {
+	wire, err := m.Pack()
+	if err != nil {
+		return nil, err
+	}
+	return UDPPacket(ep, wire)
+}
+
+// Response is a decoded response packet.
+type Response struct {
+	Src, Dst         netip.Addr
+	SrcPort, DstPort uint16
+	Wire             []byte // DNS payload
+	Msg              *dns.Msg
+}
+
+// DecodeResponse decodes a UDP response packet and checks it independently:
+// gopacket re-serializes its layers with computed lengths and checksums and
+// the result must equal pkt byte for byte.
+func DecodeResponse(pkt []byte) (*Response, error) {
+	var first gopacket.LayerType = layers.LayerTypeIPv4
+	if len(pkt) > 0 && pkt[0]>>4 == 6 {
+		first = layers.LayerTypeIPv6
+	}
+	p := gopacket.NewPacket(pkt, first, gopacket.Default)
+	if el := p.ErrorLayer(); el != nil && el.LayerType() != layers.LayerTypeDNS {
+		return nil, fmt.Errorf("decode: %v", el.Error())
+	}
+	udpL, ok := p.Layer(layers.LayerTypeUDP).(*layers.UDP)
+	if !ok {
+		return nil, fmt.Errorf("no UDP layer")
+	}
+	r := &Response{SrcPort: uint16(udpL.SrcPort), DstPort: uint16(udpL.DstPort), Wire: append([]byte(nil), udpL.Payload...)}
+	sb := gopacket.NewSerializeBuffer()
+	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	udp := *udpL
+	var err error
+	switch ipL := p.NetworkLayer().(type) {
+	case *layers.IPv4:
+		r.Src, _ = netip.AddrFromSlice(ipL.SrcIP)
+		r.Dst, _ = netip.AddrFromSlice(ipL.DstIP)
+		ip := *ipL
+		_ = udp.SetNetworkLayerForChecksum(&ip)
+		err = gopacket.SerializeLayers(sb, opts, &ip, &udp, gopacket.Payload(udpL.Payload))
+	case *layers.IPv6:
+		r.Src, _ = netip.AddrFromSlice(ipL.SrcIP)
+		r.Dst, _ = netip.AddrFromSlice(ipL.DstIP)
+		ip := *ipL
+		_ = udp.SetNetworkLayerForChecksum(&ip)
+		err = gopacket.SerializeLayers(sb, opts, &ip, &udp, gopacket.Payload(udpL.Payload))
+	default:
+		return nil, fmt.Errorf("no IP layer")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(sb.Bytes(), pkt) {
+		return nil, fmt.Errorf("packet differs from gopacket's re-serialization (lengths or checksums wrong):\n got %x\nwant %x", pkt, sb.Bytes())
+	}
+	m := new(dns.Msg)
+	if err := m.Unpack(r.Wire); err != nil {
+		return nil, fmt.Errorf("unpack DNS: %w", err)
+	}
+	r.Msg = m
+	return r, nil
+}
+
+// RRStrings renders records in zone-file notation with miekg/dns.
+func RRStrings(rrs []dns.RR) []string {
+	out := make([]string, 0, len(rrs))
+	for _, r := range rrs {
+		if _, ok := r.(*dns.OPT); ok {
+			continue
+		}
+		out = append(out, r.String())
+	}
+	return out
+}

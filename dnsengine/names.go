@@ -1,0 +1,137 @@
+package dnsengine
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Names inside the engine are kept in lowercase DNS wire format
+// ("\x03foo\x07default\x03svc\x07cluster\x05local\x00"): no escaping
+// questions, and a query's question name can be compared after lowercasing
+// it into a scratch buffer.
+
+const maxNameLen = 255
+
+var errEmptyLabel = errors.New("empty label")
+
+// encodeName converts a dotted name ("Foo.Example.com" or "foo.example.com.")
+// to lowercase wire format with its terminating zero byte. The root is "" or ".".
+func encodeName(s string) ([]byte, error) {
+	s = strings.TrimSuffix(s, ".")
+	out := make([]byte, 0, len(s)+2)
+	if s == "" {
+		return append(out, 0), nil
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" {
+			return nil, fmt.Errorf("name %q: %w", s, errEmptyLabel)
+		}
+		if len(label) > 63 {
+			return nil, fmt.Errorf("name %q: label longer than 63 bytes", s)
+		}
+		out = append(out, byte(len(label)))
+		for i := 0; i < len(label); i++ {
+			out = append(out, lower(label[i]))
+		}
+	}
+	out = append(out, 0)
+	if len(out) > maxNameLen {
+		return nil, fmt.Errorf("name %q: longer than 255 bytes", s)
+	}
+	return out, nil
+}
+
+// mustEncodeName is encodeName for names built from already valid parts.
+func mustEncodeName(s string) []byte {
+	b, err := encodeName(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// decodeName renders a wire name as dotted text with a trailing dot. It is
+// for logs, debug output and tests, never the packet path.
+func decodeName(w []byte) string {
+	var sb strings.Builder
+	for i := 0; i < len(w); {
+		n := int(w[i])
+		if n == 0 {
+			break
+		}
+		i++
+		if i+n > len(w) {
+			break
+		}
+		for _, c := range w[i : i+n] {
+			switch {
+			case c == '.' || c == '\\':
+				sb.WriteByte('\\')
+				sb.WriteByte(c)
+			case c < '!' || c > '~':
+				fmt.Fprintf(&sb, "\\%03d", c)
+			default:
+				sb.WriteByte(c)
+			}
+		}
+		sb.WriteByte('.')
+		i += n
+	}
+	if sb.Len() == 0 {
+		return "."
+	}
+	return sb.String()
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + ('a' - 'A')
+	}
+	return c
+}
+
+// parentName returns the wire name without its first label, or nil for the root.
+func parentName(w []byte) []byte {
+	if len(w) == 0 || w[0] == 0 {
+		return nil
+	}
+	return w[1+int(w[0]):]
+}
+
+// isSubdomain reports whether wire name w equals zone or lies below it.
+// Both must be lowercase wire names.
+func isSubdomain(w, zone []byte) bool {
+	for len(w) >= len(zone) {
+		if string(w) == string(zone) {
+			return true
+		}
+		if w[0] == 0 {
+			return false
+		}
+		w = w[1+int(w[0]):]
+	}
+	return false
+}
+
+// ReverseName returns the PTR owner name of ip: "4.3.2.1.in-addr.arpa." or
+// the 32 nibbles under "ip6.arpa.".
+func ReverseName(ip netip.Addr) string {
+	ip = ip.Unmap()
+	if ip.Is4() {
+		b := ip.As4()
+		return fmt.Sprintf("%d.%d.%d.%d.in-addr.arpa.", b[3], b[2], b[1], b[0])
+	}
+	const hexd = "0123456789abcdef"
+	b := ip.As16()
+	var sb strings.Builder
+	for i := len(b) - 1; i >= 0; i-- {
+		sb.WriteByte(hexd[b[i]&0xf])
+		sb.WriteByte('.')
+		sb.WriteByte(hexd[b[i]>>4])
+		sb.WriteByte('.')
+	}
+	sb.WriteString("ip6.arpa.")
+	return sb.String()
+}

@@ -1,0 +1,108 @@
+package dnsengine
+
+// plan is what the engine decided to answer for one question.
+type plan struct {
+	rcode   uint16
+	rrs     []rr  // answer records, one type (or all, for ANY)
+	rotate  bool  // rotate rrs by the query ID
+	zone    *zone // SOA of this zone in the authority section (negative answers)
+	soaAns  *zone // SOA of this zone in the answer section (apex SOA query)
+	reason  Reason
+	podType uint16 // a synthesized pod address record, when non-zero
+	podLen  int
+	podAddr [16]byte
+}
+
+// resolve decides how to answer q from t. It returns reason ReasonNotOwned
+// when the question must go to the real server.
+func (e *Engine) resolve(t *Table, q *query, p *plan) {
+	name := q.name()
+	n := t.names[string(name)]
+	z := t.zoneOf(name)
+	if n == nil {
+		n = t.lookupWildcard(name)
+	}
+	if n != nil {
+		if n.inZone || z != nil {
+			e.fromNode(n, q, z, p, true)
+			if p.reason == ReasonNoData && z != nil && string(z.name) == string(name) && q.qtype == TypeSOA {
+				p.reason, p.soaAns, p.zone = ReasonAnswered, z, nil
+			}
+		} else {
+			e.fromNode(n, q, nil, p, false)
+		}
+		return
+	}
+	if z == nil {
+		p.reason = ReasonNotOwned
+		return
+	}
+	if t.podZone != nil && isSubdomain(name, t.podZone) {
+		e.podRecord(t, q, z, p)
+		return
+	}
+	p.rcode, p.zone, p.reason = rcodeNXDomain, z, ReasonNXDomain
+}
+
+// fromNode answers from a node. Inside an authoritative zone a missing type
+// is NODATA with the zone's SOA; outside (ServiceEntry hosts, reverse names)
+// only address questions get NODATA, other types go upstream.
+func (e *Engine) fromNode(n *node, q *query, z *zone, p *plan, authoritative bool) {
+	switch {
+	case n.cname:
+		p.rrs, p.reason = n.rrs, ReasonAnswered
+		return
+	case q.qtype == TypeANY && len(n.rrs) > 0:
+		p.rrs, p.reason = n.rrs, ReasonAnswered
+		return
+	}
+	if rs := n.typeRange(q.qtype); len(rs) > 0 {
+		p.rrs, p.rotate, p.reason = rs, true, ReasonAnswered
+		return
+	}
+	if authoritative {
+		p.zone, p.reason = z, ReasonNoData
+		return
+	}
+	if n.hosts && (q.qtype == TypeA || q.qtype == TypeAAAA) {
+		p.reason = ReasonNoData
+		return
+	}
+	p.reason = ReasonNotOwned
+}
+
+// podRecord answers <a-b-c-d>.<ns>.pod.<zone> as CoreDNS's "pods insecure".
+func (e *Engine) podRecord(t *Table, q *query, z *zone, p *plan) {
+	if e.cfg.PodRecords == PodRecordsDisabled {
+		p.rcode, p.zone, p.reason = rcodeNXDomain, z, ReasonNXDomain
+		return
+	}
+	// k: the label index at which pod.<zone> starts.
+	k := -1
+	for i := 0; i < q.labels; i++ {
+		if string(q.suffixAt(i)) == string(t.podZone) {
+			k = i
+			break
+		}
+	}
+	switch k {
+	case 0, 1: // pod.<zone>, <ns>.pod.<zone>: empty non-terminals
+		p.zone, p.reason = z, ReasonNoData
+		return
+	case 2:
+		label := q.lname[q.labelOff[0]+1 : q.labelOff[1]]
+		if l, ok := parseDashedAddr(label, &p.podAddr); ok {
+			typ := TypeA
+			if l == 16 {
+				typ = TypeAAAA
+			}
+			if q.qtype == typ || q.qtype == TypeANY {
+				p.podType, p.podLen, p.reason = typ, l, ReasonAnswered
+				return
+			}
+			p.zone, p.reason = z, ReasonNoData
+			return
+		}
+	}
+	p.rcode, p.zone, p.reason = rcodeNXDomain, z, ReasonNXDomain
+}

@@ -1,0 +1,88 @@
+package dnsengine
+
+// Verdict is what the caller should tell the kernel about a packet.
+type Verdict uint8
+
+const (
+	// Accept: let the packet continue unmodified.
+	Accept Verdict = iota
+	// Rewrite: let the packet continue, replaced by Result.Packet.
+	Rewrite
+	// Drop: the packet was consumed (reserved for stream protocols).
+	Drop
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Accept:
+		return "accept"
+	case Rewrite:
+		return "rewrite"
+	case Drop:
+		return "drop"
+	}
+	return "unknown"
+}
+
+// Reason says why the engine reached its verdict. Reasons are stable
+// identifiers used in metrics and replay summaries.
+type Reason uint8
+
+const (
+	ReasonAnswered      Reason = iota // rewritten: records in the answer section
+	ReasonNXDomain                    // rewritten: NXDOMAIN for a name under an authoritative zone
+	ReasonNoData                      // rewritten: NOERROR, no records of the asked type
+	ReasonNotOwned                    // passed: the name is not the mesh's
+	ReasonNotReady                    // passed: no name table loaded yet
+	ReasonMalformed                   // passed: the IP, UDP or DNS bytes do not parse
+	ReasonNotIP                       // passed: not an IPv4/IPv6 packet we understand (fragments, extension headers)
+	ReasonNotDNSQuery                 // passed: not UDP to port 53 (or a DNS response)
+	ReasonTCP                         // passed: DNS over TCP
+	ReasonBadChecksum                 // passed: IP or UDP checksum does not verify
+	ReasonUnsupported                 // passed: opcode, class, qdcount, EDNS version or extra records we do not answer
+	ReasonNoRoom                      // passed: the caller's buffer is too small for the smallest answer
+	numReasons
+)
+
+var reasonNames = [numReasons]string{
+	ReasonAnswered:    "answered",
+	ReasonNXDomain:    "nxdomain",
+	ReasonNoData:      "nodata",
+	ReasonNotOwned:    "not_owned",
+	ReasonNotReady:    "not_ready",
+	ReasonMalformed:   "malformed",
+	ReasonNotIP:       "not_ip",
+	ReasonNotDNSQuery: "not_dns_query",
+	ReasonTCP:         "tcp",
+	ReasonBadChecksum: "bad_checksum",
+	ReasonUnsupported: "unsupported",
+	ReasonNoRoom:      "no_room",
+}
+
+// NumReasons is the number of distinct reasons, for array-indexed counters.
+const NumReasons = int(numReasons)
+
+func (r Reason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return "unknown"
+}
+
+// Answered reports whether the reason is one where the engine rewrote the
+// packet into a response.
+func (r Reason) Answered() bool {
+	return r == ReasonAnswered || r == ReasonNXDomain || r == ReasonNoData
+}
+
+// Result is the outcome of Engine.Process.
+type Result struct {
+	Verdict Verdict
+	Reason  Reason
+	// Packet is the rewritten packet when Verdict is Rewrite. It aliases the
+	// buffer passed to Process.
+	Packet []byte
+	// Truncated is set when the response did not fit the client's UDP size
+	// and was sent with TC set.
+	Truncated bool
+}
