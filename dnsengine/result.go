@@ -29,18 +29,18 @@ func (v Verdict) String() string {
 type Reason uint8
 
 const (
-	ReasonAnswered      Reason = iota // rewritten: records in the answer section
-	ReasonNXDomain                    // rewritten: NXDOMAIN for a name under an authoritative zone
-	ReasonNoData                      // rewritten: NOERROR, no records of the asked type
-	ReasonNotOwned                    // passed: the name is not the mesh's
-	ReasonNotReady                    // passed: no name table loaded yet
-	ReasonMalformed                   // passed: the IP, UDP or DNS bytes do not parse
-	ReasonNotIP                       // passed: not an IPv4/IPv6 packet we understand (fragments, extension headers)
-	ReasonNotDNSQuery                 // passed: not UDP to port 53 (or a DNS response)
-	ReasonTCP                         // passed: DNS over TCP
-	ReasonBadChecksum                 // passed: IP or UDP checksum does not verify
-	ReasonUnsupported                 // passed: opcode, class, qdcount, EDNS version or extra records we do not answer
-	ReasonNoRoom                      // passed: the caller's buffer is too small for the smallest answer
+	ReasonAnswered    Reason = iota // rewritten: records in the answer section
+	ReasonNXDomain                  // rewritten: NXDOMAIN for a name under an authoritative zone
+	ReasonNoData                    // rewritten: NOERROR, no records of the asked type
+	ReasonNotOwned                  // passed: the name is not the mesh's
+	ReasonNotReady                  // passed: no name table loaded yet
+	ReasonMalformed                 // passed: the IP, UDP or DNS bytes do not parse
+	ReasonNotIP                     // passed: not an IPv4/IPv6 packet we understand (fragments, extension headers)
+	ReasonNotDNSQuery               // passed: not UDP to port 53 (or a DNS response)
+	ReasonTCP                       // passed: DNS over TCP
+	ReasonBadChecksum               // passed: IP or UDP checksum does not verify
+	ReasonUnsupported               // passed: opcode, class, qdcount, EDNS version or extra records we do not answer
+	ReasonNoRoom                    // passed: the caller's buffer is too small for the smallest answer
 	numReasons
 )
 
