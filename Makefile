@@ -1,0 +1,70 @@
+# meshdns — answers mesh DNS names inside the pod by rewriting NFQUEUE packets.
+# Run `make help` for the targets. Kernel tests, the demo and the benchmarks
+# need root on Linux (they build their own network namespaces).
+
+export PATH := $(PATH):/usr/local/go/bin
+GO       ?= go
+BIN      ?= bin
+FUZZTIME ?= 10s
+PKGS     := ./...
+
+.DEFAULT_GOAL := help
+
+## help: list the targets
+help:
+	@grep -hE '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  /' | column -t -s ':'
+
+## build: build meshdns, its demo and its test upstream into ./bin
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## demo: (root) a demo pod namespace with meshdns answering; installs what it needs
+demo: deps build
+	$(BIN)/meshdns-demo --meshdns $(BIN)/meshdns --objects examples/objects.yaml
+
+## deps: (root) install the Debian packages the demo and the tests use
+deps:
+	@command -v iptables-restore >/dev/null && command -v dig >/dev/null && command -v conntrack >/dev/null \
+	  && command -v tcpdump >/dev/null && command -v dnsperf >/dev/null && command -v dnsmasq >/dev/null \
+	  || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	      iptables nftables conntrack tcpdump dnsutils dnsperf dnsmasq-base iproute2 libcap2-bin)
+
+## lint: gofmt and go vet
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet $(PKGS)
+
+## test: (root) everything CI runs: lint, unit and kernel tests, race detector, short fuzzing, API server tests
+test: deps lint test-unit test-race fuzz-short test-apiserver
+
+## test-unit: unit and kernel tests of the main module (kernel tests need root)
+test-unit:
+	$(GO) test -count=1 $(PKGS)
+
+## test-race: the concurrent packages under the race detector
+test-race:
+	$(GO) test -count=1 -race ./nfq/... ./sync/... ./dnsengine/...
+
+## fuzz-short: every fuzz target for FUZZTIME each (10s in CI)
+fuzz-short:
+	@./scripts/fuzz.sh $(FUZZTIME)
+
+## fuzz: every fuzz target for 10 minutes each
+fuzz:
+	@./scripts/fuzz.sh 10m
+
+## test-apiserver: tests against a real kube-apiserver (nested module; cold build ~17 min)
+test-apiserver:
+	@if [ -f sync/kube/apiservertest/go.mod ]; then cd sync/kube/apiservertest && $(GO) test -count=1 -timeout 60m ./...; fi
+
+## bench-go: engine and queue micro-benchmarks (go test -bench)
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./dnsengine/... ./nfq/...
+
+-include bench/bench.mk
+
+## clean: remove build output
+clean:
+	rm -rf $(BIN)
+
+.PHONY: help build demo deps lint test test-unit test-race fuzz-short fuzz test-apiserver bench-go clean

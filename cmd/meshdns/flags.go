@@ -1,0 +1,225 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/internal/resolvconf"
+	"github.com/meshdns/meshdns/nfq"
+)
+
+// podFlags locate the pod's DNS context.
+type podFlags struct {
+	resolvConf    string
+	namespace     string
+	clusterDomain string
+}
+
+func (p *podFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.resolvConf, "resolv-conf", "/etc/resolv.conf", "the pod's resolv.conf: nameservers to capture, search list, namespace")
+	fs.StringVar(&p.namespace, "namespace", "", "the pod's namespace (default: from the first search domain <ns>.svc.<cluster-domain>)")
+	fs.StringVar(&p.clusterDomain, "cluster-domain", "cluster.local", "the Kubernetes cluster domain")
+}
+
+// podContext is what the pod's resolv.conf and flags say about its DNS.
+type podContext struct {
+	resolv    resolvconf.Config
+	namespace string
+}
+
+func (p *podFlags) load(log *slog.Logger, required bool) (podContext, error) {
+	var pc podContext
+	rc, err := resolvconf.Load(p.resolvConf)
+	if err != nil {
+		if required {
+			return pc, err
+		}
+		log.Warn("no resolv.conf", "path", p.resolvConf, "err", err)
+	}
+	for _, l := range rc.Ignored {
+		log.Warn("resolv.conf line ignored", "path", p.resolvConf, "line", l)
+	}
+	pc.resolv = rc
+	pc.namespace = p.namespace
+	if pc.namespace == "" {
+		pc.namespace, _ = rc.Namespace(p.clusterDomain)
+	}
+	return pc, nil
+}
+
+// ruleFlags say what the capture rules look like.
+type ruleFlags struct {
+	capture  string
+	rules    string
+	backend  string
+	queueNum uint
+	queues   uint
+	mark     string
+}
+
+func (r *ruleFlags) register(fs *flag.FlagSet, withRulesMode bool) {
+	fs.StringVar(&r.capture, "capture", "nameservers", "which DNS traffic to capture: nameservers (resolv.conf's) or all (port 53 to any address)")
+	if withRulesMode {
+		fs.StringVar(&r.rules, "rules", "iptables", "rule management: iptables (install on start, remove on stop) or none")
+	}
+	fs.StringVar(&r.backend, "iptables-backend", "auto", "iptables backend: auto, nft or legacy")
+	fs.UintVar(&r.queueNum, "queue-num", 5353, "first NFQUEUE number")
+	fs.UintVar(&r.queues, "queues", 0, "number of queues (consumers) from --queue-num on; 0: one per CPU, at most 4")
+	fs.StringVar(&r.mark, "mark", "0x20000/0x20000", "packet mark[/mask] of meshdns's own traffic, never captured")
+}
+
+func (r *ruleFlags) config(pc podContext, log *slog.Logger, queues int) (nfq.RulesConfig, error) {
+	rc := nfq.RulesConfig{
+		QueueNum: uint16(r.queueNum),
+		Queues:   uint16(queues),
+		Backend:  r.backend,
+		Logger:   log,
+	}
+	if r.queueNum > 65535 || int(r.queueNum)+queues-1 > 65535 {
+		return rc, usageError{fmt.Errorf("--queue-num %d with %d queues is out of range", r.queueNum, queues)}
+	}
+	switch r.backend {
+	case "auto", "nft", "legacy":
+	default:
+		return rc, usageError{fmt.Errorf("--iptables-backend %q: want auto, nft or legacy", r.backend)}
+	}
+	switch r.capture {
+	case "all":
+		rc.CaptureAll = true
+	case "nameservers":
+		rc.Nameservers = pc.resolv.Nameservers
+		if len(rc.Nameservers) == 0 {
+			return rc, fmt.Errorf("no nameserver in the resolv.conf: nothing to capture (use --capture all or fix --resolv-conf)")
+		}
+	default:
+		return rc, usageError{fmt.Errorf("--capture %q: want nameservers or all", r.capture)}
+	}
+	mark, mask, err := parseMark(r.mark)
+	if err != nil {
+		return rc, usageError{err}
+	}
+	rc.Mark, rc.MarkMask = mark, mask
+	return rc, nil
+}
+
+func parseMark(s string) (mark, mask uint32, err error) {
+	ms, masks, hasMask := strings.Cut(s, "/")
+	m, err := strconv.ParseUint(ms, 0, 32)
+	if err != nil || m == 0 {
+		return 0, 0, fmt.Errorf("--mark %q: want a non-zero number, optionally /mask", s)
+	}
+	mk := m
+	if hasMask {
+		mk, err = strconv.ParseUint(masks, 0, 32)
+		if err != nil || mk == 0 || m&^mk != 0 {
+			return 0, 0, fmt.Errorf("--mark %q: bad mask", s)
+		}
+	}
+	return uint32(m), uint32(mk), nil
+}
+
+// engineFlags set the answer policy.
+type engineFlags struct {
+	ttl          uint
+	negativeTTL  uint
+	ednsSize     uint
+	podRecords   string
+	zones        string
+	autoAllocate bool
+	namespaces   string
+}
+
+func (e *engineFlags) register(fs *flag.FlagSet) {
+	d := dnsengine.DefaultConfig()
+	fs.UintVar(&e.ttl, "ttl", uint(d.TTL), "TTL of mesh answers, seconds")
+	fs.UintVar(&e.negativeTTL, "negative-ttl", uint(d.NegativeTTL), "TTL of NXDOMAIN/NODATA answers (SOA minimum), seconds")
+	fs.UintVar(&e.ednsSize, "edns-size", uint(d.EDNSSize), "largest UDP response to EDNS queries, bytes (512 without EDNS)")
+	fs.StringVar(&e.podRecords, "pod-records", "insecure", "pod A records <a-b-c-d>.<ns>.pod.<zone>: insecure (as CoreDNS 'pods insecure') or disabled")
+	fs.StringVar(&e.zones, "authoritative-zones", "", "comma-separated zones answered authoritatively, NXDOMAIN for unknown names (default: the cluster domain)")
+	fs.BoolVar(&e.autoAllocate, "auto-allocate", true, "give ServiceEntry hosts without addresses automatic VIPs (240.240.0.0/16, 2001:2::/48)")
+	fs.StringVar(&e.namespaces, "namespaces", "", "comma-separated namespaces whose names are loaded (default: all)")
+}
+
+func (e *engineFlags) config() (dnsengine.Config, error) {
+	c := dnsengine.DefaultConfig()
+	if e.ttl > 1<<31-1 || e.negativeTTL > 1<<31-1 {
+		return c, usageError{fmt.Errorf("--ttl and --negative-ttl must fit 31 bits")}
+	}
+	if e.ednsSize < 512 || e.ednsSize > 65535 {
+		return c, usageError{fmt.Errorf("--edns-size %d: want 512..65535", e.ednsSize)}
+	}
+	pr, err := dnsengine.ParsePodRecords(e.podRecords)
+	if err != nil {
+		return c, usageError{err}
+	}
+	c.TTL, c.NegativeTTL, c.EDNSSize, c.PodRecords = uint32(e.ttl), uint32(e.negativeTTL), uint16(e.ednsSize), pr
+	return c, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// logFlags configure slog.
+type logFlags struct {
+	level  string
+	format string
+}
+
+func (l *logFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
+}
+
+func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(l.level)); err != nil {
+		return nil, usageError{fmt.Errorf("--log-level %q: want debug, info, warn or error", l.level)}
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch l.format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usageError{fmt.Errorf("--log-format %q: want text or json", l.format)}
+}
+
+// parseFlags parses args into fs, turning flag errors into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return usageError{err}
+	}
+	return nil
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("meshdns "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// nameservers renders addresses for logs.
+func addrs(as []netip.Addr) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ",")
+}

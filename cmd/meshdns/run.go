@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/sync/model"
+	"github.com/meshdns/meshdns/sync/objects"
+)
+
+// runFlags are the flags of "meshdns run".
+type runFlags struct {
+	pod      podFlags
+	rules    ruleFlags
+	engine   engineFlags
+	log      logFlags
+	objects  string
+	queueLen uint
+	reload   time.Duration
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", stderr)
+	var f runFlags
+	f.pod.register(fs)
+	f.rules.register(fs, true)
+	f.engine.register(fs)
+	f.log.register(fs)
+	fs.StringVar(&f.objects, "objects", "", "file of Kubernetes objects (Services, EndpointSlices, ServiceEntries) to answer from; reloaded on change")
+	fs.UintVar(&f.queueLen, "queue-len", 4096, "packets the kernel holds per queue; beyond it packets bypass meshdns (fail-open)")
+	fs.DurationVar(&f.reload, "reload-interval", time.Second, "how often the objects file is checked for changes")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	if f.objects == "" {
+		return usageError{errors.New("--objects FILE is required")}
+	}
+	if f.rules.rules != "iptables" && f.rules.rules != "none" {
+		return usageError{fmt.Errorf("--rules %q: want iptables or none", f.rules.rules)}
+	}
+	if f.queueLen == 0 || f.queueLen > 1<<20 {
+		return usageError{fmt.Errorf("--queue-len %d: want 1..1048576", f.queueLen)}
+	}
+	log, err := f.log.logger(stderr)
+	if err != nil {
+		return err
+	}
+	ecfg, err := f.engine.config()
+	if err != nil {
+		return err
+	}
+	pc, err := f.pod.load(log, f.rules.capture != "all")
+	if err != nil {
+		return err
+	}
+	queues := queueCount(f.rules.queues)
+	rcfg, err := f.rules.config(pc, log, queues)
+	if err != nil {
+		return err
+	}
+
+	// Names: the first load must succeed, or nothing starts.
+	mopts := model.DefaultOptions()
+	mopts.ClusterDomain = f.pod.clusterDomain
+	mopts.Zones = splitList(f.engine.zones)
+	mopts.Namespaces = splitList(f.engine.namespaces)
+	mopts.AutoAllocate = f.engine.autoAllocate
+	mopts.Nameservers = pc.resolv.Nameservers
+	mopts.Logger = log
+	reg := &dnsengine.AtomicRegistry{}
+	store := &tableStore{reg: reg, opts: mopts, log: log}
+	objs, st, err := objects.Load(f.objects)
+	if err != nil {
+		return err
+	}
+	if n := st.SkippedTotal(); n > 0 {
+		log.Info("objects of other kinds skipped", "file", f.objects, "count", n, "kinds", st.Skipped)
+	}
+	store.update(objs)
+	if reg.Table() == nil {
+		return fmt.Errorf("%s: no name table could be built", f.objects)
+	}
+	src, err := objects.NewSource(objects.Config{Path: f.objects, Interval: f.reload, Logger: log})
+	if err != nil {
+		return err
+	}
+
+	eng, err := dnsengine.New(ecfg, reg)
+	if err != nil {
+		return err
+	}
+	h := &engineHandler{e: eng}
+	if log.Enabled(ctx, slog.LevelDebug) {
+		h.debug = log
+	}
+	cons, err := nfq.New(nfq.Config{
+		QueueNum:    rcfg.QueueNum,
+		Queues:      uint16(queues),
+		MaxQueueLen: uint32(f.queueLen),
+		Logger:      log,
+	}, h)
+	if err != nil {
+		return err
+	}
+
+	// Bind the queues first, then capture: no packet is queued before a
+	// consumer is there (and with --queue-bypass none would be lost).
+	qctx, stopQueue := context.WithCancel(context.Background())
+	defer stopQueue()
+	if err := cons.Start(qctx); err != nil {
+		return fmt.Errorf("binding the queue: %w", err)
+	}
+	srcCtx, stopSrc := context.WithCancel(ctx)
+	defer stopSrc()
+	srcDone := make(chan error, 1)
+	go func() { srcDone <- src.Run(srcCtx, store.update) }()
+
+	if f.rules.rules == "iptables" {
+		if err := nfq.Install(ctx, rcfg); err != nil {
+			stopQueue()
+			_ = cons.Wait()
+			return err
+		}
+		log.Info("rules installed", "capture", f.rules.capture, "nameservers", addrs(rcfg.Nameservers),
+			"queue", rcfg.QueueNum, "queues", queues)
+	}
+	log.Info("serving", "namespace", pc.namespace, "cluster_domain", f.pod.clusterDomain,
+		"nameservers", addrs(pc.resolv.Nameservers), "search", pc.resolv.Search, "queues", queues,
+		"rules", f.rules.rules)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping", "cause", context.Cause(ctx))
+	case err := <-srcDone:
+		if err != nil {
+			runErr = fmt.Errorf("name source: %w", err)
+		}
+	case <-waitChan(cons.Wait):
+		runErr = errors.New("queue consumer stopped")
+	}
+
+	// Graceful stop: capture nothing new, answer what is queued, then go.
+	if f.rules.rules == "iptables" {
+		rmCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := nfq.Remove(rmCtx, rcfg); err != nil {
+			log.Error("removing rules", "err", err)
+		} else {
+			log.Info("rules removed")
+		}
+		cancel()
+	}
+	stopSrc()
+	stopQueue()
+	if err := cons.Wait(); err != nil && runErr == nil && ctx.Err() == nil {
+		runErr = err
+	}
+	c := cons.Counters()
+	log.Info("stopped", "packets", c.Packets.Load(), "modified", c.Modified.Load(), "accepted", c.Accepted.Load())
+	return runErr
+}
+
+// waitChan turns a blocking wait into a channel.
+func waitChan(wait func() error) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- wait() }()
+	return ch
+}

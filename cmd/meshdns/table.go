@@ -1,0 +1,56 @@
+package main
+
+import (
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/sync/model"
+)
+
+// tableStore builds a table from each set of objects a source delivers and
+// publishes it to the engine's registry. Builds run on the source's
+// goroutine, never on the packet path.
+type tableStore struct {
+	reg     *dnsengine.AtomicRegistry
+	opts    model.Options
+	log     *slog.Logger
+	builds  atomic.Uint64
+	errors  atomic.Uint64
+	updated atomic.Int64 // unix nanoseconds of the last published table
+	onStore func(*dnsengine.Table, model.Report)
+}
+
+// update builds and publishes; on failure the previous table keeps serving.
+func (s *tableStore) update(objs *model.Objects) {
+	start := time.Now()
+	opts := s.opts
+	opts.Serial = uint32(start.Unix())
+	t, rep, err := model.Build(objs, opts)
+	if err != nil {
+		s.errors.Add(1)
+		s.log.Error("name table not rebuilt; the previous one keeps serving", "err", err)
+		return
+	}
+	const maxLogged = 20
+	for i, p := range rep.Problems {
+		if i == maxLogged {
+			s.log.Warn("more objects skipped", "count", len(rep.Problems)-maxLogged)
+			break
+		}
+		s.log.Warn("object skipped", "problem", p.String())
+	}
+	s.reg.Store(t)
+	s.builds.Add(1)
+	s.updated.Store(time.Now().UnixNano())
+	st := t.Stats()
+	s.log.Info("name table loaded",
+		"names", st.Names, "records", st.Records, "wildcards", st.Wildcards,
+		"services", rep.Services.Loaded, "endpointslices", rep.EndpointSlices.Loaded,
+		"serviceentries", rep.ServiceEntries.Loaded, "auto_vips", rep.AutoVIPs,
+		"skipped", len(rep.Problems), "build", time.Since(start).Round(time.Microsecond))
+	if s.onStore != nil {
+		s.onStore(t, rep)
+	}
+}

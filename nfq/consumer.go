@@ -1,0 +1,276 @@
+package nfq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxQueueLen = 4096
+	DefaultDrainQuiet  = 50 * time.Millisecond
+	DefaultDrainMax    = time.Second
+)
+
+// Config configures a Consumer.
+type Config struct {
+	// QueueNum is the first queue number; Queues (0 means 1) queues from
+	// it on are consumed, one goroutine each. They must match the rules'.
+	QueueNum uint16
+	Queues   uint16
+	// MaxQueueLen is how many packets the kernel holds per queue waiting
+	// for a verdict (DefaultMaxQueueLen when 0). The queues always fail
+	// open: beyond this, packets pass unanswered instead of being dropped.
+	MaxQueueLen uint32
+	// DrainQuiet and DrainMax bound the drain after the context is done:
+	// the queues are unbound once no packet arrived for DrainQuiet, or
+	// DrainMax after the drain began (DefaultDrainQuiet, DefaultDrainMax
+	// when 0).
+	DrainQuiet time.Duration
+	DrainMax   time.Duration
+	// NetNS, when not 0, is a file descriptor of the network namespace
+	// to bind the queues in; 0 means the caller's.
+	NetNS int
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// Counters to add to; nil means new ones (see Consumer.Counters).
+	Counters *Counters
+	// Open opens each queue; nil means OpenNfqueue.
+	Open OpenFunc
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Queues == 0 {
+		c.Queues = 1
+	}
+	if int(c.QueueNum)+int(c.Queues)-1 > 0xffff {
+		return c, fmt.Errorf("nfq: queues %d..%d exceed 65535", c.QueueNum, int(c.QueueNum)+int(c.Queues)-1)
+	}
+	if c.MaxQueueLen == 0 {
+		c.MaxQueueLen = DefaultMaxQueueLen
+	}
+	if c.DrainQuiet <= 0 {
+		c.DrainQuiet = DefaultDrainQuiet
+	}
+	if c.DrainMax <= 0 {
+		c.DrainMax = DefaultDrainMax
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Counters == nil {
+		c.Counters = new(Counters)
+	}
+	if c.Open == nil {
+		c.Open = OpenNfqueue
+	}
+	return c, nil
+}
+
+// Consumer reads the queues and answers each packet with its Handler's
+// verdict.
+//
+// Lifecycle: Start binds the queues; Wait returns once they are released;
+// Run does both. To stop without losing queries, remove the rules first,
+// then cancel the context given to Start: the consumer then drains, i.e.
+// keeps answering the packets already queued until none arrived for
+// Config.DrainQuiet (or Config.DrainMax passed), and only then unbinds the
+// queues (the kernel drops whatever is still queued at unbind). If a queue
+// fails for good while running, the consumer drains and stops the others
+// and Wait returns that error.
+type Consumer struct {
+	cfg      Config
+	h        Handler
+	log      *slog.Logger
+	counters *Counters
+
+	seen    atomic.Uint64 // packets delivered, for the drain
+	started atomic.Bool
+	done    chan struct{}
+	err     error // set before done is closed
+}
+
+// New returns a Consumer of cfg's queues that hands packets to h.
+func New(cfg Config, h Handler) (*Consumer, error) {
+	if h == nil {
+		return nil, errors.New("nfq: nil Handler")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Consumer{cfg: cfg, h: h, log: cfg.Logger, counters: cfg.Counters, done: make(chan struct{})}, nil
+}
+
+// Counters returns the counters the consumer adds to.
+func (c *Consumer) Counters() *Counters { return c.counters }
+
+// Run is Start followed by Wait: it serves until ctx is done, drains and
+// returns.
+func (c *Consumer) Run(ctx context.Context) error {
+	if err := c.Start(ctx); err != nil {
+		return err
+	}
+	return c.Wait()
+}
+
+// Start opens and binds every queue and returns once all are bound, or
+// with the first error (having released the queues already bound). The
+// queues are served until ctx is done, then drained and released; Wait
+// waits for that. Start may be called once.
+func (c *Consumer) Start(ctx context.Context) error {
+	if !c.started.CompareAndSwap(false, true) {
+		return errors.New("nfq: consumer started twice")
+	}
+	// The sources live until the drain is over, past ctx.
+	serve, stop := context.WithCancel(context.WithoutCancel(ctx))
+	failc := make(chan error, c.cfg.Queues)
+	var sources []Source
+	release := func() {
+		stop()
+		for _, s := range sources {
+			s.Close()
+		}
+	}
+	for i := range c.cfg.Queues {
+		q := c.cfg.QueueNum + i
+		src, err := c.cfg.Open(q, c.cfg)
+		if err != nil {
+			release()
+			c.finish(fmt.Errorf("nfq: queue %d: %w", q, err))
+			return c.err
+		}
+		w := &worker{c: c, src: src, queue: q, buf: make([]byte, 0, MaxPacket)}
+		failed := func(err error) { failc <- fmt.Errorf("nfq: queue %d: %w", q, err) }
+		if err := src.Start(serve, w.deliver, failed); err != nil {
+			src.Close()
+			release()
+			c.finish(fmt.Errorf("nfq: queue %d: %w", q, err))
+			return c.err
+		}
+		sources = append(sources, src)
+	}
+	c.log.Info("queues bound", "queue_num", c.cfg.QueueNum, "queues", c.cfg.Queues)
+	go func() {
+		var err error
+		select {
+		case <-ctx.Done():
+			c.log.Info("draining queues")
+		case err = <-failc:
+			c.log.Error("queue failed; stopping", "err", err)
+		}
+		c.drain()
+		stop()
+		var errs []error
+		errs = append(errs, err)
+		for _, s := range sources {
+			errs = append(errs, s.Close())
+		}
+		c.log.Info("queues released", "packets", c.counters.Packets.Load())
+		c.finish(errors.Join(errs...))
+	}()
+	return nil
+}
+
+func (c *Consumer) finish(err error) {
+	c.err = err
+	close(c.done)
+}
+
+// Wait blocks until the consumer has stopped and released its queues, and
+// returns why it stopped: nil after the context given to Start was done,
+// or the error of a queue that failed. Wait before Start blocks until
+// Start fails or the consumer stops.
+func (c *Consumer) Wait() error {
+	<-c.done
+	return c.err
+}
+
+// drain returns once no packet arrived for DrainQuiet, or DrainMax after it
+// began.
+func (c *Consumer) drain() {
+	deadline := time.Now().Add(c.cfg.DrainMax)
+	last := c.seen.Load()
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			c.log.Warn("drain cut short: packets still arriving (were the rules removed first?)", "after", c.cfg.DrainMax)
+			return
+		}
+		time.Sleep(min(c.cfg.DrainQuiet, left))
+		n := c.seen.Load()
+		if n == last {
+			return
+		}
+		last = n
+	}
+}
+
+// worker serves one queue: its deliver runs on the source's goroutine,
+// which it locks to its OS thread, with the queue's own buffer.
+type worker struct {
+	c      *Consumer
+	src    Source
+	queue  uint16
+	buf    []byte
+	locked bool
+}
+
+func (w *worker) deliver(p Packet) {
+	if !w.locked {
+		// Never unlocked: the thread stays with this queue's goroutine
+		// and is discarded when it ends.
+		runtime.LockOSThread()
+		w.locked = true
+	}
+	c := w.c
+	c.seen.Add(1)
+	c.counters.Packets.Add(1)
+	v, out := w.handle(p)
+	switch v {
+	case AcceptModified:
+		c.counters.Modified.Add(1)
+	case Drop:
+		c.counters.Dropped.Add(1)
+	default:
+		v, out = Accept, nil
+		c.counters.Accepted.Add(1)
+	}
+	if err := w.src.Verdict(p.ID, v, out); err != nil {
+		if n := c.counters.VerdictErrors.Add(1); n&(n-1) == 0 {
+			c.log.Warn("verdict not taken", "queue", w.queue, "verdict", v.String(), "err", err, "count", n)
+		}
+	}
+}
+
+// handle asks the Handler about p and checks its answer.
+func (w *worker) handle(p Packet) (v Verdict, out []byte) {
+	c := w.c
+	if p.Truncated || len(p.Payload) > cap(w.buf) {
+		c.counters.Unhandled.Add(1)
+		return Accept, nil
+	}
+	pkt := w.buf[:len(p.Payload)]
+	copy(pkt, p.Payload)
+	defer func() {
+		if r := recover(); r != nil {
+			v, out = Accept, nil
+			if n := c.counters.HandlerPanics.Add(1); n&(n-1) == 0 {
+				c.log.Error("handler panicked; packet accepted unmodified", "queue", w.queue, "panic", r, "count", n,
+					"stack", string(debug.Stack()))
+			}
+		}
+	}()
+	v, out = c.h.Handle(pkt)
+	if v == AcceptModified && (len(out) == 0 || len(out) > MaxPacket) {
+		c.counters.Unhandled.Add(1)
+		return Accept, nil
+	}
+	return v, out
+}

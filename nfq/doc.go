@@ -1,0 +1,42 @@
+// Package nfq is meshdns's side of NFQUEUE: the iptables rules that send a
+// pod's DNS queries to a queue, and the consumer that reads the queue,
+// hands each packet to a Handler and returns its verdict.
+//
+// # Rules
+//
+// Install writes meshdns's rules into chains of its own, entered by one
+// jump each from a built-in chain, for each family (iptables, ip6tables),
+// with the rules of that family's nameservers only (or, with CaptureAll,
+// port 53 to any address):
+//
+//	mangle MESHDNS-OUTPUT (from OUTPUT)
+//	  -m mark --mark M/M -j RETURN                       meshdns's own packets
+//	  -d NS -p udp|tcp --dport 53 -j NFQUEUE --queue-num N --queue-bypass
+//	raw MESHDNS-NOTRACK-OUT (from OUTPUT)
+//	  -m mark --mark M/M -j RETURN
+//	  -d NS -p udp|tcp --dport 53 -j CT --notrack
+//	raw MESHDNS-NOTRACK-PRE (from PREROUTING)
+//	  -s NS -p udp --sport 53 -j CT --notrack
+//	  -s NS -i lo -p tcp --sport 53 -j CT --notrack
+//
+// --queue-bypass keeps DNS working whenever no consumer is bound. NOTRACK
+// keeps answered queries from leaving conntrack entries behind.
+// Everything is applied with iptables-restore --noflush, so each table
+// changes atomically, and nothing outside meshdns's chains but their jumps
+// is touched. RenderInstall and RenderRemove return the restore text for
+// tests and dry runs; a Runner runs the tools (FakeRunner records them).
+//
+// # Consumer
+//
+// A Consumer binds one Source per queue (OpenNfqueue, over go-nfqueue;
+// FakeSource in tests). Each queue has one goroutine, locked to its OS
+// thread, with its own 64 KiB buffer: a packet is copied into it and given
+// to the Handler, which may rewrite it in place, and the verdict goes back
+// to the kernel.
+//
+// Stopping without losing queries: remove the rules first, then cancel the
+// context given to Start or Run. The consumer keeps answering the packets
+// already queued until none has arrived for Config.DrainQuiet (50 ms), or
+// Config.DrainMax (1 s) has passed, and only then unbinds its queues:
+// packets still queued at unbind time would be dropped by the kernel.
+package nfq

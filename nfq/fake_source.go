@@ -1,0 +1,174 @@
+package nfq
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// FakeSource is a Source for tests: it delivers the packets given to Feed,
+// in order, and records the verdicts.
+type FakeSource struct {
+	// StartErr, when set, makes Start fail (a queue that cannot be bound).
+	StartErr error
+	// VerdictErr, when set, is returned by every Verdict (after recording).
+	VerdictErr error
+
+	in chan fakeItem
+
+	mu       sync.Mutex
+	nextID   uint32
+	verdicts []FakeVerdict
+	started  bool
+	closed   bool
+	done     chan struct{}
+}
+
+// FakeVerdict is one verdict a FakeSource recorded. Payload is a copy of
+// the new packet for AcceptModified, nil otherwise.
+type FakeVerdict struct {
+	ID      uint32
+	Verdict Verdict
+	Payload []byte
+}
+
+type fakeItem struct {
+	pkt Packet
+	err error
+}
+
+// fakePending bounds the packets fed but not yet delivered.
+const fakePending = 4096
+
+// NewFakeSource returns an empty FakeSource.
+func NewFakeSource() *FakeSource {
+	return &FakeSource{in: make(chan fakeItem, fakePending), done: make(chan struct{})}
+}
+
+// Feed queues a copy of pkt for delivery and returns its packet ID (1, 2,
+// ...). It may be called before and after Start, up to 4096 packets ahead
+// of delivery.
+func (f *FakeSource) Feed(pkt []byte) uint32 {
+	return f.FeedPacket(Packet{Payload: pkt})
+}
+
+// FeedPacket is Feed for a Packet: its ID is assigned, the rest kept.
+func (f *FakeSource) FeedPacket(p Packet) uint32 {
+	f.mu.Lock()
+	f.nextID++
+	p.ID = f.nextID
+	f.mu.Unlock()
+	p.Payload = append([]byte(nil), p.Payload...)
+	f.in <- fakeItem{pkt: p}
+	return p.ID
+}
+
+// Fail queues a receive error: when the source reaches it, it calls the
+// failed function given to Start and stops delivering.
+func (f *FakeSource) Fail(err error) {
+	f.in <- fakeItem{err: err}
+}
+
+// Pending returns how many fed packets were not delivered.
+func (f *FakeSource) Pending() int { return len(f.in) }
+
+// Verdicts returns the verdicts recorded so far.
+func (f *FakeSource) Verdicts() []FakeVerdict {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]FakeVerdict(nil), f.verdicts...)
+}
+
+// Closed reports whether Close was called.
+func (f *FakeSource) Closed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.closed
+}
+
+// Start implements Source.
+func (f *FakeSource) Start(ctx context.Context, deliver func(Packet), failed func(error)) error {
+	if f.StartErr != nil {
+		return f.StartErr
+	}
+	f.mu.Lock()
+	if f.started {
+		f.mu.Unlock()
+		return errors.New("fake source started twice")
+	}
+	f.started = true
+	f.mu.Unlock()
+	go func() {
+		defer close(f.done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case it := <-f.in:
+				if it.err != nil {
+					failed(it.err)
+					return
+				}
+				deliver(it.pkt)
+			}
+		}
+	}()
+	return nil
+}
+
+// Verdict implements Source.
+func (f *FakeSource) Verdict(id uint32, v Verdict, payload []byte) error {
+	fv := FakeVerdict{ID: id, Verdict: v}
+	if v == AcceptModified {
+		fv.Payload = append([]byte(nil), payload...)
+	}
+	f.mu.Lock()
+	f.verdicts = append(f.verdicts, fv)
+	f.mu.Unlock()
+	return f.VerdictErr
+}
+
+// Close implements Source: it waits for the delivery goroutine to end.
+func (f *FakeSource) Close() error {
+	f.mu.Lock()
+	started := f.started
+	f.closed = true
+	f.mu.Unlock()
+	if started {
+		<-f.done
+	}
+	return nil
+}
+
+// FakeSources hands out one FakeSource per queue number; its Open method
+// is an OpenFunc.
+type FakeSources struct {
+	mu      sync.Mutex
+	sources map[uint16]*FakeSource
+	// OpenErr, when set for a queue, makes Open fail for it.
+	OpenErr map[uint16]error
+}
+
+// Queue returns queue q's FakeSource, creating it if needed (so packets can
+// be fed before the consumer opens it).
+func (f *FakeSources) Queue(q uint16) *FakeSource {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sources == nil {
+		f.sources = map[uint16]*FakeSource{}
+	}
+	s := f.sources[q]
+	if s == nil {
+		s = NewFakeSource()
+		f.sources[q] = s
+	}
+	return s
+}
+
+// Open is an OpenFunc.
+func (f *FakeSources) Open(queue uint16, _ Config) (Source, error) {
+	if err := f.OpenErr[queue]; err != nil {
+		return nil, err
+	}
+	return f.Queue(queue), nil
+}

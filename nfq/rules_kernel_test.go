@@ -1,0 +1,213 @@
+package nfq
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Rules of others that Install and Remove must leave alone: an Istio-like
+// nat REDIRECT, a mangle mark, a raw rule.
+var otherRules = [][]string{
+	{"-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-j", "REDIRECT", "--to-ports", "15001"},
+	{"-t", "mangle", "-A", "OUTPUT", "-p", "udp", "-j", "MARK", "--set-mark", "0x1"},
+	{"-t", "raw", "-A", "PREROUTING", "-p", "tcp", "--dport", "80", "-j", "CT", "--notrack"},
+}
+
+// ruleLines returns the -A lines of a -save output, per table ("mangle -A ...").
+func ruleLines(saved string) []string {
+	var out []string
+	table := ""
+	for l := range strings.Lines(saved) {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "*") {
+			table = l[1:]
+		}
+		if strings.HasPrefix(l, "-A ") {
+			out = append(out, table+" "+l)
+		}
+	}
+	return out
+}
+
+func notMeshdns(lines []string) []string {
+	return slices.DeleteFunc(slices.Clone(lines), func(l string) bool { return strings.Contains(l, ChainPrefix) })
+}
+
+// wantLines is what -save should print of meshdns's rules for f: the -A
+// lines RenderInstall writes, plus one jump per chain.
+func wantLines(t *testing.T, cfg RulesConfig, f Family) []string {
+	t.Helper()
+	text, err := RenderInstall(cfg, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	table := ""
+	for l := range strings.Lines(string(text)) {
+		l = strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(l, "*"):
+			table = l[1:]
+		case strings.HasPrefix(l, "-A "):
+			out = append(out, table+" "+l)
+		case strings.HasPrefix(l, "-I "):
+			out = append(out, table+" -A "+l[len("-I "):])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestKernelRules(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	configs := []struct {
+		name string
+		cfg  RulesConfig
+	}{
+		{"nameservers", RulesConfig{Nameservers: mustAddrs("198.18.0.1", "fd53::1", "198.18.0.3")}},
+		{"capture-all", RulesConfig{CaptureAll: true, QueueNum: 3, Queues: 2}},
+	}
+	for _, backend := range []string{BackendNFT, BackendLegacy} {
+		other := map[string]string{BackendNFT: BackendLegacy, BackendLegacy: BackendNFT}[backend]
+		for _, cc := range configs {
+			t.Run(backend+"/"+cc.name, func(t *testing.T) {
+				ns := newNetns(t, "rules")
+				r := netnsRunner{ns: ns}
+				b := Backend{Name: backend}
+				save := func(f Family) string {
+					out, err := b.save(ctx, r, f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return string(out)
+				}
+				for _, f := range families {
+					for _, rule := range otherRules {
+						if _, err := r.Run(ctx, nil, strings.TrimSuffix(b.Command(f, "save"), "-save"), append([]string{"-w"}, rule...)...); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				others := map[Family][]string{IPv4: ruleLines(save(IPv4)), IPv6: ruleLines(save(IPv6))}
+				if len(others[IPv4]) != len(otherRules) || len(others[IPv6]) != len(otherRules) {
+					t.Fatalf("setup: other rules %q", others)
+				}
+
+				// Auto picks the backend that already holds rules.
+				if got, err := ResolveBackend(ctx, r, BackendAuto); err != nil || got.Name != backend {
+					t.Errorf("ResolveBackend(auto) = %v, %v; want %s", got, err, backend)
+				}
+
+				cfg := cc.cfg
+				cfg.Runner, cfg.Backend = r, backend
+				for i := range 2 {
+					if err := Install(ctx, cfg); err != nil {
+						t.Fatalf("Install #%d: %v", i+1, err)
+					}
+				}
+				for _, f := range families {
+					got := ruleLines(save(f))
+					if diff := notMeshdns(got); !slices.Equal(diff, others[f]) {
+						t.Errorf("%s: other rules changed:\n got %q\nwant %q", f, diff, others[f])
+					}
+					mine := slices.DeleteFunc(slices.Clone(got), func(l string) bool { return !strings.Contains(l, ChainPrefix) })
+					slices.Sort(mine)
+					if want := wantLines(t, cfg, f); !slices.Equal(mine, want) {
+						t.Errorf("%s: meshdns rules after two installs:\n got %q\nwant %q", f, mine, want)
+					}
+					// The jumps come first in their built-in chains.
+					for _, hook := range []string{"mangle -A OUTPUT ", "raw -A OUTPUT ", "raw -A PREROUTING "} {
+						i := slices.IndexFunc(got, func(l string) bool { return strings.HasPrefix(l, hook) })
+						if i < 0 || !strings.Contains(got[i], "-j "+ChainPrefix) {
+							t.Errorf("%s: first rule of %q is not meshdns's jump: %q", f, hook, got)
+						}
+					}
+				}
+				if (cc.name == "nameservers" && !strings.Contains(save(IPv6), "fd53::1/128")) || strings.Contains(save(IPv6), "198.18.") {
+					t.Errorf("IPv6 rules name the wrong nameservers:\n%s", save(IPv6))
+				}
+				// The other backend's tables were not touched.
+				ob := Backend{Name: other}
+				for _, f := range families {
+					if out, err := ob.save(ctx, r, f); err != nil || strings.Contains(string(out), ChainPrefix) {
+						t.Errorf("%s %s tables: %v\n%s", other, f, err, out)
+					}
+				}
+
+				for i := range 2 {
+					if err := Remove(ctx, RulesConfig{Runner: r, Backend: backend}); err != nil {
+						t.Fatalf("Remove #%d: %v", i+1, err)
+					}
+				}
+				for _, f := range families {
+					s := save(f)
+					if strings.Contains(s, ChainPrefix) {
+						t.Errorf("%s: meshdns rules left after Remove:\n%s", f, s)
+					}
+					if got := ruleLines(s); !slices.Equal(got, others[f]) {
+						t.Errorf("%s: other rules after Remove:\n got %q\nwant %q", f, got, others[f])
+					}
+				}
+			})
+		}
+	}
+}
+
+// Install for IPv4 only after an install for both families takes the IPv6
+// rules out; the auto backend's Remove finds rules in either backend.
+func TestKernelRulesConverge(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	ns := newNetns(t, "conv")
+	r := netnsRunner{ns: ns}
+	both := RulesConfig{Nameservers: mustAddrs("198.18.0.1", "fd53::1"), Runner: r, Backend: BackendLegacy}
+	if err := Install(ctx, both); err != nil {
+		t.Fatal(err)
+	}
+	v4 := both
+	v4.Nameservers = mustAddrs("198.18.0.1")
+	if err := Install(ctx, v4); err != nil {
+		t.Fatal(err)
+	}
+	b := Backend{Name: BackendLegacy}
+	out6, _ := b.save(ctx, r, IPv6)
+	out4, _ := b.save(ctx, r, IPv4)
+	if strings.Contains(string(out6), ChainPrefix) || !strings.Contains(string(out4), "198.18.0.1/32") {
+		t.Fatalf("after the IPv4-only install:\n%s\n%s", out4, out6)
+	}
+	// Auto: legacy holds rules and nft none, so auto means legacy; Remove
+	// with auto checks both.
+	if got, _ := ResolveBackend(ctx, r, BackendAuto); got.Name != BackendLegacy {
+		t.Errorf("ResolveBackend(auto) = %v, want legacy", got)
+	}
+	if err := Install(ctx, RulesConfig{CaptureAll: true, Runner: r, Backend: BackendNFT}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Remove(ctx, RulesConfig{Runner: r}); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []Backend{{Name: BackendNFT}, {Name: BackendLegacy}} {
+		for _, f := range families {
+			if out, err := b.save(ctx, r, f); err != nil || strings.Contains(string(out), ChainPrefix) {
+				t.Errorf("%s %s after auto Remove: %v\n%s", b, f, err, out)
+			}
+		}
+	}
+}
+
+// Without CAP_NET_ADMIN the error names the command, quotes its stderr and
+// says what is missing.
+func TestKernelRulesNoCapability(t *testing.T) {
+	requireRoot(t)
+	ns := newNetns(t, "cap")
+	r := netnsRunner{ns: ns, prefix: []string{"setpriv", "--bounding-set", "-net_admin", "--inh-caps", "-net_admin"}}
+	for _, backend := range []string{BackendNFT, BackendLegacy} {
+		err := Install(context.Background(), RulesConfig{Nameservers: mustAddrs("198.18.0.1"), Runner: r, Backend: backend})
+		if err == nil || !strings.Contains(err.Error(), "iptables-"+backend+"-") || !strings.Contains(err.Error(), "CAP_NET_ADMIN") {
+			t.Errorf("%s: Install without CAP_NET_ADMIN: err = %v", backend, err)
+		}
+	}
+}

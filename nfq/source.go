@@ -1,0 +1,36 @@
+package nfq
+
+import "context"
+
+// Packet is one queued packet as a Source delivers it.
+type Packet struct {
+	// ID is the kernel's packet id, to give the verdict for.
+	ID uint32
+	// Payload is the packet from its IP header on. It is only valid until
+	// the delivery call returns.
+	Payload []byte
+	// Truncated is set when the kernel copied only part of the packet.
+	Truncated bool
+}
+
+// Source is one queue: where the consumer reads packets from and writes
+// verdicts to. NfqueueSource is the kernel's; FakeSource is for tests.
+type Source interface {
+	// Start binds the queue and returns once it is bound. From then on
+	// the source calls deliver for each packet, one at a time from one
+	// goroutine, until ctx is done. If reading fails for good the source
+	// stops delivering and calls failed once, from that goroutine.
+	Start(ctx context.Context, deliver func(Packet), failed func(error)) error
+	// Verdict gives the verdict for packet id; payload is the new packet
+	// for AcceptModified and ignored otherwise. It is called from within
+	// deliver.
+	Verdict(id uint32, v Verdict, payload []byte) error
+	// Close unbinds the queue and releases it. It is called after the ctx
+	// given to Start is done, and returns after the last deliver call has
+	// returned. Packets still queued are dropped by the kernel.
+	Close() error
+}
+
+// OpenFunc opens the Source for queue number queue; cfg is the consumer's
+// Config with its defaults filled in.
+type OpenFunc func(queue uint16, cfg Config) (Source, error)

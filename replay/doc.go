@@ -1,0 +1,10 @@
+// Package replay runs captured packets through the same engine the queue
+// uses: it reads pcap or pcapng (Ethernet, Linux cooked, loopback or raw IP
+// link types; IPv4 and IPv6; UDP and TCP), hands each IP packet to a
+// Processor, writes every rewritten packet (the response) to a pcap with the
+// original timestamp, and summarises what happened.
+//
+// Generate builds capture files from readable query lists, so test
+// fixtures are produced by the project itself and committed with the lists
+// they came from.
+package replay

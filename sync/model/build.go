@@ -1,0 +1,124 @@
+package model
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+
+	"github.com/meshdns/meshdns/dnsengine"
+)
+
+// Build turns objs into a table. Objects that cannot be turned into names
+// are skipped and listed in the Report; Build fails only on bad options.
+// objs may be nil (an empty table).
+func Build(objs *Objects, opts Options) (*dnsengine.Table, Report, error) {
+	o, err := opts.normalize()
+	if err != nil {
+		return nil, Report{}, err
+	}
+	b, err := dnsengine.NewTableBuilder(o.tableConfig())
+	if err != nil {
+		return nil, Report{}, fmt.Errorf("model: %w", err)
+	}
+	rep := build(objs, &o, b)
+	return b.Build(), rep, nil
+}
+
+func (o *options) tableConfig() dnsengine.TableConfig {
+	return dnsengine.TableConfig{
+		ClusterDomain: o.domain,
+		Zones:         o.zones,
+		Serial:        o.serial,
+		Nameservers:   o.ns,
+	}
+}
+
+// state is one run of Build.
+type state struct {
+	o   *options
+	out *dnsengine.TableBuilder
+	rep Report
+	// k8s holds every name the Kubernetes objects own (service names, even
+	// without records, and every name they added records to): a
+	// ServiceEntry host among them is skipped.
+	k8s map[string]bool
+}
+
+func build(objs *Objects, o *options, out *dnsengine.TableBuilder) Report {
+	if objs == nil {
+		objs = &Objects{}
+	}
+	s := &state{o: o, out: out, k8s: map[string]bool{}}
+	s.services(objs.Services, objs.EndpointSlices)
+	s.serviceEntries(objs.ServiceEntries)
+	slices.SortStableFunc(s.rep.Problems, func(a, b Problem) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	return s.rep
+}
+
+func (s *state) problem(kind, ns, name, format string, args ...any) {
+	p := Problem{Kind: kind, Namespace: ns, Name: name, Message: fmt.Sprintf(format, args...)}
+	s.rep.Problems = append(s.rep.Problems, p)
+	s.o.log.Debug("object skipped", "kind", kind, "namespace", ns, "name", name, "problem", p.Message)
+}
+
+// The add helpers report builder refusals (a name that is both a CNAME and
+// something else) as problems of the object at hand. They return whether
+// the record went in.
+
+func (s *state) addAddress(kind, ns, name, owner string, ip netip.Addr, src string) bool {
+	if err := s.out.AddAddress(owner, ip, src); err != nil {
+		s.problem(kind, ns, name, "%v", err)
+		return false
+	}
+	return true
+}
+
+func (s *state) addPTR(kind, ns, name string, ip netip.Addr, target, src string) {
+	if err := s.out.AddPTR(ip, target, src); err != nil {
+		s.problem(kind, ns, name, "%v", err)
+	}
+}
+
+// srvPair is one (target, port) behind an SRV owner; port -1 stands for an
+// object without ports, which CoreDNS counts in the weight but does not
+// answer.
+type srvPair struct {
+	target string
+	port   int32
+}
+
+// srvWeight is CoreDNS's weight for each of n records of one priority:
+// floor(100/n), at least 1 (plugin/backend_lookup.go).
+func srvWeight(n int) uint16 {
+	w := 100.0 / float64(100*n) * 100
+	weight := uint16(math.Floor(w))
+	if weight == 0 {
+		weight = 1
+	}
+	return weight
+}
+
+// addSRVs adds the SRV records of owner: priority 0, the CoreDNS weight
+// for len(pairs), one record per distinct (target, port).
+func (s *state) addSRVs(kind, ns, name, owner string, pairs []srvPair, src string) {
+	if len(pairs) == 0 {
+		return
+	}
+	w := srvWeight(len(pairs))
+	seen := make(map[srvPair]bool, len(pairs))
+	for _, p := range pairs {
+		if p.port < 1 || p.port > 65535 || seen[p] {
+			continue
+		}
+		seen[p] = true
+		if err := s.out.AddSRV(owner, 0, w, uint16(p.port), p.target, src); err != nil {
+			s.problem(kind, ns, name, "%v", err)
+			continue
+		}
+		s.k8s[owner] = true
+	}
+}

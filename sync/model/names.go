@@ -1,0 +1,82 @@
+package model
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// validLabel reports whether s is an RFC 1123 label as Kubernetes requires
+// of namespaces, service names and endpoint hostnames: 1 to 63 characters
+// from [a-z0-9-], not starting or ending with '-'.
+func validLabel(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validPortName reports whether s (lowercase) can follow the '_' of an SRV
+// owner label: [a-z0-9-], 1 to 62 characters. Kubernetes requires an
+// IANA_SVC_NAME (at most 15), which this accepts.
+func validPortName(s string) bool {
+	if len(s) == 0 || len(s) > 62 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validDomain reports whether s (lowercase, no trailing dot) is a host name
+// the table can hold: labels of 1 to 63 characters from [a-z0-9_-], 253
+// characters at most. With wildcard, a leading "*." label is allowed.
+func validDomain(s string, wildcard bool) bool {
+	if wildcard {
+		s = strings.TrimPrefix(s, "*.")
+	}
+	if len(s) == 0 || len(s) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(s, ".") {
+		if len(l) == 0 || len(l) > 63 {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// normHost lowercases a host name and drops one trailing dot.
+func normHost(s string) string {
+	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
+}
+
+// dashed returns the endpoint label CoreDNS derives from an address without
+// a hostname: '.' or ':' replaced by '-'.
+func dashed(ip netip.Addr) string {
+	s := ip.String()
+	if ip.Is4() {
+		return strings.ReplaceAll(s, ".", "-")
+	}
+	return strings.ReplaceAll(s, ":", "-")
+}
+
+// fqdn joins labels into an absolute name with a trailing dot.
+func fqdn(labels ...string) string {
+	return strings.Join(labels, ".") + "."
+}

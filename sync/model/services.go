@@ -1,0 +1,396 @@
+package model
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+)
+
+const (
+	kindService       = "Service"
+	kindEndpointSlice = "EndpointSlice"
+	kindServiceEntry  = "ServiceEntry"
+)
+
+type svcKind uint8
+
+const (
+	svcClusterIP svcKind = iota
+	svcHeadless
+	svcExternalName
+)
+
+// svcInfo is a service that passed the checks.
+type svcInfo struct {
+	svc      *corev1.Service
+	ns, name string
+	fqdn     string // <svc>.<ns>.svc.<domain>.
+	src      string
+	kind     svcKind
+	ips      []netip.Addr // ClusterIPs
+}
+
+// epAddr is one ready endpoint address of a service, merged over its
+// EndpointSlices.
+type epAddr struct {
+	label string // hostname or dashed address
+	ip    netip.Addr
+	ports []epPort
+	src   string
+}
+
+type epPort struct {
+	name, proto string
+	port        int32 // -1: the slice has no ports
+}
+
+func sortedByKey[T any](in []*T, key func(*T) (string, string)) []*T {
+	out := make([]*T, 0, len(in))
+	for _, x := range in {
+		if x != nil {
+			out = append(out, x)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *T) int {
+		an, aa := key(a)
+		bn, bb := key(b)
+		return cmp.Or(cmp.Compare(an, bn), cmp.Compare(aa, bb))
+	})
+	return out
+}
+
+func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlice) {
+	svcs = sortedByKey(svcs, func(x *corev1.Service) (string, string) { return x.Namespace, x.Name })
+	eps = sortedByKey(eps, func(x *discoveryv1.EndpointSlice) (string, string) { return x.Namespace, x.Name })
+
+	var infos []*svcInfo
+	clusterIPs := map[netip.Addr]bool{}
+	for _, svc := range svcs {
+		if !s.o.wants(svc.Namespace) {
+			s.rep.Services.Filtered++
+			continue
+		}
+		si, ok := s.checkService(svc)
+		if !ok {
+			s.rep.Services.Skipped++
+			continue
+		}
+		s.k8s[si.fqdn] = true
+		for _, ip := range si.ips {
+			clusterIPs[ip] = true
+		}
+		infos = append(infos, si)
+	}
+
+	// EndpointSlices by service, and the ones that join none.
+	bySvc := map[string][]*discoveryv1.EndpointSlice{}
+	for _, es := range eps {
+		if !s.o.wants(es.Namespace) {
+			s.rep.EndpointSlices.Filtered++
+			continue
+		}
+		svcName := es.Labels[discoveryv1.LabelServiceName]
+		if svcName == "" {
+			s.rep.EndpointSlices.Skipped++
+			s.problem(kindEndpointSlice, es.Namespace, es.Name, "no %s label", discoveryv1.LabelServiceName)
+			continue
+		}
+		k := es.Namespace + "/" + svcName
+		bySvc[k] = append(bySvc[k], es)
+	}
+
+	for _, si := range infos {
+		k := si.svc.Namespace + "/" + si.svc.Name
+		slices := bySvc[k]
+		delete(bySvc, k)
+		s.rep.Services.Loaded++
+		switch si.kind {
+		case svcExternalName:
+			// CoreDNS ignores the endpoints of ExternalName services.
+			s.rep.EndpointSlices.Loaded += len(slices)
+			s.externalName(si)
+		case svcClusterIP:
+			s.clusterIP(si, s.endpoints(si, slices), clusterIPs)
+		case svcHeadless:
+			s.headless(si, s.endpoints(si, slices), clusterIPs)
+		}
+	}
+	// Slices whose service is missing, filtered or skipped.
+	var orphans []*discoveryv1.EndpointSlice
+	for _, l := range bySvc {
+		orphans = append(orphans, l...)
+	}
+	for _, es := range orphans {
+		s.rep.EndpointSlices.Skipped++
+		s.problem(kindEndpointSlice, es.Namespace, es.Name, "no usable Service %s/%s", es.Namespace, es.Labels[discoveryv1.LabelServiceName])
+	}
+}
+
+// checkService validates a service and classifies it.
+func (s *state) checkService(svc *corev1.Service) (*svcInfo, bool) {
+	ns, name := strings.ToLower(svc.Namespace), strings.ToLower(svc.Name)
+	fail := func(format string, args ...any) (*svcInfo, bool) {
+		s.problem(kindService, svc.Namespace, svc.Name, format, args...)
+		return nil, false
+	}
+	if !validLabel(ns) {
+		return fail("namespace %q is not a valid DNS label", svc.Namespace)
+	}
+	if !validLabel(name) {
+		return fail("name %q is not a valid DNS label", svc.Name)
+	}
+	si := &svcInfo{
+		svc:  svc,
+		ns:   ns,
+		name: name,
+		fqdn: fqdn(name, ns, "svc", s.o.domain),
+		src:  "Service " + svc.Namespace + "/" + svc.Name,
+	}
+	if len(si.fqdn) > 254 {
+		return fail("name %s is longer than 253 characters", si.fqdn)
+	}
+	switch {
+	case svc.Spec.Type == corev1.ServiceTypeExternalName:
+		si.kind = svcExternalName
+		t := normHost(svc.Spec.ExternalName)
+		switch {
+		case t == "":
+			return fail("ExternalName service without spec.externalName")
+		case isIP(t):
+			// CoreDNS answers nothing for it either.
+			return fail("spec.externalName %q is an IP address, not a name", svc.Spec.ExternalName)
+		case !validDomain(t, false):
+			return fail("spec.externalName %q is not a valid DNS name", svc.Spec.ExternalName)
+		}
+	case svc.Spec.ClusterIP == corev1.ClusterIPNone || len(svc.Spec.ClusterIPs) > 0 && svc.Spec.ClusterIPs[0] == corev1.ClusterIPNone:
+		si.kind = svcHeadless
+	default:
+		si.kind = svcClusterIP
+		raw := svc.Spec.ClusterIPs
+		if len(raw) == 0 && svc.Spec.ClusterIP != "" {
+			raw = []string{svc.Spec.ClusterIP}
+		}
+		for _, r := range raw {
+			ip, err := netip.ParseAddr(r)
+			if err != nil || ip.Zone() != "" {
+				s.problem(kindService, svc.Namespace, svc.Name, "cluster IP %q is not an IP address", r)
+				continue
+			}
+			si.ips = append(si.ips, ip.Unmap())
+		}
+		if len(si.ips) == 0 {
+			return fail("no cluster IP")
+		}
+	}
+	return si, true
+}
+
+func isIP(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
+
+func (s *state) externalName(si *svcInfo) {
+	if err := s.out.AddCNAME(si.fqdn, normHost(si.svc.Spec.ExternalName)+".", si.src); err != nil {
+		s.problem(kindService, si.svc.Namespace, si.svc.Name, "%v", err)
+	}
+}
+
+// endpoints returns the ready endpoint addresses of a service from its
+// slices, merged by (name, address).
+func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epAddr {
+	var out []*epAddr
+	idx := map[string]*epAddr{}
+	for _, es := range list {
+		src := "EndpointSlice " + es.Namespace + "/" + es.Name
+		prob := func(format string, args ...any) {
+			s.problem(kindEndpointSlice, es.Namespace, es.Name, format, args...)
+		}
+		if es.AddressType == discoveryv1.AddressTypeFQDN {
+			s.rep.EndpointSlices.Skipped++
+			prob("addressType FQDN is not served")
+			continue
+		}
+		s.rep.EndpointSlices.Loaded++
+		var ports []epPort
+		for _, p := range es.Ports {
+			ep := epPort{proto: "tcp", port: -1}
+			if p.Name != nil {
+				ep.name = strings.ToLower(*p.Name)
+			}
+			if p.Protocol != nil && *p.Protocol != "" {
+				ep.proto = strings.ToLower(string(*p.Protocol))
+			}
+			if p.Port != nil {
+				ep.port = *p.Port
+				if ep.port < 1 || ep.port > 65535 {
+					prob("port %d is out of range", ep.port)
+					continue
+				}
+			}
+			ports = append(ports, ep)
+		}
+		if len(ports) == 0 {
+			ports = []epPort{{port: -1}}
+		}
+		for _, e := range es.Endpoints {
+			ready := e.Conditions.Ready == nil || *e.Conditions.Ready || si.svc.Spec.PublishNotReadyAddresses
+			if !ready {
+				continue
+			}
+			host := ""
+			if e.Hostname != nil && *e.Hostname != "" {
+				host = strings.ToLower(*e.Hostname)
+				if !validLabel(host) {
+					prob("hostname %q is not a valid DNS label; using the address", *e.Hostname)
+					host = ""
+				}
+			}
+			for _, a := range e.Addresses {
+				ip, err := netip.ParseAddr(a)
+				if err != nil || ip.Zone() != "" {
+					prob("endpoint address %q is not an IP address", a)
+					continue
+				}
+				ip = ip.Unmap()
+				label := host
+				if label == "" {
+					label = dashed(ip)
+				}
+				k := label + "|" + ip.String()
+				if x, ok := idx[k]; ok {
+					for _, p := range ports {
+						if !slices.Contains(x.ports, p) {
+							x.ports = append(x.ports, p)
+						}
+					}
+					continue
+				}
+				x := &epAddr{label: label, ip: ip, ports: slices.Clone(ports), src: src}
+				idx[k] = x
+				out = append(out, x)
+			}
+		}
+	}
+	return out
+}
+
+// clusterIP adds a ClusterIP service: its addresses and PTRs, SRV records
+// and the names of its endpoints.
+func (s *state) clusterIP(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]bool) {
+	ns, name := si.svc.Namespace, si.svc.Name
+	for _, ip := range si.ips {
+		if s.addAddress(kindService, ns, name, si.fqdn, ip, si.src) {
+			s.addPTR(kindService, ns, name, ip, si.fqdn, si.src)
+		}
+	}
+	var all []srvPair
+	for _, p := range si.svc.Spec.Ports {
+		if p.Port < 1 || p.Port > 65535 {
+			s.problem(kindService, ns, name, "port %d is out of range", p.Port)
+			continue
+		}
+		var named []srvPair
+		for range si.ips {
+			all = append(all, srvPair{si.fqdn, p.Port})
+			named = append(named, srvPair{si.fqdn, p.Port})
+		}
+		if p.Name == "" {
+			continue
+		}
+		owner, ok := s.srvOwner(kindService, ns, name, p.Name, string(p.Protocol), si.fqdn)
+		if ok {
+			s.addSRVs(kindService, ns, name, owner, named, si.src)
+		}
+	}
+	if len(si.svc.Spec.Ports) == 0 {
+		for range si.ips {
+			all = append(all, srvPair{si.fqdn, -1})
+		}
+	}
+	s.addSRVs(kindService, ns, name, si.fqdn, all, si.src)
+	s.endpointNames(si, eps, clusterIPs)
+}
+
+// headless adds a headless service: the addresses of its ready endpoints
+// under the service name and their own names, PTRs and SRV records.
+func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]bool) {
+	ns, name := si.svc.Namespace, si.svc.Name
+	for _, e := range eps {
+		s.addAddress(kindService, ns, name, si.fqdn, e.ip, e.src)
+	}
+	var all []srvPair
+	type portKey struct{ name, proto string }
+	named := map[portKey][]srvPair{}
+	for _, e := range eps {
+		t := e.label + "." + si.fqdn
+		for _, p := range e.ports {
+			all = append(all, srvPair{t, p.port})
+			if p.name != "" {
+				k := portKey{p.name, p.proto}
+				named[k] = append(named[k], srvPair{t, p.port})
+			}
+		}
+	}
+	keys := make([]portKey, 0, len(named))
+	for k := range named {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b portKey) int { return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.proto, b.proto)) })
+	for _, k := range keys {
+		if owner, ok := s.srvOwner(kindService, ns, name, k.name, k.proto, si.fqdn); ok {
+			s.addSRVs(kindService, ns, name, owner, named[k], si.src)
+		}
+	}
+	s.addSRVs(kindService, ns, name, si.fqdn, all, si.src)
+	s.endpointNames(si, eps, clusterIPs)
+}
+
+// endpointNames adds <endpoint>.<svc FQDN>: its addresses, the PTR of each
+// (unless the address is a ClusterIP), and SRV for its ports.
+func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]bool) {
+	ns, name := si.svc.Namespace, si.svc.Name
+	byLabel := map[string][]srvPair{}
+	var labels []string
+	for _, e := range eps {
+		owner := e.label + "." + si.fqdn
+		if !s.addAddress(kindService, ns, name, owner, e.ip, e.src) {
+			continue
+		}
+		s.k8s[owner] = true
+		if !clusterIPs[e.ip] {
+			s.addPTR(kindService, ns, name, e.ip, owner, e.src)
+		}
+		if _, ok := byLabel[e.label]; !ok {
+			labels = append(labels, e.label)
+		}
+		for _, p := range e.ports {
+			byLabel[e.label] = append(byLabel[e.label], srvPair{owner, p.port})
+		}
+	}
+	for _, l := range labels {
+		s.addSRVs(kindService, ns, name, l+"."+si.fqdn, byLabel[l], si.src)
+	}
+}
+
+// srvOwner returns _<port>._<proto>.<svc FQDN>.
+func (s *state) srvOwner(kind, ns, name, port, proto, svcFQDN string) (string, bool) {
+	port = strings.ToLower(port)
+	proto = strings.ToLower(proto)
+	if proto == "" {
+		proto = "tcp"
+	}
+	if !validPortName(port) {
+		s.problem(kind, ns, name, "port name %q cannot make an SRV name", port)
+		return "", false
+	}
+	if !validPortName(proto) {
+		s.problem(kind, ns, name, "protocol %q cannot make an SRV name", proto)
+		return "", false
+	}
+	return "_" + port + "._" + proto + "." + svcFQDN, true
+}

@@ -1,0 +1,201 @@
+package objects
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/meshdns/meshdns/sync/model"
+)
+
+// DefaultInterval is how often Source looks at the file by default.
+const DefaultInterval = time.Second
+
+// racyWindow: a file modified this close to (or after) the moment it was
+// read may change again without a visible change of size or modification
+// time (coarse timestamps), so it is reread until it is older.
+const racyWindow = 2 * time.Second
+
+// Config configures a Source.
+type Config struct {
+	// Path of the objects file.
+	Path string
+	// Interval between looks at the file. Default: DefaultInterval.
+	Interval time.Duration
+	// Logger receives reloads (info) and broken replacements (error).
+	// Nil discards.
+	Logger *slog.Logger
+}
+
+// SourceStats counts a Source's work.
+type SourceStats struct {
+	// Loads counts successful loads, the first one included.
+	Loads uint64
+	// Errors counts replacements that could not be read or parsed (each
+	// distinct content once) and disappearances of the file.
+	Errors uint64
+	// LastError is the last of those errors, nil once a load succeeds.
+	LastError error
+	// Parse holds the counts of the last successful parse.
+	Parse Stats
+}
+
+// Source is a model.Source that loads the objects file and reloads it
+// when it changes.
+type Source struct {
+	cfg Config
+	log *slog.Logger
+
+	// Used by Run's goroutine only.
+	prev    os.FileInfo // the file as last read
+	readAt  time.Time   // when it was last read
+	hash    [sha256.Size]byte
+	badHash [sha256.Size]byte // content that failed to parse
+	bad     bool
+	missing bool
+	now     func() time.Time
+
+	mu    sync.Mutex
+	stats SourceStats
+}
+
+var _ model.Source = (*Source)(nil)
+
+// NewSource returns a Source for cfg.
+func NewSource(cfg Config) (*Source, error) {
+	if cfg.Path == "" {
+		return nil, errors.New("objects: no file path")
+	}
+	if cfg.Interval < 0 {
+		return nil, fmt.Errorf("objects: negative interval %v", cfg.Interval)
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = DefaultInterval
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Source{cfg: cfg, log: log.With("file", cfg.Path), now: time.Now}, nil
+}
+
+// Stats returns a snapshot of the counters. It is safe to call from any
+// goroutine.
+func (s *Source) Stats() SourceStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Run loads the file and calls update with its objects, then looks at the
+// file every interval and calls update again whenever its content changes
+// and parses. It returns an error if the first load fails, and nil when
+// ctx is done.
+func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
+	objs, err := s.first()
+	if err != nil {
+		return err
+	}
+	update(objs)
+	t := time.NewTicker(s.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if objs := s.poll(); objs != nil {
+				update(objs)
+			}
+		}
+	}
+}
+
+// first loads the file for the first time.
+func (s *Source) first() (*model.Objects, error) {
+	fi, err := os.Stat(s.cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("objects: %w", err)
+	}
+	data, err := os.ReadFile(s.cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("objects: %w", err)
+	}
+	objs, err := s.parse(fi, data)
+	if err != nil {
+		return nil, err
+	}
+	return objs, nil
+}
+
+// poll looks at the file once and returns new objects if its content
+// changed and parses, nil otherwise.
+func (s *Source) poll() *model.Objects {
+	fi, err := os.Stat(s.cfg.Path)
+	if err != nil {
+		if !s.missing {
+			s.missing = true
+			s.fail(fmt.Errorf("objects file unavailable, keeping the previous objects: %w", err))
+		}
+		return nil
+	}
+	s.missing = false
+	if s.prev != nil && os.SameFile(s.prev, fi) && fi.Size() == s.prev.Size() &&
+		fi.ModTime().Equal(s.prev.ModTime()) && fi.ModTime().Before(s.readAt.Add(-racyWindow)) {
+		return nil
+	}
+	data, err := os.ReadFile(s.cfg.Path)
+	if err != nil {
+		s.fail(fmt.Errorf("objects file unreadable, keeping the previous objects: %w", err))
+		return nil
+	}
+	h := sha256.Sum256(data)
+	if h == s.hash || s.bad && h == s.badHash {
+		s.prev, s.readAt = fi, s.now()
+		return nil
+	}
+	objs, err := s.parse(fi, data)
+	if err != nil {
+		s.prev, s.readAt = fi, s.now()
+		s.bad, s.badHash = true, h
+		s.fail(fmt.Errorf("keeping the previous objects: %w", err))
+		return nil
+	}
+	return objs
+}
+
+// parse parses data read from a file described by fi and records it as
+// the current content.
+func (s *Source) parse(fi os.FileInfo, data []byte) (*model.Objects, error) {
+	readAt := s.now()
+	objs, st, err := Parse(bytes.NewReader(data), s.cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	s.prev, s.readAt, s.hash, s.bad = fi, readAt, sha256.Sum256(data), false
+	s.mu.Lock()
+	s.stats.Loads++
+	s.stats.LastError = nil
+	s.stats.Parse = st
+	s.mu.Unlock()
+	s.log.Info("objects loaded", "services", st.Services, "endpointslices", st.EndpointSlices,
+		"serviceentries", st.ServiceEntries, "skipped", st.SkippedTotal())
+	for kind, n := range st.Skipped {
+		s.log.Debug("objects skipped", "kind", kind, "count", n)
+	}
+	return objs, nil
+}
+
+func (s *Source) fail(err error) {
+	s.mu.Lock()
+	s.stats.Errors++
+	s.stats.LastError = err
+	s.mu.Unlock()
+	s.log.Error("objects reload failed", "err", err)
+}

@@ -1,0 +1,201 @@
+package objects
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meshdns/meshdns/sync/model"
+)
+
+// svcYAML is an objects file with one service; names of equal length give
+// files of equal size.
+func svcYAML(name string) string {
+	return fmt.Sprintf("apiVersion: v1\nkind: Service\nmetadata: {name: %s, namespace: default}\nspec: {clusterIP: 10.96.0.1}\n", name)
+}
+
+type fileFixture struct {
+	t    *testing.T
+	path string
+}
+
+// write replaces the file's content in place and sets its modification time.
+func (f fileFixture) write(content string, mtime time.Time) {
+	f.t.Helper()
+	if err := os.WriteFile(f.path, []byte(content), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+	f.touch(mtime)
+}
+
+func (f fileFixture) touch(mtime time.Time) {
+	f.t.Helper()
+	if err := os.Chtimes(f.path, mtime, mtime); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func svcName(t *testing.T, o *model.Objects) string {
+	t.Helper()
+	if o == nil {
+		t.Fatal("no objects")
+	}
+	if len(o.Services) != 1 {
+		t.Fatalf("%d services", len(o.Services))
+	}
+	return o.Services[0].Name
+}
+
+func TestSourcePoll(t *testing.T) {
+	f := fileFixture{t, filepath.Join(t.TempDir(), "objects.yaml")}
+	base := time.Now().Add(-time.Hour).Truncate(time.Second)
+	f.write(svcYAML("aa"), base)
+
+	s, err := NewSource(Config{Path: f.path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := s.first()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svcName(t, objs) != "aa" {
+		t.Fatal("first load")
+	}
+	step := func(what string, want string, loads, errs uint64) {
+		t.Helper()
+		got := s.poll()
+		if want == "" && got != nil {
+			t.Errorf("%s: unexpected update %v", what, got.Services)
+		}
+		if want != "" && (got == nil || svcName(t, got) != want) {
+			t.Errorf("%s: want an update with %s, got %v", what, want, got)
+		}
+		if st := s.Stats(); st.Loads != loads || st.Errors != errs {
+			t.Errorf("%s: loads %d errors %d, want %d %d", what, st.Loads, st.Errors, loads, errs)
+		}
+	}
+	step("unchanged", "", 1, 0)
+	f.write(svcYAML("bb"), base.Add(time.Minute))
+	step("changed", "bb", 2, 0)
+	f.touch(base.Add(2 * time.Minute))
+	step("touched, same content", "", 2, 0)
+	f.write("apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: nope}\n", base.Add(3*time.Minute))
+	step("broken", "", 2, 1)
+	if err := s.Stats().LastError; err == nil || !strings.Contains(err.Error(), "document 1 (line 1) (Service x)") {
+		t.Errorf("LastError %v does not locate the problem", err)
+	}
+	f.touch(base.Add(4 * time.Minute))
+	step("same broken content again: reported once", "", 2, 1)
+	f.write(svcYAML("cc"), base.Add(5*time.Minute))
+	step("repaired", "cc", 3, 1)
+	if s.Stats().LastError != nil {
+		t.Error("LastError not cleared by a good load")
+	}
+
+	// Replaced by rename with the same size and time: a different file.
+	tmp := f.path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(svcYAML("dd")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(tmp, base.Add(5*time.Minute), base.Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, f.path); err != nil {
+		t.Fatal(err)
+	}
+	step("renamed over", "dd", 4, 1)
+
+	if err := os.Remove(f.path); err != nil {
+		t.Fatal(err)
+	}
+	step("removed", "", 4, 2)
+	step("still removed: reported once", "", 4, 2)
+	f.write(svcYAML("ee"), base.Add(6*time.Minute))
+	step("back", "ee", 5, 2)
+}
+
+// TestSourceRacy: a rewrite that keeps size and modification time is still
+// seen while the file is recent enough for that to hide a change.
+func TestSourceRacy(t *testing.T) {
+	f := fileFixture{t, filepath.Join(t.TempDir(), "objects.yaml")}
+	mtime := time.Now().Truncate(time.Second)
+	f.write(svcYAML("aa"), mtime)
+	s, err := NewSource(Config{Path: f.path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.first(); err != nil {
+		t.Fatal(err)
+	}
+	f.write(svcYAML("bb"), mtime)
+	if got := s.poll(); got == nil || svcName(t, got) != "bb" {
+		t.Fatalf("same size and time, new content: got %v", got)
+	}
+	// Once the file is older than the window, an unchanged stat is trusted.
+	s.readAt = mtime.Add(racyWindow + time.Second)
+	f.write(svcYAML("cc"), mtime)
+	if got := s.poll(); got != nil {
+		t.Fatalf("an old file with an unchanged stat was reread: %v", got.Services)
+	}
+}
+
+func TestSourceRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "objects.yaml")
+	if err := os.WriteFile(path, []byte(svcYAML("aa")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSource(Config{Path: path, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var got []*model.Objects
+	err = s.Run(ctx, func(o *model.Objects) {
+		got = append(got, o)
+		cancel()
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(got) != 1 || svcName(t, got[0]) != "aa" {
+		t.Fatalf("updates: %v", got)
+	}
+	if st := s.Stats(); st.Loads != 1 || st.Parse.Services != 1 {
+		t.Errorf("stats %+v", st)
+	}
+
+	missing, err := NewSource(Config{Path: filepath.Join(t.TempDir(), "none.yaml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := missing.Run(context.Background(), func(*model.Objects) { t.Error("update without a file") }); err == nil {
+		t.Error("Run on a missing file: no error")
+	}
+	broken := filepath.Join(t.TempDir(), "broken.yaml")
+	if err := os.WriteFile(broken, []byte("kind: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bs, _ := NewSource(Config{Path: broken})
+	if err := bs.Run(context.Background(), func(*model.Objects) { t.Error("update from a broken file") }); err == nil || !strings.Contains(err.Error(), broken) {
+		t.Errorf("Run on a broken file: %v", err)
+	}
+}
+
+func TestNewSource(t *testing.T) {
+	if _, err := NewSource(Config{}); err == nil {
+		t.Error("no path accepted")
+	}
+	if _, err := NewSource(Config{Path: "x", Interval: -time.Second}); err == nil {
+		t.Error("negative interval accepted")
+	}
+	s, err := NewSource(Config{Path: "x"})
+	if err != nil || s.cfg.Interval != DefaultInterval {
+		t.Errorf("default interval: %v %v", s, err)
+	}
+}
