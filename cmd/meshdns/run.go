@@ -23,6 +23,7 @@ type runFlags struct {
 	objects  string
 	queueLen uint
 	reload   time.Duration
+	impl     string
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -35,6 +36,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&f.objects, "objects", "", "file of Kubernetes objects (Services, EndpointSlices, ServiceEntries) to answer from; reloaded on change")
 	fs.UintVar(&f.queueLen, "queue-len", 4096, "packets the kernel holds per queue; beyond it packets bypass meshdns (fail-open)")
 	fs.DurationVar(&f.reload, "reload-interval", time.Second, "how often the objects file is checked for changes")
+	fs.StringVar(&f.impl, "queue-impl", "batch", "queue reader: batch (recvmmsg, batched verdicts) or go-nfqueue (one read and one verdict syscall per packet)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -49,6 +51,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if f.queueLen == 0 || f.queueLen > 1<<20 {
 		return usageError{fmt.Errorf("--queue-len %d: want 1..1048576", f.queueLen)}
+	}
+	var open nfq.OpenFunc
+	switch f.impl {
+	case "batch":
+		open = nfq.OpenBatch
+	case "go-nfqueue":
+		open = nfq.OpenNfqueue
+	default:
+		return usageError{fmt.Errorf("--queue-impl %q: want batch or go-nfqueue", f.impl)}
 	}
 	log, err := f.log.logger(stderr)
 	if err != nil {
@@ -107,6 +118,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Queues:      uint16(queues),
 		MaxQueueLen: uint32(f.queueLen),
 		Logger:      log,
+		Open:        open,
 	}, h)
 	if err != nil {
 		return err

@@ -30,7 +30,7 @@ func TestReportCounts(t *testing.T) {
 		{
 			file: "testdata/serviceentry.yaml", opts: DefaultOptions(),
 			svc:      Counts{Loaded: 1},
-			ses:      Counts{Loaded: 5, Skipped: 2},
+			ses:      Counts{Loaded: 5, Skipped: 3},
 			autoVIPs: 3,
 		},
 	} {

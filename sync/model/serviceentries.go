@@ -103,6 +103,10 @@ func (s *state) entryHosts(se *ServiceEntry) []*seHost {
 	prob := func(format string, args ...any) {
 		s.problem(kindServiceEntry, se.Namespace, se.Name, format, args...)
 	}
+	if len(se.Hosts) == 0 {
+		prob("no spec.hosts")
+		return nil
+	}
 	var specAddrs []netip.Addr
 	for _, a := range se.Addresses {
 		ip, ok := hostAddr(a)

@@ -1,0 +1,82 @@
+package kube
+
+import (
+	"log/slog"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
+)
+
+// Defaults of Config.
+const (
+	DefaultDebounce   = 100 * time.Millisecond
+	DefaultMaxDelay   = time.Second
+	DefaultCRDRecheck = 30 * time.Second
+)
+
+// Config configures a Source.
+type Config struct {
+	// RESTConfig is the API server connection (in-cluster or from a
+	// kubeconfig). It is used to build Client, Dynamic and Discovery when
+	// those are nil.
+	RESTConfig *rest.Config
+	// Client is the typed clientset for Services and EndpointSlices.
+	Client kubernetes.Interface
+	// Dynamic is the dynamic client for ServiceEntries.
+	Dynamic dynamic.Interface
+	// Discovery finds which ServiceEntry version the server serves.
+	// Default: Client.Discovery().
+	Discovery Discovery
+
+	// Namespaces limits the informers to these namespaces (one informer per
+	// namespace and resource). Nil or empty watches all namespaces.
+	Namespaces []string
+	// Debounce is how long the source waits after a change for more
+	// changes before it sends an update. Default DefaultDebounce.
+	Debounce time.Duration
+	// MaxDelay bounds how long a stream of changes can hold an update back
+	// after the first change. Default DefaultMaxDelay.
+	MaxDelay time.Duration
+	// ResyncPeriod is the informers' resync period; 0 (the default and the
+	// recommendation) disables resync: the source needs no periodic replay.
+	ResyncPeriod time.Duration
+	// CRDRecheck is how often discovery is asked again while no
+	// ServiceEntry version is served. Default DefaultCRDRecheck; negative
+	// disables the re-check.
+	CRDRecheck time.Duration
+
+	// Logger receives watch errors and sync state changes. Nil discards.
+	Logger *slog.Logger
+	// Observer receives the same events for metrics. Nil ignores them.
+	Observer Observer
+	// Clock drives the debounce timers, for tests. Nil means the real clock.
+	Clock clock.WithTicker
+}
+
+// Observer is told about the source's state; observe.Observer implements
+// it. Calls come from informer and source goroutines and must not block.
+type Observer interface {
+	// WatchError counts one failed list or watch of resource
+	// ("services", "endpointslices" or "serviceentries").
+	WatchError(resource string, err error)
+	// SetSynced reports whether every informer has synced.
+	SetSynced(synced bool)
+	// SetObjects reports how many objects of kind ("Service",
+	// "EndpointSlice", "ServiceEntry") the last update held.
+	SetObjects(kind string, n int)
+}
+
+// Discovery is the part of client-go's discovery client the source uses.
+type Discovery interface {
+	ServerResourcesForGroupVersion(groupVersion string) (*metav1.APIResourceList, error)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) WatchError(string, error) {}
+func (nopObserver) SetSynced(bool)           {}
+func (nopObserver) SetObjects(string, int)   {}

@@ -1,0 +1,26 @@
+// Package kube is the API server name source: client-go informers for
+// Services, EndpointSlices (discovery.k8s.io/v1) and, through the dynamic
+// client, Istio ServiceEntries, turned into complete model.Objects
+// snapshots.
+//
+// Source implements model.Source. Run hands out nothing until every
+// informer has synced (the caller passes all packets through until then;
+// Synced reports it). After that, bursts of changes are coalesced: the first
+// change arms a Debounce timer, each further change pushes it back, but never
+// past MaxDelay after the first; then one update carries a fresh, complete
+// copy of the object lists. Objects in it are shared with the informer caches
+// and must be treated as read-only (model.Build only reads them).
+//
+// ServiceEntries are read at networking.istio.io/v1, or v1beta1 when the
+// server does not serve v1, chosen through discovery. When neither is served
+// (no Istio CRD) the source has no ServiceEntries; it looks again every
+// CRDRecheck and starts watching them when the CRD appears.
+//
+// Informer transforms shrink every object to what the name table needs
+// (no managedFields, annotations, status, owner references, topology), so a
+// large cluster costs little memory.
+//
+// Watch errors, API server restarts and expired resource versions are
+// logged and counted through the Observer; the informers retry with backoff
+// on their own and the last table keeps serving meanwhile.
+package kube

@@ -1,0 +1,79 @@
+package kube
+
+import (
+	"cmp"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/meshdns/meshdns/sync/model"
+)
+
+// cachedEntry is a converted ServiceEntry, kept while its resourceVersion
+// does not change so each is converted (and its problem logged) once.
+type cachedEntry struct {
+	rv  string
+	se  *model.ServiceEntry
+	err error
+}
+
+// snapshot copies the informer caches into a fresh Objects, sorted by
+// namespace and name so the same cluster state gives the same Objects.
+// It runs on the Run goroutine only.
+func (s *Source) snapshot() *model.Objects {
+	objs := &model.Objects{}
+	for _, inf := range s.services {
+		for _, o := range inf.GetStore().List() {
+			if svc, ok := o.(*corev1.Service); ok {
+				objs.Services = append(objs.Services, svc)
+			}
+		}
+	}
+	for _, inf := range s.slices {
+		for _, o := range inf.GetStore().List() {
+			if es, ok := o.(*discoveryv1.EndpointSlice); ok {
+				objs.EndpointSlices = append(objs.EndpointSlices, es)
+			}
+		}
+	}
+	if e := s.entries.Load(); e != nil && e.synced.Load() {
+		seen := make(map[string]cachedEntry, len(s.seCache))
+		for _, inf := range e.informers {
+			for _, o := range inf.GetStore().List() {
+				u, ok := o.(*unstructured.Unstructured)
+				if !ok {
+					continue
+				}
+				key := u.GetNamespace() + "/" + u.GetName()
+				c, ok := s.seCache[key]
+				if !ok || c.rv != u.GetResourceVersion() || u.GetResourceVersion() == "" {
+					c = cachedEntry{rv: u.GetResourceVersion()}
+					c.se, c.err = model.ServiceEntryFromUnstructured(u)
+					if c.err != nil {
+						s.log.Warn("ServiceEntry skipped", "entry", key, "err", c.err)
+					}
+				}
+				seen[key] = c
+				if c.se != nil {
+					objs.ServiceEntries = append(objs.ServiceEntries, c.se)
+				}
+			}
+		}
+		s.seCache = seen
+	}
+	slices.SortFunc(objs.Services, func(a, b *corev1.Service) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	slices.SortFunc(objs.EndpointSlices, func(a, b *discoveryv1.EndpointSlice) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	slices.SortFunc(objs.ServiceEntries, func(a, b *model.ServiceEntry) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	s.obs.SetObjects("Service", len(objs.Services))
+	s.obs.SetObjects("EndpointSlice", len(objs.EndpointSlices))
+	s.obs.SetObjects("ServiceEntry", len(objs.ServiceEntries))
+	return objs
+}

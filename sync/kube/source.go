@@ -1,0 +1,305 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/clock"
+
+	"github.com/meshdns/meshdns/sync/model"
+)
+
+// Source is the API server name source. Create it with New; Run it once.
+type Source struct {
+	client     kubernetes.Interface
+	dyn        dynamic.Interface
+	disc       Discovery
+	namespaces []string // "" alone means all
+	debounce   time.Duration
+	maxDelay   time.Duration
+	resync     time.Duration
+	recheck    time.Duration
+	log        *slog.Logger
+	obs        Observer
+	clock      clock.WithTicker
+
+	running atomic.Bool
+	synced  atomic.Bool
+
+	// dirty is signalled (without blocking) by informer event handlers.
+	dirty chan struct{}
+
+	// Informers, set up by Run.
+	services, slices []cache.SharedIndexInformer
+	entries          atomic.Pointer[entryInformers]
+	seCache          map[string]cachedEntry
+}
+
+// entryInformers are the ServiceEntry informers once a version is found.
+type entryInformers struct {
+	gvr       schema.GroupVersionResource
+	informers []cache.SharedIndexInformer
+	factories []dynamicinformer.DynamicSharedInformerFactory
+	synced    atomic.Bool
+}
+
+var _ model.Source = (*Source)(nil)
+
+// New checks cfg and returns a Source. It does not contact the API server.
+func New(cfg Config) (*Source, error) {
+	s := &Source{
+		client:   cfg.Client,
+		dyn:      cfg.Dynamic,
+		disc:     cfg.Discovery,
+		debounce: cfg.Debounce,
+		maxDelay: cfg.MaxDelay,
+		resync:   cfg.ResyncPeriod,
+		recheck:  cfg.CRDRecheck,
+		log:      cfg.Logger,
+		obs:      cfg.Observer,
+		clock:    cfg.Clock,
+		dirty:    make(chan struct{}, 1),
+		seCache:  map[string]cachedEntry{},
+	}
+	if s.client == nil || s.dyn == nil {
+		if cfg.RESTConfig == nil {
+			return nil, errors.New("kube: no RESTConfig and no clients")
+		}
+		rc := rest.CopyConfig(cfg.RESTConfig)
+		if rc.UserAgent == "" {
+			rc.UserAgent = "meshdns"
+		}
+		if s.dyn == nil {
+			d, err := dynamic.NewForConfig(rc)
+			if err != nil {
+				return nil, fmt.Errorf("kube: dynamic client: %w", err)
+			}
+			s.dyn = d
+		}
+		if s.client == nil {
+			// Services and EndpointSlices travel as protobuf: smaller and
+			// cheaper to decode than JSON.
+			pc := rest.CopyConfig(rc)
+			pc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+			pc.ContentType = "application/vnd.kubernetes.protobuf"
+			c, err := kubernetes.NewForConfig(pc)
+			if err != nil {
+				return nil, fmt.Errorf("kube: clientset: %w", err)
+			}
+			s.client = c
+		}
+	}
+	if s.disc == nil {
+		s.disc = s.client.Discovery()
+	}
+	if s.debounce <= 0 {
+		s.debounce = DefaultDebounce
+	}
+	if s.maxDelay <= 0 {
+		s.maxDelay = DefaultMaxDelay
+	}
+	if s.resync < 0 {
+		return nil, errors.New("kube: negative ResyncPeriod")
+	}
+	if s.recheck == 0 {
+		s.recheck = DefaultCRDRecheck
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.obs == nil {
+		s.obs = nopObserver{}
+	}
+	if s.clock == nil {
+		s.clock = clock.RealClock{}
+	}
+	for _, ns := range cfg.Namespaces {
+		if ns == "" {
+			return nil, errors.New("kube: empty namespace in Namespaces")
+		}
+		if !slices.Contains(s.namespaces, ns) {
+			s.namespaces = append(s.namespaces, ns)
+		}
+	}
+	if len(s.namespaces) == 0 {
+		s.namespaces = []string{""} // metav1.NamespaceAll
+	}
+	return s, nil
+}
+
+// Synced reports whether every informer has completed its first list, that
+// is whether Run has sent (or is about to send) its first update.
+func (s *Source) Synced() bool { return s.synced.Load() }
+
+// Run implements model.Source. It returns nil when ctx is done, and an
+// error only when called twice.
+func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("kube: Source.Run called twice")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var factories []informers.SharedInformerFactory
+	defer func() {
+		// Cancel first: Shutdown waits for the informer goroutines.
+		cancel()
+		for _, f := range factories {
+			f.Shutdown()
+		}
+		if e := s.entries.Load(); e != nil {
+			for _, f := range e.factories {
+				f.Shutdown()
+			}
+		}
+		s.synced.Store(false)
+		s.obs.SetSynced(false)
+	}()
+
+	for _, ns := range s.namespaces {
+		f := informers.NewSharedInformerFactoryWithOptions(s.client, s.resync, informers.WithNamespace(ns))
+		svc := f.Core().V1().Services().Informer()
+		eps := f.Discovery().V1().EndpointSlices().Informer()
+		if err := s.setup(svc, "services", shrinkService); err != nil {
+			return err
+		}
+		if err := s.setup(eps, "endpointslices", shrinkEndpointSlice); err != nil {
+			return err
+		}
+		s.services = append(s.services, svc)
+		s.slices = append(s.slices, eps)
+		factories = append(factories, f)
+		f.Start(ctx.Done())
+	}
+
+	gvr, found, err := s.discoverServiceEntries(ctx)
+	if err != nil {
+		return nil // ctx done
+	}
+	if found {
+		if err := s.startEntries(ctx, gvr); err != nil {
+			return err
+		}
+	} else {
+		s.log.Info("ServiceEntry API not served; no ServiceEntries", "recheck", s.recheck)
+	}
+
+	var wait []cache.InformerSynced
+	for _, i := range append(slices.Clone(s.services), s.slices...) {
+		wait = append(wait, i.HasSynced)
+	}
+	if e := s.entries.Load(); e != nil {
+		for _, i := range e.informers {
+			wait = append(wait, i.HasSynced)
+		}
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), wait...) {
+		return nil // ctx done
+	}
+	if e := s.entries.Load(); e != nil {
+		e.synced.Store(true)
+	}
+	s.synced.Store(true)
+	s.obs.SetSynced(true)
+
+	select { // the initial lists are in the first update
+	case <-s.dirty:
+	default:
+	}
+	objs := s.snapshot()
+	s.log.Info("API objects synced", "services", len(objs.Services), "endpointslices", len(objs.EndpointSlices), "serviceentries", len(objs.ServiceEntries))
+	update(objs)
+
+	return s.loop(ctx, update)
+}
+
+// loop sends coalesced updates until ctx is done.
+func (s *Source) loop(ctx context.Context, update func(*model.Objects)) error {
+	co := coalescer{debounce: s.debounce, maxDelay: s.maxDelay}
+	timer := s.clock.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+
+	var recheck <-chan time.Time
+	if s.entries.Load() == nil && s.recheck > 0 {
+		t := s.clock.NewTicker(s.recheck)
+		defer t.Stop()
+		recheck = t.C()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.dirty:
+			now := s.clock.Now()
+			due := co.changed(now)
+			timer.Stop()
+			timer.Reset(max(due.Sub(now), 0))
+		case <-timer.C():
+			co.sent()
+			update(s.snapshot())
+		case <-recheck:
+			gvr, found, err := findServiceEntries(s.disc)
+			if err != nil {
+				s.log.Debug("ServiceEntry discovery failed", "err", err)
+				continue
+			}
+			if !found {
+				continue
+			}
+			s.log.Info("ServiceEntry API appeared; watching it", "version", gvr.Version)
+			if err := s.startEntries(ctx, gvr); err != nil {
+				return err
+			}
+			recheck = nil
+			e := s.entries.Load()
+			go func() {
+				waits := make([]cache.InformerSynced, len(e.informers))
+				for i, inf := range e.informers {
+					waits[i] = inf.HasSynced
+				}
+				if cache.WaitForCacheSync(ctx.Done(), waits...) {
+					e.synced.Store(true)
+					s.changed()
+				}
+			}()
+		}
+	}
+}
+
+// startEntries starts the ServiceEntry informers for gvr.
+func (s *Source) startEntries(ctx context.Context, gvr schema.GroupVersionResource) error {
+	e := &entryInformers{gvr: gvr}
+	for _, ns := range s.namespaces {
+		f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(s.dyn, s.resync, ns, nil)
+		inf := f.ForResource(gvr).Informer()
+		if err := s.setup(inf, "serviceentries", shrinkServiceEntry); err != nil {
+			return err
+		}
+		e.informers = append(e.informers, inf)
+		e.factories = append(e.factories, f)
+	}
+	s.entries.Store(e)
+	for _, f := range e.factories {
+		f.Start(ctx.Done())
+	}
+	return nil
+}
+
+// changed signals the loop without blocking.
+func (s *Source) changed() {
+	select {
+	case s.dirty <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,123 @@
+package kube
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// The transforms below run in the informers before objects enter their
+// caches. Each builds a new, small object holding only what sync/model
+// reads; everything else (managedFields, annotations, status, owner
+// references, node names, topology hints) is dropped. Objects of other
+// types (deletion tombstones) pass through unchanged.
+
+// shrinkMeta keeps identity, labels and the creation time.
+func shrinkMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name:              m.Name,
+		Namespace:         m.Namespace,
+		UID:               m.UID,
+		ResourceVersion:   m.ResourceVersion,
+		CreationTimestamp: m.CreationTimestamp,
+		DeletionTimestamp: m.DeletionTimestamp,
+		Labels:            m.Labels,
+	}
+}
+
+func shrinkService(obj any) (any, error) {
+	s, ok := obj.(*corev1.Service)
+	if !ok {
+		return obj, nil
+	}
+	out := &corev1.Service{
+		ObjectMeta: shrinkMeta(&s.ObjectMeta),
+		Spec: corev1.ServiceSpec{
+			Type:                     s.Spec.Type,
+			ClusterIP:                s.Spec.ClusterIP,
+			ClusterIPs:               s.Spec.ClusterIPs,
+			ExternalName:             s.Spec.ExternalName,
+			PublishNotReadyAddresses: s.Spec.PublishNotReadyAddresses,
+			IPFamilies:               s.Spec.IPFamilies,
+			IPFamilyPolicy:           s.Spec.IPFamilyPolicy,
+		},
+	}
+	if len(s.Spec.Ports) > 0 {
+		out.Spec.Ports = make([]corev1.ServicePort, len(s.Spec.Ports))
+		for i, p := range s.Spec.Ports {
+			out.Spec.Ports[i] = corev1.ServicePort{Name: p.Name, Protocol: p.Protocol, Port: p.Port, TargetPort: p.TargetPort}
+		}
+	}
+	return out, nil
+}
+
+func shrinkEndpointSlice(obj any) (any, error) {
+	es, ok := obj.(*discoveryv1.EndpointSlice)
+	if !ok {
+		return obj, nil
+	}
+	out := &discoveryv1.EndpointSlice{
+		ObjectMeta:  shrinkMeta(&es.ObjectMeta),
+		AddressType: es.AddressType,
+		Ports:       es.Ports,
+	}
+	if len(es.Endpoints) > 0 {
+		out.Endpoints = make([]discoveryv1.Endpoint, len(es.Endpoints))
+		for i, e := range es.Endpoints {
+			ne := discoveryv1.Endpoint{
+				Addresses:  e.Addresses,
+				Conditions: e.Conditions,
+				Hostname:   e.Hostname,
+			}
+			if e.TargetRef != nil {
+				ne.TargetRef = &corev1.ObjectReference{Kind: e.TargetRef.Kind, Namespace: e.TargetRef.Namespace, Name: e.TargetRef.Name}
+			}
+			out.Endpoints[i] = ne
+		}
+	}
+	return out, nil
+}
+
+// serviceEntryFields are the fields of a ServiceEntry that DNS reads
+// (model.ServiceEntryFromUnstructured).
+var serviceEntryFields = [][]string{
+	{"spec", "hosts"},
+	{"spec", "addresses"},
+	{"spec", "resolution"},
+	{"spec", "ports"},
+	{"status", "addresses"},
+}
+
+func shrinkServiceEntry(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok || u.Object == nil {
+		return obj, nil
+	}
+	meta := map[string]any{}
+	if m, ok := u.Object["metadata"].(map[string]any); ok {
+		for _, k := range []string{"name", "namespace", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "labels"} {
+			if v, ok := m[k]; ok {
+				meta[k] = v
+			}
+		}
+	}
+	out := map[string]any{
+		"apiVersion": u.Object["apiVersion"],
+		"kind":       u.Object["kind"],
+		"metadata":   meta,
+	}
+	for _, path := range serviceEntryFields {
+		v, ok, err := unstructured.NestedFieldNoCopy(u.Object, path...)
+		if err != nil || !ok {
+			continue
+		}
+		parent, _ := out[path[0]].(map[string]any)
+		if parent == nil {
+			parent = map[string]any{}
+			out[path[0]] = parent
+		}
+		parent[path[1]] = v
+	}
+	return &unstructured.Unstructured{Object: out}, nil
+}
