@@ -86,6 +86,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	mopts.Namespaces = splitList(f.engine.namespaces)
 	mopts.AutoAllocate = f.engine.autoAllocate
 	mopts.Nameservers = pc.resolv.Nameservers
+	mopts.PodNamespace = pc.namespace
 	mopts.Logger = log
 	reg := &dnsengine.AtomicRegistry{}
 	store := &tableStore{reg: reg, opts: mopts, log: log}
