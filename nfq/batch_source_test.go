@@ -82,7 +82,11 @@ func TestBatchParseMalformed(t *testing.T) {
 		good[:10],
 		append(append([]byte(nil), good[:nlmsgHdrLen+2]...)),
 		func() []byte { b := append([]byte(nil), good...); binary.NativeEndian.PutUint32(b, 9999); return b }(),
-		func() []byte { b := append([]byte(nil), good...); binary.NativeEndian.PutUint16(b[nlmsgHdrLen+4:], 2); return b }(),
+		func() []byte {
+			b := append([]byte(nil), good...)
+			binary.NativeEndian.PutUint16(b[nlmsgHdrLen+4:], 2)
+			return b
+		}(),
 	} {
 		s.parse(d, false, func(p Packet) {
 			if p.ID != 5 {
