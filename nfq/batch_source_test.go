@@ -80,7 +80,7 @@ func TestBatchParseMalformed(t *testing.T) {
 	good := packetMsg(5, []byte{0x45})
 	for _, d := range [][]byte{
 		good[:10],
-		append(append([]byte(nil), good[:nlmsgHdrLen+2]...)),
+		append([]byte(nil), good[:nlmsgHdrLen+2]...),
 		func() []byte { b := append([]byte(nil), good...); binary.NativeEndian.PutUint32(b, 9999); return b }(),
 		func() []byte {
 			b := append([]byte(nil), good...)
