@@ -44,12 +44,15 @@ type Config struct {
 	EDNSSize uint16
 	// PodRecords selects how pod.<cluster domain> is answered.
 	PodRecords PodRecords
+	// Cache configures the cache of upstream answers (cache_config.go).
+	Cache CacheConfig
 }
 
 // DefaultConfig returns the defaults: TTL 30 s (Istio's and kubeadm's),
 // negative TTL 5 s, EDNS size 1232 (DNS flag day 2020), pods insecure.
 func DefaultConfig() Config {
-	return Config{TTL: 30, NegativeTTL: 5, EDNSSize: 1232, PodRecords: PodRecordsInsecure}
+	return Config{TTL: 30, NegativeTTL: 5, EDNSSize: 1232, PodRecords: PodRecordsInsecure,
+		Cache: DefaultCacheConfig()}
 }
 
 func (c Config) validate() error {
@@ -59,5 +62,5 @@ func (c Config) validate() error {
 	if c.TTL > 1<<31-1 || c.NegativeTTL > 1<<31-1 {
 		return fmt.Errorf("dnsengine: TTL out of range")
 	}
-	return nil
+	return c.Cache.validate() // cache_config.go
 }

@@ -1,5 +1,7 @@
 package dnsengine
 
+import "bytes"
+
 // parseDashedAddr parses a dashed address label ("10-244-1-7" or
 // "fd00-10-244--7") into out, returning its length (4 or 16). It does not
 // allocate.
@@ -10,7 +12,7 @@ func parseDashedAddr(label []byte, out *[16]byte) (int, bool) {
 			dashes++
 		}
 	}
-	if dashes == 3 {
+	if dashes == 3 && !bytes.Contains(label, []byte("--")) {
 		return parseDashed4(label, out)
 	}
 	return parseDashed6(label, out)

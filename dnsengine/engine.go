@@ -3,10 +3,14 @@ package dnsengine
 import "errors"
 
 // Engine answers DNS queries for mesh names inside the packets handed to
-// Process. It is safe for concurrent use: it holds no per-packet state.
+// Process. It is safe for concurrent use. The name table is read without
+// locks; the optional cache of upstream answers (cache.go) and TCP flows
+// (tcp.go) keep state behind short, sharded critical sections.
 type Engine struct {
-	cfg Config
-	reg Registry
+	cfg   Config
+	reg   Registry
+	tcp   *tcpEngine // DNS over TCP, set by EnableTCP (tcp.go); nil: TCP passes through
+	cache *cache     // upstream answers (cache*.go); nil when Config.Cache.Size is 0
 }
 
 // New returns an engine answering from reg's current table.
@@ -17,7 +21,11 @@ func New(cfg Config, reg Registry) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, reg: reg}, nil
+	e := &Engine{cfg: cfg, reg: reg}
+	if cfg.Cache.Size > 0 { // cache*.go
+		e.cache = newCache(cfg.Cache)
+	}
+	return e, nil
 }
 
 // Config returns the engine's configuration.

@@ -78,10 +78,19 @@ func TestAnswers(t *testing.T) {
 				"db-0.db.default.svc.cluster.local.\t30\tIN\tA\t10.244.1.5",
 				"db-1.db.default.svc.cluster.local.\t30\tIN\tA\t10.244.2.6"}},
 		{q: "_tcp.db.default.svc.cluster.local. SRV", reason: dnsengine.ReasonNoData, ns: []string{soa}},
-		{q: "search.default.svc.cluster.local. A", reason: dnsengine.ReasonAnswered,
+		// ExternalName: the CNAME alone for CNAME/ANY; other types need the
+		// target's records, added when the table holds the target and
+		// otherwise left to the cluster DNS.
+		{q: "search.default.svc.cluster.local. CNAME", reason: dnsengine.ReasonAnswered,
 			answer: []string{"search.default.svc.cluster.local.\t30\tIN\tCNAME\twww.example.org."}},
-		{q: "search.default.svc.cluster.local. TXT", reason: dnsengine.ReasonAnswered,
-			answer: []string{"search.default.svc.cluster.local.\t30\tIN\tCNAME\twww.example.org."}},
+		{q: "search.default.svc.cluster.local. A", reason: dnsengine.ReasonNotOwned},
+		{q: "search.default.svc.cluster.local. TXT", reason: dnsengine.ReasonNotOwned},
+		{q: "pay.default.svc.cluster.local. A", reason: dnsengine.ReasonAnswered, answer: []string{
+			"pay.default.svc.cluster.local.\t30\tIN\tCNAME\tpayments.example.com.",
+			"payments.example.com.\t30\tIN\tA\t203.0.113.10",
+			"payments.example.com.\t30\tIN\tA\t203.0.113.11"}},
+		{q: "pay.default.svc.cluster.local. AAAA", reason: dnsengine.ReasonAnswered, answer: []string{
+			"pay.default.svc.cluster.local.\t30\tIN\tCNAME\tpayments.example.com."}},
 		{q: "10.0.96.10.in-addr.arpa. PTR", reason: dnsengine.ReasonAnswered,
 			answer: []string{"10.0.96.10.in-addr.arpa.\t30\tIN\tPTR\tweb.default.svc.cluster.local."}},
 		{q: "0.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa. PTR", reason: dnsengine.ReasonAnswered,
@@ -108,6 +117,12 @@ func TestAnswers(t *testing.T) {
 		{q: "fd00-10-244--9.default.pod.cluster.local. AAAA", reason: dnsengine.ReasonAnswered,
 			answer: []string{"fd00-10-244--9.default.pod.cluster.local.\t30\tIN\tAAAA\tfd00:10:244::9"}},
 		{q: "10-244-1-9.default.pod.cluster.local. AAAA", reason: dnsengine.ReasonNoData, ns: []string{soa}},
+		{q: "fd00-244--5.default.pod.cluster.local. AAAA", reason: dnsengine.ReasonAnswered,
+			answer: []string{"fd00-244--5.default.pod.cluster.local.\t30\tIN\tAAAA\tfd00:244::5"}},
+		{q: "db.default.svc.cluster.local. ANY", reason: dnsengine.ReasonAnswered, answer: []string{
+			"db.default.svc.cluster.local.\t30\tIN\tA\t10.244.1.5",
+			"db.default.svc.cluster.local.\t30\tIN\tA\t10.244.2.6",
+			"db.default.svc.cluster.local.\t30\tIN\tA\t10.244.3.7"}},
 		{q: "10-244-1-300.default.pod.cluster.local. A", reason: dnsengine.ReasonNXDomain, rcode: dns.RcodeNameError, ns: []string{soa}},
 		{q: "default.pod.cluster.local. A", reason: dnsengine.ReasonNoData, ns: []string{soa}},
 		{q: "a.10-244-1-9.default.pod.cluster.local. A", reason: dnsengine.ReasonNXDomain, rcode: dns.RcodeNameError, ns: []string{soa}},

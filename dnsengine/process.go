@@ -12,6 +12,12 @@ func (e *Engine) Process(pkt []byte) Result {
 		return Result{Reason: r}
 	}
 	if r := decodeTransport(pkt, &ip); r != 0 {
+		if r == ReasonTCP && e.tcp != nil { // DNS over TCP: tcp.go
+			return e.tcp.process(pkt, &ip)
+		}
+		if r == ReasonNotDNSQuery && e.cache != nil { // UDP from port 53: cache_learn.go
+			return e.cacheResponse(pkt, &ip)
+		}
 		return Result{Reason: r}
 	}
 	t := e.reg.Table()
@@ -34,6 +40,9 @@ func (e *Engine) Process(pkt []byte) Result {
 	}
 	n, r, tc := e.respond(t, buf, &q, limit)
 	if n == 0 {
+		if r == ReasonNotOwned && e.cache != nil { // cache_answer.go
+			return e.cacheQuery(pkt, &ip, &q, limit)
+		}
 		return Result{Reason: r}
 	}
 	total := finishUDPResponse(pkt[:cap(pkt)], &ip, n)
@@ -84,11 +93,23 @@ func (e *Engine) respond(t *Table, m []byte, q *query, limit int) (int, Reason, 
 			start = int(q.id) % cnt
 		}
 		for i := 0; i < cnt; i++ {
-			if _, ok := w.record(headerLen, &p.rrs[(start+i)%cnt], ttl); !ok {
+			at, ok := w.record(headerLen, &p.rrs[(start+i)%cnt], ttl)
+			if !ok {
 				tc = true
 				break
 			}
 			an++
+			if i == 0 && len(p.chase) > 0 && at <= 0x3fff {
+				// The CNAME target's records, owned by the name in its rdata.
+				cstart := int(q.id) % len(p.chase)
+				for j := range p.chase {
+					if _, ok := w.record(at, &p.chase[(cstart+j)%len(p.chase)], ttl); !ok {
+						tc = true
+						break
+					}
+					an++
+				}
+			}
 		}
 	}
 

@@ -5,6 +5,7 @@ type plan struct {
 	rcode   uint16
 	rrs     []rr  // answer records, one type (or all, for ANY)
 	rotate  bool  // rotate rrs by the query ID
+	chase   []rr  // the CNAME target's records, after the CNAME (owner: the target)
 	zone    *zone // SOA of this zone in the authority section (negative answers)
 	soaAns  *zone // SOA of this zone in the answer section (apex SOA query)
 	reason  Reason
@@ -24,12 +25,12 @@ func (e *Engine) resolve(t *Table, q *query, p *plan) {
 	}
 	if n != nil {
 		if n.inZone || z != nil {
-			e.fromNode(n, q, z, p, true)
+			e.fromNode(t, n, q, z, p, true)
 			if p.reason == ReasonNoData && z != nil && string(z.name) == string(name) && q.qtype == TypeSOA {
 				p.reason, p.soaAns, p.zone = ReasonAnswered, z, nil
 			}
 		} else {
-			e.fromNode(n, q, nil, p, false)
+			e.fromNode(t, n, q, nil, p, false)
 		}
 		return
 	}
@@ -47,10 +48,10 @@ func (e *Engine) resolve(t *Table, q *query, p *plan) {
 // fromNode answers from a node. Inside an authoritative zone a missing type
 // is NODATA with the zone's SOA; outside (ServiceEntry hosts, reverse names)
 // only address questions get NODATA, other types go upstream.
-func (e *Engine) fromNode(n *node, q *query, z *zone, p *plan, authoritative bool) {
+func (e *Engine) fromNode(t *Table, n *node, q *query, z *zone, p *plan, authoritative bool) {
 	switch {
 	case n.cname:
-		p.rrs, p.reason = n.rrs, ReasonAnswered
+		e.fromCNAME(t, n, q, p)
 		return
 	case q.qtype == TypeANY && len(n.rrs) > 0:
 		p.rrs, p.reason = n.rrs, ReasonAnswered
@@ -105,4 +106,28 @@ func (e *Engine) podRecord(t *Table, q *query, z *zone, p *plan) {
 		}
 	}
 	p.rcode, p.zone, p.reason = rcodeNXDomain, z, ReasonNXDomain
+}
+
+// fromCNAME answers an alias (an ExternalName service). A CNAME or ANY
+// question gets the CNAME alone. Other types need the target's records too,
+// as CoreDNS adds them: stub resolvers (glibc, Go) do not chase a CNAME
+// themselves. When the table holds the target, its records follow the
+// CNAME; otherwise the question goes upstream, where the cluster DNS knows
+// the same alias and resolves the target.
+func (e *Engine) fromCNAME(t *Table, n *node, q *query, p *plan) {
+	p.rrs = n.rrs
+	if q.qtype == TypeCNAME || q.qtype == TypeANY {
+		p.reason = ReasonAnswered
+		return
+	}
+	target := n.rrs[0].rdata
+	tn := t.names[string(target)]
+	if tn == nil {
+		tn = t.lookupWildcard(target)
+	}
+	if tn == nil || tn.cname {
+		p.rrs, p.reason = nil, ReasonNotOwned
+		return
+	}
+	p.chase, p.reason = tn.typeRange(q.qtype), ReasonAnswered
 }

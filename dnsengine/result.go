@@ -10,6 +10,10 @@ const (
 	Rewrite
 	// Drop: the packet was consumed (reserved for stream protocols).
 	Drop
+	// Hold (TCP, tcp.go): give no verdict yet. The packet waits in the
+	// queue until the engine's Releaser is called with Result.Token and the
+	// final verdict, possibly before Process has returned.
+	Hold
 )
 
 func (v Verdict) String() string {
@@ -20,6 +24,8 @@ func (v Verdict) String() string {
 		return "rewrite"
 	case Drop:
 		return "drop"
+	case Hold:
+		return "hold"
 	}
 	return "unknown"
 }
@@ -41,6 +47,22 @@ const (
 	ReasonBadChecksum               // passed: IP or UDP checksum does not verify
 	ReasonUnsupported               // passed: opcode, class, qdcount, EDNS version or extra records we do not answer
 	ReasonNoRoom                    // passed: the caller's buffer is too small for the smallest answer
+	// DNS over TCP (tcp.go), when enabled with EnableTCP. Data segments
+	// answered in place report the reason of their first answer.
+	ReasonTCPHandshake  // rewritten: a SYN into the SYN-ACK
+	ReasonTCPAck        // rewritten into a pure ACK (partial query, gap), or dropped (nothing to carry)
+	ReasonTCPCarrier    // rewritten: a pure ACK carrying answer bytes the client's window now admits
+	ReasonTCPRetransmit // rewritten: a retransmission answered with the unacknowledged bytes
+	ReasonTCPClose      // FIN answered, last ACK or RST dropped
+	ReasonTCPHeld       // held: the segment waits for forwarded answers
+	ReasonTCPForwarded  // released: a held segment carrying forwarded answers (Releaser only)
+	ReasonTCPFlowLimit  // passed: a new flow past TCPConfig.MaxFlows
+	ReasonTCPForeign    // passed: a segment of a flow meshdns did not open
+	// Cache of upstream answers (cache*.go), when CacheConfig.Size > 0.
+	ReasonCacheHit     // rewritten: answered from the cache
+	ReasonCacheStale   // rewritten: answered from an expired entry (serve-stale) while it is refreshed
+	ReasonCacheLearned // passed: an upstream response, learned into the cache
+	ReasonResponse     // passed: an upstream response not learned (CacheMetrics says why)
 	numReasons
 )
 
@@ -57,6 +79,21 @@ var reasonNames = [numReasons]string{
 	ReasonBadChecksum: "bad_checksum",
 	ReasonUnsupported: "unsupported",
 	ReasonNoRoom:      "no_room",
+
+	ReasonTCPHandshake:  "tcp_handshake",
+	ReasonTCPAck:        "tcp_ack",
+	ReasonTCPCarrier:    "tcp_carrier",
+	ReasonTCPRetransmit: "tcp_retransmit",
+	ReasonTCPClose:      "tcp_close",
+	ReasonTCPHeld:       "tcp_held",
+	ReasonTCPForwarded:  "tcp_forwarded",
+	ReasonTCPFlowLimit:  "tcp_flow_limit",
+	ReasonTCPForeign:    "tcp_foreign",
+
+	ReasonCacheHit:     "cache_hit",
+	ReasonCacheStale:   "cache_stale",
+	ReasonCacheLearned: "cache_learned",
+	ReasonResponse:     "response",
 }
 
 // NumReasons is the number of distinct reasons, for array-indexed counters.
@@ -72,7 +109,8 @@ func (r Reason) String() string {
 // Answered reports whether the reason is one where the engine rewrote the
 // packet into a response.
 func (r Reason) Answered() bool {
-	return r == ReasonAnswered || r == ReasonNXDomain || r == ReasonNoData
+	return r == ReasonAnswered || r == ReasonNXDomain || r == ReasonNoData ||
+		r == ReasonCacheHit || r == ReasonCacheStale // cache*.go
 }
 
 // Result is the outcome of Engine.Process.
@@ -85,4 +123,7 @@ type Result struct {
 	// Truncated is set when the response did not fit the client's UDP size
 	// and was sent with TC set.
 	Truncated bool
+	// Token names a held packet (Verdict Hold) in the later call to the
+	// TCP Releaser.
+	Token uint64
 }

@@ -49,6 +49,22 @@ func desiredChains(c RulesConfig, f Family) []chainSpec {
 	q := chainSpec{table: "mangle", name: ChainQueue, hook: "OUTPUT", rules: []string{ret}}
 	out := chainSpec{table: "raw", name: ChainNotrackOut, hook: "OUTPUT", rules: []string{ret}}
 	pre := chainSpec{table: "raw", name: ChainNotrackPre, hook: "PREROUTING"}
+	var resp *chainSpec
+	if c.CaptureResponses {
+		resp = &chainSpec{table: "mangle", name: ChainResponses, hook: "PREROUTING"}
+	}
+	for _, port := range c.OwnPorts {
+		own := fmt.Sprintf("-p udp -m udp --sport 53 --dport %d -j RETURN", port)
+		pre.rules = append(pre.rules, own)
+		if resp != nil {
+			resp.rules = append(resp.rules, own)
+		}
+	}
+	if resp != nil {
+		for _, d := range dsts {
+			resp.rules = append(resp.rules, addr("-s", d)+"! -i lo -p udp -m udp --sport 53 "+queue)
+		}
+	}
 	for _, p := range []string{"udp", "tcp"} {
 		for _, d := range dsts {
 			q.rules = append(q.rules, addr("-d", d)+"-p "+p+" -m "+p+" --dport 53 "+queue)
@@ -62,6 +78,9 @@ func desiredChains(c RulesConfig, f Family) []chainSpec {
 			}
 			pre.rules = append(pre.rules, addr("-s", d)+lo+"-p "+p+" -m "+p+" --sport 53 -j CT --notrack")
 		}
+	}
+	if resp != nil {
+		return []chainSpec{q, *resp, out, pre}
 	}
 	return []chainSpec{q, out, pre}
 }

@@ -17,6 +17,9 @@ const (
 	ChainNotrackOut = "MESHDNS-NOTRACK-OUT"
 	// ChainNotrackPre (raw, from PREROUTING) keeps DNS answers out of conntrack.
 	ChainNotrackPre = "MESHDNS-NOTRACK-PRE"
+	// ChainResponses (mangle, from PREROUTING) sends the nameservers' UDP
+	// answers to the queue, for the cache to learn.
+	ChainResponses = "MESHDNS-PREROUTING"
 )
 
 // DefaultMark is the packet mark (and mask) meshdns puts on the packets it
@@ -48,6 +51,14 @@ type RulesConfig struct {
 	// with a non-zero Mark means Mark.
 	Mark     uint32
 	MarkMask uint32
+	// CaptureResponses also queues the nameservers' UDP answers (source
+	// port 53) arriving from outside (not via lo, where meshdns's own
+	// answers come from), for the cache of upstream answers to learn.
+	CaptureResponses bool
+	// OwnPorts are the local UDP ports of meshdns's own sockets (the cache
+	// refresher): answers to them are neither queued nor untracked, so a
+	// stateful INPUT policy lets them in.
+	OwnPorts []uint16
 	// Backend is BackendAuto ("" too), BackendNFT or BackendLegacy; see
 	// ResolveBackend.
 	Backend string

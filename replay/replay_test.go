@@ -35,7 +35,9 @@ func engine(t testing.TB) *dnsengine.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{T: tab})
+	cfg := dnsengine.DefaultConfig()
+	cfg.Cache.Size = 0 // as meshdns replay runs it
+	e, err := dnsengine.New(cfg, dnsengine.StaticRegistry{T: tab})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,6 +61,13 @@ type ruleFlags struct {
 	queueNum uint
 	queues   uint
 	mark     string
+	// refreshPort is the UDP port of meshdns's own cache-refresh socket,
+	// exempted from the rules; 0: any free port (only when run installs
+	// its own rules).
+	refreshPort uint
+	// responses queues the nameservers' answers for the cache to learn
+	// ("rules install" only; "run" decides from --cache-size).
+	responses bool
 }
 
 func (r *ruleFlags) register(fs *flag.FlagSet, withRulesMode bool) {
@@ -72,6 +79,10 @@ func (r *ruleFlags) register(fs *flag.FlagSet, withRulesMode bool) {
 	fs.UintVar(&r.queueNum, "queue-num", 5353, "first NFQUEUE number")
 	fs.UintVar(&r.queues, "queues", 0, "number of queues (consumers) from --queue-num on; 0: one per CPU, at most 4")
 	fs.StringVar(&r.mark, "mark", "0x20000/0x20000", "packet mark[/mask] of meshdns's own traffic, never captured")
+	fs.UintVar(&r.refreshPort, "refresh-port", 0, "UDP port of meshdns's cache-refresh socket, exempted from the rules (0: any; set the same fixed port for 'rules install' and 'run --rules=none')")
+	if !withRulesMode {
+		fs.BoolVar(&r.responses, "capture-responses", true, "also queue the nameservers' answers, for the cache (as 'run' does with --cache-size > 0)")
+	}
 }
 
 func (r *ruleFlags) config(pc podContext, log *slog.Logger, queues int) (nfq.RulesConfig, error) {
@@ -105,6 +116,13 @@ func (r *ruleFlags) config(pc podContext, log *slog.Logger, queues int) (nfq.Rul
 		return rc, usageError{err}
 	}
 	rc.Mark, rc.MarkMask = mark, mask
+	if r.refreshPort > 65535 {
+		return rc, usageError{fmt.Errorf("--refresh-port %d is out of range", r.refreshPort)}
+	}
+	if r.refreshPort > 0 {
+		rc.OwnPorts = []uint16{uint16(r.refreshPort)}
+	}
+	rc.CaptureResponses = r.responses
 	return rc, nil
 }
 
@@ -133,6 +151,13 @@ type engineFlags struct {
 	zones        string
 	autoAllocate bool
 	namespaces   string
+
+	cacheSize        uint
+	cacheMaxTTL      uint
+	cacheNegativeTTL uint
+	cacheServfailTTL uint
+	cacheStale       uint
+	cachePrefetch    uint
 }
 
 func (e *engineFlags) register(fs *flag.FlagSet) {
@@ -144,6 +169,12 @@ func (e *engineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&e.zones, "authoritative-zones", "", "comma-separated zones answered authoritatively, NXDOMAIN for unknown names (default: the cluster domain)")
 	fs.BoolVar(&e.autoAllocate, "auto-allocate", true, "give ServiceEntry hosts without addresses automatic VIPs (240.240.0.0/16, 2001:2::/48)")
 	fs.StringVar(&e.namespaces, "namespaces", "", "comma-separated namespaces whose names are loaded (default: all)")
+	fs.UintVar(&e.cacheSize, "cache-size", uint(d.Cache.Size), "entries of the cache of upstream answers; 0 turns the cache off")
+	fs.UintVar(&e.cacheMaxTTL, "cache-max-ttl", uint(d.Cache.MaxTTL), "cap on the TTL of cached positive answers, seconds")
+	fs.UintVar(&e.cacheNegativeTTL, "cache-negative-ttl", uint(d.Cache.NegativeTTL), "cap on the TTL of cached NXDOMAIN/NODATA answers, seconds")
+	fs.UintVar(&e.cacheServfailTTL, "cache-servfail-ttl", uint(d.Cache.ServfailTTL), "how long SERVFAIL is cached, seconds; 0: never")
+	fs.UintVar(&e.cacheStale, "cache-stale", uint(d.Cache.Stale), "serve expired entries this long past their TTL while refreshing them (RFC 8767), seconds; 0: off; 86400 is a sane production value")
+	fs.UintVar(&e.cachePrefetch, "cache-prefetch", uint(d.Cache.Prefetch), "refresh an entry answered this many times when a hit finds it in the last tenth of its TTL; 0: off")
 }
 
 func (e *engineFlags) config() (dnsengine.Config, error) {
@@ -159,6 +190,13 @@ func (e *engineFlags) config() (dnsengine.Config, error) {
 		return c, usageError{err}
 	}
 	c.TTL, c.NegativeTTL, c.EDNSSize, c.PodRecords = uint32(e.ttl), uint32(e.negativeTTL), uint16(e.ednsSize), pr
+	if e.cacheSize > 1<<24 || e.cacheMaxTTL > 1<<31-1 || e.cacheNegativeTTL > 1<<31-1 || e.cacheServfailTTL > 1<<31-1 ||
+		e.cacheStale > 1<<31-1 || e.cachePrefetch > 1<<31-1 {
+		return c, usageError{fmt.Errorf("--cache-* value out of range")}
+	}
+	c.Cache.Size = int(e.cacheSize)
+	c.Cache.MaxTTL, c.Cache.NegativeTTL, c.Cache.ServfailTTL = uint32(e.cacheMaxTTL), uint32(e.cacheNegativeTTL), uint32(e.cacheServfailTTL)
+	c.Cache.Stale, c.Cache.Prefetch = uint32(e.cacheStale), uint32(e.cachePrefetch)
 	return c, nil
 }
 

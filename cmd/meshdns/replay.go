@@ -46,6 +46,10 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// A capture is replayed as fast as it can be read: the cache would
+	// learn and answer on the wall clock, not the capture's, so replay
+	// shows the name table's answers only.
+	ecfg.Cache.Size = 0
 	pc, err := pf.load(log, pf.resolvConf != "/etc/resolv.conf")
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/refresh"
 	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/objects"
 )
@@ -106,9 +107,34 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 
+	// The cache of upstream answers: its rules, and the refresher's marked
+	// socket for serve-stale and prefetch (bound now, so that its port is
+	// in the rules).
+	var ref *refresh.Refresher
+	if ecfg.Cache.Size > 0 {
+		rcfg.CaptureResponses = true
+		if ecfg.Cache.Stale > 0 || ecfg.Cache.Prefetch > 0 {
+			ref, err = refresh.New(refresh.Config{Mark: rcfg.Mark, Port: uint16(f.rules.refreshPort), EDNSSize: ecfg.EDNSSize, Logger: log})
+			if err != nil {
+				return err
+			}
+			ecfg.Cache.Refresher = ref
+			if f.rules.refreshPort == 0 {
+				rcfg.OwnPorts = append(rcfg.OwnPorts, ref.LocalPort())
+			}
+		}
+	}
 	eng, err := dnsengine.New(ecfg, reg)
 	if err != nil {
+		if ref != nil {
+			ref.Close()
+		}
 		return err
+	}
+	if ref != nil {
+		refCtx, stopRef := context.WithCancel(context.Background())
+		defer stopRef()
+		go ref.Run(refCtx, eng)
 	}
 	h := &engineHandler{e: eng}
 	if log.Enabled(ctx, slog.LevelDebug) {

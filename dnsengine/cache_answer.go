@@ -1,0 +1,162 @@
+package dnsengine
+
+import (
+	"encoding/binary"
+	"time"
+)
+
+// cachedAnswer is what a hit copies out of an entry under the shard lock.
+type cachedAnswer struct {
+	flags      uint16
+	an, ns, ar uint16
+	n          int    // record bytes copied after the question
+	ttl        uint32 // TTL of every record in the answer
+	stale      bool
+}
+
+// cacheQuery handles a query the name table does not own. With a fresh
+// entry (or, with serve-stale, a stale one) it rewrites pkt into the cached
+// response; otherwise it remembers the query so that its response can be
+// learned, and passes it on with reason ReasonNotOwned. limit is the
+// response size the client accepts (as in Process).
+func (e *Engine) cacheQuery(pkt []byte, ip *ipPacket, q *query, limit int) Result {
+	c := e.cache
+	now := c.now()
+	do, cd := q.do, q.flags&flagCD != 0
+	name := q.name()
+	h := c.keyHash(name, q.qtype, q.qclass, do, cd)
+	s := c.shard(h)
+	m := pkt[ip.l4+8 : cap(pkt)]
+	room := limit // bytes for the message without our OPT record
+	if q.edns {
+		room -= optRRLen
+	}
+	stale := int64(c.cfg.Stale) * int64(time.Second)
+
+	var a cachedAnswer
+	var req RefreshRequest
+	hit, refresh := false, false
+	s.mu.Lock()
+	if i := s.lookup(h, name, q.qtype, q.qclass, do, cd); i >= 0 {
+		en := &s.entries[i]
+		age := now - en.stored
+		ttl := int64(en.ttl) * int64(time.Second)
+		canRefresh := en.refreshAt == 0 || now-en.refreshAt >= int64(cacheRefreshRetry)
+		switch {
+		case age >= 0 && age < ttl:
+			hit = true
+			a.ttl = en.ttl - uint32(age/int64(time.Second))
+			if p := c.cfg.Prefetch; p > 0 && en.hits+1 >= p && (a.ttl <= 1 || a.ttl*10 <= en.ttl) {
+				refresh = canRefresh
+			}
+		case stale > 0 && age >= ttl && age < ttl+stale:
+			hit, a.stale, a.ttl = true, true, StaleAnswerTTL
+			refresh = canRefresh
+		case en.dead(now, stale):
+			s.remove(i)
+			s.stats.Expired.Add(1)
+		}
+		if hit && (int(en.qEnd) != q.qEnd || room < q.qEnd) {
+			hit, refresh = false, false // cannot happen for the same question; no room
+		}
+		if hit {
+			a.n = s.copyOut(en, int(en.qEnd), int(en.msgLen), m[q.qEnd:room])
+			a.flags, a.an, a.ns, a.ar = en.flags, en.an, en.ns, en.ar
+			en.ref = true
+			en.hits++
+			if refresh {
+				en.refreshAt = max(now, 1)
+				s.refreshRequestFor(en, &req)
+			}
+		}
+	}
+	switch {
+	case !hit:
+		s.stats.Misses.Add(1)
+	case a.stale:
+		s.stats.Stale.Add(1)
+	default:
+		s.stats.Hits.Add(1)
+	}
+	s.mu.Unlock()
+
+	if !hit {
+		c.remember(pkt, ip, q, do, cd, now)
+		return Result{Reason: ReasonNotOwned}
+	}
+	if refresh {
+		if c.cfg.Refresher.Refresh(req) {
+			s.stats.Refreshes.Add(1)
+		} else {
+			s.stats.RefreshDropped.Add(1)
+		}
+	}
+	return e.writeCached(pkt, ip, q, &a, limit)
+}
+
+// writeCached completes the response whose records a copied after the
+// query's question: TTLs, header, OPT, then the IP and UDP headers.
+func (e *Engine) writeCached(pkt []byte, ip *ipPacket, q *query, a *cachedAnswer, limit int) Result {
+	m := pkt[ip.l4+8 : cap(pkt)]
+	end := q.qEnd + a.n
+	off := q.qEnd
+	total := int(a.an) + int(a.ns) + int(a.ar)
+	written := 0
+	for written < total {
+		next, ok := cacheSkipName(m[:end], off, nil)
+		if !ok || next+10 > end {
+			break
+		}
+		rEnd := next + 10 + int(binary.BigEndian.Uint16(m[next+8:]))
+		if rEnd > end {
+			break
+		}
+		binary.BigEndian.PutUint32(m[next+4:], a.ttl)
+		off = rEnd
+		written++
+	}
+	tc := written < total
+	an := min(written, int(a.an))
+	ns := min(written-an, int(a.ns))
+	ar := written - an - ns
+
+	if q.edns {
+		w := msgWriter{b: m, off: off, limit: limit}
+		w.opt(min(max(q.udpSize, 512), e.cfg.EDNSSize), q.do)
+		off = w.off
+		ar++
+	}
+	fl := uint16(flagQR) | q.flags&(flagRD|flagCD) | a.flags&(flagRA|0xf)
+	if a.flags&flagAD != 0 && (q.flags&flagAD != 0 || q.do) {
+		fl |= flagAD
+	}
+	if tc {
+		fl |= flagTC
+	}
+	binary.BigEndian.PutUint16(m[2:], fl)
+	binary.BigEndian.PutUint16(m[4:], 1)
+	binary.BigEndian.PutUint16(m[6:], uint16(an))
+	binary.BigEndian.PutUint16(m[8:], uint16(ns))
+	binary.BigEndian.PutUint16(m[10:], uint16(ar))
+	total = finishUDPResponse(pkt[:cap(pkt)], ip, off)
+	r := ReasonCacheHit
+	if a.stale {
+		r = ReasonCacheStale
+	}
+	return Result{Verdict: Rewrite, Reason: r, Packet: pkt[:total], Truncated: tc}
+}
+
+// remember records a query passed to the upstream so that its response may
+// be learned.
+func (c *cache) remember(pkt []byte, ip *ipPacket, q *query, do, cd bool, now int64) {
+	var p pendingQuery
+	p.alen = uint8(ip.alen)
+	copy(p.client[:], pkt[ip.srcOff:ip.srcOff+ip.alen])
+	copy(p.server[:], pkt[ip.dstOff:ip.dstOff+ip.alen])
+	p.port, p.id = ip.sport, q.id
+	p.qtype, p.qclass = q.qtype, q.qclass
+	p.do, p.cd = do, cd
+	p.nameLen = uint16(copy(p.name[:], q.name()))
+	p.at = now
+	c.pending.add(&p)
+}

@@ -1,0 +1,106 @@
+package dnsengine
+
+import (
+	"encoding/binary"
+	"time"
+)
+
+const rcodeServFail = 2
+
+// answered is the Forwarder's callback for fw: it writes the answer (or a
+// SERVFAIL) into the flow's output and releases the held segment once the
+// last of its queries is answered.
+func (t *tcpEngine) answered(sh *flowShard, f *flow, fw *fwd, resp []byte, err error) {
+	if err != nil {
+		t.log.Debug("tcp: forwarded query failed", "server", f.key.server(), "err", err)
+		resp = nil
+	}
+	now := t.cfg.Clock.Now()
+	var a after
+	sh.mu.Lock()
+	if !fw.done && !f.dead {
+		fw.done = true
+		f.last = now.UnixNano()
+		t.complete(f, fw, resp, now, &a)
+	}
+	sh.mu.Unlock()
+	t.finish(&a)
+}
+
+// complete writes the answer to fw, resp or (when resp is not a response)
+// SERVFAIL, into the flow's output. fw.done is already set.
+func (t *tcpEngine) complete(f *flow, fw *fwd, resp []byte, now time.Time, a *after) {
+	f.fwds--
+	if len(resp) >= headerLen && len(resp) <= maxTCPMsg && resp[2]&0x80 != 0 {
+		at := len(f.out) + 2
+		f.appendMsg(resp)
+		copy(f.out[at:at+2], fw.query[:2]) // the client's ID, whatever the Forwarder did
+	} else {
+		f.appendServfail(fw.query)
+	}
+	h := fw.held
+	h.waiting--
+	if h.waiting == 0 && !h.released {
+		t.release(f, h, now, a)
+	}
+}
+
+// release gives the held segment h its verdict: the reply it becomes,
+// carrying whatever output the client's window admits, or a drop when
+// there is nothing to say.
+func (t *tcpEngine) release(f *flow, h *heldSeg, now time.Time, a *after) {
+	h.released = true
+	for i, x := range f.held {
+		if x == h {
+			f.held = append(f.held[:i], f.held[i+1:]...)
+			break
+		}
+	}
+	res := Result{Verdict: Drop, Reason: ReasonTCPForwarded}
+	var r reply
+	if t.plan(f, emitNew, false, t.cfg.MaxPacket-replyHeaderLen(h.seg.v6, f.ts), now, &r) {
+		buf := make([]byte, r.headerLen(h.seg.v6)+len(r.payload))
+		writeReply(buf, &h.seg, &r)
+		res = Result{Verdict: Rewrite, Reason: ReasonTCPForwarded, Packet: buf}
+	}
+	a.releases = append(a.releases, release{h.token, res})
+}
+
+// appendServfail appends a SERVFAIL answering query (at least a header):
+// its header and, when it can be found, its question.
+func (f *flow) appendServfail(query []byte) {
+	n, qd := headerLen, uint16(0)
+	if end := questionEnd(query); end > 0 {
+		n, qd = end, 1
+	}
+	f.out = append(f.out, byte(n>>8), byte(n))
+	at := len(f.out)
+	f.out = append(f.out, query[:n]...)
+	m := f.out[at:]
+	qf := binary.BigEndian.Uint16(m[2:])
+	binary.BigEndian.PutUint16(m[2:], flagQR|qf&(0x7800|flagRD|flagCD)|flagRA|rcodeServFail)
+	binary.BigEndian.PutUint16(m[4:], qd)
+	clear(m[6:12])
+}
+
+// questionEnd returns the end of the first question of m (uncompressed
+// name), or 0.
+func questionEnd(m []byte) int {
+	if len(m) < headerLen || binary.BigEndian.Uint16(m[4:]) == 0 {
+		return 0
+	}
+	for off := headerLen; off < len(m); {
+		l := int(m[off])
+		switch {
+		case l == 0:
+			if off+5 <= len(m) {
+				return off + 5
+			}
+			return 0
+		case l&0xc0 != 0:
+			return 0
+		}
+		off += 1 + l
+	}
+	return 0
+}

@@ -1,0 +1,448 @@
+package dnsengine
+
+import (
+	"bytes"
+	"encoding/binary"
+	"time"
+)
+
+// Default MSS we announce when the client's SYN has none.
+const (
+	defaultMSS4 = 1460
+	defaultMSS6 = 1440
+)
+
+type emitMode uint8
+
+const (
+	emitNew        emitMode = iota // send bytes not sent yet, as the window admits
+	emitRetransmit                 // send again from the oldest unacknowledged byte
+)
+
+// noReason marks "no answer yet" while a segment's queries are answered.
+const noReason = numReasons
+
+// process handles one TCP segment to port 53 (decoded as ip).
+func (t *tcpEngine) process(pkt []byte, ip *ipPacket) Result {
+	var s segment
+	r := decodeSegment(pkt, ip, &s)
+	if r != 0 && r != ReasonBadChecksum {
+		return Result{Reason: r}
+	}
+	k := keyOf(&s)
+	sh := &t.shards[k.shard()]
+	now := t.cfg.Clock.Now()
+	var a after
+	sh.mu.Lock()
+	var res Result
+	switch {
+	case r == ReasonBadChecksum:
+		// Passing a taken-over flow's segment to the real server would
+		// make it reset the connection: drop it, the client resends.
+		res = Result{Reason: r}
+		if sh.flows[k] != nil {
+			res.Verdict = Drop
+		}
+	default:
+		if now.UnixNano()-sh.lastSweep >= int64(t.sweepEvery()) {
+			t.sweep(sh, now, &a)
+		}
+		res = t.handle(sh, &k, pkt, &s, now, &a)
+	}
+	sh.mu.Unlock()
+	t.finish(&a)
+	return res
+}
+
+func (t *tcpEngine) handle(sh *flowShard, k *flowKey, pkt []byte, s *segment, now time.Time, a *after) Result {
+	f := sh.flows[*k]
+	switch {
+	case s.flags&tcpRST != 0:
+		if f != nil {
+			t.forget(sh, f, a)
+			return Result{Verdict: Drop, Reason: ReasonTCPClose}
+		}
+		if s.flags&tcpACK != 0 && t.cookie.owns(k, s.ack) {
+			return Result{Verdict: Drop, Reason: ReasonTCPClose}
+		}
+		return Result{Reason: ReasonTCPForeign}
+	case s.flags&tcpSYN != 0:
+		delete(sh.broken, *k)
+		return t.syn(sh, k, f, pkt, s, now, a)
+	}
+	if f == nil {
+		if s.flags&tcpACK == 0 || !t.cookie.owns(k, s.ack) {
+			return Result{Reason: ReasonTCPForeign}
+		}
+		if _, ok := sh.broken[*k]; ok {
+			delete(sh.broken, *k)
+			return t.reset(pkt, s)
+		}
+		if len(s.payload) == 0 && s.flags&tcpFIN == 0 {
+			// A pure ACK needs no answer, and a keepalive probe (one
+			// byte behind, no data) looks the same: nothing to resume
+			// from. The next query will do.
+			return Result{Verdict: Drop, Reason: ReasonTCPAck}
+		}
+		var res Result
+		if f, res = t.resume(sh, k, pkt, s, now); f == nil {
+			return res
+		}
+	}
+	f.last = now.UnixNano()
+	return t.segment(sh, f, pkt, s, now, a)
+}
+
+// syn takes a new flow over: its SYN becomes our SYN-ACK.
+func (t *tcpEngine) syn(sh *flowShard, k *flowKey, f *flow, pkt []byte, s *segment, now time.Time, a *after) Result {
+	if s.flags&(tcpACK|tcpFIN) != 0 { // not a client's opening SYN
+		if f != nil {
+			return Result{Verdict: Drop, Reason: ReasonTCPAck}
+		}
+		return Result{Reason: ReasonTCPForeign}
+	}
+	if f != nil {
+		if s.seq == f.irs {
+			if f.state == stateSynRcvd { // our SYN-ACK was lost: again
+				f.last = now.UnixNano()
+				f.tsRecent = s.tsVal
+				return t.synAck(f, pkt, s, now)
+			}
+			return Result{Verdict: Drop, Reason: ReasonTCPAck}
+		}
+		t.forget(sh, f, a) // a new connection on the same 4-tuple
+	}
+	if t.e.reg.Table() == nil {
+		return Result{Reason: ReasonNotReady}
+	}
+	if int(t.flows.Load()) >= t.cfg.MaxFlows {
+		t.sweep(sh, now, a)
+		if int(t.flows.Load()) >= t.cfg.MaxFlows {
+			return Result{Reason: ReasonTCPFlowLimit}
+		}
+	}
+	iss := t.cookie.isn(k, now)
+	f = &flow{
+		key:      *k,
+		state:    stateSynRcvd,
+		irs:      s.seq,
+		iss:      iss,
+		rcvNxt:   s.seq + 1,
+		sndUna:   iss + 1,
+		wnd:      uint32(s.win), // a SYN's window is never scaled
+		mss:      s.mss,
+		ts:       s.hasTS,
+		tsRecent: s.tsVal,
+		last:     now.UnixNano(),
+	}
+	if s.wscale >= 0 {
+		f.ws, f.wscale = true, uint8(s.wscale)
+	}
+	if f.mss == 0 {
+		f.mss = defaultMSS4
+		if s.v6 {
+			f.mss = defaultMSS6
+		}
+	}
+	sh.flows[*k] = f
+	t.flows.Add(1)
+	return t.synAck(f, pkt, s, now)
+}
+
+func (t *tcpEngine) synAck(f *flow, pkt []byte, s *segment, now time.Time) Result {
+	r := reply{seq: f.iss, ack: f.irs + 1, flags: tcpSYN | tcpACK, mss: f.mss, ws: f.ws}
+	if f.ts {
+		r.ts, r.tsVal, r.tsEcr = true, t.tsNow(f, now), f.tsRecent
+	}
+	f.ackSent = f.rcvNxt
+	n := writeReply(pkt[:cap(pkt)], s, &r)
+	return Result{Verdict: Rewrite, Reason: ReasonTCPHandshake, Packet: pkt[:n]}
+}
+
+// resume re-creates the state of a flow the engine opened but no longer
+// holds (forgotten when idle, or before a restart) from one of its client
+// segments: the segment's sequence number is the client's next byte and
+// its acknowledgment our next one. The window shift is not known: the
+// window is taken unscaled, which only understates it.
+func (t *tcpEngine) resume(sh *flowShard, k *flowKey, pkt []byte, s *segment, now time.Time) (*flow, Result) {
+	if int(t.flows.Load()) >= t.cfg.MaxFlows {
+		return nil, Result{Reason: ReasonTCPFlowLimit}
+	}
+	if len(s.payload) > 0 && !plausibleQueryStart(s.payload) {
+		// The segment does not start a query: the stream cannot be framed
+		// again. Reset the connection; the client retries at once.
+		return nil, t.reset(pkt, s)
+	}
+	f := &flow{
+		key:      *k,
+		state:    stateEstablished,
+		rcvNxt:   s.seq,
+		ackSent:  s.seq,
+		sndUna:   s.ack,
+		wnd:      uint32(s.win),
+		ts:       s.hasTS,
+		tsRecent: s.tsVal,
+		tsLast:   s.tsEcr, // our last TSval, echoed: ours must not go back
+		resumed:  true,
+		last:     now.UnixNano(),
+	}
+	sh.flows[*k] = f
+	t.flows.Add(1)
+	t.log.Debug("tcp: flow resumed", "client", k.client())
+	return f, Result{}
+}
+
+// reset rewrites s into the RST that ends its connection: its sequence
+// number is the one s acknowledges, which the client's TCP expects.
+func (t *tcpEngine) reset(pkt []byte, s *segment) Result {
+	r := reply{seq: s.ack, flags: tcpRST}
+	n := writeReply(pkt[:cap(pkt)], s, &r)
+	return Result{Verdict: Rewrite, Reason: ReasonTCPClose, Packet: pkt[:n]}
+}
+
+// plausibleQueryStart reports whether p can be the start of a
+// length-prefixed query: a length of at least a header, and, when the
+// header is there, QR clear and one question.
+func plausibleQueryStart(p []byte) bool {
+	if len(p) < 2 {
+		return true
+	}
+	if binary.BigEndian.Uint16(p) < headerLen {
+		return false
+	}
+	if len(p) < 2+headerLen {
+		return true
+	}
+	m := p[2:]
+	return m[2]&0x80 == 0 && binary.BigEndian.Uint16(m[4:]) == 1
+}
+
+// segment handles a segment of a known flow other than SYN and RST.
+func (t *tcpEngine) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now time.Time, a *after) Result {
+	if s.flags&tcpACK == 0 {
+		return Result{Verdict: Drop, Reason: ReasonTCPAck}
+	}
+	if f.state == stateSynRcvd {
+		if s.ack != f.sndUna {
+			return Result{Verdict: Drop, Reason: ReasonTCPAck}
+		}
+		f.state = stateEstablished
+	}
+	if s.hasTS {
+		f.tsRecent = s.tsVal
+	}
+
+	// The acknowledgment.
+	maxPay := min(cap(pkt), t.cfg.MaxPacket) - replyHeaderLen(s.v6, f.ts)
+	acked := s.ack - f.sndUna
+	inFlight := f.sndNxt() - f.sndUna
+	switch {
+	case int32(acked) < 0:
+		// An old acknowledgment: nothing to learn from it.
+	case acked > inFlight:
+		if f.resumed && len(f.out) == 0 && f.fwds == 0 && !f.finSent {
+			// Bytes sent before the flow was resumed.
+			f.sndUna = s.ack
+			f.wnd = uint32(s.win) << f.wscale
+			break
+		}
+		// It acknowledges bytes never sent: answer with an ACK and
+		// ignore the segment (RFC 9293 3.10.7.4).
+		var r reply
+		t.plan(f, emitNew, true, 0, now, &r)
+		n := writeReply(pkt[:cap(pkt)], s, &r)
+		return Result{Verdict: Rewrite, Reason: ReasonTCPAck, Packet: pkt[:n]}
+	default:
+		f.ackBytes(int(acked))
+		f.wnd = uint32(s.win) << f.wscale
+		if f.finSent && acked == inFlight { // all answered, our FIN acknowledged
+			t.forget(sh, f, a)
+			return Result{Verdict: Drop, Reason: ReasonTCPClose}
+		}
+	}
+
+	// The data and FIN.
+	mode, force := emitNew, false
+	first := noReason
+	var h *heldSeg
+	fin := s.flags&tcpFIN != 0
+	plen := len(s.payload)
+	if plen == 0 && !fin && seqLT(s.seq, f.rcvNxt) {
+		force = true // a keepalive probe: it wants an ACK
+	}
+	if plen > 0 || fin {
+		off := int32(s.seq - f.rcvNxt)
+		if off > 0 {
+			force = true // a gap: acknowledge what we have (a duplicate ACK)
+		} else {
+			skip := -int64(off)
+			fresh := int64(plen) - skip
+			newFin := fin && !f.finRcvd && fresh >= 0
+			switch {
+			case (fresh <= 0 || f.finRcvd) && !newFin:
+				mode = emitRetransmit // all seen before: our answer or ACK was lost
+			default:
+				if fresh > 0 && !f.finRcvd {
+					n := t.accept(sh, f, s, s.payload[skip:], now, a, &h, &first)
+					if int64(n) < fresh {
+						newFin = false
+					}
+				}
+				if newFin {
+					f.finRcvd = true
+					f.rcvNxt++
+				}
+				force = true
+			}
+		}
+	}
+	if h != nil {
+		f.held = append(f.held, h)
+		return Result{Verdict: Hold, Reason: ReasonTCPHeld, Token: h.token}
+	}
+
+	// The reply.
+	var r reply
+	if !t.plan(f, mode, force, maxPay, now, &r) {
+		return Result{Verdict: Drop, Reason: ReasonTCPAck}
+	}
+	n := writeReply(pkt[:cap(pkt)], s, &r)
+	res := Result{Verdict: Rewrite, Packet: pkt[:n]}
+	switch {
+	case first != noReason:
+		res.Reason = first
+	case fin || r.flags&tcpFIN != 0:
+		res.Reason = ReasonTCPClose
+	case mode == emitRetransmit:
+		res.Reason = ReasonTCPRetransmit
+	case len(r.payload) > 0:
+		res.Reason = ReasonTCPCarrier
+	default:
+		res.Reason = ReasonTCPAck
+	}
+	return res
+}
+
+// accept appends data, the client's next bytes, to the flow's input and
+// answers every query it completes: in place when the engine can, by
+// forwarding otherwise (creating the hold *h for this segment). Past the
+// flow's bounds it stops at a query that starts in data and leaves the
+// rest unacknowledged. It returns the number of bytes taken.
+func (t *tcpEngine) accept(sh *flowShard, f *flow, s *segment, data []byte, now time.Time, a *after, h **heldSeg, first *Reason) int {
+	start := len(f.in)
+	f.in = append(f.in, data...)
+	tab := t.e.reg.Table()
+	pos, taken := 0, len(data)
+	for len(f.in)-pos >= 2 {
+		l := int(binary.BigEndian.Uint16(f.in[pos:]))
+		if len(f.in)-pos-2 < l {
+			break
+		}
+		if pos >= start && (f.fwds >= t.cfg.MaxPending || len(f.out) >= t.cfg.MaxBuffered) {
+			taken -= len(f.in) - pos
+			f.in = f.in[:pos]
+			break
+		}
+		t.query(sh, f, s, f.in[pos+2:pos+2+l], tab, now, a, h, first)
+		pos += 2 + l
+	}
+	f.in = f.in[:copy(f.in, f.in[pos:])]
+	if len(f.in) == 0 && cap(f.in) > 2*maxTCPMsg {
+		f.in = nil
+	}
+	f.rcvNxt += uint32(taken)
+	return taken
+}
+
+// query answers one query message m.
+func (t *tcpEngine) query(sh *flowShard, f *flow, s *segment, m []byte, tab *Table, now time.Time, a *after, h **heldSeg, first *Reason) {
+	if len(m) < headerLen {
+		return // not even an ID to answer
+	}
+	if tab != nil {
+		var q query
+		if parseQuery(m, &q) == 0 {
+			buf := sh.buf()
+			copy(buf, m)
+			if n, r, _ := t.e.respond(tab, buf, &q, maxTCPMsg); n > 0 {
+				f.appendMsg(buf[:n])
+				if *first == noReason {
+					*first = r
+				}
+				return
+			}
+		}
+	}
+	if *h == nil {
+		seg := *s
+		seg.payload = nil
+		*h = &heldSeg{token: t.tokens.Add(1), seg: seg, since: now}
+	}
+	fw := &fwd{query: bytes.Clone(m), held: *h}
+	(*h).waiting++
+	(*h).fwds = append((*h).fwds, fw)
+	f.fwds++
+	a.forwards = append(a.forwards, fwdJob{sh: sh, f: f, fw: fw})
+}
+
+// plan decides the reply the flow sends now, in mode, with at most maxPay
+// payload bytes, and records it as sent. It returns false when there is
+// nothing to send: no bytes, no FIN, no acknowledgment news, and not
+// forced.
+func (t *tcpEngine) plan(f *flow, mode emitMode, force bool, maxPay int, now time.Time, r *reply) bool {
+	*r = reply{ack: f.rcvNxt, flags: tcpACK}
+	maxPay = max(maxPay, 0)
+	n := 0
+	if mode == emitRetransmit {
+		r.seq = f.sndUna
+		n = max(min(len(f.out), int(min(f.wnd, 1<<30)), maxPay), 0)
+		f.sent = max(f.sent, n)
+		if f.finSent && n == len(f.out) {
+			r.flags |= tcpFIN
+		}
+		force = true
+	} else {
+		r.seq = f.sndNxt()
+		room := int(min(f.wnd, 1<<30)) - f.sent
+		n = max(min(len(f.out)-f.sent, room, maxPay), 0)
+		r.payload = f.out[f.sent : f.sent+n]
+		f.sent += n
+		if f.finRcvd && !f.finSent && f.fwds == 0 && f.sent == len(f.out) {
+			r.flags |= tcpFIN
+			f.finSent = true
+		}
+	}
+	if mode == emitRetransmit {
+		r.payload = f.out[:n]
+	}
+	if n == 0 && r.flags&tcpFIN == 0 && !force && f.ackSent == f.rcvNxt {
+		return false
+	}
+	if n > 0 {
+		r.flags |= tcpPSH
+		f.resumed = false
+	}
+	f.ackSent = f.rcvNxt
+	if f.ts {
+		r.ts, r.tsVal, r.tsEcr = true, t.tsNow(f, now), f.tsRecent
+	}
+	return true
+}
+
+// tsNow returns our TSval: milliseconds of the clock, never below the
+// last one the flow sent (the client drops segments whose TSval goes
+// back, RFC 7323 PAWS).
+func (t *tcpEngine) tsNow(f *flow, now time.Time) uint32 {
+	v := uint32(now.UnixMilli())
+	if f.tsLast != 0 && seqLT(v, f.tsLast) {
+		v = f.tsLast
+	}
+	f.tsLast = v
+	return v
+}
+
+// replyHeaderLen is the header length of a reply without SYN options.
+func replyHeaderLen(v6, ts bool) int {
+	r := reply{ts: ts}
+	return r.headerLen(v6)
+}
