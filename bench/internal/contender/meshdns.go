@@ -1,0 +1,57 @@
+package contender
+
+import (
+	"context"
+	"errors"
+)
+
+// Meshdns is the project: `meshdns run` in the pod namespace, installing
+// its own NFQUEUE rules as in production.
+type Meshdns struct{}
+
+// Name implements Contender.
+func (Meshdns) Name() string { return "meshdns" }
+
+// Check implements Contender.
+func (Meshdns) Check(env *Env) error { return needBin("meshdns", env.Bins.Meshdns) }
+
+// MeshdnsArgs returns the `meshdns run` command line the contender uses.
+func MeshdnsArgs(env *Env) []string {
+	args := []string{"run",
+		"--objects", env.Files.Objects,
+		"--namespace", env.PodNamespace,
+		"--cluster-domain", env.ClusterDomain,
+	}
+	return append(args, env.MeshdnsArgs...)
+}
+
+// Start implements Contender.
+func (Meshdns) Start(ctx context.Context, env *Env) (*Instance, error) {
+	in := &Instance{Meta: map[string]string{"rules": "meshdns NFQUEUE"}}
+	in.onStop(func() error { return ResetNamespace(context.Background(), env.Pod) })
+	if err := ResetNamespace(ctx, env.Pod); err != nil {
+		return nil, err
+	}
+	p, err := StartProc(ctx, ProcSpec{
+		Name:    "meshdns",
+		NS:      env.Pod,
+		Path:    env.Bins.Meshdns,
+		Args:    MeshdnsArgs(env),
+		LogPath: env.logPath("meshdns"),
+		Ready:   "msg=serving",
+	})
+	if err != nil {
+		return nil, errors.Join(err, in.Stop())
+	}
+	in.Procs = append(in.Procs, p)
+	if err := p.WaitReady(ctx, startTimeout); err != nil {
+		return nil, errors.Join(err, in.Stop())
+	}
+	// With --queue-bypass an unbound queue passes queries to the upstream,
+	// so a probe cannot tell meshdns from direct; "serving" is the
+	// contract. The probe still checks that answers arrive.
+	if err := Probe(ctx, env.Pod, env.nameserver(), env.ProbeName, startTimeout); err != nil {
+		return nil, errors.Join(err, in.Stop())
+	}
+	return in, nil
+}

@@ -1,0 +1,63 @@
+package loadgen
+
+import "github.com/meshdns/meshdns/bench/internal/stats"
+
+// Result is the outcome of one FixedRate run.
+type Result struct {
+	// Target is the configured rate; Offered is what the pacer achieved
+	// (sent / schedule length).
+	Target  float64 `json:"target_qps"`
+	Offered float64 `json:"offered_qps"`
+	Sent    int     `json:"sent"`
+	// Answered counts replies within the timeout; Lost the rest (no reply,
+	// or one too late). SendErrors are queries the kernel refused.
+	Answered   int `json:"answered"`
+	Lost       int `json:"lost"`
+	SendErrors int `json:"send_errors"`
+	// OK: NOERROR with an answer of the asked type; NoData: NOERROR
+	// without; NXDomain, ServFail, Other: by rcode.
+	OK       int `json:"ok"`
+	NoData   int `json:"nodata"`
+	NXDomain int `json:"nxdomain"`
+	ServFail int `json:"servfail"`
+	Other    int `json:"other_rcode"`
+	// Truncated replies (TC set).
+	Truncated int `json:"truncated"`
+	// Latency of answered queries from their scheduled send time to the
+	// kernel's receive timestamp: what a client with this arrival
+	// pattern sees, stalls of the sending machine included.
+	Latency stats.Latency `json:"latency"`
+	// ServiceLatency is from the actual send to the receive timestamp: the
+	// same without the generator's own lateness.
+	ServiceLatency stats.Latency `json:"service_latency"`
+	// SendLag is how late the pacer sent queries. A large tail means the
+	// generator was descheduled (by the system under test competing for
+	// the CPUs, or by anything else on the machine).
+	SendLag stats.Latency `json:"send_lag"`
+	// Seconds is the schedule length.
+	Seconds float64 `json:"seconds"`
+}
+
+// LookupResult is the outcome of one Lookups run.
+type LookupResult struct {
+	Target  float64 `json:"target_lps"`
+	Offered float64 `json:"offered_lps"`
+	Lookups int     `json:"lookups"`
+	// Found lookups got an address; NotFound ended in NXDOMAIN/NODATA
+	// after the whole search; Failed ended on a timeout or socket error.
+	Found    int `json:"found"`
+	NotFound int `json:"not_found"`
+	Failed   int `json:"failed"`
+	// Queries is every query sent (A and AAAA counted separately); Lost
+	// those without a reply within the timeout.
+	Queries int `json:"queries"`
+	Lost    int `json:"lost"`
+	// QueriesPerLookup = Queries / Lookups.
+	QueriesPerLookup float64 `json:"queries_per_lookup"`
+	// Latency of whole lookups, from their scheduled start to the last
+	// reply used; ServiceLatency from the lookup goroutine's start.
+	Latency        stats.Latency `json:"latency"`
+	ServiceLatency stats.Latency `json:"service_latency"`
+	SendLag        stats.Latency `json:"send_lag"`
+	Seconds        float64       `json:"seconds"`
+}
