@@ -22,6 +22,24 @@ import (
 // them is held (Verdict Hold) until the answers are back, and then released
 // through the Releaser with the answers written into it.
 //
+// Restart and idle flows: our initial sequence number carries a keyed tag
+// of the 4-tuple (tcp_cookie.go), so a segment of a flow the engine no
+// longer holds (forgotten when idle, or opened before a restart with the
+// same key) is recognised and the flow resumed from it: its sequence and
+// acknowledgment numbers give both sides' next bytes. Only a segment with
+// data or a FIN resumes a flow (a pure ACK needs no answer, and a
+// keepalive probe looks the same); a flow forgotten in the middle of a
+// message is reset instead, since its stream cannot be framed again.
+// Segments of flows the engine did not open pass through untouched.
+//
+// Limits: the cache of upstream answers is not consulted for TCP queries
+// (they are forwarded); the engine never sends on its own, only in place
+// of a client segment, so a rewritten segment lost on lo is not resent
+// until the client sends again; a zone transfer gets its first message
+// only; a restart while answer bytes are in flight to the client (the
+// microseconds between reinjection and delivery) can garble that one
+// connection.
+//
 // Concurrency: Process is called from several queue goroutines, and a
 // flow's segments reach the same goroutine only when the rules use one
 // queue or --queue-balance (which hashes per flow). The flow table is

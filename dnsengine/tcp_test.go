@@ -3,6 +3,7 @@ package dnsengine_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -779,5 +780,54 @@ func TestLoadTCPKey(t *testing.T) {
 	}
 	if err := e.EnableTCP(dnsengine.TCPConfig{Key: testTCPKey, Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err == nil {
 		t.Fatal("enabled twice")
+	}
+}
+
+// TestTCPConcurrent: flows handled from several goroutines at once (as
+// from several queues), with forwarded answers coming back on others.
+// Run with -race.
+func TestTCPConcurrent(t *testing.T) {
+	env := newTCPEnv(t, testTable(t), nil)
+	env.fwd.answer = func(q []byte) ([]byte, error) { return upstreamAnswer(q) }
+	const workers, flows = 4, 25
+	errs := make(chan string, workers*flows)
+	done := make(chan struct{})
+	for w := range workers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range flows {
+				ep := ep4(uint16(53000 + w*flows + i))
+				if i%2 == 1 {
+					ep = ep6(uint16(53000 + w*flows + i))
+				}
+				c := newClient(t, env, ep, linuxOpts)
+				c.connect()
+				if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Reason != dnsengine.ReasonAnswered {
+					errs <- fmt.Sprintf("%v: mesh query %v", ep.Src, res.Reason)
+					continue
+				}
+				res := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 2))
+				if res.Verdict != dnsengine.Hold {
+					errs <- fmt.Sprintf("%v: forwarded query %v", ep.Src, res.Verdict)
+					continue
+				}
+				c.released(res.Token)
+				if len(c.msgs()) != 2 {
+					errs <- fmt.Sprintf("%v: %d answers", ep.Src, len(c.msgs()))
+				}
+				c.send("F.", nil)
+				c.ack()
+			}
+		}()
+	}
+	for range workers {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if n := env.e.TCPFlows(); n != 0 {
+		t.Errorf("%d flows left", n)
 	}
 }

@@ -91,6 +91,7 @@ type Consumer struct {
 	counters *Counters
 
 	seen    atomic.Uint64 // packets delivered, for the drain
+	holds   holds         // packets whose verdict comes later (held.go)
 	started atomic.Bool
 	done    chan struct{}
 	err     error // set before done is closed
@@ -166,6 +167,7 @@ func (c *Consumer) Start(ctx context.Context) error {
 			c.log.Error("queue failed; stopping", "err", err)
 		}
 		c.drain()
+		c.drainHeld() // held.go
 		stop()
 		var errs []error
 		errs = append(errs, err)
@@ -234,6 +236,8 @@ func (w *worker) deliver(p Packet) {
 	c.counters.Packets.Add(1)
 	v, out := w.handle(p)
 	switch v {
+	case Hold: // held.go: the verdict comes with Consumer.Release
+		return
 	case AcceptModified:
 		c.counters.Modified.Add(1)
 	case Drop:
@@ -267,8 +271,8 @@ func (w *worker) handle(p Packet) (v Verdict, out []byte) {
 			}
 		}
 	}()
-	v, out = c.h.Handle(pkt)
-	if v == AcceptModified && (len(out) == 0 || len(out) > MaxPacket) {
+	v, out = c.callHandler(w, p.ID, pkt) // held.go: Handle, or HandleHold
+	if v == AcceptModified && (len(out) == 0 || len(out) > MaxVerdictPayload) {
 		c.counters.Unhandled.Add(1)
 		return Accept, nil
 	}

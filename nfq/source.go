@@ -34,3 +34,8 @@ type Source interface {
 // OpenFunc opens the Source for queue number queue; cfg is the consumer's
 // Config with its defaults filled in.
 type OpenFunc func(queue uint16, cfg Config) (Source, error)
+
+// MaxVerdictPayload is the largest packet a verdict can carry: a netlink
+// attribute's 16-bit length includes its 4-byte header. A handler's longer
+// rewrite is not sent; the original packet is accepted instead.
+const MaxVerdictPayload = 0xffff - 4

@@ -20,7 +20,21 @@ type engineHandler struct {
 	debug *slog.Logger // nil unless --log-level debug
 }
 
+// HandleHold lets the engine hold TCP segments (nfq.HoldHandler).
+func (h *engineHandler) HandleHold(pkt []byte, p nfq.HeldPacket) (nfq.Verdict, []byte) {
+	v, out, res := h.process(pkt)
+	if v == nfq.Hold {
+		p.Park(res.Token)
+	}
+	return v, out
+}
+
 func (h *engineHandler) Handle(pkt []byte) (nfq.Verdict, []byte) {
+	v, out, _ := h.process(pkt)
+	return v, out
+}
+
+func (h *engineHandler) process(pkt []byte) (nfq.Verdict, []byte, dnsengine.Result) {
 	res := h.e.Process(pkt)
 	if h.count != nil {
 		h.count.Inc(res.Reason)
@@ -30,11 +44,6 @@ func (h *engineHandler) Handle(pkt []byte) (nfq.Verdict, []byte) {
 			slog.String("verdict", res.Verdict.String()), slog.String("reason", res.Reason.String()),
 			slog.Bool("tc", res.Truncated))
 	}
-	switch res.Verdict {
-	case dnsengine.Rewrite:
-		return nfq.AcceptModified, res.Packet
-	case dnsengine.Drop:
-		return nfq.Drop, nil
-	}
-	return nfq.Accept, nil
+	v, out := queueVerdict(res)
+	return v, out, res
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/forward"
 	"github.com/meshdns/meshdns/nfq"
 	"github.com/meshdns/meshdns/refresh"
 	"github.com/meshdns/meshdns/sync/model"
@@ -25,6 +26,7 @@ type runFlags struct {
 	queueLen uint
 	reload   time.Duration
 	impl     string
+	tcp      tcpFlags
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -34,6 +36,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.rules.register(fs, true)
 	f.engine.register(fs)
 	f.log.register(fs)
+	f.tcp.register(fs)
 	fs.StringVar(&f.objects, "objects", "", "file of Kubernetes objects (Services, EndpointSlices, ServiceEntries) to answer from; reloaded on change")
 	fs.UintVar(&f.queueLen, "queue-len", 4096, "packets the kernel holds per queue; beyond it packets bypass meshdns (fail-open)")
 	fs.DurationVar(&f.reload, "reload-interval", time.Second, "how often the objects file is checked for changes")
@@ -49,6 +52,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if f.rules.rules != "iptables" && f.rules.rules != "none" {
 		return usageError{fmt.Errorf("--rules %q: want iptables or none", f.rules.rules)}
+	}
+	if err := f.tcp.check(); err != nil {
+		return err
 	}
 	if f.queueLen == 0 || f.queueLen > 1<<20 {
 		return usageError{fmt.Errorf("--queue-len %d: want 1..1048576", f.queueLen)}
@@ -131,6 +137,38 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		return err
 	}
+	// DNS over TCP: answered in place; other names forwarded over marked
+	// sockets. The forwarder outlives the consumer (deferred first): held
+	// segments wait for it during the drain.
+	rel := &heldReleaser{}
+	if f.tcp.mode == "on" {
+		fwd, err := forward.New(forward.Config{Mark: rcfg.Mark, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer fwd.Close()
+		// Answers to its UDP sockets are neither queued nor untracked.
+		rcfg.OwnPorts = append(rcfg.OwnPorts, fwd.LocalPorts()...)
+		err = eng.EnableTCP(dnsengine.TCPConfig{IdleTimeout: f.tcp.idle, MaxFlows: int(f.tcp.maxFlows),
+			KeyFile: f.tcp.keyFile, Forwarder: fwd, Releaser: rel, Logger: log})
+		if err != nil {
+			return err
+		}
+		sweepCtx, stopSweep := context.WithCancel(context.Background())
+		defer stopSweep()
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-sweepCtx.Done():
+					return
+				case <-t.C:
+					eng.SweepTCP()
+				}
+			}
+		}()
+	}
 	if ref != nil {
 		refCtx, stopRef := context.WithCancel(context.Background())
 		defer stopRef()
@@ -150,6 +188,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	rel.c.Store(cons)
 
 	// Bind the queues first, then capture: no packet is queued before a
 	// consumer is there (and with --queue-bypass none would be lost).

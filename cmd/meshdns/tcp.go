@@ -1,0 +1,61 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/nfq"
+)
+
+// tcpFlags configure DNS over TCP (issue 8).
+type tcpFlags struct {
+	mode     string
+	idle     time.Duration
+	maxFlows uint
+	keyFile  string
+}
+
+func (t *tcpFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&t.mode, "tcp", "on", "DNS over TCP: on (answer it in place, forward other names over meshdns's own sockets) or off (pass it through)")
+	fs.DurationVar(&t.idle, "tcp-idle-timeout", dnsengine.DefaultTCPIdleTimeout, "forget a TCP flow idle this long (it is resumed if the client goes on)")
+	fs.UintVar(&t.maxFlows, "tcp-max-flows", dnsengine.DefaultTCPMaxFlows, "TCP flows answered at once; new ones past it pass through to the nameserver")
+	fs.StringVar(&t.keyFile, "tcp-key-file", dnsengine.DefaultTCPKeyFile, "key of the TCP ISN cookie (created 0600 if missing); keep it across restarts to resume flows")
+}
+
+func (t *tcpFlags) check() error {
+	switch {
+	case t.mode != "on" && t.mode != "off":
+		return usageError{fmt.Errorf("--tcp %q: want on or off", t.mode)}
+	case t.idle <= 0:
+		return usageError{fmt.Errorf("--tcp-idle-timeout %v: want a positive duration", t.idle)}
+	case t.maxFlows == 0 || t.maxFlows > 1<<20:
+		return usageError{fmt.Errorf("--tcp-max-flows %d: want 1..1048576", t.maxFlows)}
+	case t.keyFile == "":
+		return usageError{fmt.Errorf("--tcp-key-file is empty")}
+	}
+	return nil
+}
+
+// heldReleaser gives the queue consumer the engine's late verdicts.
+type heldReleaser struct{ c atomic.Pointer[nfq.Consumer] }
+
+func (r *heldReleaser) Release(token uint64, res dnsengine.Result) {
+	v, out := queueVerdict(res)
+	r.c.Load().Release(token, v, out)
+}
+
+// queueVerdict turns an engine verdict into the queue's.
+func queueVerdict(res dnsengine.Result) (nfq.Verdict, []byte) {
+	switch res.Verdict {
+	case dnsengine.Rewrite:
+		return nfq.AcceptModified, res.Packet
+	case dnsengine.Drop:
+		return nfq.Drop, nil
+	case dnsengine.Hold:
+		return nfq.Hold, nil
+	}
+	return nfq.Accept, nil
+}

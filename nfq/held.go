@@ -1,0 +1,219 @@
+package nfq
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Held verdicts (DNS over TCP, issue 8).
+//
+// A Handler that implements HoldHandler may give a packet's verdict later:
+// it returns Hold from HandleHold and parks the packet under a token of
+// its choosing (HeldPacket.Park); Consumer.Release with that token, from
+// any goroutine, gives the verdict. Release may come first (the answer
+// was quicker than the Handler's return): whichever of the two comes
+// second sends the verdict. Meanwhile the kernel keeps the packet queued
+// (a held TCP segment delays the client's own retransmission of it).
+//
+// Late verdicts are written from the releasing goroutine: NfqueueSource's
+// netlink connection and FakeSource are safe for concurrent use, and a
+// BatchSource gets its own write, outside its batch. When the consumer
+// stops, it waits (up to Config.DrainMax) after the drain for the packets
+// still held, and then takes no more releases: the kernel drops what is
+// still held when the queues are unbound.
+
+// Hold is the verdict of a packet whose verdict comes later (HoldHandler).
+const Hold Verdict = Drop + 1
+
+// HoldHandler is a Handler that may hold packets. The consumer calls
+// HandleHold instead of Handle. Returning Hold promises a call to p.Park
+// (during HandleHold) and one to Consumer.Release with the same token.
+type HoldHandler interface {
+	Handler
+	HandleHold(pkt []byte, p HeldPacket) (Verdict, []byte)
+}
+
+// HeldPacket is a queued packet whose verdict may come later.
+type HeldPacket struct {
+	c   *Consumer
+	src Source
+	id  uint32
+}
+
+// Park registers the packet under token, or gives it the verdict
+// released under token already.
+func (p HeldPacket) Park(token uint64) {
+	h := &p.c.holds
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		h.lost++
+		return
+	}
+	h.held++
+	if l, ok := h.early[token]; ok {
+		delete(h.early, token)
+		p.c.lateVerdict(p, l.v, l.out)
+		return
+	}
+	if h.parked == nil {
+		h.parked = make(map[uint64]HeldPacket)
+	}
+	h.parked[token] = p
+}
+
+// Release gives the verdict of the packet held under token: Accept,
+// AcceptModified with the new packet out (which the consumer keeps), or
+// Drop. Call it once per token, from any goroutine.
+func (c *Consumer) Release(token uint64, v Verdict, out []byte) {
+	h := &c.holds
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		h.lost++
+		return
+	}
+	p, ok := h.parked[token]
+	if !ok {
+		if h.early == nil {
+			h.early = make(map[uint64]lateRelease)
+		}
+		h.early[token] = lateRelease{v, out}
+		return
+	}
+	delete(h.parked, token)
+	c.lateVerdict(p, v, out)
+}
+
+// HeldCounts counts held packets.
+type HeldCounts struct {
+	Held     uint64 // packets parked
+	Released uint64 // verdicts given after a hold
+	Lost     uint64 // parks or releases after the consumer stopped
+	Waiting  int    // parked now, waiting for their verdict
+}
+
+// Held returns the counts of held packets.
+func (c *Consumer) Held() HeldCounts {
+	h := &c.holds
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return HeldCounts{Held: h.held, Released: h.released, Lost: h.lost, Waiting: len(h.parked)}
+}
+
+// holds is the consumer's table of held packets. Verdicts are written
+// under mu, so none is written once closed is set (the sources are closed
+// after that).
+type holds struct {
+	mu       sync.Mutex
+	parked   map[uint64]HeldPacket
+	early    map[uint64]lateRelease
+	closed   bool
+	held     uint64
+	released uint64
+	lost     uint64
+}
+
+type lateRelease struct {
+	v   Verdict
+	out []byte
+}
+
+// callHandler asks the Handler about a packet of w's queue.
+func (c *Consumer) callHandler(w *worker, id uint32, pkt []byte) (Verdict, []byte) {
+	if hh, ok := c.h.(HoldHandler); ok {
+		return hh.HandleHold(pkt, HeldPacket{c: c, src: w.src, id: id})
+	}
+	v, out := c.h.Handle(pkt)
+	if v == Hold { // only a HoldHandler can hold
+		v = Accept
+	}
+	return v, out
+}
+
+// lateVerdict writes the verdict of a held packet; c.holds.mu is held.
+func (c *Consumer) lateVerdict(p HeldPacket, v Verdict, out []byte) {
+	c.holds.released++
+	switch {
+	case v == AcceptModified && (len(out) == 0 || len(out) > maxVerdictPayload):
+		c.counters.Unhandled.Add(1)
+		v, out = Accept, nil
+		c.counters.Accepted.Add(1)
+	case v == AcceptModified:
+		c.counters.Modified.Add(1)
+	case v == Drop:
+		c.counters.Dropped.Add(1)
+	default:
+		v, out = Accept, nil
+		c.counters.Accepted.Add(1)
+	}
+	var err error
+	if b, ok := p.src.(*BatchSource); ok {
+		err = b.lateVerdict(p.id, v, out)
+	} else {
+		err = p.src.Verdict(p.id, v, out)
+	}
+	if err != nil {
+		if n := c.counters.VerdictErrors.Add(1); n&(n-1) == 0 {
+			c.log.Warn("held verdict not taken", "verdict", v.String(), "err", err, "count", n)
+		}
+	}
+}
+
+// maxVerdictPayload is the largest packet a verdict carries: a netlink
+// attribute's 16-bit length includes its 4-byte header.
+const maxVerdictPayload = 0xffff - 4
+
+// drainHeld waits, after the drain, for the packets still held (up to
+// DrainMax), then stops taking releases.
+func (c *Consumer) drainHeld() {
+	w := c.cfg.DrainMax
+	for step := c.cfg.DrainQuiet; ; w -= step {
+		c.holds.mu.Lock()
+		n := len(c.holds.parked)
+		if n == 0 || w <= 0 {
+			c.holds.closed = true
+			c.holds.mu.Unlock()
+			if n > 0 {
+				c.log.Warn("packets still held at stop: the kernel drops them", "count", n)
+			}
+			return
+		}
+		c.holds.mu.Unlock()
+		time.Sleep(min(step, w))
+	}
+}
+
+// lateVerdict sends one verdict in a write of its own, so that it may be
+// called from any goroutine while the source's loop runs.
+func (s *BatchSource) lateVerdict(id uint32, v Verdict, payload []byte) error {
+	if len(payload) > maxVerdictPayload {
+		return fmt.Errorf("packet of %d bytes: a verdict carries at most %d", len(payload), maxVerdictPayload)
+	}
+	b := make([]byte, 0, nlmsgHdrLen+nfgenHdrLen+12+4+len(payload)+4)
+	b = binary.NativeEndian.AppendUint32(b, 0) // length, below
+	b = binary.NativeEndian.AppendUint16(b, uint16(unix.NFNL_SUBSYS_QUEUE)<<8|nfqnlMsgVerdict)
+	b = binary.NativeEndian.AppendUint16(b, unix.NLM_F_REQUEST)
+	b = binary.NativeEndian.AppendUint32(b, 0) // sequence: no acknowledgment asked
+	b = binary.NativeEndian.AppendUint32(b, 0)
+	b = append(b, unix.AF_UNSPEC, 0)
+	b = binary.BigEndian.AppendUint16(b, s.queue)
+	var hdr [8]byte
+	verdict := uint32(1) // NF_ACCEPT
+	if v == Drop {
+		verdict = 0
+	}
+	binary.BigEndian.PutUint32(hdr[:], verdict)
+	binary.BigEndian.PutUint32(hdr[4:], id)
+	b = appendAttr(b, nfqaVerdictHdr, hdr[:])
+	if v == AcceptModified {
+		b = appendAttr(b, nfqaPayload, payload)
+	}
+	binary.NativeEndian.PutUint32(b, uint32(len(b)))
+	_, err := unix.Write(s.fd, b)
+	return err
+}
