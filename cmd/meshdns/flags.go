@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/forward"
 	"github.com/meshdns/meshdns/internal/resolvconf"
 	"github.com/meshdns/meshdns/nfq"
 )
@@ -61,10 +62,11 @@ type ruleFlags struct {
 	queueNum uint
 	queues   uint
 	mark     string
-	// refreshPort is the UDP port of meshdns's own cache-refresh socket,
-	// exempted from the rules; 0: any free port (only when run installs
-	// its own rules).
-	refreshPort uint
+	// ownPortBase is the first of the ownPorts fixed UDP ports of
+	// meshdns's own sockets (the cache refresher, then the forwarder's),
+	// exempted from the rules; 0: any free ports (only when run installs
+	// its own rules, which then name the ports it got).
+	ownPortBase uint
 	// responses queues the nameservers' answers for the cache to learn
 	// ("rules install" only; "run" decides from --cache-size).
 	responses bool
@@ -79,7 +81,7 @@ func (r *ruleFlags) register(fs *flag.FlagSet, withRulesMode bool) {
 	fs.UintVar(&r.queueNum, "queue-num", 5353, "first NFQUEUE number")
 	fs.UintVar(&r.queues, "queues", 0, "number of queues (consumers) from --queue-num on; 0: one per CPU, at most 4")
 	fs.StringVar(&r.mark, "mark", "0x20000/0x20000", "packet mark[/mask] of meshdns's own traffic, never captured")
-	fs.UintVar(&r.refreshPort, "refresh-port", 0, "UDP port of meshdns's cache-refresh socket, exempted from the rules (0: any; set the same fixed port for 'rules install' and 'run --rules=none')")
+	fs.UintVar(&r.ownPortBase, "own-ports", 0, fmt.Sprintf("first of %d fixed UDP ports of meshdns's own sockets (cache refresh, TCP forwarding), exempted from the rules; 0: any free ports (set the same value for 'rules install' and 'run --rules=none')", ownPorts))
 	if !withRulesMode {
 		fs.BoolVar(&r.responses, "capture-responses", true, "also queue the nameservers' answers, for the cache (as 'run' does with --cache-size > 0)")
 	}
@@ -116,14 +118,29 @@ func (r *ruleFlags) config(pc podContext, log *slog.Logger, queues int) (nfq.Rul
 		return rc, usageError{err}
 	}
 	rc.Mark, rc.MarkMask = mark, mask
-	if r.refreshPort > 65535 {
-		return rc, usageError{fmt.Errorf("--refresh-port %d is out of range", r.refreshPort)}
+	if r.ownPortBase > 65535-ownPorts+1 {
+		return rc, usageError{fmt.Errorf("--own-ports %d is out of range", r.ownPortBase)}
 	}
-	if r.refreshPort > 0 {
-		rc.OwnPorts = []uint16{uint16(r.refreshPort)}
-	}
+	rc.OwnPorts = r.ports(0, ownPorts)
 	rc.CaptureResponses = r.responses
 	return rc, nil
+}
+
+// ownPorts is how many fixed ports --own-ports reserves: the refresher's,
+// then the forwarder's UDP sockets.
+const ownPorts = 1 + forward.DefaultUDPSockets
+
+// ports returns n of the fixed own ports from offset i, or nil when they
+// are not fixed.
+func (r *ruleFlags) ports(i, n int) []uint16 {
+	if r.ownPortBase == 0 {
+		return nil
+	}
+	out := make([]uint16, n)
+	for j := range out {
+		out[j] = uint16(int(r.ownPortBase) + i + j)
+	}
+	return out
 }
 
 func parseMark(s string) (mark, mask uint32, err error) {

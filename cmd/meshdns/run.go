@@ -120,12 +120,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if ecfg.Cache.Size > 0 {
 		rcfg.CaptureResponses = true
 		if ecfg.Cache.Stale > 0 || ecfg.Cache.Prefetch > 0 {
-			ref, err = refresh.New(refresh.Config{Mark: rcfg.Mark, Port: uint16(f.rules.refreshPort), EDNSSize: ecfg.EDNSSize, Logger: log})
+			var port uint16
+			if p := f.rules.ports(0, 1); p != nil {
+				port = p[0]
+			}
+			ref, err = refresh.New(refresh.Config{Mark: rcfg.Mark, Port: port, EDNSSize: ecfg.EDNSSize, Logger: log})
 			if err != nil {
 				return err
 			}
 			ecfg.Cache.Refresher = ref
-			if f.rules.refreshPort == 0 {
+			if port == 0 {
 				rcfg.OwnPorts = append(rcfg.OwnPorts, ref.LocalPort())
 			}
 		}
@@ -142,13 +146,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// segments wait for it during the drain.
 	rel := &heldReleaser{}
 	if f.tcp.mode == "on" {
-		fwd, err := forward.New(forward.Config{Mark: rcfg.Mark, Logger: log})
+		fixed := f.rules.ports(1, forward.DefaultUDPSockets)
+		fwd, err := forward.New(forward.Config{Mark: rcfg.Mark, Ports: fixed, Logger: log})
 		if err != nil {
 			return err
 		}
 		defer fwd.Close()
 		// Answers to its UDP sockets are neither queued nor untracked.
-		rcfg.OwnPorts = append(rcfg.OwnPorts, fwd.LocalPorts()...)
+		if fixed == nil {
+			rcfg.OwnPorts = append(rcfg.OwnPorts, fwd.LocalPorts()...)
+		}
 		err = eng.EnableTCP(dnsengine.TCPConfig{IdleTimeout: f.tcp.idle, MaxFlows: int(f.tcp.maxFlows),
 			KeyFile: f.tcp.keyFile, Forwarder: fwd, Releaser: rel, Logger: log})
 		if err != nil {
