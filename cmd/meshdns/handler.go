@@ -6,18 +6,14 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/observe"
 )
-
-// reasonCounter counts packets by engine reason; the observe package reads it.
-type reasonCounter interface {
-	Inc(r dnsengine.Reason)
-}
 
 // engineHandler adapts the engine to the queue consumer.
 type engineHandler struct {
 	e     *dnsengine.Engine
-	count reasonCounter
-	debug *slog.Logger // nil unless --log-level debug
+	shard *observe.Shard // counts results, times a sample
+	debug *slog.Logger   // nil unless --log-level debug
 }
 
 // HandleHold lets the engine hold TCP segments (nfq.HoldHandler).
@@ -35,10 +31,7 @@ func (h *engineHandler) Handle(pkt []byte) (nfq.Verdict, []byte) {
 }
 
 func (h *engineHandler) process(pkt []byte) (nfq.Verdict, []byte, dnsengine.Result) {
-	res := h.e.Process(pkt)
-	if h.count != nil {
-		h.count.Inc(res.Reason)
-	}
+	res := h.shard.Process(h.e, pkt)
 	if h.debug != nil {
 		h.debug.LogAttrs(context.Background(), slog.LevelDebug, "packet",
 			slog.String("verdict", res.Verdict.String()), slog.String("reason", res.Reason.String()),

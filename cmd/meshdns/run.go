@@ -11,6 +11,7 @@ import (
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/forward"
 	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/observe"
 	"github.com/meshdns/meshdns/refresh"
 	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/objects"
@@ -27,6 +28,8 @@ type runFlags struct {
 	reload   time.Duration
 	impl     string
 	tcp      tcpFlags
+	kubecfg  string
+	metrics  string
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -37,7 +40,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.engine.register(fs)
 	f.log.register(fs)
 	f.tcp.register(fs)
-	fs.StringVar(&f.objects, "objects", "", "file of Kubernetes objects (Services, EndpointSlices, ServiceEntries) to answer from; reloaded on change")
+	fs.StringVar(&f.objects, "objects", "", "file of Kubernetes objects (Services, EndpointSlices, ServiceEntries) to answer from, reloaded on change; without it names come from the API server")
+	fs.StringVar(&f.kubecfg, "kubeconfig", "", "kubeconfig of the API server to watch (default: in-cluster config)")
+	fs.StringVar(&f.metrics, "metrics-addr", observe.DefaultAddr, "address of /metrics, /healthz, /readyz, /debug/names and /debug/pprof; empty disables")
 	fs.UintVar(&f.queueLen, "queue-len", 4096, "packets the kernel holds per queue; beyond it packets bypass meshdns (fail-open)")
 	fs.DurationVar(&f.reload, "reload-interval", time.Second, "how often the objects file is checked for changes")
 	fs.StringVar(&f.impl, "queue-impl", "batch", "queue reader: batch (recvmmsg, batched verdicts) or go-nfqueue (one read and one verdict syscall per packet)")
@@ -47,8 +52,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
-	if f.objects == "" {
-		return usageError{errors.New("--objects FILE is required")}
+	if f.objects != "" && f.kubecfg != "" {
+		return usageError{errors.New("--objects and --kubeconfig exclude each other: one name source")}
 	}
 	if f.rules.rules != "iptables" && f.rules.rules != "none" {
 		return usageError{fmt.Errorf("--rules %q: want iptables or none", f.rules.rules)}
@@ -86,7 +91,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 
-	// Names: the first load must succeed, or nothing starts.
+	// Names: from the objects file (its first load must succeed, or
+	// nothing starts) or from the API server (until its first full sync
+	// every packet passes through).
 	mopts := model.DefaultOptions()
 	mopts.ClusterDomain = f.pod.clusterDomain
 	mopts.Zones = splitList(f.engine.zones)
@@ -97,20 +104,30 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	mopts.Logger = log
 	reg := &dnsengine.AtomicRegistry{}
 	store := &tableStore{reg: reg, opts: mopts, log: log}
-	objs, st, err := objects.Load(f.objects)
-	if err != nil {
-		return err
-	}
-	if n := st.SkippedTotal(); n > 0 {
-		log.Info("objects of other kinds skipped", "file", f.objects, "count", n, "kinds", st.Skipped)
-	}
-	store.update(objs)
-	if reg.Table() == nil {
-		return fmt.Errorf("%s: no name table could be built", f.objects)
-	}
-	src, err := objects.NewSource(objects.Config{Path: f.objects, Interval: f.reload, Logger: log})
-	if err != nil {
-		return err
+	var src model.Source
+	var ready func() bool
+	var kobs kubeObserver
+	if f.objects != "" {
+		objs, st, err := objects.Load(f.objects)
+		if err != nil {
+			return err
+		}
+		if n := st.SkippedTotal(); n > 0 {
+			log.Info("objects of other kinds skipped", "file", f.objects, "count", n, "kinds", st.Skipped)
+		}
+		store.update(objs)
+		if reg.Table() == nil {
+			return fmt.Errorf("%s: no name table could be built", f.objects)
+		}
+		if src, err = objects.NewSource(objects.Config{Path: f.objects, Interval: f.reload, Logger: log}); err != nil {
+			return err
+		}
+	} else {
+		ks, err := newKubeSource(f.kubecfg, mopts.Namespaces, log, &kobs)
+		if err != nil {
+			return err
+		}
+		src, ready = ks, ks.Synced
 	}
 
 	// The cache of upstream answers: its rules, and the refresher's marked
@@ -181,7 +198,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer stopRef()
 		go ref.Run(refCtx, eng)
 	}
-	h := &engineHandler{e: eng}
+	obs, err := observe.New(observe.Config{
+		Addr: f.metrics, Logger: log, Registry: reg, Ready: ready,
+		CacheMetrics: eng.CacheMetrics, TCPFlows: eng.TCPFlows, Pprof: true,
+	})
+	if err != nil {
+		return err
+	}
+	kobs.o.Store(obs)
+	store.obs = obs
+	if t := reg.Table(); t != nil {
+		obs.TableStored(t)
+	}
+	obsCtx, stopObs := context.WithCancel(context.Background())
+	defer stopObs()
+	if _, err := obs.Start(obsCtx); err != nil {
+		return err
+	}
+	h := &engineHandler{e: eng, shard: obs.Shard()}
 	if log.Enabled(ctx, slog.LevelDebug) {
 		h.debug = log
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/observe"
 	"github.com/meshdns/meshdns/sync/model"
 )
 
@@ -18,8 +19,8 @@ type tableStore struct {
 	log     *slog.Logger
 	builds  atomic.Uint64
 	errors  atomic.Uint64
-	updated atomic.Int64 // unix nanoseconds of the last published table
-	onStore func(*dnsengine.Table, model.Report)
+	updated atomic.Int64      // unix nanoseconds of the last published table
+	obs     *observe.Observer // nil until the observer exists
 }
 
 // update builds and publishes; on failure the previous table keeps serving.
@@ -30,6 +31,9 @@ func (s *tableStore) update(objs *model.Objects) {
 	t, rep, err := model.Build(objs, opts)
 	if err != nil {
 		s.errors.Add(1)
+		if s.obs != nil {
+			s.obs.TableBuildFailed(err)
+		}
 		s.log.Error("name table not rebuilt; the previous one keeps serving", "err", err)
 		return
 	}
@@ -50,7 +54,7 @@ func (s *tableStore) update(objs *model.Objects) {
 		"services", rep.Services.Loaded, "endpointslices", rep.EndpointSlices.Loaded,
 		"serviceentries", rep.ServiceEntries.Loaded, "auto_vips", rep.AutoVIPs,
 		"skipped", len(rep.Problems), "build", time.Since(start).Round(time.Microsecond))
-	if s.onStore != nil {
-		s.onStore(t, rep)
+	if s.obs != nil {
+		s.obs.TableStored(t)
 	}
 }

@@ -61,8 +61,14 @@ type Config struct {
 // it. Calls come from informer and source goroutines and must not block.
 type Observer interface {
 	// WatchError counts one failed list or watch of resource
-	// ("services", "endpointslices" or "serviceentries").
+	// ("services", "endpointslices" or "serviceentries") reported by an
+	// informer: expired resource versions, decoding errors, denials.
 	WatchError(resource string, err error)
+	// RequestError counts one failed request to the API server about
+	// resource (or "discovery"): transport errors and 429/5xx answers, as
+	// seen while the API server is unreachable or restarting. Only counted
+	// when the source builds its clients from RESTConfig.
+	RequestError(resource string, err error)
 	// SetSynced reports whether every informer has synced.
 	SetSynced(synced bool)
 	// SetObjects reports how many objects of kind ("Service",
@@ -77,6 +83,7 @@ type Discovery interface {
 
 type nopObserver struct{}
 
-func (nopObserver) WatchError(string, error) {}
-func (nopObserver) SetSynced(bool)           {}
-func (nopObserver) SetObjects(string, int)   {}
+func (nopObserver) WatchError(string, error)   {}
+func (nopObserver) RequestError(string, error) {}
+func (nopObserver) SetSynced(bool)             {}
+func (nopObserver) SetObjects(string, int)     {}

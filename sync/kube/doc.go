@@ -20,7 +20,11 @@
 // (no managedFields, annotations, status, owner references, topology), so a
 // large cluster costs little memory.
 //
-// Watch errors, API server restarts and expired resource versions are
-// logged and counted through the Observer; the informers retry with backoff
-// on their own and the last table keeps serving meanwhile.
+// API trouble is logged and counted through the Observer: failed requests
+// (transport errors, 429, 5xx: an API server restarting or unreachable) by
+// a wrapper around the client transport, with one log line when a resource
+// starts failing and one when it recovers; errors the informers report
+// (expired resource versions, denials) by their watch error handlers. The
+// informers retry with backoff on their own, and the last table keeps
+// serving meanwhile: Synced stays true once reached.
 package kube

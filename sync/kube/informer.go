@@ -54,7 +54,10 @@ func sameVersion(a, b any) bool {
 // backs off and retries by itself; the caches keep their contents, so the
 // last table keeps serving.
 func (s *Source) watchErrorHandler(resource string) cache.WatchErrorHandlerWithContext {
-	return func(_ context.Context, _ *cache.Reflector, err error) {
+	return func(ctx context.Context, _ *cache.Reflector, err error) {
+		if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+			return // the source is stopping
+		}
 		s.obs.WatchError(resource, err)
 		switch {
 		case apierrors.IsResourceExpired(err) || apierrors.IsGone(err):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -73,6 +74,12 @@ func New(cfg Config) (*Source, error) {
 		dirty:    make(chan struct{}, 1),
 		seCache:  map[string]cachedEntry{},
 	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.obs == nil {
+		s.obs = nopObserver{}
+	}
 	if s.client == nil || s.dyn == nil {
 		if cfg.RESTConfig == nil {
 			return nil, errors.New("kube: no RESTConfig and no clients")
@@ -81,6 +88,9 @@ func New(cfg Config) (*Source, error) {
 		if rc.UserAgent == "" {
 			rc.UserAgent = "meshdns"
 		}
+		rc.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			return &apiTransport{next: rt, obs: s.obs, log: s.log, failing: map[string]bool{}}
+		})
 		if s.dyn == nil {
 			d, err := dynamic.NewForConfig(rc)
 			if err != nil {
@@ -115,12 +125,6 @@ func New(cfg Config) (*Source, error) {
 	}
 	if s.recheck == 0 {
 		s.recheck = DefaultCRDRecheck
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.obs == nil {
-		s.obs = nopObserver{}
 	}
 	if s.clock == nil {
 		s.clock = clock.RealClock{}

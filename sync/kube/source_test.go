@@ -56,11 +56,11 @@ func TestFindServiceEntries(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d := newFakeDiscovery()
+			d := NewFakeDiscovery()
 			for gv, rs := range tc.served {
-				d.set(gv, rs...)
+				d.Set(gv, rs...)
 			}
-			d.err = tc.err
+			d.SetError(tc.err)
 			gvr, found, err := findServiceEntries(d)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err %v, wantErr %v", err, tc.wantErr)
@@ -110,9 +110,9 @@ func TestLifecycle(t *testing.T) {
 		endpointSlice("default", "web-abc", "web", true, "", "10.1.0.1"),
 	)
 	dyn := newDynamic(serviceEntry("v1", "default", "ext", []string{"api.example.com"}, []string{"240.0.0.1"}))
-	obs := newFakeObserver()
+	obs := NewFakeObserver()
 	h := start(t, Config{
-		Client: cs, Dynamic: dyn, Discovery: newFakeDiscovery("networking.istio.io/v1"),
+		Client: cs, Dynamic: dyn, Discovery: NewFakeDiscovery("networking.istio.io/v1"),
 		Debounce: time.Millisecond, MaxDelay: 5 * time.Millisecond, Observer: obs,
 	})
 	first := h.waitFor("the initial objects", func(*model.Objects) bool { return true })
@@ -126,11 +126,9 @@ func TestLifecycle(t *testing.T) {
 	if got := first.ServiceEntries[0].Hosts; !slices.Equal(got, []string{"api.example.com"}) {
 		t.Fatalf("ServiceEntry hosts %v", got)
 	}
-	obs.mu.Lock()
-	if !obs.synced || obs.objects["Service"] != 1 || obs.objects["ServiceEntry"] != 1 {
-		t.Errorf("observer: synced %v objects %v", obs.synced, obs.objects)
+	if !obs.Synced() || obs.Objects("Service") != 1 || obs.Objects("ServiceEntry") != 1 {
+		t.Errorf("observer: synced %v services %d entries %d", obs.Synced(), obs.Objects("Service"), obs.Objects("ServiceEntry"))
 	}
-	obs.mu.Unlock()
 
 	ctx := context.Background()
 	// Create.
@@ -197,8 +195,8 @@ func TestNoUpdateBeforeSync(t *testing.T) {
 			return true, nil, apierrors.NewServiceUnavailable("apiserver restarting")
 		}
 	})
-	obs := newFakeObserver()
-	h := start(t, Config{Client: cs, Dynamic: newDynamic(), Discovery: newFakeDiscovery(), Debounce: time.Millisecond, Observer: obs})
+	obs := NewFakeObserver()
+	h := start(t, Config{Client: cs, Dynamic: newDynamic(), Discovery: NewFakeDiscovery(), Debounce: time.Millisecond, Observer: obs})
 	<-failed
 	select {
 	case o := <-h.updates:
@@ -213,7 +211,7 @@ func TestNoUpdateBeforeSync(t *testing.T) {
 	if s, _, _ := names(o); !slices.Equal(s, []string{"default/web"}) {
 		t.Fatalf("first update %s", fmtNames(o))
 	}
-	if n := obs.errors("services"); n < 1 {
+	if n := obs.WatchErrors("services"); n < 1 {
 		t.Errorf("watch errors counted for services: %d, want >= 1", n)
 	}
 }
@@ -224,7 +222,7 @@ func TestCoalescing(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Unix(1000, 0))
 	cs := k8sfake.NewClientset()
 	h := start(t, Config{
-		Client: cs, Dynamic: newDynamic(), Discovery: newFakeDiscovery(),
+		Client: cs, Dynamic: newDynamic(), Discovery: NewFakeDiscovery(),
 		Debounce: time.Second, MaxDelay: 10 * time.Second, CRDRecheck: -1, Clock: clk,
 	})
 	if o := h.waitFor("the initial empty update", func(*model.Objects) bool { return true }); o.Len() != 0 {
@@ -261,7 +259,7 @@ func TestNamespacesFilter(t *testing.T) {
 		serviceEntry("v1", "b", "se-b", []string{"b.example.com"}, nil),
 		serviceEntry("v1", "c", "se-c", []string{"c.example.com"}, nil),
 	)
-	h := start(t, Config{Client: cs, Dynamic: dyn, Discovery: newFakeDiscovery("networking.istio.io/v1"), Namespaces: []string{"a", "b"}, Debounce: time.Millisecond})
+	h := start(t, Config{Client: cs, Dynamic: dyn, Discovery: NewFakeDiscovery("networking.istio.io/v1"), Namespaces: []string{"a", "b"}, Debounce: time.Millisecond})
 	o := h.waitFor("first update", func(*model.Objects) bool { return true })
 	s, e, se := names(o)
 	if !slices.Equal(s, []string{"a/one", "b/two"}) || !slices.Equal(e, []string{"a/one-x"}) || !slices.Equal(se, []string{"b/se-b"}) {
@@ -322,7 +320,7 @@ func TestServiceEntryVersions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cs := k8sfake.NewClientset(service("default", "web", "10.0.0.10"))
 			dyn := newDynamic(tc.objects...)
-			h := start(t, Config{Client: cs, Dynamic: dyn, Discovery: newFakeDiscovery(tc.served...), Debounce: time.Millisecond, CRDRecheck: -1})
+			h := start(t, Config{Client: cs, Dynamic: dyn, Discovery: NewFakeDiscovery(tc.served...), Debounce: time.Millisecond, CRDRecheck: -1})
 			o := h.waitFor("first update", func(*model.Objects) bool { return true })
 			s, _, se := names(o)
 			if !slices.Equal(se, tc.want) || !slices.Equal(s, []string{"default/web"}) {
@@ -340,13 +338,13 @@ func TestServiceEntryVersions(t *testing.T) {
 func TestServiceEntryCRDAppearsLater(t *testing.T) {
 	cs := k8sfake.NewClientset(service("default", "web", "10.0.0.10"))
 	dyn := newDynamic(serviceEntry("v1", "default", "late", []string{"late.example.com"}, []string{"240.0.0.9"}))
-	disc := newFakeDiscovery()
+	disc := NewFakeDiscovery()
 	clk := clocktesting.NewFakeClock(time.Unix(1000, 0))
 	h := start(t, Config{Client: cs, Dynamic: dyn, Discovery: disc, Debounce: time.Second, CRDRecheck: time.Minute, Clock: clk})
 	if o := h.waitFor("first update", func(*model.Objects) bool { return true }); len(o.ServiceEntries) != 0 {
 		t.Fatalf("entries before the CRD exists: %s", fmtNames(o))
 	}
-	disc.set("networking.istio.io/v1", "serviceentries")
+	disc.Set("networking.istio.io/v1", "serviceentries")
 	// Step the clock until the re-check has found the API, the new informer
 	// synced and its debounce timer fired.
 	stop := make(chan struct{})
@@ -371,7 +369,7 @@ func TestServiceEntryCRDAppearsLater(t *testing.T) {
 }
 
 func TestRunTwice(t *testing.T) {
-	h := start(t, Config{Client: k8sfake.NewClientset(), Dynamic: newDynamic(), Discovery: newFakeDiscovery()})
+	h := start(t, Config{Client: k8sfake.NewClientset(), Dynamic: newDynamic(), Discovery: NewFakeDiscovery()})
 	h.waitFor("first update", func(*model.Objects) bool { return true })
 	if err := h.src.Run(context.Background(), func(*model.Objects) {}); err == nil {
 		t.Fatal("second Run succeeded")
@@ -398,9 +396,9 @@ func TestRelistWithoutChangeSendsNothing(t *testing.T) {
 
 func TestDiscoveryRetriesThenForbidden(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Unix(1000, 0))
-	disc := newFakeDiscovery("networking.istio.io/v1")
-	disc.err = errors.New("connection refused")
-	obs := newFakeObserver()
+	disc := NewFakeDiscovery("networking.istio.io/v1")
+	disc.SetError(errors.New("connection refused"))
+	obs := NewFakeObserver()
 	s, err := New(Config{Client: k8sfake.NewClientset(), Dynamic: newDynamic(), Discovery: disc, Clock: clk, Observer: obs})
 	if err != nil {
 		t.Fatal(err)
@@ -418,19 +416,17 @@ func TestDiscoveryRetriesThenForbidden(t *testing.T) {
 	for !clk.HasWaiters() {
 		time.Sleep(time.Millisecond)
 	}
-	disc.mu.Lock()
-	disc.err = nil
-	disc.mu.Unlock()
+	disc.SetError(nil)
 	clk.Step(time.Minute)
 	r := <-done
 	if r.err != nil || !r.found || r.gvr.Version != "v1" {
 		t.Fatalf("after retry: %+v", r)
 	}
-	if obs.errors("serviceentries") != 1 {
-		t.Errorf("discovery errors counted: %d, want 1", obs.errors("serviceentries"))
+	if obs.WatchErrors("serviceentries") != 1 {
+		t.Errorf("discovery errors counted: %d, want 1", obs.WatchErrors("serviceentries"))
 	}
 
-	disc.err = apierrors.NewForbidden(schema.GroupResource{}, "", errors.New("no"))
+	disc.SetError(apierrors.NewForbidden(schema.GroupResource{}, "", errors.New("no")))
 	g, found, err := s.discoverServiceEntries(context.Background())
 	if err != nil || found {
 		t.Fatalf("forbidden discovery: %v %v %v, want not found and no error", g, found, err)

@@ -3,13 +3,11 @@ package kube
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -19,93 +17,6 @@ import (
 
 	"github.com/meshdns/meshdns/sync/model"
 )
-
-// fakeDiscovery serves a settable set of group versions, safely for
-// concurrent use (client-go's FakeDiscovery is not).
-type fakeDiscovery struct {
-	mu     sync.Mutex
-	served map[string][]string // group/version -> resources
-	err    error
-	calls  int
-}
-
-func newFakeDiscovery(gvs ...string) *fakeDiscovery {
-	d := &fakeDiscovery{served: map[string][]string{}}
-	for _, gv := range gvs {
-		d.served[gv] = []string{"serviceentries"}
-	}
-	return d
-}
-
-func (d *fakeDiscovery) set(gv string, resources ...string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.served[gv] = resources
-}
-
-func (d *fakeDiscovery) ServerResourcesForGroupVersion(gv string) (*metav1.APIResourceList, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.calls++
-	if d.err != nil {
-		return nil, d.err
-	}
-	rs, ok := d.served[gv]
-	if !ok {
-		g, v, _ := cutGV(gv)
-		return nil, apierrors.NewNotFound(schema.GroupResource{Group: g, Resource: v}, "")
-	}
-	l := &metav1.APIResourceList{GroupVersion: gv}
-	for _, r := range rs {
-		l.APIResources = append(l.APIResources, metav1.APIResource{Name: r, Namespaced: true, Kind: "ServiceEntry"})
-	}
-	return l, nil
-}
-
-func cutGV(gv string) (string, string, bool) {
-	for i := range gv {
-		if gv[i] == '/' {
-			return gv[:i], gv[i+1:], true
-		}
-	}
-	return "", gv, false
-}
-
-// fakeObserver records what the source reports.
-type fakeObserver struct {
-	mu          sync.Mutex
-	watchErrors map[string]int
-	synced      bool
-	objects     map[string]int
-}
-
-func newFakeObserver() *fakeObserver {
-	return &fakeObserver{watchErrors: map[string]int{}, objects: map[string]int{}}
-}
-
-func (o *fakeObserver) WatchError(resource string, _ error) {
-	o.mu.Lock()
-	o.watchErrors[resource]++
-	o.mu.Unlock()
-}
-
-func (o *fakeObserver) SetSynced(v bool) {
-	o.mu.Lock()
-	o.synced = v
-	o.mu.Unlock()
-}
-
-func (o *fakeObserver) SetObjects(kind string, n int) {
-	o.mu.Lock()
-	o.objects[kind] = n
-	o.mu.Unlock()
-}
-
-func (o *fakeObserver) errors(resource string) int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.watchErrors[resource]
-}
 
 func service(ns, name string, ips ...string) *corev1.Service {
 	s := &corev1.Service{

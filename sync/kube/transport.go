@@ -1,0 +1,78 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// apiTransport counts failed requests to the API server: transport errors
+// (connection refused or reset, TLS, timeouts) and 429/5xx answers. The
+// informers retry these on their own, often inside client-go without
+// reporting them to the watch error handler (a watch that cannot be
+// re-established is retried quietly), so this is where an unreachable API
+// server shows. It logs the first failure of a resource after a success
+// and the first success after failures, not every retry.
+type apiTransport struct {
+	next http.RoundTripper
+	obs  Observer
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	failing map[string]bool
+}
+
+func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	res := resourceOf(req.URL.Path)
+	switch {
+	case err != nil:
+		t.failed(res, err)
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		t.failed(res, fmt.Errorf("%s %s: %s", req.Method, req.URL.Path, resp.Status))
+	default:
+		t.ok(res)
+	}
+	return resp, err
+}
+
+func (t *apiTransport) failed(res string, err error) {
+	if errors.Is(err, context.Canceled) {
+		return // the source is stopping
+	}
+	t.obs.RequestError(res, err)
+	t.mu.Lock()
+	first := !t.failing[res]
+	t.failing[res] = true
+	t.mu.Unlock()
+	if first {
+		t.log.Warn("API server request failed; serving the last names and retrying", "resource", res, "err", err)
+	}
+}
+
+func (t *apiTransport) ok(res string) {
+	t.mu.Lock()
+	was := t.failing[res]
+	delete(t.failing, res)
+	t.mu.Unlock()
+	if was {
+		t.log.Info("API server reachable again", "resource", res)
+	}
+}
+
+// resourceOf names the resource a request path is about: "services",
+// "endpointslices", "serviceentries", or "discovery" for anything else
+// (API group discovery).
+func resourceOf(path string) string {
+	for _, seg := range strings.Split(path, "/") {
+		switch seg {
+		case "services", "endpointslices", "serviceentries":
+			return seg
+		}
+	}
+	return "discovery"
+}
