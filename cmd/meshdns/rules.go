@@ -2,12 +2,31 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"runtime"
 
 	"github.com/meshdns/meshdns/nfq"
 )
+
+// rulesFlags are the flags of "meshdns rules install|remove".
+type rulesFlags struct {
+	pod   podFlags
+	rules ruleFlags
+	log   logFlags
+}
+
+// newRulesFlags returns the flag set of "meshdns rules <action>" and the
+// flags it fills.
+func newRulesFlags(action string, stderr io.Writer) (*flag.FlagSet, *rulesFlags) {
+	fs := newFlagSet("rules "+action, stderr)
+	f := &rulesFlags{}
+	f.pod.register(fs)
+	f.rules.register(fs, false)
+	f.log.register(fs)
+	return fs, f
+}
 
 // cmdRules installs or removes the capture rules without consuming the
 // queue: for an init container, or to clean up after a crash.
@@ -16,13 +35,8 @@ func cmdRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{fmt.Errorf("want: meshdns rules install|remove [flags]")}
 	}
 	action := args[0]
-	fs := newFlagSet("rules "+action, stderr)
-	var pf podFlags
-	var rf ruleFlags
-	var lf logFlags
-	pf.register(fs)
-	rf.register(fs, false)
-	lf.register(fs)
+	fs, f := newRulesFlags(action, stderr)
+	pf, rf, lf := &f.pod, &f.rules, &f.log
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}

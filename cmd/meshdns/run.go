@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,9 +33,10 @@ type runFlags struct {
 	metrics  string
 }
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// newRunFlags returns the flag set of "meshdns run" and the flags it fills.
+func newRunFlags(stderr io.Writer) (*flag.FlagSet, *runFlags) {
 	fs := newFlagSet("run", stderr)
-	var f runFlags
+	f := &runFlags{}
 	f.pod.register(fs)
 	f.rules.register(fs, true)
 	f.engine.register(fs)
@@ -46,12 +48,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.UintVar(&f.queueLen, "queue-len", 4096, "packets the kernel holds per queue; beyond it packets bypass meshdns (fail-open)")
 	fs.DurationVar(&f.reload, "reload-interval", time.Second, "how often the objects file is checked for changes")
 	fs.StringVar(&f.impl, "queue-impl", "batch", "queue reader: batch (recvmmsg, batched verdicts) or go-nfqueue (one read and one verdict syscall per packet)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
-	}
+	return fs, f
+}
+
+// check validates the flags that need no system state.
+func (f *runFlags) check() error {
 	if f.objects != "" && f.kubecfg != "" {
 		return usageError{errors.New("--objects and --kubeconfig exclude each other: one name source")}
 	}
@@ -64,14 +65,35 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if f.queueLen == 0 || f.queueLen > 1<<20 {
 		return usageError{fmt.Errorf("--queue-len %d: want 1..1048576", f.queueLen)}
 	}
-	var open nfq.OpenFunc
-	switch f.impl {
+	_, err := queueOpen(f.impl)
+	return err
+}
+
+// queueOpen returns the queue reader --queue-impl names.
+func queueOpen(impl string) (nfq.OpenFunc, error) {
+	switch impl {
 	case "batch":
-		open = nfq.OpenBatch
+		return nfq.OpenBatch, nil
 	case "go-nfqueue":
-		open = nfq.OpenNfqueue
-	default:
-		return usageError{fmt.Errorf("--queue-impl %q: want batch or go-nfqueue", f.impl)}
+		return nfq.OpenNfqueue, nil
+	}
+	return nil, usageError{fmt.Errorf("--queue-impl %q: want batch or go-nfqueue", impl)}
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, f := newRunFlags(stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	open, err := queueOpen(f.impl)
+	if err != nil {
+		return err
 	}
 	log, err := f.log.logger(stderr)
 	if err != nil {

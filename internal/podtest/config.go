@@ -15,8 +15,8 @@ const DefaultResolvConf = "nameserver 198.18.0.1\n" +
 
 // Config describes a pod under test. The zero value needs only Objects.
 type Config struct {
-	// Objects is the objects file meshdns loads (--objects). Required
-	// unless NoMeshdns is set.
+	// Objects is the objects file meshdns loads (--objects). Empty means
+	// no --objects flag: Args then name the API server (--kubeconfig).
 	Objects string
 	// Args are more `meshdns run` flags, after --objects.
 	Args []string

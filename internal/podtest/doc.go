@@ -5,7 +5,7 @@
 // by a veth pair (internal/netns), serves a counting DNS server
 // (internal/upstream) on the upstream side's port 53, writes the pod's
 // resolv.conf, and starts `meshdns run` inside the pod namespace with the
-// given objects file and flags, waiting for its `msg=serving` log line. The
+// given objects file (or none, for --kubeconfig) and flags, waiting for its `msg=serving` log line. The
 // returned Pod queries from inside the pod namespace with dig (Dig: status,
 // flags, sections, responder), glibc (Getent) and the pure-Go resolver
 // (GoLookup), and reports what reached the upstream (UpstreamCount,

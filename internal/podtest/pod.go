@@ -48,9 +48,6 @@ func Start(t testing.TB, cfg Config) *Pod {
 	netns.RequireRoot(t)
 	bin := ""
 	if !cfg.NoMeshdns {
-		if cfg.Objects == "" {
-			t.Fatal("podtest: Config.Objects is required")
-		}
 		bin = Binary(t) // before the topology: a build failure leaves nothing behind
 	}
 	cleanupStale(t)
@@ -123,8 +120,8 @@ func startUpstream(t testing.TB, topo *netns.Topology, cfg Config) *upstream.Ser
 }
 
 // StartMeshdns starts `meshdns run --objects objects args...` in the pod
-// namespace, waits until it serves, and stops it when t ends. It becomes
-// p.Meshdns. Start it again only after the previous one has exited: two
+// namespace (without --objects when objects is empty), waits until it
+// serves, and stops it when t ends. It becomes p.Meshdns. Start it again only after the previous one has exited: two
 // consumers cannot bind the same queue.
 func (p *Pod) StartMeshdns(t testing.TB, objects string, args ...string) *Process {
 	t.Helper()
@@ -133,7 +130,11 @@ func (p *Pod) StartMeshdns(t testing.TB, objects string, args ...string) *Proces
 
 func (p *Pod) startMeshdns(t testing.TB, bin, objects string, extra []string) *Process {
 	t.Helper()
-	args := append([]string{"run", "--objects", objects}, extra...)
+	args := []string{"run"}
+	if objects != "" {
+		args = append(args, "--objects", objects)
+	}
+	args = append(args, extra...)
 	proc, err := startProcess(p.Topo.Pod, bin, args)
 	if err != nil {
 		t.Fatal(err)

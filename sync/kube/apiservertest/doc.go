@@ -15,5 +15,8 @@
 // objects written through the API become answers of the DNS engine, the
 // time from write to answer is measured, answers survive an API server
 // restart, the project's ClusterRole is enough and no more, and every
-// manifest applies to the server.
+// manifest applies to the server. One test (kernel_test.go) runs the meshdns
+// binary with --kubeconfig in a pod network namespace (internal/podtest; it
+// needs root, or MESHDNS_SKIP_KERNEL=1 to skip) and checks and times the
+// answers through the kernel path.
 package apiservertest

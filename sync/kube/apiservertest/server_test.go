@@ -140,6 +140,13 @@ func startProxy(t *testing.T) *proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startProxyOn(t, ln)
+}
+
+// startProxyOn serves a proxy on ln (which may live in another network
+// namespace: the proxy dials its backend from the test's own namespace).
+func startProxyOn(t *testing.T, ln net.Listener) *proxy {
+	t.Helper()
 	p := &proxy{ln: ln, conns: map[net.Conn]struct{}{}}
 	go p.serve()
 	t.Cleanup(func() { ln.Close(); p.cut() })
