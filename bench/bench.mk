@@ -17,11 +17,11 @@ bench-tools:
 	cd bench/report && $(GO) build -o $(BENCH_BIN_ABS)/meshdns-bench-plot .
 	test -x $(BENCH_BIN)/coredns || GOBIN=$(BENCH_BIN_ABS) $(GO) install github.com/coredns/coredns@$(COREDNS_VERSION)
 
-## bench: (root) the full benchmark (~15 min, 3 rounds of every contender) into bench/results/<date>-<host>.{json,md,png}
+## bench: (root) the full benchmark (~20 min, 3 rounds of every contender, UDP and TCP workloads) into bench/results/<date>-<host>.{json,md,png}
 bench: deps bench-tools
 	$(BENCH_BIN)/meshdns-bench run --bin-dir $(BENCH_BIN) $(BENCH_ARGS)
 
-## bench-quick: (root) a one-minute smoke benchmark (1 round, 1 s runs; results suffixed -quick)
+## bench-quick: (root) a two-minute smoke benchmark (1 round, 1 s runs, every workload; results suffixed -quick)
 bench-quick: deps bench-tools
 	$(BENCH_BIN)/meshdns-bench run --quick --bin-dir $(BENCH_BIN) $(BENCH_ARGS)
 

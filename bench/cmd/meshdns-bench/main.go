@@ -67,7 +67,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	// --quick selects the preset the other flags' defaults come from, so
 	// it is looked for before they are defined.
-	fs.Bool("quick", false, "the one-minute smoke session (1 round, 1 s runs)")
+	fs.Bool("quick", false, "the two-minute smoke session (1 round, 1 s runs)")
 	preset := harness.Full()
 	for _, a := range args {
 		if a == "--quick" || a == "-quick" || a == "--quick=true" {
@@ -76,9 +76,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := preset
 	contenders := fs.String("contenders", strings.Join(cfg.Contenders, ","), "contenders, in first-round order")
-	workloads := fs.String("workloads", strings.Join(cfg.Workloads, ","), "workloads: mesh, external, ndots")
+	workloads := fs.String("workloads", strings.Join(cfg.Workloads, ","), "workloads: mesh, external, ndots, tcp-conn, tcp-pipe, tcp-external")
 	rates := fs.String("rates", floats(cfg.Rates), "fixed rates (queries/s) for mesh and external")
 	lookupRates := fs.String("lookup-rates", floats(cfg.LookupRates), "fixed rates (lookups/s) for ndots")
+	tcpConnRates := fs.String("tcp-conn-rates", floats(cfg.TCPConnRates), "fixed rates (queries/s, a TCP connection each) for tcp-conn and tcp-external")
+	tcpPipeRates := fs.String("tcp-pipe-rates", floats(cfg.TCPPipeRates), "fixed rates (queries/s) for tcp-pipe")
+	fs.IntVar(&cfg.TCPConns, "tcp-conns", cfg.TCPConns, "long-lived TCP connections tcp-pipe spreads its queries over")
 	fs.StringVar(&cfg.Label, "label", cfg.Label, "session label in the results and their file name (\"full\" adds no suffix)")
 	fs.StringVar(&cfg.Upstream, "upstream", cfg.Upstream, "upstream server: dnsmasq or coredns")
 	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "rounds")
@@ -120,6 +123,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if cfg.LookupRates, err = parseFloats(*lookupRates); err != nil {
+		return err
+	}
+	if cfg.TCPConnRates, err = parseFloats(*tcpConnRates); err != nil {
+		return err
+	}
+	if cfg.TCPPipeRates, err = parseFloats(*tcpPipeRates); err != nil {
 		return err
 	}
 	if *meshdnsArgs != "" {

@@ -107,9 +107,16 @@ func probe(t *testing.T, env *Env, name string) {
 	}
 }
 
-// TestKernelUpstreamAndDnsmasqLocal checks the upstream's query counter,
-// and that a contender behind istio-init's REDIRECT answers mesh names
-// itself while its own forwarded queries (uid 1337) skip the REDIRECT and
+func probeTCP(t *testing.T, env *Env, name string) {
+	t.Helper()
+	if err := ProbeTCP(context.Background(), env.Pod, env.nameserver(), name, startTimeout); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKernelUpstreamAndDnsmasqLocal checks the upstream's query counters
+// (UDP and TCP), and that a contender behind istio-init's REDIRECT answers mesh names
+// itself (over UDP and TCP) while its own forwarded queries (uid 1337) skip the REDIRECT and
 // reach the upstream.
 func TestKernelUpstreamAndDnsmasqLocal(t *testing.T) {
 	env, set := kernelEnv(t)
@@ -133,6 +140,13 @@ func TestKernelUpstreamAndDnsmasqLocal(t *testing.T) {
 	if d := counts(t, env).Sub(c0); d.UDP < 3 || d.UDP > 6 {
 		t.Errorf("3 direct probes counted as %d upstream queries", d.UDP)
 	}
+	c0 = counts(t, env)
+	for range 2 {
+		probeTCP(t, env, mesh)
+	}
+	if d := counts(t, env).Sub(c0); d.TCPConns != 2 || d.TCPQueries != 2 || d.UDP != 0 || d.Queries() != 2 {
+		t.Errorf("2 direct TCP probes counted as %+v", d)
+	}
 
 	local, err := DnsmasqLocal{}.Start(ctx, env)
 	if err != nil {
@@ -155,6 +169,13 @@ func TestKernelUpstreamAndDnsmasqLocal(t *testing.T) {
 	probe(t, env, mesh)
 	if d := counts(t, env).Sub(c1); d.UDP != 0 {
 		t.Errorf("a mesh name answered behind the REDIRECT reached the upstream %d times", d.UDP)
+	}
+	// istio-init's REDIRECT covers TCP too: a TCP query for a mesh name
+	// is answered in the pod and no connection reaches the upstream.
+	c1 = counts(t, env)
+	probeTCP(t, env, mesh)
+	if d := counts(t, env).Sub(c1); d.TCPConns != 0 || d.Queries() != 0 {
+		t.Errorf("a TCP mesh query behind the REDIRECT reached the upstream: %+v", d)
 	}
 	c2 := counts(t, env)
 	probe(t, env, external)

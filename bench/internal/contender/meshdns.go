@@ -3,6 +3,7 @@ package contender
 import (
 	"context"
 	"errors"
+	"path/filepath"
 )
 
 // Meshdns is the project: `meshdns run` in the pod namespace, installing
@@ -16,11 +17,14 @@ func (Meshdns) Name() string { return "meshdns" }
 func (Meshdns) Check(env *Env) error { return needBin("meshdns", env.Bins.Meshdns) }
 
 // MeshdnsArgs returns the `meshdns run` command line the contender uses.
+// The key of its TCP ISN cookie lives in the work directory, not in the
+// host's /run.
 func MeshdnsArgs(env *Env) []string {
 	args := []string{"run",
 		"--objects", env.Files.Objects,
 		"--namespace", env.PodNamespace,
 		"--cluster-domain", env.ClusterDomain,
+		"--tcp-key-file", filepath.Join(env.WorkDir, "meshdns-tcp-isn.key"),
 	}
 	return append(args, env.MeshdnsArgs...)
 }

@@ -53,6 +53,7 @@ func TestConfigs(t *testing.T) {
 		ClusterDomain: "cluster.local", PodNamespace: "bench",
 		Files:       Files{Objects: "/w/objects.yaml", AllZone: "/w/root.zone"},
 		MeshdnsArgs: []string{"--queues", "2"},
+		WorkDir:     "/w",
 	}
 	nl := NodeLocalCorefile(env)
 	for _, want := range []string{"cluster.local:15053 {", "forward . 198.18.0.1 fd53::1", "success 9984 30", "bind 127.0.0.1 ::1"} {
@@ -64,7 +65,7 @@ func TestConfigs(t *testing.T) {
 		t.Errorf("upstream Corefile:\n%s", up)
 	}
 	args := strings.Join(MeshdnsArgs(env), " ")
-	if args != "run --objects /w/objects.yaml --namespace bench --cluster-domain cluster.local --queues 2" {
+	if args != "run --objects /w/objects.yaml --namespace bench --cluster-domain cluster.local --tcp-key-file /w/meshdns-tcp-isn.key --queues 2" {
 		t.Errorf("meshdns args %q", args)
 	}
 }

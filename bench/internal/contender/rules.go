@@ -69,8 +69,10 @@ func IstioRules(nameservers []netip.Addr, uid, port int) (v4, v6 string) {
 
 // CounterRules returns iptables-restore input for the upstream namespace:
 // rules without a verdict in filter INPUT whose packet counters count the
-// DNS queries the upstream receives (UDP datagrams, and TCP connections by
-// their SYN). CounterChain names the chain.
+// DNS queries the upstream receives: UDP datagrams, TCP connections by
+// their SYN, and TCP queries by the segments with PSH set (a client's write
+// of a length-prefixed query ends in one; several queries written at once
+// may share one). CounterChain names the chain.
 func CounterRules() string {
 	return strings.Join([]string{
 		"*filter",
@@ -78,6 +80,7 @@ func CounterRules() string {
 		"-A INPUT -j " + CounterChain,
 		"-A " + CounterChain + " -p udp --dport 53",
 		"-A " + CounterChain + " -p tcp --dport 53 --tcp-flags SYN,ACK SYN",
+		"-A " + CounterChain + " -p tcp --dport 53 --tcp-flags PSH PSH",
 		"COMMIT",
 		"",
 	}, "\n")

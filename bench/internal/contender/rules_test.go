@@ -38,7 +38,8 @@ func TestIstioRules(t *testing.T) {
 
 func TestCounterRules(t *testing.T) {
 	r := CounterRules()
-	if !strings.HasPrefix(r, "*filter\n") || !strings.HasSuffix(r, "COMMIT\n") || !strings.Contains(r, "-p udp --dport 53\n") {
+	if !strings.HasPrefix(r, "*filter\n") || !strings.HasSuffix(r, "COMMIT\n") || !strings.Contains(r, "-p udp --dport 53\n") ||
+		!strings.Contains(r, "-p tcp --dport 53 --tcp-flags PSH PSH\n") {
 		t.Errorf("counter rules:\n%s", r)
 	}
 }
@@ -48,15 +49,16 @@ func TestParseCounts(t *testing.T) {
     pkts      bytes target     prot opt in     out     source               destination
   123456  7890123            udp  --  *      *       0.0.0.0/0            0.0.0.0/0            udp dpt:53
        7      420            tcp  --  *      *       0.0.0.0/0            0.0.0.0/0            tcp dpt:53 flags:0x12/0x02
+      19     1200            tcp  --  *      *       0.0.0.0/0            0.0.0.0/0            tcp dpt:53 flags:0x08/0x08
 `
 	c, err := ParseCounts([]byte(out))
-	if err != nil || c.UDP != 123456 || c.TCPConns != 7 {
+	if err != nil || c.UDP != 123456 || c.TCPConns != 7 || c.TCPQueries != 19 || c.Queries() != 123475 {
 		t.Errorf("ParseCounts = %+v, %v", c, err)
 	}
 	if _, err := ParseCounts([]byte("Chain X\n")); err == nil {
 		t.Error("no counters accepted")
 	}
-	if d := (Counts{10, 3}).Sub(Counts{4, 1}); d != (Counts{6, 2}) {
+	if d := (Counts{10, 3, 5}).Sub(Counts{4, 1, 2}); d != (Counts{6, 2, 3}) {
 		t.Errorf("Sub = %+v", d)
 	}
 }

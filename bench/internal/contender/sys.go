@@ -63,13 +63,20 @@ func ResetNamespace(ctx context.Context, ns string) error {
 	return nil
 }
 
-// Counts are the upstream's received-query counters.
+// Counts are the upstream's received-query counters: UDP datagrams, TCP
+// SYNs, TCP segments with PSH (about one per query).
 type Counts struct {
-	UDP, TCPConns uint64
+	UDP, TCPConns, TCPQueries uint64
 }
 
 // Sub returns c - o.
-func (c Counts) Sub(o Counts) Counts { return Counts{c.UDP - o.UDP, c.TCPConns - o.TCPConns} }
+func (c Counts) Sub(o Counts) Counts {
+	return Counts{c.UDP - o.UDP, c.TCPConns - o.TCPConns, c.TCPQueries - o.TCPQueries}
+}
+
+// Queries is the queries the upstream received: UDP datagrams and TCP
+// query segments.
+func (c Counts) Queries() uint64 { return c.UDP + c.TCPQueries }
 
 // ReadCounts reads the CounterChain counters in ns (IPv4 plus IPv6).
 func ReadCounts(ctx context.Context, ns string) (Counts, error) {
@@ -85,6 +92,7 @@ func ReadCounts(ctx context.Context, ns string) (Counts, error) {
 		}
 		total.UDP += c.UDP
 		total.TCPConns += c.TCPConns
+		total.TCPQueries += c.TCPQueries
 	}
 	return total, nil
 }
@@ -107,6 +115,9 @@ func ParseCounts(out []byte) (Counts, error) {
 		case strings.Contains(sc.Text(), "udp dpt:53"):
 			c.UDP += n
 			found++
+		case strings.Contains(sc.Text(), "tcp dpt:53") && strings.Contains(sc.Text(), "flags:0x08/0x08"):
+			c.TCPQueries += n
+			found++
 		case strings.Contains(sc.Text(), "tcp dpt:53"):
 			c.TCPConns += n
 			found++
@@ -121,42 +132,70 @@ func ParseCounts(out []byte) (Counts, error) {
 // Probe sends an A query for name to server from inside ns until it gets
 // NOERROR with an answer, or timeout passes.
 func Probe(ctx context.Context, ns string, server netip.AddrPort, name string, timeout time.Duration) error {
+	return probeAny(ctx, ns, "udp", server, name, timeout)
+}
+
+// ProbeTCP is Probe over TCP: a connection per attempt, one
+// length-prefixed query.
+func ProbeTCP(ctx context.Context, ns string, server netip.AddrPort, name string, timeout time.Duration) error {
+	return probeAny(ctx, ns, "tcp", server, name, timeout)
+}
+
+func probeAny(ctx context.Context, ns, network string, server netip.AddrPort, name string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for attempt := 0; time.Now().Before(deadline) && attempt < 1000; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if last = probeOnce(ctx, ns, server, name, uint16(attempt)); last == nil {
+		if last = probeOnce(ctx, ns, network, server, name, uint16(attempt)); last == nil {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("no answer for %s from %s in %s within %v: %v", name, server, ns, timeout, last)
+	return fmt.Errorf("no answer for %s from %s/%s in %s within %v: %v", name, server, network, ns, timeout, last)
 }
 
-func probeOnce(ctx context.Context, ns string, server netip.AddrPort, name string, id uint16) error {
+func probeOnce(ctx context.Context, ns, network string, server netip.AddrPort, name string, id uint16) error {
 	q, err := loadgen.AppendQuery(nil, id, name, 1)
 	if err != nil {
 		return err
 	}
-	conn, err := netns.Dial(ctx, ns, "udp", server.String())
+	conn, err := netns.Dial(ctx, ns, network, server.String())
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(300 * time.Millisecond))
-	if _, err := conn.Write(q); err != nil {
+	out := q
+	if network == "tcp" {
+		if out, err = loadgen.AppendFrame(nil, q); err != nil {
+			return err
+		}
+	}
+	if _, err := conn.Write(out); err != nil {
 		return err
 	}
-	buf := make([]byte, 4096)
+	buf := make([]byte, 65536)
+	have := 0
 	for {
-		n, err := conn.Read(buf)
+		n, err := conn.Read(buf[have:])
 		if err != nil {
 			return err
 		}
-		r, err := loadgen.ParseReply(buf[:n], q)
+		msg := buf[:n]
+		if network == "tcp" {
+			have += n
+			var ok bool
+			if msg, _, ok = loadgen.NextFrame(buf[:have]); !ok {
+				continue
+			}
+		}
+		r, err := loadgen.ParseReply(msg, q)
 		if err != nil {
+			if network == "tcp" {
+				return err
+			}
 			continue
 		}
 		if r.Rcode != loadgen.RcodeSuccess || r.Answers == 0 {

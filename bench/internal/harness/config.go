@@ -3,6 +3,7 @@ package harness
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/meshdns/meshdns/bench/internal/contender"
@@ -14,10 +15,33 @@ const (
 	WorkloadMesh     = "mesh"
 	WorkloadExternal = "external"
 	WorkloadNdots    = "ndots"
-	// WorkloadTCP is reserved: mesh queries over TCP (not run yet; see
-	// README).
-	WorkloadTCP = "tcp"
+	// DNS over TCP, the project's generator at fixed rates: mesh names
+	// with a new connection per query (what a stub resolver does after a
+	// truncated answer or with use-vc), mesh names pipelined over a few
+	// long-lived connections, and external names with a connection per
+	// query (the forwarding path).
+	WorkloadTCPConn     = "tcp-conn"
+	WorkloadTCPPipe     = "tcp-pipe"
+	WorkloadTCPExternal = "tcp-external"
 )
+
+// IsTCP tells the DNS-over-TCP workloads.
+func IsTCP(workload string) bool {
+	switch workload {
+	case WorkloadTCPConn, WorkloadTCPPipe, WorkloadTCPExternal:
+		return true
+	}
+	return false
+}
+
+// isMesh tells the workloads whose every answer must carry an address.
+func isMesh(workload string) bool {
+	switch workload {
+	case WorkloadMesh, WorkloadTCPConn, WorkloadTCPPipe:
+		return true
+	}
+	return false
+}
 
 // Config is one benchmark session.
 type Config struct {
@@ -29,7 +53,8 @@ type Config struct {
 	Upstream string
 	// Rounds is the number of rounds (every contender once per round).
 	Rounds int
-	// Workloads to run, of mesh, external, ndots.
+	// Workloads to run, of mesh, external, ndots, tcp-conn, tcp-pipe,
+	// tcp-external.
 	Workloads []string
 	// Names sizes the name set; Mix and NdotsNames shape the ndots
 	// workload.
@@ -44,6 +69,12 @@ type Config struct {
 	Rates []float64
 	// LookupRates (lookups/s) for the ndots runs.
 	LookupRates []float64
+	// TCPConnRates (queries/s, one connection each) for tcp-conn and
+	// tcp-external; TCPPipeRates (queries/s) for tcp-pipe, spread over
+	// TCPConns connections.
+	TCPConnRates []float64
+	TCPPipeRates []float64
+	TCPConns     int
 	// FixedDuration is each fixed-rate run.
 	FixedDuration time.Duration
 	// Timeout is when a query counts as lost.
@@ -70,14 +101,16 @@ type Config struct {
 
 // Full is the full session: 3 rounds, 10 s dnsperf runs, 5 s fixed-rate
 // runs at 2,000 and 10,000 q/s, ndots at 400 and 2,000 lookups/s (about
-// 2,000 and 11,000 q/s with the default mix).
+// 2,000 and 11,000 q/s with the default mix), TCP with a connection per
+// query at 500 and 2,000 q/s, pipelined over 4 connections at 2,000 and
+// 10,000 q/s.
 func Full() Config {
 	return Config{
 		Label:              "full",
 		Contenders:         []string{"direct", "meshdns", "istio", "coredns-nodelocal", "dnsmasq-local"},
 		Upstream:           "dnsmasq",
 		Rounds:             3,
-		Workloads:          []string{WorkloadMesh, WorkloadExternal, WorkloadNdots},
+		Workloads:          []string{WorkloadMesh, WorkloadExternal, WorkloadNdots, WorkloadTCPConn, WorkloadTCPPipe, WorkloadTCPExternal},
 		Names:              names.DefaultConfig(),
 		Mix:                names.DefaultMix(),
 		NdotsNames:         10000,
@@ -85,6 +118,9 @@ func Full() Config {
 		DNSPerfOutstanding: 100,
 		Rates:              []float64{2000, 10000},
 		LookupRates:        []float64{400, 2000},
+		TCPConnRates:       []float64{500, 2000},
+		TCPPipeRates:       []float64{2000, 10000},
+		TCPConns:           4,
 		FixedDuration:      5 * time.Second,
 		Timeout:            time.Second,
 		WarmUp:             time.Second,
@@ -94,7 +130,7 @@ func Full() Config {
 	}
 }
 
-// Quick is a smoke session of about a minute: one round, 1 s runs.
+// Quick is a smoke session of two to three minutes: one round, 1 s runs.
 func Quick() Config {
 	c := Full()
 	c.Label = "quick"
@@ -127,8 +163,17 @@ func (c *Config) Validate() error {
 	for _, w := range c.Workloads {
 		switch w {
 		case WorkloadMesh, WorkloadExternal, WorkloadNdots:
-		case WorkloadTCP:
-			return fmt.Errorf("workload %q is not implemented yet", w)
+		case WorkloadTCPConn, WorkloadTCPExternal:
+			if len(c.TCPConnRates) == 0 {
+				return fmt.Errorf("workload %q needs TCP connection rates", w)
+			}
+		case WorkloadTCPPipe:
+			if len(c.TCPPipeRates) == 0 {
+				return fmt.Errorf("workload %q needs TCP pipelined rates", w)
+			}
+			if c.TCPConns < 1 || c.TCPConns > 64 {
+				return fmt.Errorf("%d TCP connections: want 1..64", c.TCPConns)
+			}
 		default:
 			return fmt.Errorf("unknown workload %q", w)
 		}
@@ -144,9 +189,16 @@ func (c *Config) Validate() error {
 	if c.Timeout <= 0 || c.Timeout > 10*time.Second {
 		return fmt.Errorf("timeout %v: want 0 < t <= 10s", c.Timeout)
 	}
-	for _, r := range append(append([]float64{}, c.Rates...), c.LookupRates...) {
+	for _, r := range slices.Concat(c.Rates, c.LookupRates, c.TCPPipeRates) {
 		if r <= 0 || r > 200000 {
 			return fmt.Errorf("rate %v: want 0 < r <= 200000", r)
+		}
+	}
+	// A connection per query: the pod's ports in TIME_WAIT are reused
+	// after a second (tcp_tw_reuse), out of about 28,000.
+	for _, r := range c.TCPConnRates {
+		if r <= 0 || r > 20000 {
+			return fmt.Errorf("TCP connection rate %v: want 0 < r <= 20000", r)
 		}
 	}
 	if c.NdotsNames < 1 || c.NdotsNames > 1_000_000 {
@@ -155,13 +207,25 @@ func (c *Config) Validate() error {
 	return c.Names.Validate()
 }
 
+// hasTCP tells whether a DNS-over-TCP workload is planned.
+func (c *Config) hasTCP() bool {
+	return slices.ContainsFunc(c.Workloads, IsTCP)
+}
+
 // Estimate is roughly how long the session takes.
 func (c *Config) Estimate() time.Duration {
 	per := c.WarmUp + time.Second // start and stop
+	if c.hasTCP() {
+		per += c.WarmUp / 2
+	}
 	for _, w := range c.Workloads {
 		switch w {
 		case WorkloadNdots:
 			per += time.Duration(len(c.LookupRates)) * (c.FixedDuration + c.Timeout + c.Pause)
+		case WorkloadTCPConn, WorkloadTCPExternal:
+			per += time.Duration(len(c.TCPConnRates)) * (c.FixedDuration + c.Timeout + c.Pause)
+		case WorkloadTCPPipe:
+			per += time.Duration(len(c.TCPPipeRates)) * (c.FixedDuration + c.Timeout + c.Pause)
 		default:
 			per += c.DNSPerfDuration + time.Duration(len(c.Rates))*(c.FixedDuration+c.Timeout+c.Pause)
 		}

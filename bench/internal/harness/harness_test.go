@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshdns/meshdns/bench/internal/loadgen"
 	"github.com/meshdns/meshdns/bench/internal/stats"
 )
 
@@ -30,14 +31,19 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	for name, mut := range map[string]func(*Config){
-		"no rounds":         func(c *Config) { c.Rounds = 0 },
-		"unknown contender": func(c *Config) { c.Contenders = []string{"bind9"} },
-		"unknown upstream":  func(c *Config) { c.Upstream = "unbound" },
-		"tcp not yet":       func(c *Config) { c.Workloads = []string{WorkloadTCP} },
-		"bad workload":      func(c *Config) { c.Workloads = []string{"x"} },
-		"zero rate":         func(c *Config) { c.Rates = []float64{0} },
-		"nothing to run":    func(c *Config) { c.DNSPerfDuration, c.FixedDuration = 0, 0 },
-		"bad timeout":       func(c *Config) { c.Timeout = 0 },
+		"no rounds":          func(c *Config) { c.Rounds = 0 },
+		"unknown contender":  func(c *Config) { c.Contenders = []string{"bind9"} },
+		"unknown upstream":   func(c *Config) { c.Upstream = "unbound" },
+		"tcp is no workload": func(c *Config) { c.Workloads = []string{"tcp"} },
+		"tcp-conn no rates":  func(c *Config) { c.TCPConnRates = nil },
+		"tcp-pipe no rates":  func(c *Config) { c.TCPPipeRates = nil },
+		"no tcp conns":       func(c *Config) { c.TCPConns = 0 },
+		"tcp conn rate high": func(c *Config) { c.TCPConnRates = []float64{50000} },
+		"tcp pipe rate zero": func(c *Config) { c.TCPPipeRates = []float64{0} },
+		"bad workload":       func(c *Config) { c.Workloads = []string{"x"} },
+		"zero rate":          func(c *Config) { c.Rates = []float64{0} },
+		"nothing to run":     func(c *Config) { c.DNSPerfDuration, c.FixedDuration = 0, 0 },
+		"bad timeout":        func(c *Config) { c.Timeout = 0 },
 	} {
 		c := Quick()
 		mut(&c)
@@ -60,12 +66,27 @@ func TestEstimate(t *testing.T) {
 func TestPlan(t *testing.T) {
 	h := &harness{cfg: Quick()}
 	plan := h.plan()
-	// mesh and external: dnsperf + 2 rates each; ndots: 2 lookup rates.
-	if len(plan) != 8 {
+	// mesh and external: dnsperf + 2 rates each; ndots: 2 lookup rates;
+	// tcp-conn, tcp-pipe, tcp-external: 2 rates each.
+	if len(plan) != 14 {
 		t.Fatalf("plan has %d runs: %+v", len(plan), plan)
 	}
 	if plan[0].Tool != ToolDNSPerf || plan[0].Workload != WorkloadMesh || plan[7].Tool != ToolLookups {
 		t.Errorf("plan order %+v", plan)
+	}
+	want := []Run{
+		{Workload: WorkloadTCPConn, Tool: ToolFixed, Rate: 500}, {Workload: WorkloadTCPConn, Tool: ToolFixed, Rate: 2000},
+		{Workload: WorkloadTCPPipe, Tool: ToolFixed, Rate: 2000}, {Workload: WorkloadTCPPipe, Tool: ToolFixed, Rate: 10000},
+		{Workload: WorkloadTCPExternal, Tool: ToolFixed, Rate: 500}, {Workload: WorkloadTCPExternal, Tool: ToolFixed, Rate: 2000},
+	}
+	for i, w := range want {
+		if got := plan[8+i]; got.key() != w.key() {
+			t.Errorf("run %d: %+v, want %+v", 8+i, got.key(), w.key())
+		}
+	}
+	h.cfg.Workloads = []string{WorkloadMesh, WorkloadExternal}
+	if h.cfg.hasTCP() {
+		t.Error("hasTCP without a TCP workload")
 	}
 	h.cfg.DNSPerfDuration = 0
 	for _, r := range h.plan() {
@@ -155,8 +176,52 @@ func TestRatios(t *testing.T) {
 	}
 }
 
+// tcpRuns: one round of meshdns, istio and direct on tcp-pipe at 2000
+// q/s; istio lost queries and reconnected.
+func tcpRuns() []Run {
+	mk := func(c string, answered, reconnects int, p50 float64, connErrors int) Run {
+		f := &loadgen.Result{Sent: 2000, Answered: answered, Lost: 2000 - answered, OK: answered, Seconds: 1,
+			Reconnects: reconnects, ConnErrors: connErrors}
+		return Run{Round: 1, Contender: c, Workload: WorkloadTCPPipe, Tool: ToolFixed, Rate: 2000,
+			Lookups: 2000, Queries: 2000, Answered: answered, Lost: 2000 - answered, QPS: float64(answered),
+			Latency: lat(p50, 4*p50), Fixed: f, CPUPerQueryUS: 3, CPUContenderPerQueryUS: 2, UpstreamPerLookup: 0}
+	}
+	return []Run{mk("meshdns", 2000, 0, 100, 0), mk("istio", 1600, 15, 400, 2), mk("direct", 2000, 0, 200, 0)}
+}
+
+func TestTCPSummaryAndRatios(t *testing.T) {
+	runs := tcpRuns()
+	sums := Summarize(runs, []string{"direct", "meshdns", "istio"})
+	if len(sums) != 3 || sums[2].Contender != "istio" {
+		t.Fatalf("summaries %+v", sums)
+	}
+	is := sums[2]
+	if is.Reconnects.Median != 15 || is.ConnErrors.Median != 2 || is.QPS.Median != 1600 || is.LossRatio.Median != 0.2 {
+		t.Errorf("istio tcp-pipe summary %+v", is)
+	}
+	if !math.IsNaN(is.TCPConnectP50.Median) {
+		t.Errorf("pipelined run has a connect latency: %+v", is.TCPConnectP50)
+	}
+	rs := Ratios(runs, RatioPairs)
+	var qps, p50 *Ratio
+	for i := range rs {
+		if rs[i].Denominator == "istio" && rs[i].Metric == "qps" {
+			qps = &rs[i]
+		}
+		if rs[i].Denominator == "direct" && rs[i].Metric == "p50_us" {
+			p50 = &rs[i]
+		}
+	}
+	if qps == nil || qps.Spread.Median != 1.25 {
+		t.Errorf("meshdns/istio tcp-pipe qps = %+v", qps)
+	}
+	if p50 == nil || p50.Spread.Median != 0.5 {
+		t.Errorf("meshdns/direct tcp-pipe p50 = %+v", p50)
+	}
+}
+
 func TestDocumentJSONAndMarkdown(t *testing.T) {
-	runs := sampleRuns()
+	runs := append(sampleRuns(), tcpRuns()...)
 	cs := []string{"direct", "meshdns", "istio"}
 	d := &Document{
 		Meta:      Meta{Date: "2026-01-01T00:00:00Z", Host: "h", Label: "quick", Rounds: 2, Complete: false, Versions: map[string]string{"dnsperf": "Version 2.10.0"}},
@@ -188,6 +253,9 @@ func TestDocumentJSONAndMarkdown(t *testing.T) {
 		"round 2 istio mesh 2000 q/s: start: boom",
 		"not taken: HTTP 404",
 		"- dnsperf: Version 2.10.0",
+		"## DNS over TCP",
+		"| tcp-pipe | 2000 q/s | istio | 1600 | 400 | 400 | 1600 | 1600 | – | – | 0 | 20% [20–20] | 2 | 15 |",
+		"| meshdns/istio | tcp-pipe | 2000 q/s | qps | 1.25 | 1 |",
 	} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())

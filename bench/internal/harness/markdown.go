@@ -54,11 +54,14 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 		m.Config.DNSPerfSeconds, m.Config.DNSPerfOutstanding, m.Config.FixedSeconds, m.Config.TimeoutSeconds)
 	p("Figures are medians across rounds with [min–max]. CPU µs/query is the answering processes' utime+stime (contender in the pod namespace + upstream) per answered client query; \"contender\" is the pod-side part alone. Upstream/lookup counts queries that reached the upstream per client lookup.\n\n")
 
-	var dp, fx []Summary
+	var dp, fx, tcp []Summary
 	for _, s := range d.Summaries {
-		if s.Tool == ToolDNSPerf {
+		switch {
+		case s.Tool == ToolDNSPerf:
 			dp = append(dp, s)
-		} else {
+		case IsTCP(s.Workload):
+			tcp = append(tcp, s)
+		default:
 			fx = append(fx, s)
 		}
 	}
@@ -84,6 +87,18 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 		p("\nLatency is from each query's scheduled send time (no coordinated omission); \"service p99\" is from its actual send, and \"gen. lag p99\" is how late the generator sent: when it is large, the CPUs were busy elsewhere (the contender, or other work on the machine) and the scheduled-time latency carries it.\n")
 		p("\n\"other CPU\" is the share of the machine's CPU time during the run used by anything but the contender, the upstream and the client (other work on the machine, plus softirq time on the benchmark's packets outside its processes): runs with a large share were disturbed.\n")
 		p("\n")
+	}
+	if len(tcp) > 0 {
+		p("## DNS over TCP (project generator; latency from scheduled send, µs)\n\n")
+		p("| workload | rate | contender | q/s answered | p50 | p90 | p99 | p99.9 | service p99 | connect p50 | gen. lag p99 | loss | conn. errors | reconnects | CPU µs/query | upstream/lookup | other CPU |\n")
+		p("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, s := range tcp {
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s.Workload, rateLabel(s.Key), s.Contender,
+				med(s.QPS, 0), med(s.P50, 0), med(s.P90, 0), med(s.P99, 0), med(s.P999, 0), med(s.ServiceP99, 0), med(s.TCPConnectP50, 0),
+				med(s.SendLagP99, 0), pct(s.LossRatio), med(s.ConnErrors, 0), med(s.Reconnects, 0),
+				med(s.CPUPerQuery, 2), med(s.UpstreamPerLookup, 2), share(s.OtherCPUShare))
+		}
+		p("\ntcp-conn and tcp-external open a connection per query (latency includes the handshake; \"connect p50\" is the handshake alone as the client saw it); tcp-pipe pipelines over %d long-lived connections. Loss is no answer within the timeout (refused, reset or closed connections included); \"conn. errors\" counts connections that failed or closed before their answer; \"reconnects\" counts pipelined connections the server closed (the generator reconnects and sends the unanswered queries again).\n\n", m.Config.TCPConns)
 	}
 	if len(d.Ratios) > 0 {
 		p("## Ratios (computed per round, median [min–max])\n\n")

@@ -90,8 +90,9 @@ func (h *harness) measure(ctx context.Context, inst *contender.Instance, r *Run)
 		r.MachineBusyShare = stats.Float(float64(busy) / float64(total))
 	}
 	d := after.counts.Sub(before.counts)
-	r.UpstreamQueries = d.UDP + d.TCPConns
+	r.UpstreamQueries = d.Queries()
 	r.UpstreamTCPConns = d.TCPConns
+	r.UpstreamTCPQueries = d.TCPQueries
 	per := func(x float64, n int) stats.Float {
 		if n <= 0 {
 			return stats.Float(math.NaN())
@@ -152,12 +153,23 @@ func (h *harness) runLoad(ctx context.Context, r *Run, d time.Duration) (*exec.C
 		Timeout:  h.cfg.Timeout,
 	}
 	spec := loadgen.Spec{Kind: loadgen.KindFixed, Config: cfg}
-	if r.Tool == ToolLookups {
+	switch {
+	case r.Tool == ToolLookups:
 		spec.Kind = loadgen.KindLookups
 		spec.Config.Names = h.in.ndots
 		spec.Config.Search = h.set.SearchList()
 		spec.Config.Ndots = 5
-	} else {
+	case r.Workload == WorkloadTCPConn:
+		spec.Kind = loadgen.KindTCPConn
+		spec.Config.Queries = h.in.queries[WorkloadMesh]
+	case r.Workload == WorkloadTCPExternal:
+		spec.Kind = loadgen.KindTCPConn
+		spec.Config.Queries = h.in.queries[WorkloadExternal]
+	case r.Workload == WorkloadTCPPipe:
+		spec.Kind = loadgen.KindTCPPipe
+		spec.Config.Queries = h.in.queries[WorkloadMesh]
+		spec.Config.Sockets = h.cfg.TCPConns
+	default:
 		spec.Config.Queries = h.in.queries[r.Workload]
 	}
 	h.specs++
@@ -183,7 +195,7 @@ func (h *harness) runLoad(ctx context.Context, r *Run, d time.Duration) (*exec.C
 		r.QPS = float64(f.Answered) / f.Seconds
 		r.Latency, r.ServiceLatency = &f.Latency, &f.ServiceLatency
 		r.SendLagP99US = stats.Float(f.SendLag.P99)
-		if r.Workload == WorkloadMesh && f.OK < f.Answered {
+		if isMesh(r.Workload) && f.OK < f.Answered {
 			r.Error = fmt.Sprintf("%d of %d mesh answers had no address (nodata %d, nxdomain %d, servfail %d, other %d)",
 				f.Answered-f.OK, f.Answered, f.NoData, f.NXDomain, f.ServFail, f.Other)
 		}
@@ -202,7 +214,8 @@ func (h *harness) runLoad(ctx context.Context, r *Run, d time.Duration) (*exec.C
 }
 
 // warmUp runs mesh and external queries briefly, unrecorded, so that
-// every contender is measured warm (Go runtimes grown, caches filled).
+// every contender is measured warm (Go runtimes grown, caches filled);
+// mesh queries over TCP too when a TCP workload follows.
 func (h *harness) warmUp(ctx context.Context) {
 	if h.cfg.WarmUp <= 0 {
 		return
@@ -211,10 +224,13 @@ func (h *harness) warmUp(ctx context.Context) {
 	if len(h.cfg.Rates) > 0 {
 		rate = h.cfg.Rates[0]
 	}
-	for _, w := range []string{WorkloadMesh, WorkloadExternal} {
-		r := Run{Workload: w, Tool: ToolFixed, Rate: rate}
+	runs := []Run{{Workload: WorkloadMesh, Tool: ToolFixed, Rate: rate}, {Workload: WorkloadExternal, Tool: ToolFixed, Rate: rate}}
+	if h.cfg.hasTCP() && len(h.cfg.TCPConnRates) > 0 {
+		runs = append(runs, Run{Workload: WorkloadTCPConn, Tool: ToolFixed, Rate: h.cfg.TCPConnRates[0]})
+	}
+	for _, r := range runs {
 		if _, err := h.runLoad(ctx, &r, h.cfg.WarmUp/2); err != nil {
-			h.log.Warn("warm-up", "workload", w, "err", err)
+			h.log.Warn("warm-up", "workload", r.Workload, "err", err)
 		}
 	}
 }

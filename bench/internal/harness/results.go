@@ -62,11 +62,14 @@ type Run struct {
 	CPUUpstreamPerQueryUS  stats.Float `json:"cpu_upstream_us_per_query"`
 
 	// UpstreamQueries reached the upstream during the run (its UDP
-	// counter, plus TCP connections); UpstreamPerLookup divides by the
+	// counter, plus TCP query segments); UpstreamPerLookup divides by the
 	// client's lookups.
-	UpstreamQueries   uint64      `json:"upstream_queries"`
-	UpstreamTCPConns  uint64      `json:"upstream_tcp_conns,omitempty"`
-	UpstreamPerLookup stats.Float `json:"upstream_per_lookup"`
+	UpstreamQueries  uint64 `json:"upstream_queries"`
+	UpstreamTCPConns uint64 `json:"upstream_tcp_conns,omitempty"`
+	// UpstreamTCPQueries are the TCP segments with PSH the upstream
+	// received (about one per query; part of UpstreamQueries).
+	UpstreamTCPQueries uint64      `json:"upstream_tcp_queries,omitempty"`
+	UpstreamPerLookup  stats.Float `json:"upstream_per_lookup"`
 
 	DNSPerf *dnsperf.Result       `json:"dnsperf,omitempty"`
 	Fixed   *loadgen.Result       `json:"fixed,omitempty"`
@@ -104,7 +107,14 @@ type Summary struct {
 	CPUUpstream       stats.Spread `json:"cpu_upstream_us_per_query"`
 	UpstreamPerLookup stats.Spread `json:"upstream_per_lookup"`
 	QueriesPerLookup  stats.Spread `json:"queries_per_lookup"`
-	Errors            int          `json:"errors,omitempty"`
+	// DNS over TCP: the handshake's p50 as the client saw it (tcp-conn,
+	// tcp-external), connections that failed or closed before their
+	// answer, and connections the server closed that the generator
+	// replaced (tcp-pipe).
+	TCPConnectP50 stats.Spread `json:"tcp_connect_p50_us"`
+	ConnErrors    stats.Spread `json:"tcp_conn_errors"`
+	Reconnects    stats.Spread `json:"tcp_reconnects"`
+	Errors        int          `json:"errors,omitempty"`
 }
 
 // Ratio is Numerator/Denominator for one metric and Key, computed per
@@ -156,6 +166,9 @@ type ConfigRecord struct {
 	FixedSeconds       float64   `json:"fixed_seconds"`
 	Rates              []float64 `json:"rates"`
 	LookupRates        []float64 `json:"lookup_rates"`
+	TCPConnRates       []float64 `json:"tcp_conn_rates,omitempty"`
+	TCPPipeRates       []float64 `json:"tcp_pipe_rates,omitempty"`
+	TCPConns           int       `json:"tcp_conns,omitempty"`
 	TimeoutSeconds     float64   `json:"timeout_seconds"`
 	MeshdnsArgs        []string  `json:"meshdns_args,omitempty"`
 }

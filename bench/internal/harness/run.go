@@ -98,6 +98,11 @@ func Session(ctx context.Context, cfg Config) (*Result, error) {
 	if err := topo.WriteResolvConf(h.set.ResolvConf(nameservers...)); err != nil {
 		return nil, err
 	}
+	if cfg.hasTCP() {
+		if err := tuneTCP(topo.Pod); err != nil {
+			return nil, err
+		}
+	}
 	h.env = &contender.Env{
 		Pod: topo.Pod, Upstream: topo.Upstream,
 		Nameservers:   nameservers,
@@ -187,6 +192,16 @@ func (h *harness) plan() []Run {
 			if h.cfg.FixedDuration > 0 {
 				for _, r := range h.cfg.LookupRates {
 					out = append(out, Run{Workload: w, Tool: ToolLookups, Rate: r})
+				}
+			}
+		case WorkloadTCPConn, WorkloadTCPExternal, WorkloadTCPPipe:
+			rates := h.cfg.TCPConnRates
+			if w == WorkloadTCPPipe {
+				rates = h.cfg.TCPPipeRates
+			}
+			if h.cfg.FixedDuration > 0 {
+				for _, r := range rates {
+					out = append(out, Run{Workload: w, Tool: ToolFixed, Rate: r})
 				}
 			}
 		default:
@@ -298,6 +313,9 @@ func (h *harness) meta() Meta {
 			FixedSeconds:       h.cfg.FixedDuration.Seconds(),
 			Rates:              h.cfg.Rates,
 			LookupRates:        h.cfg.LookupRates,
+			TCPConnRates:       h.cfg.TCPConnRates,
+			TCPPipeRates:       h.cfg.TCPPipeRates,
+			TCPConns:           h.cfg.TCPConns,
 			TimeoutSeconds:     h.cfg.Timeout.Seconds(),
 			MeshdnsArgs:        h.cfg.MeshdnsArgs,
 		},
@@ -306,7 +324,40 @@ func (h *harness) meta() Meta {
 		"coredns-nodelocal forwards the cluster zone over UDP (node-local-dns uses force_tcp) so the upstream counter sees its queries.",
 		"The istio contender is istio.io/istio pkg/dns/client at "+IstioVersion+", fed a NameTable built from the objects file as istiod would (bench/istio).",
 	)
+	if h.cfg.hasTCP() {
+		m.Notes = append(m.Notes, tcpNotes...)
+	}
 	return m
+}
+
+// tcpNotes explain the DNS-over-TCP figures.
+var tcpNotes = []string{
+	"TCP: the client closes each tcp-conn connection first (FIN), as a stub resolver does; the pod namespace runs with net.ipv4.tcp_tw_reuse=1 so its ports in TIME_WAIT are reused after a second.",
+	"TCP: Istio's proxy (miekg/dns server defaults) serves queries of one connection one after the other and closes it after 128; the tcp-pipe generator then reconnects and sends the unanswered queries again (reconnects column), their latency counted from the first schedule. CoreDNS serves a connection without limit; meshdns answers in place in the client's own segments.",
+	"TCP: dnsmasq (the upstream, and dnsmasq-local) forks a process per TCP connection, at most 20 at once, and closes a connection after 100 queries; the CPU of the reaped children is counted (cutime+cstime, 10 ms ticks). Upstream queries over TCP are counted by segments with PSH (about one per query).",
+	"TCP: meshdns forwards external names over its own UDP sockets; Istio's proxy and CoreDNS forward a TCP query over TCP, dnsmasq-local too.",
+}
+
+// tuneTCP lets the pod namespace reuse its ports in TIME_WAIT for new
+// connections after a second (the default, 2, does so on loopback only):
+// a connection per query at thousands a second would otherwise run out
+// of the ~28,000 ephemeral ports within the 60 s of TIME_WAIT.
+func tuneTCP(pod string) error {
+	const path = "/proc/sys/net/ipv4/tcp_tw_reuse"
+	return netns.Do(pod, func() error {
+		// /proc/sys/net is the opening thread's namespace's.
+		if err := os.WriteFile(path, []byte("1\n"), 0o644); err != nil {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(string(b)) != "1" {
+			return fmt.Errorf("%s in %s is %q after writing 1", path, pod, b)
+		}
+		return nil
+	})
 }
 
 // IstioVersion is the pinned istio.io/istio module version of bench/istio.

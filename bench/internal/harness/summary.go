@@ -143,6 +143,24 @@ func Summarize(runs []Run, contenders []string) []Summary {
 					}
 					return float64(r.Queries) / float64(r.Lookups)
 				}),
+				TCPConnectP50: spread(func(r *Run) float64 {
+					if r.Fixed == nil || r.Fixed.ConnectLatency == nil || r.Fixed.ConnectLatency.N == 0 {
+						return math.NaN()
+					}
+					return r.Fixed.ConnectLatency.P50
+				}),
+				ConnErrors: spread(func(r *Run) float64 {
+					if r.Fixed == nil || !IsTCP(r.Workload) {
+						return math.NaN()
+					}
+					return float64(r.Fixed.ConnErrors)
+				}),
+				Reconnects: spread(func(r *Run) float64 {
+					if r.Fixed == nil || r.Workload != WorkloadTCPPipe {
+						return math.NaN()
+					}
+					return float64(r.Fixed.Reconnects)
+				}),
 				Errors: errs,
 			})
 		}
@@ -153,11 +171,15 @@ func Summarize(runs []Run, contenders []string) []Summary {
 // RatioPairs are the comparisons the issue asks for.
 var RatioPairs = [][2]string{{"meshdns", "istio"}, {"meshdns", "direct"}, {"meshdns", "dnsmasq-local"}}
 
-// ratioMetrics are the metrics compared per key kind.
+// ratioMetrics are the metrics compared per key kind. Over TCP the
+// answered q/s is compared too: a contender that loses or drops
+// connections answers fewer than the offered rate.
 func ratioMetrics(k Key) []string {
-	switch k.Tool {
-	case ToolDNSPerf:
+	switch {
+	case k.Tool == ToolDNSPerf:
 		return []string{"qps", "cpu_us_per_query", "cpu_contender_us_per_query", "upstream_per_lookup"}
+	case IsTCP(k.Workload):
+		return []string{"qps", "p50_us", "p99_us", "p99_9_us", "cpu_us_per_query", "cpu_contender_us_per_query", "upstream_per_lookup"}
 	default:
 		return []string{"p50_us", "p99_us", "p99_9_us", "cpu_us_per_query", "cpu_contender_us_per_query", "upstream_per_lookup"}
 	}

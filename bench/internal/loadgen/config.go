@@ -27,10 +27,11 @@ type Config struct {
 	// Timeout is how long a query may take before it counts as lost (and
 	// how long a lookup waits for each A+AAAA pair).
 	Timeout time.Duration `json:"timeout"`
-	// Sockets is the number of UDP sockets FixedRate spreads queries over
-	// (default 4).
+	// Sockets is the number of UDP sockets FixedRate, or of TCP
+	// connections TCPPipe, spreads queries over (default 4).
 	Sockets int `json:"sockets"`
-	// Queries is the FixedRate workload, cycled in order.
+	// Queries is the FixedRate, TCPConn and TCPPipe workload, cycled in
+	// order.
 	Queries []Query `json:"queries,omitempty"`
 	// Names, Search and Ndots are the Lookups workload: names as passed
 	// to getaddrinfo, cycled in order, and the resolv.conf search list

@@ -34,8 +34,7 @@ type udpSocket struct {
 	slots  [65536]slot
 	nextID uint16
 	// Written by the receiver only.
-	lat, svc                                  []int64
-	ok, nodata, nx, sf, other, trunc, late, n int
+	tally
 }
 
 func openSocket(c *Config) (*udpSocket, error) {
@@ -158,14 +157,7 @@ func FixedRate(ctx context.Context, cfg Config) (*Result, error) {
 				lost.Add(1)
 			}
 		}
-		all = append(all, s.lat...)
-		svc = append(svc, s.svc...)
-		res.OK += s.ok
-		res.NoData += s.nodata
-		res.NXDomain += s.nx
-		res.ServFail += s.sf
-		res.Other += s.other
-		res.Truncated += s.trunc
+		all, svc = s.merge(res, all, svc)
 		lost.Add(int64(s.late))
 	}
 	res.Answered = len(all)
@@ -216,30 +208,7 @@ func (s *udpSocket) receive(templates [][]byte, timeout time.Duration, stop *ato
 			continue // duplicate, or already counted lost
 		}
 		outstanding.Add(-1)
-		lat := rx - due
-		if lat > int64(timeout) {
-			s.late++
-			continue
-		}
-		s.lat = append(s.lat, lat)
-		if sent >= due {
-			s.svc = append(s.svc, rx-sent)
-		}
-		switch {
-		case r.Rcode == RcodeSuccess && r.Answers > 0:
-			s.ok++
-		case r.Rcode == RcodeSuccess:
-			s.nodata++
-		case r.Rcode == RcodeNXDomain:
-			s.nx++
-		case r.Rcode == RcodeServFail:
-			s.sf++
-		default:
-			s.other++
-		}
-		if r.Truncated {
-			s.trunc++
-		}
+		s.record(r, due, sent, rx, timeout)
 	}
 }
 

@@ -29,27 +29,36 @@ func serveLoopback(t *testing.T) netip.AddrPort {
 			if err != nil {
 				return
 			}
-			q := buf[:n]
-			if n < 13 {
+			out := loopbackAnswer(buf[:n])
+			if out == nil {
 				continue
-			}
-			first := string(q[13 : 13+int(q[12])])
-			if strings.HasPrefix(first, "drop") {
-				continue
-			}
-			var out []byte
-			qtype := binary.BigEndian.Uint16(q[n-4:])
-			if strings.HasPrefix(first, "svc") && qtype == 1 {
-				out = reply(q, 0, 1)
-			} else if strings.HasPrefix(first, "svc") {
-				out = reply(q, 0)
-			} else {
-				out = reply(q, 3)
 			}
 			_, _ = pc.WriteToUDPAddrPort(out, addr)
 		}
 	}()
 	return pc.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
+// loopbackAnswer is the loopback servers' answer to query q: names
+// starting with "svc" or "slow" get one A record (NODATA for other types),
+// "drop" none at all (nil), the rest NXDOMAIN.
+func loopbackAnswer(q []byte) []byte {
+	if len(q) < 13 || 13+int(q[12]) > len(q) || len(q) < 4 {
+		return nil
+	}
+	first := string(q[13 : 13+int(q[12])])
+	if strings.HasPrefix(first, "drop") {
+		return nil
+	}
+	qtype := binary.BigEndian.Uint16(q[len(q)-4:])
+	found := strings.HasPrefix(first, "svc") || strings.HasPrefix(first, "slow")
+	switch {
+	case found && qtype == 1:
+		return reply(q, 0, 1)
+	case found:
+		return reply(q, 0)
+	}
+	return reply(q, 3)
 }
 
 func TestFixedRateLoopback(t *testing.T) {

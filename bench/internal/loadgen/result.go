@@ -36,6 +36,26 @@ type Result struct {
 	SendLag stats.Latency `json:"send_lag"`
 	// Seconds is the schedule length.
 	Seconds float64 `json:"seconds"`
+
+	// DNS over TCP only (TCPConn, TCPPipe).
+	//
+	// Connections is how many TCP connections were opened: one per query
+	// for TCPConn; for TCPPipe the first ones plus Reconnects.
+	Connections int `json:"tcp_connections,omitempty"`
+	// ConnErrors counts connections that could not be opened, were
+	// refused or reset, or closed before their answer (TCPConn), and
+	// failed attempts to replace a connection (TCPPipe).
+	ConnErrors int `json:"tcp_conn_errors,omitempty"`
+	// Reconnects counts TCPPipe connections the server closed or reset
+	// and the generator replaced; Resent the queries it sent again on the
+	// new connection (their latency still runs from their first
+	// schedule).
+	Reconnects int `json:"tcp_reconnects,omitempty"`
+	Resent     int `json:"tcp_resent,omitempty"`
+	// ConnectLatency (TCPConn) is from connect() to the generator's poller
+	// seeing the connection established: the handshake, as the client
+	// sees it.
+	ConnectLatency *stats.Latency `json:"tcp_connect_latency,omitempty"`
 }
 
 // LookupResult is the outcome of one Lookups run.

@@ -9,6 +9,10 @@ import (
 const (
 	KindFixed   = "fixed"
 	KindLookups = "lookups"
+	// KindTCPConn and KindTCPPipe are DNS over TCP, a connection per
+	// query and pipelined; their result is a Fixed one.
+	KindTCPConn = "tcp-conn"
+	KindTCPPipe = "tcp-pipe"
 )
 
 // Spec is one load run as the harness hands it to the generator process
@@ -18,7 +22,8 @@ type Spec struct {
 	Config Config `json:"config"`
 }
 
-// Output is what the generator process prints: one of the two results.
+// Output is what the generator process prints: one of the two results
+// (Fixed for the fixed-rate kinds, UDP and TCP).
 type Output struct {
 	Fixed   *Result       `json:"fixed,omitempty"`
 	Lookups *LookupResult `json:"lookups,omitempty"`
@@ -29,6 +34,12 @@ func (s Spec) Run(ctx context.Context) (Output, error) {
 	switch s.Kind {
 	case KindFixed:
 		r, err := FixedRate(ctx, s.Config)
+		return Output{Fixed: r}, err
+	case KindTCPConn:
+		r, err := TCPConn(ctx, s.Config)
+		return Output{Fixed: r}, err
+	case KindTCPPipe:
+		r, err := TCPPipe(ctx, s.Config)
 		return Output{Fixed: r}, err
 	case KindLookups:
 		r, err := Lookups(ctx, s.Config)

@@ -22,6 +22,10 @@ type CPU struct {
 	// those threads. Zero when schedstat is not available.
 	Runtime time.Duration
 	Threads []int
+	// Children is cutime+cstime: the CPU time of children the process
+	// has waited for (dnsmasq forks a child per TCP connection), in 10 ms
+	// ticks.
+	Children time.Duration
 }
 
 // Total is user plus system time.
@@ -29,14 +33,25 @@ func (c CPU) Total() time.Duration { return c.User + c.System }
 
 // Sub returns c - o for the tick counters (Runtime and Threads are left
 // zero; see Delta).
-func (c CPU) Sub(o CPU) CPU { return CPU{User: c.User - o.User, System: c.System - o.System} }
+func (c CPU) Sub(o CPU) CPU {
+	return CPU{User: c.User - o.User, System: c.System - o.System, Children: c.Children - o.Children}
+}
 
 // Delta returns the CPU time used between two readings of the same
 // processes. It is the schedstat runtime difference (nanosecond
 // resolution) when every thread of before is still alive in after, and
 // otherwise the utime+stime difference (10 ms ticks, but it keeps the time
-// of threads that exited). precise tells which.
+// of threads that exited). precise tells which. The CPU time of children
+// reaped in between is added in both cases (in ticks).
 func Delta(before, after CPU) (d time.Duration, precise bool) {
+	d, precise = delta(before, after)
+	if c := after.Children - before.Children; c > 0 {
+		d += c
+	}
+	return d, precise
+}
+
+func delta(before, after CPU) (d time.Duration, precise bool) {
 	if before.Runtime > 0 && len(before.Threads) > 0 {
 		alive := make(map[int]bool, len(after.Threads))
 		for _, t := range after.Threads {
@@ -117,7 +132,8 @@ func ParseSchedstat(b []byte) (time.Duration, error) {
 	return time.Duration(ns), nil
 }
 
-// Parse reads utime (field 14) and stime (field 15) from the contents of
+// Parse reads utime (field 14), stime (field 15) and, when present,
+// cutime and cstime (fields 16 and 17) from the contents of
 // /proc/<pid>/stat. The command name (field 2) is in parentheses and may
 // hold spaces and parentheses itself, so fields are counted from the last
 // ')'.
@@ -139,11 +155,21 @@ func Parse(b []byte) (CPU, error) {
 	if err != nil {
 		return CPU{}, fmt.Errorf("procstat: stime: %w", err)
 	}
+	var cu, cs uint64
+	if len(fields) >= 15 {
+		if cu, err = strconv.ParseUint(string(fields[13]), 10, 63); err != nil {
+			return CPU{}, fmt.Errorf("procstat: cutime: %w", err)
+		}
+		if cs, err = strconv.ParseUint(string(fields[14]), 10, 63); err != nil {
+			return CPU{}, fmt.Errorf("procstat: cstime: %w", err)
+		}
+	}
 	tick := time.Second / TicksPerSecond
-	if u > uint64(1<<62)/uint64(tick) || s > uint64(1<<62)/uint64(tick) {
+	const most = uint64(1<<61) / uint64(time.Second/TicksPerSecond)
+	if u > most || s > most || cu > most || cs > most {
 		return CPU{}, fmt.Errorf("procstat: CPU time out of range")
 	}
-	return CPU{User: time.Duration(u) * tick, System: time.Duration(s) * tick}, nil
+	return CPU{User: time.Duration(u) * tick, System: time.Duration(s) * tick, Children: time.Duration(cu+cs) * tick}, nil
 }
 
 // Fake is a Reader that returns fixed values.
@@ -170,6 +196,7 @@ func Sum(r Reader, pids []int) (CPU, error) {
 		total.User += c.User
 		total.System += c.System
 		total.Runtime += c.Runtime
+		total.Children += c.Children
 		total.Threads = append(total.Threads, c.Threads...)
 	}
 	return total, nil

@@ -14,6 +14,8 @@ func TestParse(t *testing.T) {
 		err  bool
 	}{
 		{"plain", "1234 (dnsmasq) S 1 1234 1234 0 -1 4194560 100 0 0 0 25 7 0 0 20 0 1 0 100 1000 10", CPU{User: 250 * time.Millisecond, System: 70 * time.Millisecond}, false},
+		{"reaped children", "1234 (dnsmasq) S 1 1234 1234 0 -1 4194560 100 0 0 0 25 7 3 2 20 0 1 0 100 1000 10", CPU{User: 250 * time.Millisecond, System: 70 * time.Millisecond, Children: 50 * time.Millisecond}, false},
+		{"children not a number", "99 (x) R 1 2 3 4 5 6 7 8 9 10 1 4 x 0", CPU{}, true},
 		{"name with spaces and parens", "99 (a (b) c) R 1 2 3 4 5 6 7 8 9 10 300 400 0 0", CPU{User: 3 * time.Second, System: 4 * time.Second}, false},
 		{"no name", "99 R 1 2", CPU{}, true},
 		{"too few fields", "99 (x) R 1 2 3", CPU{}, true},
@@ -22,7 +24,7 @@ func TestParse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Parse([]byte(tt.in))
-			if (err != nil) != tt.err || got.User != tt.want.User || got.System != tt.want.System {
+			if (err != nil) != tt.err || got.User != tt.want.User || got.System != tt.want.System || got.Children != tt.want.Children {
 				t.Errorf("Parse = %+v, %v; want %+v, error %v", got, err, tt.want, tt.err)
 			}
 		})
@@ -34,7 +36,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("1 ())) R"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := Parse(b)
-		if err == nil && (c.User < 0 || c.System < 0) {
+		if err == nil && (c.User < 0 || c.System < 0 || c.Children < 0) {
 			t.Errorf("negative CPU %+v", c)
 		}
 	})
@@ -75,6 +77,7 @@ func TestDelta(t *testing.T) {
 		{"same threads: schedstat", CPU{User: 10 * ms, Runtime: 12 * ms, Threads: []int{1, 2}}, CPU{User: 20 * ms, Runtime: 19 * ms, Threads: []int{1, 2, 3}}, 7 * ms, true},
 		{"thread exited: ticks", CPU{User: 10 * ms, Runtime: 12 * ms, Threads: []int{1, 2}}, CPU{User: 30 * ms, System: 10 * ms, Runtime: 19 * ms, Threads: []int{1}}, 30 * ms, false},
 		{"no schedstat: ticks", CPU{User: 10 * ms}, CPU{User: 20 * ms}, 10 * ms, false},
+		{"reaped children added", CPU{Runtime: 12 * ms, Threads: []int{1}, Children: 10 * ms}, CPU{Runtime: 15 * ms, Threads: []int{1}, Children: 40 * ms}, 33 * ms, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
