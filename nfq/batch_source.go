@@ -122,6 +122,31 @@ func OpenBatch(queue uint16, cfg Config) (Source, error) {
 	return s, nil
 }
 
+// appendVerdictMsg appends the verdict message for packet id of queue to b:
+// accept (with the new packet for AcceptModified) or drop.
+func appendVerdictMsg(b []byte, queue uint16, seq, id uint32, v Verdict, payload []byte) []byte {
+	start := len(b)
+	b = binary.NativeEndian.AppendUint32(b, 0) // length, set below
+	b = binary.NativeEndian.AppendUint16(b, uint16(unix.NFNL_SUBSYS_QUEUE)<<8|nfqnlMsgVerdict)
+	b = binary.NativeEndian.AppendUint16(b, unix.NLM_F_REQUEST)
+	b = binary.NativeEndian.AppendUint32(b, seq) // no acknowledgment asked
+	b = binary.NativeEndian.AppendUint32(b, 0)
+	b = append(b, unix.AF_UNSPEC, 0) // nfgenmsg: family, version
+	b = binary.BigEndian.AppendUint16(b, queue)
+	var hdr [8]byte
+	verdict := uint32(1) // NF_ACCEPT
+	if v == Drop {
+		verdict = 0
+	}
+	binary.BigEndian.PutUint32(hdr[:], verdict)
+	binary.BigEndian.PutUint32(hdr[4:], id)
+	b = appendAttr(b, nfqaVerdictHdr, hdr[:])
+	if v == AcceptModified {
+		b = appendAttr(b, nfqaPayload, payload)
+	}
+	return endMsg(b, start)
+}
+
 // appendMsg appends a netlink message header for the queue with the given
 // nfqueue message type and flags; the length is fixed by endMsg.
 func (s *BatchSource) appendMsg(b []byte, typ uint16, flags uint16) ([]byte, int) {
@@ -337,19 +362,8 @@ func (s *BatchSource) packet(m []byte, trunc bool, deliver func(Packet)) {
 // Verdict implements Source: the verdict is queued and sent with the rest
 // of the batch once every packet of the batch has been delivered.
 func (s *BatchSource) Verdict(id uint32, v Verdict, payload []byte) error {
-	b, start := s.appendMsg(s.wbuf, nfqnlMsgVerdict, unix.NLM_F_REQUEST)
-	var hdr [8]byte
-	verdict := uint32(1) // NF_ACCEPT
-	if v == Drop {
-		verdict = 0
-	}
-	binary.BigEndian.PutUint32(hdr[:], verdict)
-	binary.BigEndian.PutUint32(hdr[4:], id)
-	b = appendAttr(b, nfqaVerdictHdr, hdr[:])
-	if v == AcceptModified {
-		b = appendAttr(b, nfqaPayload, payload)
-	}
-	s.wbuf = endMsg(b, start)
+	s.seq++
+	s.wbuf = appendVerdictMsg(s.wbuf, s.queue, s.seq, id, v, payload)
 	if len(s.wbuf) >= batchFlushAt {
 		return s.flush()
 	}

@@ -1,7 +1,6 @@
 package nfq
 
 import (
-	"encoding/binary"
 	"fmt"
 	"sync"
 	"time"
@@ -139,7 +138,7 @@ func (c *Consumer) callHandler(w *worker, id uint32, pkt []byte) (Verdict, []byt
 func (c *Consumer) lateVerdict(p HeldPacket, v Verdict, out []byte) {
 	c.holds.released++
 	switch {
-	case v == AcceptModified && (len(out) == 0 || len(out) > maxVerdictPayload):
+	case v == AcceptModified && (len(out) == 0 || len(out) > MaxVerdictPayload):
 		c.counters.Unhandled.Add(1)
 		v, out = Accept, nil
 		c.counters.Accepted.Add(1)
@@ -164,10 +163,6 @@ func (c *Consumer) lateVerdict(p HeldPacket, v Verdict, out []byte) {
 	}
 }
 
-// maxVerdictPayload is the largest packet a verdict carries: a netlink
-// attribute's 16-bit length includes its 4-byte header.
-const maxVerdictPayload = 0xffff - 4
-
 // drainHeld waits, after the drain, for the packets still held (up to
 // DrainMax), then stops taking releases.
 func (c *Consumer) drainHeld() {
@@ -191,29 +186,10 @@ func (c *Consumer) drainHeld() {
 // lateVerdict sends one verdict in a write of its own, so that it may be
 // called from any goroutine while the source's loop runs.
 func (s *BatchSource) lateVerdict(id uint32, v Verdict, payload []byte) error {
-	if len(payload) > maxVerdictPayload {
-		return fmt.Errorf("packet of %d bytes: a verdict carries at most %d", len(payload), maxVerdictPayload)
+	if len(payload) > MaxVerdictPayload {
+		return fmt.Errorf("packet of %d bytes: a verdict carries at most %d", len(payload), MaxVerdictPayload)
 	}
-	b := make([]byte, 0, nlmsgHdrLen+nfgenHdrLen+12+4+len(payload)+4)
-	b = binary.NativeEndian.AppendUint32(b, 0) // length, below
-	b = binary.NativeEndian.AppendUint16(b, uint16(unix.NFNL_SUBSYS_QUEUE)<<8|nfqnlMsgVerdict)
-	b = binary.NativeEndian.AppendUint16(b, unix.NLM_F_REQUEST)
-	b = binary.NativeEndian.AppendUint32(b, 0) // sequence: no acknowledgment asked
-	b = binary.NativeEndian.AppendUint32(b, 0)
-	b = append(b, unix.AF_UNSPEC, 0)
-	b = binary.BigEndian.AppendUint16(b, s.queue)
-	var hdr [8]byte
-	verdict := uint32(1) // NF_ACCEPT
-	if v == Drop {
-		verdict = 0
-	}
-	binary.BigEndian.PutUint32(hdr[:], verdict)
-	binary.BigEndian.PutUint32(hdr[4:], id)
-	b = appendAttr(b, nfqaVerdictHdr, hdr[:])
-	if v == AcceptModified {
-		b = appendAttr(b, nfqaPayload, payload)
-	}
-	binary.NativeEndian.PutUint32(b, uint32(len(b)))
+	b := appendVerdictMsg(make([]byte, 0, nlmsgHdrLen+nfgenHdrLen+12+4+len(payload)+4), s.queue, 0, id, v, payload)
 	_, err := unix.Write(s.fd, b)
 	return err
 }

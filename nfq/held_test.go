@@ -184,7 +184,7 @@ func TestBatchLateVerdict(t *testing.T) {
 			t.Errorf("%v: late verdict\n%x\nwant\n%x", tc.v, got, want)
 		}
 	}
-	if err := s.lateVerdict(1, AcceptModified, make([]byte, maxVerdictPayload+1)); err == nil {
+	if err := s.lateVerdict(1, AcceptModified, make([]byte, MaxVerdictPayload+1)); err == nil {
 		t.Error("over-long packet sent")
 	}
 }

@@ -103,31 +103,10 @@ func DecodeResponse(pkt []byte) (*Response, error) {
 		return nil, fmt.Errorf("no UDP layer")
 	}
 	r := &Response{SrcPort: uint16(udpL.SrcPort), DstPort: uint16(udpL.DstPort), Wire: append([]byte(nil), udpL.Payload...)}
-	sb := gopacket.NewSerializeBuffer()
-	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
 	udp := *udpL
 	var err error
-	switch ipL := p.NetworkLayer().(type) {
-	case *layers.IPv4:
-		r.Src, _ = netip.AddrFromSlice(ipL.SrcIP)
-		r.Dst, _ = netip.AddrFromSlice(ipL.DstIP)
-		ip := *ipL
-		_ = udp.SetNetworkLayerForChecksum(&ip)
-		err = gopacket.SerializeLayers(sb, opts, &ip, &udp, gopacket.Payload(udpL.Payload))
-	case *layers.IPv6:
-		r.Src, _ = netip.AddrFromSlice(ipL.SrcIP)
-		r.Dst, _ = netip.AddrFromSlice(ipL.DstIP)
-		ip := *ipL
-		_ = udp.SetNetworkLayerForChecksum(&ip)
-		err = gopacket.SerializeLayers(sb, opts, &ip, &udp, gopacket.Payload(udpL.Payload))
-	default:
-		return nil, fmt.Errorf("no IP layer")
-	}
-	if err != nil {
+	if r.Src, r.Dst, err = reserialized(pkt, p, &udp, udpL.Payload); err != nil {
 		return nil, err
-	}
-	if !bytes.Equal(sb.Bytes(), pkt) {
-		return nil, fmt.Errorf("packet differs from gopacket's re-serialization (lengths or checksums wrong):\n got %x\nwant %x", pkt, sb.Bytes())
 	}
 	m := new(dns.Msg)
 	if err := m.Unpack(r.Wire); err != nil {
@@ -147,4 +126,42 @@ func RRStrings(rrs []dns.RR) []string {
 		out = append(out, r.String())
 	}
 	return out
+}
+
+// transportLayer is a TCP or UDP layer gopacket can serialize with a
+// pseudo-header checksum.
+type transportLayer interface {
+	gopacket.SerializableLayer
+	SetNetworkLayerForChecksum(gopacket.NetworkLayer) error
+}
+
+// reserialized has gopacket serialize the decoded packet p again, with the
+// transport layer l4 and payload, computing lengths and checksums; the
+// result must equal pkt byte for byte. It returns the IP addresses.
+func reserialized(pkt []byte, p gopacket.Packet, l4 transportLayer, payload []byte) (src, dst netip.Addr, err error) {
+	sb := gopacket.NewSerializeBuffer()
+	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	switch ipL := p.NetworkLayer().(type) {
+	case *layers.IPv4:
+		src, _ = netip.AddrFromSlice(ipL.SrcIP)
+		dst, _ = netip.AddrFromSlice(ipL.DstIP)
+		ip := *ipL
+		_ = l4.SetNetworkLayerForChecksum(&ip)
+		err = gopacket.SerializeLayers(sb, opts, &ip, l4, gopacket.Payload(payload))
+	case *layers.IPv6:
+		src, _ = netip.AddrFromSlice(ipL.SrcIP)
+		dst, _ = netip.AddrFromSlice(ipL.DstIP)
+		ip := *ipL
+		_ = l4.SetNetworkLayerForChecksum(&ip)
+		err = gopacket.SerializeLayers(sb, opts, &ip, l4, gopacket.Payload(payload))
+	default:
+		return src, dst, fmt.Errorf("no IP layer")
+	}
+	if err != nil {
+		return src, dst, err
+	}
+	if !bytes.Equal(sb.Bytes(), pkt) {
+		return src, dst, fmt.Errorf("packet differs from gopacket's re-serialization (lengths or checksums wrong):\n got %x\nwant %x", pkt, sb.Bytes())
+	}
+	return src, dst, nil
 }
