@@ -62,6 +62,7 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./dnsengine/... ./nfq/...
 
 -include bench/bench.mk
+-include internal/chaos/chaos.mk
 
 ## clean: remove build output
 clean:
