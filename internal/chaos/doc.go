@@ -1,0 +1,26 @@
+// Package chaos is meshdns's reliability and security suite: kernel tests
+// (package chaos_test, in this directory) that run the real meshdns binary in
+// a pod network namespace under steady load from internal/loadgen, inject a
+// fault, and account for every query.
+//
+// Scenarios (one test each):
+//
+//	TestKill9UnderLoad        kill -9: losses bounded by the queue at the kill, bypass after, local again on restart
+//	TestOOMKillUnderLoad      the same for a kernel OOM kill in a memory cgroup
+//	TestGracefulRestart       SIGTERM, restart and upgrade under load: nothing lost
+//	TestQueueOverflow         meshdns stalled (SIGSTOP) beyond --queue-len: fail-open, nothing dropped
+//	TestHostilePackets        malformed and hostile packets through the kernel path
+//	TestBrokenObjectsFile     the objects file replaced by broken ones under load
+//	TestConntrack             no DNS conntrack entries, no 5 s stalls with A+AAAA from one socket
+//	TestLeastPrivilege        non-root with only CAP_NET_ADMIN on a read-only root
+//	TestOwnTraffic            marked packets are never captured (capture-all mode)
+//
+// `go test ./internal/chaos` runs the short form (a few seconds of load
+// each). The long form (-chaos.long, or MESHDNS_CHAOS_LONG=1) runs more load
+// for longer with repeated faults; `make chaos` runs it. When
+// MESHDNS_CHAOS_OUT names a directory each scenario writes its figures there
+// as JSON (a Scenario); Render turns such a directory into the Markdown of
+// docs/reliability.md (TestWriteReport with MESHDNS_CHAOS_REPORT set).
+//
+// This package (non-test) holds only the result format and the renderer.
+package chaos

@@ -1,0 +1,357 @@
+package chaos_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/meshdns/meshdns/internal/loadgen"
+	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/podtest"
+)
+
+// nameserver is the pod's nameserver (podtest.DefaultResolvConf).
+var nameserver = netip.MustParseAddrPort("198.18.0.1:53")
+
+// load is a loadgen run in the background, from inside the pod namespace.
+type load struct {
+	begin time.Time
+	done  chan struct{}
+	res   *loadgen.Result
+	err   error
+}
+
+// startLoad starts the suite's mix at prof's rate for d from inside the
+// pod namespace.
+func startLoad(t *testing.T, p *podtest.Pod, prof profile, d time.Duration, timeout time.Duration) *load {
+	t.Helper()
+	dialer, err := loadgen.NewNamespaceDialer(p.Topo.Pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if timeout == 0 {
+		timeout = prof.timeout
+	}
+	l := &load{begin: time.Now(), done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		defer dialer.Close()
+		l.res, l.err = loadgen.Run(context.Background(), loadgen.Config{
+			Server:   nameserver,
+			Lookups:  mix(),
+			Rate:     prof.rate,
+			Duration: d,
+			Timeout:  timeout,
+			Dialer:   dialer,
+		})
+	}()
+	t.Cleanup(func() { <-l.done })
+	return l
+}
+
+// sleepUntil sleeps until offset after the load began.
+func (l *load) sleepUntil(offset time.Duration) {
+	time.Sleep(time.Until(l.begin.Add(offset)))
+}
+
+// wait waits for the load to end and returns its result.
+func (l *load) wait(t *testing.T) *loadgen.Result {
+	t.Helper()
+	<-l.done
+	if l.err != nil {
+		t.Fatal(l.err)
+	}
+	return l.res
+}
+
+// queueStat is one line of /proc/net/netfilter/nfnetlink_queue.
+type queueStat struct {
+	Queue, PortID, Waiting, CopyMode, CopyRange, Dropped, UserDropped, IDSeq uint64
+}
+
+func (q queueStat) String() string {
+	return fmt.Sprintf("queue_total %d, queue_dropped %d, user_dropped %d, id_sequence %d", q.Waiting, q.Dropped, q.UserDropped, q.IDSeq)
+}
+
+func parseQueues(b []byte) ([]queueStat, error) {
+	var out []queueStat
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 8 {
+			return nil, fmt.Errorf("nfnetlink_queue: bad line %q", sc.Text())
+		}
+		var v [8]uint64
+		for i := range v {
+			n, err := strconv.ParseUint(f[i], 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("nfnetlink_queue: bad line %q", sc.Text())
+			}
+			v[i] = n
+		}
+		out = append(out, queueStat{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]})
+	}
+	return out, sc.Err()
+}
+
+// sumQueues adds up the counters of every queue (Queue and PortID are
+// meaningless in the sum).
+func sumQueues(qs []queueStat) queueStat {
+	var s queueStat
+	for _, q := range qs {
+		s.Waiting += q.Waiting
+		s.Dropped += q.Dropped
+		s.UserDropped += q.UserDropped
+		s.IDSeq += q.IDSeq
+	}
+	return s
+}
+
+// podQueues reads the kernel's queue counters of namespace ns.
+func podQueues(t *testing.T, ns string) []queueStat {
+	t.Helper()
+	var b []byte
+	err := netns.Do(ns, func() error {
+		var err error
+		// thread-self: /proc/net follows the process's first thread,
+		// which is not in ns.
+		b, err = os.ReadFile("/proc/thread-self/net/netfilter/nfnetlink_queue")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, err := parseQueues(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return qs
+}
+
+// pidQueues reads the queue counters of the namespace of a process: the
+// quickest read, for just before a kill.
+func pidQueues(pid int) ([]queueStat, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/netfilter/nfnetlink_queue", pid))
+	if err != nil {
+		return nil, err
+	}
+	return parseQueues(b)
+}
+
+// podObjects copies the demo objects file into a directory readable by
+// every user (for the least-privilege run) and returns its path.
+func podObjects(t *testing.T) string {
+	t.Helper()
+	dir := worldDir(t)
+	b, err := os.ReadFile(objectsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "objects.yaml")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// worldDir makes a temporary directory every user can read and enter.
+func worldDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "mdt-chaos-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// writeAtomic replaces path's content the way a kubelet ConfigMap update
+// does: a new file renamed over the old one.
+func writeAtomic(t *testing.T, path string, content []byte) {
+	t.Helper()
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// meshdnsProc is a running meshdns: a *podtest.Process, or a *proc the
+// suite started itself.
+type meshdnsProc interface {
+	Pid() int
+	Signal(os.Signal) error
+	Wait(timeout time.Duration) (*os.ProcessState, error)
+	Exited() bool
+	Logs() string
+}
+
+var _ meshdnsProc = (*podtest.Process)(nil)
+var _ meshdnsProc = (*proc)(nil)
+
+// terminate sends SIGTERM and waits for the exit.
+func terminate(p meshdnsProc, timeout time.Duration) (*os.ProcessState, error) {
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		return nil, err
+	}
+	st, err := p.Wait(timeout)
+	if st == nil && err == nil {
+		err = fmt.Errorf("pid %d: no exit state", p.Pid())
+	}
+	if st != nil {
+		err = nil // an exit status is not an error here
+	}
+	return st, err
+}
+
+// proc is a program started by the suite itself in a namespace (podtest
+// starts meshdns with a fixed command line; these need a wrapper such as
+// setpriv, or another binary).
+type proc struct {
+	argv []string
+	cmd  *exec.Cmd
+	log  *syncBuffer
+	done chan struct{}
+	err  error
+}
+
+// startProc runs argv inside namespace ns (ip netns exec) and returns at
+// once; it is stopped when the test ends.
+func startProc(t *testing.T, ns string, argv ...string) *proc {
+	t.Helper()
+	p := &proc{argv: argv, log: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = netns.Command(context.Background(), ns, argv[0], argv[1:]...)
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		if !p.Exited() {
+			p.Signal(syscall.SIGTERM)
+			if _, err := p.Wait(3 * time.Second); err != nil {
+				p.Signal(syscall.SIGKILL)
+				p.Wait(10 * time.Second)
+			}
+		}
+		if t.Failed() {
+			t.Logf("%s log:\n%s", strings.Join(argv, " "), p.log.String())
+		}
+	})
+	return p
+}
+
+func (p *proc) Pid() int                   { return p.cmd.Process.Pid }
+func (p *proc) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+func (p *proc) Logs() string               { return p.log.String() }
+
+func (p *proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Wait waits up to timeout for the exit and returns the exit state.
+func (p *proc) Wait(timeout time.Duration) (*os.ProcessState, error) {
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState, nil
+	case <-time.After(timeout):
+		return nil, fmt.Errorf("pid %d still running after %v", p.Pid(), timeout)
+	}
+}
+
+// waitLog waits for a log line containing s; it fails if the process
+// exits first.
+func (p *proc) waitLog(s string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if strings.Contains(p.log.String(), s) {
+			return nil
+		}
+		select {
+		case <-p.done:
+			if strings.Contains(p.log.String(), s) {
+				return nil
+			}
+			return fmt.Errorf("%s exited (%v) before logging %q:\n%s", p.argv[0], p.err, s, p.log.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s: no %q within %v:\n%s", p.argv[0], s, timeout, p.log.String())
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var _ io.Writer = (*syncBuffer)(nil)
+
+// copyBinary copies the meshdns under test to dir/name, executable by all.
+func copyBinary(t *testing.T, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(podtest.Binary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// countLines counts the log lines containing every one of substrs.
+func countLines(log string, substrs ...string) int {
+	n := 0
+	for _, l := range strings.Split(log, "\n") {
+		ok := true
+		for _, s := range substrs {
+			if !strings.Contains(l, s) {
+				ok = false
+				break
+			}
+		}
+		if ok && l != "" {
+			n++
+		}
+	}
+	return n
+}
