@@ -34,7 +34,7 @@ func (e *Engine) resolve(t *Table, q *query, p *plan) {
 		}
 		return
 	}
-	if z == nil {
+	if z == nil || t.passedThrough(name) {
 		p.reason = ReasonNotOwned
 		return
 	}

@@ -72,6 +72,7 @@ type zone struct {
 type Table struct {
 	names   map[string]*node // lowercase wire name -> node
 	wild    map[string]*node // "*.suffix": lowercase wire suffix -> node
+	pass    map[string]bool  // names (and everything below) left to the upstream
 	zones   []zone
 	podZone []byte // wire "pod.<cluster domain>", nil without a cluster zone
 	serial  uint32
@@ -100,6 +101,20 @@ func (t *Table) zoneOf(w []byte) *zone {
 		}
 	}
 	return nil
+}
+
+// passedThrough reports whether w or a name above it was left to the
+// upstream with AddPassThrough.
+func (t *Table) passedThrough(w []byte) bool {
+	if len(t.pass) == 0 {
+		return false
+	}
+	for p := w; p != nil; p = parentName(p) {
+		if t.pass[string(p)] {
+			return true
+		}
+	}
+	return false
 }
 
 // lookupWildcard finds the most specific wildcard covering w (not w itself).
@@ -138,6 +153,7 @@ type TableBuilder struct {
 	zones []zone
 	names map[string]*node
 	wild  map[string]*node
+	pass  map[string]bool
 	seen  map[string]struct{}
 	glue  []glueRef
 	err   error
@@ -161,6 +177,7 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 		cfg:   cfg,
 		names: map[string]*node{},
 		wild:  map[string]*node{},
+		pass:  map[string]bool{},
 		seen:  map[string]struct{}{},
 	}
 	for _, z := range zs {
@@ -374,6 +391,19 @@ func (b *TableBuilder) AddTXT(name, text, src string) error {
 	return nil
 }
 
+// AddPassThrough leaves name and every name below it that the table does
+// not hold to the upstream instead of answering NXDOMAIN: for objects that
+// could not be loaded (a malformed Service), whose names the cluster DNS may
+// still know.
+func (b *TableBuilder) AddPassThrough(name string) error {
+	w, err := encodeName(name)
+	if err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	b.pass[string(w)] = true
+	return nil
+}
+
 // AddEmpty makes name exist without records (an empty non-terminal), so it
 // answers NODATA rather than NXDOMAIN.
 func (b *TableBuilder) AddEmpty(name string) error {
@@ -389,7 +419,7 @@ func (b *TableBuilder) AddEmpty(name string) error {
 // ns.dns.<zone> addresses and SRV glue. The builder must not be used after.
 func (b *TableBuilder) Build() *Table {
 	const apexSrc = "meshdns"
-	t := &Table{names: b.names, wild: b.wild, serial: b.cfg.Serial}
+	t := &Table{names: b.names, wild: b.wild, pass: b.pass, serial: b.cfg.Serial}
 	for i := range b.zones {
 		z := &b.zones[i]
 		zname := decodeName(z.name)
@@ -449,7 +479,7 @@ func (b *TableBuilder) Build() *Table {
 		st.Wildcards++
 	}
 	t.stats = st
-	b.names, b.wild, b.seen, b.glue = nil, nil, nil, nil
+	b.names, b.wild, b.pass, b.seen, b.glue = nil, nil, nil, nil, nil
 	return t
 }
 

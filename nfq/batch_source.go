@@ -213,13 +213,23 @@ func (s *BatchSource) configure(maxLen uint32) error {
 	return nil
 }
 
-// request sends one configuration message and waits for its ack.
+// request sends one configuration message and waits for its ack. Packets
+// the kernel queues meanwhile (meshdns restarting under load, its rules
+// still in place) are accepted unmodified at once: they are never left
+// without a verdict.
 func (s *BatchSource) request(b []byte) error {
 	if _, err := unix.Write(s.fd, b); err != nil {
 		return err
 	}
 	want := s.seq
-	buf := make([]byte, 8192)
+	buf := make([]byte, batchRecvBufSize)
+	var vb []byte
+	accept := func(p Packet) {
+		vb = appendVerdictMsg(vb[:0], s.queue, 0, p.ID, Accept, nil)
+		if _, err := unix.Write(s.fd, vb); err != nil {
+			s.counters.VerdictErrors.Add(1)
+		}
+	}
 	for {
 		n, err := unix.Read(s.fd, buf)
 		if err != nil {
@@ -232,13 +242,16 @@ func (s *BatchSource) request(b []byte) error {
 			}
 			typ := binary.NativeEndian.Uint16(m[4:])
 			seq := binary.NativeEndian.Uint32(m[8:])
-			if typ == unix.NLMSG_ERROR && seq == want && l >= nlmsgHdrLen+4 {
+			switch {
+			case typ == unix.NLMSG_ERROR && seq == want && l >= nlmsgHdrLen+4:
 				if code := int32(binary.NativeEndian.Uint32(m[16:])); code != 0 {
 					return syscall.Errno(-code)
 				}
 				return nil
+			case typ == uint16(unix.NFNL_SUBSYS_QUEUE)<<8|nfqnlMsgPacket:
+				s.packet(m[nlmsgHdrLen:l], false, accept)
 			}
-			m = m[(l+3)&^3:]
+			m = m[min((l+3)&^3, len(m)):]
 		}
 	}
 }

@@ -207,7 +207,10 @@ func (c *Consumer) drain() {
 		}
 		time.Sleep(min(c.cfg.DrainQuiet, left))
 		n := c.seen.Load()
-		if n == last {
+		// Quiet, and the kernel holds nothing for our queues any more: a
+		// consumer starved of CPU delivers nothing for a while although
+		// packets still wait, and unbinding then would drop them.
+		if n == last && kernelQueued(queueStatsPath, c.cfg.QueueNum, c.cfg.Queues) == 0 {
 			return
 		}
 		last = n

@@ -90,7 +90,8 @@ func Remove(ctx context.Context, cfg RulesConfig) error {
 		}
 		backends = append(backends, b)
 	}
-	var errs []error
+	var errs, unread []error
+	read := 0 // IPv4 tables read, over all backends
 	for _, b := range backends {
 		log := c.Logger.With("backend", b.String())
 		for _, f := range families {
@@ -100,8 +101,16 @@ func Remove(ctx context.Context, cfg RulesConfig) error {
 					log.Warn("IPv6 rules not checked: cannot read the IPv6 tables", "err", err)
 					continue
 				}
-				errs = append(errs, fmt.Errorf("nfq: reading %s rules: %w", f, err))
+				// With several backends, one whose tables cannot be read
+				// (iptables-legacy needs root to list /proc/net/ip_tables_names,
+				// CAP_NET_ADMIN is not enough) is only an error when no
+				// backend could be read at all.
+				unread = append(unread, fmt.Errorf("nfq: reading %s rules (%s): %w", f, b, err))
+				log.Warn("rules not checked: cannot read the tables", "family", f.String(), "err", err)
 				continue
+			}
+			if f == IPv4 {
+				read++
 			}
 			text := RenderRemove(saved)
 			if len(text) == 0 {
@@ -113,6 +122,9 @@ func Remove(ctx context.Context, cfg RulesConfig) error {
 			}
 			log.Info("DNS capture rules removed", "family", f.String())
 		}
+	}
+	if read == 0 {
+		errs = append(errs, unread...)
 	}
 	return errors.Join(errs...)
 }

@@ -196,7 +196,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			rcfg.OwnPorts = append(rcfg.OwnPorts, fwd.LocalPorts()...)
 		}
 		err = eng.EnableTCP(dnsengine.TCPConfig{IdleTimeout: f.tcp.idle, MaxFlows: int(f.tcp.maxFlows),
-			KeyFile: f.tcp.keyFile, Forwarder: fwd, Releaser: rel, Logger: log})
+			Key: f.tcp.key(log), Forwarder: fwd, Releaser: rel, Logger: log})
 		if err != nil {
 			return err
 		}

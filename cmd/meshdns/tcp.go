@@ -1,8 +1,10 @@
 package main
 
 import (
+	"crypto/rand"
 	"flag"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -58,4 +60,21 @@ func queueVerdict(res dnsengine.Result) (nfq.Verdict, []byte) {
 		return nfq.Hold, nil
 	}
 	return nfq.Accept, nil
+}
+
+// key returns the ISN cookie key from --tcp-key-file, creating the file
+// when missing. If the file cannot be read or written (a read-only root, no
+// /run/meshdns volume, not root), TCP still works with a key of this process
+// only: flows then cannot be resumed across a restart (their clients
+// retry), which the warning says.
+func (t *tcpFlags) key(log *slog.Logger) []byte {
+	k, err := dnsengine.LoadTCPKey(t.keyFile)
+	if err == nil {
+		return k
+	}
+	log.Warn("TCP ISN key file unusable: using a key of this process; TCP flows will not be resumed after a restart",
+		"path", t.keyFile, "err", err)
+	k = make([]byte, 32)
+	rand.Read(k)
+	return k
 }

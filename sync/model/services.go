@@ -77,6 +77,11 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 		si, ok := s.checkService(svc)
 		if !ok {
 			s.rep.Services.Skipped++
+			// Its names are not ours to deny: the cluster DNS may serve
+			// them, so they go upstream rather than NXDOMAIN.
+			if ns, name := strings.ToLower(svc.Namespace), strings.ToLower(svc.Name); validLabel(ns) && validLabel(name) {
+				_ = s.out.AddPassThrough(name + "." + ns + ".svc." + s.o.domain)
+			}
 			continue
 		}
 		s.k8s[si.fqdn] = true
