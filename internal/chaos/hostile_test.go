@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -280,17 +281,21 @@ func TestHostilePackets(t *testing.T) {
 	summary := map[string]int{}
 	answeredRight := true
 	for r := range rounds {
-		for i, hc := range cases {
-			port := uint16(42000 + i + 100*(r%50))
-			src, dst := netip.AddrPortFrom(pod4, port), netip.AddrPortFrom(up4, 53)
-			network, laddr := "udp4", fmt.Sprintf("198.18.0.2:%d", port)
+		for _, hc := range cases {
+			// A free port of the kernel's choosing: meshdns's own sockets
+			// (forwarder, refresher) live in the same namespace.
+			network, laddr := "udp4", "198.18.0.2:0"
 			if hc.v6 {
-				src, dst = netip.AddrPortFrom(pod6, port), netip.AddrPortFrom(up6, 53)
-				network, laddr = "udp6", fmt.Sprintf("[fd53::2]:%d", port)
+				network, laddr = "udp6", "[fd53::2]:0"
 			}
 			ln, err := netns.ListenUDP(p.Topo.Pod, network, laddr)
 			if err != nil {
 				t.Fatal(err)
+			}
+			port := uint16(ln.LocalAddr().(*net.UDPAddr).Port)
+			src, dst := netip.AddrPortFrom(pod4, port), netip.AddrPortFrom(up4, 53)
+			if hc.v6 {
+				src, dst = netip.AddrPortFrom(pod6, port), netip.AddrPortFrom(up6, 53)
 			}
 			pkts := hc.build(src, dst)
 			logBefore := len(p.Meshdns.Logs())
