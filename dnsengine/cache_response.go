@@ -46,27 +46,10 @@ func parseUpstreamHead(m []byte, r *upResponse) CacheOutcome {
 	r.an = binary.BigEndian.Uint16(m[6:])
 	r.ns = binary.BigEndian.Uint16(m[8:])
 	r.ar = binary.BigEndian.Uint16(m[10:])
-	off := headerLen
-	r.nameLen = 0
-	for {
-		if off >= len(m) {
-			return CacheMalformed
-		}
-		l := int(m[off])
-		if l&0xc0 != 0 || r.nameLen+1+l > maxNameLen || off+1+l > len(m) {
-			return CacheMalformed // a pointer in the question points at the header
-		}
-		r.lname[r.nameLen] = byte(l)
-		if l == 0 {
-			r.nameLen++
-			off++
-			break
-		}
-		for i := 0; i < l; i++ {
-			r.lname[r.nameLen+1+i] = lower(m[off+1+i])
-		}
-		r.nameLen += 1 + l
-		off += 1 + l
+	var off int
+	var ok bool
+	if r.nameLen, _, off, ok = readQuestionName(m, &r.lname, nil); !ok {
+		return CacheMalformed // a pointer in the question points at the header
 	}
 	if off+4 > len(m) {
 		return CacheMalformed

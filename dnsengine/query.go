@@ -65,36 +65,11 @@ func parseQuery(m []byte, q *query) Reason {
 	if qd != 1 || an != 0 || ns != 0 || ar > 1 {
 		return ReasonUnsupported
 	}
-	off := headerLen
-	q.nameLen, q.labels = 0, 0
-	for {
-		if off >= len(m) {
-			return ReasonMalformed
-		}
-		l := int(m[off])
-		if l&0xc0 != 0 {
-			return ReasonMalformed // compression pointer or extended label type in the question
-		}
-		if q.nameLen+1+l > maxNameLen {
-			return ReasonMalformed
-		}
-		if off+1+l > len(m) {
-			return ReasonMalformed
-		}
-		if l == 0 {
-			q.lname[q.nameLen] = 0
-			q.nameLen++
-			off++
-			break
-		}
-		q.labelOff[q.labels] = uint8(q.nameLen)
-		q.labels++
-		q.lname[q.nameLen] = byte(l)
-		for i := 0; i < l; i++ {
-			q.lname[q.nameLen+1+i] = lower(m[off+1+i])
-		}
-		q.nameLen += 1 + l
-		off += 1 + l
+	var off int
+	var ok bool
+	q.nameLen, q.labels, off, ok = readQuestionName(m, &q.lname, &q.labelOff)
+	if !ok {
+		return ReasonMalformed
 	}
 	if off+4 > len(m) {
 		return ReasonMalformed
@@ -147,4 +122,37 @@ func parseQuery(m []byte, q *query) Reason {
 		return ReasonUnsupported
 	}
 	return 0
+}
+
+// readQuestionName copies the question name at the start of the question
+// section of m into lname, lowercased, in wire format. A question name is
+// never compressed (a pointer could only point into the header), so a
+// pointer or extended label type, a label or name too long, or a name running
+// off the message is malformed (ok false). When labelOff is not nil it
+// receives the offset of each label within lname. It returns the name's
+// length, its number of labels and the offset after it in m.
+func readQuestionName(m []byte, lname *[maxNameLen]byte, labelOff *[128]uint8) (nameLen, labels, end int, ok bool) {
+	off := headerLen
+	for {
+		if off >= len(m) {
+			return 0, 0, 0, false
+		}
+		l := int(m[off])
+		if l&0xc0 != 0 || nameLen+1+l > maxNameLen || off+1+l > len(m) {
+			return 0, 0, 0, false
+		}
+		lname[nameLen] = byte(l)
+		if l == 0 {
+			return nameLen + 1, labels, off + 1, true
+		}
+		if labelOff != nil {
+			labelOff[labels] = uint8(nameLen)
+		}
+		labels++
+		for i := 0; i < l; i++ {
+			lname[nameLen+1+i] = lower(m[off+1+i])
+		}
+		nameLen += 1 + l
+		off += 1 + l
+	}
 }
