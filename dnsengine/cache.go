@@ -8,7 +8,11 @@ import (
 
 // The cache of upstream answers.
 //
-// Entries are keyed by (lowercase question name, type, class, DO, CD). A
+// Entries are keyed by (nameserver address, lowercase question name, type,
+// class, DO, CD): an answer learned from one nameserver is only ever given
+// to queries sent to that nameserver, so whoever can answer a query to an
+// address of their choosing (any container of the pod, with --capture all)
+// fills only the entries of that address. A
 // response is stored as the upstream sent it, minus its OPT record, with
 // the question name lowercased, in fixed 512-byte slots of a per-shard slab
 // (an entry takes up to cacheMaxSlots of them, so responses up to 4096
@@ -124,9 +128,10 @@ func newCache(cfg CacheConfig) *cache {
 // now is the cache clock in nanoseconds since the cache was made.
 func (c *cache) now() int64 { return int64(c.cfg.Clock.Now().Sub(c.base)) }
 
-// keyHash hashes a cache key.
-func (c *cache) keyHash(name []byte, qtype, qclass uint16, do, cd bool) uint64 {
-	h := maphash.Bytes(c.seed, name)
+// keyHash hashes a cache key: the nameserver's address (4 or 16 bytes),
+// the lowercase wire name, type, class, DO and CD.
+func (c *cache) keyHash(server, name []byte, qtype, qclass uint16, do, cd bool) uint64 {
+	h := maphash.Bytes(c.seed, name) ^ maphash.Bytes(c.seed, server)*0x94d049bb133111eb
 	t := uint64(qtype)<<32 | uint64(qclass)<<16
 	if do {
 		t |= 1
@@ -173,13 +178,14 @@ func (s *cacheShard) slot(i int32) []byte {
 }
 
 // lookup finds the entry for a key; mu held. -1 when absent.
-func (s *cacheShard) lookup(h uint64, name []byte, qtype, qclass uint16, do, cd bool) int32 {
+func (s *cacheShard) lookup(h uint64, server, name []byte, qtype, qclass uint16, do, cd bool) int32 {
 	if s.entries == nil {
 		return -1
 	}
 	for i := *s.bucket(h); i >= 0; i = s.entries[i].next {
 		e := &s.entries[i]
-		if e.hash != h || e.qtype != qtype || e.qclass != qclass || e.do != do || e.cd != cd || int(e.nameLen) != len(name) {
+		if e.hash != h || e.qtype != qtype || e.qclass != qclass || e.do != do || e.cd != cd || int(e.nameLen) != len(name) ||
+			int(e.serverLen) != len(server) || string(e.server[:e.serverLen]) != string(server) {
 			continue
 		}
 		if string(s.slot(e.slots[0])[headerLen:headerLen+len(name)]) == string(name) {

@@ -24,7 +24,8 @@ func (e *Engine) cacheQuery(pkt []byte, ip *ipPacket, q *query, limit int) Resul
 	now := c.now()
 	do, cd := q.do, q.flags&flagCD != 0
 	name := q.name()
-	h := c.keyHash(name, q.qtype, q.qclass, do, cd)
+	server := pkt[ip.dstOff : ip.dstOff+ip.alen]
+	h := c.keyHash(server, name, q.qtype, q.qclass, do, cd)
 	s := c.shard(h)
 	m := pkt[ip.l4+8 : cap(pkt)]
 	room := limit // bytes for the message without our OPT record
@@ -37,7 +38,7 @@ func (e *Engine) cacheQuery(pkt []byte, ip *ipPacket, q *query, limit int) Resul
 	var req RefreshRequest
 	hit, refresh := false, false
 	s.mu.Lock()
-	if i := s.lookup(h, name, q.qtype, q.qclass, do, cd); i >= 0 {
+	if i := s.lookup(h, server, name, q.qtype, q.qclass, do, cd); i >= 0 {
 		en := &s.entries[i]
 		age := now - en.stored
 		ttl := int64(en.ttl) * int64(time.Second)
@@ -46,7 +47,7 @@ func (e *Engine) cacheQuery(pkt []byte, ip *ipPacket, q *query, limit int) Resul
 		case age >= 0 && age < ttl:
 			hit = true
 			a.ttl = en.ttl - uint32(age/int64(time.Second))
-			if p := c.cfg.Prefetch; p > 0 && en.hits+1 >= p && (a.ttl <= 1 || a.ttl*10 <= en.ttl) {
+			if p := c.cfg.Prefetch; p > 0 && en.hits+1 >= p && (a.ttl <= 1 || uint64(a.ttl)*10 <= uint64(en.ttl)) {
 				refresh = canRefresh
 			}
 		case stale > 0 && age >= ttl && age < ttl+stale:
@@ -115,7 +116,9 @@ func (e *Engine) writeCached(pkt []byte, ip *ipPacket, q *query, a *cachedAnswer
 		off = rEnd
 		written++
 	}
-	tc := written < total
+	// Only a cut into the answer or authority section sets TC (RFC 2181
+	// section 9); additional records that do not fit are left out.
+	tc := written < int(a.an)+int(a.ns)
 	an := min(written, int(a.an))
 	ns := min(written-an, int(a.ns))
 	ar := written - an - ns

@@ -49,6 +49,9 @@ const (
 	DefaultCacheNegativeTTL = 5
 	DefaultOutstanding      = 4096
 	DefaultMatchWindow      = 5 * time.Second
+	// MaxCacheTTL bounds MaxTTL, NegativeTTL and ServfailTTL: a week, the
+	// cap RFC 8767 section 4 suggests for TTLs.
+	MaxCacheTTL = 604800
 	// StaleAnswerTTL is the TTL of a stale answer (RFC 8767 section 4).
 	StaleAnswerTTL = 30
 	// RecommendedCacheStale is a sane production value for Stale: one day,
@@ -80,9 +83,11 @@ func (c CacheConfig) validate() error {
 	if c.MatchWindow < 0 {
 		return fmt.Errorf("dnsengine: negative match window")
 	}
-	const maxTTL = 1<<31 - 1
-	if c.MaxTTL > maxTTL || c.NegativeTTL > maxTTL || c.ServfailTTL > maxTTL || c.Stale > maxTTL {
-		return fmt.Errorf("dnsengine: cache TTL out of range")
+	if c.MaxTTL > MaxCacheTTL || c.NegativeTTL > MaxCacheTTL || c.ServfailTTL > MaxCacheTTL {
+		return fmt.Errorf("dnsengine: cache TTL cap above %d s", MaxCacheTTL)
+	}
+	if c.Stale > 1<<31-1 {
+		return fmt.Errorf("dnsengine: cache stale window out of range")
 	}
 	if c.Size > 0 && (c.Stale > 0 || c.Prefetch > 0) && c.Refresher == nil {
 		return fmt.Errorf("dnsengine: cache serve-stale and prefetch need a Refresher")

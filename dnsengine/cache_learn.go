@@ -33,23 +33,20 @@ func (e *Engine) cacheResponse(pkt []byte, ip *ipPacket) Result {
 }
 
 // learnUpstream learns m, a response sent by server to client:port, if it
-// answers a pending query exactly.
+// answers a pending query exactly: same client address and port, ID,
+// nameserver and question, within the match window. The entry is keyed by
+// that nameserver.
 func (c *cache) learnUpstream(m, client []byte, port uint16, server []byte, r *upResponse) CacheOutcome {
 	if o := parseUpstreamHead(m, r); o != CacheLearned {
 		return o
 	}
 	var p pendingQuery
-	if !c.pending.take(client, port, r.id, &p) {
-		return CacheNotOutstanding
+	if o := c.pending.take(client, port, server, r, &p); o != CacheLearned {
+		return o
 	}
 	// From here on the pending query is consumed: a second response to it
-	// (a duplicate or a spoof racing the real one) is never learned.
-	if int(p.alen) != len(server) || string(p.server[:p.alen]) != string(server) {
-		return CacheWrongServer
-	}
-	if p.qtype != r.qtype || p.qclass != r.qclass || string(p.name[:p.nameLen]) != string(r.name()) {
-		return CacheQuestionMismatch
-	}
+	// (a duplicate, or a spoof that lost the race to the real one) is
+	// never learned.
 	now := c.now()
 	if now < p.at || now-p.at > int64(c.cfg.MatchWindow) {
 		return CacheLate
@@ -74,7 +71,7 @@ func (c *cache) learn(m []byte, r *upResponse, do, cd bool, server []byte, now i
 		return CacheTooLarge
 	}
 	name := r.name()
-	h := c.keyHash(name, r.qtype, r.qclass, do, cd)
+	h := c.keyHash(server, name, r.qtype, r.qclass, do, cd)
 	s := c.shard(h)
 	need := cacheSlotsFor(r.end)
 	s.mu.Lock()
@@ -85,7 +82,7 @@ func (c *cache) learn(m []byte, r *upResponse, do, cd bool, server []byte, now i
 	if need > s.nslots {
 		return CacheTooLarge
 	}
-	if i := s.lookup(h, name, r.qtype, r.qclass, do, cd); i >= 0 {
+	if i := s.lookup(h, server, name, r.qtype, r.qclass, do, cd); i >= 0 {
 		s.remove(i)
 	}
 	s.reclaim(need, now, int64(c.cfg.Stale)*int64(time.Second))

@@ -28,10 +28,11 @@ const (
 	pendingLocks = 64 // lock stripes
 )
 
-// outstanding is the fixed-size table of pending queries: a set-associative
-// array keyed by (client address, client port, DNS ID), 4 ways per set, the
-// oldest way overwritten when a set is full. Sets are guarded by striped
-// mutexes held for a few hundred bytes of copying.
+// pendingTable is the fixed-size table of pending queries: a set-associative
+// array indexed by (client address, client port, DNS ID), 4 ways per set,
+// the oldest way overwritten when a set is full; a way is one query to one
+// nameserver. Sets are guarded by striped mutexes held for a few hundred
+// bytes of copying.
 type pendingTable struct {
 	seed  maphash.Seed
 	sets  [][pendingWays]pendingQuery
@@ -62,8 +63,14 @@ func (p *pendingQuery) is(client []byte, port, id uint16) bool {
 	return p.used && p.port == port && p.id == id && int(p.alen) == len(client) && string(p.client[:p.alen]) == string(client)
 }
 
-// add remembers q; a pending query from the same client, port and ID is
-// replaced (a retransmission), else a free way or the oldest.
+// to reports whether p went to server.
+func (p *pendingQuery) to(server []byte) bool {
+	return int(p.alen) == len(server) && string(p.server[:p.alen]) == string(server)
+}
+
+// add remembers q; a pending query from the same client, port and ID to
+// the same nameserver is replaced (a retransmission), else a free way or
+// the oldest.
 func (o *pendingTable) add(q *pendingQuery) {
 	client := q.client[:q.alen]
 	i, mu := o.set(client, q.port, q.id)
@@ -71,7 +78,7 @@ func (o *pendingTable) add(q *pendingQuery) {
 	set := &o.sets[i]
 	w := -1
 	for j := range set {
-		if set[j].is(client, q.port, q.id) {
+		if set[j].is(client, q.port, q.id) && set[j].to(q.server[:q.alen]) {
 			w = j
 			break
 		}
@@ -93,18 +100,30 @@ func (o *pendingTable) add(q *pendingQuery) {
 	mu.Unlock()
 }
 
-// take removes and returns the pending query from client, port and ID.
-func (o *pendingTable) take(client []byte, port, id uint16, out *pendingQuery) bool {
-	i, mu := o.set(client, port, id)
+// take removes and returns the pending query that r, a response from
+// server to client:port, answers: same ID, sent to server, same question.
+// A response that answers none (a spoof from another address, with another
+// question) leaves every pending query in place, so that the real response
+// is still learned; the outcome says why it was refused.
+func (o *pendingTable) take(client []byte, port uint16, server []byte, r *upResponse, out *pendingQuery) CacheOutcome {
+	i, mu := o.set(client, port, r.id)
 	mu.Lock()
 	defer mu.Unlock()
 	set := &o.sets[i]
+	why := CacheNotOutstanding
 	for j := range set {
-		if set[j].is(client, port, id) {
-			*out = set[j]
-			set[j].used = false
-			return true
+		p := &set[j]
+		switch {
+		case !p.is(client, port, r.id):
+		case !p.to(server):
+			why = max(why, CacheWrongServer)
+		case p.qtype != r.qtype || p.qclass != r.qclass || string(p.name[:p.nameLen]) != string(r.name()):
+			why = CacheQuestionMismatch
+		default:
+			*out = *p
+			p.used = false
+			return CacheLearned
 		}
 	}
-	return false
+	return why
 }
