@@ -8,7 +8,7 @@ import (
 // Refresher sends meshdns's own queries to refresh cache entries (serve-
 // stale and prefetch). Refresh must not block: it queues the request and
 // returns false when it cannot take it. The answer comes back through
-// Engine.LearnRefresh. The production Refresher is package refresh; the
+// Engine.LearnRefresh. The production Refresher is exchange.Client; the
 // fake is FakeRefresher.
 type Refresher interface {
 	Refresh(req RefreshRequest) bool

@@ -108,8 +108,8 @@ type TCPConfig struct {
 }
 
 // Forwarder sends a DNS query the engine does not answer to a nameserver.
-// forward.Forwarder (package forward) is the real one; forward.Fake is
-// its fake.
+// exchange.Client (package exchange) is the real one;
+// exchange.FakeForwarder is its fake.
 type Forwarder interface {
 	// Forward sends query, a whole DNS message without the TCP length
 	// prefix, to server and calls done exactly once, from any goroutine

@@ -53,12 +53,13 @@ func desiredChains(c RulesConfig, f Family) []chainSpec {
 	if c.CaptureResponses {
 		resp = &chainSpec{table: "mangle", name: ChainResponses, hook: "PREROUTING"}
 	}
-	for _, port := range c.OwnPorts {
-		own := fmt.Sprintf("-p udp -m udp --sport 53 --dport %d -j RETURN", port)
-		pre.rules = append(pre.rules, own)
-		if resp != nil {
-			resp.rules = append(resp.rules, own)
-		}
+	// Replies to meshdns's own UDP queries (marked sockets on random
+	// ports) are neither untracked nor queued: the socket match puts the
+	// mark of the socket a reply is delivered to on the reply, and the
+	// mark says it is meshdns's (exempt by mark, never by port).
+	pre.rules = append(pre.rules, "-p udp -m udp --sport 53 -m socket --restore-skmark "+ret)
+	if resp != nil {
+		resp.rules = append(resp.rules, ret)
 	}
 	if resp != nil {
 		for _, d := range dsts {

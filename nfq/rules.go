@@ -47,7 +47,9 @@ type RulesConfig struct {
 	// (--queue-balance, by flow hash); 0 means 1.
 	Queues uint16
 	// Mark and MarkMask identify meshdns's own packets, which are never
-	// queued nor untracked. Zero values mean DefaultMark; a zero MarkMask
+	// queued nor untracked; nor are the UDP replies delivered to a socket
+	// with this mark (xt_socket --restore-skmark), so meshdns's own
+	// queries may leave from any port and their replies stay tracked. Zero values mean DefaultMark; a zero MarkMask
 	// with a non-zero Mark means Mark.
 	Mark     uint32
 	MarkMask uint32
@@ -55,10 +57,6 @@ type RulesConfig struct {
 	// port 53) arriving from outside (not via lo, where meshdns's own
 	// answers come from), for the cache of upstream answers to learn.
 	CaptureResponses bool
-	// OwnPorts are the local UDP ports of meshdns's own sockets (the cache
-	// refresher): answers to them are neither queued nor untracked, so a
-	// stateful INPUT policy lets them in.
-	OwnPorts []uint16
 	// Backend is BackendAuto ("" too), BackendNFT or BackendLegacy; see
 	// ResolveBackend.
 	Backend string

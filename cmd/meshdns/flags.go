@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/meshdns/meshdns/dnsengine"
-	"github.com/meshdns/meshdns/forward"
 	"github.com/meshdns/meshdns/internal/resolvconf"
 	"github.com/meshdns/meshdns/nfq"
 )
@@ -62,11 +61,6 @@ type ruleFlags struct {
 	queueNum uint
 	queues   uint
 	mark     string
-	// ownPortBase is the first of the ownPorts fixed UDP ports of
-	// meshdns's own sockets (the cache refresher, then the forwarder's),
-	// exempted from the rules; 0: any free ports (only when run installs
-	// its own rules, which then name the ports it got).
-	ownPortBase uint
 	// responses queues the nameservers' answers for the cache to learn
 	// ("rules install" only; "run" decides from --cache-size).
 	responses bool
@@ -81,7 +75,6 @@ func (r *ruleFlags) register(fs *flag.FlagSet, withRulesMode bool) {
 	fs.UintVar(&r.queueNum, "queue-num", 5353, "first NFQUEUE number")
 	fs.UintVar(&r.queues, "queues", 0, "number of queues (consumers) from --queue-num on; 0: one per CPU, at most 4")
 	fs.StringVar(&r.mark, "mark", "0x20000/0x20000", "packet mark[/mask] of meshdns's own traffic, never captured")
-	fs.UintVar(&r.ownPortBase, "own-ports", 0, fmt.Sprintf("first of %d fixed UDP ports of meshdns's own sockets (cache refresh, TCP forwarding), exempted from the rules; 0: any free ports (set the same value for 'rules install' and 'run --rules=none')", ownPorts))
 	if !withRulesMode {
 		fs.BoolVar(&r.responses, "capture-responses", true, "also queue the nameservers' answers, for the cache (as 'run' does with --cache-size > 0)")
 	}
@@ -118,29 +111,8 @@ func (r *ruleFlags) config(pc podContext, log *slog.Logger, queues int) (nfq.Rul
 		return rc, usageError{err}
 	}
 	rc.Mark, rc.MarkMask = mark, mask
-	if r.ownPortBase > 65535-ownPorts+1 {
-		return rc, usageError{fmt.Errorf("--own-ports %d is out of range", r.ownPortBase)}
-	}
-	rc.OwnPorts = r.ports(0, ownPorts)
 	rc.CaptureResponses = r.responses
 	return rc, nil
-}
-
-// ownPorts is how many fixed ports --own-ports reserves: the refresher's,
-// then the forwarder's UDP sockets.
-const ownPorts = 1 + forward.DefaultUDPSockets
-
-// ports returns n of the fixed own ports from offset i, or nil when they
-// are not fixed.
-func (r *ruleFlags) ports(i, n int) []uint16 {
-	if r.ownPortBase == 0 {
-		return nil
-	}
-	out := make([]uint16, n)
-	for j := range out {
-		out[j] = uint16(int(r.ownPortBase) + i + j)
-	}
-	return out
 }
 
 func parseMark(s string) (mark, mask uint32, err error) {
@@ -187,7 +159,7 @@ func (e *engineFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&e.autoAllocate, "auto-allocate", true, "give ServiceEntry hosts without addresses automatic VIPs (240.240.0.0/16, 2001:2::/48)")
 	fs.StringVar(&e.namespaces, "namespaces", "", "comma-separated namespaces whose names are loaded (default: all)")
 	fs.UintVar(&e.cacheSize, "cache-size", uint(d.Cache.Size), "entries of the cache of upstream answers; 0 turns the cache off")
-	fs.UintVar(&e.cacheMaxTTL, "cache-max-ttl", uint(d.Cache.MaxTTL), "cap on the TTL of cached positive answers, seconds")
+	fs.UintVar(&e.cacheMaxTTL, "cache-max-ttl", uint(d.Cache.MaxTTL), "cap on the TTL of cached positive answers, seconds (at most 604800)")
 	fs.UintVar(&e.cacheNegativeTTL, "cache-negative-ttl", uint(d.Cache.NegativeTTL), "cap on the TTL of cached NXDOMAIN/NODATA answers, seconds")
 	fs.UintVar(&e.cacheServfailTTL, "cache-servfail-ttl", uint(d.Cache.ServfailTTL), "how long SERVFAIL is cached, seconds; 0: never")
 	fs.UintVar(&e.cacheStale, "cache-stale", uint(d.Cache.Stale), "serve expired entries this long past their TTL while refreshing them (RFC 8767), seconds; 0: off; 86400 is a sane production value")
@@ -207,8 +179,10 @@ func (e *engineFlags) config() (dnsengine.Config, error) {
 		return c, usageError{err}
 	}
 	c.TTL, c.NegativeTTL, c.EDNSSize, c.PodRecords = uint32(e.ttl), uint32(e.negativeTTL), uint16(e.ednsSize), pr
-	if e.cacheSize > 1<<24 || e.cacheMaxTTL > 1<<31-1 || e.cacheNegativeTTL > 1<<31-1 || e.cacheServfailTTL > 1<<31-1 ||
-		e.cacheStale > 1<<31-1 || e.cachePrefetch > 1<<31-1 {
+	if e.cacheMaxTTL > dnsengine.MaxCacheTTL || e.cacheNegativeTTL > dnsengine.MaxCacheTTL || e.cacheServfailTTL > dnsengine.MaxCacheTTL {
+		return c, usageError{fmt.Errorf("--cache-max-ttl, --cache-negative-ttl and --cache-servfail-ttl are at most %d (a week)", dnsengine.MaxCacheTTL)}
+	}
+	if e.cacheSize > 1<<24 || e.cacheStale > 1<<31-1 || e.cachePrefetch > 1<<31-1 {
 		return c, usageError{fmt.Errorf("--cache-* value out of range")}
 	}
 	c.Cache.Size = int(e.cacheSize)

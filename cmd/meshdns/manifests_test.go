@@ -100,8 +100,8 @@ func TestParseMeshdnsArgs(t *testing.T) {
 		args []string
 		want string // "" for accepted, else a substring of the error
 	}{
-		{[]string{"run", "--rules=none", "--own-ports=15060", "--metrics-addr=:15099"}, ""},
-		{[]string{"rules", "install", "--queues=1", "--own-ports=15060"}, ""},
+		{[]string{"run", "--rules=none", "--metrics-addr=:15099"}, ""},
+		{[]string{"rules", "install", "--queues=1"}, ""},
 		{[]string{"run", "--no-such-flag"}, "not defined"},
 		{[]string{"run", "--queues=many"}, "invalid value"},
 		{[]string{"run", "--rules=maybe"}, "--rules"},
@@ -110,7 +110,8 @@ func TestParseMeshdnsArgs(t *testing.T) {
 		{[]string{"run", "--objects=a", "--kubeconfig=b"}, "exclude"},
 		{[]string{"run", "--capture=some"}, "--capture"},
 		{[]string{"run", "--mark=0"}, "--mark"},
-		{[]string{"run", "--own-ports=65535"}, "--own-ports"},
+		{[]string{"run", "--own-ports=15060"}, "not defined"}, // own sockets use random ports, exempted by mark
+		{[]string{"run", "--cache-max-ttl=429496730"}, "--cache-max-ttl"},
 		{[]string{"run", "--edns-size=100"}, "--edns-size"},
 		{[]string{"run", "--log-format=xml"}, "--log-format"},
 		{[]string{"run", "extra"}, "unexpected arguments"},
@@ -320,17 +321,12 @@ func checkPair(t *testing.T, where string, in *rulesFlags, run *runFlags) {
 	same("capture", in.rules.capture, run.rules.capture)
 	same("queue-num", in.rules.queueNum, run.rules.queueNum)
 	same("queues", in.rules.queues, run.rules.queues)
+	// The mark also exempts the replies to the sidecar's own queries
+	// (random ports), so both must agree on it.
 	same("mark", in.rules.mark, run.rules.mark)
-	same("own-ports", in.rules.ownPortBase, run.rules.ownPortBase)
 	same("capture-responses (run: --cache-size > 0)", in.rules.responses, run.engine.cacheSize > 0)
 	if in.rules.queues == 0 {
 		t.Errorf("%s: --queues 0 means one per CPU, which can differ between the containers: pin it", where)
-	}
-	// With --rules=none the sidecar's own sockets (TCP forwarding, cache
-	// refresh) are only exempted from the rules at fixed ports.
-	ownSockets := run.tcp.mode == "on" || (run.engine.cacheSize > 0 && (run.engine.cacheStale > 0 || run.engine.cachePrefetch > 0))
-	if ownSockets && run.rules.ownPortBase == 0 {
-		t.Errorf("%s: the sidecar opens its own sockets with --rules=none but --own-ports is not set", where)
 	}
 }
 

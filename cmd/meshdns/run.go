@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
-	"github.com/meshdns/meshdns/forward"
+	"github.com/meshdns/meshdns/exchange"
 	"github.com/meshdns/meshdns/nfq"
 	"github.com/meshdns/meshdns/observe"
-	"github.com/meshdns/meshdns/refresh"
 	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/objects"
 )
@@ -152,51 +151,36 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		src, ready = ks, ks.Synced
 	}
 
-	// The cache of upstream answers: its rules, and the refresher's marked
-	// socket for serve-stale and prefetch (bound now, so that its port is
-	// in the rules).
-	var ref *refresh.Refresher
+	// meshdns's own queries (cache refresh, TCP forwarding): one Client,
+	// a fresh marked socket per query on a random port; the rules exempt
+	// the replies by the socket's mark. It outlives the consumer (deferred
+	// first): held TCP segments wait for it during the drain.
+	refreshing := ecfg.Cache.Size > 0 && (ecfg.Cache.Stale > 0 || ecfg.Cache.Prefetch > 0)
+	var own *exchange.Client
+	if refreshing || f.tcp.mode == "on" {
+		own, err = exchange.New(exchange.Config{Mark: rcfg.Mark, UDPSize: max(ecfg.EDNSSize, 512), Logger: log})
+		if err != nil {
+			return err
+		}
+		defer own.Close()
+	}
+	// The cache of upstream answers: the nameservers' answers are queued
+	// too.
 	if ecfg.Cache.Size > 0 {
 		rcfg.CaptureResponses = true
-		if ecfg.Cache.Stale > 0 || ecfg.Cache.Prefetch > 0 {
-			var port uint16
-			if p := f.rules.ports(0, 1); p != nil {
-				port = p[0]
-			}
-			ref, err = refresh.New(refresh.Config{Mark: rcfg.Mark, Port: port, EDNSSize: ecfg.EDNSSize, Logger: log})
-			if err != nil {
-				return err
-			}
-			ecfg.Cache.Refresher = ref
-			if port == 0 {
-				rcfg.OwnPorts = append(rcfg.OwnPorts, ref.LocalPort())
-			}
+		if refreshing {
+			ecfg.Cache.Refresher = own
 		}
 	}
 	eng, err := dnsengine.New(ecfg, reg)
 	if err != nil {
-		if ref != nil {
-			ref.Close()
-		}
 		return err
 	}
-	// DNS over TCP: answered in place; other names forwarded over marked
-	// sockets. The forwarder outlives the consumer (deferred first): held
-	// segments wait for it during the drain.
+	// DNS over TCP: answered in place; other names forwarded.
 	rel := &heldReleaser{}
 	if f.tcp.mode == "on" {
-		fixed := f.rules.ports(1, forward.DefaultUDPSockets)
-		fwd, err := forward.New(forward.Config{Mark: rcfg.Mark, Ports: fixed, Logger: log})
-		if err != nil {
-			return err
-		}
-		defer fwd.Close()
-		// Answers to its UDP sockets are neither queued nor untracked.
-		if fixed == nil {
-			rcfg.OwnPorts = append(rcfg.OwnPorts, fwd.LocalPorts()...)
-		}
 		err = eng.EnableTCP(dnsengine.TCPConfig{IdleTimeout: f.tcp.idle, MaxFlows: int(f.tcp.maxFlows),
-			Key: f.tcp.key(log), Forwarder: fwd, Releaser: rel, Logger: log})
+			Key: f.tcp.key(log), Forwarder: own, Releaser: rel, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -215,10 +199,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 		}()
 	}
-	if ref != nil {
+	if refreshing {
 		refCtx, stopRef := context.WithCancel(context.Background())
 		defer stopRef()
-		go ref.Run(refCtx, eng)
+		go own.Run(refCtx, eng)
 	}
 	obs, err := observe.New(observe.Config{
 		Addr: f.metrics, Logger: log, Registry: reg, Ready: ready,

@@ -1,9 +1,9 @@
-package forward
+package exchange
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -40,7 +40,7 @@ func startUpstream(t *testing.T, addr string) (*upstream.Server, netip.AddrPort)
 	return s, ap
 }
 
-func newForwarder(t *testing.T, cfg Config) *Forwarder {
+func newClient(t *testing.T, cfg Config) *Client {
 	t.Helper()
 	f, err := New(cfg)
 	if err != nil {
@@ -93,7 +93,7 @@ func TestForwardUDP(t *testing.T) {
 	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
 		t.Run(addr, func(t *testing.T) {
 			up, ap := startUpstream(t, addr)
-			f := newForwarder(t, Config{})
+			f := newClient(t, Config{})
 			for i := range 5 {
 				q := query(t, "WWW.Example.org.", dns.TypeA, uint16(0x4000+i), i%2 == 0)
 				m, err := forward(f, q, ap)
@@ -119,7 +119,7 @@ func TestForwardUDP(t *testing.T) {
 // on one pooled connection for several queries.
 func TestForwardTruncated(t *testing.T) {
 	up, ap := startUpstream(t, "127.0.0.1:0")
-	f := newForwarder(t, Config{})
+	f := newClient(t, Config{})
 	for i := range 3 {
 		m, err := forward(f, query(t, "big.example.org.", dns.TypeA, uint16(i), false), ap)
 		if err != nil {
@@ -132,7 +132,7 @@ func TestForwardTruncated(t *testing.T) {
 	if tot := up.Totals(); tot.UDP != 3 || tot.TCP != 3 {
 		t.Fatalf("upstream saw %+v, want 3 over UDP and 3 over TCP", tot)
 	}
-	if st := f.Stats(); st.Truncated != 3 || st.TCPDials != 1 {
+	if st := f.Stats(); st.Truncated != 3 || st.TCPDials != 1 || st.Mismatched != 0 {
 		t.Fatalf("stats %+v: want 3 truncated, 1 TCP connection", st)
 	}
 	// AXFR goes to TCP at once.
@@ -150,7 +150,7 @@ func TestForwardTruncated(t *testing.T) {
 func TestForwardTimeout(t *testing.T) {
 	up, ap := startUpstream(t, "127.0.0.1:0")
 	up.SetMode(upstream.Drop)
-	f := newForwarder(t, Config{Timeout: 50 * time.Millisecond, Attempts: 3, MaxInFlight: 1})
+	f := newClient(t, Config{Timeout: 50 * time.Millisecond, Attempts: 3, MaxInFlight: 1})
 	block := make(chan struct{})
 	f.Forward(query(t, "www.example.org.", dns.TypeA, 1, false), ap, func(_ []byte, err error) {
 		if !errors.Is(err, ErrTimeout) {
@@ -196,7 +196,7 @@ func TestForwardClose(t *testing.T) {
 // own answer.
 func TestForwardParallel(t *testing.T) {
 	_, ap := startUpstream(t, "127.0.0.1:0")
-	f := newForwarder(t, Config{})
+	f := newClient(t, Config{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 200)
 	for i := range 200 {
@@ -225,10 +225,10 @@ func TestForwardParallel(t *testing.T) {
 	}
 }
 
-// TestFake: answers from the function, or when the test says.
-func TestFake(t *testing.T) {
+// TestFakeForwarder: answers from the function, or when the test says.
+func TestFakeForwarder(t *testing.T) {
 	ap := netip.MustParseAddrPort("198.18.0.1:53")
-	f := &Fake{}
+	f := &FakeForwarder{}
 	var got []byte
 	f.Forward([]byte("query"), ap, func(resp []byte, err error) { got = resp })
 	p := f.Pending()
@@ -247,8 +247,8 @@ func TestFake(t *testing.T) {
 	}
 }
 
-// TestMark: every socket carries the mark (needs root: SO_MARK needs
-// CAP_NET_ADMIN).
+// TestMark: the default dialer marks every socket (needs root: SO_MARK
+// needs CAP_NET_ADMIN).
 func TestMark(t *testing.T) {
 	if os.Geteuid() != 0 {
 		if os.Getenv("MESHDNS_SKIP_KERNEL") == "1" {
@@ -258,56 +258,22 @@ func TestMark(t *testing.T) {
 	}
 	_, ap := startUpstream(t, "127.0.0.1:0")
 	const mark = 0x20000
-	f := newForwarder(t, Config{Mark: mark})
-	if _, err := forward(f, query(t, "big.example.org.", dns.TypeA, 1, false), ap); err != nil {
-		t.Fatal(err)
-	}
-	s, _ := f.server(ap)
-	var conns []net.Conn
-	for _, u := range f.udp {
-		conns = append(conns, u.conn)
-	}
-	s.mu.Lock()
-	for _, ic := range s.idle {
-		conns = append(conns, ic.c)
-	}
-	s.mu.Unlock()
-	if len(conns) != DefaultUDPSockets+1 {
-		t.Fatalf("%d sockets, want %d UDP ones and a pooled TCP one", len(conns), DefaultUDPSockets)
-	}
-	for _, c := range conns {
-		sc, ok := c.(syscall.Conn)
-		if !ok {
-			t.Fatalf("%T", c)
-		}
-		rc, _ := sc.SyscallConn()
-		var got int
-		var gerr error
-		rc.Control(func(fd uintptr) { got, gerr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_MARK) })
-		if gerr != nil || got != mark {
-			t.Fatalf("%s socket mark %#x (%v), want %#x", c.LocalAddr().Network(), got, gerr, mark)
-		}
-	}
-}
-
-// TestLocalPorts: the UDP sockets are bound at New, on the given ports
-// when set, and answers come back to them.
-func TestLocalPorts(t *testing.T) {
-	_, ap := startUpstream(t, "127.0.0.1:0")
-	pc, err := net.ListenPacket("udp", ":0")
+	cfg, err := Config{Mark: mark}.withDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := uint16(pc.LocalAddr().(*net.UDPAddr).Port)
-	pc.Close()
-	f := newForwarder(t, Config{UDPSockets: 2, Ports: []uint16{want}})
-	ports := f.LocalPorts()
-	if len(ports) != 2 || ports[0] != want || ports[1] == 0 || ports[1] == want {
-		t.Fatalf("ports %v, want [%d, another]", ports, want)
-	}
-	for i := range 4 { // both sockets in turn
-		if _, err := forward(f, query(t, "www.example.org.", dns.TypeA, uint16(i), false), ap); err != nil {
+	for _, network := range []string{"udp", "tcp"} {
+		c, err := cfg.Dial(context.Background(), network, ap.String())
+		if err != nil {
 			t.Fatal(err)
+		}
+		rc, _ := c.(syscall.Conn).SyscallConn()
+		var got int
+		var gerr error
+		rc.Control(func(fd uintptr) { got, gerr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_MARK) })
+		c.Close()
+		if gerr != nil || got != mark {
+			t.Fatalf("%s socket mark %#x (%v), want %#x", network, got, gerr, mark)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package refresh
+package exchange
 
 import (
 	"context"
@@ -25,23 +25,20 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-// start runs a Refresher against a server on loopback port port.
-func start(t *testing.T, cfg Config, l Learner) *Refresher {
+// startRefresher runs a Client's refresh loop with learner l.
+func startRefresher(t *testing.T, cfg Config, l Learner) *Client {
 	t.Helper()
-	r, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx, l) }()
+	go func() { done <- c.Run(ctx, l) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
 	})
-	return r
+	return c
 }
 
 func request(t *testing.T, name string, qtype uint16, do, cd bool) dnsengine.RefreshRequest {
@@ -54,8 +51,7 @@ func request(t *testing.T, name string, qtype uint16, do, cd bool) dnsengine.Ref
 }
 
 // TestRefreshRoundTrip: a request becomes one query with the key's bits,
-// whose answer reaches the engine's cache: a later client query is answered
-// from it.
+// whose answer reaches the engine's cache.
 func TestRefreshRoundTrip(t *testing.T) {
 	up, err := upstream.New(upstream.Config{Records: map[string][]string{"www.example.org": {"60 A 198.18.5.5"}}})
 	if err != nil {
@@ -68,12 +64,9 @@ func TestRefreshRoundTrip(t *testing.T) {
 	port := up.UDPAddrs()[0].(*net.UDPAddr).AddrPort().Port()
 
 	fake := &FakeLearner{Outcome: dnsengine.CacheLearned}
-	r := start(t, Config{ServerPort: port}, fake)
-	if r.LocalPort() == 0 {
-		t.Fatal("no local port")
-	}
+	c := startRefresher(t, Config{ServerPort: port}, fake)
 	req := request(t, "WWW.example.org", dns.TypeA, true, true)
-	if !r.Refresh(req) {
+	if !c.Refresh(req) {
 		t.Fatal("refused")
 	}
 	waitFor(t, "the answer", func() bool { return len(fake.Calls()) == 1 })
@@ -91,21 +84,18 @@ func TestRefreshRoundTrip(t *testing.T) {
 	if !m.Response || m.Question[0].Name != "www.example.org." || len(m.Answer) != 1 || !m.CheckingDisabled {
 		t.Fatalf("answer %v", m)
 	}
-	if st := r.Stats(); st.Sent != 1 || st.Learned != 1 || st.Timeouts != 0 {
+	if st := c.Stats(); st.Refreshes != 1 || st.Learned != 1 || st.Timeouts != 0 {
 		t.Fatalf("stats %+v", st)
 	}
+	waitFor(t, "the budget back", func() bool { return c.BytesInFlight() == 0 })
 
 	// The same answer into a real engine's cache.
-	cfg := dnsengine.DefaultConfig()
-	e, err := dnsengine.New(cfg, dnsengine.StaticRegistry{})
+	e, err := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o := e.LearnRefresh(req, got.Msg); o != dnsengine.CacheLearned {
 		t.Fatalf("engine: %v", o)
-	}
-	if cm := e.CacheMetrics(); cm.Entries != 1 {
-		t.Fatalf("%+v", cm)
 	}
 }
 
@@ -114,8 +104,12 @@ func TestRefreshRoundTrip(t *testing.T) {
 func TestRefreshQueryBits(t *testing.T) {
 	for _, bits := range []struct{ do, cd bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
 		req := request(t, "x.example.org", dns.TypeMX, bits.do, bits.cd)
+		b, err := refreshQuery(&req, 0xbeef, 1232)
+		if err != nil {
+			t.Fatal(err)
+		}
 		m := new(dns.Msg)
-		if err := m.Unpack(appendQuery(nil, 0xbeef, &req, 1232)); err != nil {
+		if err := m.Unpack(b); err != nil {
 			t.Fatal(err)
 		}
 		o := m.IsEdns0()
@@ -126,54 +120,8 @@ func TestRefreshQueryBits(t *testing.T) {
 	}
 }
 
-// TestRefreshIgnoresForgeries: datagrams from another port or with another
-// ID are not handed to the learner; the genuine answer is.
-func TestRefreshIgnoresForgeries(t *testing.T) {
-	srv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	other, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	fake := &FakeLearner{Outcome: dnsengine.CacheLearned}
-	r := start(t, Config{ServerPort: uint16(srv.LocalAddr().(*net.UDPAddr).Port)}, fake)
-	r.Refresh(request(t, "x.example.org", dns.TypeA, false, false))
-
-	buf := make([]byte, 512)
-	n, client, err := srv.ReadFromUDPAddrPort(buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := new(dns.Msg)
-	if err := q.Unpack(buf[:n]); err != nil {
-		t.Fatal(err)
-	}
-	a := new(dns.Msg)
-	a.SetReply(q)
-	good, _ := a.Pack()
-	a.Id++
-	badID, _ := a.Pack()
-	other.WriteToUDPAddrPort(good, client) // wrong source port
-	srv.WriteToUDPAddrPort(badID, client)  // wrong ID
-	waitFor(t, "two forgeries", func() bool { return r.Stats().Unmatched == 2 })
-	if len(fake.Calls()) != 0 {
-		t.Fatal("a forgery reached the learner")
-	}
-	srv.WriteToUDPAddrPort(good, client)
-	waitFor(t, "the answer", func() bool { return len(fake.Calls()) == 1 })
-	srv.WriteToUDPAddrPort(good, client) // a duplicate: no longer in flight
-	waitFor(t, "the duplicate", func() bool { return r.Stats().Unmatched == 3 })
-	if len(fake.Calls()) != 1 {
-		t.Fatal("the duplicate reached the learner")
-	}
-}
-
 // TestRefreshTimeout: an upstream that does not answer costs one timeout
-// and frees the query's slot.
+// and frees the refresh's slot; past MaxRefreshes a request is dropped.
 func TestRefreshTimeout(t *testing.T) {
 	srv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -181,37 +129,35 @@ func TestRefreshTimeout(t *testing.T) {
 	}
 	defer srv.Close()
 	fake := &FakeLearner{}
-	r := start(t, Config{ServerPort: uint16(srv.LocalAddr().(*net.UDPAddr).Port), Timeout: 50 * time.Millisecond, MaxInFlight: 1}, fake)
-	r.Refresh(request(t, "x.example.org", dns.TypeA, false, false))
-	r.Refresh(request(t, "y.example.org", dns.TypeA, false, false)) // over MaxInFlight
-	waitFor(t, "the timeout", func() bool { return r.Stats().Timeouts == 1 })
-	if st := r.Stats(); st.Sent != 1 || st.Dropped != 1 {
+	c := startRefresher(t, Config{ServerPort: uint16(srv.LocalAddr().(*net.UDPAddr).Port), Timeout: 200 * time.Millisecond, MaxRefreshes: 1}, fake)
+	c.Refresh(request(t, "x.example.org", dns.TypeA, false, false))
+	c.Refresh(request(t, "y.example.org", dns.TypeA, false, false)) // over MaxRefreshes
+	waitFor(t, "the timeout", func() bool { return c.Stats().Timeouts == 1 })
+	if st := c.Stats(); st.Refreshes != 1 || st.RefreshDropped != 1 {
 		t.Fatalf("%+v", st)
 	}
+	c.Refresh(request(t, "z.example.org", dns.TypeA, false, false)) // the slot is free again
+	waitFor(t, "the second timeout", func() bool { return c.Stats().Timeouts == 2 })
 }
 
 // TestRefreshQueueFull: Refresh never blocks; a full queue refuses.
 func TestRefreshQueueFull(t *testing.T) {
-	r, err := New(Config{QueueLen: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	c := newClient(t, Config{RefreshQueue: 1})
 	req := request(t, "x.example.org", dns.TypeA, false, false)
-	if !r.Refresh(req) || r.Refresh(req) {
+	if !c.Refresh(req) || c.Refresh(req) {
 		t.Fatal("want the first taken and the second refused")
 	}
-	if r.Stats().Dropped != 1 {
+	if c.Stats().RefreshDropped != 1 {
 		t.Fatal("drop not counted")
 	}
 }
 
 func TestConfigDefaults(t *testing.T) {
 	c, err := Config{}.withDefaults()
-	if err != nil || c.ServerPort != 53 || c.Timeout != 2*time.Second || c.EDNSSize != 1232 || c.QueueLen != 256 {
+	if err != nil || c.ServerPort != 53 || c.Timeout != 2*time.Second || c.UDPSize != 1232 || c.RefreshQueue != 256 || c.MaxBytes != 4<<20 {
 		t.Fatalf("%+v %v", c, err)
 	}
-	for _, bad := range []Config{{EDNSSize: 100}, {Timeout: -1}, {MaxInFlight: 1 << 16}} {
+	for _, bad := range []Config{{UDPSize: 100}, {Timeout: -1}, {MaxBytes: -1}} {
 		if _, err := bad.withDefaults(); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
