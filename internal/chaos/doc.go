@@ -14,6 +14,9 @@
 //	TestConntrack             no DNS conntrack entries, no 5 s stalls with A+AAAA from one socket
 //	TestLeastPrivilege        non-root with only CAP_NET_ADMIN on a read-only root
 //	TestOwnTraffic            marked packets are never captured (capture-all mode)
+//	TestForgedAnswersCache    forged upstream answers (other server, port, ID, question, late) never reach the cache
+//	TestSpoofFloodOwnSockets  a spoof flood over every port never replaces the answer to a forwarded query
+//	TestSpoofFloodRefresh     nor the answer to a cache refresh
 //
 // `go test ./internal/chaos` runs the short form (a few seconds of load
 // each). The long form (-chaos.long, or MESHDNS_CHAOS_LONG=1) runs more load
