@@ -12,7 +12,7 @@ PKGS     := ./...
 
 ## help: list the targets
 help:
-	@grep -hE '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  /' | column -t -s ':'
+	@grep -hE '^## ' $(MAKEFILE_LIST) | sed -e 's/^## //' | awk '{ i = index($$0, ": "); printf "  %-16s %s\n", substr($$0, 1, i - 1), substr($$0, i + 2) }'
 
 ## build: build meshdns, its demo and its test upstream into ./bin
 build:
@@ -22,20 +22,26 @@ build:
 demo: deps build
 	$(BIN)/meshdns-demo --meshdns $(BIN)/meshdns --objects examples/objects.yaml
 
+## test-demo: (root) the demo as CI runs it, in namespaces of its own (fails when `make demo` would)
+test-demo: build
+	$(BIN)/meshdns-demo --meshdns $(BIN)/meshdns --objects examples/objects.yaml --prefix td$$$$
+
 ## deps: (root) install the Debian packages the demo and the tests use
 deps:
 	@command -v iptables-restore >/dev/null && command -v dig >/dev/null && command -v conntrack >/dev/null \
-	  && command -v tcpdump >/dev/null && command -v dnsperf >/dev/null && command -v dnsmasq >/dev/null \
+	  && command -v tcpdump >/dev/null && command -v dumpcap >/dev/null && command -v dnsperf >/dev/null && command -v dnsmasq >/dev/null \
 	  || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	      iptables nftables conntrack tcpdump dnsutils dnsperf dnsmasq-base iproute2 libcap2-bin)
+	      iptables nftables conntrack tcpdump wireshark-common dnsutils dnsperf dnsmasq-base iproute2 libcap2-bin)
 
-## lint: gofmt and go vet
+## lint: gofmt, go vet, and go.mod/go.sum as go mod tidy leaves them (every module)
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet $(PKGS)
+	@for m in $$(git ls-files 'go.mod' '*/go.mod'); do d=$$(dirname $$m); \
+	  (cd $$d && $(GO) mod tidy -diff) || { echo "lint: $$d: go.mod/go.sum not tidy (run go mod tidy there)"; exit 1; }; done
 
-## test: (root) everything CI runs: lint, unit and kernel tests, race detector, short fuzzing, API server tests
-test: deps lint test-unit test-race fuzz-short test-apiserver
+## test: (root) everything CI runs: lint, unit and kernel tests, the demo, race detector, short fuzzing, API server tests
+test: deps lint test-unit test-demo test-race fuzz-short test-apiserver
 
 ## test-unit: unit and kernel tests of the main module (kernel tests need root)
 test-unit:
@@ -43,9 +49,9 @@ test-unit:
 
 ## test-race: the concurrent packages under the race detector
 test-race:
-	$(GO) test -count=1 -race ./nfq/... ./sync/... ./dnsengine/... ./exchange/... ./replay/... ./internal/loadgen/...
+	$(GO) test -count=1 -race ./nfq/... ./sync/... ./dnsengine/... ./exchange/... ./observe/... ./replay/... ./internal/loadgen/...
 
-## fuzz-short: every fuzz target for FUZZTIME each (10s in CI)
+## fuzz-short: every fuzz target of every module for FUZZTIME each (10s in CI)
 fuzz-short:
 	@./scripts/fuzz.sh $(FUZZTIME)
 
@@ -68,4 +74,4 @@ bench-go:
 clean:
 	rm -rf $(BIN)
 
-.PHONY: help build demo deps lint test test-unit test-race fuzz-short fuzz test-apiserver bench-go clean
+.PHONY: help build demo test-demo deps lint test test-unit test-race fuzz-short fuzz test-apiserver bench-go clean
