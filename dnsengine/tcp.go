@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// DNS over TCP, answered in place (issue 8, shared/facts/tcp.md).
+// DNS over TCP, answered in place (README.md, "DNS over TCP").
 //
 // With EnableTCP the engine takes over every TCP flow to port 53 at its SYN
 // and speaks DNS over TCP (RFC 7766) with the client by rewriting the

@@ -41,7 +41,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Counters to add to; nil means new ones (see Consumer.Counters).
 	Counters *Counters
-	// Open opens each queue; nil means OpenNfqueue.
+	// Open opens each queue: OpenBatch (the meshdns binary's default) or
+	// OpenNfqueue (go-nfqueue); nil means OpenNfqueue.
 	Open OpenFunc
 }
 

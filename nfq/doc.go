@@ -28,11 +28,15 @@
 //
 // # Consumer
 //
-// A Consumer binds one Source per queue (OpenNfqueue, over go-nfqueue;
-// FakeSource in tests). Each queue has one goroutine, locked to its OS
-// thread, with its own 64 KiB buffer: a packet is copied into it and given
-// to the Handler, which may rewrite it in place, and the verdict goes back
-// to the kernel.
+// A Consumer binds one Source per queue, opened by Config.Open: OpenBatch
+// (BatchSource: a raw netlink socket, recvmmsg, the verdicts of a batch in
+// one write, no allocation per packet; what the meshdns binary uses unless
+// --queue-impl says go-nfqueue), OpenNfqueue (NfqueueSource, over
+// go-nfqueue: one read and one verdict syscall per packet; Config.Open's
+// default when nil), or FakeSource in tests. Each queue has one goroutine,
+// locked to its OS thread, with its own 64 KiB buffer: a packet is copied
+// into it and given to the Handler, which may rewrite it in place, and the
+// verdict goes back to the kernel.
 //
 // Stopping without losing queries: remove the rules first, then cancel the
 // context given to Start or Run. The consumer keeps answering the packets

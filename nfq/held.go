@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Held verdicts (DNS over TCP, issue 8).
+// Held verdicts (DNS over TCP, README.md "DNS over TCP").
 //
 // A Handler that implements HoldHandler may give a packet's verdict later:
 // it returns Hold from HandleHold and parks the packet under a token of

@@ -72,7 +72,8 @@ func desiredChains(c RulesConfig, f Family) []chainSpec {
 			out.rules = append(out.rules, addr("-d", d)+"-p "+p+" -m "+p+" --dport 53 -j CT --notrack")
 			// TCP answers are untracked only on lo, where meshdns's own
 			// answers come from: replies to meshdns's own (marked, tracked)
-			// upstream connections must stay tracked (facts/tcp.md).
+			// upstream connections must stay tracked, or a stateful INPUT
+			// policy in the pod drops their replies.
 			lo := ""
 			if p == "tcp" {
 				lo = "-i lo "

@@ -12,7 +12,7 @@ import (
 	"github.com/meshdns/meshdns/nfq"
 )
 
-// tcpFlags configure DNS over TCP (issue 8).
+// tcpFlags configure DNS over TCP (README.md "DNS over TCP").
 type tcpFlags struct {
 	mode     string
 	idle     time.Duration

@@ -1,4 +1,4 @@
-# The reliability and security suite (internal/chaos, issue 6). Included
+# The reliability and security suite (internal/chaos). Included
 # from the Makefile: -include internal/chaos/chaos.mk
 # Its short form runs with every other test in `make test`.
 

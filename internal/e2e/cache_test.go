@@ -1,6 +1,6 @@
 package e2e_test
 
-// The cache of upstream answers (issue 7) on the real kernel: meshdns learns
+// The cache of upstream answers (README.md) on the real kernel: meshdns learns
 // the upstream's responses from the queue and answers repeated lookups
 // itself, once per TTL; negative answers are cached for the SOA minimum;
 // with serve-stale an expired entry is answered while the upstream is down

@@ -7,12 +7,12 @@
 // (getent) and Go's own resolver, checking the answers and, through the
 // upstream's query counters, what left the pod:
 //
-//   - pod_test.go: the packet path (issue 2): mesh names answered in the pod,
+//   - pod_test.go: the packet path: mesh names answered in the pod,
 //     AAAA NODATA without a glibc timeout, an IPv6 nameserver, external and
 //     TCP queries, rules removed on SIGTERM/SIGINT and kept (with DNS
 //     bypassing meshdns) after SIGKILL, no DNS conntrack entries beside a
 //     sidecar's nat rules, both iptables backends.
-//   - names_test.go: the name semantics (issue 3), against the expected
+//   - names_test.go: the name semantics (README.md), against the expected
 //     answers of testdata/names.zone, plus the Go resolver, truncation and
 //     the TCP retry, message details and pass-through.
 //

@@ -1,6 +1,6 @@
 package e2e_test
 
-// The name semantics of issue 3 through the kernel path: a running meshdns
+// The name semantics of README.md through the kernel path: a running meshdns
 // in a pod namespace queried with dig (against names.zone), the Go
 // resolver and glibc.
 

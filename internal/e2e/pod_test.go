@@ -1,6 +1,6 @@
 package e2e_test
 
-// The packet path of issue 2 on the real kernel: a meshdns process in a pod
+// The packet path on the real kernel: a meshdns process in a pod
 // namespace, its rules, its answers to dig, glibc and the Go resolver, what
 // passes through to the upstream, and what is left after it stops.
 
@@ -133,7 +133,7 @@ func TestKernelMainFlow(t *testing.T) {
 				wantNoClusterQueries(t, p)
 			})
 
-			// TCP (issue 8): meshdns takes the flow over at the SYN; a mesh
+			// TCP: meshdns takes the flow over at the SYN; a mesh
 			// name is answered in the pod, an external one forwarded over
 			// meshdns's own sockets (UDP first), never by the client's flow.
 			t.Run("TCP query answered in the pod, external name forwarded", func(t *testing.T) {

@@ -1,6 +1,6 @@
 package e2e_test
 
-// DNS over TCP answered in place (issue 8): meshdns takes every TCP flow
+// DNS over TCP answered in place (README.md "DNS over TCP"): meshdns takes every TCP flow
 // to the nameserver over at its SYN, answers mesh names by rewriting the
 // client's segments, and forwards other names over its own marked
 // sockets. These tests need `meshdns run` with the TCP flags (--tcp,
