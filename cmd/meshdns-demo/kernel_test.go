@@ -116,7 +116,7 @@ func TestKernelDemoWithoutMeshdns(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
 	}
-	for _, w := range []string{"198.19.1.1 (ttl 7)", "198.19.0.10 (ttl 7)", "OK: all 14 expectations met"} {
+	for _, w := range []string{"198.19.1.1 (ttl 7)", "198.19.0.10 (ttl 7)", "OK: all 16 expectations met"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("output lacks %q:\n%s", w, out.String())
 		}

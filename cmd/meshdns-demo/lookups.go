@@ -13,15 +13,17 @@ options ndots:5
 `
 
 // demoLookups are the queries made in each step, against the names in
-// examples/objects.yaml (web and search in namespace default; api and the
-// headless db in namespace shop; ServiceEntries payments.example.com,
-// *.internal.example.com and legacy.example.net) and upstream.ExampleZone.
+// examples/objects.yaml (web, and the ExternalNames search and store, in
+// namespace default; api and the headless db in namespace shop;
+// ServiceEntries payments.example.com, *.internal.example.com and
+// legacy.example.net) and upstream.ExampleZone.
 func demoLookups() []lookup {
 	const (
 		web    = "web.default.svc.cluster.local"
 		api    = "api.shop.svc.cluster.local"
 		db     = "db.shop.svc.cluster.local"
 		search = "search.default.svc.cluster.local"
+		store  = "store.default.svc.cluster.local"
 	)
 	return []lookup{
 		// A short name, through glibc and the search list.
@@ -34,8 +36,15 @@ func demoLookups() []lookup {
 		{Query: "api.shop", Tool: toolGetent, FQDN: api, Mesh: true},
 		// A headless service: one A record per ready endpoint.
 		{Query: db, Type: dns.TypeA, Tool: toolDig, FQDN: db, Mesh: true},
-		// An ExternalName service: a CNAME to www.example.org.
-		{Query: search, Type: dns.TypeA, Tool: toolDig, FQDN: search, Mesh: true},
+		// ExternalName services. store is an alias of api.shop, a name
+		// meshdns holds: the CNAME and api's addresses, in the pod, through
+		// glibc and dig.
+		{Query: "store", Tool: toolGetent, FQDN: store, Mesh: true},
+		{Query: store, Type: dns.TypeA, Tool: toolDig, FQDN: store, Mesh: true},
+		// search is an alias of www.example.org, which meshdns does not
+		// hold: its address queries go to the cluster DNS, which chases the
+		// CNAME (a CNAME alone would leave glibc and musl without an address).
+		{Query: search, Type: dns.TypeA, Tool: toolDig, FQDN: search},
 		// Istio ServiceEntry hosts: a fixed address, a wildcard, an
 		// automatically allocated VIP.
 		{Query: "payments.example.com", Type: dns.TypeA, Tool: toolDig, FQDN: "payments.example.com", Mesh: true},

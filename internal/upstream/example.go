@@ -18,7 +18,14 @@ web.default.svc.cluster.local.      AAAA  fd53:19::1:1
 api.shop.svc.cluster.local.         A     198.19.1.2
 api.shop.svc.cluster.local.         AAAA  fd53:19::1:2
 db.shop.svc.cluster.local.          A     198.19.1.3
-search.default.svc.cluster.local.   A     198.19.1.4
+store.default.svc.cluster.local.    A     198.19.1.5
+store.default.svc.cluster.local.    AAAA  fd53:19::1:5
+
+; An ExternalName service as the cluster DNS answers it: the CNAME and the
+; target's records. meshdns does not hold www.example.org, so it sends
+; address queries for search here (only a CNAME question is answered in
+; the pod).
+search.default.svc.cluster.local.   CNAME www.example.org.
 payments.example.com.               A     198.19.2.1
 payments.example.com.               AAAA  fd53:19::2:1
 *.internal.example.com.             A     198.19.2.2

@@ -45,6 +45,8 @@ func TestExampleAnswers(t *testing.T) {
 		{"_postgres._tcp.db.shop.svc.cluster.local", dns.TypeSRV, dns.RcodeSuccess, []string{
 			"SRV 0 50 5432 10-244-3-9.db.shop.svc.cluster.local.", "SRV 0 50 5432 db-0.db.shop.svc.cluster.local."}},
 		{"search.default.svc.cluster.local", dns.TypeCNAME, dns.RcodeSuccess, []string{"CNAME www.example.org."}},
+		{"store.default.svc.cluster.local", dns.TypeA, dns.RcodeSuccess, []string{"A 10.96.112.40", "CNAME api.shop.svc.cluster.local."}},
+		{"store.default.svc.cluster.local", dns.TypeAAAA, dns.RcodeSuccess, []string{"AAAA fd00:10:96::7c1a", "CNAME api.shop.svc.cluster.local."}},
 		{"nothere.default.svc.cluster.local", dns.TypeA, dns.RcodeNameError, nil},
 		{"payments.example.com", dns.TypeA, dns.RcodeSuccess, []string{"A 10.120.4.20"}},
 		{"a.b.internal.example.com", dns.TypeA, dns.RcodeSuccess, []string{"A 10.120.8.1"}},

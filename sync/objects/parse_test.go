@@ -78,7 +78,7 @@ func TestExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Services != 4 || st.EndpointSlices != 4 || st.ServiceEntries != 3 || st.SkippedTotal() != 0 {
+	if st.Services != 5 || st.EndpointSlices != 4 || st.ServiceEntries != 3 || st.SkippedTotal() != 0 {
 		t.Errorf("stats %+v", st)
 	}
 	tab, rep, err := model.Build(objs, model.DefaultOptions())
@@ -88,10 +88,10 @@ func TestExample(t *testing.T) {
 	if len(rep.Problems) != 0 {
 		t.Errorf("problems: %v", rep.Problems)
 	}
-	if rep.Services.Loaded != 4 || rep.EndpointSlices.Loaded != 4 || rep.ServiceEntries.Loaded != 3 || rep.AutoVIPs != 1 {
+	if rep.Services.Loaded != 5 || rep.EndpointSlices.Loaded != 4 || rep.ServiceEntries.Loaded != 3 || rep.AutoVIPs != 1 {
 		t.Errorf("report %+v", rep)
 	}
-	if s := tab.Stats(); s.Wildcards != 1 || s.ByType["CNAME"] != 1 || s.ByType["AAAA"] < 2 {
+	if s := tab.Stats(); s.Wildcards != 1 || s.ByType["CNAME"] != 2 || s.ByType["AAAA"] < 2 {
 		t.Errorf("table %+v", s)
 	}
 }
