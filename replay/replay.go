@@ -30,22 +30,30 @@ type Config struct {
 
 // Summary is what a replay did, by the engine's reasons.
 type Summary struct {
-	Read      int            `json:"read"`      // frames read
-	NotIP     int            `json:"not_ip"`    // frames without an IPv4/IPv6 packet
-	Answered  int            `json:"answered"`  // rewritten with records
-	NXDomain  int            `json:"nxdomain"`  // rewritten into NXDOMAIN
-	NoData    int            `json:"nodata"`    // rewritten into NODATA
-	Truncated int            `json:"truncated"` // of the rewritten, how many with TC
-	Dropped   int            `json:"dropped"`   // consumed by the engine (TCP carriers)
-	Passed    int            `json:"passed"`    // accepted untouched
-	PassedBy  map[string]int `json:"passed_by"` // by reason
-	Written   int            `json:"written"`   // packets written to the output
+	Read  int `json:"read"`   // frames read
+	NotIP int `json:"not_ip"` // frames without an IPv4/IPv6 packet
+	// ChecksumRepaired counts packets whose UDP/TCP checksum did not
+	// verify and was recomputed before the engine saw them: a capture on
+	// the sending host records outgoing packets with offloaded (partial)
+	// checksums, or a zero IPv6 UDP checksum.
+	ChecksumRepaired int            `json:"checksum_repaired"`
+	Answered         int            `json:"answered"`  // rewritten with records
+	NXDomain         int            `json:"nxdomain"`  // rewritten into NXDOMAIN
+	NoData           int            `json:"nodata"`    // rewritten into NODATA
+	Truncated        int            `json:"truncated"` // of the rewritten, how many with TC
+	Dropped          int            `json:"dropped"`   // consumed by the engine (TCP carriers)
+	Passed           int            `json:"passed"`    // accepted untouched
+	PassedBy         map[string]int `json:"passed_by"` // by reason
+	Written          int            `json:"written"`   // packets written to the output
 }
 
 // Text renders the summary for people.
 func (s Summary) Text() string {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "packets read: %d\n", s.Read)
+	if s.ChecksumRepaired > 0 {
+		fmt.Fprintf(&b, "  checksum not verified (offloaded in the capture), recomputed: %d\n", s.ChecksumRepaired)
+	}
 	fmt.Fprintf(&b, "answered:     %d\n", s.Answered)
 	fmt.Fprintf(&b, "nxdomain:     %d\n", s.NXDomain)
 	fmt.Fprintf(&b, "nodata:       %d\n", s.NoData)
@@ -137,6 +145,9 @@ func Run(cfg Config, r io.Reader, w io.Writer) (Summary, error) {
 			continue
 		}
 		buf = append(buf[:0], ip...)
+		if dnsengine.RepairCaptureChecksum(buf) {
+			s.ChecksumRepaired++
+		}
 		res := cfg.Processor.Process(buf)
 		log.Debug("packet", "n", s.Read, "verdict", res.Verdict.String(), "reason", res.Reason.String())
 		switch res.Verdict {
