@@ -2,7 +2,10 @@
 // uses: it reads pcap or pcapng (Ethernet, Linux cooked, loopback or raw IP
 // link types; IPv4 and IPv6; UDP and TCP), hands each IP packet to a
 // Processor, writes every rewritten packet (the response) to a pcap with the
-// original timestamp, and summarises what happened.
+// original timestamp, and summarises what happened. A capture taken on
+// the sending host records outgoing packets with offloaded (partial)
+// checksums: they are recomputed (dnsengine.RepairCaptureChecksum) and
+// counted before the engine sees the packet.
 //
 // Generate builds capture files from readable query lists, so test
 // fixtures are produced by the project itself and committed with the lists

@@ -170,7 +170,7 @@ func render(t *testing.T, capture []byte) string {
 }
 
 func FuzzReplay(f *testing.F) {
-	for _, in := range []string{"queries.pcap", "queries.pcapng"} {
+	for _, in := range []string{"queries.pcap", "queries.pcapng", "tcpdump-eth0.pcap", "tcpdump-any.pcap", "tcpdump-any-sll.pcap", "dumpcap-eth0.pcapng"} {
 		b, err := os.ReadFile(filepath.Join("testdata", in))
 		if err != nil {
 			f.Fatal(err)
@@ -183,6 +183,9 @@ func FuzzReplay(f *testing.F) {
 		sum, err := replay.Run(replay.Config{Processor: e}, bytes.NewReader(in), &out)
 		if err == nil && sum.Read != sum.NotIP+sum.Answered+sum.NXDomain+sum.NoData+sum.Passed+sum.Dropped {
 			t.Fatalf("summary does not add up: %+v", sum)
+		}
+		if sum.ChecksumRepaired > sum.Read-sum.NotIP {
+			t.Fatalf("more checksums repaired than IP packets read: %+v", sum)
 		}
 	})
 }
