@@ -85,6 +85,8 @@ func resultOf(r dnsengine.Reason) string {
 		return "nodata"
 	case r.Answered():
 		return "answered"
+	case r == dnsengine.ReasonTCPFlowLimit || r == dnsengine.ReasonTCPForeign:
+		return "passed" // accepted untouched, as docs/observability.md says
 	case strings.HasPrefix(r.String(), "tcp_"):
 		return "tcp"
 	}
