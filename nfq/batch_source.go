@@ -311,16 +311,17 @@ func (s *BatchSource) recvmmsg() (int, error) {
 func (s *BatchSource) parse(d []byte, trunc bool, deliver func(Packet)) {
 	for len(d) >= nlmsgHdrLen {
 		l := int(binary.NativeEndian.Uint32(d))
+		cut := false // the message does not fit what was received
 		if l < nlmsgHdrLen || l > len(d) {
 			if !trunc {
 				s.counters.ReceiveErrors.Add(1)
 			}
-			l = len(d)
+			l, cut = len(d), true
 		}
 		typ := binary.NativeEndian.Uint16(d[4:])
 		switch {
 		case typ == uint16(unix.NFNL_SUBSYS_QUEUE)<<8|nfqnlMsgPacket:
-			s.packet(d[nlmsgHdrLen:l], trunc, deliver)
+			s.packet(d[nlmsgHdrLen:l], cut, deliver)
 		case typ == unix.NLMSG_ERROR && l >= nlmsgHdrLen+4:
 			if code := int32(binary.NativeEndian.Uint32(d[16:])); code != 0 {
 				if c := s.counters.VerdictErrors.Add(1); c&(c-1) == 0 {
@@ -332,19 +333,21 @@ func (s *BatchSource) parse(d []byte, trunc bool, deliver func(Packet)) {
 	}
 }
 
-func (s *BatchSource) packet(m []byte, trunc bool, deliver func(Packet)) {
+// packet delivers the packet of one queue message. A message that was cut
+// (by MSG_TRUNC, or a length that overruns the datagram) or whose
+// attributes overrun it is delivered, when its id was read, as Truncated:
+// it gets its verdict (accepted untouched) and its bytes are never handled.
+func (s *BatchSource) packet(m []byte, cut bool, deliver func(Packet)) {
 	if len(m) < nfgenHdrLen {
 		return
 	}
-	var p Packet
+	p := Packet{Truncated: cut}
 	haveID := false
 	capLen := -1
 	for a := m[nfgenHdrLen:]; len(a) >= 4; {
 		al := int(binary.NativeEndian.Uint16(a))
 		if al < 4 || al > len(a) {
-			if trunc && haveID {
-				p.Truncated = true
-			}
+			p.Truncated = true
 			break
 		}
 		data := a[4:al]

@@ -73,26 +73,69 @@ func TestBatchParseAndVerdict(t *testing.T) {
 	}
 }
 
-// TestBatchParseMalformed: a datagram the kernel would never send is
-// skipped without delivering garbage.
+// TestBatchParseMalformed: a datagram the kernel would never send delivers
+// no garbage: a message cut short, or whose netlink or attribute length
+// overruns it, is delivered (when its id could be read) only as Truncated,
+// which the consumer accepts untouched without handling its bytes.
 func TestBatchParseMalformed(t *testing.T) {
-	s := newTestBatchSource()
 	good := packetMsg(5, []byte{0x45})
-	for _, d := range [][]byte{
-		good[:10],
-		append([]byte(nil), good[:nlmsgHdrLen+2]...),
-		func() []byte { b := append([]byte(nil), good...); binary.NativeEndian.PutUint32(b, 9999); return b }(),
-		func() []byte {
+	for _, tc := range []struct {
+		name      string
+		d         []byte
+		delivered bool // packet 5 gets its verdict (as Truncated)
+		errors    uint64
+	}{
+		{"shorter than a netlink header", good[:10], false, 0},
+		{"cut inside the nfgen header", append([]byte(nil), good[:nlmsgHdrLen+2]...), false, 1},
+		{"netlink length past the datagram", func() []byte {
+			b := append([]byte(nil), good...)
+			binary.NativeEndian.PutUint32(b, 9999)
+			return b
+		}(), true, 1},
+		{"netlink length below its header", func() []byte {
+			b := append([]byte(nil), good...)
+			binary.NativeEndian.PutUint32(b, 3)
+			return b
+		}(), true, 1},
+		{"attribute length below its header", func() []byte {
 			b := append([]byte(nil), good...)
 			binary.NativeEndian.PutUint16(b[nlmsgHdrLen+4:], 2)
 			return b
-		}(),
+		}(), false, 0},
+		{"payload attribute past the message", func() []byte {
+			b := append([]byte(nil), good...)
+			// the last attribute (the payload) claims more than is there
+			last := len(b) - 8
+			binary.NativeEndian.PutUint16(b[last:], 200)
+			return b
+		}(), true, 0},
 	} {
-		s.parse(d, false, func(p Packet) {
-			if p.ID != 5 {
-				t.Fatalf("delivered id %d from a malformed datagram", p.ID)
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestBatchSource()
+			var got []Packet
+			s.parse(tc.d, false, func(p Packet) { got = append(got, p) })
+			if tc.delivered != (len(got) == 1) || len(got) > 1 {
+				t.Fatalf("delivered %+v, want delivered=%v", got, tc.delivered)
+			}
+			if len(got) == 1 && (got[0].ID != 5 || !got[0].Truncated) {
+				t.Fatalf("delivered %+v: want id 5, Truncated", got[0])
+			}
+			if n := s.counters.ReceiveErrors.Load(); n != tc.errors {
+				t.Errorf("receive errors %d, want %d", n, tc.errors)
 			}
 		})
+	}
+	// The same datagram received with MSG_TRUNC: the cut message's packet
+	// is delivered Truncated, and no receive error is counted.
+	s := newTestBatchSource()
+	var got []Packet
+	d := append(packetMsg(4, []byte{0x45, 0, 0, 20}), good[:len(good)-2]...)
+	s.parse(d, true, func(p Packet) { got = append(got, p) })
+	if len(got) != 2 || got[0].ID != 4 || got[0].Truncated || got[1].ID != 5 || !got[1].Truncated {
+		t.Fatalf("truncated datagram: delivered %+v", got)
+	}
+	if n := s.counters.ReceiveErrors.Load(); n != 0 {
+		t.Errorf("receive errors %d on a datagram the kernel truncated", n)
 	}
 }
 
