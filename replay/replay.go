@@ -91,7 +91,7 @@ func openReader(r io.Reader) (packetReader, func(gopacket.CaptureInfo) layers.Li
 		return nil, nil, fmt.Errorf("reading capture header: %w", err)
 	}
 	if bytes.Equal(magic, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
-		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{})
+		ng, err := pcapgo.NewNgReader(&ngBound{r: br}, pcapgo.NgReaderOptions{})
 		if err != nil {
 			return nil, nil, fmt.Errorf("pcapng: %w", err)
 		}
@@ -105,6 +105,9 @@ func openReader(r io.Reader) (packetReader, func(gopacket.CaptureInfo) layers.Li
 	pr, err := pcapgo.NewReader(br)
 	if err != nil {
 		return nil, nil, fmt.Errorf("pcap: %w", err)
+	}
+	if pr.Snaplen() > maxFrame {
+		pr.SetSnaplen(maxFrame) // longer packets fail; no buffer beyond it is made
 	}
 	lt := pr.LinkType()
 	return pr, func(gopacket.CaptureInfo) layers.LinkType { return lt }, nil
