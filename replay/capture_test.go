@@ -70,7 +70,7 @@ func TestReplayRealCaptures(t *testing.T) {
 				t.Errorf("%d packets refused for their checksum", n)
 			}
 			responses := map[uint16]*dns.Msg{}
-			for _, pkt := range rawPackets(t, out.Bytes()) {
+			for _, pkt := range frames(t, out.Bytes()) { // raw IP
 				if err := enginetest.CheckTransport(pkt); err != nil {
 					t.Errorf("response: %v", err)
 				}
@@ -110,27 +110,8 @@ func TestReplayRealCaptures(t *testing.T) {
 // frames hold the IP packet at ipOff.
 func captureQueries(t *testing.T, capture []byte, ipOff int) []*dns.Msg {
 	t.Helper()
-	var r interface {
-		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-	}
-	var err error
-	if bytes.HasPrefix(capture, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
-		r, err = pcapgo.NewNgReader(bytes.NewReader(capture), pcapgo.DefaultNgReaderOptions)
-	} else {
-		r, err = pcapgo.NewReader(bytes.NewReader(capture))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []*dns.Msg
-	for {
-		frame, _, err := r.ReadPacketData()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, frame := range frames(t, capture) {
 		ip := frame[ipOff:]
 		hdr := int(ip[0]&0xf) * 4
 		if ip[0]>>4 == 6 {
@@ -146,12 +127,21 @@ func captureQueries(t *testing.T, capture []byte, ipOff int) []*dns.Msg {
 		}
 		out = append(out, m)
 	}
+	return out
 }
 
-// rawPackets returns the packets of replay's output.
-func rawPackets(t *testing.T, capture []byte) [][]byte {
+// frames returns the frames of a pcap or pcapng capture.
+func frames(t *testing.T, capture []byte) [][]byte {
 	t.Helper()
-	r, err := pcapgo.NewReader(bytes.NewReader(capture))
+	var r interface {
+		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+	}
+	var err error
+	if bytes.HasPrefix(capture, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
+		r, err = pcapgo.NewNgReader(bytes.NewReader(capture), pcapgo.DefaultNgReaderOptions)
+	} else {
+		r, err = pcapgo.NewReader(bytes.NewReader(capture))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

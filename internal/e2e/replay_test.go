@@ -1,8 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"io"
@@ -11,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -65,26 +62,20 @@ func (q replayQuery) key() string {
 	return fam + " " + strings.ToLower(dns.Fqdn(q.args[n-2])) + " " + q.args[n-1]
 }
 
-// capture is a packet capture running in the pod namespace.
-type capture struct {
-	file string
-	cmd  *exec.Cmd
-	errb *syncBuffer
-}
-
 // captures are what TestKernelReplayCapture records, with the tools and
 // link types capture users meet: tcpdump on the pod's interface
 // (Ethernet), tcpdump on "any" (Linux cooked, SLL2 by default and SLL with
 // -y), dumpcap (Wireshark's capture engine: pcapng).
 var captures = []struct {
-	file string
-	argv []string // {file} is replaced by the output path
-	link layers.LinkType
+	file  string
+	argv  []string // {file} is replaced by the output path
+	ready string   // what the tool says once it captures
+	link  layers.LinkType
 }{
-	{"tcpdump-eth0.pcap", []string{"tcpdump", "-Z", "root", "--immediate-mode", "-U", "-i", "eth0", "-w", "{file}", "udp port 53"}, layers.LinkTypeEthernet},
-	{"tcpdump-any.pcap", []string{"tcpdump", "-Z", "root", "--immediate-mode", "-U", "-i", "any", "-w", "{file}", "udp port 53"}, layers.LinkType(276 & 0xff)},
-	{"tcpdump-any-sll.pcap", []string{"tcpdump", "-Z", "root", "--immediate-mode", "-U", "-i", "any", "-y", "LINUX_SLL", "-w", "{file}", "udp port 53"}, layers.LinkTypeLinuxSLL},
-	{"dumpcap-eth0.pcapng", []string{"dumpcap", "-q", "-i", "eth0", "-f", "udp port 53", "-w", "{file}"}, layers.LinkTypeEthernet},
+	{"tcpdump-eth0.pcap", []string{"tcpdump", "-Z", "root", "--immediate-mode", "-U", "-i", "eth0", "-w", "{file}", "udp port 53"}, "listening on", layers.LinkTypeEthernet},
+	{"tcpdump-any.pcap", []string{"tcpdump", "-Z", "root", "--immediate-mode", "-U", "-i", "any", "-w", "{file}", "udp port 53"}, "listening on", layers.LinkType(276 & 0xff)},
+	{"tcpdump-any-sll.pcap", []string{"tcpdump", "-Z", "root", "--immediate-mode", "-U", "-i", "any", "-y", "LINUX_SLL", "-w", "{file}", "udp port 53"}, "listening on", layers.LinkTypeLinuxSLL},
+	{"dumpcap-eth0.pcapng", []string{"dumpcap", "-q", "-i", "eth0", "-f", "udp port 53", "-w", "{file}"}, "Capturing on", layers.LinkTypeEthernet},
 }
 
 // TestKernelReplayCapture: real captures of a pod's DNS traffic, taken by
@@ -100,19 +91,23 @@ func TestKernelReplayCapture(t *testing.T) {
 	p := podtest.Start(t, podtest.Config{Objects: exampleObjects, NoMeshdns: true})
 	dir := t.TempDir()
 
-	var running []*capture
+	var running []*podtest.Process
 	for _, c := range captures {
 		argv := slices.Clone(c.argv)
 		for i, a := range argv {
 			argv[i] = strings.ReplaceAll(a, "{file}", filepath.Join(dir, c.file))
 		}
-		running = append(running, startCapture(t, p, filepath.Join(dir, c.file), argv))
+		proc := p.StartTool(t, argv[0], argv[1:]...)
+		if _, err := proc.WaitLog(30*time.Second, c.ready); err != nil {
+			t.Fatal(err)
+		}
+		running = append(running, proc)
 	}
 	for _, q := range replayQueries {
 		p.Dig(t, q.args...)
 	}
-	for _, c := range running {
-		c.stop(t, 2*len(replayQueries))
+	for i, c := range captures {
+		stopCapture(t, running[i], filepath.Join(dir, c.file), 2*len(replayQueries))
 	}
 
 	p.StartMeshdns(t, exampleObjects, "--capture", "all")
@@ -200,76 +195,63 @@ func TestKernelReplayCapture(t *testing.T) {
 	}
 }
 
-// startCapture starts argv in the pod namespace and waits until it says
-// it is capturing.
-func startCapture(t *testing.T, p *podtest.Pod, file string, argv []string) *capture {
+// stopCapture waits until the capture file holds want packets (a capture
+// tool writes what the kernel hands it in blocks), then ends the capture
+// (SIGINT: the file is flushed and closed).
+func stopCapture(t *testing.T, proc *podtest.Process, file string, want int) {
 	t.Helper()
-	c := &capture{file: file, errb: &syncBuffer{}}
-	c.cmd = p.Command(context.Background(), argv[0], argv[1:]...)
-	c.cmd.Stderr = c.errb
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("%s: %v", argv[0], err)
+	for deadline := time.Now().Add(20 * time.Second); countPackets(file) < want && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
 	}
-	t.Cleanup(func() {
-		if c.cmd.ProcessState == nil {
-			c.cmd.Process.Kill()
-			c.cmd.Wait()
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		s := c.errb.String()
-		if strings.Contains(s, "listening on") || strings.Contains(s, "Capturing on") {
-			return c
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not start capturing: %s", strings.Join(argv, " "), s)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := proc.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := proc.Wait(30 * time.Second); err != nil {
+		t.Fatalf("%s: %v: %s", file, err, proc.Logs())
 	}
 }
 
-// stop waits until the capture file holds want packets (a capture tool
-// writes what the kernel hands it in blocks), then ends the capture
-// (SIGINT: the file is flushed and closed).
-func (c *capture) stop(t *testing.T, want int) {
-	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); countPackets(c.file) < want && time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
+// packetReader is what pcapgo's pcap and pcapng readers have in common.
+type packetReader interface {
+	ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+}
+
+// openCapture opens a pcap or pcapng file (by its magic) and returns its
+// reader, its link type (the first interface's), and a function to close it.
+func openCapture(path string) (packetReader, layers.LinkType, func(), error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, nil, err
 	}
-	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
+	var magic [4]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil {
+		f.Close()
+		return nil, 0, nil, err
 	}
-	done := make(chan error, 1)
-	go func() { done <- c.cmd.Wait() }()
-	select {
-	case err := <-done:
+	f.Seek(0, io.SeekStart)
+	if magic == [4]byte{0x0a, 0x0d, 0x0d, 0x0a} {
+		r, err := pcapgo.NewNgReader(f, pcapgo.DefaultNgReaderOptions)
 		if err != nil {
-			t.Fatalf("%s: %v: %s", c.file, err, c.errb.String())
+			f.Close()
+			return nil, 0, nil, err
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s: capture did not stop: %s", c.file, c.errb.String())
+		return r, r.LinkType(), func() { f.Close() }, nil
 	}
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, 0, nil, err
+	}
+	return r, r.LinkType(), func() { f.Close() }, nil
 }
 
 // countPackets counts the whole packets in a capture file being written.
 func countPackets(path string) int {
-	f, err := os.Open(path)
+	r, _, done, err := openCapture(path)
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
-	var r interface {
-		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-	}
-	if strings.HasSuffix(path, ".pcapng") {
-		r, err = pcapgo.NewNgReader(f, pcapgo.DefaultNgReaderOptions)
-	} else {
-		r, err = pcapgo.NewReader(f)
-	}
-	if err != nil {
-		return 0
-	}
+	defer done()
 	n := 0
 	for {
 		if _, _, err := r.ReadPacketData(); err != nil {
@@ -282,43 +264,23 @@ func countPackets(path string) int {
 // linkTypeOf reads the link type of a capture file (its first interface).
 func linkTypeOf(t *testing.T, path string) layers.LinkType {
 	t.Helper()
-	f, err := os.Open(path)
+	_, lt, done, err := openCapture(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var magic [4]byte
-	if _, err := io.ReadFull(f, magic[:]); err != nil {
-		t.Fatal(err)
-	}
-	f.Seek(0, io.SeekStart)
-	if magic == [4]byte{0x0a, 0x0d, 0x0d, 0x0a} {
-		r, err := pcapgo.NewNgReader(f, pcapgo.DefaultNgReaderOptions)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.LinkType()
-	}
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r.LinkType()
+	done()
+	return lt
 }
 
 // readResponses reads replay's output (raw IP) into DNS messages, by the
 // key of their question and IP family.
 func readResponses(t *testing.T, path string) map[string]*dns.Msg {
 	t.Helper()
-	f, err := os.Open(path)
+	r, _, done, err := openCapture(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer done()
 	out := map[string]*dns.Msg{}
 	for {
 		data, _, err := r.ReadPacketData()
@@ -399,22 +361,4 @@ func cmdStderr(err error) string {
 		return string(ee.Stderr)
 	}
 	return ""
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

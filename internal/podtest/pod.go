@@ -147,6 +147,24 @@ func (p *Pod) startMeshdns(t testing.TB, bin, objects string, extra []string) *P
 	return proc
 }
 
+// StartTool starts another program (a capture tool, say) with args in the
+// pod namespace and returns at once. Its output is in Logs, WaitLog waits
+// for a line of it, Signal and Wait end it; it is killed when t ends if it
+// still runs.
+func (p *Pod) StartTool(t testing.TB, name string, args ...string) *Process {
+	t.Helper()
+	proc, err := startProcess(p.Topo.Pod, name, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if !proc.Exited() {
+			proc.Kill()
+		}
+	})
+	return proc
+}
+
 // Command returns a command that runs name with args in the pod namespace
 // (with the pod's resolv.conf as /etc/resolv.conf).
 func (p *Pod) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
