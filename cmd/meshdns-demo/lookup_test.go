@@ -37,7 +37,7 @@ func TestClassify(t *testing.T) {
 		{"unknown answer but reached", outcome{lookup: lookup{FQDN: web, Type: dns.TypeA, Tool: toolDig}, Answers: []record{a("10.96.0.10")}, Upstream: reached}, byUnclear},
 		{"mixed", outcome{lookup: lookup{FQDN: web, Type: dns.TypeA, Tool: toolDig}, Answers: []record{a("10.96.0.10"), a("198.19.1.1")}}, byMixed},
 		{"upstream's CNAME chase, case-insensitive", outcome{lookup: lookup{FQDN: "search.default.svc.cluster.local", Type: dns.TypeA, Tool: toolDig},
-			Answers: []record{{Type: "CNAME", Data: "WWW.Example.ORG."}, a("198.19.0.10")},
+			Answers:  []record{{Type: "CNAME", Data: "WWW.Example.ORG."}, a("198.19.0.10")},
 			Upstream: map[upstream.Key]uint64{{Name: "search.default.svc.cluster.local.", Type: dns.TypeA}: 1}}, byUpstream},
 		{"in-pod CNAME and the target's address", outcome{lookup: lookup{FQDN: "store.default.svc.cluster.local", Type: dns.TypeA, Tool: toolDig},
 			Answers: []record{{Type: "CNAME", Data: "api.shop.svc.cluster.local."}, a("10.96.112.40")}}, byMeshdns},
