@@ -10,7 +10,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Forged upstream responses aimed at the cache (issue 12, finding 2): only
+// Forged upstream responses aimed at the cache: only
 // the nameserver a query went to can fill the cache, and only for queries
 // sent to that nameserver; a forgery never keeps the real answer from being
 // learned.

@@ -13,7 +13,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Helpers of the forged-response scenarios (issue 12): nameservers played
+// Helpers of the forged-response scenarios: nameservers played
 // by the test on extra addresses of the upstream side, and forged answers
 // injected into the pod from there with raw sockets (any source address
 // and port).

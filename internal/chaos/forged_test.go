@@ -19,7 +19,7 @@ import (
 )
 
 // TestForgedAnswersCache: forged upstream answers aimed at meshdns's cache
-// (issue 12, finding 2), in capture-all mode where any container of the
+// in capture-all mode where any container of the
 // pod can ask any address. It proves: (1) an answer from a nameserver the
 // attacker runs, to a query the attacker sent it, is never given to a
 // query for the real nameserver; (2) forged answers to a query pending at a
@@ -142,7 +142,7 @@ func TestForgedAnswersCache(t *testing.T) {
 }
 
 // TestSpoofFloodOwnSockets: a spoof flood aimed at meshdns's own sockets
-// (issue 12, finding 3). A TCP client in the pod asks a slow nameserver;
+// A TCP client in the pod asks a slow nameserver;
 // meshdns takes the flow over and forwards the query from its own socket.
 // Before the nameserver answers, forged answers (right source address and
 // port, right question, a forged address) go to every port of the pod's
