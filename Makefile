@@ -26,8 +26,9 @@ demo: deps build
 deps:
 	@command -v iptables-restore >/dev/null && command -v dig >/dev/null && command -v conntrack >/dev/null \
 	  && command -v tcpdump >/dev/null && command -v dnsperf >/dev/null && command -v dnsmasq >/dev/null \
+	  && test -x /usr/lib/cni/bridge \
 	  || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	      iptables nftables conntrack tcpdump dnsutils dnsperf dnsmasq-base iproute2 libcap2-bin)
+	      iptables nftables conntrack tcpdump dnsutils dnsperf dnsmasq-base iproute2 libcap2-bin containernetworking-plugins)
 
 ## lint: gofmt and go vet
 lint:
