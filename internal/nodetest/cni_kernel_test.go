@@ -6,8 +6,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/meshdns/meshdns/node/podevent"
 	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/node/podevent"
 )
 
 const testZone = `$ORIGIN example.org.

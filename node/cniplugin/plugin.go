@@ -12,8 +12,8 @@ import (
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
 
-	"github.com/meshdns/meshdns/node/podevent"
 	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/node/podevent"
 )
 
 // Plugin is meshdns-cni's logic; cmd/meshdns-cni hands it to skel.

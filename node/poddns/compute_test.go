@@ -167,10 +167,10 @@ func TestFor(t *testing.T) {
 			warning: true,
 		},
 		{
-			name: "a search domain over 253 characters is dropped",
-			pod:  pod("shop", corev1.DNSNone, false, &corev1.PodDNSConfig{Nameservers: []string{"1.1.1.1"}, Searches: []string{"a.example", longDomain, "b.example"}}),
-			k:    kubelet,
-			want: DNS{Nameservers: []string{"1.1.1.1"}, Searches: []string{"a.example", "b.example"}},
+			name:    "a search domain over 253 characters is dropped",
+			pod:     pod("shop", corev1.DNSNone, false, &corev1.PodDNSConfig{Nameservers: []string{"1.1.1.1"}, Searches: []string{"a.example", longDomain, "b.example"}}),
+			k:       kubelet,
+			want:    DNS{Nameservers: []string{"1.1.1.1"}, Searches: []string{"a.example", "b.example"}},
 			warning: true,
 		},
 		{
