@@ -106,7 +106,7 @@ func New(t *testing.T, cfg Config) *Node {
 		t.Fatal(err)
 	}
 	podtest.BuildCmd(t, "./cmd/meshdns-cni", bin)
-	n.cni = libcni.NewCNIConfigWithCacheDir([]string{bin, DebianPlugins}, filepath.Join(n.Dir, "cache"), nil)
+	n.cni = libcni.NewCNIConfigWithCacheDir([]string{bin, DebianPlugins}, n.CacheDir(), nil)
 	conf := map[string]any{
 		"cniVersion": "1.0.0",
 		"name":       "mdt-node",

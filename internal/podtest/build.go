@@ -39,3 +39,15 @@ func BuildCmd(t testing.TB, pkg, dir string) string {
 func InNamespace(ns string) *Pod {
 	return &Pod{Topo: &netns.Topology{Pod: ns}}
 }
+
+// StartIn starts bin with args inside network namespace ns (through `ip
+// netns exec`, so Pid is the program's) and stops it when t ends.
+func StartIn(t testing.TB, ns, bin string, args ...string) *Process {
+	t.Helper()
+	proc, err := startProcess(ns, bin, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proc.cleanup(t) })
+	return proc
+}

@@ -11,8 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/meshdns/meshdns/node/podevent"
 	"github.com/meshdns/meshdns/node/poddns"
+	"github.com/meshdns/meshdns/node/podevent"
 )
 
 // DefaultMaxPods is the kubelet's default --max-pods.

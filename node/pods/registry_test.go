@@ -14,8 +14,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/meshdns/meshdns/node/podevent"
 	"github.com/meshdns/meshdns/node/poddns"
+	"github.com/meshdns/meshdns/node/podevent"
 )
 
 type fakeServer struct{ live *atomic.Int64 }
