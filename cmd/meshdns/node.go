@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/node/cniplugin"
-	"github.com/meshdns/meshdns/node/podevent"
 	"github.com/meshdns/meshdns/node/poddns"
+	"github.com/meshdns/meshdns/node/podevent"
 	"github.com/meshdns/meshdns/node/pods"
 	"github.com/meshdns/meshdns/observe"
 	"github.com/meshdns/meshdns/sync/model"

@@ -1,7 +1,9 @@
 package nodetest
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/podtest"
 	"github.com/meshdns/meshdns/nfq"
 )
@@ -36,6 +39,30 @@ func local(t *testing.T, n *Node, p *Pod, name, want string) {
 	}
 }
 
+// metricsAddr is the agent's pprof and metrics address, inside the node
+// namespace.
+const metricsAddr = "127.0.0.1:15099"
+
+// goroutines reads the agent's goroutine count from its pprof endpoint.
+func goroutines(t *testing.T, n *Node) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := netns.Dial(ctx, n.NS, "tcp4", metricsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET /debug/pprof/goroutine?debug=1 HTTP/1.0\r\nHost: x\r\n\r\n")
+	b, _ := io.ReadAll(c)
+	_, rest, ok := strings.Cut(string(b), "goroutine profile: total ")
+	var g int
+	if _, err := fmt.Sscan(rest, &g); !ok || err != nil {
+		t.Fatalf("no goroutine count in\n%s", b)
+	}
+	return g
+}
+
 func fds(t *testing.T, pid int) int {
 	t.Helper()
 	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
@@ -50,7 +77,7 @@ func fds(t *testing.T, pid int) int {
 // pod inside its own namespace with its own namespace's short names.
 func TestKernelNode(t *testing.T) {
 	n := New(t, Config{Zone: testZone, Cache: true})
-	agent := n.StartAgent(t, "--objects", "testdata/objects.yaml")
+	agent := n.StartAgent(t, "--objects", "testdata/objects.yaml", "--metrics-addr", metricsAddr)
 
 	var shop, billing []*Pod
 	for i := range 2 {
@@ -105,8 +132,12 @@ func TestKernelNode(t *testing.T) {
 	// DEL releases everything the agent held for the pod: its rules and
 	// its file descriptors (the queue's netlink socket).
 	base := fds(t, agent.Pid())
+	baseG := goroutines(t, n)
 	extra := n.AddPod(t, NewPodObject("shop", "extra"))
 	local(t, n, extra, webFQDN, webIP)
+	if g := goroutines(t, n); g <= baseG {
+		t.Errorf("serving a pod started no goroutine (%d before, %d after)", baseG, g)
+	}
 	if fds(t, agent.Pid()) <= base {
 		t.Errorf("serving a pod opened no descriptor (%d before, %d after)", base, fds(t, agent.Pid()))
 	}
@@ -118,6 +149,16 @@ func TestKernelNode(t *testing.T) {
 	}
 	if got := fds(t, agent.Pid()); got != base {
 		t.Errorf("agent holds %d descriptors after DEL, %d before ADD", got, base)
+	}
+	// Goroutines: the count of the pod's life must come back (polled: the
+	// pprof request's own connection goroutine may still be closing).
+	deadline := time.Now().Add(5 * time.Second)
+	for g := goroutines(t, n); g != baseG; g = goroutines(t, n) {
+		if time.Now().After(deadline) {
+			t.Errorf("agent runs %d goroutines after DEL, %d before ADD", g, baseG)
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if r := extra.Rules(t); strings.Contains(r, nfq.ChainPrefix) {
 		t.Errorf("rules left after DEL:\n%s", r)
