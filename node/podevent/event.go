@@ -12,6 +12,9 @@ const (
 	OpDel = "del"
 )
 
+// PluginType is meshdns-cni's type in a conflist.
+const PluginType = "meshdns-cni"
+
 // MaxLine bounds one message.
 const MaxLine = 16 << 10
 

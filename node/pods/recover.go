@@ -10,9 +10,6 @@ import (
 	"github.com/meshdns/meshdns/node/podevent"
 )
 
-// PluginType is meshdns-cni's type in a conflist.
-const PluginType = "meshdns-cni"
-
 // maxCacheFile bounds one cache entry read.
 const maxCacheFile = 1 << 20
 
@@ -75,9 +72,9 @@ func readCached(path string) (*podevent.Event, bool) {
 	if err := json.Unmarshal(c.Config, &conf); err != nil {
 		return nil, false
 	}
-	ours := conf.Type == PluginType
+	ours := conf.Type == podevent.PluginType
 	for _, p := range conf.Plugins {
-		ours = ours || p.Type == PluginType
+		ours = ours || p.Type == podevent.PluginType
 	}
 	if !ours || c.NetNS == "" {
 		return nil, true

@@ -166,12 +166,14 @@ func (r *Registry) Pods() []Pod {
 	return out
 }
 
-// Close stops every pod.
+// Close stops every pod, all at once (each Stop drains its own queue).
 func (r *Registry) Close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	var wg sync.WaitGroup
 	for id, e := range r.pods {
-		e.srv.Stop()
+		wg.Go(e.srv.Stop)
 		delete(r.pods, id)
 	}
+	wg.Wait()
 }
