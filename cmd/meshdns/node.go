@@ -36,6 +36,7 @@ type nodeFlags struct {
 	queueLen      uint
 	maxPods       uint
 	cacheBudget   uint
+	nodeName      string
 }
 
 func newNodeFlags(stderr io.Writer) (*flag.FlagSet, *nodeFlags) {
@@ -55,6 +56,7 @@ func newNodeFlags(stderr io.Writer) (*flag.FlagSet, *nodeFlags) {
 	fs.UintVar(&f.queueNum, "queue-num", uint(cniplugin.DefaultQueueNum), "NFQUEUE number in every pod (meshdns-cni's queueNum)")
 	fs.UintVar(&f.queueLen, "queue-len", 1024, "packets the kernel holds per pod queue; beyond it packets bypass meshdns (fail-open)")
 	fs.UintVar(&f.maxPods, "max-pods", pods.DefaultMaxPods, "pods served at most")
+	fs.StringVar(&f.nodeName, "node-name", "", "this node's name: with the API server as name source, the node's Pods are watched (field selector spec.nodeName) for their dnsPolicy and dnsConfig; without it every pod is answered as ClusterFirst")
 	fs.UintVar(&f.cacheBudget, "cache-node-budget", 100000, "entries of upstream answers cached for all pods together; each pod gets --cache-size of it while it lasts")
 	return fs, f
 }
@@ -124,6 +126,7 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	mopts.Logger = log
 	tables := newNodeTables(mopts, log)
 	var src model.Source
+	var lookup pods.LookupFunc
 	if f.objects != "" {
 		objs, _, err := objects.Load(f.objects)
 		if err != nil {
@@ -139,6 +142,17 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 			return err
 		}
 		src = ks
+		if f.nodeName != "" {
+			pw, err := newPodWatch(f.kubecfg, f.nodeName, log)
+			if err != nil {
+				return err
+			}
+			pwCtx, stopPW := context.WithCancel(context.Background())
+			pwDone := make(chan struct{})
+			go func() { pw.Run(pwCtx); close(pwDone) }()
+			defer func() { stopPW(); <-pwDone }()
+			lookup = pw.Lookup
+		}
 	}
 
 	obs, err := observe.New(observe.Config{Addr: f.metrics, Logger: log, QueueStatsPath: "-", Pprof: true,
@@ -156,7 +170,7 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 		log: log, tables: tables, ecfg: ecfg, queueNum: uint16(f.queueNum), queueLen: uint32(f.queueLen),
 		budget: newCacheBudget(int(f.cacheBudget), ecfg.Cache.Size), shards: &shardPool{obs: obs},
 	}
-	reg, err := pods.New(pods.Config{Start: agent.start, Kubelet: kl, MaxPods: int(f.maxPods), Logger: log})
+	reg, err := pods.New(pods.Config{Start: agent.start, Kubelet: kl, Lookup: lookup, MaxPods: int(f.maxPods), Logger: log})
 	if err != nil {
 		return err
 	}
