@@ -44,7 +44,7 @@ test-unit:
 
 ## test-race: the concurrent packages under the race detector
 test-race:
-	$(GO) test -count=1 -race ./nfq/... ./sync/... ./dnsengine/... ./exchange/... ./replay/... ./internal/loadgen/...
+	$(GO) test -count=1 -race ./nfq/... ./sync/... ./dnsengine/... ./exchange/... ./replay/... ./internal/loadgen/... ./node/...
 
 ## fuzz-short: every fuzz target for FUZZTIME each (10s in CI)
 fuzz-short:
