@@ -72,7 +72,6 @@ func Unchain(b []byte) ([]byte, bool, error) {
 	return out, true, err
 }
 
-
 func isOurs(p json.RawMessage) bool {
 	var t struct {
 		Type string `json:"type"`
