@@ -30,8 +30,9 @@ test-demo: build
 deps:
 	@command -v iptables-restore >/dev/null && command -v dig >/dev/null && command -v conntrack >/dev/null \
 	  && command -v tcpdump >/dev/null && command -v dumpcap >/dev/null && command -v dnsperf >/dev/null && command -v dnsmasq >/dev/null \
+	  && test -x /usr/lib/cni/bridge \
 	  || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	      iptables nftables conntrack tcpdump wireshark-common dnsutils dnsperf dnsmasq-base iproute2 libcap2-bin)
+	      iptables nftables conntrack tcpdump wireshark-common dnsutils dnsperf dnsmasq-base iproute2 libcap2-bin containernetworking-plugins)
 
 ## lint: gofmt, go vet, and go.mod/go.sum as go mod tidy leaves them (every module)
 lint:
@@ -49,7 +50,7 @@ test-unit:
 
 ## test-race: the concurrent packages under the race detector
 test-race:
-	$(GO) test -count=1 -race ./nfq/... ./sync/... ./dnsengine/... ./exchange/... ./observe/... ./replay/... ./internal/loadgen/...
+	$(GO) test -count=1 -race ./nfq/... ./sync/... ./dnsengine/... ./exchange/... ./observe/... ./replay/... ./internal/loadgen/... ./node/...
 
 ## fuzz-short: every fuzz target of every module for FUZZTIME each (10s in CI)
 fuzz-short:

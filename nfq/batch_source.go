@@ -74,10 +74,7 @@ type mmsghdr struct {
 
 // OpenBatch is the OpenFunc of BatchSource.
 func OpenBatch(queue uint16, cfg Config) (Source, error) {
-	if cfg.NetNS != 0 {
-		return nil, errors.New("batch source: NetNS is not supported; start meshdns inside the namespace")
-	}
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
+	fd, err := netlinkSocket(cfg.NetNS) // netns.go
 	if err != nil {
 		return nil, fmt.Errorf("opening the netfilter queue socket: %w", err)
 	}

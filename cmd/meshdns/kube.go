@@ -5,10 +5,12 @@ import (
 	"log/slog"
 	"sync/atomic"
 
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
+	"github.com/meshdns/meshdns/node/podwatch"
 	"github.com/meshdns/meshdns/observe"
 	"github.com/meshdns/meshdns/sync/kube"
 )
@@ -16,6 +18,21 @@ import (
 // newKubeSource watches the API server: the in-cluster config, or the
 // kubeconfig at path.
 func newKubeSource(path string, namespaces []string, log *slog.Logger, obs kube.Observer) (*kube.Source, error) {
+	rc, err := kubeRESTConfig(path, log)
+	if err != nil {
+		return nil, err
+	}
+	src, err := kube.New(kube.Config{RESTConfig: rc, Namespaces: namespaces, Logger: log, Observer: obs})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("names from the API server", "host", rc.Host, "namespaces", namespaces)
+	return src, nil
+}
+
+// kubeRESTConfig is the API server's client configuration: the in-cluster
+// config, or the kubeconfig at path.
+func kubeRESTConfig(path string, log *slog.Logger) (*rest.Config, error) {
 	klog.SetSlogLogger(log.With("component", "client-go"))
 	var rc *rest.Config
 	var err error
@@ -28,12 +45,7 @@ func newKubeSource(path string, namespaces []string, log *slog.Logger, obs kube.
 		return nil, fmt.Errorf("--kubeconfig %s: %w", path, err)
 	}
 	rc.UserAgent = "meshdns"
-	src, err := kube.New(kube.Config{RESTConfig: rc, Namespaces: namespaces, Logger: log, Observer: obs})
-	if err != nil {
-		return nil, err
-	}
-	log.Info("names from the API server", "host", rc.Host, "namespaces", namespaces)
-	return src, nil
+	return rc, nil
 }
 
 // kubeObserver forwards the source's events to the observer, which is
@@ -64,4 +76,17 @@ func (k *kubeObserver) SetObjects(kind string, n int) {
 	if o := k.o.Load(); o != nil {
 		o.SetObjects(kind, n)
 	}
+}
+
+// newPodWatch watches the Pods of node through the API server of path.
+func newPodWatch(path, node string, log *slog.Logger) (*podwatch.Watch, error) {
+	rc, err := kubeRESTConfig(path, log)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, err
+	}
+	return podwatch.New(podwatch.Config{Client: cs, Node: node})
 }

@@ -19,6 +19,7 @@ const usage = `meshdns answers mesh DNS names inside the pod, without a listener
 Usage:
   meshdns run --objects FILE [flags]       consume the queue and answer mesh names
   meshdns rules install|remove [flags]     install or remove the capture rules only
+  meshdns node --cluster-dns IP [flags]    one per node: every captured pod answered in its own namespace
   meshdns replay --objects FILE [flags] IN.pcap OUT.pcap
   meshdns version
 
@@ -42,6 +43,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		err = cmdRun(ctx, args[1:], stdout, stderr)
 	case "rules":
 		err = cmdRules(ctx, args[1:], stdout, stderr)
+	case "node":
+		err = cmdNode(ctx, args[1:], stdout, stderr)
 	case "replay":
 		err = cmdReplay(ctx, args[1:], stdout, stderr)
 	case "version":

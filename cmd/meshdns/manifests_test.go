@@ -35,9 +35,10 @@ var manifestPod = podContext{
 // parsedArgs is a meshdns container's command line, parsed and checked by
 // the flag set of its command.
 type parsedArgs struct {
-	command string      // "run" or "rules install"
+	command string      // "run", "rules install" or "node"
 	run     *runFlags   // command "run"
 	rules   *rulesFlags // command "rules install"
+	node    *nodeFlags  // command "node"
 }
 
 // parseMeshdnsArgs parses a meshdns command line (the container's args;
@@ -89,6 +90,21 @@ func parseMeshdnsArgs(args []string) (parsedArgs, error) {
 			return fail(err)
 		}
 		return parsedArgs{command: "rules install", rules: f}, nil
+	case len(args) >= 1 && args[0] == "node":
+		fs, f := newNodeFlags(&out)
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return fail(err)
+		}
+		if fs.NArg() > 0 {
+			return fail(fmt.Errorf("unexpected arguments %q", fs.Args()))
+		}
+		if err := f.check(); err != nil {
+			return fail(err)
+		}
+		if _, err := f.engine.config(); err != nil {
+			return fail(err)
+		}
+		return parsedArgs{command: "node", node: f}, nil
 	}
 	return parsedArgs{}, fmt.Errorf("not a meshdns command a manifest runs: %q", args)
 }
@@ -206,13 +222,14 @@ func manifestPodSpecs(t *testing.T, dir string) []manifestPodSpec {
 	return out
 }
 
-// isMeshdns reports whether c runs the meshdns binary (either image).
+// isMeshdns reports whether c runs the meshdns binary (either image; not
+// meshdns-cni's, tested in cmd/meshdns-cni).
 func isMeshdns(c corev1.Container) bool {
 	img := c.Image
 	if i := strings.LastIndex(img, "/"); i >= 0 {
 		img = img[i+1:]
 	}
-	return strings.HasPrefix(img, "meshdns")
+	return strings.HasPrefix(img, "meshdns") && !strings.HasPrefix(img, "meshdns-cni")
 }
 
 var envRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
@@ -256,7 +273,7 @@ func expandArgs(c corev1.Container) ([]string, error) {
 // of each pod fit together.
 func TestManifestFlags(t *testing.T) {
 	specs := manifestPodSpecs(t, manifestsDir)
-	pods := 0
+	pods, nodes := 0, 0
 	for _, ps := range specs {
 		var install, run *parsedArgs
 		var sidecar corev1.Container
@@ -286,6 +303,8 @@ func TestManifestFlags(t *testing.T) {
 				install = &p
 			case p.command == "run" && run == nil:
 				run, sidecar = &p, c
+			case p.command == "node":
+				nodes++
 			default:
 				t.Errorf("%s: a second %q container", where, p.command)
 			}
@@ -304,6 +323,10 @@ func TestManifestFlags(t *testing.T) {
 	// example/deployment.yaml and the sidecar component's patch.
 	if pods < 2 {
 		t.Fatalf("meshdns containers found in %d pod specs under %s, want at least 2", pods, manifestsDir)
+	}
+	// node/daemonset.yaml.
+	if nodes != 1 {
+		t.Fatalf("%d `meshdns node` containers under %s, want 1", nodes, manifestsDir)
 	}
 }
 

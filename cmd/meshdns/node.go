@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/meshdns/meshdns/node/cniplugin"
+	"github.com/meshdns/meshdns/node/poddns"
+	"github.com/meshdns/meshdns/node/podevent"
+	"github.com/meshdns/meshdns/node/pods"
+	"github.com/meshdns/meshdns/observe"
+	"github.com/meshdns/meshdns/sync/model"
+	"github.com/meshdns/meshdns/sync/objects"
+)
+
+// nodeFlags are the flags of "meshdns node".
+type nodeFlags struct {
+	engine        engineFlags
+	log           logFlags
+	objects       string
+	kubecfg       string
+	metrics       string
+	reload        time.Duration
+	socket        string
+	cniCache      string
+	clusterDNS    string
+	clusterDomain string
+	resolvConf    string
+	queueNum      uint
+	queueLen      uint
+	maxPods       uint
+	cacheBudget   uint
+	nodeName      string
+}
+
+func newNodeFlags(stderr io.Writer) (*flag.FlagSet, *nodeFlags) {
+	fs := newFlagSet("node", stderr)
+	f := &nodeFlags{}
+	f.engine.register(fs)
+	f.log.register(fs)
+	fs.StringVar(&f.objects, "objects", "", "file of Kubernetes objects (Services, EndpointSlices, ServiceEntries) to answer from, reloaded on change; without it names come from the API server")
+	fs.StringVar(&f.kubecfg, "kubeconfig", "", "kubeconfig of the API server to watch (default: in-cluster config)")
+	fs.StringVar(&f.metrics, "metrics-addr", observe.DefaultAddr, "address of /metrics, /healthz, /readyz and /debug/pprof; empty disables")
+	fs.DurationVar(&f.reload, "reload-interval", time.Second, "how often the objects file is checked for changes")
+	fs.StringVar(&f.socket, "cni-socket", cniplugin.DefaultSocket, "UNIX socket meshdns-cni reports pod network namespaces on")
+	fs.StringVar(&f.cniCache, "cni-cache-dir", "/var/lib/cni", "the runtime's CNI cache (libcni's), read on start to recover the pods already running")
+	fs.StringVar(&f.clusterDNS, "cluster-dns", "", "comma-separated cluster DNS addresses, as the kubelet's --cluster-dns")
+	fs.StringVar(&f.clusterDomain, "cluster-domain", model.DefaultClusterDomain, "the cluster domain, as the kubelet's --cluster-domain")
+	fs.StringVar(&f.resolvConf, "resolv-conf", "/etc/resolv.conf", "the node's resolv.conf, as the kubelet's --resolv-conf (empty: none)")
+	fs.UintVar(&f.queueNum, "queue-num", uint(cniplugin.DefaultQueueNum), "NFQUEUE number in every pod (meshdns-cni's queueNum)")
+	fs.UintVar(&f.queueLen, "queue-len", 1024, "packets the kernel holds per pod queue; beyond it packets bypass meshdns (fail-open)")
+	fs.UintVar(&f.maxPods, "max-pods", pods.DefaultMaxPods, "pods served at most")
+	fs.StringVar(&f.nodeName, "node-name", "", "this node's name: with the API server as name source, the node's Pods are watched (field selector spec.nodeName) for their dnsPolicy and dnsConfig; without it every pod is answered as ClusterFirst")
+	fs.UintVar(&f.cacheBudget, "cache-node-budget", 100000, "entries of upstream answers cached for all pods together; each pod gets --cache-size of it while it lasts")
+	return fs, f
+}
+
+func (f *nodeFlags) check() error {
+	if f.objects != "" && f.kubecfg != "" {
+		return usageError{errors.New("--objects and --kubeconfig exclude each other: one name source")}
+	}
+	if f.queueNum > 0xffff || f.queueLen == 0 || f.queueLen > 1<<20 || f.maxPods == 0 {
+		return usageError{errors.New("--queue-num, --queue-len or --max-pods out of range")}
+	}
+	if f.engine.cacheStale > 0 || f.engine.cachePrefetch > 0 {
+		return usageError{errors.New("--cache-stale and --cache-prefetch are not available in node mode yet")}
+	}
+	return nil
+}
+
+// kubelet is the node's DNS configuration from the kubelet-like flags.
+func (f *nodeFlags) kubelet() (poddns.Kubelet, error) {
+	k := poddns.Kubelet{ClusterDomain: f.clusterDomain}
+	for _, s := range splitList(f.clusterDNS) {
+		k.ClusterDNS = append(k.ClusterDNS, strings.TrimSpace(s))
+	}
+	if f.resolvConf == "" {
+		return k, nil
+	}
+	r, err := os.Open(f.resolvConf)
+	if err != nil {
+		return k, err
+	}
+	defer r.Close()
+	k.Host, err = poddns.ParseHost(r)
+	k.HostFile = true
+	return k, err
+}
+
+func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs, f := newNodeFlags(stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	log, err := f.log.logger(stderr)
+	if err != nil {
+		return err
+	}
+	ecfg, err := f.engine.config()
+	if err != nil {
+		return err
+	}
+	kl, err := f.kubelet()
+	if err != nil {
+		return err
+	}
+
+	// One name source and one set of objects for the node.
+	mopts := model.DefaultOptions()
+	mopts.ClusterDomain = f.clusterDomain
+	mopts.Zones = splitList(f.engine.zones)
+	mopts.Namespaces = splitList(f.engine.namespaces)
+	mopts.AutoAllocate = f.engine.autoAllocate
+	mopts.Logger = log
+	tables := newNodeTables(mopts, log)
+	var src model.Source
+	var lookup pods.LookupFunc
+	if f.objects != "" {
+		objs, _, err := objects.Load(f.objects)
+		if err != nil {
+			return err
+		}
+		tables.update(objs)
+		if src, err = objects.NewSource(objects.Config{Path: f.objects, Interval: f.reload, Logger: log}); err != nil {
+			return err
+		}
+	} else {
+		ks, err := newKubeSource(f.kubecfg, mopts.Namespaces, log, nil)
+		if err != nil {
+			return err
+		}
+		src = ks
+		if f.nodeName != "" {
+			pw, err := newPodWatch(f.kubecfg, f.nodeName, log)
+			if err != nil {
+				return err
+			}
+			pwCtx, stopPW := context.WithCancel(context.Background())
+			pwDone := make(chan struct{})
+			go func() { pw.Run(pwCtx); close(pwDone) }()
+			defer func() { stopPW(); <-pwDone }()
+			lookup = pw.Lookup
+		}
+	}
+
+	obs, err := observe.New(observe.Config{Addr: f.metrics, Logger: log, QueueStatsPath: "-", Pprof: true,
+		Ready: tables.loaded})
+	if err != nil {
+		return err
+	}
+	obsCtx, stopObs := context.WithCancel(context.Background())
+	defer stopObs()
+	if _, err := obs.Start(obsCtx); err != nil {
+		return err
+	}
+
+	agent := &nodeAgent{
+		log: log, tables: tables, ecfg: ecfg, queueNum: uint16(f.queueNum), queueLen: uint32(f.queueLen),
+		budget: newCacheBudget(int(f.cacheBudget), ecfg.Cache.Size), shards: &shardPool{obs: obs},
+	}
+	reg, err := pods.New(pods.Config{Start: agent.start, Kubelet: kl, Lookup: lookup, MaxPods: int(f.maxPods), Logger: log})
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+
+	srcCtx, stopSrc := context.WithCancel(ctx)
+	defer stopSrc()
+	srcDone := make(chan error, 1)
+	go func() { srcDone <- src.Run(srcCtx, tables.update) }()
+
+	// Listen before recovering: a pod created meanwhile is reported, not
+	// missed (an add of a pod already served is a no-op).
+	srv, err := podevent.Listen(f.socket, reg.Handle, log)
+	if err != nil {
+		return fmt.Errorf("--cni-socket %s: %w", f.socket, err)
+	}
+	evCtx, stopEvents := context.WithCancel(context.Background())
+	evDone := make(chan error, 1)
+	go func() { evDone <- srv.Serve(evCtx) }()
+	defer func() { stopEvents(); <-evDone }()
+
+	found, skipped, err := pods.Recover(f.cniCache)
+	if err != nil {
+		log.Warn("recovering pods from the CNI cache", "dir", f.cniCache, "err", err)
+	}
+	for _, e := range found {
+		if err := reg.Handle(ctx, e); err != nil {
+			log.Warn("pod not recovered", "pod", e.Namespace+"/"+e.Name, "err", err)
+		}
+	}
+	log.Info("serving", "pods", reg.Len(), "recovered", len(found), "cache_entries_skipped", skipped,
+		"socket", f.socket, "cluster_dns", kl.ClusterDNS, "cluster_domain", f.clusterDomain)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping", "cause", context.Cause(ctx))
+	case err := <-srcDone:
+		if err != nil {
+			runErr = fmt.Errorf("name source: %w", err)
+		}
+	case err := <-evDone:
+		evDone <- err
+		runErr = fmt.Errorf("cni socket: %w", err)
+	}
+	// The pods' rules stay (meshdns-cni owns them): with the consumers
+	// gone, --queue-bypass sends the pods' DNS to the cluster DNS until
+	// the next agent binds the queues.
+	stopEvents()
+	n := reg.Len()
+	reg.Close()
+	log.Info("stopped", "pods", n)
+	return runErr
+}

@@ -1,0 +1,31 @@
+package nodetest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/meshdns/meshdns/internal/podtest"
+)
+
+// StartAgent starts `meshdns node` in the node namespace with the node's
+// kubelet settings, socket and CNI cache, plus args, and waits until it
+// serves.
+func (n *Node) StartAgent(t *testing.T, args ...string) *podtest.Process {
+	t.Helper()
+	rc := filepath.Join(n.Dir, "node-resolv.conf")
+	if err := os.WriteFile(rc, []byte("nameserver "+ClusterDNS.String()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	full := append([]string{"node", "--cluster-dns", ClusterDNS.String(), "--cluster-domain", ClusterDomain,
+		"--resolv-conf", rc, "--cni-socket", n.Socket, "--cni-cache-dir", n.CacheDir(), "--metrics-addr", ""}, args...)
+	p := podtest.StartIn(t, n.NS, podtest.Binary(t), full...)
+	if err := p.WaitServing(podtest.DefaultReadyTimeout); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// CacheDir is the runtime's CNI cache (libcni's), where the agent recovers
+// pods from.
+func (n *Node) CacheDir() string { return filepath.Join(n.Dir, "cache") }

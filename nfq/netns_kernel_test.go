@@ -1,0 +1,65 @@
+package nfq
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+// TestKernelFromOutside serves a pod namespace entirely from the test's own
+// (root) namespace, as node mode does: the rules installed through
+// NetNSRunner, the batch queue's netlink socket opened inside the pod by
+// Config.NetNS.
+func TestKernelFromOutside(t *testing.T) {
+	requireRoot(t)
+	pod, up := newTopology(t)
+	ups := startUpstream(t, up)
+	cl := newClient(t, pod)
+	log := slog.New(slog.NewTextHandler(t.Output(), nil))
+	runner := NetNSRunner{Path: "/run/netns/" + pod}
+	rules := RulesConfig{Nameservers: []netip.Addr{upV4, upV6}, Runner: runner, Logger: log}
+	if err := Install(context.Background(), rules); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := runner.Run(context.Background(), nil, "iptables-save", "-t", "mangle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(saved), ChainQueue) {
+		t.Fatalf("pod's mangle table has no %s:\n%s", ChainQueue, saved)
+	}
+	c, err := New(Config{NetNS: netnsFD(t, pod), Logger: log, Open: OpenBatch}, rewriteHandler{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, srv := range []netip.Addr{upV4, upV6} {
+		rcode, as, err := cl.query(srv, "Mesh.Test.")
+		if err != nil || rcode != 0 || len(as) != 1 || as[0] != meshAnswer {
+			t.Errorf("mesh query to %v: rcode %d, answers %v, err %v; want the rewritten answer %v", srv, rcode, as, err, meshAnswer)
+		}
+	}
+	if n := ups.count(meshName); n != 0 {
+		t.Errorf("upstream saw the mesh name %d times", n)
+	}
+	cancel()
+	if err := c.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := Remove(context.Background(), rules); err != nil {
+		t.Fatal(err)
+	}
+	saved, err = runner.Run(context.Background(), nil, "iptables-save")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(saved), ChainPrefix) {
+		t.Fatalf("rules left in the pod after Remove:\n%s", saved)
+	}
+}

@@ -1,0 +1,149 @@
+package cniplugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/cni/pkg/types"
+
+	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/node/podevent"
+)
+
+// Plugin is meshdns-cni's logic; cmd/meshdns-cni hands it to skel.
+type Plugin struct {
+	// Rules installs and removes rules in a namespace; nil means nfq's
+	// Install/Remove run through nfq.NetNSRunner.
+	Rules Rules
+	// Notify tells the agent; nil means podevent.Send.
+	Notify func(ctx context.Context, socket string, e podevent.Event) error
+	// Stdout receives the result (os.Stdout when nil).
+	Stdout io.Writer
+	// Log; nil discards.
+	Log *slog.Logger
+}
+
+// Rules applies nfq's rules in a network namespace.
+type Rules interface {
+	Install(ctx context.Context, netns string, c nfq.RulesConfig) error
+	Remove(ctx context.Context, netns string, c nfq.RulesConfig) error
+}
+
+// NetNSRules is Rules through nfq.NetNSRunner.
+type NetNSRules struct{}
+
+// Install implements Rules.
+func (NetNSRules) Install(ctx context.Context, netns string, c nfq.RulesConfig) error {
+	c.Runner = nfq.NetNSRunner{Path: netns}
+	return nfq.Install(ctx, c)
+}
+
+// Remove implements Rules.
+func (NetNSRules) Remove(ctx context.Context, netns string, c nfq.RulesConfig) error {
+	c.Runner = nfq.NetNSRunner{Path: netns}
+	return nfq.Remove(ctx, c)
+}
+
+// opTimeout bounds one ADD or DEL.
+const opTimeout = 20 * time.Second
+
+func (p *Plugin) defaults() {
+	if p.Rules == nil {
+		p.Rules = NetNSRules{}
+	}
+	if p.Notify == nil {
+		p.Notify = podevent.Send
+	}
+	if p.Stdout == nil {
+		p.Stdout = os.Stdout
+	}
+	if p.Log == nil {
+		p.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// k8sArgs are the CNI_ARGS a Kubernetes runtime passes.
+type k8sArgs struct {
+	types.CommonArgs
+	K8S_POD_NAMESPACE          types.UnmarshallableString //nolint:revive // CNI_ARGS names
+	K8S_POD_NAME               types.UnmarshallableString //nolint:revive
+	K8S_POD_UID                types.UnmarshallableString //nolint:revive
+	K8S_POD_INFRA_CONTAINER_ID types.UnmarshallableString //nolint:revive
+}
+
+func event(op string, a *skel.CmdArgs) podevent.Event {
+	var k k8sArgs
+	_ = types.LoadArgs(a.Args, &k) // IgnoreUnknown is set; a malformed pair leaves fields empty
+	return podevent.Event{Op: op, Namespace: string(k.K8S_POD_NAMESPACE), Name: string(k.K8S_POD_NAME),
+		UID: string(k.K8S_POD_UID), ContainerID: a.ContainerID, NetNS: a.Netns}
+}
+
+// Add installs the rules in the pod's namespace, tells the agent, and
+// prints the previous result.
+func (p *Plugin) Add(a *skel.CmdArgs) error {
+	p.defaults()
+	c, err := Parse(a.StdinData)
+	if err != nil {
+		return err
+	}
+	if c.PrevResult == nil {
+		return errors.New("meshdns-cni: no prevResult: it must be chained after the main plugin")
+	}
+	if a.Netns == "" {
+		return errors.New("meshdns-cni: no CNI_NETNS")
+	}
+	rc, _ := c.Rules()
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	if err := p.Rules.Install(ctx, a.Netns, rc); err != nil {
+		return fmt.Errorf("meshdns-cni: installing the rules in %s: %w", a.Netns, err)
+	}
+	e := event(podevent.OpAdd, a)
+	if e.Namespace == "" || e.Name == "" {
+		// Not a Kubernetes pod: captured, served once the agent knows it.
+		p.Log.Warn("no K8S_POD_NAMESPACE/K8S_POD_NAME in CNI_ARGS; the agent is not told", "container", a.ContainerID)
+	} else if err := p.Notify(ctx, c.AgentSocket, e); err != nil {
+		p.Log.Warn("agent not told; DNS bypasses meshdns until it recovers the pod", "pod", e.Namespace+"/"+e.Name, "err", err)
+	}
+	res, err := c.PrevResult.GetAsVersion(c.CNIVersion)
+	if err != nil {
+		return fmt.Errorf("meshdns-cni: prevResult: %w", err)
+	}
+	return res.PrintTo(p.Stdout)
+}
+
+// Del removes the rules if the namespace still exists and tells the agent.
+func (p *Plugin) Del(a *skel.CmdArgs) error {
+	p.defaults()
+	c, err := Parse(a.StdinData)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	if a.Netns != "" {
+		if _, err := os.Stat(a.Netns); err == nil {
+			rc, _ := c.Rules()
+			if err := p.Rules.Remove(ctx, a.Netns, rc); err != nil {
+				return fmt.Errorf("meshdns-cni: removing the rules in %s: %w", a.Netns, err)
+			}
+		}
+	}
+	if err := p.Notify(ctx, c.AgentSocket, event(podevent.OpDel, a)); err != nil {
+		p.Log.Warn("agent not told of the deletion", "container", a.ContainerID, "err", err)
+	}
+	return nil
+}
+
+// Check succeeds when the configuration parses: the rules are the agent's
+// to verify.
+func (p *Plugin) Check(a *skel.CmdArgs) error {
+	_, err := Parse(a.StdinData)
+	return err
+}
