@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"runtime/debug"
 	"sync/atomic"
 	"time"
@@ -219,22 +218,17 @@ func (c *Consumer) drain() {
 }
 
 // worker serves one queue: its deliver runs on the source's goroutine,
-// which it locks to its OS thread, with the queue's own buffer.
+// with the queue's own buffer. The goroutine is not locked to an OS
+// thread: a reader woken by the netpoller then runs on the thread that
+// polled, with no hand-off to another.
 type worker struct {
-	c      *Consumer
-	src    Source
-	queue  uint16
-	buf    []byte
-	locked bool
+	c     *Consumer
+	src   Source
+	queue uint16
+	buf   []byte
 }
 
 func (w *worker) deliver(p Packet) {
-	if !w.locked {
-		// Never unlocked: the thread stays with this queue's goroutine
-		// and is discarded when it ends.
-		runtime.LockOSThread()
-		w.locked = true
-	}
 	c := w.c
 	c.seen.Add(1)
 	c.counters.Packets.Add(1)

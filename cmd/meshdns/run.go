@@ -45,7 +45,7 @@ func newRunFlags(stderr io.Writer) (*flag.FlagSet, *runFlags) {
 	fs.StringVar(&f.kubecfg, "kubeconfig", "", "kubeconfig of the API server to watch (default: in-cluster config)")
 	fs.StringVar(&f.metrics, "metrics-addr", observe.DefaultAddr, "address of /metrics, /healthz, /readyz, /debug/names and /debug/pprof; empty disables")
 	fs.UintVar(&f.queueLen, "queue-len", 4096, "packets the kernel holds per queue; beyond it packets bypass meshdns (fail-open)")
-	fs.DurationVar(&f.reload, "reload-interval", time.Second, "how often the objects file is checked for changes")
+	fs.DurationVar(&f.reload, "reload-interval", time.Second, "how often the objects file is checked for changes where inotify cannot watch it (otherwise changes are seen at once, with no timer)")
 	fs.StringVar(&f.impl, "queue-impl", "batch", "queue reader: batch (recvmmsg, batched verdicts) or go-nfqueue (one read and one verdict syscall per packet)")
 	return fs, f
 }
@@ -186,18 +186,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		sweepCtx, stopSweep := context.WithCancel(context.Background())
 		defer stopSweep()
-		go func() {
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			for {
-				select {
-				case <-sweepCtx.Done():
-					return
-				case <-t.C:
-					eng.SweepTCP()
-				}
-			}
-		}()
+		go sweepTCP(sweepCtx, eng)
 	}
 	if refreshing {
 		refCtx, stopRef := context.WithCancel(context.Background())

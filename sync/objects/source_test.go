@@ -199,3 +199,77 @@ func TestNewSource(t *testing.T) {
 		t.Errorf("default interval: %v %v", s, err)
 	}
 }
+
+// TestSourceWatch: with a poll interval of an hour, changes reach update
+// within seconds through inotify: a write in place, a replacement by
+// rename (what editors and kubectl cp do), and the symlink swap of a
+// Kubernetes ConfigMap volume.
+func TestSourceWatch(t *testing.T) {
+	dir := t.TempDir()
+	data := func(name string) string { return filepath.Join(dir, name) }
+	write := func(path, name string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(svcYAML(name)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The ConfigMap layout: objects.yaml -> ..data/objects.yaml,
+	// ..data -> ..v1.
+	if err := os.Mkdir(data("..v1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(data("..v1/objects.yaml"), "aa")
+	if err := os.Symlink("..v1", data("..data")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("..data/objects.yaml", data("objects.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSource(Config{Path: data("objects.yaml"), Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan string, 10)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, func(o *model.Objects) { got <- svcName(t, o) }) }()
+	expect := func(step, want string) {
+		t.Helper()
+		select {
+		case name := <-got:
+			if name != want {
+				t.Fatalf("%s: loaded %q, want %q", step, name, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no update within 10 s (poll interval 1 h)", step)
+		}
+	}
+	expect("first load", "aa")
+
+	// In place, through both symlinks.
+	write(data("..v1/objects.yaml"), "bb")
+	expect("write in place", "bb")
+
+	// The ConfigMap update: a new directory, ..data swapped by rename.
+	if err := os.Mkdir(data("..v2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(data("..v2/objects.yaml"), "cc")
+	if err := os.Symlink("..v2", data("..data_tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(data("..data_tmp"), data("..data")); err != nil {
+		t.Fatal(err)
+	}
+	expect("ConfigMap symlink swap", "cc")
+
+	// A write in place into the new target: the file's watch followed.
+	write(data("..v2/objects.yaml"), "dd")
+	expect("write in place after the swap", "dd")
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
