@@ -326,8 +326,13 @@ func (s *BatchSource) read() (n int, err error) {
 	return n, err
 }
 
+// recvmmsg never blocks (MSG_DONTWAIT; the netpoller does the waiting), so
+// it is a raw system call, like the verdict write of flush: the runtime is
+// not told of a syscall, which would hand the P off and wake sysmon from
+// its deep sleep into a millisecond of 20 µs polls, for every packet of a
+// pod that sends a query now and then.
 func (s *BatchSource) recvmmsg(fd uintptr) (int, error) {
-	n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&s.msgs[0])),
+	n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&s.msgs[0])),
 		uintptr(len(s.msgs)), unix.MSG_DONTWAIT, 0, 0)
 	if e != 0 {
 		return 0, e
@@ -419,9 +424,12 @@ func (s *BatchSource) flush() error {
 	if len(s.wbuf) == 0 {
 		return nil
 	}
-	_, err := unix.Write(s.fd, s.wbuf)
+	// A raw write (see recvmmsg): netlink hands the verdicts to the
+	// kernel synchronously, it does not wait for anything.
+	_, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(s.fd), uintptr(unsafe.Pointer(&s.wbuf[0])), uintptr(len(s.wbuf)))
 	s.wbuf = s.wbuf[:0]
-	if err != nil {
+	if e != 0 {
+		err := error(e)
 		if c := s.counters.VerdictErrors.Add(1); c&(c-1) == 0 {
 			s.log.Warn("sending verdicts", "err", err, "count", c)
 		}
