@@ -22,6 +22,15 @@ import (
 // syscalls and several allocations per packet; this one allocates nothing
 // per packet. It speaks the same protocol with the same configuration:
 // copy whole packets, MaxQueueLen, fail-open, no ENOBUFS reports.
+//
+// It is also built for the low rates most pods run at, where a wake-up
+// per packet is the cost: the socket is non-blocking and registered with
+// the runtime's netpoller, so an empty queue parks the reader's goroutine
+// (no timer, no thread in a system call) and the thread that polled runs
+// it when a packet comes; recvmmsg and the verdict write never block and
+// are raw system calls, so the runtime neither hands the P off nor wakes
+// sysmon for them. Batches grow with the load by themselves: recvmmsg
+// returns what the socket holds, up to batchSize.
 type BatchSource struct {
 	fd       int
 	file     *os.File        // fd, registered with the runtime's netpoller
