@@ -129,20 +129,23 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var ready func() bool
 	var kobs kubeObserver
 	if f.objects != "" {
-		objs, st, err := objects.Load(f.objects)
+		fsrc, err := objects.NewSource(objects.Config{Path: f.objects, Interval: f.reload, Logger: log})
 		if err != nil {
 			return err
 		}
-		if n := st.SkippedTotal(); n > 0 {
-			log.Info("objects of other kinds skipped", "file", f.objects, "count", n, "kinds", st.Skipped)
+		// Loaded once: Run then only watches for changes.
+		objs, err := fsrc.Load()
+		if err != nil {
+			return err
+		}
+		if st := fsrc.Stats().Parse; st.SkippedTotal() > 0 {
+			log.Info("objects of other kinds skipped", "file", f.objects, "count", st.SkippedTotal(), "kinds", st.Skipped)
 		}
 		store.update(objs)
 		if reg.Table() == nil {
 			return fmt.Errorf("%s: no name table could be built", f.objects)
 		}
-		if src, err = objects.NewSource(objects.Config{Path: f.objects, Interval: f.reload, Logger: log}); err != nil {
-			return err
-		}
+		src = fsrc
 	} else {
 		ks, err := newKubeSource(f.kubecfg, mopts.Namespaces, log, &kobs)
 		if err != nil {

@@ -81,12 +81,16 @@ func (t *tcpFlags) key(log *slog.Logger) []byte {
 }
 
 // Sweep periods of the engine's TCP flows: while flows are open, and while
-// none is (an idle pod's meshdns then wakes 6 times a minute for it). A
+// none is (an idle pod's meshdns then wakes twice a minute for it). A
 // segment sweeps its own shard as it arrives, so the periodic sweep only
 // expires flows that went quiet; with none open there is nothing to expire.
+// A flow opened during an idle period is first swept at most tcpSweepIdle
+// later, so a quiet flow may live that much past --tcp-idle-timeout (and a
+// held segment past the hold timeout, a backstop behind the forwarder's
+// own timeouts).
 const (
 	tcpSweepBusy = time.Second
-	tcpSweepIdle = 10 * time.Second
+	tcpSweepIdle = 30 * time.Second
 )
 
 // tcpSweeper is what sweepTCP needs of the engine.

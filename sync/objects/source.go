@@ -99,18 +99,27 @@ func (s *Source) Stats() SourceStats {
 // file every interval and calls update again whenever its content changes
 // and parses. It returns an error if the first load fails, and nil when
 // ctx is done.
+//
+// After Load, Run does not load the file again: it only looks for changes
+// since then.
 func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
-	objs, err := s.first()
-	if err != nil {
-		return err
+	if s.prev == nil {
+		objs, err := s.first()
+		if err != nil {
+			return err
+		}
+		update(objs)
 	}
-	update(objs)
 	w, err := newWatcher(s.cfg.Path)
 	if err != nil {
 		s.log.Warn("objects file not watched; polling it instead", "err", err, "interval", s.cfg.Interval)
 		return s.runPolling(ctx, update)
 	}
 	defer w.close()
+	// A change between the load and the watch raised no event.
+	if objs := s.poll(); objs != nil {
+		update(objs)
+	}
 	stop := context.AfterFunc(ctx, func() { w.close() })
 	defer stop()
 	// A file read while still inside the racy window is looked at again
@@ -143,6 +152,12 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 			}
 		}
 	}()
+	// Events come while a writer is still at it (a write in place
+	// truncates first): the file is looked at once they have been quiet
+	// for watchQuiet.
+	quiet := time.NewTimer(time.Hour)
+	quiet.Stop()
+	defer quiet.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -156,6 +171,9 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 				return s.runPolling(ctx, update)
 			}
 			w.rewatch()
+			quiet.Reset(watchQuiet)
+			continue
+		case <-quiet.C:
 		case <-racy.C:
 		}
 		if objs := s.poll(); objs != nil {
@@ -164,6 +182,9 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 		armRacy()
 	}
 }
+
+// watchQuiet is how long the file's events must pause before it is read.
+const watchQuiet = 200 * time.Millisecond
 
 // runPolling looks at the file every Interval until ctx is done.
 func (s *Source) runPolling(ctx context.Context, update func(*model.Objects)) error {
@@ -180,6 +201,11 @@ func (s *Source) runPolling(ctx context.Context, update func(*model.Objects)) er
 		}
 	}
 }
+
+// Load loads the file for the first time, before Run (which then does not
+// load it again): a caller that needs the objects before it starts Run
+// reads the file once.
+func (s *Source) Load() (*model.Objects, error) { return s.first() }
 
 // first loads the file for the first time.
 func (s *Source) first() (*model.Objects, error) {

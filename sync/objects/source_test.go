@@ -273,3 +273,47 @@ func TestSourceWatch(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 }
+
+// TestSourceLoadThenRun: after Load, Run reads the file no more unless it
+// changes (no second update with the same objects at start), and a change
+// made between Load and Run still arrives.
+func TestSourceLoadThenRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "objects.yaml")
+	if err := os.WriteFile(path, []byte(svcYAML("aa")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSource(Config{Path: path, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := s.Load()
+	if err != nil || svcName(t, objs) != "aa" {
+		t.Fatalf("Load: %v %v", objs, err)
+	}
+	if err := os.WriteFile(path+".new", []byte(svcYAML("bbb")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".new", path); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan string, 10)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, func(o *model.Objects) { got <- svcName(t, o) }) }()
+	select {
+	case name := <-got:
+		if name != "bbb" {
+			t.Fatalf("first update after Load: %q, want the changed file's bbb", name)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the change made between Load and Run never arrived")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Loads != 2 {
+		t.Errorf("%d loads, want 2 (Load, then the change)", st.Loads)
+	}
+}
