@@ -24,8 +24,8 @@ const (
 	WorkloadTCPPipe     = "tcp-pipe"
 	WorkloadTCPExternal = "tcp-external"
 	// WorkloadIdle sends nothing: the contender's CPU time with no DNS
-	// traffic at all, over IdleDuration, right after it started (before
-	// the warm-up).
+	// traffic at all, over IdleDuration, from IdleSettle after it started
+	// (before the warm-up).
 	WorkloadIdle = "idle"
 )
 
@@ -147,7 +147,7 @@ func Quick() Config {
 	c.Contenders = []string{"direct", "meshdns", "istio", "coredns-nodelocal", "dnsmasq-local"}
 	c.Rates = []float64{2000, 10000}
 	c.FixedDuration = time.Second
-	c.IdleDuration = 2 * time.Second
+	c.IdleDuration = 0 // the idle run takes a minute: --idle-duration to include it
 	c.WarmUp = 300 * time.Millisecond
 	c.Pause = 100 * time.Millisecond
 	c.Profile = 0
@@ -232,7 +232,9 @@ func (c *Config) Estimate() time.Duration {
 	for _, w := range c.Workloads {
 		switch w {
 		case WorkloadIdle:
-			per += c.IdleDuration + c.Pause
+			if c.IdleDuration > 0 {
+				per += IdleSettle + c.IdleDuration + c.Pause
+			}
 		case WorkloadNdots:
 			per += time.Duration(len(c.LookupRates)) * (c.FixedDuration + c.Timeout + c.Pause)
 		case WorkloadTCPConn, WorkloadTCPExternal:

@@ -65,6 +65,7 @@ func TestEstimate(t *testing.T) {
 
 func TestPlan(t *testing.T) {
 	h := &harness{cfg: Quick()}
+	h.cfg.IdleDuration = time.Second
 	plan := h.plan()
 	// idle; mesh and external: dnsperf + 2 rates each; ndots: 2 lookup
 	// rates; tcp-conn, tcp-pipe, tcp-external: 2 rates each.

@@ -70,7 +70,7 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 		}
 	}
 	if len(idle) > 0 {
-		p("## Idle (no DNS traffic, right after start)\n\n")
+		p("## Idle (no DNS traffic, from 10 s after start)\n\n")
 		p("| contender | CPU ms per minute | run slices per minute |\n")
 		p("|---|---:|---:|\n")
 		for _, s := range idle {

@@ -43,8 +43,21 @@ func (h *harness) snap(ctx context.Context, inst *contender.Instance) (snapshot,
 	return s, nil
 }
 
+// IdleSettle passes unmeasured before an idle run: the contender's start
+// (loading names, the garbage collection after it, the runtime returning
+// memory) is a one-time cost, not what it spends idling.
+const IdleSettle = 10 * time.Second
+
 // measure runs r against the running contender and fills in its figures.
 func (h *harness) measure(ctx context.Context, inst *contender.Instance, r *Run) {
+	if r.Tool == ToolIdle {
+		select {
+		case <-ctx.Done():
+			r.Error = ctx.Err().Error()
+			return
+		case <-time.After(IdleSettle):
+		}
+	}
 	before, err := h.snap(ctx, inst)
 	if err != nil {
 		r.Error = err.Error()
