@@ -144,19 +144,50 @@ func TestSourceRacy(t *testing.T) {
 	}
 }
 
-func TestSourceRun(t *testing.T) {
+// newFileSource writes a file with one Service called name and returns a
+// Source of it that would poll only hourly.
+func newFileSource(t *testing.T, name string) (*Source, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "objects.yaml")
-	if err := os.WriteFile(path, []byte(svcYAML("aa")), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(svcYAML(name)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s, err := NewSource(Config{Path: path, Interval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, path
+}
+
+// runSource runs s in the background; the names of the Services of its
+// updates arrive on the channel, and stop ends Run and returns its error.
+func runSource(t *testing.T, s *Source) (names <-chan string, stop func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan string, 10)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, func(o *model.Objects) { got <- svcName(t, o) }) }()
+	t.Cleanup(cancel)
+	return got, func() error { cancel(); return <-done }
+}
+
+// nextName waits for the next update's name.
+func nextName(t *testing.T, names <-chan string, step string) string {
+	t.Helper()
+	select {
+	case name := <-names:
+		return name
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: no update within 10 s (poll interval 1 h)", step)
+		return ""
+	}
+}
+
+func TestSourceRun(t *testing.T) {
+	s, _ := newFileSource(t, "aa")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var got []*model.Objects
-	err = s.Run(ctx, func(o *model.Objects) {
+	err := s.Run(ctx, func(o *model.Objects) {
 		got = append(got, o)
 		cancel()
 	})
@@ -229,20 +260,11 @@ func TestSourceWatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	got := make(chan string, 10)
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx, func(o *model.Objects) { got <- svcName(t, o) }) }()
+	got, stop := runSource(t, s)
 	expect := func(step, want string) {
 		t.Helper()
-		select {
-		case name := <-got:
-			if name != want {
-				t.Fatalf("%s: loaded %q, want %q", step, name, want)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s: no update within 10 s (poll interval 1 h)", step)
+		if name := nextName(t, got, step); name != want {
+			t.Fatalf("%s: loaded %q, want %q", step, name, want)
 		}
 	}
 	expect("first load", "aa")
@@ -267,9 +289,7 @@ func TestSourceWatch(t *testing.T) {
 	// A write in place into the new target: the file's watch followed.
 	write(data("..v2/objects.yaml"), "dd")
 	expect("write in place after the swap", "dd")
-
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 }
@@ -278,14 +298,7 @@ func TestSourceWatch(t *testing.T) {
 // changes (no second update with the same objects at start), and a change
 // made between Load and Run still arrives.
 func TestSourceLoadThenRun(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "objects.yaml")
-	if err := os.WriteFile(path, []byte(svcYAML("aa")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s, err := NewSource(Config{Path: path, Interval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := newFileSource(t, "aa")
 	objs, err := s.Load()
 	if err != nil || svcName(t, objs) != "aa" {
 		t.Fatalf("Load: %v %v", objs, err)
@@ -296,21 +309,11 @@ func TestSourceLoadThenRun(t *testing.T) {
 	if err := os.Rename(path+".new", path); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	got := make(chan string, 10)
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx, func(o *model.Objects) { got <- svcName(t, o) }) }()
-	select {
-	case name := <-got:
-		if name != "bbb" {
-			t.Fatalf("first update after Load: %q, want the changed file's bbb", name)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the change made between Load and Run never arrived")
+	got, stop := runSource(t, s)
+	if name := nextName(t, got, "the change made between Load and Run"); name != "bbb" {
+		t.Fatalf("first update after Load: %q, want the changed file's bbb", name)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if st := s.Stats(); st.Loads != 2 {
