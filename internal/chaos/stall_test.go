@@ -14,7 +14,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Scenario 3b (issue 12, finding 7): the burst a stall releases.
+// Scenario 3b: the burst a stall releases.
 const (
 	stallRate    = 1250.0 // lookups/s: A+AAAA pairs, 2,500 queries/s
 	stallLength  = time.Second
