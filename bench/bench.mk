@@ -17,7 +17,7 @@ bench-tools:
 	cd bench/report && $(GO) build -o $(BENCH_BIN_ABS)/meshdns-bench-plot .
 	test -x $(BENCH_BIN)/coredns || GOBIN=$(BENCH_BIN_ABS) $(GO) install github.com/coredns/coredns@$(COREDNS_VERSION)
 
-## bench: (root) the full benchmark (~20 min, 3 rounds of every contender, UDP and TCP workloads) into bench/results/<date>-<host>.{json,md,png}
+## bench: (root) the full benchmark (~1 h: 3 rounds of 7 contenders, idle, UDP and TCP workloads) into bench/results/<date>-<host>.{json,md,png}
 bench: deps bench-tools
 	$(BENCH_BIN)/meshdns-bench run --bin-dir $(BENCH_BIN) $(BENCH_ARGS)
 

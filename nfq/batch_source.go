@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -21,8 +22,19 @@ import (
 // syscalls and several allocations per packet; this one allocates nothing
 // per packet. It speaks the same protocol with the same configuration:
 // copy whole packets, MaxQueueLen, fail-open, no ENOBUFS reports.
+//
+// It is also built for the low rates most pods run at, where a wake-up
+// per packet is the cost: the socket is non-blocking and registered with
+// the runtime's netpoller, so an empty queue parks the reader's goroutine
+// (no timer, no thread in a system call) and the thread that polled runs
+// it when a packet comes; recvmmsg and the verdict write never block and
+// are raw system calls, so the runtime neither hands the P off nor wakes
+// sysmon for them. Batches grow with the load by themselves: recvmmsg
+// returns what the socket holds, up to batchSize.
 type BatchSource struct {
 	fd       int
+	file     *os.File        // fd, registered with the runtime's netpoller
+	rc       syscall.RawConn // file's
 	queue    uint16
 	log      *slog.Logger
 	counters *Counters
@@ -97,11 +109,6 @@ func OpenBatch(queue uint16, cfg Config) (Source, error) {
 	if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_NO_ENOBUFS, 1); err != nil {
 		s.log.Debug("NETLINK_NO_ENOBUFS not set", "err", err)
 	}
-	// A receive timeout lets the loop notice its context.
-	tv := unix.NsecToTimeval(int64(100e6))
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return fail(fmt.Errorf("setting the receive timeout: %w", err))
-	}
 	s.rbufs = make([][]byte, batchSize)
 	s.iovs = make([]unix.Iovec, batchSize)
 	s.msgs = make([]mmsghdr, batchSize)
@@ -115,6 +122,18 @@ func OpenBatch(queue uint16, cfg Config) (Source, error) {
 	s.wbuf = make([]byte, 0, batchFlushAt+batchRecvBufSize)
 	if err := s.configure(cfg.MaxQueueLen); err != nil {
 		return fail(err)
+	}
+	// From now on the socket is read through the runtime's netpoller: an
+	// idle queue costs no wake-up at all (no receive timeout, no thread
+	// blocked in a system call), and the reader's goroutine is woken by
+	// epoll when a packet comes. The configuration above read blocking.
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return fail(fmt.Errorf("making the queue socket non-blocking: %w", err))
+	}
+	s.file = os.NewFile(uintptr(fd), fmt.Sprintf("nfqueue-%d", queue))
+	if s.rc, err = s.file.SyscallConn(); err != nil {
+		s.file.Close()
+		return nil, fmt.Errorf("queue socket: %w", err)
 	}
 	return s, nil
 }
@@ -264,12 +283,16 @@ func (s *BatchSource) Start(ctx context.Context, deliver func(Packet), failed fu
 }
 
 func (s *BatchSource) loop(ctx context.Context, deliver func(Packet), failed func(error)) {
+	// The end of ctx wakes a reader parked in the netpoller; no timer runs
+	// before that.
+	stop := context.AfterFunc(ctx, func() { s.file.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
 	errs := 0
 	for ctx.Err() == nil {
-		n, err := s.recvmmsg()
+		n, err := s.read()
 		if err != nil {
 			switch {
-			case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR):
+			case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR):
 				continue
 			case errors.Is(err, unix.ENOBUFS):
 				s.counters.ReceiveErrors.Add(1)
@@ -295,9 +318,28 @@ func (s *BatchSource) loop(ctx context.Context, deliver func(Packet), failed fun
 	}
 }
 
-func (s *BatchSource) recvmmsg() (int, error) {
-	n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(s.fd), uintptr(unsafe.Pointer(&s.msgs[0])),
-		uintptr(len(s.msgs)), unix.MSG_WAITFORONE, 0, 0)
+// read returns once recvmmsg has read at least one datagram (up to
+// batchSize: whatever the socket holds, so batches grow with the load), the
+// goroutine parked in the netpoller while the socket is empty.
+func (s *BatchSource) read() (n int, err error) {
+	rerr := s.rc.Read(func(fd uintptr) bool {
+		n, err = s.recvmmsg(fd)
+		return err != unix.EAGAIN
+	})
+	if rerr != nil {
+		return 0, rerr
+	}
+	return n, err
+}
+
+// recvmmsg never blocks (MSG_DONTWAIT; the netpoller does the waiting), so
+// it is a raw system call, like the verdict write of flush: the runtime is
+// not told of a syscall, which would hand the P off and wake sysmon from
+// its deep sleep into a millisecond of 20 µs polls, for every packet of a
+// pod that sends a query now and then.
+func (s *BatchSource) recvmmsg(fd uintptr) (int, error) {
+	n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&s.msgs[0])),
+		uintptr(len(s.msgs)), unix.MSG_DONTWAIT, 0, 0)
 	if e != 0 {
 		return 0, e
 	}
@@ -388,9 +430,12 @@ func (s *BatchSource) flush() error {
 	if len(s.wbuf) == 0 {
 		return nil
 	}
-	_, err := unix.Write(s.fd, s.wbuf)
+	// A raw write (see recvmmsg): netlink hands the verdicts to the
+	// kernel synchronously, it does not wait for anything.
+	_, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(s.fd), uintptr(unsafe.Pointer(&s.wbuf[0])), uintptr(len(s.wbuf)))
 	s.wbuf = s.wbuf[:0]
-	if err != nil {
+	if e != 0 {
+		err := error(e)
 		if c := s.counters.VerdictErrors.Add(1); c&(c-1) == 0 {
 			s.log.Warn("sending verdicts", "err", err, "count", c)
 		}
@@ -404,9 +449,7 @@ func (s *BatchSource) Close() error {
 	var err error
 	s.once.Do(func() {
 		s.wg.Wait()
-		if e := unix.Close(s.fd); e != nil {
-			err = os.NewSyscallError("close", e)
-		}
+		err = s.file.Close()
 	})
 	return err
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"runtime/debug"
 	"sync/atomic"
 	"time"
@@ -13,7 +12,7 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultMaxQueueLen = 4096
+	DefaultQueuedTotal = 512
 	DefaultDrainQuiet  = 50 * time.Millisecond
 	DefaultDrainMax    = time.Second
 )
@@ -25,8 +24,19 @@ type Config struct {
 	QueueNum uint16
 	Queues   uint16
 	// MaxQueueLen is how many packets the kernel holds per queue waiting
-	// for a verdict (DefaultMaxQueueLen when 0). The queues always fail
-	// open: beyond this, packets pass unanswered instead of being dropped.
+	// for a verdict; 0 means DefaultQueuedTotal split over the queues. The
+	// queues always fail open: beyond this, packets pass unanswered
+	// instead of being dropped.
+	//
+	// It bounds the backlog a stall releases at once: while the consumer
+	// is stopped (a CPU-throttled or paused container) the kernel holds
+	// up to this many packets and passes the rest straight on, spread as
+	// they come; on resume the held ones leave together, the pass-through
+	// queries among them in one burst at the nameserver. 512 in all stays
+	// well inside what a nameserver's default socket buffer absorbs
+	// (net.core.rmem_default, about 600 small datagrams), and is still
+	// several times the packets in flight at full load. It also bounds
+	// what a kill -9 loses: the kernel drops the held packets at unbind.
 	MaxQueueLen uint32
 	// DrainQuiet and DrainMax bound the drain after the context is done:
 	// the queues are unbound once no packet arrived for DrainQuiet, or
@@ -54,7 +64,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("nfq: queues %d..%d exceed 65535", c.QueueNum, int(c.QueueNum)+int(c.Queues)-1)
 	}
 	if c.MaxQueueLen == 0 {
-		c.MaxQueueLen = DefaultMaxQueueLen
+		c.MaxQueueLen = max(DefaultQueuedTotal/uint32(c.Queues), 1)
 	}
 	if c.DrainQuiet <= 0 {
 		c.DrainQuiet = DefaultDrainQuiet
@@ -219,22 +229,17 @@ func (c *Consumer) drain() {
 }
 
 // worker serves one queue: its deliver runs on the source's goroutine,
-// which it locks to its OS thread, with the queue's own buffer.
+// with the queue's own buffer. The goroutine is not locked to an OS
+// thread: a reader woken by the netpoller then runs on the thread that
+// polled, with no hand-off to another.
 type worker struct {
-	c      *Consumer
-	src    Source
-	queue  uint16
-	buf    []byte
-	locked bool
+	c     *Consumer
+	src   Source
+	queue uint16
+	buf   []byte
 }
 
 func (w *worker) deliver(p Packet) {
-	if !w.locked {
-		// Never unlocked: the thread stays with this queue's goroutine
-		// and is discarded when it ends.
-		runtime.LockOSThread()
-		w.locked = true
-	}
 	c := w.c
 	c.seen.Add(1)
 	c.counters.Packets.Add(1)

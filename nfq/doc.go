@@ -33,10 +33,13 @@
 // one write, no allocation per packet; what the meshdns binary uses unless
 // --queue-impl says go-nfqueue), OpenNfqueue (NfqueueSource, over
 // go-nfqueue: one read and one verdict syscall per packet; Config.Open's
-// default when nil), or FakeSource in tests. Each queue has one goroutine,
-// locked to its OS thread, with its own 64 KiB buffer: a packet is copied
-// into it and given to the Handler, which may rewrite it in place, and the
-// verdict goes back to the kernel.
+// default when nil), or FakeSource in tests. Each queue has one goroutine
+// with its own 64 KiB buffer: a packet is copied into it and given to the
+// Handler, which may rewrite it in place, and the verdict goes back to the
+// kernel. The batch reader parks in the runtime's netpoller while its
+// queue is empty (no receive timeout, no thread blocked in a system call)
+// and its reads and verdict writes never block, so an idle queue costs no
+// wake-up and a packet costs one (see BatchSource).
 //
 // Stopping without losing queries: remove the rules first, then cancel the
 // context given to Start or Run. The consumer keeps answering the packets

@@ -44,8 +44,8 @@ func newRunFlags(stderr io.Writer) (*flag.FlagSet, *runFlags) {
 	fs.StringVar(&f.objects, "objects", "", "file of Kubernetes objects (Services, EndpointSlices, ServiceEntries) to answer from, reloaded on change; without it names come from the API server")
 	fs.StringVar(&f.kubecfg, "kubeconfig", "", "kubeconfig of the API server to watch (default: in-cluster config)")
 	fs.StringVar(&f.metrics, "metrics-addr", observe.DefaultAddr, "address of /metrics, /healthz, /readyz, /debug/names and /debug/pprof; empty disables")
-	fs.UintVar(&f.queueLen, "queue-len", 4096, "packets the kernel holds per queue; beyond it packets bypass meshdns (fail-open)")
-	fs.DurationVar(&f.reload, "reload-interval", time.Second, "how often the objects file is checked for changes")
+	fs.UintVar(&f.queueLen, "queue-len", 0, "packets the kernel holds per queue; beyond it packets bypass meshdns (fail-open); 0: 512 in all, split over the queues (what a stall releases at once)")
+	fs.DurationVar(&f.reload, "reload-interval", time.Second, "how often the objects file is checked for changes where inotify cannot watch it (otherwise changes are seen at once, with no timer)")
 	fs.StringVar(&f.impl, "queue-impl", "batch", "queue reader: batch (recvmmsg, batched verdicts) or go-nfqueue (one read and one verdict syscall per packet)")
 	return fs, f
 }
@@ -61,8 +61,8 @@ func (f *runFlags) check() error {
 	if err := f.tcp.check(); err != nil {
 		return err
 	}
-	if f.queueLen == 0 || f.queueLen > 1<<20 {
-		return usageError{fmt.Errorf("--queue-len %d: want 1..1048576", f.queueLen)}
+	if f.queueLen > 1<<20 {
+		return usageError{fmt.Errorf("--queue-len %d: want 0..1048576", f.queueLen)}
 	}
 	_, err := queueOpen(f.impl)
 	return err
@@ -129,20 +129,23 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var ready func() bool
 	var kobs kubeObserver
 	if f.objects != "" {
-		objs, st, err := objects.Load(f.objects)
+		fsrc, err := objects.NewSource(objects.Config{Path: f.objects, Interval: f.reload, Logger: log})
 		if err != nil {
 			return err
 		}
-		if n := st.SkippedTotal(); n > 0 {
-			log.Info("objects of other kinds skipped", "file", f.objects, "count", n, "kinds", st.Skipped)
+		// Loaded once: Run then only watches for changes.
+		objs, err := fsrc.Load()
+		if err != nil {
+			return err
+		}
+		if st := fsrc.Stats().Parse; st.SkippedTotal() > 0 {
+			log.Info("objects of other kinds skipped", "file", f.objects, "count", st.SkippedTotal(), "kinds", st.Skipped)
 		}
 		store.update(objs)
 		if reg.Table() == nil {
 			return fmt.Errorf("%s: no name table could be built", f.objects)
 		}
-		if src, err = objects.NewSource(objects.Config{Path: f.objects, Interval: f.reload, Logger: log}); err != nil {
-			return err
-		}
+		src = fsrc
 	} else {
 		ks, err := newKubeSource(f.kubecfg, mopts.Namespaces, log, &kobs)
 		if err != nil {
@@ -186,18 +189,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		sweepCtx, stopSweep := context.WithCancel(context.Background())
 		defer stopSweep()
-		go func() {
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			for {
-				select {
-				case <-sweepCtx.Done():
-					return
-				case <-t.C:
-					eng.SweepTCP()
-				}
-			}
-		}()
+		go sweepTCP(sweepCtx, eng)
 	}
 	if refreshing {
 		refCtx, stopRef := context.WithCancel(context.Background())

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"flag"
 	"fmt"
@@ -77,4 +78,47 @@ func (t *tcpFlags) key(log *slog.Logger) []byte {
 	k = make([]byte, 32)
 	rand.Read(k)
 	return k
+}
+
+// Sweep periods of the engine's TCP flows: while flows are open, and while
+// none is (an idle pod's meshdns then wakes twice a minute for it). A
+// segment sweeps its own shard as it arrives, so the periodic sweep only
+// expires flows that went quiet; with none open there is nothing to expire.
+// A flow opened during an idle period is first swept at most tcpSweepIdle
+// later, so a quiet flow may live that much past --tcp-idle-timeout (and a
+// held segment past the hold timeout, a backstop behind the forwarder's
+// own timeouts).
+const (
+	tcpSweepBusy = time.Second
+	tcpSweepIdle = 30 * time.Second
+)
+
+// tcpSweeper is what sweepTCP needs of the engine.
+type tcpSweeper interface {
+	TCPFlows() int
+	SweepTCP()
+}
+
+// sweepTCP sweeps e's TCP flows until ctx is done: every tcpSweepBusy
+// while flows are open, every tcpSweepIdle otherwise.
+func sweepTCP(ctx context.Context, e tcpSweeper) {
+	t := time.NewTimer(tcpSweepPeriod(e.TCPFlows()))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			e.SweepTCP()
+			t.Reset(tcpSweepPeriod(e.TCPFlows()))
+		}
+	}
+}
+
+// tcpSweepPeriod is the time to the next sweep with flows open.
+func tcpSweepPeriod(flows int) time.Duration {
+	if flows > 0 {
+		return tcpSweepBusy
+	}
+	return tcpSweepIdle
 }

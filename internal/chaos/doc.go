@@ -9,6 +9,7 @@
 //	TestOOMKillUnderLoad      the same for a kernel OOM kill in a memory cgroup
 //	TestGracefulRestart       SIGTERM, restart and upgrade under load: nothing lost
 //	TestQueueOverflow         meshdns stalled (SIGSTOP) beyond --queue-len: fail-open, nothing dropped
+//	TestStallBurst            a 1 s stall at 2,500 q/s: the released backlog costs no query at a default-buffer nameserver
 //	TestHostilePackets        malformed and hostile packets through the kernel path
 //	TestBrokenObjectsFile     the objects file replaced by broken ones under load
 //	TestConntrack             no DNS conntrack entries, no 5 s stalls with A+AAAA from one socket

@@ -37,12 +37,19 @@ type load struct {
 // pod namespace.
 func startLoad(t *testing.T, p *podtest.Pod, prof profile, d time.Duration, timeout time.Duration) *load {
 	t.Helper()
+	if timeout == 0 {
+		timeout = prof.timeout
+	}
+	return startLoadOf(t, p, mix(), prof.rate, d, timeout)
+}
+
+// startLoadOf starts lookups at rate lookups/s for d from inside the pod
+// namespace.
+func startLoadOf(t *testing.T, p *podtest.Pod, lookups []loadgen.Lookup, rate float64, d, timeout time.Duration) *load {
+	t.Helper()
 	dialer, err := loadgen.NewNamespaceDialer(p.Topo.Pod)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if timeout == 0 {
-		timeout = prof.timeout
 	}
 	l := &load{begin: time.Now(), done: make(chan struct{})}
 	go func() {
@@ -50,8 +57,8 @@ func startLoad(t *testing.T, p *podtest.Pod, prof profile, d time.Duration, time
 		defer dialer.Close()
 		l.res, l.err = loadgen.Run(context.Background(), loadgen.Config{
 			Server:   nameserver,
-			Lookups:  mix(),
-			Rate:     prof.rate,
+			Lookups:  lookups,
+			Rate:     rate,
 			Duration: d,
 			Timeout:  timeout,
 			Dialer:   dialer,

@@ -11,10 +11,13 @@
 // names the file, the document (and its first line), the item inside a
 // List and the object when known: nothing is ever half-loaded.
 //
-// Source watches the file: it polls its size, modification time and
-// identity every Config.Interval, rereads and hashes the content when they
-// change (or while a change could hide inside the file system's timestamp
-// granularity), and hands a freshly parsed *model.Objects to its update
-// function when the content differs. A replacement that does not parse is
+// Source watches the file with inotify (its directory, for replacements
+// and ConfigMap symlink swaps, and the file through its symlinks, for
+// writes in place; it polls every Config.Interval only where inotify is
+// unavailable), so an idle meshdns runs no timer for it. On an event it
+// looks at the file's size, modification time and identity, rereads and
+// hashes the content when they change (or while a change could hide
+// inside the file system's timestamp granularity), and hands a freshly
+// parsed *model.Objects to its update function when the content differs. A replacement that does not parse is
 // logged and counted once, and the previous objects stay in use.
 package objects

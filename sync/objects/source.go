@@ -14,7 +14,8 @@ import (
 	"github.com/meshdns/meshdns/sync/model"
 )
 
-// DefaultInterval is how often Source looks at the file by default.
+// DefaultInterval is how often Source looks at the file by default when
+// inotify is not available.
 const DefaultInterval = time.Second
 
 // racyWindow: a file modified this close to (or after) the moment it was
@@ -26,7 +27,8 @@ const racyWindow = 2 * time.Second
 type Config struct {
 	// Path of the objects file.
 	Path string
-	// Interval between looks at the file. Default: DefaultInterval.
+	// Interval between looks at the file when it cannot be watched with
+	// inotify. Default: DefaultInterval.
 	Interval time.Duration
 	// Logger receives reloads (info) and broken replacements (error).
 	// Nil discards.
@@ -97,12 +99,95 @@ func (s *Source) Stats() SourceStats {
 // file every interval and calls update again whenever its content changes
 // and parses. It returns an error if the first load fails, and nil when
 // ctx is done.
+//
+// After Load, Run does not load the file again: it only looks for changes
+// since then.
 func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
-	objs, err := s.first()
-	if err != nil {
-		return err
+	if s.prev == nil {
+		objs, err := s.first()
+		if err != nil {
+			return err
+		}
+		update(objs)
 	}
-	update(objs)
+	w, err := newWatcher(s.cfg.Path)
+	if err != nil {
+		s.log.Warn("objects file not watched; polling it instead", "err", err, "interval", s.cfg.Interval)
+		return s.runPolling(ctx, update)
+	}
+	defer w.close()
+	// A change between the load and the watch raised no event.
+	if objs := s.poll(); objs != nil {
+		update(objs)
+	}
+	stop := context.AfterFunc(ctx, func() { w.close() })
+	defer stop()
+	// A file read while still inside the racy window is looked at again
+	// once it has left it: a change within the same timestamp tick may
+	// have raised its event before the read.
+	racy := time.NewTimer(time.Hour)
+	defer racy.Stop()
+	armRacy := func() {
+		racy.Stop()
+		if s.prev != nil {
+			if d := time.Until(s.prev.ModTime().Add(racyWindow + 100*time.Millisecond)); d > 0 {
+				racy.Reset(d)
+			}
+		}
+	}
+	armRacy()
+	events := make(chan error)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			err := w.wait()
+			select {
+			case events <- err:
+			case <-done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	// Events come while a writer is still at it (a write in place
+	// truncates first): the file is looked at once they have been quiet
+	// for watchQuiet.
+	quiet := time.NewTimer(time.Hour)
+	quiet.Stop()
+	defer quiet.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-events:
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				s.log.Warn("objects file watch failed; polling it instead", "err", err, "interval", s.cfg.Interval)
+				return s.runPolling(ctx, update)
+			}
+			w.rewatch()
+			quiet.Reset(watchQuiet)
+			continue
+		case <-quiet.C:
+		case <-racy.C:
+		}
+		if objs := s.poll(); objs != nil {
+			update(objs)
+		}
+		armRacy()
+	}
+}
+
+// watchQuiet is how long the file's events must pause before it is read.
+const watchQuiet = 200 * time.Millisecond
+
+// runPolling looks at the file every Interval until ctx is done.
+func (s *Source) runPolling(ctx context.Context, update func(*model.Objects)) error {
 	t := time.NewTicker(s.cfg.Interval)
 	defer t.Stop()
 	for {
@@ -116,6 +201,11 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 		}
 	}
 }
+
+// Load loads the file for the first time, before Run (which then does not
+// load it again): a caller that needs the objects before it starts Run
+// reads the file once.
+func (s *Source) Load() (*model.Objects, error) { return s.first() }
 
 // first loads the file for the first time.
 func (s *Source) first() (*model.Objects, error) {

@@ -144,19 +144,50 @@ func TestSourceRacy(t *testing.T) {
 	}
 }
 
-func TestSourceRun(t *testing.T) {
+// newFileSource writes a file with one Service called name and returns a
+// Source of it that would poll only hourly.
+func newFileSource(t *testing.T, name string) (*Source, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "objects.yaml")
-	if err := os.WriteFile(path, []byte(svcYAML("aa")), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(svcYAML(name)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s, err := NewSource(Config{Path: path, Interval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, path
+}
+
+// runSource runs s in the background; the names of the Services of its
+// updates arrive on the channel, and stop ends Run and returns its error.
+func runSource(t *testing.T, s *Source) (names <-chan string, stop func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan string, 10)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, func(o *model.Objects) { got <- svcName(t, o) }) }()
+	t.Cleanup(cancel)
+	return got, func() error { cancel(); return <-done }
+}
+
+// nextName waits for the next update's name.
+func nextName(t *testing.T, names <-chan string, step string) string {
+	t.Helper()
+	select {
+	case name := <-names:
+		return name
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: no update within 10 s (poll interval 1 h)", step)
+		return ""
+	}
+}
+
+func TestSourceRun(t *testing.T) {
+	s, _ := newFileSource(t, "aa")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var got []*model.Objects
-	err = s.Run(ctx, func(o *model.Objects) {
+	err := s.Run(ctx, func(o *model.Objects) {
 		got = append(got, o)
 		cancel()
 	})
@@ -197,5 +228,95 @@ func TestNewSource(t *testing.T) {
 	s, err := NewSource(Config{Path: "x"})
 	if err != nil || s.cfg.Interval != DefaultInterval {
 		t.Errorf("default interval: %v %v", s, err)
+	}
+}
+
+// TestSourceWatch: with a poll interval of an hour, changes reach update
+// within seconds through inotify: a write in place, a replacement by
+// rename (what editors and kubectl cp do), and the symlink swap of a
+// Kubernetes ConfigMap volume.
+func TestSourceWatch(t *testing.T) {
+	dir := t.TempDir()
+	data := func(name string) string { return filepath.Join(dir, name) }
+	write := func(path, name string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(svcYAML(name)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The ConfigMap layout: objects.yaml -> ..data/objects.yaml,
+	// ..data -> ..v1.
+	if err := os.Mkdir(data("..v1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(data("..v1/objects.yaml"), "aa")
+	if err := os.Symlink("..v1", data("..data")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("..data/objects.yaml", data("objects.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSource(Config{Path: data("objects.yaml"), Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, stop := runSource(t, s)
+	expect := func(step, want string) {
+		t.Helper()
+		if name := nextName(t, got, step); name != want {
+			t.Fatalf("%s: loaded %q, want %q", step, name, want)
+		}
+	}
+	expect("first load", "aa")
+
+	// In place, through both symlinks.
+	write(data("..v1/objects.yaml"), "bb")
+	expect("write in place", "bb")
+
+	// The ConfigMap update: a new directory, ..data swapped by rename.
+	if err := os.Mkdir(data("..v2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(data("..v2/objects.yaml"), "cc")
+	if err := os.Symlink("..v2", data("..data_tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(data("..data_tmp"), data("..data")); err != nil {
+		t.Fatal(err)
+	}
+	expect("ConfigMap symlink swap", "cc")
+
+	// A write in place into the new target: the file's watch followed.
+	write(data("..v2/objects.yaml"), "dd")
+	expect("write in place after the swap", "dd")
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+// TestSourceLoadThenRun: after Load, Run reads the file no more unless it
+// changes (no second update with the same objects at start), and a change
+// made between Load and Run still arrives.
+func TestSourceLoadThenRun(t *testing.T) {
+	s, path := newFileSource(t, "aa")
+	objs, err := s.Load()
+	if err != nil || svcName(t, objs) != "aa" {
+		t.Fatalf("Load: %v %v", objs, err)
+	}
+	if err := os.WriteFile(path+".new", []byte(svcYAML("bbb")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".new", path); err != nil {
+		t.Fatal(err)
+	}
+	got, stop := runSource(t, s)
+	if name := nextName(t, got, "the change made between Load and Run"); name != "bbb" {
+		t.Fatalf("first update after Load: %q, want the changed file's bbb", name)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Loads != 2 {
+		t.Errorf("%d loads, want 2 (Load, then the change)", st.Loads)
 	}
 }

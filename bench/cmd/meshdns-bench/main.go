@@ -92,6 +92,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.DNSPerfDuration, "dnsperf-duration", cfg.DNSPerfDuration, "each dnsperf run (0: skip dnsperf)")
 	fs.IntVar(&cfg.DNSPerfOutstanding, "dnsperf-outstanding", cfg.DNSPerfOutstanding, "dnsperf -q")
 	fs.DurationVar(&cfg.FixedDuration, "fixed-duration", cfg.FixedDuration, "each fixed-rate run (0: skip)")
+	fs.DurationVar(&cfg.IdleDuration, "idle-duration", cfg.IdleDuration, "the idle run: no DNS traffic, the contender's CPU time (0: skip)")
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "a query unanswered after this is lost")
 	fs.DurationVar(&cfg.WarmUp, "warm-up", cfg.WarmUp, "unrecorded warm-up per contender")
 	fs.DurationVar(&cfg.Profile, "profile", cfg.Profile, "meshdns CPU profile length after the rounds (0: none)")

@@ -4,14 +4,34 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 )
 
 // Meshdns is the project: `meshdns run` in the pod namespace, installing
-// its own NFQUEUE rules as in production.
-type Meshdns struct{}
+// its own NFQUEUE rules as in production. The zero value is the default
+// configuration ("meshdns"); Variant and Args make the variants of the
+// registry: without the cache (the pure pass-through path) and with
+// go-nfqueue's queue reader.
+type Meshdns struct {
+	// Variant is appended to the name ("meshdns-<Variant>").
+	Variant string
+	// Args are appended to the `meshdns run` command line.
+	Args []string
+}
+
+// Meshdns variants.
+var (
+	MeshdnsNoCache   = Meshdns{Variant: "nocache", Args: []string{"--cache-size", "0"}}
+	MeshdnsGoNfqueue = Meshdns{Variant: "go-nfqueue", Args: []string{"--queue-impl", "go-nfqueue"}}
+)
 
 // Name implements Contender.
-func (Meshdns) Name() string { return "meshdns" }
+func (m Meshdns) Name() string {
+	if m.Variant == "" {
+		return "meshdns"
+	}
+	return "meshdns-" + m.Variant
+}
 
 // Check implements Contender.
 func (Meshdns) Check(env *Env) error { return needBin("meshdns", env.Bins.Meshdns) }
@@ -30,18 +50,21 @@ func MeshdnsArgs(env *Env) []string {
 }
 
 // Start implements Contender.
-func (Meshdns) Start(ctx context.Context, env *Env) (*Instance, error) {
+func (m Meshdns) Start(ctx context.Context, env *Env) (*Instance, error) {
 	in := &Instance{Meta: map[string]string{"rules": "meshdns NFQUEUE"}}
+	if len(m.Args) > 0 {
+		in.Meta["args"] = strings.Join(m.Args, " ")
+	}
 	in.onStop(func() error { return ResetNamespace(context.Background(), env.Pod) })
 	if err := ResetNamespace(ctx, env.Pod); err != nil {
 		return nil, err
 	}
 	p, err := StartProc(ctx, ProcSpec{
-		Name:    "meshdns",
+		Name:    m.Name(),
 		NS:      env.Pod,
 		Path:    env.Bins.Meshdns,
-		Args:    MeshdnsArgs(env),
-		LogPath: env.logPath("meshdns"),
+		Args:    append(MeshdnsArgs(env), m.Args...),
+		LogPath: env.logPath(m.Name()),
 		Ready:   "msg=serving",
 	})
 	if err != nil {

@@ -23,6 +23,10 @@ const (
 	WorkloadTCPConn     = "tcp-conn"
 	WorkloadTCPPipe     = "tcp-pipe"
 	WorkloadTCPExternal = "tcp-external"
+	// WorkloadIdle sends nothing: the contender's CPU time with no DNS
+	// traffic at all, over IdleDuration, from IdleSettle after it started
+	// (before the warm-up).
+	WorkloadIdle = "idle"
 )
 
 // IsTCP tells the DNS-over-TCP workloads.
@@ -77,6 +81,8 @@ type Config struct {
 	TCPConns     int
 	// FixedDuration is each fixed-rate run.
 	FixedDuration time.Duration
+	// IdleDuration is the idle run; 0 skips it.
+	IdleDuration time.Duration
 	// Timeout is when a query counts as lost.
 	Timeout time.Duration
 	// WarmUp runs before the measured runs of each contender (mesh and
@@ -99,29 +105,30 @@ type Config struct {
 	Logger      *slog.Logger
 }
 
-// Full is the full session: 3 rounds, 10 s dnsperf runs, 5 s fixed-rate
-// runs at 2,000 and 10,000 q/s, ndots at 400 and 2,000 lookups/s (about
+// Full is the full session: 3 rounds, a 60 s idle run, 10 s dnsperf runs,
+// 5 s fixed-rate runs at 200, 2,000 and 10,000 q/s, ndots at 400 and 2,000 lookups/s (about
 // 2,000 and 11,000 q/s with the default mix), TCP with a connection per
 // query at 500 and 2,000 q/s, pipelined over 4 connections at 2,000 and
 // 10,000 q/s.
 func Full() Config {
 	return Config{
 		Label:              "full",
-		Contenders:         []string{"direct", "meshdns", "istio", "coredns-nodelocal", "dnsmasq-local"},
+		Contenders:         []string{"direct", "meshdns", "meshdns-nocache", "meshdns-go-nfqueue", "istio", "coredns-nodelocal", "dnsmasq-local"},
 		Upstream:           "dnsmasq",
 		Rounds:             3,
-		Workloads:          []string{WorkloadMesh, WorkloadExternal, WorkloadNdots, WorkloadTCPConn, WorkloadTCPPipe, WorkloadTCPExternal},
+		Workloads:          []string{WorkloadIdle, WorkloadMesh, WorkloadExternal, WorkloadNdots, WorkloadTCPConn, WorkloadTCPPipe, WorkloadTCPExternal},
 		Names:              names.DefaultConfig(),
 		Mix:                names.DefaultMix(),
 		NdotsNames:         10000,
 		DNSPerfDuration:    10 * time.Second,
 		DNSPerfOutstanding: 100,
-		Rates:              []float64{2000, 10000},
+		Rates:              []float64{200, 2000, 10000},
 		LookupRates:        []float64{400, 2000},
 		TCPConnRates:       []float64{500, 2000},
 		TCPPipeRates:       []float64{2000, 10000},
 		TCPConns:           4,
 		FixedDuration:      5 * time.Second,
+		IdleDuration:       time.Minute,
 		Timeout:            time.Second,
 		WarmUp:             time.Second,
 		Pause:              200 * time.Millisecond,
@@ -130,13 +137,17 @@ func Full() Config {
 	}
 }
 
-// Quick is a smoke session of two to three minutes: one round, 1 s runs.
+// Quick is a smoke session of two to three minutes: one round, 1 s runs,
+// the five main contenders, 2,000 and 10,000 q/s.
 func Quick() Config {
 	c := Full()
 	c.Label = "quick"
 	c.Rounds = 1
 	c.DNSPerfDuration = time.Second
+	c.Contenders = []string{"direct", "meshdns", "istio", "coredns-nodelocal", "dnsmasq-local"}
+	c.Rates = []float64{2000, 10000}
 	c.FixedDuration = time.Second
+	c.IdleDuration = 0 // the idle run takes a minute: --idle-duration to include it
 	c.WarmUp = 300 * time.Millisecond
 	c.Pause = 100 * time.Millisecond
 	c.Profile = 0
@@ -162,7 +173,7 @@ func (c *Config) Validate() error {
 	}
 	for _, w := range c.Workloads {
 		switch w {
-		case WorkloadMesh, WorkloadExternal, WorkloadNdots:
+		case WorkloadMesh, WorkloadExternal, WorkloadNdots, WorkloadIdle:
 		case WorkloadTCPConn, WorkloadTCPExternal:
 			if len(c.TCPConnRates) == 0 {
 				return fmt.Errorf("workload %q needs TCP connection rates", w)
@@ -178,7 +189,7 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("unknown workload %q", w)
 		}
 	}
-	for _, d := range []time.Duration{c.DNSPerfDuration, c.FixedDuration, c.WarmUp, c.Profile} {
+	for _, d := range []time.Duration{c.DNSPerfDuration, c.FixedDuration, c.IdleDuration, c.WarmUp, c.Profile} {
 		if d < 0 || d > 10*time.Minute {
 			return fmt.Errorf("duration %v out of range", d)
 		}
@@ -220,6 +231,10 @@ func (c *Config) Estimate() time.Duration {
 	}
 	for _, w := range c.Workloads {
 		switch w {
+		case WorkloadIdle:
+			if c.IdleDuration > 0 {
+				per += IdleSettle + c.IdleDuration + c.Pause
+			}
 		case WorkloadNdots:
 			per += time.Duration(len(c.LookupRates)) * (c.FixedDuration + c.Timeout + c.Pause)
 		case WorkloadTCPConn, WorkloadTCPExternal:

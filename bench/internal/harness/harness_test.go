@@ -65,15 +65,17 @@ func TestEstimate(t *testing.T) {
 
 func TestPlan(t *testing.T) {
 	h := &harness{cfg: Quick()}
+	h.cfg.IdleDuration = time.Second
 	plan := h.plan()
-	// mesh and external: dnsperf + 2 rates each; ndots: 2 lookup rates;
-	// tcp-conn, tcp-pipe, tcp-external: 2 rates each.
-	if len(plan) != 14 {
+	// idle; mesh and external: dnsperf + 2 rates each; ndots: 2 lookup
+	// rates; tcp-conn, tcp-pipe, tcp-external: 2 rates each.
+	if len(plan) != 15 {
 		t.Fatalf("plan has %d runs: %+v", len(plan), plan)
 	}
-	if plan[0].Tool != ToolDNSPerf || plan[0].Workload != WorkloadMesh || plan[7].Tool != ToolLookups {
+	if plan[0].Tool != ToolIdle || plan[1].Tool != ToolDNSPerf || plan[1].Workload != WorkloadMesh || plan[8].Tool != ToolLookups {
 		t.Errorf("plan order %+v", plan)
 	}
+	plan = plan[1:]
 	want := []Run{
 		{Workload: WorkloadTCPConn, Tool: ToolFixed, Rate: 500}, {Workload: WorkloadTCPConn, Tool: ToolFixed, Rate: 2000},
 		{Workload: WorkloadTCPPipe, Tool: ToolFixed, Rate: 2000}, {Workload: WorkloadTCPPipe, Tool: ToolFixed, Rate: 10000},

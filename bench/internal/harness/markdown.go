@@ -30,6 +30,8 @@ func med(s stats.Spread, prec int) string {
 
 func rateLabel(k Key) string {
 	switch k.Tool {
+	case ToolIdle:
+		return "idle"
 	case ToolDNSPerf:
 		return "full load"
 	case ToolLookups:
@@ -54,9 +56,11 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 		m.Config.DNSPerfSeconds, m.Config.DNSPerfOutstanding, m.Config.FixedSeconds, m.Config.TimeoutSeconds)
 	p("Figures are medians across rounds with [min–max]. CPU µs/query is the answering processes' utime+stime (contender in the pod namespace + upstream) per answered client query; \"contender\" is the pod-side part alone. Upstream/lookup counts queries that reached the upstream per client lookup.\n\n")
 
-	var dp, fx, tcp []Summary
+	var idle, dp, fx, tcp []Summary
 	for _, s := range d.Summaries {
 		switch {
+		case s.Tool == ToolIdle:
+			idle = append(idle, s)
 		case s.Tool == ToolDNSPerf:
 			dp = append(dp, s)
 		case IsTCP(s.Workload):
@@ -64,6 +68,15 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 		default:
 			fx = append(fx, s)
 		}
+	}
+	if len(idle) > 0 {
+		p("## Idle (no DNS traffic, from 10 s after start)\n\n")
+		p("| contender | CPU ms per minute | run slices per minute |\n")
+		p("|---|---:|---:|\n")
+		for _, s := range idle {
+			p("| %s | %s | %s |\n", s.Contender, med(s.IdleCPU, 2), med(s.IdleSlices, 0))
+		}
+		p("\nCPU time of the contender's processes (schedstat) over the idle run; run slices are how many times its threads were put on a CPU (wake-ups).\n\n")
 	}
 	if len(dp) > 0 {
 		p("## Full load (dnsperf)\n\n")
@@ -77,13 +90,14 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 	}
 	if len(fx) > 0 {
 		p("## Fixed rate (project generator; latency from scheduled send, µs)\n\n")
-		p("| workload | rate | contender | p50 | p90 | p99 | p99.9 | service p99 | gen. lag p99 | loss | CPU µs/query | upstream/lookup | queries/lookup | other CPU |\n")
-		p("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		p("| workload | rate | contender | p50 | p90 | p99 | p99.9 | service p99 | gen. lag p99 | loss | CPU µs/query | contender µs/query | slices/query | upstream/lookup | queries/lookup | other CPU |\n")
+		p("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, s := range fx {
-			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s.Workload, rateLabel(s.Key), s.Contender,
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s.Workload, rateLabel(s.Key), s.Contender,
 				med(s.P50, 0), med(s.P90, 0), med(s.P99, 0), med(s.P999, 0), med(s.ServiceP99, 0), med(s.SendLagP99, 0), pct(s.LossRatio),
-				med(s.CPUPerQuery, 2), med(s.UpstreamPerLookup, 2), med(s.QueriesPerLookup, 2), share(s.OtherCPUShare))
+				med(s.CPUPerQuery, 2), med(s.CPUContender, 2), med(s.SlicesPerQuery, 2), med(s.UpstreamPerLookup, 2), med(s.QueriesPerLookup, 2), share(s.OtherCPUShare))
 		}
+		p("\n\"slices/query\" is how many times the contender's threads were put on a CPU (schedstat run counts: wake-ups and preemptions) per answered query.\n")
 		p("\nLatency is from each query's scheduled send time (no coordinated omission); \"service p99\" is from its actual send, and \"gen. lag p99\" is how late the generator sent: when it is large, the CPUs were busy elsewhere (the contender, or other work on the machine) and the scheduled-time latency carries it.\n")
 		p("\n\"other CPU\" is the share of the machine's CPU time during the run used by anything but the contender, the upstream and the client (other work on the machine, plus softirq time on the benchmark's packets outside its processes): runs with a large share were disturbed.\n")
 		p("\n")

@@ -43,8 +43,21 @@ func (h *harness) snap(ctx context.Context, inst *contender.Instance) (snapshot,
 	return s, nil
 }
 
+// IdleSettle passes unmeasured before an idle run: the contender's start
+// (loading names, the garbage collection after it, the runtime returning
+// memory) is a one-time cost, not what it spends idling.
+const IdleSettle = 10 * time.Second
+
 // measure runs r against the running contender and fills in its figures.
 func (h *harness) measure(ctx context.Context, inst *contender.Instance, r *Run) {
+	if r.Tool == ToolIdle {
+		select {
+		case <-ctx.Done():
+			r.Error = ctx.Err().Error()
+			return
+		case <-time.After(IdleSettle):
+		}
+	}
 	before, err := h.snap(ctx, inst)
 	if err != nil {
 		r.Error = err.Error()
@@ -56,6 +69,14 @@ func (h *harness) measure(ctx context.Context, inst *contender.Instance, r *Run)
 		client, err = h.runDNSPerf(ctx, r, h.cfg.DNSPerfDuration)
 	case ToolFixed, ToolLookups:
 		client, err = h.runLoad(ctx, r, h.cfg.FixedDuration)
+	case ToolIdle:
+		start := time.Now()
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-time.After(h.cfg.IdleDuration):
+		}
+		r.IdleSeconds = time.Since(start).Seconds()
 	default:
 		err = fmt.Errorf("unknown tool %q", r.Tool)
 	}
@@ -98,6 +119,15 @@ func (h *harness) measure(ctx context.Context, inst *contender.Instance, r *Run)
 			return stats.Float(math.NaN())
 		}
 		return stats.Float(x / float64(n))
+	}
+	slices, sok := procstat.SlicesDelta(before.contender, after.contender)
+	if r.Tool == ToolIdle && r.IdleSeconds > 0 {
+		r.IdleCPUMsPerMinute = stats.Float(r.CPUContenderUS / 1000 / (r.IdleSeconds / 60))
+		r.IdleSlices = slices
+	}
+	r.SlicesPerQuery = stats.Float(math.NaN())
+	if sok && len(inst.Procs) > 0 {
+		r.SlicesPerQuery = per(float64(slices), r.Answered)
 	}
 	r.CPUPerQueryUS = per(r.CPUContenderUS+r.CPUUpstreamUS, r.Answered)
 	r.CPUContenderPerQueryUS = per(r.CPUContenderUS, r.Answered)

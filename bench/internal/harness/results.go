@@ -11,6 +11,7 @@ const (
 	ToolDNSPerf = "dnsperf" // full load
 	ToolFixed   = "fixed"   // the project's generator, fixed q/s
 	ToolLookups = "lookups" // the project's generator, glibc lookups/s
+	ToolIdle    = "idle"    // no client at all
 )
 
 // Run is one measured run: one contender, one workload, one tool and rate,
@@ -60,6 +61,16 @@ type Run struct {
 	CPUPerQueryUS          stats.Float `json:"cpu_us_per_query"`
 	CPUContenderPerQueryUS stats.Float `json:"cpu_contender_us_per_query"`
 	CPUUpstreamPerQueryUS  stats.Float `json:"cpu_upstream_us_per_query"`
+	// SlicesPerQuery is how many times the contender's threads were put on
+	// a CPU (schedstat run counts: wake-ups and preemptions) per answered
+	// query; NaN when a thread exited during the run.
+	SlicesPerQuery stats.Float `json:"slices_per_query"`
+	// IdleSeconds and IdleCPUMsPerMinute: the idle run's length and the
+	// contender's CPU time in it, milliseconds per minute; IdleSlices its
+	// threads' run slices in it.
+	IdleSeconds        float64     `json:"idle_seconds,omitempty"`
+	IdleCPUMsPerMinute stats.Float `json:"idle_cpu_ms_per_minute,omitempty"`
+	IdleSlices         uint64      `json:"idle_slices,omitempty"`
 
 	// UpstreamQueries reached the upstream during the run (its UDP
 	// counter, plus TCP query segments); UpstreamPerLookup divides by the
@@ -107,6 +118,9 @@ type Summary struct {
 	CPUUpstream       stats.Spread `json:"cpu_upstream_us_per_query"`
 	UpstreamPerLookup stats.Spread `json:"upstream_per_lookup"`
 	QueriesPerLookup  stats.Spread `json:"queries_per_lookup"`
+	SlicesPerQuery    stats.Spread `json:"slices_per_query"`
+	IdleCPU           stats.Spread `json:"idle_cpu_ms_per_minute"`
+	IdleSlices        stats.Spread `json:"idle_slices_per_minute"`
 	// DNS over TCP: the handshake's p50 as the client saw it (tcp-conn,
 	// tcp-external), connections that failed or closed before their
 	// answer, and connections the server closed that the generator

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -188,6 +190,10 @@ func (h *harness) plan() []Run {
 	var out []Run
 	for _, w := range h.cfg.Workloads {
 		switch w {
+		case WorkloadIdle:
+			if h.cfg.IdleDuration > 0 {
+				out = append(out, Run{Workload: w, Tool: ToolIdle})
+			}
 		case WorkloadNdots:
 			if h.cfg.FixedDuration > 0 {
 				for _, r := range h.cfg.LookupRates {
@@ -250,8 +256,16 @@ func (h *harness) session(ctx context.Context, round, pos int, c contender.Conte
 			h.log.Warn("stop", "contender", c.Name(), "err", err)
 		}
 	}()
-	h.warmUp(ctx)
+	// Idle runs first, before any query has reached the contender.
+	slices.SortStableFunc(plan, func(a, b Run) int {
+		return cmp.Compare(boolRank(a.Tool != ToolIdle), boolRank(b.Tool != ToolIdle))
+	})
+	warm := false
 	for i := range plan {
+		if plan[i].Tool != ToolIdle && !warm {
+			h.warmUp(ctx)
+			warm = true
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -266,6 +280,9 @@ func (h *harness) session(ctx context.Context, round, pos int, c contender.Conte
 		}
 		if r.Error != "" {
 			h.log.Warn("run", "contender", r.Contender, "workload", r.Workload, "tool", r.Tool, "rate", r.Rate, "err", r.Error)
+		} else if r.Tool == ToolIdle {
+			h.log.Info("run", "contender", r.Contender, "workload", r.Workload, "seconds", r.IdleSeconds,
+				"cpu_ms_per_minute", fmt.Sprintf("%.2f", float64(r.IdleCPUMsPerMinute)))
 		} else {
 			h.log.Info("run", "contender", r.Contender, "workload", r.Workload, "tool", r.Tool, "rate", r.Rate,
 				"qps", int(r.QPS), "lost", r.Lost, "p50_us", p50(&r), "cpu_us_per_q", fmt.Sprintf("%.2f", float64(r.CPUPerQueryUS)),
@@ -276,6 +293,13 @@ func (h *harness) session(ctx context.Context, round, pos int, c contender.Conte
 		time.Sleep(h.cfg.Pause)
 	}
 	return nil
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func p50(r *Run) any {
@@ -321,6 +345,7 @@ func (h *harness) meta() Meta {
 		},
 	}
 	m.Notes = append(m.Notes,
+		"external repeats the same 200 external names: meshdns (cache on by default), coredns-nodelocal and the other caching contenders answer them from their caches after the first query of each name, so for them it measures cache hits; meshdns-nocache (--cache-size 0) measures meshdns's pure pass-through path.",
 		"coredns-nodelocal forwards the cluster zone over UDP (node-local-dns uses force_tcp) so the upstream counter sees its queries.",
 		"The istio contender is istio.io/istio pkg/dns/client at "+IstioVersion+", fed a NameTable built from the objects file as istiod would (bench/istio).",
 	)

@@ -31,6 +31,12 @@ var metrics = []metric{
 	{"cpu_us_per_query", func(r *Run) float64 { return float64(r.CPUPerQueryUS) }},
 	{"cpu_contender_us_per_query", func(r *Run) float64 { return float64(r.CPUContenderPerQueryUS) }},
 	{"upstream_per_lookup", func(r *Run) float64 { return float64(r.UpstreamPerLookup) }},
+	{"idle_cpu_ms_per_minute", func(r *Run) float64 {
+		if r.Tool != ToolIdle {
+			return math.NaN()
+		}
+		return float64(r.IdleCPUMsPerMinute)
+	}},
 	{"loss_ratio", func(r *Run) float64 {
 		if r.Queries == 0 {
 			return math.NaN()
@@ -64,7 +70,7 @@ func keysInOrder(runs []Run) []Key {
 			keys = append(keys, k)
 		}
 	}
-	toolRank := map[string]int{ToolDNSPerf: 0, ToolFixed: 1, ToolLookups: 1}
+	toolRank := map[string]int{ToolIdle: 0, ToolDNSPerf: 0, ToolFixed: 1, ToolLookups: 1}
 	sort.SliceStable(keys, func(i, j int) bool {
 		a, b := keys[i], keys[j]
 		if wOrder[a.Workload] != wOrder[b.Workload] {
@@ -161,6 +167,19 @@ func Summarize(runs []Run, contenders []string) []Summary {
 					}
 					return float64(r.Fixed.Reconnects)
 				}),
+				SlicesPerQuery: spread(func(r *Run) float64 { return float64(r.SlicesPerQuery) }),
+				IdleCPU: spread(func(r *Run) float64 {
+					if r.Tool != ToolIdle {
+						return math.NaN()
+					}
+					return float64(r.IdleCPUMsPerMinute)
+				}),
+				IdleSlices: spread(func(r *Run) float64 {
+					if r.Tool != ToolIdle || r.IdleSeconds <= 0 {
+						return math.NaN()
+					}
+					return float64(r.IdleSlices) / r.IdleSeconds * 60
+				}),
 				Errors: errs,
 			})
 		}
@@ -169,13 +188,16 @@ func Summarize(runs []Run, contenders []string) []Summary {
 }
 
 // RatioPairs are the comparisons the issue asks for.
-var RatioPairs = [][2]string{{"meshdns", "istio"}, {"meshdns", "direct"}, {"meshdns", "dnsmasq-local"}}
+var RatioPairs = [][2]string{{"meshdns", "istio"}, {"meshdns", "direct"}, {"meshdns", "dnsmasq-local"},
+	{"meshdns-nocache", "direct"}, {"meshdns-go-nfqueue", "meshdns"}}
 
 // ratioMetrics are the metrics compared per key kind. Over TCP the
 // answered q/s is compared too: a contender that loses or drops
 // connections answers fewer than the offered rate.
 func ratioMetrics(k Key) []string {
 	switch {
+	case k.Tool == ToolIdle:
+		return []string{"idle_cpu_ms_per_minute"}
 	case k.Tool == ToolDNSPerf:
 		return []string{"qps", "cpu_us_per_query", "cpu_contender_us_per_query", "upstream_per_lookup"}
 	case IsTCP(k.Workload):

@@ -22,6 +22,10 @@ type CPU struct {
 	// those threads. Zero when schedstat is not available.
 	Runtime time.Duration
 	Threads []int
+	// Slices is the sum of the live threads' run counts (the third field
+	// of schedstat): how many times a thread was put on a CPU, i.e. its
+	// wake-ups plus preemptions.
+	Slices uint64
 	// Children is cutime+cstime: the CPU time of children the process
 	// has waited for (dnsmasq forks a child per TCP connection), in 10 ms
 	// ticks.
@@ -113,6 +117,7 @@ func (r ProcReader) CPU(pid int) (CPU, error) {
 			return c, nil
 		}
 		c.Runtime += ns
+		c.Slices += schedstatSlices(b)
 		c.Threads = append(c.Threads, tid)
 	}
 	return c, nil
@@ -130,6 +135,36 @@ func ParseSchedstat(b []byte) (time.Duration, error) {
 		return 0, fmt.Errorf("procstat: schedstat: %w", err)
 	}
 	return time.Duration(ns), nil
+}
+
+// schedstatSlices reads the third field of schedstat, the thread's run
+// count; 0 when absent.
+func schedstatSlices(b []byte) uint64 {
+	f := bytes.Fields(b)
+	if len(f) < 3 {
+		return 0
+	}
+	n, _ := strconv.ParseUint(string(f[2]), 10, 63)
+	return n
+}
+
+// SlicesDelta returns the run slices between two readings of the same
+// processes, and false when a thread of before has exited (its slices are
+// gone from after).
+func SlicesDelta(before, after CPU) (uint64, bool) {
+	alive := make(map[int]bool, len(after.Threads))
+	for _, t := range after.Threads {
+		alive[t] = true
+	}
+	for _, t := range before.Threads {
+		if !alive[t] {
+			return 0, false
+		}
+	}
+	if len(before.Threads) == 0 || after.Slices < before.Slices {
+		return 0, false
+	}
+	return after.Slices - before.Slices, true
 }
 
 // Parse reads utime (field 14), stime (field 15) and, when present,
@@ -196,6 +231,7 @@ func Sum(r Reader, pids []int) (CPU, error) {
 		total.User += c.User
 		total.System += c.System
 		total.Runtime += c.Runtime
+		total.Slices += c.Slices
 		total.Children += c.Children
 		total.Threads = append(total.Threads, c.Threads...)
 	}

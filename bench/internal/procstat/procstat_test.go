@@ -155,3 +155,15 @@ func FuzzParseMachine(f *testing.F) {
 		}
 	})
 }
+
+func TestSlicesDelta(t *testing.T) {
+	if n, ok := SlicesDelta(CPU{Slices: 10, Threads: []int{1, 2}}, CPU{Slices: 25, Threads: []int{1, 2, 3}}); !ok || n != 15 {
+		t.Errorf("same threads: %d %v, want 15 true", n, ok)
+	}
+	if _, ok := SlicesDelta(CPU{Slices: 10, Threads: []int{1, 2}}, CPU{Slices: 25, Threads: []int{1}}); ok {
+		t.Error("a thread exited: delta reported")
+	}
+	if got := schedstatSlices([]byte("318733882 249306298 388\n")); got != 388 {
+		t.Errorf("schedstatSlices = %d, want 388", got)
+	}
+}
