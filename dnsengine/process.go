@@ -73,9 +73,7 @@ func (e *Engine) respond(t *Table, m []byte, q *query, limit int) (int, Reason, 
 	// Answer section.
 	switch {
 	case p.podType != 0:
-		addr := p.podAddr
-		pod := rr{typ: p.podType, rdata: addr[:p.podLen]}
-		if _, ok := w.record(headerLen, &pod, ttl); ok {
+		if w.raw(headerLen, p.podType, ttl, p.podAddr[:p.podLen]) {
 			an++
 		} else {
 			tc = true
@@ -93,7 +91,7 @@ func (e *Engine) respond(t *Table, m []byte, q *query, limit int) (int, Reason, 
 			start = int(q.id) % cnt
 		}
 		for i := 0; i < cnt; i++ {
-			at, ok := w.record(headerLen, &p.rrs[(start+i)%cnt], ttl)
+			at, ok := w.record(headerLen, t, &p.rrs[(start+i)%cnt], ttl)
 			if !ok {
 				tc = true
 				break
@@ -103,7 +101,7 @@ func (e *Engine) respond(t *Table, m []byte, q *query, limit int) (int, Reason, 
 				// The CNAME target's records, owned by the name in its rdata.
 				cstart := int(q.id) % len(p.chase)
 				for j := range p.chase {
-					if _, ok := w.record(at, &p.chase[(cstart+j)%len(p.chase)], ttl); !ok {
+					if _, ok := w.record(at, t, &p.chase[(cstart+j)%len(p.chase)], ttl); !ok {
 						tc = true
 						break
 					}
@@ -126,7 +124,7 @@ func (e *Engine) respond(t *Table, m []byte, q *query, limit int) (int, Reason, 
 	// Additional: SRV target addresses, when everything else fit. Each
 	// glue record's owner points at the target name inside the SRV rdata.
 	if !tc && an > 0 && len(p.rrs) > 0 && p.rrs[0].typ == TypeSRV {
-		ar += e.glue(&w, &p, q, an, ttl)
+		ar += e.glue(t, &w, &p, q, an, ttl)
 	}
 
 	if q.edns {
@@ -148,7 +146,7 @@ func (e *Engine) respond(t *Table, m []byte, q *query, limit int) (int, Reason, 
 
 // glue writes the addresses of the targets of the an SRV answers written
 // after the question, in the order they were written.
-func (e *Engine) glue(w *msgWriter, p *plan, q *query, an int, ttl uint32) int {
+func (e *Engine) glue(t *Table, w *msgWriter, p *plan, q *query, an int, ttl uint32) int {
 	cnt := len(p.rrs)
 	start := 0
 	if cnt > 1 {
@@ -164,11 +162,20 @@ func (e *Engine) glue(w *msgWriter, p *plan, q *query, an int, ttl uint32) int {
 		if target > 0x3fff {
 			return written
 		}
-		for j := range r.glue {
-			if _, ok := w.record(target, &r.glue[j], ttl); !ok {
-				return written
+		if r.typ != TypeSRV || t.flags(r.data)&nodeExists == 0 {
+			continue
+		}
+		full := false
+		t.glueRecords(r.data, func(a *record) bool {
+			if _, ok := w.record(target, t, a, ttl); !ok {
+				full = true
+				return false
 			}
 			written++
+			return true
+		})
+		if full {
+			return written
 		}
 	}
 	return written

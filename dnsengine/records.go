@@ -24,17 +24,22 @@ func (r Record) String() string { return r.Name + " " + r.Type + " " + r.Data }
 // sorted by name, type and data.
 func (t *Table) Records() []Record {
 	var out []Record
-	emit := func(owner string, n *node) {
-		src := strings.Join(n.src, ", ")
-		for _, r := range n.rrs {
-			out = append(out, Record{Name: owner, Type: typeString(r.typ), Data: rdataString(r.typ, r.rdata), Source: src})
+	var buf [maxNameLen]byte
+	for n := 0; n+1 < len(t.nodes); n++ {
+		rs := t.records(uint32(n))
+		if len(rs) == 0 {
+			continue
 		}
-	}
-	for k, n := range t.names {
-		emit(decodeName([]byte(k)), n)
-	}
-	for k, n := range t.wild {
-		emit("*."+decodeName([]byte(k)), n)
+		var owner string
+		if t.flags(uint32(n))&nodeWild != 0 {
+			owner = "*." + decodeName(buf[:t.putName(buf[:], t.nodes[n].parent)])
+		} else {
+			owner = decodeName(buf[:t.putName(buf[:], uint32(n))])
+		}
+		src := t.sources(uint32(n))
+		for i := range rs {
+			out = append(out, Record{Name: owner, Type: typeString(rs[i].typ), Data: rdataString(rs[i].typ, t.rdata(&rs[i])), Source: src})
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -49,11 +54,25 @@ func (t *Table) Records() []Record {
 	return out
 }
 
+// sources returns the provenance of node n's records, comma separated.
+func (t *Table) sources(n uint32) string {
+	off := t.nodes[n].meta & metaSrcMask
+	cnt := t.srcLists[off]
+	names := make([]string, 0, cnt)
+	for _, s := range t.srcLists[off+1 : off+1+cnt] {
+		names = append(names, t.srcs[s])
+	}
+	return strings.Join(names, ", ")
+}
+
 // Names lists every owner name the table holds, empty non-terminals included.
 func (t *Table) Names() []string {
-	out := make([]string, 0, len(t.names))
-	for k := range t.names {
-		out = append(out, decodeName([]byte(k)))
+	var out []string
+	var buf [maxNameLen]byte
+	for n := 0; n+1 < len(t.nodes); n++ {
+		if t.flags(uint32(n))&nodeExists != 0 {
+			out = append(out, decodeName(buf[:t.putName(buf[:], uint32(n))]))
+		}
 	}
 	sort.Strings(out)
 	return out

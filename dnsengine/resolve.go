@@ -3,11 +3,11 @@ package dnsengine
 // plan is what the engine decided to answer for one question.
 type plan struct {
 	rcode   uint16
-	rrs     []rr  // answer records, one type (or all, for ANY)
-	rotate  bool  // rotate rrs by the query ID
-	chase   []rr  // the CNAME target's records, after the CNAME (owner: the target)
-	zone    *zone // SOA of this zone in the authority section (negative answers)
-	soaAns  *zone // SOA of this zone in the answer section (apex SOA query)
+	rrs     []record // answer records, one type (or all, for ANY)
+	rotate  bool     // rotate rrs by the query ID
+	chase   []record // the CNAME target's records, after the CNAME (owner: the target)
+	zone    *zone    // SOA of this zone in the authority section (negative answers)
+	soaAns  *zone    // SOA of this zone in the answer section (apex SOA query)
 	reason  Reason
 	podType uint16 // a synthesized pod address record, when non-zero
 	podLen  int
@@ -18,13 +18,13 @@ type plan struct {
 // when the question must go to the real server.
 func (e *Engine) resolve(t *Table, q *query, p *plan) {
 	name := q.name()
-	n := t.names[string(name)]
+	n := t.lookup(name)
 	z := t.zoneOf(name)
-	if n == nil {
+	if n == noNode {
 		n = t.lookupWildcard(name)
 	}
-	if n != nil {
-		if n.inZone || z != nil {
+	if n != noNode {
+		if t.flags(n)&nodeInZone != 0 || z != nil {
 			e.fromNode(t, n, q, z, p, true)
 			if p.reason == ReasonNoData && z != nil && string(z.name) == string(name) && q.qtype == TypeSOA {
 				p.reason, p.soaAns, p.zone = ReasonAnswered, z, nil
@@ -48,16 +48,17 @@ func (e *Engine) resolve(t *Table, q *query, p *plan) {
 // fromNode answers from a node. Inside an authoritative zone a missing type
 // is NODATA with the zone's SOA; outside (ServiceEntry hosts, reverse names)
 // only address questions get NODATA, other types go upstream.
-func (e *Engine) fromNode(t *Table, n *node, q *query, z *zone, p *plan, authoritative bool) {
-	switch {
-	case n.cname:
-		e.fromCNAME(t, n, q, p)
+func (e *Engine) fromNode(t *Table, n uint32, q *query, z *zone, p *plan, authoritative bool) {
+	f := t.flags(n)
+	switch rs := t.records(n); {
+	case f&nodeCNAME != 0:
+		e.fromCNAME(t, rs, q, p)
 		return
-	case q.qtype == TypeANY && len(n.rrs) > 0:
-		p.rrs, p.reason = n.rrs, ReasonAnswered
+	case q.qtype == TypeANY && len(rs) > 0:
+		p.rrs, p.reason = rs, ReasonAnswered
 		return
 	}
-	if rs := n.typeRange(q.qtype); len(rs) > 0 {
+	if rs := t.typeRange(n, q.qtype); len(rs) > 0 {
 		p.rrs, p.rotate, p.reason = rs, true, ReasonAnswered
 		return
 	}
@@ -65,7 +66,7 @@ func (e *Engine) fromNode(t *Table, n *node, q *query, z *zone, p *plan, authori
 		p.zone, p.reason = z, ReasonNoData
 		return
 	}
-	if n.hosts && (q.qtype == TypeA || q.qtype == TypeAAAA) {
+	if f&nodeHosts != 0 && (q.qtype == TypeA || q.qtype == TypeAAAA) {
 		p.reason = ReasonNoData
 		return
 	}
@@ -108,26 +109,26 @@ func (e *Engine) podRecord(t *Table, q *query, z *zone, p *plan) {
 	p.rcode, p.zone, p.reason = rcodeNXDomain, z, ReasonNXDomain
 }
 
-// fromCNAME answers an alias (an ExternalName service). A CNAME or ANY
-// question gets the CNAME alone. Other types need the target's records too,
-// as CoreDNS adds them: stub resolvers (glibc, Go) do not chase a CNAME
-// themselves. When the table holds the target, its records follow the
-// CNAME; otherwise the question goes upstream, where the cluster DNS knows
-// the same alias and resolves the target.
-func (e *Engine) fromCNAME(t *Table, n *node, q *query, p *plan) {
-	p.rrs = n.rrs
+// fromCNAME answers an alias (an ExternalName service) whose records are
+// rs. A CNAME or ANY question gets the CNAME alone. Other types need the
+// target's records too, as CoreDNS adds them: stub resolvers (glibc, Go) do
+// not chase a CNAME themselves. When the table holds the target, its
+// records follow the CNAME; otherwise the question goes upstream, where the
+// cluster DNS knows the same alias and resolves the target.
+func (e *Engine) fromCNAME(t *Table, rs []record, q *query, p *plan) {
+	p.rrs = rs
 	if q.qtype == TypeCNAME || q.qtype == TypeANY {
 		p.reason = ReasonAnswered
 		return
 	}
-	target := n.rrs[0].rdata
-	tn := t.names[string(target)]
-	if tn == nil {
-		tn = t.lookupWildcard(target)
+	tn := rs[0].data
+	if t.flags(tn)&nodeExists == 0 {
+		var target [maxNameLen]byte
+		tn = t.lookupWildcard(target[:t.putName(target[:], tn)])
 	}
-	if tn == nil || tn.cname {
+	if tn == noNode || t.flags(tn)&nodeCNAME != 0 {
 		p.rrs, p.reason = nil, ReasonNotOwned
 		return
 	}
-	p.chase, p.reason = tn.typeRange(q.qtype), ReasonAnswered
+	p.chase, p.reason = t.typeRange(tn, q.qtype), ReasonAnswered
 }

@@ -29,14 +29,26 @@ func (w *msgWriter) rrHeader(ownerPtr int, typ uint16, ttl uint32, rdlen int) in
 	return w.off
 }
 
-// record writes a whole record with pre-encoded rdata.
-func (w *msgWriter) record(ownerPtr int, r *rr, ttl uint32) (rdataOff int, ok bool) {
-	at := w.rrHeader(ownerPtr, r.typ, ttl, len(r.rdata))
+// record writes record r of table t.
+func (w *msgWriter) record(ownerPtr int, t *Table, r *record, ttl uint32) (rdataOff int, ok bool) {
+	n := t.rdataLen(r)
+	at := w.rrHeader(ownerPtr, r.typ, ttl, n)
 	if at < 0 {
 		return -1, false
 	}
-	w.off += copy(w.b[at:], r.rdata)
+	t.putRdata(w.b[at:], r)
+	w.off += n
 	return at, true
+}
+
+// raw writes a record with the given rdata.
+func (w *msgWriter) raw(ownerPtr int, typ uint16, ttl uint32, rdata []byte) bool {
+	at := w.rrHeader(ownerPtr, typ, ttl, len(rdata))
+	if at < 0 {
+		return false
+	}
+	w.off += copy(w.b[at:], rdata)
+	return true
 }
 
 // soa writes the SOA record of z, owned by the name at ownerPtr.

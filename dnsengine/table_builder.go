@@ -1,0 +1,371 @@
+package dnsengine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// TableBuilder collects records and builds a Table. It is not safe for
+// concurrent use. Records are deduplicated; the first source wins for the
+// provenance shown in debug output.
+type TableBuilder struct {
+	cfg   TableConfig
+	zones []zone
+	t     *Table            // the table being built: arena and nodes
+	names map[string]uint32 // lowercase wire name -> node, existing or not
+	wild  map[string]uint32
+	pass  map[string]bool
+	blobs map[string]uint32 // arena offsets of AAAA and TXT rdata, shared by equal values
+	srcID map[string]uint32
+	recs  []buildRecord // in the order added
+	err   error
+}
+
+// buildRecord is a record before Build sorts it to its node.
+type buildRecord struct {
+	node uint32
+	src  uint32 // index in Table.srcs + 1; 0 for none
+	r    record
+}
+
+// NewTableBuilder returns a builder for the given zones.
+func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
+	if cfg.ClusterDomain == "" && len(cfg.Zones) == 0 {
+		return nil, fmt.Errorf("table: no cluster domain and no zones")
+	}
+	zs := cfg.Zones
+	if len(zs) == 0 {
+		zs = []string{cfg.ClusterDomain}
+	}
+	b := &TableBuilder{
+		cfg:   cfg,
+		t:     &Table{},
+		names: map[string]uint32{},
+		wild:  map[string]uint32{},
+		pass:  map[string]bool{},
+		blobs: map[string]uint32{},
+		srcID: map[string]uint32{},
+	}
+	for _, z := range zs {
+		w, err := encodeName(z)
+		if err != nil {
+			return nil, fmt.Errorf("table: zone: %w", err)
+		}
+		if len(w) == 1 {
+			return nil, fmt.Errorf("table: the root cannot be an authoritative zone")
+		}
+		b.zones = append(b.zones, zone{name: w})
+	}
+	return b, nil
+}
+
+func (b *TableBuilder) inZone(w []byte) bool {
+	for _, z := range b.zones {
+		if isSubdomain(w, z.name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *TableBuilder) flags(n uint32) uint32 { return b.t.nodes[n].meta >> metaFlags }
+
+func (b *TableBuilder) setFlags(n, f uint32) { b.t.nodes[n].meta |= f << metaFlags }
+
+// newNode appends a node for the first label of w below parent.
+func (b *TableBuilder) newNode(w []byte, parent uint32) uint32 {
+	t := b.t
+	n := uint32(len(t.nodes))
+	t.nodes = append(t.nodes, node{label: uint32(len(t.arena)), parent: parent})
+	t.arena = append(t.arena, w[:1+int(w[0])]...)
+	return n
+}
+
+// anyNode returns the node of w, creating it and its suffixes without
+// making them exist: for record targets and name suffixes.
+func (b *TableBuilder) anyNode(w []byte) uint32 {
+	if n, ok := b.names[string(w)]; ok {
+		return n
+	}
+	parent := noNode
+	if w[0] != 0 {
+		parent = b.anyNode(parentName(w))
+	}
+	n := b.newNode(w, parent)
+	b.names[string(w)] = n
+	return n
+}
+
+// nodeFor returns the node of w, making it exist and, under a zone, its
+// ancestors up to the apex as empty non-terminals.
+func (b *TableBuilder) nodeFor(w []byte) uint32 {
+	n := b.anyNode(w)
+	if b.flags(n)&nodeExists != 0 {
+		return n
+	}
+	in := b.inZone(w)
+	f := uint32(nodeExists)
+	if in {
+		f |= nodeInZone
+	}
+	b.setFlags(n, f)
+	if in {
+		for p := parentName(w); p != nil && b.inZone(p); p = parentName(p) {
+			pn := b.anyNode(p)
+			if b.flags(pn)&nodeExists != 0 {
+				break
+			}
+			b.setFlags(pn, nodeExists|nodeInZone)
+		}
+	}
+	return n
+}
+
+// blob returns the arena offset of data, stored once per distinct value.
+func (b *TableBuilder) blob(data []byte) uint32 {
+	if off, ok := b.blobs[string(data)]; ok {
+		return off
+	}
+	off := uint32(len(b.t.arena))
+	b.t.arena = append(b.t.arena, data...)
+	b.blobs[string(data)] = off
+	return off
+}
+
+// add records r for node n. Duplicates are dropped when Build sorts the
+// records, keeping the first.
+func (b *TableBuilder) add(n uint32, r record, src string) {
+	var id uint32
+	if src != "" {
+		var ok bool
+		if id, ok = b.srcID[src]; !ok {
+			b.t.srcs = append(b.t.srcs, src)
+			id = uint32(len(b.t.srcs))
+			b.srcID[src] = id
+		}
+	}
+	b.recs = append(b.recs, buildRecord{node: n, src: id, r: r})
+	f := uint32(nodeHasRecs)
+	switch r.typ {
+	case TypeCNAME:
+		f |= nodeCNAME
+	case TypeA, TypeAAAA:
+		f |= nodeHosts
+	}
+	b.setFlags(n, f)
+}
+
+func (b *TableBuilder) addrRecord(ip netip.Addr) record {
+	ip = ip.Unmap()
+	if ip.Is4() {
+		a := ip.As4()
+		return record{typ: TypeA, data: binary.BigEndian.Uint32(a[:])}
+	}
+	a := ip.As16()
+	return record{typ: TypeAAAA, data: b.blob(a[:])}
+}
+
+// HasName reports whether name already has records or exists as an empty
+// non-terminal.
+func (b *TableBuilder) HasName(name string) bool {
+	w, err := encodeName(name)
+	if err != nil {
+		return false
+	}
+	n, ok := b.names[string(w)]
+	return ok && b.flags(n)&nodeExists != 0
+}
+
+// HasRecords reports whether name already owns records.
+func (b *TableBuilder) HasRecords(name string) bool {
+	w, err := encodeName(name)
+	if err != nil {
+		return false
+	}
+	n, ok := b.names[string(w)]
+	return ok && b.flags(n)&nodeHasRecs != 0
+}
+
+// AddAddress adds an A or AAAA record (by the address family) for name.
+func (b *TableBuilder) AddAddress(name string, ip netip.Addr, src string) error {
+	if !ip.IsValid() {
+		return fmt.Errorf("table: %s: invalid address", name)
+	}
+	w, err := encodeName(name)
+	if err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	n := b.nodeFor(w)
+	if b.flags(n)&nodeCNAME != 0 {
+		return fmt.Errorf("table: %s: already a CNAME", name)
+	}
+	b.add(n, b.addrRecord(ip), src)
+	return nil
+}
+
+// AddWildcardAddress adds an address for a wildcard pattern "*.suffix". A
+// query for any name below suffix without an exact entry is answered from the
+// most specific wildcard, with the queried name as owner.
+func (b *TableBuilder) AddWildcardAddress(pattern string, ip netip.Addr, src string) error {
+	suffix, ok := strings.CutPrefix(pattern, "*.")
+	if !ok || strings.Contains(suffix, "*") {
+		return fmt.Errorf("table: %q: not a wildcard of the form *.suffix", pattern)
+	}
+	if !ip.IsValid() {
+		return fmt.Errorf("table: %s: invalid address", pattern)
+	}
+	w, err := encodeName(suffix)
+	if err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	n, ok := b.wild[string(w)]
+	if !ok {
+		n = b.newNode([]byte("\x01*"), b.anyNode(w))
+		f := uint32(nodeWild)
+		if b.inZone(w) {
+			f |= nodeInZone
+		}
+		b.setFlags(n, f)
+		b.wild[string(w)] = n
+	}
+	b.add(n, b.addrRecord(ip), src)
+	return nil
+}
+
+// AddCNAME makes name an alias of target (an ExternalName service). A CNAME
+// owner holds nothing else.
+func (b *TableBuilder) AddCNAME(name, target, src string) error {
+	w, err := encodeName(name)
+	if err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	t, err := encodeName(target)
+	if err != nil {
+		return fmt.Errorf("table: CNAME target: %w", err)
+	}
+	n := b.nodeFor(w)
+	f := b.flags(n)
+	if f&nodeHasRecs != 0 && f&nodeCNAME == 0 {
+		return fmt.Errorf("table: %s: has other records, cannot be a CNAME", name)
+	}
+	if f&nodeCNAME != 0 {
+		return fmt.Errorf("table: %s: already a CNAME", name)
+	}
+	b.add(n, record{typ: TypeCNAME, data: b.anyNode(t)}, src)
+	return nil
+}
+
+// AddSRV adds an SRV record. The A/AAAA records of target, if the table
+// holds any, go to the additional section.
+func (b *TableBuilder) AddSRV(name string, priority, weight, port uint16, target, src string) error {
+	w, err := encodeName(name)
+	if err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	t, err := encodeName(target)
+	if err != nil {
+		return fmt.Errorf("table: SRV target: %w", err)
+	}
+	if 6+len(t) > 0xffff {
+		return fmt.Errorf("table: %s: SRV rdata too long", name)
+	}
+	n := b.nodeFor(w)
+	if b.flags(n)&nodeCNAME != 0 {
+		return fmt.Errorf("table: %s: already a CNAME", name)
+	}
+	b.add(n, record{typ: TypeSRV, a: priority, b: weight, c: port, data: b.anyNode(t)}, src)
+	return nil
+}
+
+// AddPTR adds the reverse record of ip pointing at target.
+func (b *TableBuilder) AddPTR(ip netip.Addr, target, src string) error {
+	if !ip.IsValid() {
+		return fmt.Errorf("table: PTR for %s: invalid address", target)
+	}
+	w := mustEncodeName(ReverseName(ip))
+	t, err := encodeName(target)
+	if err != nil {
+		return fmt.Errorf("table: PTR target: %w", err)
+	}
+	n := b.nodeFor(w)
+	b.add(n, record{typ: TypePTR, data: b.anyNode(t)}, src)
+	return nil
+}
+
+// AddTXT adds a TXT record holding one character-string.
+func (b *TableBuilder) AddTXT(name, text, src string) error {
+	if len(text) > 255 {
+		return fmt.Errorf("table: %s: TXT string longer than 255 bytes", name)
+	}
+	w, err := encodeName(name)
+	if err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	n := b.nodeFor(w)
+	if b.flags(n)&nodeCNAME != 0 {
+		return fmt.Errorf("table: %s: already a CNAME", name)
+	}
+	rd := append([]byte{byte(len(text))}, text...)
+	b.add(n, record{typ: TypeTXT, a: uint16(len(rd)), data: b.blob(rd)}, src)
+	return nil
+}
+
+// AddPassThrough leaves name and every name below it that the table does
+// not hold to the upstream instead of answering NXDOMAIN: for objects that
+// could not be loaded (a malformed Service), whose names the cluster DNS may
+// still know.
+func (b *TableBuilder) AddPassThrough(name string) error {
+	w, err := encodeName(name)
+	if err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	b.pass[string(w)] = true
+	return nil
+}
+
+// AddEmpty makes name exist without records (an empty non-terminal), so it
+// answers NODATA rather than NXDOMAIN.
+func (b *TableBuilder) AddEmpty(name string) error {
+	w, err := encodeName(name)
+	if err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	b.nodeFor(w)
+	return nil
+}
+
+// Build finishes the table: zone apex records (SOA, NS), dns-version TXT and
+// ns.dns.<zone> addresses. The builder must not be used after.
+func (b *TableBuilder) Build() *Table {
+	const apexSrc = "meshdns"
+	t := b.t
+	t.wild, t.pass, t.serial = b.wild, b.pass, b.cfg.Serial
+	for i := range b.zones {
+		z := &b.zones[i]
+		zname := decodeName(z.name)
+		ns := mustEncodeName("ns.dns." + zname)
+		host := mustEncodeName("hostmaster." + zname)
+		z.soaPfx = make([]byte, 0, len(ns)+len(host)+4)
+		z.soaPfx = append(z.soaPfx, ns...)
+		z.soaPfx = append(z.soaPfx, host...)
+		z.soaPfx = binary.BigEndian.AppendUint32(z.soaPfx, b.cfg.Serial)
+		b.add(b.nodeFor(z.name), record{typ: TypeNS, data: b.anyNode(ns)}, apexSrc)
+		for _, ip := range b.cfg.Nameservers {
+			b.add(b.nodeFor(ns), b.addrRecord(ip), apexSrc)
+		}
+	}
+	if b.cfg.ClusterDomain != "" {
+		cw := mustEncodeName(b.cfg.ClusterDomain)
+		if b.inZone(cw) {
+			t.podZone = append([]byte("\x03pod"), cw...)
+			_ = b.AddTXT("dns-version."+b.cfg.ClusterDomain, "1.1.0", apexSrc)
+		}
+	}
+	t.zones = b.zones
+	b.layout()
+	b.buildIndex()
+	b.names, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t = nil, nil, nil, nil, nil, nil, nil
+	return t
+}

@@ -1,0 +1,189 @@
+package dnsengine
+
+import (
+	"cmp"
+	"encoding/binary"
+	"hash/maphash"
+	"slices"
+)
+
+// layout sorts the builder's records to their nodes: duplicates dropped
+// (the first kept), each node's records sorted by type, provenance and
+// statistics computed.
+func (b *TableBuilder) layout() {
+	t := b.t
+	nn := len(t.nodes)
+	start := make([]uint32, nn+1)
+	for i := range b.recs {
+		start[b.recs[i].node+1]++
+	}
+	for i := 1; i <= nn; i++ {
+		start[i] += start[i-1]
+	}
+	sorted := make([]buildRecord, len(b.recs))
+	pos := slices.Clone(start[:nn])
+	for _, r := range b.recs {
+		sorted[pos[r.node]] = r
+		pos[r.node]++
+	}
+	b.recs = nil
+	t.recs = make([]record, 0, len(sorted))
+	t.srcLists = []uint32{0} // offset 0: the empty list
+	lists := map[string]uint32{}
+	st := TableStats{ByType: map[string]int{}, Wildcards: len(b.wild)}
+	var seen map[record]struct{}
+	var key []byte
+	var srcs []uint32
+	for n := 0; n < nn; n++ {
+		rs := sorted[start[n]:start[n+1]]
+		t.nodes[n].rec = uint32(len(t.recs))
+		if len(rs) == 0 {
+			continue
+		}
+		// Drop duplicates, keeping the first.
+		kept := rs[:0]
+		if len(rs) > 8 {
+			if seen == nil {
+				seen = map[record]struct{}{}
+			}
+			clear(seen)
+		}
+		for _, r := range rs {
+			dup := false
+			if len(rs) > 8 {
+				_, dup = seen[r.r]
+				seen[r.r] = struct{}{}
+			} else {
+				for _, k := range kept {
+					if k.r == r.r {
+						dup = true
+						break
+					}
+				}
+			}
+			if !dup {
+				kept = append(kept, r)
+			}
+		}
+		// Provenance: the sources in the order added, each once in a row.
+		srcs = srcs[:0]
+		for _, r := range kept {
+			if r.src != 0 && (len(srcs) == 0 || srcs[len(srcs)-1] != r.src-1) {
+				srcs = append(srcs, r.src-1)
+			}
+		}
+		if len(srcs) > 0 {
+			key = key[:0]
+			for _, s := range srcs {
+				key = binary.LittleEndian.AppendUint32(key, s)
+			}
+			off, ok := lists[string(key)]
+			if !ok {
+				off = uint32(len(t.srcLists))
+				t.srcLists = append(t.srcLists, uint32(len(srcs)))
+				t.srcLists = append(t.srcLists, srcs...)
+				lists[string(key)] = off
+			}
+			if off <= metaSrcMask {
+				t.nodes[n].meta |= off
+			}
+		}
+		// SRV glue lists a target's addresses in the order they were
+		// added; when an A came after an AAAA, that order is kept aside.
+		mixed, v6 := false, false
+		for _, r := range kept {
+			switch r.r.typ {
+			case TypeAAAA:
+				v6 = true
+			case TypeA:
+				mixed = mixed || v6
+			}
+		}
+		var order []uint16
+		if mixed {
+			for _, r := range kept {
+				if r.r.typ == TypeA || r.r.typ == TypeAAAA {
+					order = append(order, r.r.typ)
+				}
+			}
+		}
+		slices.SortStableFunc(kept, func(x, y buildRecord) int { return cmp.Compare(x.r.typ, y.r.typ) })
+		first := len(t.recs)
+		for _, r := range kept {
+			t.recs = append(t.recs, r.r)
+			st.ByType[typeString(r.r.typ)]++
+		}
+		st.Records += len(kept)
+		st.Names++
+		if mixed {
+			t.nodes[n].meta |= nodeMixed << metaFlags
+			if t.glueOrder == nil {
+				t.glueOrder = map[uint32][]uint32{}
+			}
+			ia := uint32(first + slices.IndexFunc(kept, func(r buildRecord) bool { return r.r.typ == TypeA }))
+			i6 := uint32(first + slices.IndexFunc(kept, func(r buildRecord) bool { return r.r.typ == TypeAAAA }))
+			idx := make([]uint32, 0, len(order))
+			for _, typ := range order {
+				if typ == TypeA {
+					idx = append(idx, ia)
+					ia++
+				} else {
+					idx = append(idx, i6)
+					i6++
+				}
+			}
+			t.glueOrder[uint32(n)] = idx
+		}
+	}
+	t.nodes = append(t.nodes, node{rec: uint32(len(t.recs)), parent: noNode})
+	t.stats = st
+}
+
+// buildIndex hashes every existing name to its node.
+func (b *TableBuilder) buildIndex() {
+	t := b.t
+	count := 0
+	for _, n := range b.names {
+		if b.flags(n)&nodeExists != 0 {
+			count++
+		}
+	}
+	size := 8
+	for size < count+count/3+1 {
+		size *= 2
+	}
+	t.index = make([]uint32, size)
+	t.seed = maphash.MakeSeed()
+	mask := uint64(size - 1)
+	for w, n := range b.names {
+		if b.flags(n)&nodeExists == 0 {
+			continue
+		}
+		i := maphash.String(t.seed, w) & mask
+		for t.index[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.index[i] = n + 1
+	}
+}
+
+// glueRecords calls fn with each A and AAAA record of node n in the order
+// they were added, until fn returns false.
+func (t *Table) glueRecords(n uint32, fn func(*record) bool) {
+	if t.flags(n)&nodeMixed != 0 {
+		for _, i := range t.glueOrder[n] {
+			if !fn(&t.recs[i]) {
+				return
+			}
+		}
+		return
+	}
+	rs := t.records(n)
+	for i := range rs {
+		if rs[i].typ == TypeA || rs[i].typ == TypeAAAA {
+			if !fn(&rs[i]) {
+				return
+			}
+		}
+	}
+}
