@@ -28,9 +28,9 @@ type refRR struct {
 // records is an empty non-terminal (it exists; NODATA for every type).
 type refNode struct {
 	rrs    []refRR // sorted by type, so each type is one contiguous run
-	inZone bool // under one of the authoritative zones
-	cname  bool // the refNode holds a CNAME (ExternalName): answer it for any type
-	hosts  bool // the refNode holds A or AAAA records
+	inZone bool    // under one of the authoritative zones
+	cname  bool    // the refNode holds a CNAME (ExternalName): answer it for any type
+	hosts  bool    // the refNode holds A or AAAA records
 	src    []string
 }
 
@@ -57,7 +57,7 @@ func (n *refNode) refTypeRange(t uint16) []refRR {
 type refTable struct {
 	names   map[string]*refNode // lowercase wire name -> refNode
 	wild    map[string]*refNode // "*.suffix": lowercase wire suffix -> refNode
-	pass    map[string]bool  // names (and everything below) left to the upstream
+	pass    map[string]bool     // names (and everything below) left to the upstream
 	zones   []zone
 	podZone []byte // wire "pod.<cluster domain>", nil without a cluster zone
 	serial  uint32
@@ -445,11 +445,11 @@ func (b *refBuilder) Build() *refTable {
 // refPlan is what the engine decided to answer for one question.
 type refPlan struct {
 	rcode   uint16
-	rrs     []refRR  // answer records, one type (or all, for ANY)
-	rotate  bool  // rotate rrs by the query ID
-	chase   []refRR  // the CNAME target's records, after the CNAME (owner: the target)
-	zone    *zone // SOA of this zone in the authority section (negative answers)
-	soaAns  *zone // SOA of this zone in the answer section (apex SOA query)
+	rrs     []refRR // answer records, one type (or all, for ANY)
+	rotate  bool    // rotate rrs by the query ID
+	chase   []refRR // the CNAME target's records, after the CNAME (owner: the target)
+	zone    *zone   // SOA of this zone in the authority section (negative answers)
+	soaAns  *zone   // SOA of this zone in the answer section (apex SOA query)
 	reason  Reason
 	podType uint16 // a synthesized pod address record, when non-zero
 	podLen  int
@@ -539,6 +539,7 @@ func (e *Engine) refFromCNAME(t *refTable, n *refNode, q *query, p *refPlan) {
 	}
 	p.chase, p.reason = tn.refTypeRange(q.qtype), ReasonAnswered
 }
+
 // refRespond writes the response to q over the query message at the start of
 // m, using at most limit bytes. It returns the response length (0 when the
 // query is passed through), the reason and whether TC was set.
@@ -663,6 +664,7 @@ func (e *Engine) refGlue(w *msgWriter, p *refPlan, q *query, an int, ttl uint32)
 	}
 	return written
 }
+
 // record writes a whole record with pre-encoded rdata.
 func (w *msgWriter) refRecord(ownerPtr int, r *refRR, ttl uint32) (rdataOff int, ok bool) {
 	at := w.rrHeader(ownerPtr, r.typ, ttl, len(r.rdata))
@@ -672,7 +674,6 @@ func (w *msgWriter) refRecord(ownerPtr int, r *refRR, ttl uint32) (rdataOff int,
 	w.off += copy(w.b[at:], r.rdata)
 	return at, true
 }
-
 
 // Records lists every record of the table (empty non-terminals excluded),
 // sorted by name, type and data.
@@ -712,4 +713,3 @@ func (t *refTable) Names() []string {
 	sort.Strings(out)
 	return out
 }
-

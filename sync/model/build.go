@@ -26,6 +26,38 @@ func Build(objs *Objects, opts Options) (*dnsengine.Table, Report, error) {
 	return b.Build(), rep, nil
 }
 
+// Writer receives the names Build derives from objects. The engine's
+// *dnsengine.TableBuilder is one; tests hand BuildInto a reference builder.
+type Writer interface {
+	AddAddress(name string, ip netip.Addr, src string) error
+	AddWildcardAddress(pattern string, ip netip.Addr, src string) error
+	AddCNAME(name, target, src string) error
+	AddSRV(name string, priority, weight, port uint16, target, src string) error
+	AddPTR(ip netip.Addr, target, src string) error
+	AddPassThrough(name string) error
+}
+
+// BuildInto writes the names of objs into w, which must have been made
+// for the zones of opts.TableConfig. Build is BuildInto on a new
+// TableBuilder.
+func BuildInto(objs *Objects, opts Options, w Writer) (Report, error) {
+	o, err := opts.normalize()
+	if err != nil {
+		return Report{}, err
+	}
+	return build(objs, &o, w), nil
+}
+
+// TableConfig returns the zones and apex records a table built with opts
+// needs.
+func (opts Options) TableConfig() (dnsengine.TableConfig, error) {
+	o, err := opts.normalize()
+	if err != nil {
+		return dnsengine.TableConfig{}, err
+	}
+	return o.tableConfig(), nil
+}
+
 func (o *options) tableConfig() dnsengine.TableConfig {
 	return dnsengine.TableConfig{
 		ClusterDomain: o.domain,
@@ -38,7 +70,7 @@ func (o *options) tableConfig() dnsengine.TableConfig {
 // state is one run of Build.
 type state struct {
 	o   *options
-	out *dnsengine.TableBuilder
+	out Writer
 	rep Report
 	// k8s holds every name the Kubernetes objects own (service names, even
 	// without records, and every name they added records to): a
@@ -46,7 +78,7 @@ type state struct {
 	k8s map[string]bool
 }
 
-func build(objs *Objects, o *options, out *dnsengine.TableBuilder) Report {
+func build(objs *Objects, o *options, out Writer) Report {
 	if objs == nil {
 		objs = &Objects{}
 	}
