@@ -1,0 +1,43 @@
+package dnsengine
+
+// Hooks for the external differential tests (differential_test.go): the
+// reference table of reference_test.go and the message-level answer both
+// tables give.
+
+// RefBuilder builds the reference table.
+type RefBuilder = refBuilder
+
+// RefTable is the reference table.
+type RefTable = refTable
+
+// NewRefBuilder returns a reference builder.
+func NewRefBuilder(cfg TableConfig) (*RefBuilder, error) { return newRefBuilder(cfg) }
+
+// AnswerMessage answers the DNS query msg from t (a *Table or a *RefTable)
+// as Process does for a UDP query, the response written over a copy of msg
+// in a buffer of room bytes. It returns nil when the query is passed through.
+func (e *Engine) AnswerMessage(t any, msg []byte, room int) ([]byte, Reason) {
+	var q query
+	if r := parseQuery(msg, &q); r != 0 {
+		return nil, r
+	}
+	limit := 512
+	if q.edns {
+		limit = int(min(max(q.udpSize, 512), e.cfg.EDNSSize))
+	}
+	buf := make([]byte, room)
+	copy(buf, msg)
+	limit = min(limit, room)
+	var n int
+	var r Reason
+	switch tab := t.(type) {
+	case *Table:
+		n, r, _ = e.respond(tab, buf, &q, limit)
+	case *refTable:
+		n, r, _ = e.refRespond(tab, buf, &q, limit)
+	}
+	if n == 0 {
+		return nil, r
+	}
+	return buf[:n], r
+}

@@ -1,0 +1,113 @@
+package dnsengine_test
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/sync/model"
+	"github.com/meshdns/meshdns/sync/model/modeltest"
+)
+
+// BenchmarkTableBuild builds the name table of issue 11's cluster shape
+// (10 endpoints per Service, every 10th headless, two named ports, 100
+// ServiceEntries) from decoded objects, with the compact table and with the
+// reference (the table before it). ns/op is one build; B/endpoint and
+// B/service are the Go heap the built table holds (after GC), divided by
+// the endpoints and Services it was built from. MESHDNS_BENCH_ENDPOINTS
+// sets the sizes (comma separated; default 1000,10000,100000).
+//
+//	go test -run '^$' -bench BenchmarkTableBuild -benchtime 5x ./dnsengine/
+func BenchmarkTableBuild(b *testing.B) {
+	sizes := []int{1000, 10000, 100000}
+	if s := os.Getenv("MESHDNS_BENCH_ENDPOINTS"); s != "" {
+		sizes = sizes[:0]
+		for _, f := range splitComma(s) {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	for _, eps := range sizes {
+		services := eps / 10
+		objs := modeltest.Cluster(modeltest.IssueCluster(services))
+		opts := model.DefaultOptions()
+		opts.PodNamespace = "ns-0"
+		cfg, err := opts.TableConfig()
+		if err != nil {
+			b.Fatal(err)
+		}
+		builds := map[string]func() any{
+			"table": func() any {
+				t, _, err := model.Build(objs, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return t
+			},
+			"reference": func() any {
+				rb, err := dnsengine.NewRefBuilder(cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := model.BuildInto(objs, opts, rb); err != nil {
+					b.Fatal(err)
+				}
+				return rb.Build()
+			},
+		}
+		for _, kind := range []string{"table", "reference"} {
+			if kind == "reference" && eps > 100000 {
+				continue // about 5 KB per endpoint
+			}
+			build := builds[kind]
+			b.Run(fmt.Sprintf("%s/endpoints=%d", kind, eps), func(b *testing.B) {
+				heap := heapOf(build)
+				b.ResetTimer()
+				for range b.N {
+					build()
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(heap)/float64(eps), "B/endpoint")
+				b.ReportMetric(float64(heap)/float64(services), "B/service")
+				b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/build")
+			})
+		}
+	}
+}
+
+// heapOf returns the live heap that the value build returns holds.
+func heapOf(build func() any) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	v := build()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(v)
+	if after.HeapAlloc < before.HeapAlloc {
+		return 0
+	}
+	return after.HeapAlloc - before.HeapAlloc
+}
+
+func splitComma(s string) []string {
+	var out []string
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && s[i] != ',' {
+			i++
+		}
+		out = append(out, s[:i])
+		if i < len(s) {
+			i++
+		}
+		s = s[i:]
+	}
+	return out
+}
