@@ -60,7 +60,11 @@ func (t *Table) sources(n uint32) string {
 	cnt := t.srcLists[off]
 	names := make([]string, 0, cnt)
 	for _, s := range t.srcLists[off+1 : off+1+cnt] {
-		names = append(names, t.srcs[s])
+		start := uint32(0)
+		if s > 0 {
+			start = t.srcEnd[s-1]
+		}
+		names = append(names, string(t.srcText[start:t.srcEnd[s]]))
 	}
 	return strings.Join(names, ", ")
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"math/bits"
 	"net/netip"
 )
 
@@ -84,15 +85,16 @@ type Table struct {
 	arena []byte
 	nodes []node // plus a sentinel whose rec ends the last node's records
 	recs  []record
-	index []uint32 // node+1 per slot, 0 for empty; len is a power of two
+	index []uint32 // node+1 per slot, 0 for empty; at most 7/8 full
 	seed  maphash.Seed
 	wild  map[string]uint32 // lowercase wire suffix of "*.suffix" -> node
 	pass  map[string]bool   // names (and everything below) left to the upstream
 	// glueOrder lists the A and AAAA records of the nodes flagged
 	// nodeMixed in the order they were added, which SRV glue follows.
 	glueOrder map[uint32][]uint32
-	srcs      []string // provenance strings, for debug output
-	srcLists  []uint32 // at each offset: a count, then that many indices into srcs
+	srcText   []byte   // provenance strings, for debug output, one after the other
+	srcEnd    []uint32 // the end of each provenance string in srcText
+	srcLists  []uint32 // at each offset: a count, then that many provenance string indices
 	zones     []zone
 	podZone   []byte // wire "pod.<cluster domain>", nil without a cluster zone
 	serial    uint32
@@ -142,8 +144,10 @@ func (t *Table) lookup(w []byte) uint32 {
 	if len(t.index) == 0 {
 		return noNode
 	}
-	mask := uint64(len(t.index) - 1)
-	for i := maphash.Bytes(t.seed, w) & mask; ; i = (i + 1) & mask {
+	for i := t.slot(maphash.Bytes(t.seed, w)); ; i++ {
+		if i == len(t.index) {
+			i = 0
+		}
 		s := t.index[i]
 		if s == 0 {
 			return noNode
@@ -152,6 +156,12 @@ func (t *Table) lookup(w []byte) uint32 {
 			return s - 1
 		}
 	}
+}
+
+// slot maps a hash onto the index (Lemire's multiply-shift: any length).
+func (t *Table) slot(h uint64) int {
+	hi, _ := bits.Mul64(h, uint64(len(t.index)))
+	return int(hi)
 }
 
 // nameEqual reports whether node n is the lowercase wire name w.

@@ -141,8 +141,9 @@ func (b *TableBuilder) add(n uint32, r record, src string) {
 	if src != "" {
 		var ok bool
 		if id, ok = b.srcID[src]; !ok {
-			b.t.srcs = append(b.t.srcs, src)
-			id = uint32(len(b.t.srcs))
+			b.t.srcText = append(b.t.srcText, src...)
+			b.t.srcEnd = append(b.t.srcEnd, uint32(len(b.t.srcText)))
+			id = uint32(len(b.t.srcEnd))
 			b.srcID[src] = id
 		}
 	}

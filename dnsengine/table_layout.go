@@ -136,6 +136,9 @@ func (b *TableBuilder) layout() {
 		}
 	}
 	t.nodes = append(t.nodes, node{rec: uint32(len(t.recs)), parent: noNode})
+	// Exact sizes: append left up to half of each slice unused.
+	t.nodes, t.arena = slices.Clone(t.nodes), slices.Clone(t.arena)
+	t.srcText, t.srcEnd, t.srcLists = slices.Clone(t.srcText), slices.Clone(t.srcEnd), slices.Clone(t.srcLists)
 	t.stats = st
 }
 
@@ -148,20 +151,17 @@ func (b *TableBuilder) buildIndex() {
 			count++
 		}
 	}
-	size := 8
-	for size < count+count/3+1 {
-		size *= 2
-	}
-	t.index = make([]uint32, size)
+	t.index = make([]uint32, count+count/7+1)
 	t.seed = maphash.MakeSeed()
-	mask := uint64(size - 1)
 	for w, n := range b.names {
 		if b.flags(n)&nodeExists == 0 {
 			continue
 		}
-		i := maphash.String(t.seed, w) & mask
+		i := t.slot(maphash.String(t.seed, w))
 		for t.index[i] != 0 {
-			i = (i + 1) & mask
+			if i++; i == len(t.index) {
+				i = 0
+			}
 		}
 		t.index[i] = n + 1
 	}
