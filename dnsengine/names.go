@@ -19,26 +19,36 @@ var errEmptyLabel = errors.New("empty label")
 // encodeName converts a dotted name ("Foo.Example.com" or "foo.example.com.")
 // to lowercase wire format with its terminating zero byte. The root is "" or ".".
 func encodeName(s string) ([]byte, error) {
-	s = strings.TrimSuffix(s, ".")
+	name := strings.TrimSuffix(s, ".")
+	s = name
 	out := make([]byte, 0, len(s)+2)
 	if s == "" {
 		return append(out, 0), nil
 	}
-	for _, label := range strings.Split(s, ".") {
+	for len(s) > 0 {
+		label := s
+		rest := ""
+		if i := strings.IndexByte(s, '.'); i >= 0 {
+			label, rest = s[:i], s[i+1:]
+			if rest == "" {
+				return nil, fmt.Errorf("name %q: %w", name, errEmptyLabel)
+			}
+		}
 		if label == "" {
-			return nil, fmt.Errorf("name %q: %w", s, errEmptyLabel)
+			return nil, fmt.Errorf("name %q: %w", name, errEmptyLabel)
 		}
 		if len(label) > 63 {
-			return nil, fmt.Errorf("name %q: label longer than 63 bytes", s)
+			return nil, fmt.Errorf("name %q: label longer than 63 bytes", name)
 		}
 		out = append(out, byte(len(label)))
 		for i := 0; i < len(label); i++ {
 			out = append(out, lower(label[i]))
 		}
+		s = rest
 	}
 	out = append(out, 0)
 	if len(out) > maxNameLen {
-		return nil, fmt.Errorf("name %q: longer than 255 bytes", s)
+		return nil, fmt.Errorf("name %q: longer than 255 bytes", name)
 	}
 	return out, nil
 }
