@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -46,6 +47,10 @@ func (s *tableStore) update(objs *model.Objects) {
 		s.log.Warn("object skipped", "problem", p.String())
 	}
 	s.reg.Store(t)
+	// The objects and the previous table are garbage now, many times the
+	// size of the table: give their memory back at once rather than at the
+	// background scavenger's pace, so the steady RSS is the table's.
+	debug.FreeOSMemory()
 	s.builds.Add(1)
 	s.updated.Store(time.Now().UnixNano())
 	st := t.Stats()
