@@ -158,10 +158,26 @@ func (t *Table) lookup(w []byte) uint32 {
 	}
 }
 
-// slot maps a hash onto the index (Lemire's multiply-shift: any length).
-func (t *Table) slot(h uint64) int {
-	hi, _ := bits.Mul64(h, uint64(len(t.index)))
+// slot maps a hash onto the index.
+func (t *Table) slot(h uint64) int { return slotOf(h, len(t.index)) }
+
+// slotOf maps a hash onto a table of n slots (Lemire's multiply-shift: any
+// length).
+func slotOf(h uint64, n int) int {
+	hi, _ := bits.Mul64(h, uint64(n))
 	return int(hi)
+}
+
+// placeSlot puts node n, whose name hashes to h, in the first free slot
+// from its own.
+func placeSlot(slots []uint32, h uint64, n uint32) {
+	i := slotOf(h, len(slots))
+	for slots[i] != 0 {
+		if i++; i == len(slots) {
+			i = 0
+		}
+	}
+	slots[i] = n + 1
 }
 
 // nameEqual reports whether node n is the lowercase wire name w.

@@ -3,6 +3,7 @@ package dnsengine
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"net/netip"
 	"strings"
 )
@@ -13,14 +14,17 @@ import (
 type TableBuilder struct {
 	cfg   TableConfig
 	zones []zone
-	t     *Table            // the table being built: arena and nodes
-	names map[string]uint32 // lowercase wire name -> node, existing or not
-	wild  map[string]uint32
-	pass  map[string]bool
-	blobs map[string]uint32 // arena offsets of AAAA and TXT rdata, shared by equal values
-	srcID map[string]uint32
-	recs  []buildRecord // in the order added
-	err   error
+	t     *Table // the table being built: arena and nodes
+	// names: every node (existing or not, wildcards excepted) by the hash
+	// of its name, as Table.index: no copy of the names while building.
+	names  []uint32
+	nnames int
+	wild   map[string]uint32
+	pass   map[string]bool
+	blobs  map[string]uint32 // arena offsets of AAAA and TXT rdata, shared by equal values
+	srcID  map[string]uint32
+	recs   []buildRecord // in the order added
+	err    error
 }
 
 // buildRecord is a record before Build sorts it to its node.
@@ -41,8 +45,8 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 	}
 	b := &TableBuilder{
 		cfg:   cfg,
-		t:     &Table{},
-		names: map[string]uint32{},
+		t:     &Table{seed: maphash.MakeSeed()},
+		names: make([]uint32, 1024),
 		wild:  map[string]uint32{},
 		pass:  map[string]bool{},
 		blobs: map[string]uint32{},
@@ -86,7 +90,7 @@ func (b *TableBuilder) newNode(w []byte, parent uint32) uint32 {
 // anyNode returns the node of w, creating it and its suffixes without
 // making them exist: for record targets and name suffixes.
 func (b *TableBuilder) anyNode(w []byte) uint32 {
-	if n, ok := b.names[string(w)]; ok {
+	if n, ok := b.find(w); ok {
 		return n
 	}
 	parent := noNode
@@ -94,8 +98,41 @@ func (b *TableBuilder) anyNode(w []byte) uint32 {
 		parent = b.anyNode(parentName(w))
 	}
 	n := b.newNode(w, parent)
-	b.names[string(w)] = n
+	b.insert(maphash.Bytes(b.t.seed, w), n)
 	return n
+}
+
+// find returns the node of w, if there is one.
+func (b *TableBuilder) find(w []byte) (uint32, bool) {
+	for i := slotOf(maphash.Bytes(b.t.seed, w), len(b.names)); ; i++ {
+		if i == len(b.names) {
+			i = 0
+		}
+		s := b.names[i]
+		if s == 0 {
+			return 0, false
+		}
+		if b.t.nameEqual(s-1, w) {
+			return s - 1, true
+		}
+	}
+}
+
+// insert adds node n, whose name hashes to h, to b.names, growing it to
+// stay at most 3/4 full.
+func (b *TableBuilder) insert(h uint64, n uint32) {
+	if (b.nnames+1)*4 > len(b.names)*3 {
+		old := b.names
+		b.names = make([]uint32, 2*len(old))
+		var buf [maxNameLen]byte
+		for _, s := range old {
+			if s != 0 {
+				placeSlot(b.names, maphash.Bytes(b.t.seed, buf[:b.t.putName(buf[:], s-1)]), s-1)
+			}
+		}
+	}
+	placeSlot(b.names, h, n)
+	b.nnames++
 }
 
 // nodeFor returns the node of w, making it exist and, under a zone, its
@@ -175,7 +212,7 @@ func (b *TableBuilder) HasName(name string) bool {
 	if err != nil {
 		return false
 	}
-	n, ok := b.names[string(w)]
+	n, ok := b.find(w)
 	return ok && b.flags(n)&nodeExists != 0
 }
 
@@ -185,7 +222,7 @@ func (b *TableBuilder) HasRecords(name string) bool {
 	if err != nil {
 		return false
 	}
-	n, ok := b.names[string(w)]
+	n, ok := b.find(w)
 	return ok && b.flags(n)&nodeHasRecs != 0
 }
 

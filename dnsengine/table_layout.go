@@ -146,24 +146,17 @@ func (b *TableBuilder) layout() {
 func (b *TableBuilder) buildIndex() {
 	t := b.t
 	count := 0
-	for _, n := range b.names {
-		if b.flags(n)&nodeExists != 0 {
+	for n := range t.nodes {
+		if b.flags(uint32(n))&nodeExists != 0 {
 			count++
 		}
 	}
 	t.index = make([]uint32, count+count/7+1)
-	t.seed = maphash.MakeSeed()
-	for w, n := range b.names {
-		if b.flags(n)&nodeExists == 0 {
-			continue
+	var buf [maxNameLen]byte
+	for n := range t.nodes {
+		if b.flags(uint32(n))&nodeExists != 0 {
+			placeSlot(t.index, maphash.Bytes(t.seed, buf[:t.putName(buf[:], uint32(n))]), uint32(n))
 		}
-		i := t.slot(maphash.String(t.seed, w))
-		for t.index[i] != 0 {
-			if i++; i == len(t.index) {
-				i = 0
-			}
-		}
-		t.index[i] = n + 1
 	}
 }
 
