@@ -22,7 +22,7 @@ for n in "$@"; do
 	i=0
 	until grep -q 'msg=serving' "$bin/log"; do
 		i=$((i + 1))
-		if [ $i -gt 1200 ] || ! kill -0 $pid 2>/dev/null; then cat "$bin/log" >&2; break; fi
+		if [ $i -gt 6000 ] || ! kill -0 $pid 2>/dev/null; then cat "$bin/log" >&2; break; fi
 		sleep 0.1
 	done
 	rss0=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
