@@ -10,8 +10,9 @@
 // Anything the engine cannot parse, does not own, or is not sure about is
 // passed through unmodified: the pod's normal DNS path always remains.
 //
-// The packet path allocates nothing: names are compared in lowercase DNS
-// wire format against map keys (string(b) map lookups do not allocate),
-// records are stored pre-encoded, and the response is written over the query
-// in the caller's buffer.
+// The packet path allocates nothing: the question name, lowercased in DNS
+// wire format, is hashed into the table's index; records are held compactly
+// (table.go: a node per name as label and parent, 12 bytes per record, no
+// pointers) and their rdata is written, with the rest of the response, over
+// the query in the caller's buffer.
 package dnsengine
