@@ -181,7 +181,7 @@ func TestDifferentialRandomObjects(t *testing.T) {
 // hostnames, named ports, ServiceEntries with wildcards and automatic
 // VIPs) answers the same from both tables.
 func TestDifferentialCluster(t *testing.T) {
-	objs := modeltest.Cluster(modeltest.IssueCluster(60))
+	objs := modeltest.Cluster(modeltest.ScaleCluster(60))
 	opts := model.DefaultOptions()
 	opts.PodNamespace = "ns-0"
 	opts.Nameservers = []netip.Addr{netip.MustParseAddr("10.96.0.10")}

@@ -14,7 +14,7 @@ import (
 	"github.com/meshdns/meshdns/sync/model/modeltest"
 )
 
-// BenchmarkTableBuild builds the name table of issue 11's cluster shape
+// BenchmarkTableBuild builds the name table of modeltest.ScaleCluster
 // (10 endpoints per Service, every 10th headless, two named ports, 100
 // ServiceEntries) from decoded objects, with the compact table and with the
 // reference (the table before it). ns/op is one build's wall time,
@@ -38,7 +38,7 @@ func BenchmarkTableBuild(b *testing.B) {
 	}
 	for _, eps := range sizes {
 		services := eps / 10
-		objs := modeltest.Cluster(modeltest.IssueCluster(services))
+		objs := modeltest.Cluster(modeltest.ScaleCluster(services))
 		opts := model.DefaultOptions()
 		opts.PodNamespace = "ns-0"
 		cfg, err := opts.TableConfig()

@@ -1,5 +1,5 @@
 #!/bin/sh
-# nametable-rss.sh SERVICES...: for each size, generate issue 11's cluster
+# nametable-rss.sh SERVICES...: for each size, generate the scale cluster
 # (SERVICES Services, 10 endpoints each, 100 ServiceEntries), start
 # `meshdns run --objects` in a network namespace of its own (root needed)
 # and print its RSS once serving, 30 s later, and its peak (VmHWM), from

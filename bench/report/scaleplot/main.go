@@ -1,4 +1,4 @@
-// Command scaleplot draws the name table's scale curve (issue 11) from a
+// Command scaleplot draws the name table's scale curve from a
 // JSON file of points: heap per endpoint, build CPU and RSS against the
 // number of endpoints, on log-log axes.
 //

@@ -23,10 +23,11 @@ type ClusterConfig struct {
 	ServiceEntries int
 }
 
-// IssueCluster is issue 11's shape for n Services: 100 namespaces (fewer
+// ScaleCluster is the shape the name table's memory and build targets are
+// measured on, for n Services: 100 namespaces (fewer
 // for small n), every 10th Service headless, 10 endpoints each, 100
 // ServiceEntries.
-func IssueCluster(services int) ClusterConfig {
+func ScaleCluster(services int) ClusterConfig {
 	return ClusterConfig{Services: services, Namespaces: min(100, max(1, services/100)), HeadlessEvery: 10, Endpoints: 10, ServiceEntries: 100}
 }
 

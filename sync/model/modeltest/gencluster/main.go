@@ -1,5 +1,5 @@
-// Command gencluster writes the objects file of a generated cluster (issue
-// 11's shape, modeltest.IssueCluster) for `meshdns run --objects`:
+// Command gencluster writes the objects file of a generated cluster
+// (modeltest.ScaleCluster) for `meshdns run --objects`:
 //
 //	go run ./sync/model/modeltest/gencluster -services 10000 > cluster.json
 package main
@@ -17,7 +17,7 @@ func main() {
 	services := flag.Int("services", 10000, "Services (10 endpoints each, every 10th headless, 100 ServiceEntries)")
 	flag.Parse()
 	w := bufio.NewWriter(os.Stdout)
-	err := modeltest.WriteJSON(w, modeltest.Cluster(modeltest.IssueCluster(*services)))
+	err := modeltest.WriteJSON(w, modeltest.Cluster(modeltest.ScaleCluster(*services)))
 	if err == nil {
 		err = w.Flush()
 	}
