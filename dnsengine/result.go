@@ -58,6 +58,7 @@ const (
 	ReasonTCPForwarded  // released: a held segment carrying forwarded answers (Releaser only)
 	ReasonTCPFlowLimit  // passed: a new flow past TCPConfig.MaxFlows
 	ReasonTCPForeign    // passed: a segment of a flow meshdns did not open
+	ReasonTCPMemory     // passed (a new flow), reset (a partial query) or SERVFAIL (an answer): the TCP memory budget is spent
 	// Cache of upstream answers (cache*.go), when CacheConfig.Size > 0.
 	ReasonCacheHit     // rewritten: answered from the cache
 	ReasonCacheStale   // rewritten: answered from an expired entry (serve-stale) while it is refreshed
@@ -89,6 +90,7 @@ var reasonNames = [numReasons]string{
 	ReasonTCPForwarded:  "tcp_forwarded",
 	ReasonTCPFlowLimit:  "tcp_flow_limit",
 	ReasonTCPForeign:    "tcp_foreign",
+	ReasonTCPMemory:     "tcp_memory",
 
 	ReasonCacheHit:     "cache_hit",
 	ReasonCacheStale:   "cache_stale",

@@ -98,6 +98,11 @@ type TCPConfig struct {
 	// MaxPending caps the forwarded queries a flow waits for at once;
 	// past it the flow stops reading queries likewise.
 	MaxPending int
+	// MaxMemory caps, in bytes, everything the TCP path holds together:
+	// flows, partial queries, answers and forwarded queries
+	// (tcp_budget.go says what is charged and what happens at the
+	// limit). At least 3 MiB.
+	MaxMemory int64
 	// MaxPacket caps a rewritten segment, IP header included, below the
 	// capacity of the caller's buffer.
 	MaxPacket int
@@ -154,6 +159,9 @@ func (c TCPConfig) withDefaults() TCPConfig {
 	if c.MaxPacket == 0 {
 		c.MaxPacket = DefaultTCPMaxPacket
 	}
+	if c.MaxMemory == 0 {
+		c.MaxMemory = DefaultTCPMaxMemory
+	}
 	if c.Clock == nil {
 		c.Clock = SystemClock{}
 	}
@@ -173,6 +181,8 @@ func (c TCPConfig) validate() error {
 		return errors.New("dnsengine: negative TCP timeout")
 	case c.MaxFlows < 0 || c.MaxBuffered < 0 || c.MaxPending < 0:
 		return errors.New("dnsengine: negative TCP bound")
+	case c.MaxMemory != 0 && c.MaxMemory < minTCPMemory:
+		return fmt.Errorf("dnsengine: TCP max memory %d below the minimum %d", c.MaxMemory, minTCPMemory)
 	case c.MaxPacket != 0 && (c.MaxPacket < 576 || c.MaxPacket > 65535):
 		return fmt.Errorf("dnsengine: TCP max packet %d out of range (576..65535)", c.MaxPacket)
 	}
@@ -247,5 +257,6 @@ type tcpEngine struct {
 	cookie cookie
 	shards [tcpShards]flowShard
 	flows  atomic.Int64  // flows in all shards
+	used   atomic.Int64  // bytes charged to the memory budget (tcp_budget.go)
 	tokens atomic.Uint64 // last hold token given out
 }

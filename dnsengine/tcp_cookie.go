@@ -13,20 +13,32 @@ import (
 	"time"
 )
 
-// The ISN cookie tells segments of flows meshdns opened from segments of
-// flows the real server opened, after a restart, when the flow table is
-// empty. Our initial sequence number is
+// The TCP cookie tells segments of flows meshdns opened from segments of
+// flows the real server opened, when the flow is not in the table (after
+// a restart, or forgotten when idle). Every client segment echoes two
+// numbers meshdns chose: its acknowledgment number (a byte of our
+// sequence space) and, when timestamps were negotiated, its TSecr (our
+// last TSval). Both carry a keyed tag of the 4-tuple:
 //
-//	bits 31-24  tag: the first byte of SHA-256(key, 4-tuple)
-//	bit  23     0
-//	bits 22-0   hash bits + a 4 µs clock (RFC 6528), so that successive
-//	            connections of one 4-tuple start far apart
+//	ISN    bits 31-24  tag: 8 bits of SHA-256(key, 4-tuple)
+//	       bit  23     0
+//	       bits 22-0   hash bits + a 4 µs clock (RFC 6528), so that
+//	                   successive connections of one 4-tuple start far apart
+//	TSval  bits 31-16  seconds of the clock (mod 2^16)
+//	       bits 15-0   tag: 16 bits of SHA-256(key, 4-tuple, those seconds)
 //
-// Every client segment acknowledges a byte of our sequence space, and as
-// long as fewer than 8 MiB have been sent on the flow that byte's top byte
-// is still the tag. A flow the real server opened matches by chance with
-// probability 1/256; such a flow is then served by meshdns from that
-// segment on.
+// As long as fewer than 8 MiB have been sent on the flow the ack's top
+// byte is still the ISN's tag, and TSecr always echoes one of our TSvals.
+// A segment is ours only when both tags match: a flow the real server
+// opened (whose TSvals and ISN are its own, random) matches with
+// probability 2^-24. A flow without timestamps cannot be recognised
+// with that certainty and is never resumed: once forgotten its segments
+// pass to the real server, which resets it (the client retries).
+//
+// Our TSvals tick 65,536 times a second but only forward (a flow never
+// sends a TSval below its last one), so the client's PAWS check (RFC
+// 7323) accepts them; a flow idle for more than 2^15 s simply keeps
+// echoing its last one.
 
 const (
 	minTCPKeyLen = 16
@@ -37,8 +49,9 @@ type cookie struct{ key [32]byte }
 
 func newCookie(key []byte) cookie { return cookie{key: sha256.Sum256(key)} }
 
-func (c *cookie) sum(k *flowKey) [32]byte {
-	var b [32 + 16 + 16 + 5]byte
+// sum hashes the key, the 4-tuple, and for a TSval tag its second.
+func (c *cookie) sum(k *flowKey, ts bool, sec uint16) [32]byte {
+	var b [32 + 16 + 16 + 8]byte
 	copy(b[0:], c.key[:])
 	copy(b[32:], k.src[:])
 	copy(b[48:], k.dst[:])
@@ -49,21 +62,37 @@ func (c *cookie) sum(k *flowKey) [32]byte {
 	} else {
 		b[68] = 4
 	}
+	if ts {
+		b[69] = 'T'
+		binary.BigEndian.PutUint16(b[70:], sec)
+	}
 	return sha256.Sum256(b[:])
 }
 
 // isn returns an initial sequence number for a new flow.
 func (c *cookie) isn(k *flowKey, now time.Time) uint32 {
-	d := c.sum(k)
+	d := c.sum(k, false, 0)
 	low := binary.BigEndian.Uint32(d[1:5]) + uint32(now.UnixNano()/4000)
 	return uint32(d[0])<<24 | low&0x7fffff
 }
 
-// owns reports whether ack, the acknowledgment number of a client segment
-// of the flow, lies in a sequence space isn started.
-func (c *cookie) owns(k *flowKey, ack uint32) bool {
-	d := c.sum(k)
-	return byte((ack-1)>>24) == d[0]
+// tsTag returns the tag of a TSval of second sec.
+func (c *cookie) tsTag(k *flowKey, sec uint16) uint16 {
+	d := c.sum(k, true, sec)
+	return binary.BigEndian.Uint16(d[:2])
+}
+
+// owns reports whether s, a client segment of the 4-tuple k with ACK set,
+// belongs to a flow we opened: its acknowledgment number lies in a
+// sequence space our ISN started and its TSecr is one of our TSvals.
+func (c *cookie) owns(k *flowKey, s *segment) bool {
+	if !s.hasTS {
+		return false
+	}
+	if byte((s.ack-1)>>24) != c.sum(k, false, 0)[0] {
+		return false
+	}
+	return uint16(s.tsEcr) == c.tsTag(k, uint16(s.tsEcr>>16))
 }
 
 // LoadTCPKey returns the ISN cookie key kept in path, creating the file

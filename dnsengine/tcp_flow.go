@@ -68,9 +68,11 @@ type flowShard struct {
 	broken map[flowKey]int64
 }
 
-func (sh *flowShard) buf() []byte {
+// buf returns the shard's scratch buffer, charged to the budget once.
+func (t *tcpEngine) buf(sh *flowShard) []byte {
 	if sh.scratch == nil {
 		sh.scratch = make([]byte, maxTCPMsg)
+		t.charge(maxTCPMsg)
 	}
 	return sh.scratch
 }
@@ -112,11 +114,17 @@ type flow struct {
 	tsRecent uint32 // the client's last TSval, echoed
 	tsLast   uint32 // our last TSval, never to go backwards
 
-	out  []byte // length-prefixed answers from sndUna on
-	in   []byte // bytes of an incomplete query
-	held []*heldSeg
-	fwds int   // forwarded queries outstanding
-	last int64 // unix nanoseconds of the last segment or answer
+	out      []byte // length-prefixed answers from sndUna on
+	in       []byte // bytes of an incomplete query
+	held     []*heldSeg
+	fwds     int   // forwarded queries outstanding
+	fwdBytes int   // their copies, with fwdOverhead each
+	charged  int   // bytes charged to the budget for the flow (tcp_budget.go)
+	last     int64 // unix nanoseconds of the last progress: opened, a query read, an answer or bytes acknowledged
+
+	tsSec    uint16 // the second of tsMAC, our last timestamp's (tcp_cookie.go)
+	tsMAC    uint16
+	tsTagged bool // tsSec and tsMAC are set
 }
 
 // sndNxt is the sequence number after the last byte (or FIN) sent.
@@ -138,15 +146,20 @@ func (f *flow) ackBytes(n int) {
 	f.sent -= n
 	rest := copy(f.out, f.out[n:])
 	f.out = f.out[:rest]
-	if rest == 0 && cap(f.out) > 4*maxTCPMsg {
+	if rest == 0 && cap(f.out) > 2*maxTCPMsg {
 		f.out = nil // let a burst's buffer go
 	}
 }
 
-// appendMsg appends a DNS message with its length prefix to out.
-func (f *flow) appendMsg(m []byte) {
+// appendMsg appends a DNS message with its length prefix to out, within
+// the budget (tcp_budget.go). It returns false when it does not fit.
+func (t *tcpEngine) appendMsg(f *flow, m []byte) bool {
+	if !t.growOut(f, 2+len(m), false) {
+		return false
+	}
 	f.out = append(f.out, byte(len(m)>>8), byte(len(m)))
 	f.out = append(f.out, m...)
+	return true
 }
 
 // heldSeg is a client segment the queue holds (Verdict Hold) until the
@@ -207,6 +220,8 @@ func (t *tcpEngine) forget(sh *flowShard, f *flow, a *after) {
 	f.dead = true
 	delete(sh.flows, f.key)
 	t.flows.Add(-1)
+	t.charge(-f.charged)
+	f.charged = 0
 	for _, h := range f.held {
 		if !h.released {
 			h.released = true
@@ -249,16 +264,26 @@ func (t *tcpEngine) sweep(sh *flowShard, now time.Time, a *after) {
 	}
 	for k, until := range sh.broken {
 		if now.UnixNano() >= until {
-			delete(sh.broken, k)
+			t.unbreak(sh, k)
 		}
 	}
+}
+
+// unbreak forgets that k was broken; it reports whether it was.
+func (t *tcpEngine) unbreak(sh *flowShard, k flowKey) bool {
+	if _, ok := sh.broken[k]; !ok {
+		return false
+	}
+	delete(sh.broken, k)
+	t.charge(-brokenOverhead)
+	return true
 }
 
 // brokenFor is how long a broken flow's 4-tuple is remembered.
 const brokenFor = 10
 
 // maxBroken bounds the broken 4-tuples a shard remembers.
-const maxBroken = 1024
+const maxBroken = 256
 
 func (t *tcpEngine) markBroken(sh *flowShard, k flowKey, now time.Time) {
 	if sh.broken == nil {
@@ -266,9 +291,12 @@ func (t *tcpEngine) markBroken(sh *flowShard, k flowKey, now time.Time) {
 	}
 	if len(sh.broken) >= maxBroken {
 		for old := range sh.broken { // forget any one
-			delete(sh.broken, old)
+			t.unbreak(sh, old)
 			break
 		}
+	}
+	if _, ok := sh.broken[k]; !ok {
+		t.charge(brokenOverhead)
 	}
 	sh.broken[k] = now.UnixNano() + brokenFor*int64(t.cfg.IdleTimeout)
 }

@@ -7,6 +7,10 @@ import (
 
 const rcodeServFail = 2
 
+// maxServfail is the largest SERVFAIL appendServfail writes: a header and
+// a question with the longest name.
+const maxServfail = headerLen + 255 + 4
+
 // answered is the Forwarder's callback for fw: it writes the answer (or a
 // SERVFAIL) into the flow's output and releases the held segment once the
 // last of its queries is answered.
@@ -15,6 +19,7 @@ func (t *tcpEngine) answered(sh *flowShard, f *flow, fw *fwd, resp []byte, err e
 		t.log.Debug("tcp: forwarded query failed", "server", f.key.server(), "err", err)
 		resp = nil
 	}
+	t.charge(-(len(fw.query) + fwdOverhead)) // the Forwarder is done with it
 	now := t.cfg.Clock.Now()
 	var a after
 	sh.mu.Lock()
@@ -29,14 +34,19 @@ func (t *tcpEngine) answered(sh *flowShard, f *flow, fw *fwd, resp []byte, err e
 
 // complete writes the answer to fw, resp or (when resp is not a response)
 // SERVFAIL, into the flow's output. fw.done is already set.
+//
+// The answer must fit the budget and the flow's own bound (MaxBuffered
+// plus one message): a flow that pipelines many forwarded queries with
+// large answers gets SERVFAIL for those that do not fit.
 func (t *tcpEngine) complete(f *flow, fw *fwd, resp []byte, now time.Time, a *after) {
 	f.fwds--
-	if len(resp) >= headerLen && len(resp) <= maxTCPMsg && resp[2]&0x80 != 0 {
-		at := len(f.out) + 2
-		f.appendMsg(resp)
+	f.fwdBytes -= len(fw.query) + fwdOverhead
+	at := len(f.out) + 2
+	if len(resp) >= headerLen && len(resp) <= maxTCPMsg && resp[2]&0x80 != 0 &&
+		len(f.out)+2+len(resp) <= t.cfg.MaxBuffered+2+maxTCPMsg && t.appendMsg(f, resp) {
 		copy(f.out[at:at+2], fw.query[:2]) // the client's ID, whatever the Forwarder did
 	} else {
-		f.appendServfail(fw.query)
+		t.appendServfail(f, fw.query)
 	}
 	h := fw.held
 	h.waiting--
@@ -67,12 +77,14 @@ func (t *tcpEngine) release(f *flow, h *heldSeg, now time.Time, a *after) {
 }
 
 // appendServfail appends a SERVFAIL answering query (at least a header):
-// its header and, when it can be found, its question.
-func (f *flow) appendServfail(query []byte) {
+// its header and, when it can be found, its question (at most 271 bytes:
+// the one charge allowed past the budget).
+func (t *tcpEngine) appendServfail(f *flow, query []byte) {
 	n, qd := headerLen, uint16(0)
-	if end := questionEnd(query); end > 0 {
+	if end := questionEnd(query); end > 0 && end <= maxServfail {
 		n, qd = end, 1
 	}
+	t.growOut(f, 2+n, true)
 	f.out = append(f.out, byte(n>>8), byte(n))
 	at := len(f.out)
 	f.out = append(f.out, query[:n]...)

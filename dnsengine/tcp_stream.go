@@ -59,24 +59,26 @@ func (t *tcpEngine) handle(sh *flowShard, k *flowKey, pkt []byte, s *segment, no
 	switch {
 	case s.flags&tcpRST != 0:
 		if f != nil {
-			t.forget(sh, f, a)
-			return Result{Verdict: Drop, Reason: ReasonTCPClose}
+			return t.rst(sh, f, pkt, s, now, a)
 		}
-		if s.flags&tcpACK != 0 && t.cookie.owns(k, s.ack) {
-			return Result{Verdict: Drop, Reason: ReasonTCPClose}
-		}
+		// Not ours, or ours but forgotten: the real server, which holds
+		// no such connection, ignores it.
 		return Result{Reason: ReasonTCPForeign}
 	case s.flags&tcpSYN != 0:
-		delete(sh.broken, *k)
+		t.unbreak(sh, *k)
 		return t.syn(sh, k, f, pkt, s, now, a)
 	}
 	if f == nil {
-		if s.flags&tcpACK == 0 || !t.cookie.owns(k, s.ack) {
+		if s.flags&tcpACK == 0 {
 			return Result{Reason: ReasonTCPForeign}
 		}
-		if _, ok := sh.broken[*k]; ok {
-			delete(sh.broken, *k)
+		if t.unbreak(sh, *k) {
+			// Ours, forgotten in the middle of a message: the stream
+			// cannot be framed again.
 			return t.reset(pkt, s)
+		}
+		if !t.cookie.owns(k, s) {
+			return Result{Reason: ReasonTCPForeign}
 		}
 		if len(s.payload) == 0 && s.flags&tcpFIN == 0 {
 			// A pure ACK needs no answer, and a keepalive probe (one
@@ -89,8 +91,36 @@ func (t *tcpEngine) handle(sh *flowShard, k *flowKey, pkt []byte, s *segment, no
 			return res
 		}
 	}
-	f.last = now.UnixNano()
 	return t.segment(sh, f, pkt, s, now, a)
+}
+
+// rst handles an RST of a flow we hold (RFC 5961 3.2): only one whose
+// sequence number is exactly the next byte we expect ends the flow; one
+// elsewhere in the window gets a challenge ACK (the client's TCP answers
+// it with an RST we accept, if it really meant to reset), and one outside
+// the window is dropped. A process in the pod that does not know the
+// flow's numbers cannot end it.
+func (t *tcpEngine) rst(sh *flowShard, f *flow, pkt []byte, s *segment, now time.Time, a *after) Result {
+	switch {
+	case s.seq == f.rcvNxt:
+		t.forget(sh, f, a)
+		return Result{Verdict: Drop, Reason: ReasonTCPClose}
+	case seqLT(f.rcvNxt, s.seq) && seqLT(s.seq, f.rcvNxt+ourWindow):
+		return t.challenge(f, pkt, s, now)
+	}
+	return Result{Verdict: Drop, Reason: ReasonTCPAck}
+}
+
+// challenge rewrites s into a challenge ACK (RFC 5961): our next sequence
+// number, the client's next byte, no data.
+func (t *tcpEngine) challenge(f *flow, pkt []byte, s *segment, now time.Time) Result {
+	r := reply{seq: f.sndNxt(), ack: f.rcvNxt, flags: tcpACK}
+	if f.ts {
+		r.ts, r.tsVal, r.tsEcr = true, t.tsNow(f, now), f.tsRecent
+	}
+	f.ackSent = f.rcvNxt
+	n := writeReply(pkt[:cap(pkt)], s, &r)
+	return Result{Verdict: Rewrite, Reason: ReasonTCPAck, Packet: pkt[:n]}
 }
 
 // syn takes a new flow over: its SYN becomes our SYN-ACK.
@@ -102,15 +132,18 @@ func (t *tcpEngine) syn(sh *flowShard, k *flowKey, f *flow, pkt []byte, s *segme
 		return Result{Reason: ReasonTCPForeign}
 	}
 	if f != nil {
-		if s.seq == f.irs {
+		if s.seq == f.irs && !f.resumed {
 			if f.state == stateSynRcvd { // our SYN-ACK was lost: again
-				f.last = now.UnixNano()
 				f.tsRecent = s.tsVal
 				return t.synAck(f, pkt, s, now)
 			}
 			return Result{Verdict: Drop, Reason: ReasonTCPAck}
 		}
-		t.forget(sh, f, a) // a new connection on the same 4-tuple
+		// Another SYN on a flow we hold: a challenge ACK, not a new
+		// connection (RFC 5961 4.2). If the client did open a new one,
+		// its TCP answers the ACK with an RST at our acknowledgment
+		// number, which ends this flow, and its next SYN opens the new.
+		return t.challenge(f, pkt, s, now)
 	}
 	if t.e.reg.Table() == nil {
 		return Result{Reason: ReasonNotReady}
@@ -120,6 +153,9 @@ func (t *tcpEngine) syn(sh *flowShard, k *flowKey, f *flow, pkt []byte, s *segme
 		if int(t.flows.Load()) >= t.cfg.MaxFlows {
 			return Result{Reason: ReasonTCPFlowLimit}
 		}
+	}
+	if !t.fits(flowOverhead, t.softLimit()) {
+		return Result{Reason: ReasonTCPMemory}
 	}
 	iss := t.cookie.isn(k, now)
 	f = &flow{
@@ -146,6 +182,7 @@ func (t *tcpEngine) syn(sh *flowShard, k *flowKey, f *flow, pkt []byte, s *segme
 	}
 	sh.flows[*k] = f
 	t.flows.Add(1)
+	t.recharge(f)
 	return t.synAck(f, pkt, s, now)
 }
 
@@ -165,8 +202,9 @@ func (t *tcpEngine) synAck(f *flow, pkt []byte, s *segment, now time.Time) Resul
 // its acknowledgment our next one. The window shift is not known: the
 // window is taken unscaled, which only understates it.
 func (t *tcpEngine) resume(sh *flowShard, k *flowKey, pkt []byte, s *segment, now time.Time) (*flow, Result) {
-	if int(t.flows.Load()) >= t.cfg.MaxFlows {
-		return nil, Result{Reason: ReasonTCPFlowLimit}
+	if int(t.flows.Load()) >= t.cfg.MaxFlows || !t.fits(flowOverhead, t.softLimit()) {
+		// Ours, but no room: drop it; the client resends.
+		return nil, Result{Verdict: Drop, Reason: ReasonTCPFlowLimit}
 	}
 	if len(s.payload) > 0 && !plausibleQueryStart(s.payload) {
 		// The segment does not start a query: the stream cannot be framed
@@ -188,6 +226,7 @@ func (t *tcpEngine) resume(sh *flowShard, k *flowKey, pkt []byte, s *segment, no
 	}
 	sh.flows[*k] = f
 	t.flows.Add(1)
+	t.recharge(f)
 	t.log.Debug("tcp: flow resumed", "client", k.client())
 	return f, Result{}
 }
@@ -253,6 +292,9 @@ func (t *tcpEngine) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now 
 		n := writeReply(pkt[:cap(pkt)], s, &r)
 		return Result{Verdict: Rewrite, Reason: ReasonTCPAck, Packet: pkt[:n]}
 	default:
+		if acked > 0 {
+			f.last = now.UnixNano()
+		}
 		f.ackBytes(int(acked))
 		f.wnd = uint32(s.win) << f.wscale
 		if f.finSent && acked == inFlight { // all answered, our FIN acknowledged
@@ -284,6 +326,13 @@ func (t *tcpEngine) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now 
 			default:
 				if fresh > 0 && !f.finRcvd {
 					n := t.accept(sh, f, s, s.payload[skip:], now, a, &h, &first)
+					if n < 0 {
+						// Its partial query does not fit the budget.
+						t.forget(sh, f, a)
+						res := t.reset(pkt, s)
+						res.Reason = ReasonTCPMemory
+						return res
+					}
 					if int64(n) < fresh {
 						newFin = false
 					}
@@ -291,6 +340,7 @@ func (t *tcpEngine) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now 
 				if newFin {
 					f.finRcvd = true
 					f.rcvNxt++
+					f.last = now.UnixNano()
 				}
 				force = true
 			}
@@ -323,38 +373,65 @@ func (t *tcpEngine) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now 
 	return res
 }
 
-// accept appends data, the client's next bytes, to the flow's input and
-// answers every query it completes: in place when the engine can, by
+// accept takes data, the client's next bytes: it completes the partial
+// query f.in holds, answers every query data completes (read in place,
+// not copied), and keeps a trailing partial query in f.in, growing it
+// within the budget. It answers in place when the engine can, by
 // forwarding otherwise (creating the hold *h for this segment). Past the
-// flow's bounds it stops at a query that starts in data and leaves the
-// rest unacknowledged. It returns the number of bytes taken.
+// flow's bounds it stops where a query starts and leaves the rest
+// unacknowledged. It returns the number of bytes taken, or -1 when the
+// partial query does not fit the budget (the flow must be reset).
 func (t *tcpEngine) accept(sh *flowShard, f *flow, s *segment, data []byte, now time.Time, a *after, h **heldSeg, first *Reason) int {
-	start := len(f.in)
-	f.in = append(f.in, data...)
 	tab := t.e.reg.Table()
-	pos, taken := 0, len(data)
-	for len(f.in)-pos >= 2 {
-		l := int(binary.BigEndian.Uint16(f.in[pos:]))
-		if len(f.in)-pos-2 < l {
-			break
+	taken := 0
+	for taken < len(data) {
+		rest := data[taken:]
+		if len(f.in) == 0 {
+			if !t.mayRead(f) {
+				break
+			}
+			if len(rest) >= 2 {
+				if l := int(binary.BigEndian.Uint16(rest)); len(rest)-2 >= l {
+					t.query(sh, f, s, rest[2:2+l], tab, now, a, h, first)
+					taken += 2 + l
+					f.last = now.UnixNano()
+					continue
+				}
+			}
 		}
-		if pos >= start && (f.fwds >= t.cfg.MaxPending || len(f.out) >= t.cfg.MaxBuffered) {
-			taken -= len(f.in) - pos
-			f.in = f.in[:pos]
-			break
+		// Part of a query: into f.in, up to the end of its message.
+		n, want := len(rest), 0
+		switch {
+		case len(f.in) >= 2:
+			want = 2 + int(binary.BigEndian.Uint16(f.in))
+		case len(f.in)+len(rest) >= 2:
+			var p [2]byte
+			copy(p[copy(p[:], f.in):], rest)
+			want = 2 + int(binary.BigEndian.Uint16(p[:]))
 		}
-		t.query(sh, f, s, f.in[pos+2:pos+2+l], tab, now, a, h, first)
-		pos += 2 + l
-	}
-	f.in = f.in[:copy(f.in, f.in[pos:])]
-	if len(f.in) == 0 && cap(f.in) > 2*maxTCPMsg {
-		f.in = nil
+		if want > 0 {
+			n = min(n, want-len(f.in))
+		}
+		if !t.growIn(f, n, want) {
+			return -1
+		}
+		f.in = append(f.in, rest[:n]...)
+		taken += n
+		if len(f.in) == want {
+			t.query(sh, f, s, f.in[2:], tab, now, a, h, first)
+			f.in = f.in[:0]
+			if cap(f.in) > inSmall {
+				f.in = nil
+				t.recharge(f)
+			}
+			f.last = now.UnixNano()
+		}
 	}
 	f.rcvNxt += uint32(taken)
 	return taken
 }
 
-// query answers one query message m.
+// query answers one query message m (which it does not keep).
 func (t *tcpEngine) query(sh *flowShard, f *flow, s *segment, m []byte, tab *Table, now time.Time, a *after, h **heldSeg, first *Reason) {
 	if len(m) < headerLen {
 		return // not even an ID to answer
@@ -362,16 +439,27 @@ func (t *tcpEngine) query(sh *flowShard, f *flow, s *segment, m []byte, tab *Tab
 	if tab != nil {
 		var q query
 		if parseQuery(m, &q) == 0 {
-			buf := sh.buf()
+			buf := t.buf(sh)
 			copy(buf, m)
 			if n, r, _ := t.e.respond(tab, buf, &q, maxTCPMsg); n > 0 {
-				f.appendMsg(buf[:n])
+				if !t.appendMsg(f, buf[:n]) {
+					t.appendServfail(f, m) // no room for the answer
+					r = ReasonTCPMemory
+				}
 				if *first == noReason {
 					*first = r
 				}
 				return
 			}
 		}
+	}
+	cost := len(m) + fwdOverhead
+	if !t.fits(cost, t.softLimit()) && (f.fwds > 0 || !t.fits(cost, t.cfg.MaxMemory)) {
+		t.appendServfail(f, m) // no room to forward it
+		if *first == noReason {
+			*first = ReasonTCPMemory
+		}
+		return
 	}
 	if *h == nil {
 		seg := *s
@@ -382,6 +470,8 @@ func (t *tcpEngine) query(sh *flowShard, f *flow, s *segment, m []byte, tab *Tab
 	(*h).waiting++
 	(*h).fwds = append((*h).fwds, fw)
 	f.fwds++
+	f.fwdBytes += cost
+	t.charge(cost) // until the Forwarder calls back (answered)
 	a.forwards = append(a.forwards, fwdJob{sh: sh, f: f, fw: fw})
 }
 
@@ -429,11 +519,15 @@ func (t *tcpEngine) plan(f *flow, mode emitMode, force bool, maxPay int, now tim
 	return true
 }
 
-// tsNow returns our TSval: milliseconds of the clock, never below the
-// last one the flow sent (the client drops segments whose TSval goes
-// back, RFC 7323 PAWS).
+// tsNow returns our TSval: the clock's second and its tag (tcp_cookie.go),
+// never below the last one the flow sent (the client drops segments whose
+// TSval goes back, RFC 7323 PAWS).
 func (t *tcpEngine) tsNow(f *flow, now time.Time) uint32 {
-	v := uint32(now.UnixMilli())
+	sec := uint16(now.Unix())
+	if sec != f.tsSec || !f.tsTagged {
+		f.tsSec, f.tsMAC, f.tsTagged = sec, t.cookie.tsTag(&f.key, sec), true
+	}
+	v := uint32(sec)<<16 | uint32(f.tsMAC)
 	if f.tsLast != 0 && seqLT(v, f.tsLast) {
 		v = f.tsLast
 	}

@@ -672,13 +672,29 @@ func TestTCPHoldTimeout(t *testing.T) {
 }
 
 // TestTCPNewConnectionSameTuple: a SYN with a new ISN on a 4-tuple whose
-// flow is still held replaces it.
+// flow is still held gets a challenge ACK (RFC 5961 4.2); the client's
+// TCP answers it with an RST at the acknowledged number, which ends the
+// old flow, and its retransmitted SYN opens the new one.
 func TestTCPNewConnectionSameTuple(t *testing.T) {
 	env := newTCPEnv(t, testTable(t), nil)
 	c := newClient(t, env, ep4(49300), linuxOpts)
 	c.connect()
 	c2 := newClient(t, env, ep4(49300), linuxOpts)
 	c2.iss += 100000
+	syn := c2.mkSeg("S", nil)
+	syn.Seq = c2.iss
+	pkt, _ := enginetest.TCPPacket(syn)
+	res := env.e.Process(pkt)
+	ch, err := enginetest.DecodeTCP(res.Packet)
+	if res.Verdict != dnsengine.Rewrite || err != nil || ch.SYN || ch.RST || !ch.ACK || ch.Ack != c.seq {
+		t.Fatalf("second SYN: %v %v %+v, want a challenge ACK of %d", res.Verdict, res.Reason, ch, c.seq)
+	}
+	rst := c2.mkSeg("R", nil)
+	rst.Seq = ch.Ack
+	pkt, _ = enginetest.TCPPacket(rst)
+	if res := env.e.Process(pkt); res.Verdict != dnsengine.Drop || env.e.TCPFlows() != 0 {
+		t.Fatalf("the client's RST: %v %v, %d flows", res.Verdict, res.Reason, env.e.TCPFlows())
+	}
 	c2.connect()
 	c2.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1))
 	if len(c2.msgs()) != 1 || env.e.TCPFlows() != 1 {

@@ -1,0 +1,137 @@
+package dnsengine
+
+// The TCP memory budget (issue 12, finding 1). Everything the TCP path
+// keeps is charged to one counter, tcpEngine.used, in bytes:
+//
+//   - each flow: flowOverhead for its state and table entry, plus the
+//     capacity of its input buffer (a partial query: what has arrived of
+//     it, never more than its length prefix promises) and of its output
+//     buffer (answers not yet acknowledged);
+//   - each forwarded query: its copy plus fwdOverhead, from the moment it
+//     is handed to the Forwarder until the Forwarder calls back (after a
+//     hold timeout the copy is still the Forwarder's until then);
+//   - each shard's answer scratch buffer, once allocated;
+//   - each remembered broken 4-tuple, brokenOverhead.
+//
+// Two limits apply. Up to the soft limit (three quarters of MaxMemory) a
+// flow may be opened, a partial query grow and a query be forwarded; past
+// it a new flow passes through to the nameserver (ReasonTCPMemory), a
+// flow whose partial query would grow is reset (the client's TCP sees an
+// RST and it retries, on a flow that then passes through), and a flow that
+// already waits for answers reads no further query (its client resends).
+// The quarter above the soft limit is kept for answers: an answer that
+// would take the total past MaxMemory is replaced by a SERVFAIL of the
+// query's header and question (at most 271 bytes, the only charge allowed
+// past the limit). So a client that fills the soft limit with partial
+// queries, pipelined floods or many flows cannot stop flows already
+// admitted from being answered, and new flows are served by the real
+// nameserver until the attacker's flows are reset or expire.
+//
+// Per flow: its input is at most one partial query (65,537 bytes); it
+// reads no new query once its unacknowledged output and forwarded copies
+// reach MaxBuffered, so its output stays below MaxBuffered plus one answer
+// (65,537 bytes) plus MaxPending SERVFAILs.
+
+const (
+	// flowOverhead is charged for each flow: its struct, map entry and
+	// slice headers (measured at about 330 bytes; rounded up).
+	flowOverhead = 512
+	// fwdOverhead is charged for each forwarded query besides its copy:
+	// the fwd, its share of the hold and the Forwarder's own bookkeeping.
+	fwdOverhead = 256
+	// brokenOverhead is charged for each remembered broken 4-tuple.
+	brokenOverhead = 96
+	// inSmall is the input capacity a flow keeps between queries;
+	// larger buffers are let go once their query is read.
+	inSmall = 512
+	// minTCPMemory is the smallest budget: the scratch buffers of every
+	// shard and room for flows.
+	minTCPMemory = tcpShards*maxTCPMsg + 1<<20
+)
+
+// DefaultTCPMaxMemory is the default TCPConfig.MaxMemory.
+const DefaultTCPMaxMemory = 16 << 20
+
+// softLimit is the charge up to which flows may be opened and grow.
+func (t *tcpEngine) softLimit() int64 { return t.cfg.MaxMemory / 4 * 3 }
+
+// charge adds n (possibly negative) bytes to the total.
+func (t *tcpEngine) charge(n int) { t.used.Add(int64(n)) }
+
+// fits reports whether n more bytes stay within limit.
+func (t *tcpEngine) fits(n int, limit int64) bool { return t.used.Load()+int64(n) <= limit }
+
+// recharge brings the flow's charge in line with its buffers.
+func (t *tcpEngine) recharge(f *flow) {
+	c := flowOverhead + cap(f.in) + cap(f.out)
+	if c != f.charged {
+		t.charge(c - f.charged)
+		f.charged = c
+	}
+}
+
+// mayRead reports whether f may take a new query now: below its own
+// bounds, and below the soft limit unless it waits for nothing (a flow
+// with nothing outstanding may always read its next query, whose answer
+// the reserve above the soft limit holds).
+func (t *tcpEngine) mayRead(f *flow) bool {
+	if f.fwds >= t.cfg.MaxPending || len(f.out)+f.fwdBytes >= t.cfg.MaxBuffered {
+		return false
+	}
+	return len(f.out) == 0 && f.fwds == 0 || t.used.Load() < t.softLimit()
+}
+
+// growIn makes room in f.in for n more bytes of the partial query it
+// holds (want is the whole message with its prefix when known, else 0).
+// It returns false when that would take the total past the soft limit:
+// the flow must then be reset.
+func (t *tcpEngine) growIn(f *flow, n, want int) bool {
+	need := len(f.in) + n
+	if need <= cap(f.in) {
+		return true
+	}
+	c := max(need, 2*cap(f.in), 64)
+	if want > 0 {
+		c = min(c, want)
+	}
+	if !t.fits(c-cap(f.in), t.softLimit()) {
+		return false
+	}
+	b := make([]byte, len(f.in), c)
+	copy(b, f.in)
+	f.in = b
+	t.recharge(f)
+	return true
+}
+
+// growOut makes room in f.out for n more bytes, within the budget. It
+// returns false when they do not fit, unless force (a SERVFAIL: a few
+// hundred bytes, the one charge allowed past the budget; the buffer then
+// grows by exactly n).
+func (t *tcpEngine) growOut(f *flow, n int, force bool) bool {
+	need := len(f.out) + n
+	if need <= cap(f.out) {
+		return true
+	}
+	c := max(need, 2*cap(f.out), 512)
+	if c > need && !t.fits(c-cap(f.out), t.cfg.MaxMemory) {
+		c = need // no room to spare: exactly what is needed
+	}
+	if !force && !t.fits(c-cap(f.out), t.cfg.MaxMemory) {
+		return false
+	}
+	b := make([]byte, len(f.out), c)
+	copy(b, f.out)
+	f.out = b
+	t.recharge(f)
+	return true
+}
+
+// TCPMemory returns the bytes the TCP path holds, as charged to
+// TCPConfig.MaxMemory (0 when TCP is off), for a gauge.
+func (e *Engine) TCPMemory() int64 {
+	if e.tcp == nil {
+		return 0
+	}
+	return e.tcp.used.Load()
+}
