@@ -258,5 +258,6 @@ type tcpEngine struct {
 	shards [tcpShards]flowShard
 	flows  atomic.Int64  // flows in all shards
 	used   atomic.Int64  // bytes charged to the memory budget (tcp_budget.go)
+	fwding atomic.Int64  // of which forwarded queries the Forwarder has not called back for
 	tokens atomic.Uint64 // last hold token given out
 }

@@ -113,7 +113,7 @@ func (t *tcpEngine) growOut(f *flow, n int, force bool) bool {
 	if need <= cap(f.out) {
 		return true
 	}
-	c := max(need, 2*cap(f.out), 512)
+	c := max(need, min(max(2*cap(f.out), 512), t.cfg.MaxBuffered+2+maxTCPMsg))
 	if c > need && !t.fits(c-cap(f.out), t.cfg.MaxMemory) {
 		c = need // no room to spare: exactly what is needed
 	}

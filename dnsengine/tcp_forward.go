@@ -20,6 +20,7 @@ func (t *tcpEngine) answered(sh *flowShard, f *flow, fw *fwd, resp []byte, err e
 		resp = nil
 	}
 	t.charge(-(len(fw.query) + fwdOverhead)) // the Forwarder is done with it
+	t.fwding.Add(-int64(len(fw.query) + fwdOverhead))
 	now := t.cfg.Clock.Now()
 	var a after
 	sh.mu.Lock()

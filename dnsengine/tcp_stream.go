@@ -472,6 +472,7 @@ func (t *tcpEngine) query(sh *flowShard, f *flow, s *segment, m []byte, tab *Tab
 	f.fwds++
 	f.fwdBytes += cost
 	t.charge(cost) // until the Forwarder calls back (answered)
+	t.fwding.Add(int64(cost))
 	a.forwards = append(a.forwards, fwdJob{sh: sh, f: f, fw: fw})
 }
 
