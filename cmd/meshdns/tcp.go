@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +20,7 @@ type tcpFlags struct {
 	mode     string
 	idle     time.Duration
 	maxFlows uint
+	maxMem   byteSize
 	keyFile  string
 }
 
@@ -25,6 +28,8 @@ func (t *tcpFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.mode, "tcp", "on", "DNS over TCP: on (answer it in place, forward other names over meshdns's own sockets) or off (pass it through)")
 	fs.DurationVar(&t.idle, "tcp-idle-timeout", dnsengine.DefaultTCPIdleTimeout, "forget a TCP flow idle this long (it is resumed if the client goes on)")
 	fs.UintVar(&t.maxFlows, "tcp-max-flows", dnsengine.DefaultTCPMaxFlows, "TCP flows answered at once; new ones past it pass through to the nameserver")
+	t.maxMem = dnsengine.DefaultTCPMaxMemory
+	fs.Var(&t.maxMem, "tcp-max-memory", "memory all TCP state may take together (flows, partial queries, answers, forwarded queries), e.g. 16MiB; past three quarters of it new flows pass through to the nameserver")
 	fs.StringVar(&t.keyFile, "tcp-key-file", dnsengine.DefaultTCPKeyFile, "key of the TCP ISN cookie (created 0600 if missing); keep it across restarts to resume flows")
 }
 
@@ -36,9 +41,36 @@ func (t *tcpFlags) check() error {
 		return usageError{fmt.Errorf("--tcp-idle-timeout %v: want a positive duration", t.idle)}
 	case t.maxFlows == 0 || t.maxFlows > 1<<20:
 		return usageError{fmt.Errorf("--tcp-max-flows %d: want 1..1048576", t.maxFlows)}
+	case t.maxMem < 3<<20 || t.maxMem > 1<<40:
+		return usageError{fmt.Errorf("--tcp-max-memory %d: want 3MiB..1TiB", t.maxMem)}
 	case t.keyFile == "":
 		return usageError{fmt.Errorf("--tcp-key-file is empty")}
 	}
+	return nil
+}
+
+// byteSize is a flag of a number of bytes with an optional binary suffix
+// (KiB, MiB, GiB).
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(s string) error {
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = n, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > 1<<40/mult {
+		return fmt.Errorf("%q: want a number of bytes, optionally with KiB, MiB or GiB", s)
+	}
+	*b = byteSize(n * mult)
 	return nil
 }
 
