@@ -22,15 +22,22 @@ import (
 // them is held (Verdict Hold) until the answers are back, and then released
 // through the Releaser with the answers written into it.
 //
-// Restart and idle flows: our initial sequence number carries a keyed tag
-// of the 4-tuple (tcp_cookie.go), so a segment of a flow the engine no
-// longer holds (forgotten when idle, or opened before a restart with the
-// same key) is recognised and the flow resumed from it: its sequence and
-// acknowledgment numbers give both sides' next bytes. Only a segment with
+// Restart and idle flows: our initial sequence number and our TCP
+// timestamps carry keyed tags of the 4-tuple (tcp_cookie.go, 24 bits
+// together), so a segment of a flow the engine no longer holds (forgotten
+// when idle, or opened before a restart with the same key) is recognised
+// and the flow resumed from it: its sequence and acknowledgment numbers
+// give both sides' next bytes. A flow is idle when it makes no progress
+// (no query read, no answer acknowledged), however often it sends. Only a segment with
 // data or a FIN resumes a flow (a pure ACK needs no answer, and a
 // keepalive probe looks the same); a flow forgotten in the middle of a
 // message is reset instead, since its stream cannot be framed again.
-// Segments of flows the engine did not open pass through untouched.
+// Segments of flows the engine did not open pass through untouched, as
+// does an RST of a flow it does not hold. An RST or SYN of a flow it holds
+// must carry the flow's numbers (RFC 5961, tcp_stream.go).
+//
+// Memory: one budget, MaxMemory, bounds everything the TCP path holds
+// (tcp_budget.go).
 //
 // Limits: the cache of upstream answers is not consulted for TCP queries
 // (they are forwarded); the engine never sends on its own, only in place

@@ -139,7 +139,8 @@ func OpenBatch(queue uint16, cfg Config) (Source, error) {
 }
 
 // appendVerdictMsg appends the verdict message for packet id of queue to b:
-// accept (with the new packet for AcceptModified) or drop.
+// accept (with the new packet for AcceptModified), repeat with the new
+// packet (RepeatModified) or drop.
 func appendVerdictMsg(b []byte, queue uint16, seq, id uint32, v Verdict, payload []byte) []byte {
 	start := len(b)
 	b = binary.NativeEndian.AppendUint32(b, 0) // length, set below
@@ -151,13 +152,16 @@ func appendVerdictMsg(b []byte, queue uint16, seq, id uint32, v Verdict, payload
 	b = binary.BigEndian.AppendUint16(b, queue)
 	var hdr [8]byte
 	verdict := uint32(1) // NF_ACCEPT
-	if v == Drop {
+	switch v {
+	case Drop:
 		verdict = 0
+	case RepeatModified:
+		verdict = 4 // NF_REPEAT
 	}
 	binary.BigEndian.PutUint32(hdr[:], verdict)
 	binary.BigEndian.PutUint32(hdr[4:], id)
 	b = appendAttr(b, nfqaVerdictHdr, hdr[:])
-	if v == AcceptModified {
+	if v.modified() {
 		b = appendAttr(b, nfqaPayload, payload)
 	}
 	return endMsg(b, start)

@@ -247,7 +247,7 @@ func (w *worker) deliver(p Packet) {
 	switch v {
 	case Hold: // held.go: the verdict comes with Consumer.Release
 		return
-	case AcceptModified:
+	case AcceptModified, RepeatModified:
 		c.counters.Modified.Add(1)
 	case Drop:
 		c.counters.Dropped.Add(1)
@@ -281,7 +281,7 @@ func (w *worker) handle(p Packet) (v Verdict, out []byte) {
 		}
 	}()
 	v, out = c.callHandler(w, p.ID, pkt) // held.go: Handle, or HandleHold
-	if v == AcceptModified && (len(out) == 0 || len(out) > MaxVerdictPayload) {
+	if v.modified() && (len(out) == 0 || len(out) > MaxVerdictPayload) {
 		c.counters.Unhandled.Add(1)
 		return Accept, nil
 	}

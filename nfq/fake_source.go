@@ -119,7 +119,7 @@ func (f *FakeSource) Start(ctx context.Context, deliver func(Packet), failed fun
 // Verdict implements Source.
 func (f *FakeSource) Verdict(id uint32, v Verdict, payload []byte) error {
 	fv := FakeVerdict{ID: id, Verdict: v}
-	if v == AcceptModified {
+	if v.modified() {
 		fv.Payload = append([]byte(nil), payload...)
 	}
 	f.mu.Lock()

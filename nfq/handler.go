@@ -17,12 +17,26 @@ const (
 	Drop
 )
 
+// RepeatModified, like AcceptModified, lets the packet continue with the
+// bytes the Handler returned, but first through the table that queued it
+// again (NF_REPEAT): a DNS-over-TCP segment queued in the raw table, before
+// conntrack, and rewritten into its answer meets the raw rules that
+// untrack it (RulesConfig).
+const RepeatModified Verdict = Hold + 1
+
+// modified reports whether v carries a new packet.
+func (v Verdict) modified() bool { return v == AcceptModified || v == RepeatModified }
+
 func (v Verdict) String() string {
 	switch v {
 	case Accept:
 		return "accept"
 	case AcceptModified:
 		return "accept-modified"
+	case RepeatModified:
+		return "repeat-modified"
+	case Hold:
+		return "hold"
 	case Drop:
 		return "drop"
 	}

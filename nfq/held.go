@@ -66,8 +66,8 @@ func (p HeldPacket) Park(token uint64) {
 }
 
 // Release gives the verdict of the packet held under token: Accept,
-// AcceptModified with the new packet out (which the consumer keeps), or
-// Drop. Call it once per token, from any goroutine.
+// AcceptModified or RepeatModified with the new packet out (which the
+// consumer keeps), or Drop. Call it once per token, from any goroutine.
 func (c *Consumer) Release(token uint64, v Verdict, out []byte) {
 	h := &c.holds
 	h.mu.Lock()
@@ -138,11 +138,11 @@ func (c *Consumer) callHandler(w *worker, id uint32, pkt []byte) (Verdict, []byt
 func (c *Consumer) lateVerdict(p HeldPacket, v Verdict, out []byte) {
 	c.holds.released++
 	switch {
-	case v == AcceptModified && (len(out) == 0 || len(out) > MaxVerdictPayload):
+	case v.modified() && (len(out) == 0 || len(out) > MaxVerdictPayload):
 		c.counters.Unhandled.Add(1)
 		v, out = Accept, nil
 		c.counters.Accepted.Add(1)
-	case v == AcceptModified:
+	case v.modified():
 		c.counters.Modified.Add(1)
 	case v == Drop:
 		c.counters.Dropped.Add(1)

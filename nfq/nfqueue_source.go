@@ -105,6 +105,8 @@ func (s *NfqueueSource) Verdict(id uint32, v Verdict, payload []byte) error {
 	switch v {
 	case AcceptModified:
 		return s.nf.SetVerdictWithOption(id, nfqueue.NfAccept, nfqueue.WithAlteredPacket(payload))
+	case RepeatModified:
+		return s.nf.SetVerdictWithOption(id, nfqueue.NfRepeat, nfqueue.WithAlteredPacket(payload))
 	case Drop:
 		return s.nf.SetVerdict(id, nfqueue.NfDrop)
 	}

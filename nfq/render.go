@@ -66,20 +66,32 @@ func desiredChains(c RulesConfig, f Family) []chainSpec {
 			resp.rules = append(resp.rules, addr("-s", d)+"! -i lo -p udp -m udp --sport 53 "+queue)
 		}
 	}
-	for _, p := range []string{"udp", "tcp"} {
-		for _, d := range dsts {
-			q.rules = append(q.rules, addr("-d", d)+"-p "+p+" -m "+p+" --dport 53 "+queue)
-			out.rules = append(out.rules, addr("-d", d)+"-p "+p+" -m "+p+" --dport 53 -j CT --notrack")
-			// TCP answers are untracked only on lo, where meshdns's own
-			// answers come from: replies to meshdns's own (marked, tracked)
-			// upstream connections must stay tracked, or a stateful INPUT
-			// policy in the pod drops their replies.
-			lo := ""
-			if p == "tcp" {
-				lo = "-i lo "
-			}
-			pre.rules = append(pre.rules, addr("-s", d)+lo+"-p "+p+" -m "+p+" --sport 53 -j CT --notrack")
-		}
+	// UDP is queued in mangle OUTPUT and untracked both ways: every query
+	// is a flow of its own, answered in place or not.
+	for _, d := range dsts {
+		q.rules = append(q.rules, addr("-d", d)+"-p udp -m udp --dport 53 "+queue)
+		out.rules = append(out.rules, addr("-d", d)+"-p udp -m udp --dport 53 -j CT --notrack")
+		pre.rules = append(pre.rules, addr("-s", d)+"-p udp -m udp --sport 53 -j CT --notrack")
+	}
+	// TCP is queued in raw OUTPUT, before conntrack sees it, so that
+	// conntrack sees exactly the flows that go to the nameserver: a
+	// segment meshdns passes (a flow it does not take over: --tcp off,
+	// past its flow limit or budget, opened while it was down) continues
+	// to conntrack and is tracked like any connection, so the server's
+	// replies on eth0 are ESTABLISHED for a stateful firewall; a segment
+	// meshdns rewrites into its answer comes back with NF_REPEAT
+	// (nfq.RepeatModified), goes through this chain again as a segment
+	// from port 53 to a local address, and is untracked here; it is
+	// delivered through lo. (Answers of a DNS server in the pod to remote
+	// clients are not local-bound and stay tracked.)
+	// Replies to meshdns's own (marked, tracked) upstream connections
+	// stay tracked, or a stateful INPUT policy in the pod drops them.
+	for _, d := range dsts {
+		out.rules = append(out.rules,
+			addr("-s", d)+"-p tcp -m tcp --sport 53 -m addrtype --dst-type LOCAL -j CT --notrack",
+			addr("-s", d)+"-p tcp -m tcp --sport 53 -m addrtype --dst-type LOCAL -j RETURN",
+			addr("-d", d)+"-p tcp -m tcp --dport 53 "+queue)
+		pre.rules = append(pre.rules, addr("-s", d)+"-i lo -p tcp -m tcp --sport 53 -j CT --notrack")
 	}
 	if resp != nil {
 		return []chainSpec{q, *resp, out, pre}

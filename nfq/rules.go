@@ -13,7 +13,8 @@ const (
 	ChainPrefix = "MESHDNS-"
 	// ChainQueue (mangle, jumped to from OUTPUT) sends DNS queries to the queue.
 	ChainQueue = "MESHDNS-OUTPUT"
-	// ChainNotrackOut (raw, from OUTPUT) keeps DNS queries out of conntrack.
+	// ChainNotrackOut (raw, from OUTPUT) keeps DNS queries out of conntrack
+	// and sends TCP ones to the queue, before conntrack (render.go).
 	ChainNotrackOut = "MESHDNS-NOTRACK-OUT"
 	// ChainNotrackPre (raw, from PREROUTING) keeps DNS answers out of conntrack.
 	ChainNotrackPre = "MESHDNS-NOTRACK-PRE"

@@ -86,6 +86,11 @@ func (r *heldReleaser) Release(token uint64, res dnsengine.Result) {
 func queueVerdict(res dnsengine.Result) (nfq.Verdict, []byte) {
 	switch res.Verdict {
 	case dnsengine.Rewrite:
+		if isTCP(res.Packet) {
+			// Queued in raw OUTPUT: once more through it, to be untracked
+			// (nfq/render.go).
+			return nfq.RepeatModified, res.Packet
+		}
 		return nfq.AcceptModified, res.Packet
 	case dnsengine.Drop:
 		return nfq.Drop, nil
@@ -153,4 +158,16 @@ func tcpSweepPeriod(flows int) time.Duration {
 		return tcpSweepBusy
 	}
 	return tcpSweepIdle
+}
+
+// isTCP reports whether pkt, an IPv4 or IPv6 packet the engine wrote, is
+// TCP (the engine writes no IPv6 extension headers).
+func isTCP(pkt []byte) bool {
+	switch {
+	case len(pkt) >= 20 && pkt[0]>>4 == 4:
+		return pkt[9] == 6
+	case len(pkt) >= 40 && pkt[0]>>4 == 6:
+		return pkt[6] == 6
+	}
+	return false
 }
