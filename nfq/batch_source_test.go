@@ -31,26 +31,32 @@ func newTestBatchSource() *BatchSource {
 func TestBatchParseAndVerdict(t *testing.T) {
 	s := newTestBatchSource()
 	d := append(packetMsg(41, []byte{0x45, 1, 2, 3}), packetMsg(42, []byte{0x60, 9})...)
+	d = append(d, packetMsg(43, []byte{0x45, 6})...)
 	var got []Packet
 	s.parse(d, false, func(p Packet) {
 		got = append(got, Packet{ID: p.ID, Payload: append([]byte(nil), p.Payload...), Truncated: p.Truncated})
 		v := Accept
-		if p.ID == 42 {
+		switch p.ID {
+		case 42:
 			v = AcceptModified
+		case 43:
+			v = RepeatModified
 		}
 		if err := s.Verdict(p.ID, v, []byte{0x60, 1, 2}); err != nil {
 			t.Fatal(err)
 		}
 	})
-	if len(got) != 2 || got[0].ID != 41 || string(got[0].Payload) != "\x45\x01\x02\x03" || got[1].ID != 42 || got[0].Truncated {
+	if len(got) != 3 || got[0].ID != 41 || string(got[0].Payload) != "\x45\x01\x02\x03" || got[1].ID != 42 || got[0].Truncated {
 		t.Fatalf("delivered %+v", got)
 	}
-	// Two verdict messages: accept 41 without payload, accept 42 with one.
+	// Three verdict messages: accept 41 without payload, accept 42 with
+	// one, repeat (NF_REPEAT, 4) 43 with one.
 	w := s.wbuf
 	for i, want := range []struct {
 		id      uint32
+		verdict uint32
 		payload bool
-	}{{41, false}, {42, true}} {
+	}{{41, 1, false}, {42, 1, true}, {43, 4, true}} {
 		l := int(binary.NativeEndian.Uint32(w))
 		if typ := binary.NativeEndian.Uint16(w[4:]); typ != uint16(unix.NFNL_SUBSYS_QUEUE)<<8|nfqnlMsgVerdict {
 			t.Fatalf("message %d: type %#x", i, typ)
@@ -59,7 +65,7 @@ func TestBatchParseAndVerdict(t *testing.T) {
 			t.Fatalf("message %d: queue %d", i, q)
 		}
 		a := w[20:l]
-		if binary.NativeEndian.Uint16(a[2:]) != nfqaVerdictHdr || binary.BigEndian.Uint32(a[4:]) != 1 || binary.BigEndian.Uint32(a[8:]) != want.id {
+		if binary.NativeEndian.Uint16(a[2:]) != nfqaVerdictHdr || binary.BigEndian.Uint32(a[4:]) != want.verdict || binary.BigEndian.Uint32(a[8:]) != want.id {
 			t.Fatalf("message %d: verdict header % x", i, a[:12])
 		}
 		hasPayload := len(a) > 12 && binary.NativeEndian.Uint16(a[14:]) == nfqaPayload
