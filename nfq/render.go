@@ -63,7 +63,10 @@ func desiredChains(c RulesConfig, f Family) []chainSpec {
 	}
 	if resp != nil {
 		for _, d := range dsts {
-			resp.rules = append(resp.rules, addr("-s", d)+"! -i lo -p udp -m udp --sport 53 "+queue)
+			// Not to port 53: a packet from port 53 to port 53 looks like
+			// a query to the engine, which must never answer one on its
+			// way in (issue 12).
+			resp.rules = append(resp.rules, addr("-s", d)+"! -i lo -p udp -m udp --sport 53 ! --dport 53 "+queue)
 		}
 	}
 	// UDP is queued in mangle OUTPUT and untracked both ways: every query
