@@ -105,10 +105,12 @@ type TCPConfig struct {
 	// MaxPending caps the forwarded queries a flow waits for at once;
 	// past it the flow stops reading queries likewise.
 	MaxPending int
-	// MaxMemory caps, in bytes, everything the TCP path holds together:
-	// flows, partial queries, answers and forwarded queries
-	// (tcp_budget.go says what is charged and what happens at the
-	// limit). At least 3 MiB.
+	// MaxMemory caps, in bytes of the process's memory, everything the
+	// TCP path holds together: flows, partial queries, answers and
+	// forwarded queries. Their live bytes are held to half of it, the
+	// other half being the garbage collector's headroom (tcp_budget.go
+	// says what is charged and what happens at the limit). At least
+	// 6 MiB.
 	MaxMemory int64
 	// MaxPacket caps a rewritten segment, IP header included, below the
 	// capacity of the caller's buffer.

@@ -1,6 +1,9 @@
 package dnsengine
 
-// The TCP memory budget (issue 12, finding 1). Everything the TCP path
+// The TCP memory budget (issue 12, finding 1). MaxMemory is a budget of
+// the process's memory, and Go's collector (GOGC=100) lets the heap grow to
+// twice its live bytes before it collects: so the live bytes the TCP path
+// keeps are held to half of MaxMemory, the charge limit. Everything it
 // keeps is charged to one counter, tcpEngine.used, in bytes:
 //
 //   - each flow: flowOverhead for its state and table entry, plus the
@@ -13,14 +16,15 @@ package dnsengine
 //   - each shard's answer scratch buffer, once allocated;
 //   - each remembered broken 4-tuple, brokenOverhead.
 //
-// Two limits apply. Up to the soft limit (three quarters of MaxMemory) a
+// Two limits apply. Up to the soft limit (three quarters of the charge
+// limit, 3/8 of MaxMemory) a
 // flow may be opened, a partial query grow and a query be forwarded; past
 // it a new flow passes through to the nameserver (ReasonTCPMemory), a
-// flow whose partial query would grow is reset (the client's TCP sees an
+// flow whose partial query would grow past inSmall bytes is reset (the client's TCP sees an
 // RST and it retries, on a flow that then passes through), and a flow that
 // already waits for answers reads no further query (its client resends).
 // The quarter above the soft limit is kept for answers: an answer that
-// would take the total past MaxMemory is replaced by a SERVFAIL of the
+// would take the total past the charge limit is replaced by a SERVFAIL of the
 // query's header and question (at most 271 bytes, the only charge allowed
 // past the limit). So a client that fills the soft limit with partial
 // queries, pipelined floods or many flows cannot stop flows already
@@ -44,16 +48,19 @@ const (
 	// inSmall is the input capacity a flow keeps between queries;
 	// larger buffers are let go once their query is read.
 	inSmall = 512
-	// minTCPMemory is the smallest budget: the scratch buffers of every
-	// shard and room for flows.
-	minTCPMemory = tcpShards*maxTCPMsg + 1<<20
+	// minTCPMemory is the smallest budget: twice the scratch buffers of
+	// every shard and room for flows.
+	minTCPMemory = 2 * (tcpShards*maxTCPMsg + 1<<20)
 )
 
 // DefaultTCPMaxMemory is the default TCPConfig.MaxMemory.
 const DefaultTCPMaxMemory = 16 << 20
 
+// limit is the most that may be charged: half the budget.
+func (t *tcpEngine) limit() int64 { return t.cfg.MaxMemory / 2 }
+
 // softLimit is the charge up to which flows may be opened and grow.
-func (t *tcpEngine) softLimit() int64 { return t.cfg.MaxMemory / 4 * 3 }
+func (t *tcpEngine) softLimit() int64 { return t.limit() / 4 * 3 }
 
 // charge adds n (possibly negative) bytes to the total.
 func (t *tcpEngine) charge(n int) { t.used.Add(int64(n)) }
@@ -94,7 +101,15 @@ func (t *tcpEngine) growIn(f *flow, n, want int) bool {
 	if want > 0 {
 		c = min(c, want)
 	}
-	if !t.fits(c-cap(f.in), t.softLimit()) {
+	// The first inSmall bytes of a partial query (a query split into its
+	// length and its message, as many clients write it) may use the
+	// reserve above the soft limit, as answers do; beyond, only the soft
+	// limit.
+	limit := t.softLimit()
+	if c <= inSmall {
+		limit = t.limit()
+	}
+	if !t.fits(c-cap(f.in), limit) {
 		return false
 	}
 	b := make([]byte, len(f.in), c)
@@ -114,10 +129,10 @@ func (t *tcpEngine) growOut(f *flow, n int, force bool) bool {
 		return true
 	}
 	c := max(need, min(max(2*cap(f.out), 512), t.cfg.MaxBuffered+2+maxTCPMsg))
-	if c > need && !t.fits(c-cap(f.out), t.cfg.MaxMemory) {
+	if c > need && !t.fits(c-cap(f.out), t.limit()) {
 		c = need // no room to spare: exactly what is needed
 	}
-	if !force && !t.fits(c-cap(f.out), t.cfg.MaxMemory) {
+	if !force && !t.fits(c-cap(f.out), t.limit()) {
 		return false
 	}
 	b := make([]byte, len(f.out), c)
@@ -128,7 +143,8 @@ func (t *tcpEngine) growOut(f *flow, n int, force bool) bool {
 }
 
 // TCPMemory returns the bytes the TCP path holds, as charged to
-// TCPConfig.MaxMemory (0 when TCP is off), for a gauge.
+// TCPConfig.MaxMemory (0 when TCP is off), for a gauge. It stays within
+// half of MaxMemory (tcp_budget.go).
 func (e *Engine) TCPMemory() int64 {
 	if e.tcp == nil {
 		return 0

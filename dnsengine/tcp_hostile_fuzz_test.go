@@ -191,7 +191,7 @@ func checkHostile(t *testing.T, env *tcpEnv) {
 	if used != recount {
 		t.Fatalf("TCPMemory %d, recounted %d", used, recount)
 	}
-	if used > env.cfg.MaxMemory+hostileSlop {
+	if used > env.cfg.MaxMemory/2+hostileSlop {
 		t.Fatalf("TCPMemory %d over the budget %d", used, env.cfg.MaxMemory)
 	}
 	env.rel.mu.Lock()

@@ -454,7 +454,7 @@ func (t *tcpEngine) query(sh *flowShard, f *flow, s *segment, m []byte, tab *Tab
 		}
 	}
 	cost := len(m) + fwdOverhead
-	if !t.fits(cost, t.softLimit()) && (f.fwds > 0 || !t.fits(cost, t.cfg.MaxMemory)) {
+	if !t.fits(cost, t.softLimit()) && (f.fwds > 0 || !t.fits(cost, t.limit())) {
 		t.appendServfail(f, m) // no room to forward it
 		if *first == noReason {
 			*first = ReasonTCPMemory

@@ -29,7 +29,7 @@ func (t *tcpFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&t.idle, "tcp-idle-timeout", dnsengine.DefaultTCPIdleTimeout, "forget a TCP flow idle this long (it is resumed if the client goes on)")
 	fs.UintVar(&t.maxFlows, "tcp-max-flows", dnsengine.DefaultTCPMaxFlows, "TCP flows answered at once; new ones past it pass through to the nameserver")
 	t.maxMem = dnsengine.DefaultTCPMaxMemory
-	fs.Var(&t.maxMem, "tcp-max-memory", "memory all TCP state may take together (flows, partial queries, answers, forwarded queries), e.g. 16MiB; past three quarters of it new flows pass through to the nameserver")
+	fs.Var(&t.maxMem, "tcp-max-memory", "memory all TCP state may take together (flows, partial queries, answers, forwarded queries), e.g. 16MiB; their live bytes are held to half of it (the rest is the garbage collector's headroom), and past 3/8 of it new flows pass through to the nameserver")
 	fs.StringVar(&t.keyFile, "tcp-key-file", dnsengine.DefaultTCPKeyFile, "key of the TCP ISN cookie (created 0600 if missing); keep it across restarts to resume flows")
 }
 
@@ -41,8 +41,8 @@ func (t *tcpFlags) check() error {
 		return usageError{fmt.Errorf("--tcp-idle-timeout %v: want a positive duration", t.idle)}
 	case t.maxFlows == 0 || t.maxFlows > 1<<20:
 		return usageError{fmt.Errorf("--tcp-max-flows %d: want 1..1048576", t.maxFlows)}
-	case t.maxMem < 3<<20 || t.maxMem > 1<<40:
-		return usageError{fmt.Errorf("--tcp-max-memory %d: want 3MiB..1TiB", t.maxMem)}
+	case t.maxMem < 6<<20 || t.maxMem > 1<<40:
+		return usageError{fmt.Errorf("--tcp-max-memory %d: want 6MiB..1TiB", t.maxMem)}
 	case t.keyFile == "":
 		return usageError{fmt.Errorf("--tcp-key-file is empty")}
 	}

@@ -1,0 +1,419 @@
+package chaos_test
+
+// Issue 12: DNS over TCP attacked from inside the pod. A process of the pod
+// (any container, any library) can open TCP connections to the nameserver
+// and send what it likes; meshdns takes those flows over, so every byte it
+// keeps for them is the attacker's to inflate.
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/podtest"
+	"github.com/miekg/dns"
+	"golang.org/x/sys/unix"
+)
+
+// tcpBudget is meshdns's default TCP memory budget, the one the attacks
+// run against.
+const tcpBudget = dnsengine.DefaultTCPMaxMemory
+
+// tcpTarget is the pod's nameserver, over TCP.
+const tcpTarget = "198.18.0.1:53"
+
+// rssKiB reads a process's resident set size.
+func rssKiB(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}
+
+// rssWatch samples a process's RSS every 20 ms and keeps the peak since the
+// last reset.
+type rssWatch struct {
+	peak atomic.Int64
+	stop chan struct{}
+	done chan struct{}
+}
+
+func watchRSS(t *testing.T, pid int) *rssWatch {
+	w := &rssWatch{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for {
+			if v, err := rssKiB(pid); err == nil && v > w.peak.Load() {
+				w.peak.Store(v)
+			}
+			select {
+			case <-w.stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	t.Cleanup(func() { close(w.stop); <-w.done })
+	return w
+}
+
+// reset returns the peak so far and starts a new one.
+func (w *rssWatch) reset() int64 { return w.peak.Swap(0) }
+
+// dialAttack connects from the pod with a receive buffer of rcvbuf bytes
+// (0: the default), set before the handshake so that the window stays
+// small.
+func dialAttack(ns string, rcvbuf int) (*net.TCPConn, error) {
+	var c net.Conn
+	err := netns.Do(ns, func() error {
+		d := net.Dialer{Timeout: 3 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			if rcvbuf > 0 {
+				rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf) })
+			}
+			return serr
+		}}
+		var err error
+		c, err = d.Dial("tcp4", tcpTarget)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.(*net.TCPConn), nil
+}
+
+// tcpClient is the well-behaved client: a new connection every interval,
+// one query on it (a mesh name and an external one in turn), the answer
+// read within 2 s. Any answer with the right ID and an address is a
+// success: meshdns's, or the nameserver's when meshdns passes the flow.
+type tcpClient struct {
+	sent, local, upstream, lost atomic.Int64
+	errs                        sync.Map // error text -> count, for the log
+	stop                        chan struct{}
+	done                        chan struct{}
+}
+
+func startTCPClient(t *testing.T, ns string, every time.Duration) *tcpClient {
+	c := &tcpClient{stop: make(chan struct{}), done: make(chan struct{})}
+	names := []string{"web.default.svc.cluster.local", "www.example.org"}
+	go func() {
+		defer close(c.done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-c.stop:
+				return
+			case <-tick.C:
+			}
+			c.sent.Add(1)
+			local, err := askTCP(ns, names[i%2], uint16(i))
+			switch {
+			case err != nil:
+				c.lost.Add(1)
+				n, _ := c.errs.LoadOrStore(err.Error(), new(atomic.Int64))
+				n.(*atomic.Int64).Add(1)
+			case local:
+				c.local.Add(1)
+			default:
+				c.upstream.Add(1)
+			}
+		}
+	}()
+	t.Cleanup(c.end)
+	return c
+}
+
+func (c *tcpClient) end() {
+	select {
+	case <-c.stop:
+	default:
+		close(c.stop)
+	}
+	<-c.done
+}
+
+func (c *tcpClient) String() string {
+	s := fmt.Sprintf("%d sent, %d answered by meshdns, %d by the nameserver, %d lost", c.sent.Load(), c.local.Load(), c.upstream.Load(), c.lost.Load())
+	c.errs.Range(func(k, v any) bool {
+		s += fmt.Sprintf("; %dx %s", v.(*atomic.Int64).Load(), k)
+		return true
+	})
+	return s
+}
+
+// askTCP asks name A over a new connection; local reports an
+// authoritative answer (meshdns's).
+func askTCP(ns, name string, id uint16) (local bool, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	c, err := netns.Dial(ctx, ns, "tcp4", tcpTarget)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	q := new(dns.Msg)
+	q.SetQuestion(name+".", dns.TypeA)
+	q.Id = id
+	w, _ := q.Pack()
+	if _, err := c.Write(binary.BigEndian.AppendUint16(nil, uint16(len(w)))); err != nil {
+		return false, err
+	}
+	if _, err := c.Write(w); err != nil {
+		return false, err
+	}
+	var l [2]byte
+	if _, err := io.ReadFull(c, l[:]); err != nil {
+		return false, err
+	}
+	b := make([]byte, binary.BigEndian.Uint16(l[:]))
+	if _, err := io.ReadFull(c, b); err != nil {
+		return false, err
+	}
+	m := new(dns.Msg)
+	if err := m.Unpack(b); err != nil {
+		return false, err
+	}
+	if m.Id != id || len(m.Answer) == 0 {
+		return false, fmt.Errorf("answer id %d with %d records", m.Id, len(m.Answer))
+	}
+	return m.Authoritative, nil
+}
+
+// attack is one way to inflate meshdns's TCP state, run for d.
+type attack struct {
+	name string
+	// what the check proves happened (a figure of the attacker's side).
+	run func(t *testing.T, p *podtest.Pod, d time.Duration) (effect string, real bool, realWhat string)
+}
+
+// isReset reports a connection reset (by meshdns).
+func isReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) }
+
+func tcpAttacks() []attack {
+	return []attack{
+		{"0xffff length prefixes, 60,000 bytes each, then trickled a byte every 500 ms", attackPrefixes},
+		{"many connections, each with a partial query", attackManyFlows},
+		{"pipelined query floods, answers never read", attackPipelined},
+		{"SYN flood from a raw socket", attackSYNFlood},
+	}
+}
+
+func attackPrefixes(t *testing.T, p *podtest.Pod, d time.Duration) (string, bool, string) {
+	const flows = 300
+	var resets, opened atomic.Int64
+	var wg sync.WaitGroup
+	end := time.Now().Add(d)
+	chunk := make([]byte, 60000)
+	for range flows {
+		c, err := dialAttack(p.Topo.Pod, 0)
+		if err != nil {
+			continue
+		}
+		opened.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			c.SetWriteDeadline(end)
+			_, err := c.Write(append([]byte{0xff, 0xff}, chunk...))
+			for err == nil && time.Now().Before(end) {
+				time.Sleep(500 * time.Millisecond)
+				_, err = c.Write([]byte{0x55})
+			}
+			if isReset(err) {
+				resets.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return fmt.Sprintf("%d connections, %d reset by meshdns (their partial query did not fit the budget)", opened.Load(), resets.Load()),
+		opened.Load() == flows && resets.Load() > 0, "300 connections opened and 60 KB partial queries past the budget's soft limit reset"
+}
+
+func attackManyFlows(t *testing.T, p *podtest.Pod, d time.Duration) (string, bool, string) {
+	var conns []*net.TCPConn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	end := time.Now().Add(d)
+	failed := 0
+	for len(conns) < 6000 && time.Now().Before(end) {
+		c, err := dialAttack(p.Topo.Pod, 0)
+		if err != nil {
+			failed++
+			continue
+		}
+		c.Write([]byte{0x01, 0x00, 0x12}) // 256 bytes promised, 1 sent
+		conns = append(conns, c)
+	}
+	time.Sleep(time.Until(end))
+	return fmt.Sprintf("%d connections held open (%d dials failed)", len(conns), failed),
+		len(conns) >= 1000, "at least 1,000 connections opened"
+}
+
+func attackPipelined(t *testing.T, p *podtest.Pod, d time.Duration) (string, bool, string) {
+	const flows = 64
+	var batch []byte
+	for i := range 500 {
+		q := new(dns.Msg)
+		q.SetQuestion("web.default.svc.cluster.local.", dns.TypeA)
+		q.Id = uint16(i)
+		w, _ := q.Pack()
+		batch = append(binary.BigEndian.AppendUint16(batch, uint16(len(w))), w...)
+	}
+	var written, blocked atomic.Int64
+	var wg sync.WaitGroup
+	end := time.Now().Add(d)
+	for range flows {
+		c, err := dialAttack(p.Topo.Pod, 4096)
+		if err != nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			c.SetWriteDeadline(end)
+			for time.Now().Before(end) {
+				n, err := c.Write(batch)
+				written.Add(int64(n))
+				if err != nil {
+					if errors.Is(err, os.ErrDeadlineExceeded) {
+						blocked.Add(1)
+					}
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return fmt.Sprintf("%d connections wrote %.1f MB of queries; %d were stopped by meshdns no longer reading (backpressure)", flows, float64(written.Load())/1e6, blocked.Load()),
+		blocked.Load() > 0, "meshdns stopped reading a flooding connection"
+}
+
+func attackSYNFlood(t *testing.T, p *podtest.Pod, d time.Duration) (string, bool, string) {
+	raw := newRawSender(t, p.Topo.Pod)
+	src, dst := netip.MustParseAddr("198.18.0.2"), netip.MustParseAddr("198.18.0.1")
+	rng := rand.New(rand.NewPCG(1, 2))
+	sent := 0
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		for range 100 {
+			pkt, err := enginetest.TCPPacket(enginetest.TCPSeg{Src: src, Dst: dst, SrcPort: uint16(20000 + rng.IntN(30000)), DstPort: 53,
+				SYN: true, Seq: rng.Uint32(), Window: 64240, MSS: 1460, HasTS: true, TSVal: rng.Uint32()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if raw.send(pkt, dst) == nil {
+				sent++
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return fmt.Sprintf("%d SYNs sent", sent), sent >= 1000, "at least 1,000 SYNs sent"
+}
+
+// TestTCPMemoryAttacks: a process in the pod runs each attack on meshdns's
+// TCP state in turn while a well-behaved client asks over UDP (the suite's
+// load) and over TCP (a new connection every 20 ms). meshdns's RSS stays
+// within its TCP budget (16 MiB) over its RSS before the attacks, and
+// neither client loses a query.
+func TestTCPMemoryAttacks(t *testing.T) {
+	prof := getProfile()
+	rec := newRecorder(t, "9", "TCP attacks from inside the pod: memory within the budget, nothing lost", prof)
+	rec.note("A process in the pod opens TCP connections to the nameserver (meshdns takes them over) and sends what " +
+		"it likes: 0xffff length prefixes followed by 60,000 bytes and then a byte every 500 ms, thousands of " +
+		"connections each holding a partial query, floods of pipelined queries on connections that never read their " +
+		"answers (4 KB receive buffer), and SYNs from a raw socket. Everything meshdns keeps for TCP is charged to " +
+		"one budget (--tcp-max-memory, 16 MiB by default, dnsengine/tcp_budget.go), whose live bytes are held to " +
+		"half of it (the other half is the garbage collector's headroom at GOGC=100): past 3/8 of it new flows pass " +
+		"through to the nameserver and a flow whose partial query would grow is reset; a flow that completes no " +
+		"query for --tcp-idle-timeout is forgotten however often it sends. The RSS figure is the peak of " +
+		"/proc/<pid>/status VmRSS, sampled every 20 ms, over the peak RSS of the same well-behaved load in the 2 s " +
+		"before the attack (baseline); each attack runs against a meshdns of its own (the Go runtime keeps freed " +
+		"memory for minutes). meshdns runs with GOMEMLIMIT unset (GOGC=100), the harsher case. The concurrent " +
+		"clients are the suite's UDP load and a TCP client opening a new connection every 20 ms (a mesh and an " +
+		"external name in turn): an answer from meshdns or, for a flow meshdns passes through, from the nameserver " +
+		"counts as answered. The load table shows the first attack's UDP load.")
+	d := 3 * time.Second
+	if prof.long {
+		d = 60 * time.Second
+	}
+	objects := podObjects(t)
+	var sent, lost, wrong int
+	var tcpSent, tcpLost int64
+	for i, a := range tcpAttacks() {
+		// A pod of its own for each attack: the Go runtime keeps freed
+		// memory for minutes, so one attack's peak would hold another's.
+		p := podtest.Start(t, podtest.Config{Objects: objects, Args: []string{"--tcp-key-file", filepath.Join(t.TempDir(), "tcp.key")}})
+		for j := range 64 { // warm-up: TCP answers in every shard, the forwarder's sockets
+			if _, err := askTCP(p.Topo.Pod, []string{"web.default.svc.cluster.local", "www.example.org"}[j%2], uint16(j)); err != nil {
+				t.Fatalf("warm-up: %v", err)
+			}
+		}
+		watch := watchRSS(t, p.Meshdns.Pid())
+		l := startLoad(t, p, prof, d+4*time.Second, 0)
+		if i == 0 {
+			rec.zero = l.begin
+		}
+		tcpc := startTCPClient(t, p.Topo.Pod, 20*time.Millisecond)
+		// The baseline: the peak RSS under the well-behaved load alone.
+		time.Sleep(500 * time.Millisecond)
+		watch.reset()
+		time.Sleep(2 * time.Second)
+		base := watch.reset()
+		start := time.Now()
+		effect, real, realWhat := a.run(t, p, d)
+		peak := watch.reset()
+		tcpc.end()
+		res := l.wait(t)
+		s := res.Summary()
+		sent, lost, wrong = sent+int(s.Sent), lost+int(s.Lost), wrong+int(s.Wrong)
+		tcpSent, tcpLost = tcpSent+tcpc.sent.Load(), tcpLost+tcpc.lost.Load()
+		rec.fault(start, "%s for %s", a.name, fmtDur(d))
+		over := float64(peak-base) / 1024
+		rec.figure("RSS over the baseline: "+a.name, "%.1f MiB (baseline %.1f MiB, peak %.1f MiB); attacker: %s", over, float64(base)/1024, float64(peak)/1024, effect)
+		rec.figure("concurrent clients: "+a.name, "UDP %d of %d lost, %d wrong; TCP %s", s.Lost, s.Sent, s.Wrong, tcpc)
+		rec.check(real, "the attack happened: "+realWhat, "%s", effect)
+		rec.check(peak-base <= tcpBudget/1024, "RSS within the TCP budget over the baseline: "+a.name, "%.1f MiB over, budget %d MiB", over, tcpBudget>>20)
+		rec.check(s.Lost == 0 && s.Wrong == 0, "the concurrent UDP load lost nothing: "+a.name, "%d lost, %d wrong of %d", s.Lost, s.Wrong, s.Sent)
+		rec.check(tcpc.lost.Load() == 0 && tcpc.sent.Load() > 50, "the concurrent TCP client lost nothing: "+a.name, "%s", tcpc)
+		rec.check(!p.Meshdns.Exited(), "meshdns still running: "+a.name, "")
+		rec.noCrashSigns("meshdns", p.Meshdns.Logs())
+		if i == 0 {
+			rec.load(res) // the first run's load describes the offered load
+		}
+	}
+	rec.figure("all attacks together", "UDP %d of %d lost, %d wrong; TCP %d of %d lost", lost, sent, wrong, tcpLost, tcpSent)
+}
