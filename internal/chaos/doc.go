@@ -18,6 +18,8 @@
 //	TestForgedAnswersCache    forged upstream answers (other server, port, ID, question, late) never reach the cache
 //	TestSpoofFloodOwnSockets  a spoof flood over every port never replaces the answer to a forwarded query
 //	TestSpoofFloodRefresh     nor the answer to a cache refresh
+//	TestTCPMemoryAttacks      TCP attacks from inside the pod: RSS within the TCP budget, no loss for other clients
+//	TestTCPInjection          injected RST, SYN and out-of-window segments do not end a TCP flow
 //
 // `go test ./internal/chaos` runs the short form (a few seconds of load
 // each). The long form (-chaos.long, or MESHDNS_CHAOS_LONG=1) runs more load

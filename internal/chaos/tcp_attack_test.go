@@ -417,3 +417,118 @@ func TestTCPMemoryAttacks(t *testing.T) {
 	}
 	rec.figure("all attacks together", "UDP %d of %d lost, %d wrong; TCP %d of %d lost", lost, sent, wrong, tcpLost, tcpSent)
 }
+
+// TestTCPInjection: a process in the pod that knows a TCP flow's 4-tuple
+// (any process can read /proc/net/tcp) but not its sequence numbers
+// injects RSTs (in and out of the window), SYNs and out-of-window data
+// segments into it from a raw socket while the flow's client keeps
+// asking on it. The flow survives: every query on it is answered.
+func TestTCPInjection(t *testing.T) {
+	prof := getProfile()
+	rec := newRecorder(t, "10", "injected RST, SYN and out-of-window segments on a TCP flow", prof)
+	rec.note("Before issue 12 any RST or SYN on a flow's 4-tuple ended the flow meshdns held. Now an RST ends it only " +
+		"at exactly the next sequence number; one elsewhere in the window gets a challenge ACK, and a SYN on a held " +
+		"flow too (RFC 5961); out-of-window data is answered with a duplicate ACK. The injected segments carry " +
+		"random sequence and acknowledgment numbers: a blind attacker's.")
+	p := podtest.Start(t, podtest.Config{Objects: podObjects(t), Args: []string{"--tcp-key-file", filepath.Join(t.TempDir(), "tcp.key")}})
+	d := 3 * time.Second
+	if prof.long {
+		d = 60 * time.Second
+	}
+	c, err := dialAttack(p.Topo.Pod, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sport := uint16(c.LocalAddr().(*net.TCPAddr).Port)
+	raw := newRawSender(t, p.Topo.Pod)
+	src, dst := netip.MustParseAddr("198.18.0.2"), netip.MustParseAddr("198.18.0.1")
+	rng := rand.New(rand.NewPCG(3, 4))
+	var injected [4]atomic.Int64 // RST, RST+ACK, SYN, data
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			kind := i % 4
+			s := enginetest.TCPSeg{Src: src, Dst: dst, SrcPort: sport, DstPort: 53, Seq: rng.Uint32(), Ack: rng.Uint32(), Window: 500}
+			switch kind {
+			case 0:
+				s.RST = true
+			case 1:
+				s.RST, s.ACK = true, true
+			case 2:
+				s.SYN, s.MSS = true, 1460
+			case 3:
+				s.ACK, s.PSH = true, true
+				s.Payload = []byte{0, 12, 1, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0}
+			}
+			pkt, err := enginetest.TCPPacket(s)
+			if err != nil {
+				panic(err)
+			}
+			if raw.send(pkt, dst) == nil {
+				injected[kind].Add(1)
+			}
+			if i%50 == 49 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}()
+	start := time.Now()
+	asked, answered := 0, 0
+	var firstErr error
+	for time.Since(start) < d {
+		asked++
+		if err := askOn(c, "web.default.svc.cluster.local", uint16(asked)); err != nil {
+			firstErr = err
+			break
+		}
+		answered++
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	rec.fault(start, "random RSTs, RST+ACKs, SYNs and data segments on the flow's 4-tuple for %s", fmtDur(d))
+	rec.figure("segments injected", "%d RST, %d RST+ACK, %d SYN, %d data", injected[0].Load(), injected[1].Load(), injected[2].Load(), injected[3].Load())
+	rec.figure("queries on the attacked flow", "%d asked, %d answered", asked, answered)
+	inj := injected[0].Load() + injected[1].Load() + injected[2].Load()
+	rec.check(inj >= 1000, "the attack happened: at least 1,000 RST and SYN segments injected", "%d", inj)
+	rec.check(firstErr == nil && answered == asked && asked > 50, "the flow survived: every query on it answered", "%d of %d answered; %v", answered, asked, firstErr)
+	rec.check(!p.Meshdns.Exited(), "meshdns still running", "")
+	rec.noCrashSigns("meshdns", p.Meshdns.Logs())
+}
+
+// askOn asks name A on an open connection and wants meshdns's answer.
+func askOn(c net.Conn, name string, id uint16) error {
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	q := new(dns.Msg)
+	q.SetQuestion(name+".", dns.TypeA)
+	q.Id = id
+	w, _ := q.Pack()
+	if _, err := c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(w))), w...)); err != nil {
+		return err
+	}
+	var l [2]byte
+	if _, err := io.ReadFull(c, l[:]); err != nil {
+		return err
+	}
+	b := make([]byte, binary.BigEndian.Uint16(l[:]))
+	if _, err := io.ReadFull(c, b); err != nil {
+		return err
+	}
+	m := new(dns.Msg)
+	if err := m.Unpack(b); err != nil {
+		return err
+	}
+	if m.Id != id || !m.Authoritative || len(m.Answer) == 0 {
+		return fmt.Errorf("answer id %d, aa %v, %d records", m.Id, m.Authoritative, len(m.Answer))
+	}
+	return nil
+}
