@@ -216,7 +216,9 @@ type attack struct {
 }
 
 // isReset reports a connection reset (by meshdns).
-func isReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) }
+func isReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
 
 func tcpAttacks() []attack {
 	return []attack{
