@@ -112,11 +112,16 @@ func (t *tcpEngine) growIn(f *flow, n, want int) bool {
 	if !t.fits(c-cap(f.in), limit) {
 		return false
 	}
-	b := make([]byte, len(f.in), c)
-	copy(b, f.in)
-	f.in = b
+	f.in = withCap(f.in, c)
 	t.recharge(f)
 	return true
+}
+
+// withCap returns a copy of b with capacity c.
+func withCap(b []byte, c int) []byte {
+	n := make([]byte, len(b), c)
+	copy(n, b)
+	return n
 }
 
 // growOut makes room in f.out for n more bytes, within the budget. It
@@ -135,9 +140,7 @@ func (t *tcpEngine) growOut(f *flow, n int, force bool) bool {
 	if !force && !t.fits(c-cap(f.out), t.limit()) {
 		return false
 	}
-	b := make([]byte, len(f.out), c)
-	copy(b, f.out)
-	f.out = b
+	f.out = withCap(f.out, c)
 	t.recharge(f)
 	return true
 }

@@ -179,33 +179,51 @@ func askTCP(ns, name string, id uint16) (local bool, err error) {
 		return false, err
 	}
 	defer c.Close()
+	// The length and the message in two writes, as many clients do.
+	m, err := exchangeTCP(c, name, id, true)
+	if err != nil {
+		return false, err
+	}
+	if len(m.Answer) == 0 {
+		return false, fmt.Errorf("answer with no records")
+	}
+	return m.Authoritative, nil
+}
+
+// exchangeTCP asks name A with id on c (the length prefix written apart
+// from the message when split) and reads the answer, within 2 s.
+func exchangeTCP(c net.Conn, name string, id uint16, split bool) (*dns.Msg, error) {
 	c.SetDeadline(time.Now().Add(2 * time.Second))
 	q := new(dns.Msg)
 	q.SetQuestion(name+".", dns.TypeA)
 	q.Id = id
 	w, _ := q.Pack()
-	if _, err := c.Write(binary.BigEndian.AppendUint16(nil, uint16(len(w)))); err != nil {
-		return false, err
+	out := append(binary.BigEndian.AppendUint16(nil, uint16(len(w))), w...)
+	if split {
+		if _, err := c.Write(out[:2]); err != nil {
+			return nil, err
+		}
+		out = out[2:]
 	}
-	if _, err := c.Write(w); err != nil {
-		return false, err
+	if _, err := c.Write(out); err != nil {
+		return nil, err
 	}
 	var l [2]byte
 	if _, err := io.ReadFull(c, l[:]); err != nil {
-		return false, err
+		return nil, err
 	}
 	b := make([]byte, binary.BigEndian.Uint16(l[:]))
 	if _, err := io.ReadFull(c, b); err != nil {
-		return false, err
+		return nil, err
 	}
 	m := new(dns.Msg)
 	if err := m.Unpack(b); err != nil {
-		return false, err
+		return nil, err
 	}
-	if m.Id != id || len(m.Answer) == 0 {
-		return false, fmt.Errorf("answer id %d with %d records", m.Id, len(m.Answer))
+	if m.Id != id {
+		return nil, fmt.Errorf("answer id %d, want %d", m.Id, id)
 	}
-	return m.Authoritative, nil
+	return m, nil
 }
 
 // attack is one way to inflate meshdns's TCP state, run for d.
@@ -509,28 +527,12 @@ func TestTCPInjection(t *testing.T) {
 
 // askOn asks name A on an open connection and wants meshdns's answer.
 func askOn(c net.Conn, name string, id uint16) error {
-	c.SetDeadline(time.Now().Add(2 * time.Second))
-	q := new(dns.Msg)
-	q.SetQuestion(name+".", dns.TypeA)
-	q.Id = id
-	w, _ := q.Pack()
-	if _, err := c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(w))), w...)); err != nil {
+	m, err := exchangeTCP(c, name, id, false)
+	if err != nil {
 		return err
 	}
-	var l [2]byte
-	if _, err := io.ReadFull(c, l[:]); err != nil {
-		return err
-	}
-	b := make([]byte, binary.BigEndian.Uint16(l[:]))
-	if _, err := io.ReadFull(c, b); err != nil {
-		return err
-	}
-	m := new(dns.Msg)
-	if err := m.Unpack(b); err != nil {
-		return err
-	}
-	if m.Id != id || !m.Authoritative || len(m.Answer) == 0 {
-		return fmt.Errorf("answer id %d, aa %v, %d records", m.Id, m.Authoritative, len(m.Answer))
+	if !m.Authoritative || len(m.Answer) == 0 {
+		return fmt.Errorf("answer aa %v, %d records", m.Authoritative, len(m.Answer))
 	}
 	return nil
 }
