@@ -371,7 +371,7 @@ func attackSYNFlood(t *testing.T, p *podtest.Pod, d time.Duration) (string, bool
 // neither client loses a query.
 func TestTCPMemoryAttacks(t *testing.T) {
 	prof := getProfile()
-	rec := newRecorder(t, "9", "TCP attacks from inside the pod: memory within the budget, nothing lost", prof)
+	rec := newRecorder(t, "9a", "TCP attacks from inside the pod: memory within the budget, nothing lost", prof)
 	rec.note("A process in the pod opens TCP connections to the nameserver (meshdns takes them over) and sends what " +
 		"it likes: 0xffff length prefixes followed by 60,000 bytes and then a byte every 500 ms, thousands of " +
 		"connections each holding a partial query, floods of pipelined queries on connections that never read their " +
@@ -445,7 +445,7 @@ func TestTCPMemoryAttacks(t *testing.T) {
 // asking on it. The flow survives: every query on it is answered.
 func TestTCPInjection(t *testing.T) {
 	prof := getProfile()
-	rec := newRecorder(t, "10", "injected RST, SYN and out-of-window segments on a TCP flow", prof)
+	rec := newRecorder(t, "9b", "injected RST, SYN and out-of-window segments on a TCP flow", prof)
 	rec.note("Before issue 12 any RST or SYN on a flow's 4-tuple ended the flow meshdns held. Now an RST ends it only " +
 		"at exactly the next sequence number; one elsewhere in the window gets a challenge ACK, and a SYN on a held " +
 		"flow too (RFC 5961); out-of-window data is answered with a duplicate ACK. The injected segments carry " +
