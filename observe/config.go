@@ -40,11 +40,12 @@ type Config struct {
 	// SampleEvery times one packet in this many (rounded up to a power of
 	// two; default 64, 1 times every packet).
 	SampleEvery int
-	// CacheMetrics and TCPFlows read the engine's cache and TCP flow
-	// counters at scrape time (Engine.CacheMetrics, Engine.TCPFlows); nil
-	// leaves those metrics out.
+	// CacheMetrics, TCPFlows and TCPMemory read the engine's cache and TCP
+	// counters at scrape time (Engine.CacheMetrics, Engine.TCPFlows,
+	// Engine.TCPMemory); nil leaves those metrics out.
 	CacheMetrics func() dnsengine.CacheMetrics
 	TCPFlows     func() int
+	TCPMemory    func() int64
 	// Pprof serves net/http/pprof under /debug/pprof/ to loopback clients
 	// (kubectl port-forward, the benchmark harness).
 	Pprof bool

@@ -11,17 +11,18 @@ import (
 type engineCollector struct {
 	cache func() dnsengine.CacheMetrics
 	flows func() int
+	mem   func() int64
 
 	hits, stale, misses, refreshes, refreshDropped, evictions, expired *prometheus.Desc
-	entries, capacity, responses, tcpFlows                             *prometheus.Desc
+	entries, capacity, responses, tcpFlows, tcpMemory                  *prometheus.Desc
 }
 
-func newEngineCollector(cache func() dnsengine.CacheMetrics, flows func() int) *engineCollector {
+func newEngineCollector(cache func() dnsengine.CacheMetrics, flows func() int, mem func() int64) *engineCollector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("meshdns_"+name, help, labels, nil)
 	}
 	return &engineCollector{
-		cache: cache, flows: flows,
+		cache: cache, flows: flows, mem: mem,
 		hits:           d("cache_hits_total", "Queries answered from the cache of upstream answers."),
 		stale:          d("cache_stale_total", "Queries answered from an expired entry (serve-stale) while it is refreshed."),
 		misses:         d("cache_misses_total", "Queries for names the mesh does not own that the cache could not answer."),
@@ -33,12 +34,13 @@ func newEngineCollector(cache func() dnsengine.CacheMetrics, flows func() int) *
 		capacity:       d("cache_capacity", "Entries the cache can hold (--cache-size)."),
 		responses:      d("cache_responses_total", "Upstream responses seen, by outcome: learned, or why they were not.", "outcome"),
 		tcpFlows:       d("tcp_flows", "DNS-over-TCP flows meshdns is answering."),
+		tcpMemory:      d("tcp_memory_bytes", "Bytes of DNS-over-TCP state charged to the --tcp-max-memory budget (held to half of it)."),
 	}
 }
 
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.hits, c.stale, c.misses, c.refreshes, c.refreshDropped, c.evictions,
-		c.expired, c.entries, c.capacity, c.responses, c.tcpFlows} {
+		c.expired, c.entries, c.capacity, c.responses, c.tcpFlows, c.tcpMemory} {
 		ch <- d
 	}
 }
@@ -46,6 +48,9 @@ func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.flows != nil {
 		ch <- prometheus.MustNewConstMetric(c.tcpFlows, prometheus.GaugeValue, float64(c.flows()))
+	}
+	if c.mem != nil {
+		ch <- prometheus.MustNewConstMetric(c.tcpMemory, prometheus.GaugeValue, float64(c.mem()))
 	}
 	if c.cache == nil {
 		return

@@ -16,7 +16,7 @@ func TestEngineMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := New(Config{CacheMetrics: eng.CacheMetrics, TCPFlows: func() int { return 3 }, Pprof: true, QueueStatsPath: "-"})
+	o, err := New(Config{CacheMetrics: eng.CacheMetrics, TCPFlows: func() int { return 3 }, TCPMemory: func() int64 { return 4096 }, Pprof: true, QueueStatsPath: "-"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,8 +32,8 @@ func TestEngineMetrics(t *testing.T) {
 			}
 		}
 	}
-	if got["meshdns_cache_capacity"] != float64(dnsengine.DefaultConfig().Cache.Size) || got["meshdns_tcp_flows"] != 3 {
-		t.Fatalf("cache capacity %v, tcp flows %v", got["meshdns_cache_capacity"], got["meshdns_tcp_flows"])
+	if got["meshdns_cache_capacity"] != float64(dnsengine.DefaultConfig().Cache.Size) || got["meshdns_tcp_flows"] != 3 || got["meshdns_tcp_memory_bytes"] != 4096 {
+		t.Fatalf("cache capacity %v, tcp flows %v, tcp memory %v", got["meshdns_cache_capacity"], got["meshdns_tcp_flows"], got["meshdns_tcp_memory_bytes"])
 	}
 	h := o.Handler()
 	for _, c := range []struct {

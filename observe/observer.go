@@ -46,7 +46,7 @@ func New(cfg Config) (*Observer, error) {
 	}
 	for _, c := range []prometheus.Collector{
 		newCollector(o),
-		newEngineCollector(cfg.CacheMetrics, cfg.TCPFlows),
+		newEngineCollector(cfg.CacheMetrics, cfg.TCPFlows, cfg.TCPMemory),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {

@@ -198,7 +198,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	obs, err := observe.New(observe.Config{
 		Addr: f.metrics, Logger: log, Registry: reg, Ready: ready,
-		CacheMetrics: eng.CacheMetrics, TCPFlows: eng.TCPFlows, Pprof: true,
+		CacheMetrics: eng.CacheMetrics, TCPFlows: eng.TCPFlows, TCPMemory: eng.TCPMemory, Pprof: true,
 	})
 	if err != nil {
 		return err
