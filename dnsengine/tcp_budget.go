@@ -1,6 +1,6 @@
 package dnsengine
 
-// The TCP memory budget (issue 12, finding 1). MaxMemory is a budget of
+// The TCP memory budget. MaxMemory is a budget of
 // the process's memory, and Go's collector (GOGC=100) lets the heap grow to
 // twice its live bytes before it collects: so the live bytes the TCP path
 // keeps are held to half of MaxMemory, the charge limit. Everything it

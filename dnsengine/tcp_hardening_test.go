@@ -1,6 +1,6 @@
 package dnsengine_test
 
-// Issue 12: what a hostile process inside the pod can do to the TCP path
+// What a hostile process inside the pod can do to the TCP path
 // (memory, idle flows, injected RST and SYN, flows meshdns did not open).
 
 import (

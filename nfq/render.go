@@ -65,7 +65,7 @@ func desiredChains(c RulesConfig, f Family) []chainSpec {
 		for _, d := range dsts {
 			// Not to port 53: a packet from port 53 to port 53 looks like
 			// a query to the engine, which must never answer one on its
-			// way in (issue 12).
+			// way in.
 			resp.rules = append(resp.rules, addr("-s", d)+"! -i lo -p udp -m udp --sport 53 ! --dport 53 "+queue)
 		}
 	}

@@ -1,6 +1,6 @@
 package chaos_test
 
-// Issue 12: DNS over TCP attacked from inside the pod. A process of the pod
+// DNS over TCP attacked from inside the pod. A process of the pod
 // (any container, any library) can open TCP connections to the nameserver
 // and send what it likes; meshdns takes those flows over, so every byte it
 // keeps for them is the attacker's to inflate.
@@ -446,7 +446,7 @@ func TestTCPMemoryAttacks(t *testing.T) {
 func TestTCPInjection(t *testing.T) {
 	prof := getProfile()
 	rec := newRecorder(t, "9b", "injected RST, SYN and out-of-window segments on a TCP flow", prof)
-	rec.note("Before issue 12 any RST or SYN on a flow's 4-tuple ended the flow meshdns held. Now an RST ends it only " +
+	rec.note("An RST or SYN on a flow's 4-tuple used to end the flow meshdns held. Now an RST ends it only " +
 		"at exactly the next sequence number; one elsewhere in the window gets a challenge ACK, and a SYN on a held " +
 		"flow too (RFC 5961); out-of-window data is answered with a duplicate ACK. The injected segments carry " +
 		"random sequence and acknowledgment numbers: a blind attacker's.")

@@ -1,6 +1,6 @@
 package e2e_test
 
-// Issue 12, finding 6: with --capture all and the cache on, the response
+// With --capture all and the cache on, the response
 // chain queues UDP from port 53 arriving from outside. A query (not a
 // response) sent from port 53 to the pod's port 53 must reach the pod
 // untouched: meshdns must never answer a query on its way in.

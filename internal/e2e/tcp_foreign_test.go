@@ -1,6 +1,6 @@
 package e2e_test
 
-// Issue 12, findings 4 and 5: TCP flows meshdns does not take over go to
+// TCP flows meshdns does not take over go to
 // the real nameserver and must work under the pod's own firewall, as
 // taken-over ones do.
 
