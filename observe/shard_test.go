@@ -147,6 +147,7 @@ func TestResultOf(t *testing.T) {
 		"tcp_forwarded":  "tcp",
 		"tcp_flow_limit": "passed", // past the flow limit: accepted untouched
 		"tcp_foreign":    "passed", // a flow meshdns did not open: accepted untouched
+		"tcp_memory":     "tcp",    // the TCP budget is spent: mostly a reset or a SERVFAIL written in place (a new flow passed also counts here)
 		"cache_hit":      "answered",
 		"cache_stale":    "answered",
 		"cache_learned":  "passed", // the upstream's response, delivered untouched
