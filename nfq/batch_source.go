@@ -206,29 +206,25 @@ func appendAttr(b []byte, typ uint16, data ...[]byte) []byte {
 // configure binds the queue and sets copy mode, length and fail-open, each
 // acknowledged by the kernel.
 func (s *BatchSource) configure(maxLen uint32) error {
+	// One message binds the queue and sets everything else. The kernel
+	// creates the instance with copy mode NONE and, until the mode is set,
+	// drops what it queues there (the bypass only covers a queue with no
+	// instance): with the bind and the mode in separate messages, the
+	// packets of one round trip were lost whenever meshdns started under
+	// traffic, as after kill -9. The kernel applies the attributes of one
+	// message in order (command, params, length, flags), so that window
+	// shrinks to a few instructions.
 	var params [5]byte
 	binary.BigEndian.PutUint32(params[:], MaxPacket)
 	params[4] = nfqnlCopyPacket
-	steps := []struct {
-		what  string
-		attrs func([]byte) []byte
-	}{
-		{"binding queue", func(b []byte) []byte { return appendAttr(b, nfqaCfgCmd, []byte{nfqnlCfgCmdBind, 0, 0, 0}) }},
-		{"setting copy mode", func(b []byte) []byte { return appendAttr(b, nfqaCfgParams, params[:]) }},
-		{"setting queue length", func(b []byte) []byte {
-			return appendAttr(b, nfqaCfgQueueLen, binary.BigEndian.AppendUint32(nil, maxLen))
-		}},
-		{"setting fail-open", func(b []byte) []byte {
-			f := binary.BigEndian.AppendUint32(nil, nfqaCfgFFailOpen)
-			return appendAttr(appendAttr(b, nfqaCfgFlags, f), nfqaCfgMask, f)
-		}},
-	}
-	for _, st := range steps {
-		b, start := s.appendMsg(nil, nfqnlMsgConfig, unix.NLM_F_REQUEST|unix.NLM_F_ACK)
-		b = endMsg(st.attrs(b), start)
-		if err := s.request(b); err != nil {
-			return fmt.Errorf("%s %d: %w", st.what, s.queue, err)
-		}
+	f := binary.BigEndian.AppendUint32(nil, nfqaCfgFFailOpen)
+	b, start := s.appendMsg(nil, nfqnlMsgConfig, unix.NLM_F_REQUEST|unix.NLM_F_ACK)
+	b = appendAttr(b, nfqaCfgCmd, []byte{nfqnlCfgCmdBind, 0, 0, 0})
+	b = appendAttr(b, nfqaCfgParams, params[:])
+	b = appendAttr(b, nfqaCfgQueueLen, binary.BigEndian.AppendUint32(nil, maxLen))
+	b = appendAttr(appendAttr(b, nfqaCfgFlags, f), nfqaCfgMask, f)
+	if err := s.request(endMsg(b, start)); err != nil {
+		return fmt.Errorf("binding queue %d: %w", s.queue, err)
 	}
 	return nil
 }
