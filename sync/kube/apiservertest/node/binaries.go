@@ -1,7 +1,6 @@
 package node
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"

@@ -323,9 +323,9 @@ func (n *Node) stream(t *testing.T, p *corev1.Pod, argv ...string) (io.WriteClos
 		cmd.Stdin, cmd.Stdout = inR, outW
 		var errb bytes.Buffer
 		cmd.Stderr = &errb
-		err := cmd.Run()
-		if err != nil {
-			t.Logf("%v: %v: %s", argv, err, errb.String())
+		if err := cmd.Run(); err != nil {
+			// Not t.Logf: the test may be over.
+			fmt.Fprintf(os.Stderr, "node: %v: %v: %s\n", argv, err, errb.String())
 		}
 		outW.Close()
 	}()
@@ -419,14 +419,19 @@ func queueBound(table string, num int) bool {
 	return false
 }
 
-// podIptables is iptables-save of the network namespace of process pid.
+// podIptables is the IPv4 rules of the network namespace of process pid,
+// both iptables back-ends.
 func (n *Node) podIptables(t *testing.T, pid int) string {
 	t.Helper()
-	out, err := exec.Command("nsenter", fmt.Sprintf("--net=/proc/%d/ns/net", pid), "iptables-save").CombinedOutput()
-	if err != nil {
-		t.Fatalf("iptables-save in the pod: %v: %s", err, out)
+	var all string
+	for _, save := range []string{"iptables-nft-save", "iptables-legacy-save"} {
+		out, err := exec.Command("nsenter", fmt.Sprintf("--net=/proc/%d/ns/net", pid), save).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s in the pod: %v: %s", save, err, out)
+		}
+		all += string(out)
 	}
-	return string(out)
+	return all
 }
 
 // readKey reads the sidecar's TCP ISN cookie key through its root.

@@ -26,8 +26,9 @@ func startProcess(t testing.TB, name, logFile string, argv ...string) *process {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
+	// No Pdeathsig: it fires when the forking OS thread ends, not the
+	// process. Main kills whatever outlives the test.
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		t.Fatalf("start %s: %v", name, err)
