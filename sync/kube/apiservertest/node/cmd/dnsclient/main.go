@@ -202,7 +202,11 @@ func tcpCmd(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c, err := net.DialTimeout("tcp", *server, 10*time.Second)
+	// No keep-alive probes, as glibc's and musl's resolvers: while the
+	// sidecar is down a probe would reach the real nameserver, which
+	// knows no such connection and resets it.
+	d := net.Dialer{Timeout: 10 * time.Second, KeepAlive: -1}
+	c, err := d.Dial("tcp", *server)
 	if err != nil {
 		return err
 	}
