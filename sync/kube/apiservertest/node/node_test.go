@@ -480,14 +480,28 @@ func (n *Node) checkGone(t *testing.T, p *corev1.Pod) {
 	t.Helper()
 	uid := string(p.UID)
 	ctx := context.Background()
-	err := waitFor(ctx, 60*time.Second, "pod "+p.Name+" cleaned up", func(ctx context.Context) (bool, error) {
+	// The kubelet removes a deleted pod's containers at its next container
+	// garbage collection (once a minute).
+	var ids []string
+	for _, st := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+		ids = append(ids, strings.TrimPrefix(st.ContainerID, "containerd://"))
+	}
+	err := waitFor(ctx, 150*time.Second, "pod "+p.Name+" cleaned up", func(ctx context.Context) (bool, error) {
 		var left []string
-		out, err := n.Ctr(ctx, "containers", "ls", `labels."io.kubernetes.pod.uid"==`+uid)
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		out, err := n.Ctr(cctx, "containers", "ls", "-q")
 		if err != nil {
 			return false, err
 		}
-		if ls := strings.Split(strings.TrimSpace(out), "\n"); len(ls) > 1 {
-			left = append(left, "containers: "+out)
+		tasks, err := n.Ctr(cctx, "tasks", "ls", "-q")
+		if err != nil {
+			return false, err
+		}
+		for _, id := range ids {
+			if strings.Contains(out, id) || strings.Contains(tasks, id) {
+				left = append(left, "container "+id)
+			}
 		}
 		if _, err := os.Stat(filepath.Join(n.Dir, "kubelet", "pods", uid)); err == nil {
 			left = append(left, "pod directory")

@@ -79,8 +79,8 @@ func waitFor(ctx context.Context, timeout time.Duration, what string, cond func(
 		if ok {
 			return nil
 		}
-		if err != nil {
-			last = err
+		if err != nil && ctx.Err() == nil {
+			last = err // not the deadline's own error
 		}
 		select {
 		case <-ctx.Done():
