@@ -30,9 +30,10 @@ test-demo: build
 deps:
 	@command -v iptables-restore >/dev/null && command -v dig >/dev/null && command -v conntrack >/dev/null \
 	  && command -v tcpdump >/dev/null && command -v dumpcap >/dev/null && command -v dnsperf >/dev/null && command -v dnsmasq >/dev/null \
-	  && test -x /usr/lib/cni/bridge \
+	  && command -v runc >/dev/null && test -x /usr/lib/cni/bridge && test -x /bin/busybox \
 	  || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	      iptables nftables conntrack tcpdump wireshark-common dnsutils dnsperf dnsmasq-base iproute2 libcap2-bin containernetworking-plugins)
+	      iptables nftables conntrack tcpdump wireshark-common dnsutils dnsperf dnsmasq-base iproute2 libcap2-bin \
+	      runc containernetworking-plugins busybox-static)
 
 ## lint: gofmt, go vet, and go.mod/go.sum as go mod tidy leaves them (every module)
 lint:
@@ -41,8 +42,8 @@ lint:
 	@for m in $$(git ls-files 'go.mod' '*/go.mod'); do d=$$(dirname $$m); \
 	  (cd $$d && $(GO) mod tidy -diff) || { echo "lint: $$d: go.mod/go.sum not tidy (run go mod tidy there)"; exit 1; }; done
 
-## test: (root) everything CI runs: lint, unit and kernel tests, the demo, race detector, short fuzzing, API server tests
-test: deps lint test-unit test-demo test-race fuzz-short test-apiserver
+## test: (root) everything CI runs: lint, unit and kernel tests, the demo, race detector, short fuzzing, API server and real-node tests
+test: deps lint test-unit test-demo test-race fuzz-short test-apiserver test-node
 
 ## test-unit: unit and kernel tests of the main module (kernel tests need root)
 test-unit:
@@ -62,7 +63,11 @@ fuzz:
 
 ## test-apiserver: tests against a real kube-apiserver (nested module; cold build ~17 min)
 test-apiserver:
-	@if [ -f sync/kube/apiservertest/go.mod ]; then cd sync/kube/apiservertest && $(GO) test -count=1 -timeout 60m ./...; fi
+	@if [ -f sync/kube/apiservertest/go.mod ]; then cd sync/kube/apiservertest && $(GO) test -count=1 -timeout 60m $$($(GO) list ./... | grep -v /node); fi
+
+## test-node: (root) meshdns pods on a real kubelet v1.37.2 + containerd v2.4.2 node (builds them once, cold ~15 min)
+test-node: deps
+	cd sync/kube/apiservertest && $(GO) test -count=1 -timeout 60m -v ./node/
 
 ## bench-go: engine and queue micro-benchmarks (go test -bench)
 bench-go:
@@ -75,4 +80,4 @@ bench-go:
 clean:
 	rm -rf $(BIN)
 
-.PHONY: help build demo test-demo deps lint test test-unit test-race fuzz-short fuzz test-apiserver bench-go clean
+.PHONY: help build demo test-demo deps lint test test-unit test-race fuzz-short fuzz test-apiserver test-node bench-go clean

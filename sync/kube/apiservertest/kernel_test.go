@@ -25,6 +25,7 @@ import (
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/podtest"
 	"github.com/meshdns/meshdns/sync/kube"
+	"github.com/meshdns/meshdns/sync/kube/apiservertest/kubetest"
 )
 
 // TestMain lets podtest clean up the meshdns binary it builds.
@@ -48,8 +49,8 @@ func TestKernelPathFollowsTheAPI(t *testing.T) {
 	// MESHDNS_SKIP_KERNEL=1) before the API server is started.
 	p := podtest.Start(t, podtest.Config{NoMeshdns: true})
 
-	s := startAPIServer(t, serverOptions{etcdURL: startEtcd(t), prefix: "/meshdns-kernel"})
-	cs := kubernetes.NewForConfigOrDie(adminConfig(s.addr))
+	s := startAPIServer(t, kubetest.Options{EtcdURL: startEtcd(t), Prefix: "/meshdns-kernel"})
+	cs := kubernetes.NewForConfigOrDie(adminConfig(s.Addr))
 	waitNamespace(t, cs, "default")
 
 	// The API server listens on the host's loopback, which the pod
@@ -60,7 +61,7 @@ func TestKernelPathFollowsTheAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	px := startProxyOn(t, ln)
-	px.point(s.addr)
+	px.Point(s.Addr)
 
 	kubeconfig := writeKubeconfig(t, "https://"+podAPIAddr)
 	p.StartMeshdns(t, "", "--kubeconfig", kubeconfig,
@@ -73,7 +74,7 @@ func TestKernelPathFollowsTheAPI(t *testing.T) {
 	start := time.Now()
 	waitReady(t, hc)
 	t.Logf("meshdns ready (/readyz 200) %.1f ms after it logged serving", ms(time.Since(start)))
-	if px.accepts.Load() == 0 {
+	if px.Accepts.Load() == 0 {
 		t.Fatal("meshdns is ready but no connection went through the pod-side proxy")
 	}
 

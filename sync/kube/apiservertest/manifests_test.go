@@ -14,6 +14,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/meshdns/meshdns/sync/kube/apiservertest/kubetest"
 )
 
 // TestManifestsApply server-side applies every manifest under manifests/
@@ -22,8 +24,8 @@ import (
 // fails here.
 func TestManifestsApply(t *testing.T) {
 	ctx := context.Background()
-	s := startAPIServer(t, serverOptions{etcdURL: startEtcd(t), prefix: "/meshdns-manifests"})
-	admin := adminConfig(s.addr)
+	s := startAPIServer(t, kubetest.Options{EtcdURL: startEtcd(t), Prefix: "/meshdns-manifests"})
+	admin := adminConfig(s.Addr)
 	waitNamespace(t, kubernetes.NewForConfigOrDie(admin), "default")
 	a := newApplier(t, admin)
 	dir := filepath.Join(repoRoot(t), "manifests")

@@ -20,6 +20,7 @@ import (
 
 	"github.com/meshdns/meshdns/observe"
 	"github.com/meshdns/meshdns/sync/kube"
+	"github.com/meshdns/meshdns/sync/kube/apiservertest/kubetest"
 	"github.com/meshdns/meshdns/sync/model"
 )
 
@@ -62,11 +63,11 @@ func runSource(t *testing.T, cfg kube.Config, n *names) (src *kube.Source, stop 
 func TestNamesFollowTheAPI(t *testing.T) {
 	ctx := context.Background()
 	etcdURL := startEtcd(t)
-	opts := serverOptions{etcdURL: etcdURL, prefix: "/meshdns-names"}
+	opts := kubetest.Options{EtcdURL: etcdURL, Prefix: "/meshdns-names"}
 	s1 := startAPIServer(t, opts)
 	px := startProxy(t)
-	px.point(s1.addr)
-	cfg := adminConfig(px.addr())
+	px.Point(s1.Addr)
+	cfg := adminConfig(px.Addr())
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	dyn := dynamic.NewForConfigOrDie(cfg)
 	waitNamespace(t, cs, "default")
@@ -238,9 +239,9 @@ func TestNamesFollowTheAPI(t *testing.T) {
 	// The API server becomes unreachable, then stops. The last table keeps
 	// answering.
 	dualA := answers("A " + dual.Spec.ClusterIPs[0])
-	px.point("")
-	px.cut()
-	s1.stop()
+	px.Point("")
+	px.Cut()
+	s1.Stop()
 	n.expect("dual.default.svc.cluster.local.", dns.TypeA, dualA)
 	n.expect("search.default.svc.cluster.local.", dns.TypeCNAME, answers("CNAME search2.example.com."))
 	waitAPIErrors(t, obs)
@@ -252,7 +253,7 @@ func TestNamesFollowTheAPI(t *testing.T) {
 	// A new API server on the same etcd: the source reconnects by itself
 	// and follows new changes.
 	s2 := startAPIServer(t, opts)
-	px.point(s2.addr)
+	px.Point(s2.Addr)
 	t0 = time.Now()
 	after := mustCreateService(t, cs, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "after-restart"},

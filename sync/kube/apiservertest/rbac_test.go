@@ -18,6 +18,7 @@ import (
 
 	"github.com/meshdns/meshdns/observe"
 	"github.com/meshdns/meshdns/sync/kube"
+	"github.com/meshdns/meshdns/sync/kube/apiservertest/kubetest"
 )
 
 // impersonate returns cfg acting as the service account ns/name.
@@ -36,8 +37,8 @@ func impersonate(cfg *rest.Config, ns, name string) *rest.Config {
 // anything else is denied.
 func TestRBACClusterRoleIsEnoughAndNoMore(t *testing.T) {
 	ctx := context.Background()
-	s := startAPIServer(t, serverOptions{etcdURL: startEtcd(t), prefix: "/meshdns-rbac", flags: []string{"--authorization-mode=RBAC"}})
-	admin := adminConfig(s.addr)
+	s := startAPIServer(t, kubetest.Options{EtcdURL: startEtcd(t), Prefix: "/meshdns-rbac", Flags: []string{"--authorization-mode=RBAC"}})
+	admin := adminConfig(s.Addr)
 	acs := kubernetes.NewForConfigOrDie(admin)
 	waitNamespace(t, acs, "default")
 	a := newApplier(t, admin)
