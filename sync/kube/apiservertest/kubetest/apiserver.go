@@ -64,6 +64,9 @@ func StartAPIServer(t testing.TB, o Options) *APIServer {
 		"--endpoint-reconciler-type=none",
 		"--service-cluster-ip-range=10.0.0.0/16,fd00:10::/108",
 		"--token-auth-file=" + tokens,
+		// The node manifests run privileged containers (the CNI installer),
+		// as a cluster that runs any CNI plugin allows.
+		"--allow-privileged=true",
 	}
 	if !o.ServiceAccounts {
 		flags = append(flags, "--disable-admission-plugins=ServiceAccount")
