@@ -104,8 +104,23 @@ func FuzzTCP(f *testing.F) {
 				c.stream, c.finRcvd, c.finSent, c.connected, c.reset = nil, false, false, false, false
 				c.srvTS = 0
 				c.seq = c.iss
+				c.reconnecting = true
 				res := c.send("S", nil)
 				note(res)
+				if c.challenged {
+					// The engine still holds the old flow on this tuple and
+					// challenged the SYN (RFC 5961 4.2). A client with no
+					// such connection answers the ACK with an RST at its
+					// acknowledgment number, which ends the held flow, and
+					// sends its SYN again.
+					c.challenged = false
+					c.seq = c.challengeAck
+					note(c.send("R", nil))
+					c.seq = c.iss
+					res = c.send("S", nil)
+					note(res)
+				}
+				c.reconnecting = false
 				if res.Verdict != dnsengine.Rewrite {
 					continue
 				}
@@ -129,8 +144,17 @@ func FuzzTCP(f *testing.F) {
 					note(c.send("F.", nil))
 				}
 			case 5:
+				// An RST that is not at the engine's next byte (data it has
+				// not read yet) is challenged (RFC 5961 3.2); the client,
+				// which means it, resets again at the acknowledged number.
+				c.connected, c.reconnecting = false, true
 				note(c.send("R.", nil))
-				c.connected = false
+				if c.challenged {
+					c.challenged = false
+					c.seq = c.challengeAck
+					note(c.send("R", nil))
+				}
+				c.reconnecting = false
 			case 6: // arbitrary bytes, at an arbitrary place we may send at
 				back := uint32(arg>>1) * 7
 				body := script[:min(len(script), int(arg>>3))]

@@ -163,6 +163,13 @@ type tcpClient struct {
 	connected bool // false again once both FINs are acknowledged (TIME-WAIT)
 	reset     bool // the engine reset the connection
 	allowRST  bool // an RST is expected (FuzzTCP)
+
+	// reconnecting is set while a client opens the same tuple again with a
+	// new ISN or resets its flow (FuzzTCP); the engine may answer that SYN
+	// or RST with a challenge ACK (RFC 5961 3.2, 4.2), recorded in
+	// challengeAck.
+	reconnecting, challenged bool
+	challengeAck             uint32
 }
 
 func newClient(t testing.TB, env *tcpEnv, ep enginetest.Endpoints, o clientOpts) *tcpClient {
@@ -258,6 +265,10 @@ func (c *tcpClient) absorb(pkt []byte) *enginetest.TCPSeg {
 	if s.Src != c.ep.Dst || s.Dst != c.ep.Src || s.SrcPort != c.ep.DstPort || s.DstPort != c.ep.SrcPort {
 		c.t.Fatalf("segment %v:%d -> %v:%d is not addressed to the client %v:%d from %v:%d",
 			s.Src, s.SrcPort, s.Dst, s.DstPort, c.ep.Src, c.ep.SrcPort, c.ep.Dst, c.ep.DstPort)
+	}
+	if c.reconnecting && !c.connected && s.ACK && !s.SYN && !s.FIN && !s.RST && len(s.Payload) == 0 {
+		c.challenged, c.challengeAck = true, s.Ack
+		return s
 	}
 	if s.RST {
 		// Only for a flow that cannot be resumed: seq is what the segment
