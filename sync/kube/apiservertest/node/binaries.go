@@ -1,6 +1,7 @@
 package node
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,12 +36,22 @@ func CacheDir() (string, error) {
 
 // BuildBinaries builds the kubelet and containerd (with ctr and the runc
 // shim) from the module proxy into CacheDir unless they are there already.
-// A cold build takes minutes; later runs reuse the files.
+// A cold build takes minutes; later runs reuse the files. Main calls it in
+// the machine's own network namespace, before the node's (which reaches no
+// module proxy) is entered; inside, it finds the files built.
 func BuildBinaries(t testing.TB, moduleDir string) Binaries {
 	t.Helper()
-	dir, err := CacheDir()
+	b, err := buildBinaries(t.Logf, moduleDir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return b
+}
+
+func buildBinaries(logf func(string, ...any), moduleDir string) (Binaries, error) {
+	dir, err := CacheDir()
+	if err != nil {
+		return Binaries{}, err
 	}
 	b := Binaries{
 		Kubelet:    filepath.Join(dir, "kubelet"),
@@ -66,19 +77,38 @@ func BuildBinaries(t testing.TB, moduleDir string) Binaries {
 			continue
 		}
 		start := time.Now()
-		t.Logf("building %s (cold: minutes)", filepath.Base(s.out))
-		goCmd(t, s.dir, s.env, s.args...)
-		t.Logf("built %s in %v", filepath.Base(s.out), time.Since(start).Round(time.Second))
+		logf("building %s (cold: minutes)", filepath.Base(s.out))
+		if err := goRun(s.dir, s.env, s.args...); err != nil {
+			return Binaries{}, err
+		}
+		logf("built %s in %v", filepath.Base(s.out), time.Since(start).Round(time.Second))
 	}
 	if _, err := os.Stat(b.Ctr); err != nil {
-		t.Fatal(err)
+		return Binaries{}, err
 	}
-	return b
+	return b, nil
+}
+
+// prepare does, in the machine's own network namespace, what needs the
+// module proxy: the node's binaries, and the image tool's modules (a
+// module of its own). moduleDir is the API-server test module.
+func prepare(moduleDir string) error {
+	logf := func(f string, a ...any) { fmt.Printf("node: "+f+"\n", a...) }
+	if _, err := buildBinaries(logf, moduleDir); err != nil {
+		return err
+	}
+	return goRun(filepath.Join(moduleDir, "node", "imagetool"), nil, "mod", "download")
 }
 
 // goCmd runs the go command.
 func goCmd(t testing.TB, dir string, env []string, args ...string) {
 	t.Helper()
+	if err := goRun(dir, env, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func goRun(dir string, env []string, args ...string) error {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		gobin = "/usr/local/go/bin/go" // where CI installs it
@@ -90,8 +120,9 @@ func goCmd(t testing.TB, dir string, env []string, args ...string) {
 	}
 	cmd.Env = append(append(os.Environ(), "GOFLAGS=-buildvcs=false"), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go %v: %v\n%s", args, err, out)
+		return fmt.Errorf("go %v: %v\n%s", args, err, out)
 	}
+	return nil
 }
 
 // staticBuild builds a static (CGO_ENABLED=0) binary of pkg (a directory

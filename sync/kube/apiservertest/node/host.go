@@ -59,6 +59,13 @@ func Main(m *testing.M) int {
 		return 1
 	}
 	removeStale()
+	if mod, err := filepath.Abs(".."); err != nil {
+		fmt.Fprintln(os.Stderr, "node:", err)
+		return 1
+	} else if err := prepare(mod); err != nil {
+		fmt.Fprintln(os.Stderr, "node:", err)
+		return 1
+	}
 	h, err := newHost()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "node:", err)
