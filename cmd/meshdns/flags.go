@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/internal/resolvconf"
@@ -251,4 +253,25 @@ func addrs(as []netip.Addr) string {
 		s[i] = a.String()
 	}
 	return strings.Join(s, ",")
+}
+
+// sourceFlags choose the name source, shared by "run" and "node": an
+// objects file or the API server.
+type sourceFlags struct {
+	objects string
+	kubecfg string
+	reload  time.Duration
+}
+
+func (f *sourceFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.objects, "objects", "", "file of Kubernetes objects (Services, EndpointSlices, ServiceEntries) to answer from, reloaded on change; without it names come from the API server")
+	fs.StringVar(&f.kubecfg, "kubeconfig", "", "kubeconfig of the API server to watch (default: in-cluster config)")
+	fs.DurationVar(&f.reload, "reload-interval", time.Second, "how often the objects file is checked for changes where inotify cannot watch it (otherwise changes are seen at once, with no timer)")
+}
+
+func (f *sourceFlags) check() error {
+	if f.objects != "" && f.kubecfg != "" {
+		return usageError{errors.New("--objects and --kubeconfig exclude each other: one name source")}
+	}
+	return nil
 }

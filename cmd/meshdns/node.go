@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/meshdns/meshdns/node/cniplugin"
 	"github.com/meshdns/meshdns/node/poddns"
@@ -21,12 +20,10 @@ import (
 
 // nodeFlags are the flags of "meshdns node".
 type nodeFlags struct {
-	engine        engineFlags
-	log           logFlags
-	objects       string
-	kubecfg       string
+	engine engineFlags
+	log    logFlags
+	sourceFlags
 	metrics       string
-	reload        time.Duration
 	socket        string
 	cniCache      string
 	clusterDNS    string
@@ -44,10 +41,8 @@ func newNodeFlags(stderr io.Writer) (*flag.FlagSet, *nodeFlags) {
 	f := &nodeFlags{}
 	f.engine.register(fs)
 	f.log.register(fs)
-	fs.StringVar(&f.objects, "objects", "", "file of Kubernetes objects (Services, EndpointSlices, ServiceEntries) to answer from, reloaded on change; without it names come from the API server")
-	fs.StringVar(&f.kubecfg, "kubeconfig", "", "kubeconfig of the API server to watch (default: in-cluster config)")
+	f.sourceFlags.register(fs)
 	fs.StringVar(&f.metrics, "metrics-addr", observe.DefaultAddr, "address of /metrics, /healthz, /readyz and /debug/pprof; empty disables")
-	fs.DurationVar(&f.reload, "reload-interval", time.Second, "how often the objects file is checked for changes")
 	fs.StringVar(&f.socket, "cni-socket", cniplugin.DefaultSocket, "UNIX socket meshdns-cni reports pod network namespaces on")
 	fs.StringVar(&f.cniCache, "cni-cache-dir", "/var/lib/cni", "the runtime's CNI cache (libcni's), read on start to recover the pods already running")
 	fs.StringVar(&f.clusterDNS, "cluster-dns", "", "comma-separated cluster DNS addresses, as the kubelet's --cluster-dns")
@@ -62,8 +57,8 @@ func newNodeFlags(stderr io.Writer) (*flag.FlagSet, *nodeFlags) {
 }
 
 func (f *nodeFlags) check() error {
-	if f.objects != "" && f.kubecfg != "" {
-		return usageError{errors.New("--objects and --kubeconfig exclude each other: one name source")}
+	if err := f.sourceFlags.check(); err != nil {
+		return err
 	}
 	if f.queueNum > 0xffff || f.queueLen == 0 || f.queueLen > 1<<20 || f.maxPods == 0 {
 		return usageError{errors.New("--queue-num, --queue-len or --max-pods out of range")}
@@ -128,14 +123,17 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var src model.Source
 	var lookup pods.LookupFunc
 	if f.objects != "" {
-		objs, _, err := objects.Load(f.objects)
+		fsrc, err := objects.NewSource(objects.Config{Path: f.objects, Interval: f.reload, Logger: log})
+		if err != nil {
+			return err
+		}
+		// Loaded once: Run then only watches for changes.
+		objs, err := fsrc.Load()
 		if err != nil {
 			return err
 		}
 		tables.update(objs)
-		if src, err = objects.NewSource(objects.Config{Path: f.objects, Interval: f.reload, Logger: log}); err != nil {
-			return err
-		}
+		src = fsrc
 	} else {
 		ks, err := newKubeSource(f.kubecfg, mopts.Namespaces, log, nil)
 		if err != nil {

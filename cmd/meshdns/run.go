@@ -19,16 +19,14 @@ import (
 
 // runFlags are the flags of "meshdns run".
 type runFlags struct {
-	pod      podFlags
-	rules    ruleFlags
-	engine   engineFlags
-	log      logFlags
-	objects  string
+	pod    podFlags
+	rules  ruleFlags
+	engine engineFlags
+	log    logFlags
+	sourceFlags
 	queueLen uint
-	reload   time.Duration
 	impl     string
 	tcp      tcpFlags
-	kubecfg  string
 	metrics  string
 }
 
@@ -41,19 +39,17 @@ func newRunFlags(stderr io.Writer) (*flag.FlagSet, *runFlags) {
 	f.engine.register(fs)
 	f.log.register(fs)
 	f.tcp.register(fs)
-	fs.StringVar(&f.objects, "objects", "", "file of Kubernetes objects (Services, EndpointSlices, ServiceEntries) to answer from, reloaded on change; without it names come from the API server")
-	fs.StringVar(&f.kubecfg, "kubeconfig", "", "kubeconfig of the API server to watch (default: in-cluster config)")
+	f.sourceFlags.register(fs)
 	fs.StringVar(&f.metrics, "metrics-addr", observe.DefaultAddr, "address of /metrics, /healthz, /readyz, /debug/names and /debug/pprof; empty disables")
 	fs.UintVar(&f.queueLen, "queue-len", 0, "packets the kernel holds per queue; beyond it packets bypass meshdns (fail-open); 0: 512 in all, split over the queues (what a stall releases at once)")
-	fs.DurationVar(&f.reload, "reload-interval", time.Second, "how often the objects file is checked for changes where inotify cannot watch it (otherwise changes are seen at once, with no timer)")
 	fs.StringVar(&f.impl, "queue-impl", "batch", "queue reader: batch (recvmmsg, batched verdicts) or go-nfqueue (one read and one verdict syscall per packet)")
 	return fs, f
 }
 
 // check validates the flags that need no system state.
 func (f *runFlags) check() error {
-	if f.objects != "" && f.kubecfg != "" {
-		return usageError{errors.New("--objects and --kubeconfig exclude each other: one name source")}
+	if err := f.sourceFlags.check(); err != nil {
+		return err
 	}
 	if f.rules.rules != "iptables" && f.rules.rules != "none" {
 		return usageError{fmt.Errorf("--rules %q: want iptables or none", f.rules.rules)}
