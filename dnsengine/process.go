@@ -15,6 +15,9 @@ func (e *Engine) Process(pkt []byte) Result {
 		if r == ReasonTCP && e.tcp != nil { // DNS over TCP: tcp.go
 			return e.tcp.process(pkt, &ip)
 		}
+		if r == ReasonNotDNSQuery && ip.proto == protoTCP && ip.sport == dnsPort && e.tcp != nil {
+			return e.tcp.serverReset(pkt, &ip) // tcp_server_reset.go
+		}
 		if r == ReasonNotDNSQuery && e.cache != nil { // UDP from port 53: cache_learn.go
 			return e.cacheResponse(pkt, &ip)
 		}

@@ -49,16 +49,17 @@ const (
 	ReasonNoRoom                    // passed: the caller's buffer is too small for the smallest answer
 	// DNS over TCP (tcp.go), when enabled with EnableTCP. Data segments
 	// answered in place report the reason of their first answer.
-	ReasonTCPHandshake  // rewritten: a SYN into the SYN-ACK
-	ReasonTCPAck        // rewritten into a pure ACK (partial query, gap), or dropped (nothing to carry)
-	ReasonTCPCarrier    // rewritten: a pure ACK carrying answer bytes the client's window now admits
-	ReasonTCPRetransmit // rewritten: a retransmission answered with the unacknowledged bytes
-	ReasonTCPClose      // FIN answered, last ACK or RST dropped
-	ReasonTCPHeld       // held: the segment waits for forwarded answers
-	ReasonTCPForwarded  // released: a held segment carrying forwarded answers (Releaser only)
-	ReasonTCPFlowLimit  // passed: a new flow past TCPConfig.MaxFlows
-	ReasonTCPForeign    // passed: a segment of a flow meshdns did not open
-	ReasonTCPMemory     // passed (a new flow), reset (a partial query) or SERVFAIL (an answer): the TCP memory budget is spent
+	ReasonTCPHandshake   // rewritten: a SYN into the SYN-ACK
+	ReasonTCPAck         // rewritten into a pure ACK (partial query, gap), or dropped (nothing to carry)
+	ReasonTCPCarrier     // rewritten: a pure ACK carrying answer bytes the client's window now admits
+	ReasonTCPRetransmit  // rewritten: a retransmission answered with the unacknowledged bytes
+	ReasonTCPClose       // FIN answered, last ACK or RST dropped
+	ReasonTCPHeld        // held: the segment waits for forwarded answers
+	ReasonTCPForwarded   // released: a held segment carrying forwarded answers (Releaser only)
+	ReasonTCPFlowLimit   // passed: a new flow past TCPConfig.MaxFlows
+	ReasonTCPForeign     // passed: a segment of a flow meshdns did not open
+	ReasonTCPMemory      // passed (a new flow), reset (a partial query) or SERVFAIL (an answer): the TCP memory budget is spent
+	ReasonTCPServerReset // dropped: the nameserver's RST of a flow meshdns holds (a segment of it reached the nameserver past a full queue)
 	// Cache of upstream answers (cache*.go), when CacheConfig.Size > 0.
 	ReasonCacheHit     // rewritten: answered from the cache
 	ReasonCacheStale   // rewritten: answered from an expired entry (serve-stale) while it is refreshed
@@ -81,16 +82,17 @@ var reasonNames = [numReasons]string{
 	ReasonUnsupported: "unsupported",
 	ReasonNoRoom:      "no_room",
 
-	ReasonTCPHandshake:  "tcp_handshake",
-	ReasonTCPAck:        "tcp_ack",
-	ReasonTCPCarrier:    "tcp_carrier",
-	ReasonTCPRetransmit: "tcp_retransmit",
-	ReasonTCPClose:      "tcp_close",
-	ReasonTCPHeld:       "tcp_held",
-	ReasonTCPForwarded:  "tcp_forwarded",
-	ReasonTCPFlowLimit:  "tcp_flow_limit",
-	ReasonTCPForeign:    "tcp_foreign",
-	ReasonTCPMemory:     "tcp_memory",
+	ReasonTCPHandshake:   "tcp_handshake",
+	ReasonTCPAck:         "tcp_ack",
+	ReasonTCPCarrier:     "tcp_carrier",
+	ReasonTCPRetransmit:  "tcp_retransmit",
+	ReasonTCPClose:       "tcp_close",
+	ReasonTCPHeld:        "tcp_held",
+	ReasonTCPForwarded:   "tcp_forwarded",
+	ReasonTCPFlowLimit:   "tcp_flow_limit",
+	ReasonTCPForeign:     "tcp_foreign",
+	ReasonTCPMemory:      "tcp_memory",
+	ReasonTCPServerReset: "tcp_server_reset",
 
 	ReasonCacheHit:     "cache_hit",
 	ReasonCacheStale:   "cache_stale",

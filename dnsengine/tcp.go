@@ -33,7 +33,9 @@ import (
 // keepalive probe looks the same); a flow forgotten in the middle of a
 // message is reset instead, since its stream cannot be framed again.
 // Segments of flows the engine did not open pass through untouched, as
-// does an RST of a flow it does not hold. An RST or SYN of a flow it holds
+// does an RST of a flow it does not hold. A segment of a flow it holds
+// that got past a full queue to the nameserver draws the nameserver's
+// RST, which the engine drops (tcp_server_reset.go). An RST or SYN of a flow it holds
 // must carry the flow's numbers (RFC 5961, tcp_stream.go).
 //
 // Memory: one budget, MaxMemory, bounds everything the TCP path holds

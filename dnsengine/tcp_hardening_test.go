@@ -317,3 +317,65 @@ func TestTCPResumeNeedsTimestamps(t *testing.T) {
 		t.Fatalf("forgotten flow without timestamps: %v %v", res.Verdict, res.Reason)
 	}
 }
+
+// serverRST is the RST the real nameserver sends when a segment of c's
+// flow reaches it (it holds no such connection): from port 53 to the
+// client, at the sequence number the segment acknowledged.
+func serverRST(c *tcpClient) []byte {
+	c.t.Helper()
+	pkt, err := enginetest.TCPPacket(enginetest.TCPSeg{Src: c.ep.Dst, Dst: c.ep.Src, SrcPort: c.ep.DstPort, DstPort: c.ep.SrcPort,
+		Seq: c.rcvNxt, RST: true})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return pkt
+}
+
+// TestTCPServerReset: a segment of a flow meshdns holds that reached the
+// nameserver past a full queue (here the handshake's last ACK) draws the
+// nameserver's RST; meshdns drops it and the flow goes on (the client's
+// next segment is answered). The nameserver's RST of a flow meshdns does
+// not hold, and its other segments, pass untouched; an engine without TCP
+// passes them all.
+func TestTCPServerReset(t *testing.T) {
+	for _, ep := range []enginetest.Endpoints{ep4(47000), ep6(47000)} {
+		env := newTCPEnv(t, testTable(t), nil)
+		c := newClient(t, env, ep, linuxOpts)
+		c.connect()
+		pkt := serverRST(c)
+		if res := env.e.Process(pkt); res.Verdict != dnsengine.Drop || res.Reason != dnsengine.ReasonTCPServerReset || env.e.TCPFlows() != 1 {
+			t.Fatalf("%v: the nameserver's RST of a held flow: %v %v, %d flows; want drop tcp_server_reset, the flow kept",
+				ep.Src, res.Verdict, res.Reason, env.e.TCPFlows())
+		}
+		if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Reason != dnsengine.ReasonAnswered || len(c.msgs()) != 1 {
+			t.Fatalf("%v: query after the dropped RST: %v %v", ep.Src, res.Verdict, res.Reason)
+		}
+
+		pass := func(what string, s enginetest.TCPSeg, e *dnsengine.Engine) {
+			t.Helper()
+			pkt, err := enginetest.TCPPacket(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			orig := bytes.Clone(pkt)
+			if res := e.Process(pkt); res.Verdict != dnsengine.Accept || !bytes.Equal(pkt, orig) {
+				t.Errorf("%v: %s: %v %v, want accepted untouched", ep.Src, what, res.Verdict, res.Reason)
+			}
+		}
+		other := enginetest.TCPSeg{Src: ep.Dst, Dst: ep.Src, SrcPort: 53, DstPort: ep.SrcPort + 1, Seq: 777, RST: true}
+		pass("the nameserver's RST of a flow not held", other, env.e)
+		data := enginetest.TCPSeg{Src: ep.Dst, Dst: ep.Src, SrcPort: 53, DstPort: ep.SrcPort, Seq: c.rcvNxt, Ack: c.seq,
+			ACK: true, PSH: true, Window: 512, Payload: []byte{0, 1, 2}}
+		pass("the nameserver's data segment on a held flow's 4-tuple", data, env.e)
+		if env.e.TCPFlows() != 1 {
+			t.Errorf("%v: %d flows after the passed segments, want 1", ep.Src, env.e.TCPFlows())
+		}
+		plain, err := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{T: testTable(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		held := other
+		held.DstPort = ep.SrcPort
+		pass("an RST to an engine without TCP", held, plain)
+	}
+}

@@ -120,7 +120,7 @@ func OpenBatch(queue uint16, cfg Config) (Source, error) {
 		s.msgs[i].hdr.SetIovlen(1)
 	}
 	s.wbuf = make([]byte, 0, batchFlushAt+batchRecvBufSize)
-	if err := s.configure(cfg.MaxQueueLen); err != nil {
+	if err := s.configure(cfg.MaxQueueLen, !cfg.FailClosed); err != nil {
 		return fail(err)
 	}
 	// From now on the socket is read through the runtime's netpoller: an
@@ -203,9 +203,9 @@ func appendAttr(b []byte, typ uint16, data ...[]byte) []byte {
 	return b
 }
 
-// configure binds the queue and sets copy mode, length and fail-open, each
-// acknowledged by the kernel.
-func (s *BatchSource) configure(maxLen uint32) error {
+// configure binds the queue and sets copy mode, length and, with
+// failOpen, fail-open, each acknowledged by the kernel.
+func (s *BatchSource) configure(maxLen uint32, failOpen bool) error {
 	// One message binds the queue and sets everything else. The kernel
 	// creates the instance with copy mode NONE and, until the mode is set,
 	// drops what it queues there (the bypass only covers a queue with no
@@ -217,12 +217,16 @@ func (s *BatchSource) configure(maxLen uint32) error {
 	var params [5]byte
 	binary.BigEndian.PutUint32(params[:], MaxPacket)
 	params[4] = nfqnlCopyPacket
-	f := binary.BigEndian.AppendUint32(nil, nfqaCfgFFailOpen)
+	var flags uint32
+	if failOpen {
+		flags = nfqaCfgFFailOpen
+	}
 	b, start := s.appendMsg(nil, nfqnlMsgConfig, unix.NLM_F_REQUEST|unix.NLM_F_ACK)
 	b = appendAttr(b, nfqaCfgCmd, []byte{nfqnlCfgCmdBind, 0, 0, 0})
 	b = appendAttr(b, nfqaCfgParams, params[:])
 	b = appendAttr(b, nfqaCfgQueueLen, binary.BigEndian.AppendUint32(nil, maxLen))
-	b = appendAttr(appendAttr(b, nfqaCfgFlags, f), nfqaCfgMask, f)
+	b = appendAttr(b, nfqaCfgFlags, binary.BigEndian.AppendUint32(nil, flags))
+	b = appendAttr(b, nfqaCfgMask, binary.BigEndian.AppendUint32(nil, nfqaCfgFFailOpen))
 	if err := s.request(endMsg(b, start)); err != nil {
 		return fmt.Errorf("binding queue %d: %w", s.queue, err)
 	}

@@ -38,6 +38,20 @@ type Config struct {
 	// several times the packets in flight at full load. It also bounds
 	// what a kill -9 loses: the kernel drops the held packets at unbind.
 	MaxQueueLen uint32
+	// ResetQueue adds one more queue, QueueNum+Queues, for the
+	// nameservers' TCP RSTs (RulesConfig.TCPResets). Unlike the others it
+	// does not fail open: it holds ResetQueueLen packets and the kernel
+	// drops the rest. Those RSTs come in bursts as large as the bursts of
+	// segments that got past the full outbound queues (every one of which
+	// draws one), and each must reach the engine, which drops the RSTs of
+	// the flows it holds, or be dropped: delivered, it ends a client's
+	// connection. An RST of a connection the nameserver does hold that is
+	// lost this way is sent again at the client's next segment.
+	ResetQueue bool
+	// FailClosed makes a queue drop the packets past MaxQueueLen instead
+	// of passing them on. The consumer sets it for the reset queue only;
+	// the Open functions honour it.
+	FailClosed bool
 	// DrainQuiet and DrainMax bound the drain after the context is done:
 	// the queues are unbound once no packet arrived for DrainQuiet, or
 	// DrainMax after the drain began (DefaultDrainQuiet, DefaultDrainMax
@@ -60,8 +74,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Queues == 0 {
 		c.Queues = 1
 	}
-	if int(c.QueueNum)+int(c.Queues)-1 > 0xffff {
-		return c, fmt.Errorf("nfq: queues %d..%d exceed 65535", c.QueueNum, int(c.QueueNum)+int(c.Queues)-1)
+	if last := int(c.QueueNum) + c.bound() - 1; last > 0xffff {
+		return c, fmt.Errorf("nfq: queues %d..%d exceed 65535", c.QueueNum, last)
 	}
 	if c.MaxQueueLen == 0 {
 		c.MaxQueueLen = max(DefaultQueuedTotal/uint32(c.Queues), 1)
@@ -82,6 +96,27 @@ func (c Config) withDefaults() (Config, error) {
 		c.Open = OpenNfqueue
 	}
 	return c, nil
+}
+
+// ResetQueueLen is how many of the nameservers' RSTs the reset queue
+// holds (Config.ResetQueue): a few hundred kilobytes of kernel memory at
+// most, RSTs being the smallest packets.
+const ResetQueueLen = 1024
+
+// bound is how many queues are bound: Queues, and the reset queue.
+func (c Config) bound() int {
+	if c.ResetQueue {
+		return int(c.Queues) + 1
+	}
+	return int(c.Queues)
+}
+
+// queueConfig is the configuration queue i of the bound ones opens with.
+func (c Config) queueConfig(i int) Config {
+	if i == int(c.Queues) { // the reset queue
+		c.MaxQueueLen, c.FailClosed = ResetQueueLen, true
+	}
+	return c
 }
 
 // Consumer reads the queues and answers each packet with its Handler's
@@ -142,7 +177,7 @@ func (c *Consumer) Start(ctx context.Context) error {
 	}
 	// The sources live until the drain is over, past ctx.
 	serve, stop := context.WithCancel(context.WithoutCancel(ctx))
-	failc := make(chan error, c.cfg.Queues)
+	failc := make(chan error, c.cfg.bound())
 	var sources []Source
 	release := func() {
 		stop()
@@ -150,9 +185,9 @@ func (c *Consumer) Start(ctx context.Context) error {
 			s.Close()
 		}
 	}
-	for i := range c.cfg.Queues {
-		q := c.cfg.QueueNum + i
-		src, err := c.cfg.Open(q, c.cfg)
+	for i := range c.cfg.bound() {
+		q := c.cfg.QueueNum + uint16(i)
+		src, err := c.cfg.Open(q, c.cfg.queueConfig(i))
 		if err != nil {
 			release()
 			c.finish(fmt.Errorf("nfq: queue %d: %w", q, err))
@@ -168,7 +203,7 @@ func (c *Consumer) Start(ctx context.Context) error {
 		}
 		sources = append(sources, src)
 	}
-	c.log.Info("queues bound", "queue_num", c.cfg.QueueNum, "queues", c.cfg.Queues)
+	c.log.Info("queues bound", "queue_num", c.cfg.QueueNum, "queues", c.cfg.Queues, "reset_queue", c.cfg.ResetQueue)
 	go func() {
 		var err error
 		select {

@@ -160,6 +160,47 @@ func TestConsumerQueues(t *testing.T) {
 	})
 }
 
+// TestConsumerResetQueue: with ResetQueue the consumer binds one more
+// queue after the balanced ones, failing closed with ResetQueueLen
+// packets; the others fail open and share DefaultQueuedTotal.
+func TestConsumerResetQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fs := &FakeSources{}
+		c, err := New(Config{QueueNum: 5, Queues: 2, ResetQueue: true, Open: fs.Open}, &testHandler{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		if err := c.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for q, want := range map[uint16]struct {
+			n      uint32
+			closed bool
+		}{5: {DefaultQueuedTotal / 2, false}, 6: {DefaultQueuedTotal / 2, false}, 7: {ResetQueueLen, true}} {
+			cfg, ok := fs.Config(q)
+			if !ok || cfg.MaxQueueLen != want.n || cfg.FailClosed != want.closed {
+				t.Errorf("queue %d opened %v with length %d, fail-closed %v; want %d, %v", q, ok, cfg.MaxQueueLen, cfg.FailClosed, want.n, want.closed)
+			}
+		}
+		if _, ok := fs.Config(8); ok {
+			t.Error("queue 8 opened")
+		}
+		fs.Queue(7).Feed([]byte{'m', 7})
+		synctest.Wait()
+		if v := fs.Queue(7).Verdicts(); len(v) != 1 {
+			t.Errorf("reset queue verdicts = %v, want the handler's one", v)
+		}
+		cancel()
+		if err := c.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if _, err := New(Config{QueueNum: 65534, Queues: 2, ResetQueue: true}, &testHandler{}); err == nil {
+		t.Error("a reset queue past 65535 accepted")
+	}
+}
+
 // After cancel the consumer keeps answering while packets keep arriving
 // less than DrainQuiet apart, then releases the queue.
 func TestConsumerDrain(t *testing.T) {

@@ -147,6 +147,15 @@ type FakeSources struct {
 	sources map[uint16]*FakeSource
 	// OpenErr, when set for a queue, makes Open fail for it.
 	OpenErr map[uint16]error
+	configs map[uint16]Config
+}
+
+// Config returns the Config queue q was opened with.
+func (f *FakeSources) Config(q uint16) (Config, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.configs[q]
+	return c, ok
 }
 
 // Queue returns queue q's FakeSource, creating it if needed (so packets can
@@ -166,9 +175,15 @@ func (f *FakeSources) Queue(q uint16) *FakeSource {
 }
 
 // Open is an OpenFunc.
-func (f *FakeSources) Open(queue uint16, _ Config) (Source, error) {
+func (f *FakeSources) Open(queue uint16, cfg Config) (Source, error) {
 	if err := f.OpenErr[queue]; err != nil {
 		return nil, err
 	}
+	f.mu.Lock()
+	if f.configs == nil {
+		f.configs = map[uint16]Config{}
+	}
+	f.configs[queue] = cfg
+	f.mu.Unlock()
 	return f.Queue(queue), nil
 }

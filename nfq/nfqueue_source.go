@@ -25,11 +25,20 @@ type NfqueueSource struct {
 	counters *Counters
 }
 
+// failOpenFlags is go-nfqueue's flags for a queue that fails open unless
+// failClosed.
+func failOpenFlags(failClosed bool) uint32 {
+	if failClosed {
+		return 0
+	}
+	return nfqueue.NfQaCfgFlagFailOpen
+}
+
 // OpenNfqueue is the OpenFunc for the kernel's queues. It opens a netlink
 // socket (in cfg.NetNS when set) configured to copy whole packets (up to
 // MaxPacket bytes), to hold at most cfg.MaxQueueLen packets, and to fail
-// open: when the queue is full the kernel accepts packets instead of
-// dropping them. ENOBUFS reports are turned off (NoENOBUFS) where the
+// open (unless cfg.FailClosed): when the queue is full the kernel accepts
+// packets instead of dropping them. ENOBUFS reports are turned off (NoENOBUFS) where the
 // kernel allows it. The queue is bound by Start.
 func OpenNfqueue(queue uint16, cfg Config) (Source, error) {
 	log := cfg.Logger.With("queue", queue)
@@ -38,7 +47,7 @@ func OpenNfqueue(queue uint16, cfg Config) (Source, error) {
 		MaxQueueLen:  cfg.MaxQueueLen,
 		MaxPacketLen: MaxPacket,
 		Copymode:     nfqueue.NfQnlCopyPacket,
-		Flags:        nfqueue.NfQaCfgFlagFailOpen,
+		Flags:        failOpenFlags(cfg.FailClosed),
 		// Since Linux 3.8 a queue takes every family whatever this says.
 		AfFamily: unix.AF_INET,
 		NetNS:    cfg.NetNS,

@@ -96,6 +96,16 @@ func desiredChains(c RulesConfig, f Family) []chainSpec {
 			addr("-d", d)+"-p tcp -m tcp --dport 53 "+queue)
 		pre.rules = append(pre.rules, addr("-s", d)+"-i lo -p tcp -m tcp --sport 53 -j CT --notrack")
 	}
+	// The nameservers' RSTs from outside go to a queue of their own, before
+	// conntrack: meshdns drops the one that answers a segment of a flow it
+	// holds, which reached the nameserver only because the outbound queue
+	// was full (RulesConfig.TCPResets).
+	if c.TCPResets {
+		for _, d := range dsts {
+			pre.rules = append(pre.rules, addr("-s", d)+fmt.Sprintf(
+				"! -i lo -p tcp -m tcp --sport 53 --tcp-flags RST RST -j NFQUEUE --queue-num %d --queue-bypass", c.ResetQueue()))
+		}
+	}
 	if resp != nil {
 		return []chainSpec{q, *resp, out, pre}
 	}

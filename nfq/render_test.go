@@ -57,6 +57,7 @@ func TestRenderInstallGolden(t *testing.T) {
 	all := RulesConfig{CaptureAll: true, QueueNum: 2, Queues: 4, Mark: 0x1, MarkMask: 0xff}
 	exact := RulesConfig{Nameservers: mustAddrs("10.96.0.10"), Mark: 0x40, MarkMask: 0xffffffff}
 	v4only := RulesConfig{Nameservers: mustAddrs("10.96.0.10")}
+	resets := RulesConfig{Nameservers: dualNameservers(), QueueNum: 10, Queues: 2, TCPResets: true}
 	mixed := readFixture(t, "saved-mixed.txt")
 	tests := []struct {
 		golden string
@@ -70,6 +71,9 @@ func TestRenderInstallGolden(t *testing.T) {
 		{"install-all-balance-v6.golden", all, IPv6, nil},
 		{"install-exact-mark-v4.golden", exact, IPv4, nil},
 		{"install-over-mixed-v4.golden", v4only, IPv4, mixed},
+		// The nameservers' RSTs on queue 12, after the balanced 10 and 11.
+		{"install-tcp-resets-v4.golden", resets, IPv4, nil},
+		{"install-tcp-resets-v6.golden", resets, IPv6, nil},
 		// IPv6 gets no rules: whatever meshdns had there is removed.
 		{"remove-mixed.golden", v4only, IPv6, mixed},
 	}
@@ -142,6 +146,8 @@ func TestRulesConfigErrors(t *testing.T) {
 		{RulesConfig{}, "no nameservers"},
 		{RulesConfig{Nameservers: []netip.Addr{{}}}, "invalid nameserver"},
 		{RulesConfig{Nameservers: ns, QueueNum: 65535, Queues: 2}, "exceed 65535"},
+		// The reset queue comes after the balanced ones: 65534, 65535, 65536.
+		{RulesConfig{Nameservers: ns, QueueNum: 65534, Queues: 2, TCPResets: true}, "queues 65534..65536 exceed 65535"},
 		{RulesConfig{Nameservers: ns, Mark: 0x3, MarkMask: 0x1}, "within its mask"},
 		{RulesConfig{Nameservers: ns, Mark: 0, MarkMask: 0x1}, "non-zero"},
 		{RulesConfig{Nameservers: ns, Backend: "iptables"}, "unknown iptables backend"},

@@ -58,6 +58,15 @@ type RulesConfig struct {
 	// port 53) arriving from outside (not via lo, where meshdns's own
 	// answers come from), for the cache of upstream answers to learn.
 	CaptureResponses bool
+	// TCPResets queues the nameservers' TCP RSTs arriving from outside
+	// to a queue of their own, ResetQueue (the one after the Queues
+	// balanced ones), which the pod's outbound packets cannot fill. With
+	// DNS over TCP answered in place, a segment of a flow meshdns holds
+	// reaches the nameserver when the outbound queue is full (the queues
+	// fail open), and the nameserver, which holds no such connection,
+	// answers it with an RST; meshdns drops that RST and the client's TCP
+	// resends the segment (dnsengine/tcp_server_reset.go).
+	TCPResets bool
 	// Backend is BackendAuto ("" too), BackendNFT or BackendLegacy; see
 	// ResolveBackend.
 	Backend string
@@ -93,8 +102,8 @@ func (c RulesConfig) withCommonDefaults() (RulesConfig, error) {
 	if c.Queues == 0 {
 		c.Queues = 1
 	}
-	if int(c.QueueNum)+int(c.Queues)-1 > 0xffff {
-		return c, fmt.Errorf("nfq: queues %d..%d exceed 65535", c.QueueNum, int(c.QueueNum)+int(c.Queues)-1)
+	if last := int(c.QueueNum) + int(c.Queues) - 1; last > 0xffff || c.TCPResets && last+1 > 0xffff {
+		return c, fmt.Errorf("nfq: queues %d..%d exceed 65535", c.QueueNum, last+btoi(c.TCPResets))
 	}
 	switch {
 	case c.Mark == 0 && c.MarkMask == 0:
@@ -119,6 +128,17 @@ func (c RulesConfig) withCommonDefaults() (RulesConfig, error) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
+}
+
+// ResetQueue is the queue of the nameservers' TCP RSTs (TCPResets): the
+// one after the balanced queues.
+func (c RulesConfig) ResetQueue() uint16 { return c.QueueNum + max(c.Queues, 1) }
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // withDefaults returns c with defaults filled in, validated for Install:

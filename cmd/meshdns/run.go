@@ -183,6 +183,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
+		// The nameservers' RSTs of flows it holds, on a queue of their own.
+		rcfg.TCPResets = true
 		sweepCtx, stopSweep := context.WithCancel(context.Background())
 		defer stopSweep()
 		go sweepTCP(sweepCtx, eng)
@@ -216,6 +218,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cons, err := nfq.New(nfq.Config{
 		QueueNum:    rcfg.QueueNum,
 		Queues:      uint16(queues),
+		ResetQueue:  rcfg.TCPResets, // rcfg.ResetQueue()
 		MaxQueueLen: uint32(f.queueLen),
 		Logger:      log,
 		Open:        open,

@@ -385,7 +385,10 @@ func TestTCPMemoryAttacks(t *testing.T) {
 		"memory for minutes). meshdns runs with GOMEMLIMIT unset (GOGC=100), the harsher case. The concurrent " +
 		"clients are the suite's UDP load and a TCP client opening a new connection every 20 ms (a mesh and an " +
 		"external name in turn): an answer from meshdns or, for a flow meshdns passes through, from the nameserver " +
-		"counts as answered. The load table shows the first attack's UDP load.")
+		"counts as answered. A burst of the attacker's segments (6,000 FINs when it closes its connections) fills " +
+		"the queues, which fail open: a well-behaved flow's segment that gets past them to the nameserver draws the " +
+		"nameserver's RST, which meshdns drops (a queue of its own, failing closed) so that the client resends. " +
+		"The load table shows the first attack's UDP load.")
 	d := 3 * time.Second
 	if prof.long {
 		d = 60 * time.Second

@@ -209,6 +209,11 @@ func TestTCPPipeDeadServer(t *testing.T) {
 
 // TestTCPKernelTimestamp checks that SO_TIMESTAMPNS gives TCP reads a
 // receive time on this kernel (streamRx falls back to the clock if not).
+// The kernel turns its timestamping on for the first socket that asks
+// from a work queue (net_enable_timestamp), and TCP, unlike UDP, does not
+// stamp a segment at read time: on a machine where no socket asked before,
+// the first answers may carry none. So it asks, on one connection, until
+// an answer read within 2 s carries one, and checks that one.
 func TestTCPKernelTimestamp(t *testing.T) {
 	srv := (&tcpServer{}).start(t)
 	fd, err := dialTCP(srv, 2*time.Second)
@@ -216,25 +221,36 @@ func TestTCPKernelTimestamp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
-	q, _ := AppendQuery(nil, 1, "svc.example.", 1)
-	f, _ := AppendFrame(nil, q)
-	before := time.Now().UnixNano()
-	if err := sendAll(fd, f); err != nil {
-		t.Fatal(err)
-	}
 	buf, oob := make([]byte, 512), make([]byte, 128)
-	var oobn int
-	for i := 0; i < 50; i++ { // SO_RCVTIMEO is 100 ms: 5 s in all
-		if _, oobn, _, _, err = unix.Recvmsg(fd, buf, oob, 0); err == nil {
-			break
+	deadline := time.Now().Add(2 * time.Second)
+	for id := uint16(1); ; id++ {
+		q, _ := AppendQuery(nil, id, "svc.example.", 1)
+		f, _ := AppendFrame(nil, q)
+		before := time.Now().UnixNano()
+		if err := sendAll(fd, f); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := rxTimestamp(oob[:oobn])
-	if ts < before || ts > time.Now().UnixNano() {
-		t.Errorf("kernel timestamp %d outside [%d, now]", ts, before)
+		var n, oobn int
+		for i := 0; i < 50; i++ { // SO_RCVTIMEO is 100 ms: 5 s in all
+			if n, oobn, _, _, err = unix.Recvmsg(fd, buf, oob, 0); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n < 2+int(binary.BigEndian.Uint16(buf)) {
+			t.Fatalf("answer %d read in parts (%d bytes): want one read", id, n)
+		}
+		ts := rxTimestamp(oob[:oobn])
+		if ts == 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		if ts < before || ts > time.Now().UnixNano() {
+			t.Errorf("answer %d: kernel timestamp %d outside [%d, now]", id, ts, before)
+		}
+		return
 	}
 }
 

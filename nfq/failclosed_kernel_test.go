@@ -1,0 +1,85 @@
+package nfq
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestKernelFailClosed: a queue whose consumer has stopped reading (its
+// deliver call blocks) holds MaxQueueLen packets; the kernel passes the
+// rest on when the queue fails open, as the DNS queues do, and drops them
+// when it fails closed (Config.FailClosed), as the reset queue does. Both
+// readers, 4 packets held, 20 sent.
+func TestKernelFailClosed(t *testing.T) {
+	requireRoot(t)
+	for _, open := range []struct {
+		name string
+		fn   OpenFunc
+	}{{"batch", OpenBatch}, {"go-nfqueue", OpenNfqueue}} {
+		for _, closed := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/fail-closed=%v", open.name, closed), func(t *testing.T) {
+				pod, up := newTopology(t)
+				const port, queue, held, sent = 9999, 77, 4, 20
+				run(t, "ip", "netns", "exec", pod, "iptables", "-t", "raw", "-A", "OUTPUT", "-p", "udp", "--dport", fmt.Sprint(port),
+					"-j", "NFQUEUE", "--queue-num", fmt.Sprint(queue), "--queue-bypass")
+				var got atomic.Int64
+				var ln net.PacketConn
+				if err := inNetns(up, func() (err error) { ln, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", port)); return err }); err != nil {
+					t.Fatal(err)
+				}
+				defer ln.Close()
+				go func() {
+					buf := make([]byte, 64)
+					for {
+						if _, _, err := ln.ReadFrom(buf); err != nil {
+							return
+						}
+						got.Add(1)
+					}
+				}()
+
+				cfg, err := Config{NetNS: netnsFD(t, pod), MaxQueueLen: held, FailClosed: closed}.withDefaults()
+				if err != nil {
+					t.Fatal(err)
+				}
+				src, err := open.fn(queue, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stall := make(chan struct{})
+				ctx, cancel := context.WithCancel(context.Background())
+				if err := src.Start(ctx, func(Packet) { <-stall }, func(error) {}); err != nil {
+					t.Fatal(err)
+				}
+				defer func() { cancel(); close(stall); src.Close() }()
+
+				if err := inNetns(pod, func() error {
+					c, err := net.Dial("udp4", fmt.Sprintf("%v:%d", upV4, port))
+					if err != nil {
+						return err
+					}
+					defer c.Close()
+					for i := range sent {
+						if _, err := c.Write([]byte{byte(i)}); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(300 * time.Millisecond) // what passes arrives in microseconds
+				switch n := got.Load(); {
+				case closed && n != 0:
+					t.Errorf("fail-closed queue of %d, %d sent: %d passed, want 0", held, sent, n)
+				case !closed && n != sent-held:
+					t.Errorf("fail-open queue of %d, %d sent: %d passed, want %d", held, sent, n, sent-held)
+				}
+			})
+		}
+	}
+}
