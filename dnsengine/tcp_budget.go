@@ -8,8 +8,9 @@ package dnsengine
 //
 //   - each flow: flowOverhead for its state and table entry, plus the
 //     capacity of its input buffer (a partial query: what has arrived of
-//     it, never more than its length prefix promises) and of its output
-//     buffer (answers not yet acknowledged);
+//     it while that is at most inSmall bytes, then at once the whole
+//     message its length prefix promises) and of its output buffer
+//     (answers not yet acknowledged);
 //   - each forwarded query: its copy plus fwdOverhead, from the moment it
 //     is handed to the Forwarder until the Forwarder calls back (after a
 //     hold timeout the copy is still the Forwarder's until then);
@@ -100,6 +101,12 @@ func (t *tcpEngine) growIn(f *flow, n, want int) bool {
 	c := max(need, 2*cap(f.in), 64)
 	if want > 0 {
 		c = min(c, want)
+		if c > inSmall {
+			// Past inSmall, the whole message at once: doubling would
+			// leave a trail of outgrown buffers, as large again in all,
+			// that the collector holds until its next cycle, uncharged.
+			c = want
+		}
 	}
 	// The first inSmall bytes of a partial query (a query split into its
 	// length and its message, as many clients write it) may use the

@@ -40,7 +40,7 @@ func attacker(t testing.TB, env *tcpEnv, port uint16) *tcpClient {
 }
 
 // TestTCPBudgetPartialQueries: flows whose length prefix promises 65,535
-// bytes and that then send 60,000 of them hold what they sent, not more;
+// bytes and that then send 60,000 of them hold one message, not more;
 // together they stay within the budget (the flow that would take them
 // past it is reset), and a flow opened before the attack still gets
 // answers, local and forwarded.
@@ -377,5 +377,35 @@ func TestTCPServerReset(t *testing.T) {
 		held := other
 		held.DstPort = ep.SrcPort
 		pass("an RST to an engine without TCP", held, plain)
+	}
+}
+
+// TestTCPPartialQueryGrowth: a partial query's buffer grows with what
+// arrives while it stays within 512 bytes, then takes the whole message
+// its length prefix promises at once (doubling would leave outgrown
+// buffers, as large again, for the collector), and that is what is
+// charged.
+func TestTCPPartialQueryGrowth(t *testing.T) {
+	for _, tt := range []struct {
+		prefix []byte
+		sent   []int // payload bytes per segment after the prefix
+		wantIn int
+	}{
+		{[]byte{0x01, 0x00}, []int{100}, 128},             // 256 promised, 102 arrived: 64, then doubled
+		{[]byte{0x01, 0x00}, []int{100, 100}, 256},        // doubled again, within 512
+		{[]byte{0xea, 0x60}, []int{100, 200, 300}, 60002}, // past 512: the whole 60,000
+		{[]byte{0xff, 0xff}, []int{1400, 1400}, 65537},
+	} {
+		env := newTCPEnv(t, testTable(t), func(c *dnsengine.TCPConfig) { c.MaxMemory = smallBudget })
+		c := newClient(t, env, ep4(48000), linuxOpts)
+		c.connect()
+		c.send("P.", tt.prefix)
+		for _, n := range tt.sent {
+			c.send("P.", bytes.Repeat([]byte{0x55}, n))
+		}
+		if in, _ := env.e.TCPFlowMemory(); in != tt.wantIn {
+			t.Errorf("prefix %x, %v bytes sent: input buffer %d, want %d", tt.prefix, tt.sent, in, tt.wantIn)
+		}
+		checkBudget(t, env)
 	}
 }

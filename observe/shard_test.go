@@ -126,32 +126,33 @@ func TestShardProcessAllocs(t *testing.T) {
 // until it is listed here.
 func TestResultOf(t *testing.T) {
 	want := map[string]string{
-		"answered":       "answered",
-		"nxdomain":       "nxdomain",
-		"nodata":         "nodata",
-		"not_owned":      "passed",
-		"not_ready":      "passed",
-		"malformed":      "passed",
-		"not_ip":         "passed",
-		"not_dns_query":  "passed",
-		"tcp":            "passed", // TCP with --tcp=off: accepted untouched
-		"bad_checksum":   "passed",
-		"unsupported":    "passed",
-		"no_room":        "passed",
-		"tcp_handshake":  "tcp",
-		"tcp_ack":        "tcp",
-		"tcp_carrier":    "tcp",
-		"tcp_retransmit": "tcp",
-		"tcp_close":      "tcp",
-		"tcp_held":       "tcp",
-		"tcp_forwarded":  "tcp",
-		"tcp_flow_limit": "passed", // past the flow limit: accepted untouched
-		"tcp_foreign":    "passed", // a flow meshdns did not open: accepted untouched
-		"tcp_memory":     "tcp",    // the TCP budget is spent: mostly a reset or a SERVFAIL written in place (a new flow passed also counts here)
-		"cache_hit":      "answered",
-		"cache_stale":    "answered",
-		"cache_learned":  "passed", // the upstream's response, delivered untouched
-		"response":       "passed",
+		"answered":         "answered",
+		"nxdomain":         "nxdomain",
+		"nodata":           "nodata",
+		"not_owned":        "passed",
+		"not_ready":        "passed",
+		"malformed":        "passed",
+		"not_ip":           "passed",
+		"not_dns_query":    "passed",
+		"tcp":              "passed", // TCP with --tcp=off: accepted untouched
+		"bad_checksum":     "passed",
+		"unsupported":      "passed",
+		"no_room":          "passed",
+		"tcp_handshake":    "tcp",
+		"tcp_ack":          "tcp",
+		"tcp_carrier":      "tcp",
+		"tcp_retransmit":   "tcp",
+		"tcp_close":        "tcp",
+		"tcp_held":         "tcp",
+		"tcp_forwarded":    "tcp",
+		"tcp_flow_limit":   "passed", // past the flow limit: accepted untouched
+		"tcp_foreign":      "passed", // a flow meshdns did not open: accepted untouched
+		"tcp_memory":       "tcp",    // the TCP budget is spent: mostly a reset or a SERVFAIL written in place (a new flow passed also counts here)
+		"tcp_server_reset": "tcp",    // the nameserver's RST of a flow meshdns holds, dropped
+		"cache_hit":        "answered",
+		"cache_stale":      "answered",
+		"cache_learned":    "passed", // the upstream's response, delivered untouched
+		"response":         "passed",
 	}
 	seen := map[string]bool{}
 	for i := range dnsengine.NumReasons {
