@@ -26,14 +26,13 @@ demo: deps build
 test-demo: build
 	$(BIN)/meshdns-demo --meshdns $(BIN)/meshdns --objects examples/objects.yaml --prefix td$$$$
 
-## deps: (root) install the Debian packages the demo and the tests use
+## deps: (root) install the Debian packages the demo and the tests use (scripts/debian-packages)
 deps:
 	@command -v iptables-restore >/dev/null && command -v dig >/dev/null && command -v conntrack >/dev/null \
 	  && command -v tcpdump >/dev/null && command -v dumpcap >/dev/null && command -v dnsperf >/dev/null && command -v dnsmasq >/dev/null \
 	  && command -v runc >/dev/null && test -x /usr/lib/cni/bridge && test -x /bin/busybox \
 	  || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-	      iptables nftables conntrack tcpdump wireshark-common dnsutils dnsperf dnsmasq-base iproute2 libcap2-bin \
-	      runc containernetworking-plugins busybox-static)
+	      $$(cat scripts/debian-packages))
 
 ## lint: gofmt, go vet, and go.mod/go.sum as go mod tidy leaves them (every module)
 lint:
