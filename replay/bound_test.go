@@ -78,3 +78,44 @@ func TestReplayHostileLengths(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayMalformedInterfaceOptions: an interface description block
+// with a binary timestamp resolution of 2^-64, which pcapgo's reader turns
+// into a division by zero (FuzzReplay found it), is refused with an error,
+// not a panic, whether it is the capture's first interface (read when the
+// reader opens) or a later one (read with the packets).
+func TestReplayMalformedInterfaceOptions(t *testing.T) {
+	le := binary.LittleEndian
+	block := func(typ uint32, body []byte) []byte {
+		for len(body)%4 != 0 {
+			body = append(body, 0)
+		}
+		n := uint32(12 + len(body))
+		b := le.AppendUint32(le.AppendUint32(nil, typ), n)
+		return le.AppendUint32(append(b, body...), n)
+	}
+	shb := block(0x0a0d0d0a, []byte{0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	idb := func(code uint16, val []byte) []byte {
+		body := le.AppendUint32(le.AppendUint16(le.AppendUint16(nil, 101), 0), 65535) // raw IP, snaplen
+		body = le.AppendUint16(le.AppendUint16(body, code), uint16(len(val)))
+		body = append(body, val...)
+		for len(body)%4 != 0 {
+			body = append(body, 0)
+		}
+		return block(1, le.AppendUint32(body, 0)) // end of options
+	}
+	good := idb(9, []byte{6}) // microseconds
+	for _, tt := range []struct {
+		name string
+		in   []byte
+	}{
+		{"tsresol 2^-64 first", append(append([]byte(nil), shb...), idb(9, []byte{0xc0})...)},
+		{"tsresol 2^-64 second", append(append(append([]byte(nil), shb...), good...), idb(9, []byte{0xc0})...)},
+	} {
+		var out bytes.Buffer
+		_, err := replay.Run(replay.Config{Processor: engine(t)}, bytes.NewReader(tt.in), &out)
+		if err == nil || !strings.Contains(err.Error(), "malformed block") {
+			t.Errorf("%s: %v, want a malformed block error", tt.name, err)
+		}
+	}
+}

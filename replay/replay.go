@@ -91,11 +91,11 @@ func openReader(r io.Reader) (packetReader, func(gopacket.CaptureInfo) layers.Li
 		return nil, nil, fmt.Errorf("reading capture header: %w", err)
 	}
 	if bytes.Equal(magic, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
-		ng, err := pcapgo.NewNgReader(&ngBound{r: br}, pcapgo.NgReaderOptions{})
+		ng, err := newNgReader(&ngBound{r: br})
 		if err != nil {
 			return nil, nil, fmt.Errorf("pcapng: %w", err)
 		}
-		return ng, func(ci gopacket.CaptureInfo) layers.LinkType {
+		return safeNg{ng}, func(ci gopacket.CaptureInfo) layers.LinkType {
 			if ifc, err := ng.Interface(ci.InterfaceIndex); err == nil {
 				return ifc.LinkType
 			}
