@@ -409,3 +409,35 @@ func TestTCPPartialQueryGrowth(t *testing.T) {
 		checkBudget(t, env)
 	}
 }
+
+// TestTCPBrokenForeignConnection: a flow forgotten in the middle of an
+// answer is marked broken, and its next segment is reset. Another
+// connection on the same 4-tuple whose SYN got past meshdns to the
+// nameserver (the queue was full) carries the nameserver's numbers, not
+// meshdns's tags: its segments pass untouched instead of being reset, and
+// the mark stays for the flow it was set for.
+func TestTCPBrokenForeignConnection(t *testing.T) {
+	env := newTCPEnv(t, bigTable(t, 100), nil)
+	c := newClient(t, env, ep4(49060), clientOpts{mss: 1460, win: 500, ts: true})
+	c.allowRST = true
+	c.connect()
+	c.send("P.", tcpQuery(t, "big.default.svc.cluster.local", dns.TypeA, 1))
+	env.clock.Advance(dnsengine.DefaultTCPIdleTimeout)
+	env.e.SweepTCP()
+
+	// The other connection: the nameserver's ISN and timestamps.
+	other := enginetest.TCPSeg{Src: c.ep.Src, Dst: c.ep.Dst, SrcPort: c.ep.SrcPort, DstPort: c.ep.DstPort,
+		Seq: 7000, Ack: 0x12345679, ACK: true, PSH: true, Window: 500, HasTS: true, TSVal: 5000, TSEcr: 0x0badcafe,
+		Payload: tcpQuery(t, "www.example.org", dns.TypeA, 9)}
+	pkt, err := enginetest.TCPPacket(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := bytes.Clone(pkt)
+	if res := env.e.Process(pkt); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonTCPForeign || !bytes.Equal(pkt, orig) {
+		t.Fatalf("the other connection's data: %v %v, want accepted untouched (tcp_foreign)", res.Verdict, res.Reason)
+	}
+	if res := c.ack(); res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPClose || !c.reset {
+		t.Fatalf("the broken flow's own segment: %v %v, reset %v; want an RST", res.Verdict, res.Reason, c.reset)
+	}
+}

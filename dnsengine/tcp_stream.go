@@ -72,12 +72,16 @@ func (t *tcpEngine) handle(sh *flowShard, k *flowKey, pkt []byte, s *segment, no
 		if s.flags&tcpACK == 0 {
 			return Result{Reason: ReasonTCPForeign}
 		}
-		if t.unbreak(sh, *k) {
-			// Ours, forgotten in the middle of a message: the stream
-			// cannot be framed again.
+		owned := t.cookie.owns(k, s)
+		// Ours, forgotten in the middle of a message: the stream cannot be
+		// framed again. Only a segment that carries our tags is of that
+		// flow; one with timestamps that does not is another connection's
+		// on the same 4-tuple (its SYN got past us to the nameserver while
+		// the queue was full), which passes, and the mark stays for ours.
+		if (owned || !s.hasTS) && t.unbreak(sh, *k) {
 			return t.reset(pkt, s)
 		}
-		if !t.cookie.owns(k, s) {
+		if !owned {
 			return Result{Reason: ReasonTCPForeign}
 		}
 		if len(s.payload) == 0 && s.flags&tcpFIN == 0 {
