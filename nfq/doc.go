@@ -18,9 +18,17 @@
 //	raw MESHDNS-NOTRACK-PRE (from PREROUTING)
 //	  -s NS -p udp --sport 53 -j CT --notrack
 //	  -s NS -i lo -p tcp --sport 53 -j CT --notrack
+//	  -s NS ! -i lo -p tcp --sport 53 --tcp-flags RST RST                 TCPResets only
+//	        -j NFQUEUE --queue-num N+Queues --queue-bypass
 //
-// --queue-bypass keeps DNS working whenever no consumer is bound. NOTRACK
-// keeps answered queries from leaving conntrack entries behind.
+// (The TCP queries are queued in raw OUTPUT, before conntrack; render.go
+// says why.) --queue-bypass keeps DNS working whenever no consumer is
+// bound. NOTRACK keeps answered queries from leaving conntrack entries
+// behind. The queues fail open: past their length the kernel passes
+// packets on unanswered. The reset queue (TCPResets, Config.ResetQueue)
+// is the exception: it takes the nameservers' TCP RSTs, one for each
+// segment of a flow meshdns answers that got past a full queue, and fails
+// closed, so that none reaches the client unjudged.
 // Everything is applied with iptables-restore --noflush, so each table
 // changes atomically, and nothing outside meshdns's chains but their jumps
 // is touched. RenderInstall and RenderRemove return the restore text for
@@ -34,7 +42,8 @@
 // --queue-impl says go-nfqueue), OpenNfqueue (NfqueueSource, over
 // go-nfqueue: one read and one verdict syscall per packet; Config.Open's
 // default when nil), or FakeSource in tests. Each queue has one goroutine
-// with its own 64 KiB buffer: a packet is copied into it and given to the
+// with its own 64 KiB buffer (the batch reader's buffers are mapped
+// outside the Go heap): a packet is copied into it and given to the
 // Handler, which may rewrite it in place, and the verdict goes back to the
 // kernel. The batch reader parks in the runtime's netpoller while its
 // queue is empty (no receive timeout, no thread blocked in a system call)
