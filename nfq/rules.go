@@ -102,8 +102,12 @@ func (c RulesConfig) withCommonDefaults() (RulesConfig, error) {
 	if c.Queues == 0 {
 		c.Queues = 1
 	}
-	if last := int(c.QueueNum) + int(c.Queues) - 1; last > 0xffff || c.TCPResets && last+1 > 0xffff {
-		return c, fmt.Errorf("nfq: queues %d..%d exceed 65535", c.QueueNum, last+btoi(c.TCPResets))
+	last := int(c.QueueNum) + int(c.Queues) - 1
+	if c.TCPResets {
+		last++ // ResetQueue
+	}
+	if last > 0xffff {
+		return c, fmt.Errorf("nfq: queues %d..%d exceed 65535", c.QueueNum, last)
 	}
 	switch {
 	case c.Mark == 0 && c.MarkMask == 0:
@@ -133,13 +137,6 @@ func (c RulesConfig) withCommonDefaults() (RulesConfig, error) {
 // ResetQueue is the queue of the nameservers' TCP RSTs (TCPResets): the
 // one after the balanced queues.
 func (c RulesConfig) ResetQueue() uint16 { return c.QueueNum + max(c.Queues, 1) }
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
 
 // withDefaults returns c with defaults filled in, validated for Install:
 // there must be something to capture.
