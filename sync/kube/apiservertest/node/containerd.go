@@ -22,7 +22,9 @@ const (
 
 // containerdConfig is containerd's configuration (version 3) with every
 // path under dir: state, root, sockets, runc's root, the pods' network
-// namespaces, CNI's configuration. The two host quirks of these machines:
+// namespaces, CNI's configuration and a plugin directory of the node's own
+// (searched before Debian's, which holds bridge and host-local) that a
+// DaemonSet can install plugins into, as /opt/cni/bin on a node. The two host quirks of these machines:
 // root lacks CAP_SYS_RESOURCE, so runc may not lower oom_score_adj
 // (restrict_oom_score_adj); the cgroups are v1 without systemd.
 func containerdConfig(dir, shim string) string {
@@ -75,7 +77,7 @@ disabled_plugins = [
         Root = "DIR/runc"
         SystemdCgroup = false
   [plugins.'io.containerd.cri.v1.runtime'.cni]
-    bin_dirs = ["/usr/lib/cni"]
+    bin_dirs = ["DIR/cni-bin", "/usr/lib/cni"]
     conf_dir = "DIR/cni"
 `)
 }
@@ -103,6 +105,34 @@ func cniConfig(dir string) string {
 `
 }
 
+// CNIBinDir is the node's CNI plugin directory (its /opt/cni/bin), and
+// CNIConfDir its configuration directory (/etc/cni/net.d).
+func CNIBinDir(dir string) string  { return filepath.Join(dir, "cni-bin") }
+func CNIConfDir(dir string) string { return filepath.Join(dir, "cni") }
+
+// NetnsDir is where containerd mounts the pods' network namespaces
+// (netns_mounts_under_state_dir: the CRI plugin's state directory).
+func NetnsDir(dir string) string {
+	return filepath.Join(dir, "containerd", "state", "io.containerd.grpc.v1.cri", "netns")
+}
+
+// sharedNetnsDir makes the pods' network namespace directory a shared
+// mount point, as `ip netns` makes /var/run/netns and as a systemd node's
+// root is: a container that mounts it with HostToContainer propagation
+// (the node agent) sees the namespaces of pods created after it started.
+// The mount lives in the node's own mount namespace and dies with it.
+func sharedNetnsDir(t testing.TB, d string) {
+	t.Helper()
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"--bind", d, d}, {"--make-shared", d}} {
+		if out, err := exec.Command("mount", args...).CombinedOutput(); err != nil {
+			t.Fatalf("mount %v: %v: %s", args, err, out)
+		}
+	}
+}
+
 // containerd is the running runtime.
 type containerd struct {
 	*process
@@ -113,11 +143,12 @@ type containerd struct {
 func startContainerd(t testing.TB, b Binaries, dir string) *containerd {
 	t.Helper()
 	cfg := filepath.Join(dir, "containerd.toml")
-	for _, d := range []string{"cni", "containerd", "s"} {
+	for _, d := range []string{"cni", "cni-bin", "containerd", "s"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			t.Fatal(err)
 		}
 	}
+	sharedNetnsDir(t, NetnsDir(dir))
 	if err := os.WriteFile(cfg, []byte(containerdConfig(dir, b.Shim)), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,7 @@
 // Package node brings up one real Kubernetes node for tests and runs
-// meshdns in real pods on it: the in-process kube-apiserver (package
+// meshdns in real pods on it, as a sidecar (the shipped kustomize
+// component) and as the node agent (manifests/node, its CNI plugin chained
+// into the node's conflist and run by containerd): the in-process kube-apiserver (package
 // kubetest), containerd v2.4.2 with the bridge CNI plugin and runc, and a
 // kubelet v1.37.2 registered as a Node, all inside a network namespace the
 // test creates for the node.
@@ -15,6 +17,7 @@
 // The kubelet and containerd are built from the module proxy at pinned
 // versions into a cache directory (Binaries); the images are written
 // without a registry from the build (the meshdns binary with
-// cap_net_admin+ep, the iptables tools of this machine, a Go resolver
-// client, a pause program) and imported with ctr (Images).
+// cap_net_admin+ep, the iptables tools of this machine, the meshdns-cni
+// installer, a Go resolver client, a pause program) and imported with ctr
+// (Images).
 package node

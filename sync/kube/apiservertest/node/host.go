@@ -29,8 +29,9 @@ const (
 // kubelet sets; Main restores them.
 var hostSysctls = []string{"vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops"}
 
-// Directories the kubelet creates on the host whatever its --root-dir.
-var hardCodedDirs = []string{"/var/lib/kubelet", "/var/log/containers"}
+// Directories the kubelet creates on the host whatever its --root-dir, and
+// the node agent's socket directory (a hostPath of the shipped DaemonSet).
+var hardCodedDirs = []string{"/var/lib/kubelet", "/var/log/containers", "/var/run/meshdns"}
 
 const cgroupFS = "/sys/fs/cgroup"
 

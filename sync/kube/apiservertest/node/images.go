@@ -22,6 +22,7 @@ const (
 	ImageIptables = "docker.io/meshdns/meshdns-iptables:dev"
 	ImageClient   = "docker.io/meshdns-test/client:dev"
 	ImagePause    = "docker.io/meshdns-test/pause:dev"
+	ImageCNI      = "docker.io/meshdns/meshdns-cni:dev"
 )
 
 // imageSpec is imagetool's input (see imagetool/main.go).
@@ -44,12 +45,13 @@ type imageFile struct {
 
 const imagePath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-// BuildImages builds the four images into dir as tarballs and returns
+// BuildImages builds the five images into dir as tarballs and returns
 // their paths: the sidecar image (the static meshdns binary with
 // cap_net_admin+ep, user 65532, as the Dockerfile's distroless stage), the
 // rules image (the same binary plus this machine's iptables tools and the
-// libraries they load), a client image (dnsclient and busybox) and the pause
-// image.
+// libraries they load), the node agent's CNI installer image (the static
+// meshdns-cni binary, as the Dockerfile's meshdns-cni stage), a client
+// image (dnsclient and busybox) and the pause image.
 func BuildImages(t testing.TB, repoRoot, moduleDir, dir string) []string {
 	t.Helper()
 	meshdns := filepath.Join(dir, "meshdns")
@@ -59,6 +61,8 @@ func BuildImages(t testing.TB, repoRoot, moduleDir, dir string) []string {
 	if out, err := exec.Command("setcap", "cap_net_admin+ep", meshdns).CombinedOutput(); err != nil {
 		t.Fatalf("setcap: %v: %s", err, out)
 	}
+	cni := filepath.Join(dir, "meshdns-cni")
+	staticBuild(t, repoRoot, "./cmd/meshdns-cni", cni)
 	dnsclient := filepath.Join(dir, "dnsclient")
 	staticBuild(t, moduleDir, "./node/cmd/dnsclient", dnsclient)
 	pause := filepath.Join(dir, "pause")
@@ -78,6 +82,10 @@ func BuildImages(t testing.TB, repoRoot, moduleDir, dir string) []string {
 		{
 			Tag: ImageIptables, Entrypoint: []string{"/usr/local/bin/meshdns"}, Env: []string{imagePath},
 			Files: append([]imageFile{{Path: "/usr/local/bin/meshdns", Src: meshdns}, {Path: "/run", Dir: true}, {Path: "/tmp", Dir: true, Mode: 0o1777}}, ipt...),
+		},
+		{
+			Tag: ImageCNI, Entrypoint: []string{"/usr/local/bin/meshdns-cni"},
+			Files: []imageFile{{Path: "/usr/local/bin/meshdns-cni", Src: cni}},
 		},
 		{
 			Tag: ImageClient, Cmd: []string{"/dnsclient", "sleep"}, Env: []string{imagePath},

@@ -87,7 +87,7 @@ func Start(t testing.TB, zone string) *Node {
 
 	start = time.Now()
 	n.containerd = startContainerd(t, bins, dir)
-	n.containerd.importImages(t, tars, []string{ImageMeshdns, ImageIptables, ImageClient, ImagePause})
+	n.containerd.importImages(t, tars, []string{ImageMeshdns, ImageIptables, ImageCNI, ImageClient, ImagePause})
 	n.kubelet = startKubelet(t, bins, dir, cgroupRoot, n.api.Addr, n.Client)
 	t.Logf("containerd and kubelet up, node Ready in %v", time.Since(start).Round(time.Second))
 	return n

@@ -275,6 +275,8 @@ func TestNode(t *testing.T) {
 			n.checkGone(t, p)
 		}
 	})
+
+	t.Run("NodeAgent", n.testNodeAgent)
 }
 
 type summary struct {
