@@ -46,6 +46,11 @@ type Config struct {
 	PodRecords PodRecords
 	// Cache configures the cache of upstream answers (cache_config.go).
 	Cache CacheConfig
+	// PodNamespace is the namespace of the pod whose DNS the engine
+	// answers (lowercase). When set, the single-label name <svc> is
+	// answered as <svc>.<ns>.svc.<cluster domain>'s addresses
+	// (shortname.go). Empty: single-label names go upstream.
+	PodNamespace string
 }
 
 // DefaultConfig returns the defaults: TTL 30 s (Istio's and kubeadm's),
@@ -61,6 +66,9 @@ func (c Config) validate() error {
 	}
 	if c.TTL > 1<<31-1 || c.NegativeTTL > 1<<31-1 {
 		return fmt.Errorf("dnsengine: TTL out of range")
+	}
+	if c.PodNamespace != "" && !IsLabel(c.PodNamespace) {
+		return fmt.Errorf("dnsengine: pod namespace %q is not a lowercase DNS label", c.PodNamespace)
 	}
 	return c.Cache.validate() // cache_config.go
 }

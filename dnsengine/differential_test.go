@@ -183,7 +183,6 @@ func TestDifferentialRandomObjects(t *testing.T) {
 func TestDifferentialCluster(t *testing.T) {
 	objs := modeltest.Cluster(modeltest.ScaleCluster(60))
 	opts := model.DefaultOptions()
-	opts.PodNamespace = "ns-0"
 	opts.Nameservers = []netip.Addr{netip.MustParseAddr("10.96.0.10")}
 	tab, ref := buildBoth(t, objs, opts)
 	compareTables(t, rand.New(rand.NewPCG(1, 2)), tab, ref)

@@ -11,6 +11,9 @@ type Engine struct {
 	reg   Registry
 	tcp   *tcpEngine // DNS over TCP, set by EnableTCP (tcp.go); nil: TCP passes through
 	cache *cache     // upstream answers (cache*.go); nil when Config.Cache.Size is 0
+	// podSvc: the wire labels "<pod namespace>" "svc" of the short-name
+	// rule (shortname.go); nil without Config.PodNamespace.
+	podSvc []byte
 }
 
 // New returns an engine answering from reg's current table.
@@ -21,7 +24,7 @@ func New(cfg Config, reg Registry) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, reg: reg}
+	e := &Engine{cfg: cfg, reg: reg, podSvc: podSvcLabels(cfg.PodNamespace)}
 	if cfg.Cache.Size > 0 { // cache*.go
 		e.cache = newCache(cfg.Cache)
 	}

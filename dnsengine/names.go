@@ -145,3 +145,18 @@ func ReverseName(ip netip.Addr) string {
 	sb.WriteString("ip6.arpa.")
 	return sb.String()
 }
+
+// IsLabel reports whether s is a lowercase RFC 1123 label, as Kubernetes
+// requires of namespaces.
+func IsLabel(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

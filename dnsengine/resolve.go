@@ -34,6 +34,9 @@ func (e *Engine) resolve(t *Table, q *query, p *plan) {
 		}
 		return
 	}
+	if z == nil && e.shortName(t, q, p) {
+		return
+	}
 	if z == nil || t.passedThrough(name) {
 		p.reason = ReasonNotOwned
 		return

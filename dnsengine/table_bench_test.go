@@ -40,7 +40,6 @@ func BenchmarkTableBuild(b *testing.B) {
 		services := eps / 10
 		objs := modeltest.Cluster(modeltest.ScaleCluster(services))
 		opts := model.DefaultOptions()
-		opts.PodNamespace = "ns-0"
 		cfg, err := opts.TableConfig()
 		if err != nil {
 			b.Fatal(err)

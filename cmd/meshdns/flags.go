@@ -52,6 +52,7 @@ func (p *podFlags) load(log *slog.Logger, required bool) (podContext, error) {
 	if pc.namespace == "" {
 		pc.namespace, _ = rc.Namespace(p.clusterDomain)
 	}
+	pc.namespace = strings.ToLower(pc.namespace)
 	return pc, nil
 }
 

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strings"
 
+	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/node/cniplugin"
 	"github.com/meshdns/meshdns/node/poddns"
 	"github.com/meshdns/meshdns/node/podevent"
@@ -119,7 +121,19 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	mopts.Namespaces = splitList(f.engine.namespaces)
 	mopts.AutoAllocate = f.engine.autoAllocate
 	mopts.Logger = log
-	tables := newNodeTables(mopts, log)
+	// ns.dns.<zone> answers the cluster DNS's addresses, as CoreDNS
+	// answers its own.
+	for _, a := range kl.ClusterDNS {
+		ip, err := netip.ParseAddr(a)
+		if err != nil {
+			return fmt.Errorf("--cluster-dns %q: %w", a, err)
+		}
+		mopts.Nameservers = append(mopts.Nameservers, ip)
+	}
+	// One table for every pod of the node: what differs per pod (its
+	// namespace's short names, its cache) is the engine's.
+	reg := &dnsengine.AtomicRegistry{}
+	store := &tableStore{reg: reg, opts: mopts, log: log}
 	var src model.Source
 	var lookup pods.LookupFunc
 	if f.objects != "" {
@@ -132,7 +146,7 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		tables.update(objs)
+		store.update(objs)
 		src = fsrc
 	} else {
 		ks, err := newKubeSource(f.kubecfg, mopts.Namespaces, log, nil)
@@ -154,7 +168,7 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 
 	obs, err := observe.New(observe.Config{Addr: f.metrics, Logger: log, QueueStatsPath: "-", Pprof: true,
-		Ready: tables.loaded})
+		Registry: reg, Ready: func() bool { return reg.Table() != nil }})
 	if err != nil {
 		return err
 	}
@@ -164,24 +178,26 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 
+	store.obs = obs
+
 	agent := &nodeAgent{
-		log: log, tables: tables, ecfg: ecfg, queueNum: uint16(f.queueNum), queueLen: uint32(f.queueLen),
+		log: log, reg: reg, ecfg: ecfg, queueNum: uint16(f.queueNum), queueLen: uint32(f.queueLen),
 		budget: newCacheBudget(int(f.cacheBudget), ecfg.Cache.Size), shards: &shardPool{obs: obs},
 	}
-	reg, err := pods.New(pods.Config{Start: agent.start, Kubelet: kl, Lookup: lookup, MaxPods: int(f.maxPods), Logger: log})
+	podReg, err := pods.New(pods.Config{Start: agent.start, Kubelet: kl, Lookup: lookup, MaxPods: int(f.maxPods), Logger: log})
 	if err != nil {
 		return err
 	}
-	defer reg.Close()
+	defer podReg.Close()
 
 	srcCtx, stopSrc := context.WithCancel(ctx)
 	defer stopSrc()
 	srcDone := make(chan error, 1)
-	go func() { srcDone <- src.Run(srcCtx, tables.update) }()
+	go func() { srcDone <- src.Run(srcCtx, store.update) }()
 
 	// Listen before recovering: a pod created meanwhile is reported, not
 	// missed (an add of a pod already served is a no-op).
-	srv, err := podevent.Listen(f.socket, reg.Handle, log)
+	srv, err := podevent.Listen(f.socket, podReg.Handle, log)
 	if err != nil {
 		return fmt.Errorf("--cni-socket %s: %w", f.socket, err)
 	}
@@ -195,11 +211,11 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 		log.Warn("recovering pods from the CNI cache", "dir", f.cniCache, "err", err)
 	}
 	for _, e := range found {
-		if err := reg.Handle(ctx, e); err != nil {
+		if err := podReg.Handle(ctx, e); err != nil {
 			log.Warn("pod not recovered", "pod", e.Namespace+"/"+e.Name, "err", err)
 		}
 	}
-	log.Info("serving", "pods", reg.Len(), "recovered", len(found), "cache_entries_skipped", skipped,
+	log.Info("serving", "pods", podReg.Len(), "recovered", len(found), "cache_entries_skipped", skipped,
 		"socket", f.socket, "cluster_dns", kl.ClusterDNS, "cluster_domain", f.clusterDomain)
 
 	var runErr error
@@ -218,8 +234,8 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	// gone, --queue-bypass sends the pods' DNS to the cluster DNS until
 	// the next agent binds the queues.
 	stopEvents()
-	n := reg.Len()
-	reg.Close()
+	n := podReg.Len()
+	podReg.Close()
 	log.Info("stopped", "pods", n)
 	return runErr
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -17,7 +18,7 @@ import (
 // nodeAgent starts the per-pod servers of "meshdns node".
 type nodeAgent struct {
 	log      *slog.Logger
-	tables   *nodeTables
+	reg      dnsengine.Registry // the node's one table
 	ecfg     dnsengine.Config
 	queueNum uint16
 	queueLen uint32
@@ -33,7 +34,8 @@ type podServer struct {
 	once    sync.Once
 }
 
-// start serves p: an engine with the pod's table group and cache share,
+// start serves p: an engine for the pod's namespace on the node's table,
+// with its cache share,
 // bound to a queue consumer whose netlink socket is opened inside the
 // pod's network namespace (queue numbers are per namespace, so every pod
 // uses the same one). It returns once the queue is bound: from then on the
@@ -44,14 +46,11 @@ func (a *nodeAgent) start(_ context.Context, p pods.Pod) (pods.Server, error) {
 		return nil, fmt.Errorf("opening %s: %w", p.Event.NetNS, err)
 	}
 	defer unix.Close(nsfd) // the queue's socket keeps the namespace
-	reg, releaseTable := a.tables.acquire(p.Context.Namespace, p.Context.Nameservers)
 	ecfg := a.ecfg
+	ecfg.PodNamespace = strings.ToLower(p.Context.Namespace)
 	ecfg.Cache.Size = a.budget.take()
-	releaseAll := func() {
-		releaseTable()
-		a.budget.give(ecfg.Cache.Size)
-	}
-	eng, err := dnsengine.New(ecfg, reg)
+	releaseAll := func() { a.budget.give(ecfg.Cache.Size) }
+	eng, err := dnsengine.New(ecfg, a.reg)
 	if err != nil {
 		releaseAll()
 		return nil, err

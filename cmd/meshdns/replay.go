@@ -54,6 +54,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	ecfg.PodNamespace = pc.namespace
 	objs, _, err := objects.Load(*objPath)
 	if err != nil {
 		return err
@@ -64,7 +65,6 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	opts.Namespaces = splitList(ef.namespaces)
 	opts.AutoAllocate = ef.autoAllocate
 	opts.Nameservers = pc.resolv.Nameservers
-	opts.PodNamespace = pc.namespace
 	if fi, err := os.Stat(*objPath); err == nil {
 		opts.Serial = uint32(fi.ModTime().Unix()) // deterministic for a given file
 	}

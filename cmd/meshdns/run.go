@@ -102,6 +102,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	ecfg.PodNamespace = pc.namespace
 	queues := queueCount(f.rules.queues)
 	rcfg, err := f.rules.config(pc, log, queues)
 	if err != nil {
@@ -117,7 +118,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	mopts.Namespaces = splitList(f.engine.namespaces)
 	mopts.AutoAllocate = f.engine.autoAllocate
 	mopts.Nameservers = pc.resolv.Nameservers
-	mopts.PodNamespace = pc.namespace
 	mopts.Logger = log
 	reg := &dnsengine.AtomicRegistry{}
 	store := &tableStore{reg: reg, opts: mopts, log: log}

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/meshdns/meshdns/dnsengine"
 	"net/netip"
 	"strings"
 )
@@ -8,18 +9,7 @@ import (
 // validLabel reports whether s is an RFC 1123 label as Kubernetes requires
 // of namespaces, service names and endpoint hostnames: 1 to 63 characters
 // from [a-z0-9-], not starting or ending with '-'.
-func validLabel(s string) bool {
-	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+func validLabel(s string) bool { return dnsengine.IsLabel(s) }
 
 // validPortName reports whether s (lowercase) can follow the '_' of an SRV
 // owner label: [a-z0-9-], 1 to 62 characters. Kubernetes requires an

@@ -29,15 +29,6 @@ type Options struct {
 	AutoAllocate bool
 	// Nameservers are the addresses of ns.dns.<zone>, passed to the table.
 	Nameservers []netip.Addr
-	// PodNamespace, when set, also answers the single-label name <svc> of
-	// every ClusterIP and headless service in that namespace (A/AAAA only;
-	// the other family NODATA, other types upstream), as Istio does. glibc
-	// tries the bare name after the search list, so without it an AAAA
-	// lookup of a v4-only service by short name reaches the cluster DNS.
-	// Single-label names are never delegated on the internet, so this
-	// cannot shadow a real name; <svc>.<ns> could (a namespace named like a
-	// TLD) and is only answered through search expansion.
-	PodNamespace string
 	// Serial is the SOA serial of the table's zones.
 	Serial uint32
 	// Logger receives one debug line per problem found. Nil discards.
@@ -57,7 +48,6 @@ type options struct {
 	namespaces map[string]bool // nil: all
 	autoAlloc  bool
 	ns         []netip.Addr
-	podNS      string
 	serial     uint32
 	log        *slog.Logger
 }
@@ -67,7 +57,6 @@ func (o Options) normalize() (options, error) {
 		domain:    DefaultClusterDomain,
 		autoAlloc: o.AutoAllocate,
 		ns:        o.Nameservers,
-		podNS:     strings.ToLower(o.PodNamespace),
 		serial:    o.Serial,
 		log:       o.Logger,
 	}
@@ -93,9 +82,6 @@ func (o Options) normalize() (options, error) {
 			}
 			n.namespaces[ns] = true
 		}
-	}
-	if n.podNS != "" && !validLabel(n.podNS) {
-		return n, fmt.Errorf("model: pod namespace %q is not a valid DNS label", o.PodNamespace)
 	}
 	for _, ip := range o.Nameservers {
 		if !ip.IsValid() {

@@ -291,7 +291,6 @@ func (s *state) clusterIP(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]
 	for _, ip := range si.ips {
 		if s.addAddress(kindService, ns, name, si.fqdn, ip, si.src) {
 			s.addPTR(kindService, ns, name, ip, si.fqdn, si.src)
-			s.shortName(si, ip)
 		}
 	}
 	var all []srvPair
@@ -327,9 +326,7 @@ func (s *state) clusterIP(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]
 func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]bool) {
 	ns, name := si.svc.Namespace, si.svc.Name
 	for _, e := range eps {
-		if s.addAddress(kindService, ns, name, si.fqdn, e.ip, e.src) {
-			s.shortName(si, e.ip)
-		}
+		s.addAddress(kindService, ns, name, si.fqdn, e.ip, e.src)
 	}
 	var all []srvPair
 	type portKey struct{ name, proto string }
@@ -356,15 +353,6 @@ func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]b
 	}
 	s.addSRVs(kindService, ns, name, si.fqdn, all, si.src)
 	s.endpointNames(si, eps, clusterIPs)
-}
-
-// shortName adds the single-label <svc> name of a service in the pod's
-// namespace (see Options.PodNamespace).
-func (s *state) shortName(si *svcInfo, ip netip.Addr) {
-	if s.o.podNS == "" || si.svc.Namespace != s.o.podNS {
-		return
-	}
-	s.addAddress(kindService, si.svc.Namespace, si.svc.Name, si.svc.Name, ip, si.src)
 }
 
 // endpointNames adds <endpoint>.<svc FQDN>: its addresses, the PTR of each

@@ -172,14 +172,11 @@ func randomEntry(r *rand.Rand, i int) *model.ServiceEntry {
 	return se
 }
 
-// RandomOptions returns build options drawn from r: the pod namespace,
-// automatic VIPs, extra authoritative zones and a namespace filter vary.
+// RandomOptions returns build options drawn from r: automatic VIPs, extra
+// authoritative zones and a namespace filter vary.
 func RandomOptions(r *rand.Rand) model.Options {
 	o := model.DefaultOptions()
 	o.AutoAllocate = r.IntN(4) > 0
-	if r.IntN(2) == 0 {
-		o.PodNamespace = "default"
-	}
 	switch r.IntN(4) {
 	case 0:
 		o.Zones = []string{"cluster.local", "example.com"}

@@ -1,0 +1,66 @@
+package dnsengine
+
+// shortName answers the single-label name <svc> from a pod of namespace
+// Config.PodNamespace as Istio's agent does: with the addresses of
+// <svc>.<ns>.svc.<cluster domain> when the table holds that name with
+// addresses (a ClusterIP or headless Service); the other family is NODATA
+// and other types go upstream. glibc tries the bare name after the search
+// list, so without it an AAAA lookup of a v4-only service by short name
+// reaches the cluster DNS. Single-label names are never delegated on the
+// internet, so this cannot shadow a real name; <svc>.<ns> could (a
+// namespace named like a TLD) and is only answered through search
+// expansion. The rule is the engine's, not the table's, so that pods of
+// every namespace share one table (node mode). It reports whether it
+// decided the answer.
+func (e *Engine) shortName(t *Table, q *query, p *plan) bool {
+	if len(e.podSvc) == 0 || q.labels != 1 || t.podZone == nil {
+		return false
+	}
+	name := q.name()
+	domain := t.podZone[len("\x03pod"):]
+	var buf [maxNameLen]byte
+	l := len(name) - 1 // without the root
+	if l+len(e.podSvc)+len(domain) > maxNameLen {
+		return false
+	}
+	copy(buf[:], name[:l])
+	copy(buf[l:], e.podSvc)
+	copy(buf[l+len(e.podSvc):], domain)
+	n := t.lookup(buf[:l+len(e.podSvc)+len(domain)])
+	if n == noNode {
+		return false
+	}
+	if f := t.flags(n); f&nodeHosts == 0 || f&nodeCNAME != 0 || f&nodeInZone == 0 {
+		return false
+	}
+	switch q.qtype {
+	case TypeA, TypeAAAA:
+		if rs := t.typeRange(n, q.qtype); len(rs) > 0 {
+			p.rrs, p.rotate, p.reason = rs, true, ReasonAnswered
+		} else {
+			p.reason = ReasonNoData
+		}
+	case TypeANY:
+		// The addresses only: A and AAAA sort first among a node's
+		// records.
+		rs := t.records(n)
+		k := 0
+		for k < len(rs) && (rs[k].typ == TypeA || rs[k].typ == TypeAAAA) {
+			k++
+		}
+		p.rrs, p.reason = rs[:k], ReasonAnswered
+	default:
+		p.reason = ReasonNotOwned
+	}
+	return true
+}
+
+// podSvcLabels returns the wire labels "<ns>" "svc" that follow a short
+// name, or nil without a pod namespace.
+func podSvcLabels(ns string) []byte {
+	if ns == "" {
+		return nil
+	}
+	w := append([]byte{byte(len(ns))}, ns...)
+	return append(w, "\x03svc"...)
+}
