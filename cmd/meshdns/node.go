@@ -6,15 +6,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/node/cniplugin"
 	"github.com/meshdns/meshdns/node/poddns"
 	"github.com/meshdns/meshdns/node/podevent"
 	"github.com/meshdns/meshdns/node/pods"
+	"github.com/meshdns/meshdns/node/podwatch"
 	"github.com/meshdns/meshdns/observe"
 	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/objects"
@@ -36,6 +39,7 @@ type nodeFlags struct {
 	maxPods       uint
 	cacheBudget   uint
 	nodeName      string
+	pods          string
 }
 
 func newNodeFlags(stderr io.Writer) (*flag.FlagSet, *nodeFlags) {
@@ -54,6 +58,7 @@ func newNodeFlags(stderr io.Writer) (*flag.FlagSet, *nodeFlags) {
 	fs.UintVar(&f.queueLen, "queue-len", 1024, "packets the kernel holds per pod queue; beyond it packets bypass meshdns (fail-open)")
 	fs.UintVar(&f.maxPods, "max-pods", pods.DefaultMaxPods, "pods served at most")
 	fs.StringVar(&f.nodeName, "node-name", "", "this node's name: with the API server as name source, the node's Pods are watched (field selector spec.nodeName) for their dnsPolicy and dnsConfig; without it every pod is answered as ClusterFirst")
+	fs.StringVar(&f.pods, "pods", "labelled", "which pods are answered: labelled (the pod, or its namespace, labelled "+podwatch.Label+"="+podwatch.Enabled+"; needs the API server and --node-name) or all")
 	fs.UintVar(&f.cacheBudget, "cache-node-budget", 100000, "entries of upstream answers cached for all pods together; each pod gets --cache-size of it while it lasts")
 	return fs, f
 }
@@ -64,6 +69,15 @@ func (f *nodeFlags) check() error {
 	}
 	if f.queueNum > 0xffff || f.queueLen == 0 || f.queueLen > 1<<20 || f.maxPods == 0 {
 		return usageError{errors.New("--queue-num, --queue-len or --max-pods out of range")}
+	}
+	switch f.pods {
+	case "all":
+	case "labelled":
+		if f.objects != "" || f.nodeName == "" {
+			return usageError{errors.New("--pods=labelled reads the pods' and namespaces' labels: it needs the API server as name source and --node-name (or --pods=all)")}
+		}
+	default:
+		return usageError{fmt.Errorf("--pods %q: want labelled or all", f.pods)}
 	}
 	if f.engine.cacheStale > 0 || f.engine.cachePrefetch > 0 {
 		return usageError{errors.New("--cache-stale and --cache-prefetch are not available in node mode yet")}
@@ -136,6 +150,8 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	store := &tableStore{reg: reg, opts: mopts, log: log}
 	var src model.Source
 	var lookup pods.LookupFunc
+	var capture func(context.Context, podevent.Event) bool
+	podsSynced := func() bool { return true }
 	if f.objects != "" {
 		fsrc, err := objects.NewSource(objects.Config{Path: f.objects, Interval: f.reload, Logger: log})
 		if err != nil {
@@ -164,11 +180,17 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 			go func() { pw.Run(pwCtx); close(pwDone) }()
 			defer func() { stopPW(); <-pwDone }()
 			lookup = pw.Lookup
+			podsSynced = pw.Synced
+			if f.pods == "labelled" {
+				capture = func(ctx context.Context, e podevent.Event) bool {
+					return pw.Captured(ctx, e.Namespace, e.Name, e.UID)
+				}
+			}
 		}
 	}
 
 	obs, err := observe.New(observe.Config{Addr: f.metrics, Logger: log, QueueStatsPath: "-", Pprof: true,
-		Registry: reg, Ready: func() bool { return reg.Table() != nil }})
+		Registry: reg, Ready: func() bool { return reg.Table() != nil && podsSynced() }})
 	if err != nil {
 		return err
 	}
@@ -184,7 +206,7 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 		log: log, reg: reg, ecfg: ecfg, queueNum: uint16(f.queueNum), queueLen: uint32(f.queueLen),
 		budget: newCacheBudget(int(f.cacheBudget), ecfg.Cache.Size), shards: &shardPool{obs: obs},
 	}
-	podReg, err := pods.New(pods.Config{Start: agent.start, Kubelet: kl, Lookup: lookup, MaxPods: int(f.maxPods), Logger: log})
+	podReg, err := pods.New(pods.Config{Start: agent.start, Kubelet: kl, Lookup: lookup, Capture: capture, MaxPods: int(f.maxPods), Logger: log})
 	if err != nil {
 		return err
 	}
@@ -206,16 +228,25 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	go func() { evDone <- srv.Serve(evCtx) }()
 	defer func() { stopEvents(); <-evDone }()
 
+	// The capture decision reads the pods' and namespaces' labels: the
+	// running pods are judged once the watch has listed them.
+	if capture != nil {
+		waitSynced(ctx, podsSynced, recoverSyncTimeout, log)
+	}
 	found, skipped, err := pods.Recover(f.cniCache)
 	if err != nil {
 		log.Warn("recovering pods from the CNI cache", "dir", f.cniCache, "err", err)
 	}
+	recovered := 0
 	for _, e := range found {
-		if err := podReg.Handle(ctx, e); err != nil {
+		switch err := podReg.Handle(ctx, e); {
+		case err == nil:
+			recovered++
+		case !errors.Is(err, podevent.ErrNotCaptured):
 			log.Warn("pod not recovered", "pod", e.Namespace+"/"+e.Name, "err", err)
 		}
 	}
-	log.Info("serving", "pods", podReg.Len(), "recovered", len(found), "cache_entries_skipped", skipped,
+	log.Info("serving", "pods", podReg.Len(), "recovered", recovered, "cache_entries_skipped", skipped,
 		"socket", f.socket, "cluster_dns", kl.ClusterDNS, "cluster_domain", f.clusterDomain)
 
 	var runErr error
@@ -238,4 +269,24 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	podReg.Close()
 	log.Info("stopped", "pods", n)
 	return runErr
+}
+
+// recoverSyncTimeout bounds the wait for the pod watch before the running
+// pods are recovered; past it they are judged with what it has.
+const recoverSyncTimeout = 30 * time.Second
+
+// waitSynced polls synced until it holds, ctx ends or timeout passes.
+func waitSynced(ctx context.Context, synced func() bool, timeout time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for !synced() {
+		select {
+		case <-ctx.Done():
+			log.Warn("pod watch not synced; recovering the running pods with what it has", "after", timeout)
+			return
+		case <-t.C:
+		}
+	}
 }

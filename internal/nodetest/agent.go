@@ -10,7 +10,8 @@ import (
 
 // StartAgent starts `meshdns node` in the node namespace with the node's
 // kubelet settings, socket and CNI cache, plus args, and waits until it
-// serves.
+// serves. The name source is an objects file, without Pods or Namespaces
+// to read labels from: every pod is answered (--pods all).
 func (n *Node) StartAgent(t *testing.T, args ...string) *podtest.Process {
 	t.Helper()
 	rc := filepath.Join(n.Dir, "node-resolv.conf")
@@ -18,7 +19,7 @@ func (n *Node) StartAgent(t *testing.T, args ...string) *podtest.Process {
 		t.Fatal(err)
 	}
 	full := append([]string{"node", "--cluster-dns", ClusterDNS.String(), "--cluster-domain", ClusterDomain,
-		"--resolv-conf", rc, "--cni-socket", n.Socket, "--cni-cache-dir", n.CacheDir(), "--metrics-addr", ""}, args...)
+		"--resolv-conf", rc, "--cni-socket", n.Socket, "--cni-cache-dir", n.CacheDir(), "--metrics-addr", "", "--pods", "all"}, args...)
 	p := podtest.StartIn(t, n.NS, podtest.Binary(t), full...)
 	if err := p.WaitServing(podtest.DefaultReadyTimeout); err != nil {
 		t.Fatal(err)

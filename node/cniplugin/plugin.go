@@ -84,8 +84,13 @@ func event(op string, a *skel.CmdArgs) podevent.Event {
 		UID: string(k.K8S_POD_UID), ContainerID: a.ContainerID, NetNS: a.Netns}
 }
 
-// Add installs the rules in the pod's namespace, tells the agent, and
-// prints the previous result.
+// Add tells the agent, installs the rules in the pod's namespace unless
+// the agent leaves the pod alone, and prints the previous result. The
+// agent is told first: it decides whether the pod is captured (its label,
+// its namespace's) and binds the pod's queue before it replies, so the
+// pod's first query is answered. An agent that cannot be reached decides
+// nothing: the rules go in, and with --queue-bypass the pod's DNS goes to
+// the cluster DNS until the agent recovers the pod.
 func (p *Plugin) Add(a *skel.CmdArgs) error {
 	p.defaults()
 	c, err := Parse(a.StdinData)
@@ -98,18 +103,23 @@ func (p *Plugin) Add(a *skel.CmdArgs) error {
 	if a.Netns == "" {
 		return errors.New("meshdns-cni: no CNI_NETNS")
 	}
-	rc, _ := c.Rules()
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	if err := p.Rules.Install(ctx, a.Netns, rc); err != nil {
-		return fmt.Errorf("meshdns-cni: installing the rules in %s: %w", a.Netns, err)
-	}
+	capture := true
 	e := event(podevent.OpAdd, a)
 	if e.Namespace == "" || e.Name == "" {
 		// Not a Kubernetes pod: captured, served once the agent knows it.
 		p.Log.Warn("no K8S_POD_NAMESPACE/K8S_POD_NAME in CNI_ARGS; the agent is not told", "container", a.ContainerID)
-	} else if err := p.Notify(ctx, c.AgentSocket, e); err != nil {
+	} else if err := p.Notify(ctx, c.AgentSocket, e); errors.Is(err, podevent.ErrNotCaptured) {
+		capture = false
+	} else if err != nil {
 		p.Log.Warn("agent not told; DNS bypasses meshdns until it recovers the pod", "pod", e.Namespace+"/"+e.Name, "err", err)
+	}
+	if capture {
+		rc, _ := c.Rules()
+		if err := p.Rules.Install(ctx, a.Netns, rc); err != nil {
+			return fmt.Errorf("meshdns-cni: installing the rules in %s: %w", a.Netns, err)
+		}
 	}
 	res, err := c.PrevResult.GetAsVersion(c.CNIVersion)
 	if err != nil {

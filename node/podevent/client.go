@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// Send delivers e to the agent listening at socket and waits for its reply.
+// Send delivers e to the agent listening at socket and waits for its
+// reply. It returns ErrNotCaptured when the agent leaves the pod alone.
 func Send(ctx context.Context, socket string, e Event) error {
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
@@ -39,6 +40,9 @@ func Send(ctx context.Context, socket string, e Event) error {
 	}
 	if !r.OK {
 		return errors.New("podevent: agent: " + r.Error)
+	}
+	if r.Ignored {
+		return ErrNotCaptured
 	}
 	return nil
 }

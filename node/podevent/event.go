@@ -37,7 +37,14 @@ type Event struct {
 type Reply struct {
 	OK    bool   `json:"ok"`
 	Error string `json:"error,omitempty"`
+	// Ignored: the pod's DNS is not captured (it is not labelled, or it
+	// has its own sidecar); the plugin installs nothing in it.
+	Ignored bool `json:"ignored,omitempty"`
 }
+
+// ErrNotCaptured is what a Handler returns for a pod whose DNS is not
+// captured, and what Send returns when the agent said so.
+var ErrNotCaptured = errors.New("podevent: the pod's DNS is not captured")
 
 // Check reports what is wrong with e.
 func (e Event) Check() error {

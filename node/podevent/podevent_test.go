@@ -3,6 +3,7 @@ package podevent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,9 @@ func TestSendServe(t *testing.T) {
 	s, err := Listen(sock, func(_ context.Context, e Event) error {
 		if e.Name == "refused" {
 			return errors.New("no such pod")
+		}
+		if e.Name == "unlabelled" {
+			return fmt.Errorf("pod %s: %w", e.Name, ErrNotCaptured)
 		}
 		mu.Lock()
 		got = append(got, e)
@@ -40,6 +44,11 @@ func TestSendServe(t *testing.T) {
 	err = Send(ctx, sock, Event{Op: OpAdd, Namespace: "shop", Name: "refused", ContainerID: "c2", NetNS: "/x"})
 	if err == nil || !strings.Contains(err.Error(), "no such pod") {
 		t.Fatalf("refused event: %v", err)
+	}
+	// A pod the agent leaves alone: a reply the plugin tells from an error.
+	err = Send(ctx, sock, Event{Op: OpAdd, Namespace: "shop", Name: "unlabelled", ContainerID: "c3", NetNS: "/x"})
+	if !errors.Is(err, ErrNotCaptured) {
+		t.Fatalf("unlabelled pod: %v, want ErrNotCaptured", err)
 	}
 	for _, bad := range []Event{{Op: "boot", ContainerID: "c"}, {Op: OpAdd, ContainerID: "c"}, {Op: OpDel}} {
 		if err := Send(ctx, sock, bad); err == nil {

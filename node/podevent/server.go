@@ -15,7 +15,8 @@ import (
 // backlog (a CNI plugin retries within its own timeout).
 const MaxConns = 16
 
-// Handler acts on one event; its error is sent back to the plugin.
+// Handler acts on one event; its error is sent back to the plugin, and
+// ErrNotCaptured as a reply that tells it to leave the pod alone.
 type Handler func(ctx context.Context, e Event) error
 
 // Server serves events on a UNIX socket.
@@ -84,7 +85,9 @@ func (s *Server) serve(ctx context.Context, c net.Conn) {
 	default:
 		if err := e.Check(); err != nil {
 			reply = Reply{Error: err.Error()}
-		} else if err := s.h(ctx, e); err != nil {
+		} else if err := s.h(ctx, e); errors.Is(err, ErrNotCaptured) {
+			reply = Reply{OK: true, Ignored: true}
+		} else if err != nil {
 			reply = Reply{Error: err.Error()}
 		}
 	}

@@ -47,6 +47,11 @@ type Config struct {
 	// or an unknown pod, means ClusterFirst without dnsConfig (the API's
 	// default).
 	Lookup LookupFunc
+	// Capture decides whether the pod of an add is served (its label, its
+	// namespace's); nil serves every pod. It may wait a little for the
+	// pod's object. Add returns podevent.ErrNotCaptured for a pod it
+	// leaves alone.
+	Capture func(ctx context.Context, e podevent.Event) bool
 	// MaxPods bounds the pods served (DefaultMaxPods when 0).
 	MaxPods int
 	Logger  *slog.Logger
@@ -107,7 +112,12 @@ func (r *Registry) Context(e podevent.Event) (poddns.DNS, poddns.Context) {
 
 // Add starts serving the pod of e. Adding a sandbox already served with
 // the same namespace path does nothing; with another path it is restarted.
+// A pod Config.Capture leaves alone gets podevent.ErrNotCaptured.
 func (r *Registry) Add(ctx context.Context, e podevent.Event) error {
+	if r.cfg.Capture != nil && !r.cfg.Capture(ctx, e) {
+		r.log.Info("pod not captured", "pod", e.Namespace+"/"+e.Name, "container", e.ContainerID)
+		return podevent.ErrNotCaptured
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if old, ok := r.pods[e.ContainerID]; ok {

@@ -99,6 +99,32 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
+// TestCapture: a pod Config.Capture leaves alone is not started and gets
+// podevent.ErrNotCaptured; the others are served.
+func TestCapture(t *testing.T) {
+	var started []string
+	r, err := New(Config{
+		Start: func(_ context.Context, p Pod) (Server, error) {
+			started = append(started, p.Event.Name)
+			return fakeServer{&atomic.Int64{}}, nil
+		},
+		Capture: func(_ context.Context, e podevent.Event) bool { return e.Name != "plain" },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := r.Handle(ctx, add("shop", "plain", "c1", "/run/netns/a")); !errors.Is(err, podevent.ErrNotCaptured) {
+		t.Fatalf("pod left alone: %v, want ErrNotCaptured", err)
+	}
+	if err := r.Handle(ctx, add("shop", "web", "c2", "/run/netns/b")); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(started, []string{"web"}) || r.Len() != 1 {
+		t.Fatalf("started %v, served %d; want only web", started, r.Len())
+	}
+}
+
 func TestRecover(t *testing.T) {
 	dir := t.TempDir()
 	res := filepath.Join(dir, "results")

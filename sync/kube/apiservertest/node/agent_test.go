@@ -18,9 +18,10 @@ import (
 // testNodeAgent runs node mode on the node: the shipped manifests/node
 // DaemonSet's pod (hostNetwork, privileged, its install-cni container
 // chaining meshdns-cni into the node's conflist), then an app pod without
-// any meshdns container, whose DNS the agent answers in the pod's own
-// network namespace because the real containerd ran meshdns-cni on the
-// pod's ADD. Runs after the sidecar pods are gone.
+// any meshdns container but labelled meshdns.io/dns-capture=enabled, whose
+// DNS the agent answers in the pod's own network namespace because the
+// real containerd ran meshdns-cni on the pod's ADD, and an unlabelled pod
+// it leaves alone. Runs after the sidecar pods are gone.
 func (n *Node) testNodeAgent(t *testing.T) {
 	ctx := context.Background()
 	before := chainTypes(t, n.Conflist(t))
@@ -41,12 +42,13 @@ func (n *Node) testNodeAgent(t *testing.T) {
 		t.Fatalf("meshdns-cni not installed in the node's plugin directory: %v", err)
 	}
 
-	// An app without any meshdns container: the runtime's CNI ADD is
-	// what captures it.
+	// An app without any meshdns container, its pod labelled for node
+	// mode: the runtime's CNI ADD is what captures it.
 	want := n.RenderPod(t, "node-app", false)
 	if len(want.Spec.InitContainers) != 0 || len(want.Spec.Containers) != 1 {
 		t.Fatalf("the app pod has meshdns containers: %v %v", names(want.Spec.InitContainers), names(want.Spec.Containers))
 	}
+	want.Labels[CaptureLabel] = "enabled"
 	app := n.CreatePod(t, want)
 	appPid := n.PodPid(t, app, "app")
 	if save := n.podIptables(t, appPid); !strings.Contains(save, "NFQUEUE --queue-num 5353 --queue-bypass") {
@@ -59,6 +61,21 @@ func (n *Node) testNodeAgent(t *testing.T) {
 		t.Errorf("the agent did not log serving the pod:\n%s", log)
 	}
 	n.checkAnswers(t, app, "by the agent")
+
+	// A pod without the label (nor its namespace) is left alone: the
+	// agent tells meshdns-cni so, which installs nothing.
+	plain := n.CreatePod(t, n.RenderPod(t, "node-plain", false))
+	if save := n.podIptables(t, n.PodPid(t, plain, "app")); strings.Contains(save, "NFQUEUE") {
+		t.Errorf("rules in the unlabelled pod:\n%s", save)
+	}
+	if got := n.lookup(t, plain, webFQDN); got[webFQDN] != webDecoy {
+		t.Errorf("%s in the unlabelled pod: %q, want the cluster DNS's %s", webFQDN, got[webFQDN], webDecoy)
+	}
+	if log := n.ContainerLog(agent, "meshdns"); !strings.Contains(log, `msg="pod not captured" pod=default/node-plain`) {
+		t.Errorf("the agent did not log leaving the unlabelled pod alone:\n%s", log)
+	}
+	n.DeletePod(t, plain.Namespace, plain.Name)
+	n.checkGone(t, plain)
 
 	// kill -9 of the agent: the pod's DNS goes to the cluster DNS through
 	// --queue-bypass; the kubelet restarts the agent, which finds the pod
