@@ -251,6 +251,30 @@ func (s *BatchSource) configure(maxLen uint32, failOpen bool) error {
 	return nil
 }
 
+// passNewMsg is the configuration message that sets the queue's length to
+// 0 (PassNew): without an ack requested, so that nothing but packets comes
+// back to the reading goroutine.
+func passNewMsg(queue uint16) []byte {
+	b := binary.NativeEndian.AppendUint32(nil, 0)
+	b = binary.NativeEndian.AppendUint16(b, uint16(unix.NFNL_SUBSYS_QUEUE)<<8|nfqnlMsgConfig)
+	b = binary.NativeEndian.AppendUint16(b, unix.NLM_F_REQUEST)
+	b = binary.NativeEndian.AppendUint32(b, 0) // seq: no reply is asked
+	b = binary.NativeEndian.AppendUint32(b, 0)
+	b = append(b, unix.AF_UNSPEC, 0)
+	b = binary.BigEndian.AppendUint16(b, queue)
+	b = appendAttr(b, nfqaCfgQueueLen, binary.BigEndian.AppendUint32(nil, 0))
+	return endMsg(b, 0)
+}
+
+// PassNew implements Source: one write on the queue's socket (atomic
+// beside the reading goroutine's verdict writes).
+func (s *BatchSource) PassNew() error {
+	if _, err := unix.Write(s.fd, passNewMsg(s.queue)); err != nil {
+		return fmt.Errorf("queue %d: passing new packets: %w", s.queue, err)
+	}
+	return nil
+}
+
 // request sends one configuration message and waits for its ack. Packets
 // the kernel queues meanwhile (meshdns restarting under load, its rules
 // still in place) are accepted unmodified at once: they are never left

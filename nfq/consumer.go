@@ -123,13 +123,15 @@ func (c Config) queueConfig(i int) Config {
 // verdict.
 //
 // Lifecycle: Start binds the queues; Wait returns once they are released;
-// Run does both. To stop without losing queries, remove the rules first,
-// then cancel the context given to Start: the consumer then drains, i.e.
-// keeps answering the packets already queued until none arrived for
-// Config.DrainQuiet (or Config.DrainMax passed), and only then unbinds the
-// queues (the kernel drops whatever is still queued at unbind). If a queue
-// fails for good while running, the consumer drains and stops the others
-// and Wait returns that error.
+// Run does both. Cancelling the context given to Start stops without
+// losing queries, with the rules in place or not: the consumer first tells
+// the kernel to queue nothing more on its fail-open queues (Source.PassNew:
+// new packets are accepted as they come, as after the unbind), then drains,
+// i.e. keeps answering the packets already queued until none arrived for
+// Config.DrainQuiet and the kernel holds none (or Config.DrainMax passed),
+// and only then unbinds the queues (the kernel drops whatever is still
+// queued at unbind). If a queue fails for good while running, the consumer
+// does the same and Wait returns that error.
 type Consumer struct {
 	cfg      Config
 	h        Handler
@@ -178,7 +180,7 @@ func (c *Consumer) Start(ctx context.Context) error {
 	// The sources live until the drain is over, past ctx.
 	serve, stop := context.WithCancel(context.WithoutCancel(ctx))
 	failc := make(chan error, c.cfg.bound())
-	var sources []Source
+	var sources, passers []Source // passers: the fail-open ones
 	release := func() {
 		stop()
 		for _, s := range sources {
@@ -202,6 +204,9 @@ func (c *Consumer) Start(ctx context.Context) error {
 			return c.err
 		}
 		sources = append(sources, src)
+		if !c.cfg.queueConfig(i).FailClosed {
+			passers = append(passers, src)
+		}
 	}
 	c.log.Info("queues bound", "queue_num", c.cfg.QueueNum, "queues", c.cfg.Queues, "reset_queue", c.cfg.ResetQueue)
 	go func() {
@@ -211,6 +216,11 @@ func (c *Consumer) Start(ctx context.Context) error {
 			c.log.Info("draining queues")
 		case err = <-failc:
 			c.log.Error("queue failed; stopping", "err", err)
+		}
+		for _, s := range passers {
+			if err := s.PassNew(); err != nil {
+				c.log.Warn("new packets still queued during the drain", "err", err)
+			}
 		}
 		c.drain()
 		c.drainHeld() // held.go

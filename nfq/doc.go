@@ -50,9 +50,13 @@
 // and its reads and verdict writes never block, so an idle queue costs no
 // wake-up and a packet costs one (see BatchSource).
 //
-// Stopping without losing queries: remove the rules first, then cancel the
-// context given to Start or Run. The consumer keeps answering the packets
-// already queued until none has arrived for Config.DrainQuiet (50 ms), or
-// Config.DrainMax (1 s) has passed, and only then unbinds its queues:
-// packets still queued at unbind time would be dropped by the kernel.
+// Stopping without losing queries: cancel the context given to Start or
+// Run, with the rules in place (node mode: they belong to the pods) or
+// removed first (the sidecar). The consumer first sets its fail-open
+// queues' length to 0 (Source.PassNew), so the kernel passes every new
+// packet on at once, as it will once the queues are unbound; it keeps
+// answering the packets already queued until none has arrived for
+// Config.DrainQuiet (50 ms) and the kernel holds none, or Config.DrainMax
+// (1 s) has passed, and only then unbinds its queues: packets still queued
+// at unbind time would be dropped by the kernel.
 package nfq

@@ -21,6 +21,7 @@ type FakeSource struct {
 	verdicts []FakeVerdict
 	started  bool
 	closed   bool
+	passed   int
 	done     chan struct{}
 }
 
@@ -126,6 +127,21 @@ func (f *FakeSource) Verdict(id uint32, v Verdict, payload []byte) error {
 	f.verdicts = append(f.verdicts, fv)
 	f.mu.Unlock()
 	return f.VerdictErr
+}
+
+// PassNew implements Source: it counts the calls (Passed).
+func (f *FakeSource) PassNew() error {
+	f.mu.Lock()
+	f.passed++
+	f.mu.Unlock()
+	return nil
+}
+
+// Passed reports how many times PassNew was called.
+func (f *FakeSource) Passed() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.passed
 }
 
 // Close implements Source: it waits for the delivery goroutine to end.

@@ -122,6 +122,19 @@ func (s *NfqueueSource) Verdict(id uint32, v Verdict, payload []byte) error {
 	return s.nf.SetVerdict(id, nfqueue.NfAccept)
 }
 
+// PassNew implements Source with the same message as BatchSource, sent on
+// go-nfqueue's socket.
+func (s *NfqueueSource) PassNew() error {
+	m, err := netlink.Message{}, error(nil)
+	if err = m.UnmarshalBinary(passNewMsg(s.queue)); err != nil {
+		return err
+	}
+	if _, err := s.nf.Con.Send(m); err != nil {
+		return fmt.Errorf("queue %d: passing new packets: %w", s.queue, err)
+	}
+	return nil
+}
+
 // Close implements Source. Closing the socket unbinds the queue in the
 // kernel (go-nfqueue's own unbind, attempted after ctx is done, usually
 // fails harmlessly because the read deadline is already in the past).

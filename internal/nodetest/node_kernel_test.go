@@ -196,12 +196,23 @@ func TestKernelNode(t *testing.T) {
 	}
 	t.Logf("agent restart to every pod answered again: %v (%d pods)", time.Since(start).Round(time.Millisecond), len(all))
 
-	// SIGTERM: the agent stops, the rules stay, the bypass answers.
+	// SIGTERM (a rolling update) under load: the agent stops, the rules
+	// stay, and not one query is lost: each pod's queue stops taking new
+	// packets (they go to the cluster DNS at once) while the ones already
+	// queued are answered, then it is unbound.
+	load := startQueryLoad(t, all, webFQDN, 4, 2*time.Second)
+	time.Sleep(time.Second)
 	if err := agent.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := agent.Wait(10 * time.Second); err != nil {
 		t.Fatalf("agent did not stop on SIGTERM: %v", err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	answered, lost, byAgent := load.stop()
+	t.Logf("SIGTERM under load: %d queries answered (%d by the agent), %d lost", answered, byAgent, lost)
+	if lost != 0 || byAgent == 0 || byAgent == answered {
+		t.Errorf("SIGTERM under load: %d answered, %d of them by the agent, %d lost; want 0 lost, answers before and after", answered, byAgent, lost)
 	}
 	for _, p := range all {
 		if !strings.Contains(p.Rules(t), nfq.ChainQueue) {

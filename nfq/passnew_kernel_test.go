@@ -1,0 +1,105 @@
+package nfq
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestKernelPassNew: after Source.PassNew the kernel queues nothing more
+// (new packets pass at once, with the consumer still bound and stalled),
+// while the packets queued before it are still delivered: none lost.
+func TestKernelPassNew(t *testing.T) {
+	requireRoot(t)
+	for _, open := range []struct {
+		name string
+		fn   OpenFunc
+	}{{"batch", OpenBatch}, {"go-nfqueue", OpenNfqueue}} {
+		t.Run(open.name, func(t *testing.T) {
+			pod, up := newTopology(t)
+			const port, queue, before, after = 9998, 78, 5, 10
+			run(t, "ip", "netns", "exec", pod, "iptables", "-t", "raw", "-A", "OUTPUT", "-p", "udp", "--dport", fmt.Sprint(port),
+				"-j", "NFQUEUE", "--queue-num", fmt.Sprint(queue), "--queue-bypass")
+			var got atomic.Int64
+			var ln net.PacketConn
+			if err := inNetns(up, func() (err error) { ln, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", port)); return err }); err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				buf := make([]byte, 64)
+				for {
+					if _, _, err := ln.ReadFrom(buf); err != nil {
+						return
+					}
+					got.Add(1)
+				}
+			}()
+			cfg, err := Config{NetNS: netnsFD(t, pod), MaxQueueLen: 100}.withDefaults()
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, err := open.fn(queue, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stall := make(chan struct{})
+			var delivered atomic.Int64
+			ctx, cancel := context.WithCancel(context.Background())
+			deliver := func(p Packet) {
+				if delivered.Add(1) == 1 {
+					<-stall // the consumer is busy: the rest wait in the kernel
+				}
+				if err := src.Verdict(p.ID, Accept, nil); err != nil {
+					t.Error(err)
+				}
+			}
+			if err := src.Start(ctx, deliver, func(error) {}); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { cancel(); src.Close() }()
+			send := func(n int) {
+				t.Helper()
+				if err := inNetns(pod, func() error {
+					c, err := net.Dial("udp4", fmt.Sprintf("%v:%d", upV4, port))
+					if err != nil {
+						return err
+					}
+					defer c.Close()
+					for i := range n {
+						if _, err := c.Write([]byte{byte(i)}); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			send(before)
+			time.Sleep(200 * time.Millisecond)
+			if n := got.Load(); n != 0 {
+				t.Fatalf("%d passed with the queue bound and stalled, want 0", n)
+			}
+			if err := src.PassNew(); err != nil {
+				t.Fatal(err)
+			}
+			send(after)
+			time.Sleep(200 * time.Millisecond)
+			if n := got.Load(); n != after {
+				t.Fatalf("after PassNew, %d of %d new packets passed with the consumer stalled", n, after)
+			}
+			close(stall)
+			deadline := time.Now().Add(5 * time.Second)
+			for got.Load() < before+after && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if n, d := got.Load(), delivered.Load(); n != before+after || d != before {
+				t.Fatalf("%d arrived of %d sent, %d delivered to the consumer (want %d): packets queued before PassNew lost", n, before+after, d, before)
+			}
+		})
+	}
+}
