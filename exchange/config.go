@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"github.com/meshdns/meshdns/internal/netns"
 )
 
 // Config configures a Client. Zero fields take the defaults.
@@ -47,8 +49,13 @@ type Config struct {
 	// ServerPort is the port refresh queries go to (default 53; tests use
 	// others). Forwarded queries go to the port they are given.
 	ServerPort uint16
+	// NetNS, when set, names the network namespace (a path such as
+	// /proc/self/fd/N, or a name under /run/netns) the sockets are opened
+	// in: node mode forwards a pod's queries from inside the pod, where
+	// its rules let Mark through.
+	NetNS string
 	// Dial, when set, opens every socket instead of a net.Dialer that
-	// sets Mark (tests: in another network namespace).
+	// sets Mark, in NetNS when set (tests: in another network namespace).
 	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 	// Logger receives debug lines; nil discards them.
 	Logger *slog.Logger
@@ -109,8 +116,13 @@ func (c Config) withDefaults() (Config, error) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Dial == nil {
-		d := net.Dialer{Control: control(c.Mark), KeepAlive: -1}
+		d := &net.Dialer{Control: control(c.Mark), KeepAlive: -1}
 		c.Dial = d.DialContext
+		if ns := c.NetNS; ns != "" {
+			c.Dial = func(ctx context.Context, network, address string) (net.Conn, error) {
+				return netns.DialWith(ctx, d, ns, network, address)
+			}
+		}
 	}
 	return c, nil
 }

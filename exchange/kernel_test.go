@@ -96,17 +96,9 @@ func testOwnQueriesUnderRules(t *testing.T, backend string) {
 		t.Fatal(err)
 	}
 
-	d := net.Dialer{Control: control(testMark)}
-	c := newClient(t, Config{Mark: testMark, Timeout: time.Second, Attempts: 1,
-		Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
-			var conn net.Conn
-			err := netns.Do(topo.Pod, func() error {
-				var err error
-				conn, err = d.DialContext(ctx, network, address)
-				return err
-			})
-			return conn, err
-		}})
+	// The sockets are opened in the pod (Config.NetNS), as node mode
+	// opens a pod's.
+	c := newClient(t, Config{Mark: testMark, Timeout: time.Second, Attempts: 1, NetNS: topo.Pod})
 	server := netip.AddrPortFrom(topo.UpstreamV4, 53)
 	for _, tc := range []struct {
 		name    string

@@ -21,7 +21,7 @@ import (
 // when it is stopped (the DaemonSet deleted or rolled).
 type installFlags struct {
 	confDir, binDir, socket, nameservers, backend string
-	captureAll, cache, keep                       bool
+	captureAll, cache, tcpResets, keep            bool
 	queueNum                                      uint
 }
 
@@ -35,6 +35,7 @@ func newInstallFlags(w io.Writer) (*flag.FlagSet, *installFlags) {
 	fs.StringVar(&f.nameservers, "nameservers", "", "comma-separated nameservers whose DNS is captured (the kubelet's --cluster-dns)")
 	fs.BoolVar(&f.captureAll, "capture-all", false, "capture port 53 to any address")
 	fs.BoolVar(&f.cache, "cache", true, "queue the nameservers' answers for the agent's per-pod cache")
+	fs.BoolVar(&f.tcpResets, "tcp-resets", true, "queue the nameservers' TCP RSTs for the agent (it answers DNS over TCP: meshdns node --tcp on)")
 	fs.StringVar(&f.backend, "iptables-backend", "auto", "iptables backend in the pods: auto, nft or legacy")
 	fs.UintVar(&f.queueNum, "queue-num", cniplugin.DefaultQueueNum, "NFQUEUE number in every pod (the agent's --queue-num)")
 	fs.BoolVar(&f.keep, "keep", false, "leave the plugin installed on exit")
@@ -45,7 +46,7 @@ func newInstallFlags(w io.Writer) (*flag.FlagSet, *installFlags) {
 // own parser before anything is written.
 func (f *installFlags) entry() (map[string]any, error) {
 	e := map[string]any{"type": "meshdns-cni", "agentSocket": f.socket, "captureAll": f.captureAll,
-		"cache": f.cache, "queueNum": f.queueNum, "iptablesBackend": f.backend}
+		"cache": f.cache, "tcpResets": f.tcpResets, "queueNum": f.queueNum, "iptablesBackend": f.backend}
 	if f.nameservers != "" {
 		e["nameservers"] = strings.Split(f.nameservers, ",")
 	}

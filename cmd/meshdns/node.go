@@ -27,6 +27,7 @@ import (
 type nodeFlags struct {
 	engine engineFlags
 	log    logFlags
+	tcp    tcpFlags
 	sourceFlags
 	metrics       string
 	socket        string
@@ -47,6 +48,7 @@ func newNodeFlags(stderr io.Writer) (*flag.FlagSet, *nodeFlags) {
 	f := &nodeFlags{}
 	f.engine.register(fs)
 	f.log.register(fs)
+	f.tcp.register(fs)
 	f.sourceFlags.register(fs)
 	fs.StringVar(&f.metrics, "metrics-addr", observe.DefaultAddr, "address of /metrics, /healthz, /readyz and /debug/pprof; empty disables")
 	fs.StringVar(&f.socket, "cni-socket", cniplugin.DefaultSocket, "UNIX socket meshdns-cni reports pod network namespaces on")
@@ -65,6 +67,9 @@ func newNodeFlags(stderr io.Writer) (*flag.FlagSet, *nodeFlags) {
 
 func (f *nodeFlags) check() error {
 	if err := f.sourceFlags.check(); err != nil {
+		return err
+	}
+	if err := f.tcp.check(); err != nil {
 		return err
 	}
 	if f.queueNum > 0xffff || f.queueLen == 0 || f.queueLen > 1<<20 || f.maxPods == 0 {
@@ -205,6 +210,11 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	agent := &nodeAgent{
 		log: log, reg: reg, ecfg: ecfg, queueNum: uint16(f.queueNum), queueLen: uint32(f.queueLen),
 		budget: newCacheBudget(int(f.cacheBudget), ecfg.Cache.Size), shards: &shardPool{obs: obs},
+	}
+	// DNS over TCP in every pod, with one ISN cookie key for the node
+	// (kept across restarts in --tcp-key-file, so flows resume).
+	if f.tcp.mode == "on" {
+		agent.tcp = &nodeTCP{flags: &f.tcp, key: f.tcp.key(log)}
 	}
 	podReg, err := pods.New(pods.Config{Start: agent.start, Kubelet: kl, Lookup: lookup, Capture: capture, MaxPods: int(f.maxPods), Logger: log})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/exchange"
 	"github.com/meshdns/meshdns/nfq"
 	"github.com/meshdns/meshdns/node/pods"
 	"github.com/meshdns/meshdns/observe"
@@ -24,58 +25,95 @@ type nodeAgent struct {
 	queueLen uint32
 	budget   *cacheBudget
 	shards   *shardPool
+	// tcp answers DNS over TCP in every pod when not nil.
+	tcp *nodeTCP
+}
+
+// nodeTCP is node mode's DNS over TCP: the flags of every pod's engine and
+// the one ISN cookie key of the node.
+type nodeTCP struct {
+	flags *tcpFlags
+	key   []byte
 }
 
 // podServer is one pod's engine and queue consumer.
 type podServer struct {
 	cancel  context.CancelFunc
 	cons    *nfq.Consumer
-	release func()
+	release func() // after the consumer has stopped, in reverse order of acquisition
 	once    sync.Once
 }
 
 // start serves p: an engine for the pod's namespace on the node's table,
-// with its cache share,
-// bound to a queue consumer whose netlink socket is opened inside the
-// pod's network namespace (queue numbers are per namespace, so every pod
-// uses the same one). It returns once the queue is bound: from then on the
-// pod's queries are answered.
-func (a *nodeAgent) start(_ context.Context, p pods.Pod) (pods.Server, error) {
+// with its cache share and, with TCP on, its own forwarder whose sockets
+// are opened in the pod (its rules let the agent's mark through), bound to
+// a queue consumer whose netlink socket is opened inside the pod's network
+// namespace (queue numbers are per namespace, so every pod uses the same
+// ones). It returns once the queues are bound: from then on the pod's
+// queries are answered.
+func (a *nodeAgent) start(_ context.Context, p pods.Pod) (srv pods.Server, err error) {
+	var undo []func() // run in reverse on failure, or by Stop
+	release := func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	nsfd, err := unix.Open(p.Event.NetNS, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", p.Event.NetNS, err)
 	}
-	defer unix.Close(nsfd) // the queue's socket keeps the namespace
+	undo = append(undo, func() { unix.Close(nsfd) })
+	log := a.log.With("pod", p.Event.Namespace+"/"+p.Event.Name)
 	ecfg := a.ecfg
 	ecfg.PodNamespace = strings.ToLower(p.Context.Namespace)
 	ecfg.Cache.Size = a.budget.take()
-	releaseAll := func() { a.budget.give(ecfg.Cache.Size) }
+	undo = append(undo, func() { a.budget.give(ecfg.Cache.Size) })
 	eng, err := dnsengine.New(ecfg, a.reg)
 	if err != nil {
-		releaseAll()
 		return nil, err
+	}
+	rel := &heldReleaser{}
+	if a.tcp != nil {
+		own, err := exchange.New(exchange.Config{Mark: nfq.DefaultMark, UDPSize: max(ecfg.EDNSSize, 512),
+			NetNS: fmt.Sprintf("/proc/self/fd/%d", nsfd), Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		undo = append(undo, func() { own.Close() })
+		t := a.tcp.flags
+		err = eng.EnableTCP(dnsengine.TCPConfig{IdleTimeout: t.idle, MaxFlows: int(t.maxFlows),
+			MaxMemory: int64(t.maxMem), Key: a.tcp.key, Forwarder: own, Releaser: rel, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		sweepCtx, stopSweep := context.WithCancel(context.Background())
+		go sweepTCP(sweepCtx, eng)
+		undo = append(undo, stopSweep)
 	}
 	shard, putShard := a.shards.get()
-	log := a.log.With("pod", p.Event.Namespace+"/"+p.Event.Name)
-	cons, err := nfq.New(nfq.Config{QueueNum: a.queueNum, MaxQueueLen: a.queueLen, NetNS: nsfd, Open: nfq.OpenBatch, Logger: log},
-		&engineHandler{e: eng, shard: shard})
+	undo = append(undo, putShard)
+	cons, err := nfq.New(nfq.Config{QueueNum: a.queueNum, ResetQueue: a.tcp != nil, MaxQueueLen: a.queueLen,
+		NetNS: nsfd, Open: nfq.OpenBatch, Logger: log}, &engineHandler{e: eng, shard: shard})
 	if err != nil {
-		putShard()
-		releaseAll()
 		return nil, err
 	}
+	rel.c.Store(cons)
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := cons.Start(ctx); err != nil {
 		cancel()
-		putShard()
-		releaseAll()
-		return nil, fmt.Errorf("binding the queue in %s: %w", p.Event.NetNS, err)
+		return nil, fmt.Errorf("binding the queues in %s: %w", p.Event.NetNS, err)
 	}
-	return &podServer{cancel: cancel, cons: cons, release: func() { putShard(); releaseAll() }}, nil
+	return &podServer{cancel: cancel, cons: cons, release: release}, nil
 }
 
-// Stop drains the pod's queue, unbinds it, and releases its table and
-// cache share.
+// Stop drains the pod's queues, unbinds them, and releases the rest: its
+// forwarder (held TCP segments wait for it during the drain), its cache
+// share, the namespace.
 func (s *podServer) Stop() {
 	s.once.Do(func() {
 		s.cancel()

@@ -117,9 +117,13 @@ func ListenTCP(ns, network, address string) (*net.TCPListener, error) {
 // Dial connects from inside ns to address, which must be a literal
 // "ip:port". The connection stays in ns.
 func Dial(ctx context.Context, ns, network, address string) (net.Conn, error) {
+	return DialWith(ctx, &net.Dialer{}, ns, network, address)
+}
+
+// DialWith is Dial with d's settings (its Control function, keep-alive).
+func DialWith(ctx context.Context, d *net.Dialer, ns, network, address string) (net.Conn, error) {
 	var c net.Conn
 	err := Do(ns, func() error {
-		var d net.Dialer
 		conn, err := d.DialContext(ctx, network, address)
 		c = conn
 		return err

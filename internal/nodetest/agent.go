@@ -19,7 +19,8 @@ func (n *Node) StartAgent(t *testing.T, args ...string) *podtest.Process {
 		t.Fatal(err)
 	}
 	full := append([]string{"node", "--cluster-dns", ClusterDNS.String(), "--cluster-domain", ClusterDomain,
-		"--resolv-conf", rc, "--cni-socket", n.Socket, "--cni-cache-dir", n.CacheDir(), "--metrics-addr", "", "--pods", "all"}, args...)
+		"--resolv-conf", rc, "--cni-socket", n.Socket, "--cni-cache-dir", n.CacheDir(), "--metrics-addr", "", "--pods", "all",
+		"--tcp-key-file", filepath.Join(n.Dir, "tcp-isn.key")}, args...)
 	p := podtest.StartIn(t, n.NS, podtest.Binary(t), full...)
 	if err := p.WaitServing(podtest.DefaultReadyTimeout); err != nil {
 		t.Fatal(err)

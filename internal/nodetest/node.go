@@ -118,7 +118,7 @@ func New(t *testing.T, cfg Config) *Node {
 					"ranges": []any{[]any{map[string]any{"subnet": Subnet.String(), "gateway": ClusterDNS.String()}}},
 				},
 			},
-			map[string]any{"type": "meshdns-cni", "agentSocket": n.Socket, "nameservers": []string{ClusterDNS.String()}, "cache": cfg.Cache},
+			map[string]any{"type": "meshdns-cni", "agentSocket": n.Socket, "nameservers": []string{ClusterDNS.String()}, "cache": cfg.Cache, "tcpResets": true},
 		},
 	}
 	b, _ := json.Marshal(conf)

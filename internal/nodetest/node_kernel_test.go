@@ -128,6 +128,26 @@ func TestKernelNode(t *testing.T) {
 	if n.Upstream.Count(ext, dns.TypeA) == before {
 		t.Error("external name never reached the cluster DNS")
 	}
+	// DNS over TCP, answered in the pod too; other names forwarded by the
+	// agent from inside the pod.
+	for _, p := range all {
+		before := n.Upstream.Count(webFQDN, 0)
+		d := p.Dig(t, "+tcp", "@"+ClusterDNS.String(), webFQDN, "A")
+		if d.Status != "NOERROR" || !d.Flag("aa") || len(d.Answer) != 1 || !strings.HasSuffix(d.Answer[0].String(), webIP) {
+			t.Errorf("%s: dig +tcp %s: want %s answered in the pod, got\n%s", p.NS, webFQDN, webIP, d.Raw)
+		}
+		if c := n.Upstream.Count(webFQDN, 0); c != before {
+			t.Errorf("%s: %s over TCP reached the cluster DNS", p.NS, webFQDN)
+		}
+		extBefore := n.Upstream.Count(ext, dns.TypeA)
+		d = p.Dig(t, "+tcp", "@"+ClusterDNS.String(), ext, "A")
+		if d.Status != "NOERROR" || len(d.Answer) == 0 || !strings.HasSuffix(d.Answer[0].String(), "198.19.99.1") {
+			t.Errorf("%s: dig +tcp %s:\n%s", p.NS, ext, d.Raw)
+		}
+		if n.Upstream.Count(ext, dns.TypeA) == extBefore {
+			t.Errorf("%s: %s over TCP never reached the cluster DNS", p.NS, ext)
+		}
+	}
 
 	// DEL releases everything the agent held for the pod: its rules and
 	// its file descriptors (the queue's netlink socket).

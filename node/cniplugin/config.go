@@ -33,6 +33,10 @@ type Config struct {
 	// Cache also queues the nameservers' answers for the agent's per-pod
 	// cache to learn from.
 	Cache bool `json:"cache,omitempty"`
+	// TCPResets also queues the nameservers' TCP RSTs, on the queue after
+	// QueueNum, for the agent to drop those of the TCP flows it answers
+	// (nfq.RulesConfig.TCPResets): set when the agent answers DNS over TCP.
+	TCPResets bool `json:"tcpResets,omitempty"`
 	// IptablesBackend is auto (default), nft or legacy.
 	IptablesBackend string `json:"iptablesBackend,omitempty"`
 }
@@ -66,7 +70,7 @@ func Parse(stdin []byte) (*Config, error) {
 // Rules is the capture rule configuration of c (without a Runner).
 func (c *Config) Rules() (nfq.RulesConfig, error) {
 	r := nfq.RulesConfig{CaptureAll: c.CaptureAll, QueueNum: c.QueueNum, Mark: c.Mark,
-		CaptureResponses: c.Cache, Backend: c.IptablesBackend}
+		CaptureResponses: c.Cache, TCPResets: c.TCPResets, Backend: c.IptablesBackend}
 	for _, s := range c.Nameservers {
 		a, err := netip.ParseAddr(s)
 		if err != nil {
