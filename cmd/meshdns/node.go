@@ -84,9 +84,6 @@ func (f *nodeFlags) check() error {
 	default:
 		return usageError{fmt.Errorf("--pods %q: want labelled or all", f.pods)}
 	}
-	if f.engine.cacheStale > 0 || f.engine.cachePrefetch > 0 {
-		return usageError{errors.New("--cache-stale and --cache-prefetch are not available in node mode yet")}
-	}
 	return nil
 }
 

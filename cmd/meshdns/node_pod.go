@@ -45,8 +45,8 @@ type podServer struct {
 }
 
 // start serves p: an engine for the pod's namespace on the node's table,
-// with its cache share and, with TCP on, its own forwarder whose sockets
-// are opened in the pod (its rules let the agent's mark through), bound to
+// with its cache share and, with TCP on or serve-stale or prefetch, its
+// own client for meshdns's queries whose sockets are opened in the pod (its rules let the agent's mark through), bound to
 // a queue consumer whose netlink socket is opened inside the pod's network
 // namespace (queue numbers are per namespace, so every pod uses the same
 // ones). It returns once the queues are bound: from then on the pod's
@@ -73,18 +73,33 @@ func (a *nodeAgent) start(_ context.Context, p pods.Pod) (srv pods.Server, err e
 	ecfg.PodNamespace = strings.ToLower(p.Context.Namespace)
 	ecfg.Cache.Size = a.budget.take()
 	undo = append(undo, func() { a.budget.give(ecfg.Cache.Size) })
-	eng, err := dnsengine.New(ecfg, a.reg)
-	if err != nil {
-		return nil, err
-	}
-	rel := &heldReleaser{}
-	if a.tcp != nil {
-		own, err := exchange.New(exchange.Config{Mark: nfq.DefaultMark, UDPSize: max(ecfg.EDNSSize, 512),
+	// meshdns's own queries for the pod (TCP forwarding, cache refresh),
+	// from sockets opened in the pod, where its rules let the mark through.
+	refreshing := ecfg.Cache.Size > 0 && (ecfg.Cache.Stale > 0 || ecfg.Cache.Prefetch > 0)
+	var own *exchange.Client
+	if refreshing || a.tcp != nil {
+		own, err = exchange.New(exchange.Config{Mark: nfq.DefaultMark, UDPSize: max(ecfg.EDNSSize, 512),
 			NetNS: fmt.Sprintf("/proc/self/fd/%d", nsfd), Logger: log})
 		if err != nil {
 			return nil, err
 		}
 		undo = append(undo, func() { own.Close() })
+		if refreshing {
+			ecfg.Cache.Refresher = own
+		}
+	}
+	eng, err := dnsengine.New(ecfg, a.reg)
+	if err != nil {
+		return nil, err
+	}
+	if refreshing {
+		refCtx, stopRefresh := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { own.Run(refCtx, eng); close(done) }()
+		undo = append(undo, func() { stopRefresh(); <-done })
+	}
+	rel := &heldReleaser{}
+	if a.tcp != nil {
 		t := a.tcp.flags
 		err = eng.EnableTCP(dnsengine.TCPConfig{IdleTimeout: t.idle, MaxFlows: int(t.maxFlows),
 			MaxMemory: int64(t.maxMem), Key: a.tcp.key, Forwarder: own, Releaser: rel, Logger: log})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/podtest"
+	"github.com/meshdns/meshdns/internal/upstream"
 	"github.com/meshdns/meshdns/nfq"
 )
 
@@ -241,5 +242,37 @@ func TestKernelNode(t *testing.T) {
 		if g, err := p.Getent("ahostsv4", "www.example.org"); err != nil || len(g.Addrs) == 0 {
 			t.Errorf("%s: external name after SIGTERM: %v", p.NS, err)
 		}
+	}
+}
+
+// TestKernelNodeServeStale: with --cache-stale an expired entry of a pod's
+// cache is answered while the cluster DNS does not answer, and the agent's
+// refresh query, sent from inside the pod, reaches the cluster DNS.
+func TestKernelNodeServeStale(t *testing.T) {
+	n := New(t, Config{Zone: testZone, Cache: true})
+	n.StartAgent(t, "--objects", "testdata/objects.yaml", "--cache-stale", "3600")
+	p := n.AddPod(t, NewPodObject("shop", "web-0"))
+	const ext = "www.example.org."
+	d := p.Dig(t, "@"+ClusterDNS.String(), ext, "A")
+	if len(d.Answer) != 1 || !strings.HasSuffix(d.Answer[0].String(), "198.19.99.1") {
+		t.Fatalf("first lookup:\n%s", d.Raw)
+	}
+	n.Upstream.SetMode(upstream.Drop)
+	before := n.Upstream.Count(ext, dns.TypeA)
+	time.Sleep(7100 * time.Millisecond) // the zone's TTL: expired
+	start := time.Now()
+	d = p.Dig(t, "@"+ClusterDNS.String(), ext, "A")
+	if len(d.Answer) != 1 || !strings.HasSuffix(d.Answer[0].String(), "198.19.99.1") || d.Answer[0].Header().Ttl != 30 {
+		t.Fatalf("cluster DNS down, entry expired: want the stale answer with TTL 30, got\n%s", d.Raw)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("the stale answer took %v: it waited for the cluster DNS", took)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for n.Upstream.Count(ext, dns.TypeA) == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the agent's refresh query never reached the cluster DNS")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
