@@ -251,10 +251,10 @@ func (s *BatchSource) configure(maxLen uint32, failOpen bool) error {
 	return nil
 }
 
-// passNewMsg is the configuration message that sets the queue's length to
-// 0 (PassNew): without an ack requested, so that nothing but packets comes
-// back to the reading goroutine.
-func passNewMsg(queue uint16) []byte {
+// queueLenMsg is the configuration message that sets the queue's length
+// to n (SetQueueLen): without an ack requested, so that nothing but
+// packets comes back to the reading goroutine.
+func queueLenMsg(queue uint16, n uint32) []byte {
 	b := binary.NativeEndian.AppendUint32(nil, 0)
 	b = binary.NativeEndian.AppendUint16(b, uint16(unix.NFNL_SUBSYS_QUEUE)<<8|nfqnlMsgConfig)
 	b = binary.NativeEndian.AppendUint16(b, unix.NLM_F_REQUEST)
@@ -262,15 +262,15 @@ func passNewMsg(queue uint16) []byte {
 	b = binary.NativeEndian.AppendUint32(b, 0)
 	b = append(b, unix.AF_UNSPEC, 0)
 	b = binary.BigEndian.AppendUint16(b, queue)
-	b = appendAttr(b, nfqaCfgQueueLen, binary.BigEndian.AppendUint32(nil, 0))
+	b = appendAttr(b, nfqaCfgQueueLen, binary.BigEndian.AppendUint32(nil, n))
 	return endMsg(b, 0)
 }
 
-// PassNew implements Source: one write on the queue's socket (atomic
+// SetQueueLen implements Source: one write on the queue's socket (atomic
 // beside the reading goroutine's verdict writes).
-func (s *BatchSource) PassNew() error {
-	if _, err := unix.Write(s.fd, passNewMsg(s.queue)); err != nil {
-		return fmt.Errorf("queue %d: passing new packets: %w", s.queue, err)
+func (s *BatchSource) SetQueueLen(n uint32) error {
+	if _, err := unix.Write(s.fd, queueLenMsg(s.queue, n)); err != nil {
+		return fmt.Errorf("queue %d: setting its length to %d: %w", s.queue, n, err)
 	}
 	return nil
 }

@@ -48,6 +48,14 @@ type Config struct {
 	// connection. An RST of a connection the nameserver does hold that is
 	// lost this way is sent again at the client's next segment.
 	ResetQueue bool
+	// MaxRate bounds the packets a second each fail-open queue takes (0:
+	// no bound). Past MaxRate/10 in a 100 ms window the queue's length is
+	// set to 0 for the rest of the window: the kernel passes the queue's
+	// new packets on to their nameserver at once, costing the consumer
+	// nothing, and the length is restored when the window ends. Node mode
+	// sets it per pod, so that one pod's flood cannot take the agent's CPU
+	// from its neighbours.
+	MaxRate uint32
 	// FailClosed makes a queue drop the packets past MaxQueueLen instead
 	// of passing them on. The consumer sets it for the reset queue only;
 	// the Open functions honour it.
@@ -125,7 +133,7 @@ func (c Config) queueConfig(i int) Config {
 // Lifecycle: Start binds the queues; Wait returns once they are released;
 // Run does both. Cancelling the context given to Start stops without
 // losing queries, with the rules in place or not: the consumer first tells
-// the kernel to queue nothing more on its fail-open queues (Source.PassNew:
+// the kernel to queue nothing more on its fail-open queues (Source.SetQueueLen(0):
 // new packets are accepted as they come, as after the unbind), then drains,
 // i.e. keeps answering the packets already queued until none arrived for
 // Config.DrainQuiet and the kernel holds none (or Config.DrainMax passed),
@@ -180,7 +188,9 @@ func (c *Consumer) Start(ctx context.Context) error {
 	// The sources live until the drain is over, past ctx.
 	serve, stop := context.WithCancel(context.WithoutCancel(ctx))
 	failc := make(chan error, c.cfg.bound())
-	var sources, passers []Source // passers: the fail-open ones
+	var sources []Source
+	var passers []*worker // the fail-open queues'
+
 	release := func() {
 		stop()
 		for _, s := range sources {
@@ -196,6 +206,9 @@ func (c *Consumer) Start(ctx context.Context) error {
 			return c.err
 		}
 		w := &worker{c: c, src: src, queue: q, buf: make([]byte, 0, MaxPacket)}
+		if !c.cfg.queueConfig(i).FailClosed && c.cfg.MaxRate > 0 {
+			w.limit = &rateLimit{w: w, perWindow: max(1, c.cfg.MaxRate/windowsPerSecond)}
+		}
 		failed := func(err error) { failc <- fmt.Errorf("nfq: queue %d: %w", q, err) }
 		if err := src.Start(serve, w.deliver, failed); err != nil {
 			src.Close()
@@ -205,7 +218,7 @@ func (c *Consumer) Start(ctx context.Context) error {
 		}
 		sources = append(sources, src)
 		if !c.cfg.queueConfig(i).FailClosed {
-			passers = append(passers, src)
+			passers = append(passers, w)
 		}
 	}
 	c.log.Info("queues bound", "queue_num", c.cfg.QueueNum, "queues", c.cfg.Queues, "reset_queue", c.cfg.ResetQueue)
@@ -217,8 +230,8 @@ func (c *Consumer) Start(ctx context.Context) error {
 		case err = <-failc:
 			c.log.Error("queue failed; stopping", "err", err)
 		}
-		for _, s := range passers {
-			if err := s.PassNew(); err != nil {
+		for _, w := range passers {
+			if err := w.passAll(); err != nil {
 				c.log.Warn("new packets still queued during the drain", "err", err)
 			}
 		}
@@ -282,12 +295,26 @@ type worker struct {
 	src   Source
 	queue uint16
 	buf   []byte
+	limit *rateLimit // nil without Config.MaxRate (and on the reset queue)
+}
+
+// passAll sets the queue's length to 0 for good: the consumer is stopping.
+func (w *worker) passAll() error {
+	if w.limit != nil {
+		w.limit.mu.Lock()
+		defer w.limit.mu.Unlock()
+		w.limit.stopped = true
+	}
+	return w.src.SetQueueLen(0)
 }
 
 func (w *worker) deliver(p Packet) {
 	c := w.c
 	c.seen.Add(1)
 	c.counters.Packets.Add(1)
+	if w.limit != nil {
+		w.limit.count()
+	}
 	v, out := w.handle(p)
 	switch v {
 	case Hold: // held.go: the verdict comes with Consumer.Release

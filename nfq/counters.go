@@ -23,6 +23,9 @@ type Counters struct {
 	NoBuffers atomic.Uint64
 	// HandlerPanics counts recovered panics of the Handler.
 	HandlerPanics atomic.Uint64
+	// RateLimited counts the pauses of Config.MaxRate: windows in which a
+	// queue's new packets passed on to the nameserver.
+	RateLimited atomic.Uint64
 	// Unhandled counts packets accepted without asking the Handler: the
 	// kernel copied only part of them, or the Handler returned
 	// AcceptModified with an empty or over-long packet.

@@ -53,7 +53,7 @@
 // Stopping without losing queries: cancel the context given to Start or
 // Run, with the rules in place (node mode: they belong to the pods) or
 // removed first (the sidecar). The consumer first sets its fail-open
-// queues' length to 0 (Source.PassNew), so the kernel passes every new
+// queues' length to 0 (Source.SetQueueLen), so the kernel passes every new
 // packet on at once, as it will once the queues are unbound; it keeps
 // answering the packets already queued until none has arrived for
 // Config.DrainQuiet (50 ms) and the kernel holds none, or Config.DrainMax

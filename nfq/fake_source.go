@@ -16,13 +16,13 @@ type FakeSource struct {
 
 	in chan fakeItem
 
-	mu       sync.Mutex
-	nextID   uint32
-	verdicts []FakeVerdict
-	started  bool
-	closed   bool
-	passed   int
-	done     chan struct{}
+	mu        sync.Mutex
+	nextID    uint32
+	verdicts  []FakeVerdict
+	started   bool
+	closed    bool
+	queueLens []uint32
+	done      chan struct{}
 }
 
 // FakeVerdict is one verdict a FakeSource recorded. Payload is a copy of
@@ -129,19 +129,19 @@ func (f *FakeSource) Verdict(id uint32, v Verdict, payload []byte) error {
 	return f.VerdictErr
 }
 
-// PassNew implements Source: it counts the calls (Passed).
-func (f *FakeSource) PassNew() error {
+// SetQueueLen implements Source: it records the lengths set (QueueLens).
+func (f *FakeSource) SetQueueLen(n uint32) error {
 	f.mu.Lock()
-	f.passed++
+	f.queueLens = append(f.queueLens, n)
 	f.mu.Unlock()
 	return nil
 }
 
-// Passed reports how many times PassNew was called.
-func (f *FakeSource) Passed() int {
+// QueueLens returns the lengths SetQueueLen was called with, in order.
+func (f *FakeSource) QueueLens() []uint32 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.passed
+	return append([]uint32(nil), f.queueLens...)
 }
 
 // Close implements Source: it waits for the delivery goroutine to end.

@@ -122,15 +122,15 @@ func (s *NfqueueSource) Verdict(id uint32, v Verdict, payload []byte) error {
 	return s.nf.SetVerdict(id, nfqueue.NfAccept)
 }
 
-// PassNew implements Source with the same message as BatchSource, sent on
-// go-nfqueue's socket.
-func (s *NfqueueSource) PassNew() error {
-	m, err := netlink.Message{}, error(nil)
-	if err = m.UnmarshalBinary(passNewMsg(s.queue)); err != nil {
+// SetQueueLen implements Source with the same message as BatchSource,
+// sent on go-nfqueue's socket.
+func (s *NfqueueSource) SetQueueLen(n uint32) error {
+	var m netlink.Message
+	if err := m.UnmarshalBinary(queueLenMsg(s.queue, n)); err != nil {
 		return err
 	}
 	if _, err := s.nf.Con.Send(m); err != nil {
-		return fmt.Errorf("queue %d: passing new packets: %w", s.queue, err)
+		return fmt.Errorf("queue %d: setting its length to %d: %w", s.queue, n, err)
 	}
 	return nil
 }

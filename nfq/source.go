@@ -25,12 +25,13 @@ type Source interface {
 	// for AcceptModified and ignored otherwise. It is called from within
 	// deliver.
 	Verdict(id uint32, v Verdict, payload []byte) error
-	// PassNew tells the kernel to queue nothing more: the queue's length
-	// becomes 0, so a fail-open queue accepts every new packet as it comes
-	// (a fail-closed one would drop it: the consumer never asks one).
-	// Packets already queued are still delivered. It may be called while
-	// Start's goroutine runs; the kernel's acknowledgement is not awaited.
-	PassNew() error
+	// SetQueueLen sets how many packets the kernel holds for the queue.
+	// At 0 it queues nothing more: a fail-open queue accepts every new
+	// packet as it comes (a fail-closed one would drop it: the consumer
+	// never asks one). Packets already queued are still delivered. It may
+	// be called while Start's goroutine runs; the kernel's acknowledgement
+	// is not awaited (it applies the message before the write returns).
+	SetQueueLen(n uint32) error
 	// Close unbinds the queue and releases it. It is called after the ctx
 	// given to Start is done, and returns after the last deliver call has
 	// returned. Packets still queued are dropped by the kernel.

@@ -23,6 +23,7 @@ type nodeAgent struct {
 	ecfg     dnsengine.Config
 	queueNum uint16
 	queueLen uint32
+	maxRate  uint32 // packets a second per pod (nfq.Config.MaxRate)
 	budget   *cacheBudget
 	shards   *shardPool
 	// tcp answers DNS over TCP in every pod when not nil.
@@ -112,7 +113,7 @@ func (a *nodeAgent) start(_ context.Context, p pods.Pod) (srv pods.Server, err e
 	}
 	shard, putShard := a.shards.get()
 	undo = append(undo, putShard)
-	cons, err := nfq.New(nfq.Config{QueueNum: a.queueNum, ResetQueue: a.tcp != nil, MaxQueueLen: a.queueLen,
+	cons, err := nfq.New(nfq.Config{QueueNum: a.queueNum, ResetQueue: a.tcp != nil, MaxQueueLen: a.queueLen, MaxRate: a.maxRate,
 		NetNS: nsfd, Open: nfq.OpenBatch, Logger: log}, &engineHandler{e: eng, shard: shard})
 	if err != nil {
 		return nil, err

@@ -12,7 +12,7 @@ import (
 // kubelet settings, socket and CNI cache, plus args, and waits until it
 // serves. The name source is an objects file, without Pods or Namespaces
 // to read labels from: every pod is answered (--pods all).
-func (n *Node) StartAgent(t *testing.T, args ...string) *podtest.Process {
+func (n *Node) StartAgent(t testing.TB, args ...string) *podtest.Process {
 	t.Helper()
 	rc := filepath.Join(n.Dir, "node-resolv.conf")
 	if err := os.WriteFile(rc, []byte("nameserver "+ClusterDNS.String()+"\n"), 0o644); err != nil {

@@ -80,7 +80,7 @@ type Pod struct {
 }
 
 // New builds the node and removes it when t ends.
-func New(t *testing.T, cfg Config) *Node {
+func New(t testing.TB, cfg Config) *Node {
 	t.Helper()
 	netns.RequireRoot(t)
 	prefix, err := netns.RandomPrefix()
@@ -160,7 +160,7 @@ func NewPodObject(namespace, name string) *corev1.Pod {
 // conflist in the node namespace, as the runtime does for a new sandbox. The
 // namespace is removed when t ends (after a DEL when the test did not run
 // one).
-func (n *Node) AddPod(t *testing.T, obj *corev1.Pod) *Pod {
+func (n *Node) AddPod(t testing.TB, obj *corev1.Pod) *Pod {
 	t.Helper()
 	p, err := n.TryAddPod(obj)
 	if p != nil {
@@ -245,12 +245,12 @@ func (n *Node) DelPod(p *Pod) error {
 func (p *Pod) RemoveNS() { removeNS(p.NS) }
 
 // Rules returns what the pod's iptables (nft backend) hold.
-func (p *Pod) Rules(t *testing.T) string {
+func (p *Pod) Rules(t testing.TB) string {
 	t.Helper()
 	return run(t, "ip", "netns", "exec", p.NS, "iptables-save")
 }
 
-func addNS(t *testing.T, ns string) {
+func addNS(t testing.TB, ns string) {
 	t.Helper()
 	run(t, "ip", "netns", "add", ns)
 	t.Cleanup(func() { removeNS(ns) })
@@ -264,7 +264,7 @@ func removeNS(ns string) {
 	_ = os.RemoveAll(filepath.Join(netns.EtcDir, ns))
 }
 
-func run(t *testing.T, name string, args ...string) string {
+func run(t testing.TB, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {

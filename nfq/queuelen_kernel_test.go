@@ -9,10 +9,10 @@ import (
 	"time"
 )
 
-// TestKernelPassNew: after Source.PassNew the kernel queues nothing more
+// TestKernelQueueLenZero: after Source.SetQueueLen(0) the kernel queues nothing more
 // (new packets pass at once, with the consumer still bound and stalled),
 // while the packets queued before it are still delivered: none lost.
-func TestKernelPassNew(t *testing.T) {
+func TestKernelQueueLenZero(t *testing.T) {
 	requireRoot(t)
 	for _, open := range []struct {
 		name string
@@ -84,13 +84,13 @@ func TestKernelPassNew(t *testing.T) {
 			if n := got.Load(); n != 0 {
 				t.Fatalf("%d passed with the queue bound and stalled, want 0", n)
 			}
-			if err := src.PassNew(); err != nil {
+			if err := src.SetQueueLen(0); err != nil {
 				t.Fatal(err)
 			}
 			send(after)
 			time.Sleep(200 * time.Millisecond)
 			if n := got.Load(); n != after {
-				t.Fatalf("after PassNew, %d of %d new packets passed with the consumer stalled", n, after)
+				t.Fatalf("after SetQueueLen(0), %d of %d new packets passed with the consumer stalled", n, after)
 			}
 			close(stall)
 			deadline := time.Now().Add(5 * time.Second)
@@ -98,7 +98,7 @@ func TestKernelPassNew(t *testing.T) {
 				time.Sleep(10 * time.Millisecond)
 			}
 			if n, d := got.Load(), delivered.Load(); n != before+after || d != before {
-				t.Fatalf("%d arrived of %d sent, %d delivered to the consumer (want %d): packets queued before PassNew lost", n, before+after, d, before)
+				t.Fatalf("%d arrived of %d sent, %d delivered to the consumer (want %d): packets queued before SetQueueLen(0) lost", n, before+after, d, before)
 			}
 		})
 	}

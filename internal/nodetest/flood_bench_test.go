@@ -1,0 +1,170 @@
+package nodetest
+
+import (
+	"context"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/meshdns/meshdns/internal/netns"
+)
+
+// BenchmarkFloodIsolation: one pod floods its DNS while a neighbour pod of
+// the same node runs a fixed-rate load of mesh lookups answered by the
+// agent; the neighbour's latency percentiles and losses are reported
+// without a flood and under each flood, interleaved (quiet, flood, quiet,
+// ...), with the ratio of its p99 under flood to its p99 without. Floods:
+// UDP queries at full rate (dnsperf, 4 sockets, in a CPU cgroup of half a
+// core: a pod with a 500m CPU limit), and TCP: 2,000 connections opened
+// and each sent half a query (the hardening work's many-connections
+// attack). The neighbour's client is a process of its own in its pod, so
+// that neither the flood nor the test process's cluster DNS shares its Go
+// runtime. Last, the reference: the UDP flood with the agent killed (no
+// meshdns on the node: every pod asks the cluster DNS). Run with
+// -benchtime 1x:
+//
+//	go test -run '^$' -bench FloodIsolation -benchtime 1x ./internal/nodetest/
+func BenchmarkFloodIsolation(b *testing.B) {
+	n := New(b, Config{Zone: testZone, Cache: true})
+	agent := n.StartAgent(b, "--objects", "testdata/objects.yaml")
+	flooder := n.AddPod(b, NewPodObject("shop", "flooder"))
+	neighbour := n.AddPod(b, NewPodObject("billing", "neighbour"))
+	udp := func(ctx context.Context) func() int64 { return dnsperfFlood(b, ctx, n, flooder, 500) }
+	tcp := func(ctx context.Context) func() int64 { return tcpConnFlood(b, ctx, flooder, 2000) }
+	for range b.N {
+		floodRounds(b, neighbour, "udp", udp)
+		floodRounds(b, neighbour, "tcp-conns", tcp)
+		// The reference: the same UDP flood with no meshdns on the node
+		// (the agent killed: every pod's DNS goes to the cluster DNS).
+		if err := agent.Signal(syscall.SIGKILL); err != nil {
+			b.Fatal(err)
+		}
+		agent.Wait(10 * time.Second)
+		floodRounds(b, neighbour, "udp-without-meshdns", udp)
+	}
+}
+
+// floodRounds measures neighbour's fixed-rate lookups without and under
+// the flood start starts, interleaved, and reports both.
+func floodRounds(b *testing.B, neighbour *Pod, name string, start func(context.Context) func() int64) {
+	b.Helper()
+	const rate, period, rounds = 200, 8 * time.Second, 3
+	var quiet, loud latencies
+	var sentPerSec float64
+	for range rounds {
+		quiet.add(fixedRateChild(b, neighbour, apiFQDN, rate, period))
+		ctx, cancel := context.WithCancel(context.Background())
+		sent := start(ctx)
+		time.Sleep(500 * time.Millisecond) // the flood at full strength
+		loud.add(fixedRateChild(b, neighbour, apiFQDN, rate, period))
+		cancel()
+		sentPerSec += float64(sent()) / (period.Seconds() + 0.5) / rounds
+		time.Sleep(time.Second) // the flood's backlog gone
+	}
+	q50, q99 := quiet.percentile(50), quiet.percentile(99)
+	l50, l99 := loud.percentile(50), loud.percentile(99)
+	b.Logf("%s flood (%.0f/s sent): neighbour at %d q/s: p50 %v -> %v, p99 %v -> %v (%.2fx), lost %d -> %d of %d",
+		name, sentPerSec, rate, q50, l50, q99, l99, float64(l99)/float64(q99), quiet.lost, loud.lost, len(loud.d)+loud.lost)
+	b.ReportMetric(float64(l99)/float64(q99), name+"-p99-ratio")
+	b.ReportMetric(float64(q99.Microseconds()), name+"-quiet-p99-us")
+	b.ReportMetric(float64(l99.Microseconds()), name+"-flood-p99-us")
+	b.ReportMetric(float64(loud.lost), name+"-lost")
+	b.ReportMetric(sentPerSec, name+"-flood-per-s")
+}
+
+// latencies are a fixed-rate run's answered queries' latencies and the
+// queries left unanswered.
+type latencies struct {
+	d    []time.Duration
+	lost int
+}
+
+func (l *latencies) add(o latencies) { l.d = append(l.d, o.d...); l.lost += o.lost }
+
+func (l *latencies) percentile(p int) time.Duration {
+	if len(l.d) == 0 {
+		return 0
+	}
+	s := slices.Clone(l.d)
+	slices.Sort(s)
+	return s[min(len(s)-1, len(s)*p/100)]
+}
+
+// fixedRate asks name on c at rate queries a second for d, one query at a
+// time (each waits up to a second for its answer, as a stub resolver's
+// first try), and returns the latencies.
+func fixedRate(c net.Conn, name string, rate int, d time.Duration) latencies {
+	var l latencies
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeA)
+	buf := make([]byte, 1500)
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	end := time.Now().Add(d)
+	for id := uint16(1); time.Now().Before(end); id++ {
+		<-tick.C
+		m.Id = id
+		q, _ := m.Pack()
+		start := time.Now()
+		if _, err := c.Write(q); err != nil {
+			l.lost++
+			continue
+		}
+		_ = c.SetReadDeadline(start.Add(time.Second))
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				l.lost++
+				break
+			}
+			var r dns.Msg
+			if r.Unpack(buf[:n]) == nil && r.Id == id {
+				l.d = append(l.d, time.Since(start))
+				break
+			}
+		}
+	}
+	return l
+}
+
+// tcpConnFlood opens conns TCP connections from p to the cluster DNS, as
+// fast as it can, each sent the first half of a query and then left open,
+// until ctx is done; it returns the count of connections opened.
+func tcpConnFlood(b *testing.B, ctx context.Context, p *Pod, conns int) func() int64 {
+	b.Helper()
+	var opened atomic.Int64
+	m := new(dns.Msg)
+	m.SetQuestion(webFQDN, dns.TypeA)
+	q, _ := m.Pack()
+	half := append([]byte{byte(len(q) >> 8), byte(len(q))}, q[:len(q)/2]...)
+	var mu sync.Mutex
+	var open []net.Conn
+	go func() {
+		for i := 0; i < conns && ctx.Err() == nil; i++ {
+			dctx, cancel := context.WithTimeout(ctx, time.Second)
+			c, err := netns.Dial(dctx, p.NS, "tcp4", ClusterDNS.String()+":53")
+			cancel()
+			if err != nil {
+				continue
+			}
+			_, _ = c.Write(half)
+			opened.Add(1)
+			mu.Lock()
+			open = append(open, c)
+			mu.Unlock()
+		}
+		<-ctx.Done()
+		mu.Lock()
+		for _, c := range open {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	return func() int64 { return opened.Load() }
+}
