@@ -33,7 +33,7 @@ type applier struct {
 	mapper *restmapper.DeferredDiscoveryRESTMapper
 }
 
-func newApplier(t *testing.T, cfg *rest.Config) *applier {
+func newApplier(t testing.TB, cfg *rest.Config) *applier {
 	t.Helper()
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
@@ -106,7 +106,7 @@ func decodeObjects(r io.Reader) ([]*unstructured.Unstructured, error) {
 	}
 }
 
-func readObjects(t *testing.T, path string) []*unstructured.Unstructured {
+func readObjects(t testing.TB, path string) []*unstructured.Unstructured {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -121,7 +121,7 @@ func readObjects(t *testing.T, path string) []*unstructured.Unstructured {
 
 // installCRD applies the CRD at path and waits until it is Established and
 // its API is in discovery.
-func installCRD(t *testing.T, ctx context.Context, cfg *rest.Config, a *applier, path string) {
+func installCRD(t testing.TB, ctx context.Context, cfg *rest.Config, a *applier, path string) {
 	t.Helper()
 	objs := readObjects(t, path)
 	if len(objs) != 1 || objs[0].GetKind() != "CustomResourceDefinition" {

@@ -176,7 +176,7 @@ func TestKernelPathFollowsTheAPI(t *testing.T) {
 
 // writeKubeconfig writes a kubeconfig for server with the static admin
 // token (TLS not verified: the test server's certificate is its own).
-func writeKubeconfig(t *testing.T, server string) string {
+func writeKubeconfig(t testing.TB, server string) string {
 	t.Helper()
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["test"] = &clientcmdapi.Cluster{Server: server, InsecureSkipTLSVerify: true}

@@ -61,6 +61,7 @@ func (n *Node) testNodeAgent(t *testing.T) {
 		t.Errorf("the agent did not log serving the pod:\n%s", log)
 	}
 	n.checkAnswers(t, app, "by the agent")
+	n.checkContext(t, agent, app)
 
 	// A pod without the label (nor its namespace) is left alone: the
 	// agent tells meshdns-cni so, which installs nothing.
@@ -149,6 +150,37 @@ func (n *Node) checkAnswers(t *testing.T, p *corev1.Pod, who string) {
 	}
 	if n.DNS.Count(external+".", dns.TypeA) == extBefore {
 		t.Errorf("%s did not reach the cluster DNS", external)
+	}
+}
+
+// checkContext checks that the DNS context the agent computed for pod p
+// (from its object, as the kubelet computes it) is what the real kubelet
+// wrote into the pod's resolv.conf: its nameservers and search list.
+func (n *Node) checkContext(t *testing.T, agent, p *corev1.Pod) {
+	t.Helper()
+	resolv, err := n.Exec(context.Background(), p, "app", nil, "/bin/busybox", "cat", "/etc/resolv.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var servers, search []string
+	for _, l := range strings.Split(resolv, "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) > 1 && f[0] == "nameserver":
+			servers = append(servers, f[1])
+		case len(f) > 1 && f[0] == "search":
+			search = f[1:]
+		}
+	}
+	want := fmt.Sprintf("nameservers=[%s] search=\"[%s]\"", strings.Join(servers, " "), strings.Join(search, " "))
+	var served string
+	for _, l := range strings.Split(n.ContainerLog(agent, "meshdns"), "\n") {
+		if strings.Contains(l, `msg="pod served" pod=`+p.Namespace+"/"+p.Name+" ") {
+			served = l
+		}
+	}
+	if !strings.Contains(served, want) {
+		t.Errorf("the agent's context for %s/%s is not the kubelet's resolv.conf:\nagent: %s\nkubelet: %s", p.Namespace, p.Name, served, resolv)
 	}
 }
 
