@@ -60,7 +60,7 @@ func newNodeFlags(stderr io.Writer) (*flag.FlagSet, *nodeFlags) {
 	fs.UintVar(&f.queueNum, "queue-num", uint(cniplugin.DefaultQueueNum), "NFQUEUE number in every pod (meshdns-cni's queueNum)")
 	fs.UintVar(&f.queueLen, "queue-len", 1024, "packets the kernel holds per pod queue; beyond it packets bypass meshdns (fail-open)")
 	fs.UintVar(&f.maxPods, "max-pods", pods.DefaultMaxPods, "pods served at most")
-	fs.UintVar(&f.podMaxRate, "pod-max-rate", 10000, "DNS packets a second the agent takes from one pod; past it, for the rest of each tenth of a second, the pod's packets go to the cluster DNS untouched (0: no limit)")
+	fs.UintVar(&f.podMaxRate, "pod-max-rate", 5000, "DNS packets a second the agent takes from one pod; past it, for the rest of each tenth of a second, the pod's packets go to the cluster DNS untouched (0: no limit)")
 	fs.StringVar(&f.nodeName, "node-name", "", "this node's name: with the API server as name source, the node's Pods are watched (field selector spec.nodeName) for their dnsPolicy and dnsConfig; without it every pod is answered as ClusterFirst")
 	fs.StringVar(&f.pods, "pods", "labelled", "which pods are answered: labelled (the pod, or its namespace, labelled "+podwatch.Label+"="+podwatch.Enabled+"; needs the API server and --node-name) or all")
 	fs.UintVar(&f.cacheBudget, "cache-node-budget", 100000, "entries of upstream answers cached for all pods together; each pod gets --cache-size of it while it lasts")
