@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -19,9 +20,15 @@ var errEmptyLabel = errors.New("empty label")
 // encodeName converts a dotted name ("Foo.Example.com" or "foo.example.com.")
 // to lowercase wire format with its terminating zero byte. The root is "" or ".".
 func encodeName(s string) ([]byte, error) {
+	return appendName(make([]byte, 0, len(s)+2), s)
+}
+
+// appendName appends the wire form of s (encodeName) to dst.
+func appendName(dst []byte, s string) ([]byte, error) {
 	name := strings.TrimSuffix(s, ".")
 	s = name
-	out := make([]byte, 0, len(s)+2)
+	start := len(dst)
+	out := dst
 	if s == "" {
 		return append(out, 0), nil
 	}
@@ -31,14 +38,14 @@ func encodeName(s string) ([]byte, error) {
 		if i := strings.IndexByte(s, '.'); i >= 0 {
 			label, rest = s[:i], s[i+1:]
 			if rest == "" {
-				return nil, fmt.Errorf("name %q: %w", name, errEmptyLabel)
+				return dst, fmt.Errorf("name %q: %w", name, errEmptyLabel)
 			}
 		}
 		if label == "" {
-			return nil, fmt.Errorf("name %q: %w", name, errEmptyLabel)
+			return dst, fmt.Errorf("name %q: %w", name, errEmptyLabel)
 		}
 		if len(label) > 63 {
-			return nil, fmt.Errorf("name %q: label longer than 63 bytes", name)
+			return dst, fmt.Errorf("name %q: label longer than 63 bytes", name)
 		}
 		out = append(out, byte(len(label)))
 		for i := 0; i < len(label); i++ {
@@ -47,8 +54,8 @@ func encodeName(s string) ([]byte, error) {
 		s = rest
 	}
 	out = append(out, 0)
-	if len(out) > maxNameLen {
-		return nil, fmt.Errorf("name %q: longer than 255 bytes", name)
+	if len(out)-start > maxNameLen {
+		return dst, fmt.Errorf("name %q: longer than 255 bytes", name)
 	}
 	return out, nil
 }
@@ -123,6 +130,26 @@ func isSubdomain(w, zone []byte) bool {
 		w = w[1+int(w[0]):]
 	}
 	return false
+}
+
+// appendReverseName appends the wire form of ReverseName(ip) to dst.
+func appendReverseName(dst []byte, ip netip.Addr) []byte {
+	ip = ip.Unmap()
+	if ip.Is4() {
+		b := ip.As4()
+		for i := 3; i >= 0; i-- {
+			l := len(dst)
+			dst = strconv.AppendUint(append(dst, 0), uint64(b[i]), 10)
+			dst[l] = byte(len(dst) - l - 1)
+		}
+		return append(dst, "\x07in-addr\x04arpa\x00"...)
+	}
+	const hexd = "0123456789abcdef"
+	b := ip.As16()
+	for i := len(b) - 1; i >= 0; i-- {
+		dst = append(dst, 1, hexd[b[i]&0xf], 1, hexd[b[i]>>4])
+	}
+	return append(dst, "\x03ip6\x04arpa\x00"...)
 }
 
 // ReverseName returns the PTR owner name of ip: "4.3.2.1.in-addr.arpa." or

@@ -311,6 +311,9 @@ type TableConfig struct {
 	// Nameservers are answered as the addresses of ns.dns.<zone>, the name
 	// the NS and SOA records point at.
 	Nameservers []netip.Addr
+	// SizeHint is the number of records the table is expected to hold: the
+	// builder sizes its buffers for it instead of growing them (0: grow).
+	SizeHint int
 }
 
 func typeString(t uint16) string {

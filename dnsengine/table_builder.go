@@ -19,12 +19,16 @@ type TableBuilder struct {
 	// of its name, as Table.index: no copy of the names while building.
 	names  []uint32
 	nnames int
+	hashes []uint64 // by node: the hash of its name (nodes in names only)
 	wild   map[string]uint32
 	pass   map[string]bool
 	blobs  map[string]uint32 // arena offsets of AAAA and TXT rdata, shared by equal values
 	srcID  map[string]uint32
 	recs   []buildRecord // in the order added
 	err    error
+	// wbuf, tbuf: scratch for the wire form of an owner name and of a
+	// record's target, reused by every Add.
+	wbuf, tbuf []byte
 }
 
 // buildRecord is a record before Build sorts it to its node.
@@ -43,14 +47,19 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 	if len(zs) == 0 {
 		zs = []string{cfg.ClusterDomain}
 	}
+	hint := max(cfg.SizeHint, 0)
 	b := &TableBuilder{
-		cfg:   cfg,
-		t:     &Table{seed: maphash.MakeSeed()},
-		names: make([]uint32, 1024),
-		wild:  map[string]uint32{},
-		pass:  map[string]bool{},
-		blobs: map[string]uint32{},
-		srcID: map[string]uint32{},
+		cfg:    cfg,
+		t:      &Table{seed: maphash.MakeSeed(), nodes: make([]node, 0, hint/2), arena: make([]byte, 0, 4*hint)},
+		names:  make([]uint32, max(1024, 2*hint/3)),
+		recs:   make([]buildRecord, 0, hint),
+		hashes: make([]uint64, 0, hint/2),
+		wbuf:   make([]byte, 0, maxNameLen),
+		tbuf:   make([]byte, 0, maxNameLen),
+		wild:   map[string]uint32{},
+		pass:   map[string]bool{},
+		blobs:  map[string]uint32{},
+		srcID:  map[string]uint32{},
 	}
 	for _, z := range zs {
 		w, err := encodeName(z)
@@ -63,6 +72,21 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 		b.zones = append(b.zones, zone{name: w})
 	}
 	return b, nil
+}
+
+// owner returns the wire form of name in the builder's scratch: valid
+// until the next call.
+func (b *TableBuilder) owner(name string) ([]byte, error) {
+	w, err := appendName(b.wbuf[:0], name)
+	b.wbuf = w[:0]
+	return w, err
+}
+
+// target is owner for a record's target name, in a scratch of its own.
+func (b *TableBuilder) target(name string) ([]byte, error) {
+	t, err := appendName(b.tbuf[:0], name)
+	b.tbuf = t[:0]
+	return t, err
 }
 
 func (b *TableBuilder) inZone(w []byte) bool {
@@ -83,6 +107,7 @@ func (b *TableBuilder) newNode(w []byte, parent uint32) uint32 {
 	t := b.t
 	n := uint32(len(t.nodes))
 	t.nodes = append(t.nodes, node{label: uint32(len(t.arena)), parent: parent})
+	b.hashes = append(b.hashes, 0)
 	t.arena = append(t.arena, w[:1+int(w[0])]...)
 	return n
 }
@@ -90,30 +115,40 @@ func (b *TableBuilder) newNode(w []byte, parent uint32) uint32 {
 // anyNode returns the node of w, creating it and its suffixes without
 // making them exist: for record targets and name suffixes.
 func (b *TableBuilder) anyNode(w []byte) uint32 {
-	if n, ok := b.find(w); ok {
+	n, h, ok := b.findHash(w)
+	if ok {
 		return n
 	}
 	parent := noNode
 	if w[0] != 0 {
 		parent = b.anyNode(parentName(w))
 	}
-	n := b.newNode(w, parent)
-	b.insert(maphash.Bytes(b.t.seed, w), n)
+	n = b.newNode(w, parent)
+	b.hashes[n] = h
+	b.insert(h, n)
 	return n
 }
 
 // find returns the node of w, if there is one.
 func (b *TableBuilder) find(w []byte) (uint32, bool) {
-	for i := slotOf(maphash.Bytes(b.t.seed, w), len(b.names)); ; i++ {
+	n, _, ok := b.findHash(w)
+	return n, ok
+}
+
+// findHash is find, also returning the hash of w. A slot whose node's
+// hash differs is passed over without comparing names.
+func (b *TableBuilder) findHash(w []byte) (uint32, uint64, bool) {
+	h := maphash.Bytes(b.t.seed, w)
+	for i := slotOf(h, len(b.names)); ; i++ {
 		if i == len(b.names) {
 			i = 0
 		}
 		s := b.names[i]
 		if s == 0 {
-			return 0, false
+			return 0, h, false
 		}
-		if b.t.nameEqual(s-1, w) {
-			return s - 1, true
+		if b.hashes[s-1] == h && b.t.nameEqual(s-1, w) {
+			return s - 1, h, true
 		}
 	}
 }
@@ -124,10 +159,9 @@ func (b *TableBuilder) insert(h uint64, n uint32) {
 	if (b.nnames+1)*4 > len(b.names)*3 {
 		old := b.names
 		b.names = make([]uint32, 2*len(old))
-		var buf [maxNameLen]byte
 		for _, s := range old {
 			if s != 0 {
-				placeSlot(b.names, maphash.Bytes(b.t.seed, buf[:b.t.putName(buf[:], s-1)]), s-1)
+				placeSlot(b.names, b.hashes[s-1], s-1)
 			}
 		}
 	}
@@ -208,7 +242,7 @@ func (b *TableBuilder) addrRecord(ip netip.Addr) record {
 // HasName reports whether name already has records or exists as an empty
 // non-terminal.
 func (b *TableBuilder) HasName(name string) bool {
-	w, err := encodeName(name)
+	w, err := b.owner(name)
 	if err != nil {
 		return false
 	}
@@ -218,7 +252,7 @@ func (b *TableBuilder) HasName(name string) bool {
 
 // HasRecords reports whether name already owns records.
 func (b *TableBuilder) HasRecords(name string) bool {
-	w, err := encodeName(name)
+	w, err := b.owner(name)
 	if err != nil {
 		return false
 	}
@@ -231,7 +265,7 @@ func (b *TableBuilder) AddAddress(name string, ip netip.Addr, src string) error 
 	if !ip.IsValid() {
 		return fmt.Errorf("table: %s: invalid address", name)
 	}
-	w, err := encodeName(name)
+	w, err := b.owner(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -254,7 +288,7 @@ func (b *TableBuilder) AddWildcardAddress(pattern string, ip netip.Addr, src str
 	if !ip.IsValid() {
 		return fmt.Errorf("table: %s: invalid address", pattern)
 	}
-	w, err := encodeName(suffix)
+	w, err := b.owner(suffix)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -275,11 +309,11 @@ func (b *TableBuilder) AddWildcardAddress(pattern string, ip netip.Addr, src str
 // AddCNAME makes name an alias of target (an ExternalName service). A CNAME
 // owner holds nothing else.
 func (b *TableBuilder) AddCNAME(name, target, src string) error {
-	w, err := encodeName(name)
+	w, err := b.owner(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
-	t, err := encodeName(target)
+	t, err := b.target(target)
 	if err != nil {
 		return fmt.Errorf("table: CNAME target: %w", err)
 	}
@@ -298,11 +332,11 @@ func (b *TableBuilder) AddCNAME(name, target, src string) error {
 // AddSRV adds an SRV record. The A/AAAA records of target, if the table
 // holds any, go to the additional section.
 func (b *TableBuilder) AddSRV(name string, priority, weight, port uint16, target, src string) error {
-	w, err := encodeName(name)
+	w, err := b.owner(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
-	t, err := encodeName(target)
+	t, err := b.target(target)
 	if err != nil {
 		return fmt.Errorf("table: SRV target: %w", err)
 	}
@@ -322,8 +356,9 @@ func (b *TableBuilder) AddPTR(ip netip.Addr, target, src string) error {
 	if !ip.IsValid() {
 		return fmt.Errorf("table: PTR for %s: invalid address", target)
 	}
-	w := mustEncodeName(ReverseName(ip))
-	t, err := encodeName(target)
+	w := appendReverseName(b.wbuf[:0], ip)
+	b.wbuf = w[:0]
+	t, err := b.target(target)
 	if err != nil {
 		return fmt.Errorf("table: PTR target: %w", err)
 	}
@@ -337,7 +372,7 @@ func (b *TableBuilder) AddTXT(name, text, src string) error {
 	if len(text) > 255 {
 		return fmt.Errorf("table: %s: TXT string longer than 255 bytes", name)
 	}
-	w, err := encodeName(name)
+	w, err := b.owner(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -355,7 +390,7 @@ func (b *TableBuilder) AddTXT(name, text, src string) error {
 // could not be loaded (a malformed Service), whose names the cluster DNS may
 // still know.
 func (b *TableBuilder) AddPassThrough(name string) error {
-	w, err := encodeName(name)
+	w, err := b.owner(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -366,7 +401,7 @@ func (b *TableBuilder) AddPassThrough(name string) error {
 // AddEmpty makes name exist without records (an empty non-terminal), so it
 // answers NODATA rather than NXDOMAIN.
 func (b *TableBuilder) AddEmpty(name string) error {
-	w, err := encodeName(name)
+	w, err := b.owner(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -404,6 +439,6 @@ func (b *TableBuilder) Build() *Table {
 	t.zones = b.zones
 	b.layout()
 	b.buildIndex()
-	b.names, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t = nil, nil, nil, nil, nil, nil, nil
+	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t = nil, nil, nil, nil, nil, nil, nil, nil
 	return t
 }

@@ -3,7 +3,6 @@ package dnsengine
 import (
 	"cmp"
 	"encoding/binary"
-	"hash/maphash"
 	"slices"
 )
 
@@ -152,10 +151,10 @@ func (b *TableBuilder) buildIndex() {
 		}
 	}
 	t.index = make([]uint32, count+count/7+1)
-	var buf [maxNameLen]byte
 	for n := range t.nodes {
+		// Every existing node was made by anyNode, which kept its hash.
 		if b.flags(uint32(n))&nodeExists != 0 {
-			placeSlot(t.index, maphash.Bytes(t.seed, buf[:t.putName(buf[:], uint32(n))]), uint32(n))
+			placeSlot(t.index, b.hashes[n], uint32(n))
 		}
 	}
 }

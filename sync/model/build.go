@@ -18,7 +18,9 @@ func Build(objs *Objects, opts Options) (*dnsengine.Table, Report, error) {
 	if err != nil {
 		return nil, Report{}, err
 	}
-	b, err := dnsengine.NewTableBuilder(o.tableConfig())
+	cfg := o.tableConfig()
+	cfg.SizeHint = sizeHint(objs)
+	b, err := dnsengine.NewTableBuilder(cfg)
 	if err != nil {
 		return nil, Report{}, fmt.Errorf("model: %w", err)
 	}
@@ -35,6 +37,9 @@ type Writer interface {
 	AddSRV(name string, priority, weight, port uint16, target, src string) error
 	AddPTR(ip netip.Addr, target, src string) error
 	AddPassThrough(name string) error
+	// HasRecords reports whether name already owns records: before the
+	// ServiceEntries are written, the names the Kubernetes objects own.
+	HasRecords(name string) bool
 }
 
 // BuildInto writes the names of objs into w, which must have been made
@@ -46,6 +51,25 @@ func BuildInto(objs *Objects, opts Options, w Writer) (Report, error) {
 		return Report{}, err
 	}
 	return build(objs, &o, w), nil
+}
+
+// sizeHint estimates the records a table of objs holds: a Service's few
+// (addresses, PTR, SRV) and per endpoint address its A, PTR and SRV
+// records, so that the builder does not grow its buffers step by step.
+func sizeHint(objs *Objects) int {
+	if objs == nil {
+		return 0
+	}
+	n := 8*len(objs.Services) + 8*len(objs.ServiceEntries)
+	for _, es := range objs.EndpointSlices {
+		if es == nil {
+			continue
+		}
+		for _, e := range es.Endpoints {
+			n += 4 * len(e.Addresses)
+		}
+	}
+	return n
 }
 
 // TableConfig returns the zones and apex records a table built with opts
@@ -72,17 +96,18 @@ type state struct {
 	o   *options
 	out Writer
 	rep Report
-	// k8s holds every name the Kubernetes objects own (service names, even
-	// without records, and every name they added records to): a
-	// ServiceEntry host among them is skipped.
-	k8s map[string]bool
+	// svcNames holds the FQDN of every Service loaded, with records or
+	// not. A ServiceEntry host that is one, or that the Kubernetes objects
+	// added records to (Writer.HasRecords, asked before the ServiceEntries
+	// write theirs), is skipped.
+	svcNames map[string]bool
 }
 
 func build(objs *Objects, o *options, out Writer) Report {
 	if objs == nil {
 		objs = &Objects{}
 	}
-	s := &state{o: o, out: out, k8s: map[string]bool{}}
+	s := &state{o: o, out: out, svcNames: make(map[string]bool, len(objs.Services))}
 	s.services(objs.Services, objs.EndpointSlices)
 	s.serviceEntries(objs.ServiceEntries)
 	slices.SortStableFunc(s.rep.Problems, func(a, b Problem) int {
@@ -141,16 +166,26 @@ func (s *state) addSRVs(kind, ns, name, owner string, pairs []srvPair, src strin
 		return
 	}
 	w := srvWeight(len(pairs))
-	seen := make(map[srvPair]bool, len(pairs))
-	for _, p := range pairs {
-		if p.port < 1 || p.port > 65535 || seen[p] {
+	// Usually few pairs (an endpoint's ports): a scan finds the repeats
+	// without a map; a large headless Service's own name gets one.
+	var seen map[srvPair]bool
+	if len(pairs) > 16 {
+		seen = make(map[srvPair]bool, len(pairs))
+	}
+	for i, p := range pairs {
+		if p.port < 1 || p.port > 65535 {
 			continue
 		}
-		seen[p] = true
+		if seen != nil {
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+		} else if slices.Contains(pairs[:i], p) {
+			continue
+		}
 		if err := s.out.AddSRV(owner, 0, w, uint16(p.port), p.target, src); err != nil {
 			s.problem(kind, ns, name, "%v", err)
-			continue
 		}
-		s.k8s[owner] = true
 	}
 }

@@ -136,7 +136,7 @@ func (s *state) entryHosts(se *ServiceEntry) []*seHost {
 			continue
 		}
 		seen[h] = true
-		if s.k8s[h+"."] {
+		if s.svcNames[h+"."] || s.out.HasRecords(h+".") {
 			prob("host %s is a Kubernetes Service name; the Service wins", h)
 			continue
 		}

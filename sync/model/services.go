@@ -84,7 +84,7 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 			}
 			continue
 		}
-		s.k8s[si.fqdn] = true
+		s.svcNames[si.fqdn] = true
 		for _, ip := range si.ips {
 			clusterIPs[ip] = true
 		}
@@ -209,7 +209,11 @@ func (s *state) externalName(si *svcInfo) {
 // slices, merged by (name, address).
 func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epAddr {
 	var out []*epAddr
-	idx := map[string]*epAddr{}
+	type epKey struct {
+		label string
+		ip    netip.Addr
+	}
+	idx := map[epKey]*epAddr{}
 	for _, es := range list {
 		src := "EndpointSlice " + es.Namespace + "/" + es.Name
 		prob := func(format string, args ...any) {
@@ -266,7 +270,7 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 				if label == "" {
 					label = dashed(ip)
 				}
-				k := label + "|" + ip.String()
+				k := epKey{label, ip}
 				if x, ok := idx[k]; ok {
 					for _, p := range ports {
 						if !slices.Contains(x.ports, p) {
@@ -275,7 +279,9 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 					}
 					continue
 				}
-				x := &epAddr{label: label, ip: ip, ports: slices.Clone(ports), src: src}
+				// The slice's ports, shared by its endpoints: clipped, so
+				// that a merge above appends to a copy.
+				x := &epAddr{label: label, ip: ip, ports: slices.Clip(ports), src: src}
 				idx[k] = x
 				out = append(out, x)
 			}
@@ -366,7 +372,6 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 		if !s.addAddress(kindService, ns, name, owner, e.ip, e.src) {
 			continue
 		}
-		s.k8s[owner] = true
 		if !clusterIPs[e.ip] {
 			s.addPTR(kindService, ns, name, e.ip, owner, e.src)
 		}
