@@ -29,6 +29,13 @@ type TableBuilder struct {
 	// wbuf, tbuf: scratch for the wire form of an owner name and of a
 	// record's target, reused by every Add.
 	wbuf, tbuf []byte
+	// The last name anyNode returned and the last provenance add took:
+	// one object's records come one after the other (an endpoint's
+	// address, PTR target and SRV target are one name).
+	lastName []byte
+	lastNode uint32
+	lastSrc  string
+	lastID   uint32
 }
 
 // buildRecord is a record before Build sorts it to its node.
@@ -115,17 +122,20 @@ func (b *TableBuilder) newNode(w []byte, parent uint32) uint32 {
 // anyNode returns the node of w, creating it and its suffixes without
 // making them exist: for record targets and name suffixes.
 func (b *TableBuilder) anyNode(w []byte) uint32 {
+	if b.lastName != nil && string(w) == string(b.lastName) {
+		return b.lastNode
+	}
 	n, h, ok := b.findHash(w)
-	if ok {
-		return n
+	if !ok {
+		parent := noNode
+		if w[0] != 0 {
+			parent = b.anyNode(parentName(w))
+		}
+		n = b.newNode(w, parent)
+		b.hashes[n] = h
+		b.insert(h, n)
 	}
-	parent := noNode
-	if w[0] != 0 {
-		parent = b.anyNode(parentName(w))
-	}
-	n = b.newNode(w, parent)
-	b.hashes[n] = h
-	b.insert(h, n)
+	b.lastName, b.lastNode = append(b.lastName[:0], w...), n
 	return n
 }
 
@@ -209,7 +219,9 @@ func (b *TableBuilder) blob(data []byte) uint32 {
 // records, keeping the first.
 func (b *TableBuilder) add(n uint32, r record, src string) {
 	var id uint32
-	if src != "" {
+	if src != "" && src == b.lastSrc {
+		id = b.lastID
+	} else if src != "" {
 		var ok bool
 		if id, ok = b.srcID[src]; !ok {
 			b.t.srcText = append(b.t.srcText, src...)
@@ -217,6 +229,7 @@ func (b *TableBuilder) add(n uint32, r record, src string) {
 			id = uint32(len(b.t.srcEnd))
 			b.srcID[src] = id
 		}
+		b.lastSrc, b.lastID = src, id
 	}
 	b.recs = append(b.recs, buildRecord{node: n, src: id, r: r})
 	f := uint32(nodeHasRecs)
@@ -439,6 +452,6 @@ func (b *TableBuilder) Build() *Table {
 	t.zones = b.zones
 	b.layout()
 	b.buildIndex()
-	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t = nil, nil, nil, nil, nil, nil, nil, nil
+	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t, b.lastName = nil, nil, nil, nil, nil, nil, nil, nil, nil
 	return t
 }

@@ -59,11 +59,14 @@ func normHost(s string) string {
 // dashed returns the endpoint label CoreDNS derives from an address without
 // a hostname: '.' or ':' replaced by '-'.
 func dashed(ip netip.Addr) string {
-	s := ip.String()
-	if ip.Is4() {
-		return strings.ReplaceAll(s, ".", "-")
+	var buf [64]byte
+	b := ip.AppendTo(buf[:0])
+	for i, c := range b {
+		if c == '.' || c == ':' {
+			b[i] = '-'
+		}
 	}
-	return strings.ReplaceAll(s, ":", "-")
+	return string(b)
 }
 
 // fqdn joins labels into an absolute name with a trailing dot.
