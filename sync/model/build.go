@@ -66,7 +66,7 @@ func sizeHint(objs *Objects) int {
 			continue
 		}
 		for _, e := range es.Endpoints {
-			n += 4 * len(e.Addresses)
+			n += 6 * len(e.Addresses)
 		}
 	}
 	return n
@@ -101,13 +101,15 @@ type state struct {
 	// added records to (Writer.HasRecords, asked before the ServiceEntries
 	// write theirs), is skipped.
 	svcNames map[string]bool
+	scratch  buildScratch
 }
 
 func build(objs *Objects, o *options, out Writer) Report {
 	if objs == nil {
 		objs = &Objects{}
 	}
-	s := &state{o: o, out: out, svcNames: make(map[string]bool, len(objs.Services))}
+	s := &state{o: o, out: out, svcNames: make(map[string]bool, len(objs.Services)),
+		scratch: buildScratch{epIdx: map[epKey]*epAddr{}, labelIdx: map[string]int{}}}
 	s.services(objs.Services, objs.EndpointSlices)
 	s.serviceEntries(objs.ServiceEntries)
 	slices.SortStableFunc(s.rep.Problems, func(a, b Problem) int {

@@ -43,6 +43,27 @@ type epAddr struct {
 	src   string
 }
 
+// epKey identifies an endpoint address of a service: merged by it.
+type epKey struct {
+	label string
+	ip    netip.Addr
+}
+
+// labelGroup is the SRV pairs of one endpoint label of a service.
+type labelGroup struct {
+	owner string
+	pairs []srvPair
+}
+
+// buildScratch is what building reuses from Service to Service.
+type buildScratch struct {
+	eps      []epAddr // the arena of endpoints' addresses
+	out      []*epAddr
+	epIdx    map[epKey]*epAddr
+	labelIdx map[string]int
+	groups   []labelGroup
+}
+
 type epPort struct {
 	name, proto string
 	port        int32 // -1: the slice has no ports
@@ -208,12 +229,23 @@ func (s *state) externalName(si *svcInfo) {
 // endpoints returns the ready endpoint addresses of a service from its
 // slices, merged by (name, address).
 func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epAddr {
-	var out []*epAddr
-	type epKey struct {
-		label string
-		ip    netip.Addr
+	// The addresses live in the state's arena, sized first so that it does
+	// not move while pointers into it are handed out; the result is used
+	// before the next Service's.
+	n := 0
+	for _, es := range list {
+		for _, e := range es.Endpoints {
+			n += len(e.Addresses)
+		}
 	}
-	idx := map[epKey]*epAddr{}
+	if cap(s.scratch.eps) < n {
+		s.scratch.eps = make([]epAddr, 0, n)
+	}
+	arena := s.scratch.eps[:0]
+	out := s.scratch.out[:0]
+	defer func() { s.scratch.out = out[:0] }()
+	idx := s.scratch.epIdx
+	clear(idx)
 	for _, es := range list {
 		src := "EndpointSlice " + es.Namespace + "/" + es.Name
 		prob := func(format string, args ...any) {
@@ -281,7 +313,8 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 				}
 				// The slice's ports, shared by its endpoints: clipped, so
 				// that a merge above appends to a copy.
-				x := &epAddr{label: label, ip: ip, ports: slices.Clip(ports), src: src}
+				arena = append(arena, epAddr{label: label, ip: ip, ports: slices.Clip(ports), src: src})
+				x := &arena[len(arena)-1]
 				idx[k] = x
 				out = append(out, x)
 			}
@@ -365,8 +398,10 @@ func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]b
 // (unless the address is a ClusterIP), and SRV for its ports.
 func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]bool) {
 	ns, name := si.svc.Namespace, si.svc.Name
-	byLabel := map[string][]srvPair{}
-	var labels []string
+	// The SRV pairs of each label, labels in the order first seen; the
+	// groups and the index are the state's, reused from Service to Service.
+	clear(s.scratch.labelIdx)
+	groups := s.scratch.groups[:0]
 	for _, e := range eps {
 		owner := e.label + "." + si.fqdn
 		if !s.addAddress(kindService, ns, name, owner, e.ip, e.src) {
@@ -375,16 +410,25 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 		if !clusterIPs[e.ip] {
 			s.addPTR(kindService, ns, name, e.ip, owner, e.src)
 		}
-		if _, ok := byLabel[e.label]; !ok {
-			labels = append(labels, e.label)
+		gi, ok := s.scratch.labelIdx[e.label]
+		if !ok {
+			gi = len(groups)
+			s.scratch.labelIdx[e.label] = gi
+			if len(groups) < cap(groups) {
+				groups = groups[:gi+1]
+				groups[gi].owner, groups[gi].pairs = owner, groups[gi].pairs[:0]
+			} else {
+				groups = append(groups, labelGroup{owner: owner})
+			}
 		}
 		for _, p := range e.ports {
-			byLabel[e.label] = append(byLabel[e.label], srvPair{owner, p.port})
+			groups[gi].pairs = append(groups[gi].pairs, srvPair{owner, p.port})
 		}
 	}
-	for _, l := range labels {
-		s.addSRVs(kindService, ns, name, l+"."+si.fqdn, byLabel[l], si.src)
+	for _, g := range groups {
+		s.addSRVs(kindService, ns, name, g.owner, g.pairs, si.src)
 	}
+	s.scratch.groups = groups
 }
 
 // srvOwner returns _<port>._<proto>.<svc FQDN>.
