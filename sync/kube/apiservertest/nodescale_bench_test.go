@@ -230,4 +230,3 @@ func rssKiB(b *testing.B, pid int) int64 {
 	b.Fatal("no VmRSS")
 	return 0
 }
-
