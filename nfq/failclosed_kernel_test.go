@@ -3,8 +3,6 @@ package nfq
 import (
 	"context"
 	"fmt"
-	"net"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -24,23 +22,8 @@ func TestKernelFailClosed(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/fail-closed=%v", open.name, closed), func(t *testing.T) {
 				pod, up := newTopology(t)
 				const port, queue, held, sent = 9999, 77, 4, 20
-				run(t, "ip", "netns", "exec", pod, "iptables", "-t", "raw", "-A", "OUTPUT", "-p", "udp", "--dport", fmt.Sprint(port),
-					"-j", "NFQUEUE", "--queue-num", fmt.Sprint(queue), "--queue-bypass")
-				var got atomic.Int64
-				var ln net.PacketConn
-				if err := inNetns(up, func() (err error) { ln, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", port)); return err }); err != nil {
-					t.Fatal(err)
-				}
-				defer ln.Close()
-				go func() {
-					buf := make([]byte, 64)
-					for {
-						if _, _, err := ln.ReadFrom(buf); err != nil {
-							return
-						}
-						got.Add(1)
-					}
-				}()
+				queueUDP(t, pod, port, queue)
+				got := udpSink(t, up, port)
 
 				cfg, err := Config{NetNS: netnsFD(t, pod), MaxQueueLen: held, FailClosed: closed}.withDefaults()
 				if err != nil {
@@ -57,21 +40,7 @@ func TestKernelFailClosed(t *testing.T) {
 				}
 				defer func() { cancel(); close(stall); src.Close() }()
 
-				if err := inNetns(pod, func() error {
-					c, err := net.Dial("udp4", fmt.Sprintf("%v:%d", upV4, port))
-					if err != nil {
-						return err
-					}
-					defer c.Close()
-					for i := range sent {
-						if _, err := c.Write([]byte{byte(i)}); err != nil {
-							return err
-						}
-					}
-					return nil
-				}); err != nil {
-					t.Fatal(err)
-				}
+				sendUDP(t, pod, port, sent)
 				time.Sleep(300 * time.Millisecond) // what passes arrives in microseconds
 				switch n := got.Load(); {
 				case closed && n != 0:

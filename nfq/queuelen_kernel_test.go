@@ -2,16 +2,15 @@ package nfq
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// TestKernelQueueLenZero: after Source.SetQueueLen(0) the kernel queues nothing more
-// (new packets pass at once, with the consumer still bound and stalled),
-// while the packets queued before it are still delivered: none lost.
+// TestKernelQueueLenZero: after Source.SetQueueLen(0) the kernel queues
+// nothing more (new packets pass at once, with the consumer still bound
+// and stalled), while the packets queued before it are still delivered:
+// none lost.
 func TestKernelQueueLenZero(t *testing.T) {
 	requireRoot(t)
 	for _, open := range []struct {
@@ -21,23 +20,8 @@ func TestKernelQueueLenZero(t *testing.T) {
 		t.Run(open.name, func(t *testing.T) {
 			pod, up := newTopology(t)
 			const port, queue, before, after = 9998, 78, 5, 10
-			run(t, "ip", "netns", "exec", pod, "iptables", "-t", "raw", "-A", "OUTPUT", "-p", "udp", "--dport", fmt.Sprint(port),
-				"-j", "NFQUEUE", "--queue-num", fmt.Sprint(queue), "--queue-bypass")
-			var got atomic.Int64
-			var ln net.PacketConn
-			if err := inNetns(up, func() (err error) { ln, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", port)); return err }); err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
-			go func() {
-				buf := make([]byte, 64)
-				for {
-					if _, _, err := ln.ReadFrom(buf); err != nil {
-						return
-					}
-					got.Add(1)
-				}
-			}()
+			queueUDP(t, pod, port, queue)
+			got := udpSink(t, up, port)
 			cfg, err := Config{NetNS: netnsFD(t, pod), MaxQueueLen: 100}.withDefaults()
 			if err != nil {
 				t.Fatal(err)
@@ -61,25 +45,7 @@ func TestKernelQueueLenZero(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer func() { cancel(); src.Close() }()
-			send := func(n int) {
-				t.Helper()
-				if err := inNetns(pod, func() error {
-					c, err := net.Dial("udp4", fmt.Sprintf("%v:%d", upV4, port))
-					if err != nil {
-						return err
-					}
-					defer c.Close()
-					for i := range n {
-						if _, err := c.Write([]byte{byte(i)}); err != nil {
-							return err
-						}
-					}
-					return nil
-				}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			send(before)
+			sendUDP(t, pod, port, before)
 			time.Sleep(200 * time.Millisecond)
 			if n := got.Load(); n != 0 {
 				t.Fatalf("%d passed with the queue bound and stalled, want 0", n)
@@ -87,7 +53,7 @@ func TestKernelQueueLenZero(t *testing.T) {
 			if err := src.SetQueueLen(0); err != nil {
 				t.Fatal(err)
 			}
-			send(after)
+			sendUDP(t, pod, port, after)
 			time.Sleep(200 * time.Millisecond)
 			if n := got.Load(); n != after {
 				t.Fatalf("after SetQueueLen(0), %d of %d new packets passed with the consumer stalled", n, after)

@@ -64,17 +64,7 @@ func TestCaptured(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { w.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(10 * time.Second)
-	for !w.Synced() {
-		if time.Now().After(deadline) {
-			t.Fatal("not synced")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	ctx := runWatch(t, w)
 	if !w.Captured(ctx, "plain", "on", "u1") {
 		t.Error("labelled pod in an unlabelled namespace not captured")
 	}

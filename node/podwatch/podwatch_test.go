@@ -20,17 +20,8 @@ func TestLookup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { w.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	ctx := runWatch(t, w)
 	deadline := time.Now().Add(10 * time.Second)
-	for !w.Synced() {
-		if time.Now().After(deadline) {
-			t.Fatal("not synced")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 	p := w.Lookup("shop", "web")
 	if p == nil || p.Spec.DNSPolicy != corev1.DNSNone || p.Spec.DNSConfig.Nameservers[0] != "1.1.1.1" {
 		t.Fatalf("Lookup = %+v", p)
@@ -56,4 +47,22 @@ func TestLookup(t *testing.T) {
 	if _, err := New(Config{Client: cs}); err == nil {
 		t.Fatal("no node name accepted")
 	}
+}
+
+// runWatch runs w until the test ends and waits for its first lists; the
+// context it returns ends with the test.
+func runWatch(t *testing.T, w *Watch) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	deadline := time.Now().Add(10 * time.Second)
+	for !w.Synced() {
+		if time.Now().After(deadline) {
+			t.Fatal("not synced")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return ctx
 }

@@ -119,23 +119,9 @@ func (n *Node) ForThisNode(t testing.TB, ds *appsv1.DaemonSet) {
 // is Ready.
 func (n *Node) StartNodeAgent(t testing.TB, a NodeAgent) *corev1.Pod {
 	t.Helper()
-	ctx := context.Background()
 	n.publishRootCA(t, a.DaemonSet.Namespace)
 	for _, obj := range a.Objects {
-		var err error
-		switch o := obj.(type) {
-		case *corev1.ServiceAccount:
-			_, err = n.Client.CoreV1().ServiceAccounts(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
-		case *rbacv1.ClusterRole:
-			_, err = n.Client.RbacV1().ClusterRoles().Create(ctx, o, metav1.CreateOptions{})
-		case *rbacv1.ClusterRoleBinding:
-			_, err = n.Client.RbacV1().ClusterRoleBindings().Create(ctx, o, metav1.CreateOptions{})
-		default:
-			err = fmt.Errorf("unexpected %T", obj)
-		}
-		if err != nil {
-			t.Fatalf("manifests/node: %v", err)
-		}
+		n.createRBAC(t, obj)
 	}
 	tmpl := a.DaemonSet.Spec.Template
 	pod := &corev1.Pod{
@@ -145,6 +131,27 @@ func (n *Node) StartNodeAgent(t testing.TB, a NodeAgent) *corev1.Pod {
 	}
 	pod.Spec.NodeName = NodeName
 	return n.CreatePod(t, pod)
+}
+
+// createRBAC creates a ServiceAccount, ClusterRole or ClusterRoleBinding
+// of the shipped manifests.
+func (n *Node) createRBAC(t testing.TB, obj runtime.Object) {
+	t.Helper()
+	ctx := context.Background()
+	var err error
+	switch o := obj.(type) {
+	case *corev1.ServiceAccount:
+		_, err = n.Client.CoreV1().ServiceAccounts(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	case *rbacv1.ClusterRole:
+		_, err = n.Client.RbacV1().ClusterRoles().Create(ctx, o, metav1.CreateOptions{})
+	case *rbacv1.ClusterRoleBinding:
+		_, err = n.Client.RbacV1().ClusterRoleBindings().Create(ctx, o, metav1.CreateOptions{})
+	default:
+		err = fmt.Errorf("unexpected %T", obj)
+	}
+	if err != nil {
+		t.Fatalf("%T %v: %v", obj, obj, err)
+	}
 }
 
 // Conflist is the node's CNI configuration file, as containerd reads it.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,17 +84,7 @@ func (n *Node) testNodeAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	time.Sleep(100 * time.Millisecond)
-	var gap []string
-	for i := 0; i < 3 && (len(gap) == 0 || gap[len(gap)-1] != webDecoy); i++ {
-		out, _ := exec.Command("nsenter", "-t", fmt.Sprint(appPid), "-n", "dig", "+short", "+time=1", "+tries=1",
-			"@"+ClusterDNS, webFQDN).Output()
-		gap = append(gap, strings.TrimSpace(string(out)))
-	}
-	t.Logf("lookups in the pod right after the agent was killed, %v after it: %q", time.Since(killed).Round(10*time.Millisecond), gap)
-	if gap[len(gap)-1] != webDecoy {
-		t.Errorf("lookups in the pod with the agent down: %q, want the cluster DNS's decoy %s through --queue-bypass", gap, webDecoy)
-	}
+	checkBypass(t, appPid, killed, "the agent")
 	agent = n.WaitPod(t, agent.Namespace, agent.Name, 120*time.Second, func(p *corev1.Pod) bool {
 		s, _ := Status(p, "meshdns")
 		return s.RestartCount >= 1 && s.Ready

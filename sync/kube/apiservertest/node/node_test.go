@@ -16,9 +16,7 @@ import (
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/scheme"
 )
 
@@ -179,22 +177,8 @@ func TestNode(t *testing.T) {
 		killed := time.Now()
 		// The gap: until the kubelet has restarted the sidecar (seconds: it
 		// notices the exit, starts the container, meshdns binds the queue),
-		// no process reads the queue and --queue-bypass sends the pod's
-		// queries to the cluster DNS, whose decoy shows where the answer
-		// came from. Asked from the app's network namespace right after
-		// the kill (dig through nsenter: milliseconds), a query the dying
-		// process had queued being lost and asked again.
-		time.Sleep(100 * time.Millisecond)
-		var gap []string
-		for i := 0; i < 3 && (len(gap) == 0 || gap[len(gap)-1] != webDecoy); i++ {
-			out, _ := exec.Command("nsenter", "-t", fmt.Sprint(appPid), "-n", "dig", "+short", "+time=1", "+tries=1",
-				"@"+ClusterDNS, webFQDN).Output()
-			gap = append(gap, strings.TrimSpace(string(out)))
-		}
-		t.Logf("lookups in the pod right after the kill, %v after it: %q", time.Since(killed).Round(10*time.Millisecond), gap)
-		if gap[len(gap)-1] != webDecoy {
-			t.Errorf("lookups in the pod right after the sidecar was killed: %q, want the cluster DNS's decoy %s through --queue-bypass", gap, webDecoy)
-		}
+		// no process reads the queue.
+		checkBypass(t, appPid, killed, "the sidecar")
 		p := n.WaitPod(t, pod.Namespace, pod.Name, 120*time.Second, func(p *corev1.Pod) bool {
 			s, _ := Status(p, "meshdns")
 			return s.RestartCount >= 1 && s.Ready
@@ -401,6 +385,27 @@ func tcpAsk(t *testing.T, in io.Writer, out <-chan string, name string) string {
 	return strings.Join(a.Answer, ",")
 }
 
+// checkBypass asks the mesh name from the network namespace of process
+// appPid (dig through nsenter: milliseconds) 100 ms after what was killed
+// at killed, up to three times (a query the dying process had queued is
+// lost and asked again): with no meshdns reading the queue,
+// --queue-bypass sends it to the cluster DNS, whose decoy shows where the
+// answer came from.
+func checkBypass(t *testing.T, appPid int, killed time.Time, what string) {
+	t.Helper()
+	time.Sleep(time.Until(killed.Add(100 * time.Millisecond)))
+	var gap []string
+	for i := 0; i < 3 && (len(gap) == 0 || gap[len(gap)-1] != webDecoy); i++ {
+		out, _ := exec.Command("nsenter", "-t", fmt.Sprint(appPid), "-n", "dig", "+short", "+time=1", "+tries=1",
+			"@"+ClusterDNS, webFQDN).Output()
+		gap = append(gap, strings.TrimSpace(string(out)))
+	}
+	t.Logf("lookups in the pod right after %s was killed, %v after it: %q", what, time.Since(killed).Round(10*time.Millisecond), gap)
+	if gap[len(gap)-1] != webDecoy {
+		t.Errorf("lookups in the pod right after %s was killed: %q, want the cluster DNS's decoy %s through --queue-bypass", what, gap, webDecoy)
+	}
+}
+
 func procStatus(t *testing.T, pid int) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -566,7 +571,6 @@ func (n *Node) checkGone(t *testing.T, p *corev1.Pod) {
 // RBAC, so they are what lets the sidecar read names.
 func (n *Node) applyRBAC(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
 	files, err := filepath.Glob(filepath.Join(n.RepoRoot, "manifests", "rbac", "*.yaml"))
 	if err != nil || len(files) != 3 {
 		t.Fatalf("manifests/rbac: %v %v", files, err)
@@ -580,19 +584,7 @@ func (n *Node) applyRBAC(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		switch o := obj.(type) {
-		case *corev1.ServiceAccount:
-			_, err = n.Client.CoreV1().ServiceAccounts(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
-		case *rbacv1.ClusterRole:
-			_, err = n.Client.RbacV1().ClusterRoles().Create(ctx, o, metav1.CreateOptions{})
-		case *rbacv1.ClusterRoleBinding:
-			_, err = n.Client.RbacV1().ClusterRoleBindings().Create(ctx, o, metav1.CreateOptions{})
-		default:
-			err = fmt.Errorf("unexpected %T", runtime.Object(o))
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+		n.createRBAC(t, obj)
 	}
 }
 
