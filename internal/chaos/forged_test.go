@@ -99,7 +99,7 @@ func TestForgedAnswersCache(t *testing.T) {
 		{"with another type", real53, aaaaAns},
 	}
 	for _, f := range forgeries {
-		if err := raw.send(forge(t, f.m, f.src, vdst), pod4); err != nil {
+		if err := raw.Send(forge(t, f.m, f.src, vdst), pod4); err != nil {
 			t.Fatal(err)
 		}
 		attempts++
@@ -108,7 +108,7 @@ func TestForgedAnswersCache(t *testing.T) {
 	played.answer(pq, answerA(t, pq.msg, "198.19.8.8"))
 	time.Sleep(100 * time.Millisecond)
 	for range 3 { // late duplicates: right in every way but the records
-		if err := raw.send(forge(t, answerA(t, q, forgedAddr), real53, vdst), pod4); err != nil {
+		if err := raw.Send(forge(t, answerA(t, q, forgedAddr), real53, vdst), pod4); err != nil {
 			t.Fatal(err)
 		}
 		attempts++
@@ -210,7 +210,7 @@ func spoofFlood(t *testing.T, p *podtest.Pod, played *playedServer, pq playedQue
 	start := time.Now()
 	sent := 0
 	send := func(m *dns.Msg, src, dst netip.AddrPort) {
-		if err := raw.send(forge(t, m, src, dst), pod4); err != nil {
+		if err := raw.Send(forge(t, m, src, dst), pod4); err != nil {
 			t.Fatal(err)
 		}
 		sent++

@@ -13,8 +13,8 @@ import (
 
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/podtest"
+	"github.com/meshdns/meshdns/internal/tcpattack"
 	"github.com/miekg/dns"
-	"golang.org/x/sys/unix"
 )
 
 // expectation is what may become of a hostile packet.
@@ -195,33 +195,15 @@ func hostileCases() []hostile {
 }
 
 // rawSender sends whole IP packets from inside the pod namespace.
-type rawSender struct{ fd4, fd6 int }
-
-func newRawSender(t *testing.T, ns string) *rawSender {
+// newRawSender opens raw sockets in ns for the test.
+func newRawSender(t *testing.T, ns string) *tcpattack.RawSender {
 	t.Helper()
-	s := &rawSender{}
-	err := netns.Do(ns, func() error {
-		var err error
-		if s.fd4, err = unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW); err != nil {
-			return err
-		}
-		if s.fd6, err = unix.Socket(unix.AF_INET6, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW); err != nil {
-			return err
-		}
-		return unix.SetsockoptInt(s.fd6, unix.IPPROTO_IPV6, unix.IPV6_HDRINCL, 1)
-	})
+	s, err := tcpattack.NewRawSender(ns)
 	if err != nil {
 		t.Fatalf("raw sockets: %v", err)
 	}
-	t.Cleanup(func() { unix.Close(s.fd4); unix.Close(s.fd6) })
+	t.Cleanup(s.Close)
 	return s
-}
-
-func (s *rawSender) send(pkt []byte, dst netip.Addr) error {
-	if dst.Is4() {
-		return unix.Sendto(s.fd4, pkt, 0, &unix.SockaddrInet4{Addr: dst.As4()})
-	}
-	return unix.Sendto(s.fd6, pkt, 0, &unix.SockaddrInet6{Addr: dst.As16()})
 }
 
 var reasonRE = regexp.MustCompile(`msg=packet verdict=(\w+) reason=(\w+)`)
@@ -304,7 +286,7 @@ func TestHostilePackets(t *testing.T) {
 			logBefore := len(p.Meshdns.Logs())
 			capBefore := len(capt.packets())
 			for _, pkt := range pkts {
-				if err := raw.send(pkt, dst.Addr()); err != nil {
+				if err := raw.Send(pkt, dst.Addr()); err != nil {
 					t.Fatalf("%s: send: %v", hc.name, err)
 				}
 			}

@@ -21,7 +21,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,8 +28,8 @@ import (
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/podtest"
+	"github.com/meshdns/meshdns/internal/tcpattack"
 	"github.com/miekg/dns"
-	"golang.org/x/sys/unix"
 )
 
 // tcpBudget is meshdns's default TCP memory budget, the one the attacks
@@ -90,23 +89,12 @@ func (w *rssWatch) reset() int64 { return w.peak.Swap(0) }
 // (0: the default), set before the handshake so that the window stays
 // small.
 func dialAttack(ns string, rcvbuf int) (*net.TCPConn, error) {
-	var c net.Conn
-	err := netns.Do(ns, func() error {
-		d := net.Dialer{Timeout: 3 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
-			var serr error
-			if rcvbuf > 0 {
-				rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf) })
-			}
-			return serr
-		}}
-		var err error
-		c, err = d.Dial("tcp4", tcpTarget)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return c.(*net.TCPConn), nil
+	return attackTarget(ns).Dial(rcvbuf)
+}
+
+// attackTarget is the pod's nameserver attacked from namespace ns.
+func attackTarget(ns string) tcpattack.Target {
+	return tcpattack.Target{NS: ns, Server: netip.MustParseAddrPort(tcpTarget)}
 }
 
 // tcpClient is the well-behaved client: a new connection every interval,
@@ -234,9 +222,7 @@ type attack struct {
 }
 
 // isReset reports a connection reset (by meshdns).
-func isReset(err error) bool {
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-}
+func isReset(err error) bool { return tcpattack.IsReset(err) }
 
 func tcpAttacks() []attack {
 	return []attack{
@@ -249,117 +235,29 @@ func tcpAttacks() []attack {
 
 func attackPrefixes(t *testing.T, p *podtest.Pod, d time.Duration) (string, bool, string) {
 	const flows = 300
-	var resets, opened atomic.Int64
-	var wg sync.WaitGroup
-	end := time.Now().Add(d)
-	chunk := make([]byte, 60000)
-	for range flows {
-		c, err := dialAttack(p.Topo.Pod, 0)
-		if err != nil {
-			continue
-		}
-		opened.Add(1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer c.Close()
-			c.SetWriteDeadline(end)
-			_, err := c.Write(append([]byte{0xff, 0xff}, chunk...))
-			for err == nil && time.Now().Before(end) {
-				time.Sleep(500 * time.Millisecond)
-				_, err = c.Write([]byte{0x55})
-			}
-			if isReset(err) {
-				resets.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	return fmt.Sprintf("%d connections, %d reset by meshdns (their partial query did not fit the budget)", opened.Load(), resets.Load()),
-		opened.Load() == flows && resets.Load() > 0, "300 connections opened and 60 KB partial queries past the budget's soft limit reset"
+	opened, resets := tcpattack.Prefixes(attackTarget(p.Topo.Pod), flows, d)
+	return fmt.Sprintf("%d connections, %d reset by meshdns (their partial query did not fit the budget)", opened, resets),
+		opened == flows && resets > 0, "300 connections opened and 60 KB partial queries past the budget's soft limit reset"
 }
 
 func attackManyFlows(t *testing.T, p *podtest.Pod, d time.Duration) (string, bool, string) {
-	var conns []*net.TCPConn
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	end := time.Now().Add(d)
-	failed := 0
-	for len(conns) < 6000 && time.Now().Before(end) {
-		c, err := dialAttack(p.Topo.Pod, 0)
-		if err != nil {
-			failed++
-			continue
-		}
-		c.Write([]byte{0x01, 0x00, 0x12}) // 256 bytes promised, 1 sent
-		conns = append(conns, c)
-	}
-	time.Sleep(time.Until(end))
-	return fmt.Sprintf("%d connections held open (%d dials failed)", len(conns), failed),
-		len(conns) >= 1000, "at least 1,000 connections opened"
+	held, failed := tcpattack.ManyFlows(attackTarget(p.Topo.Pod), 6000, d)
+	return fmt.Sprintf("%d connections held open (%d dials failed)", held, failed),
+		held >= 1000, "at least 1,000 connections opened"
 }
 
 func attackPipelined(t *testing.T, p *podtest.Pod, d time.Duration) (string, bool, string) {
 	const flows = 64
-	var batch []byte
-	for i := range 500 {
-		q := new(dns.Msg)
-		q.SetQuestion("web.default.svc.cluster.local.", dns.TypeA)
-		q.Id = uint16(i)
-		w, _ := q.Pack()
-		batch = append(binary.BigEndian.AppendUint16(batch, uint16(len(w))), w...)
-	}
-	var written, blocked atomic.Int64
-	var wg sync.WaitGroup
-	end := time.Now().Add(d)
-	for range flows {
-		c, err := dialAttack(p.Topo.Pod, 4096)
-		if err != nil {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer c.Close()
-			c.SetWriteDeadline(end)
-			for time.Now().Before(end) {
-				n, err := c.Write(batch)
-				written.Add(int64(n))
-				if err != nil {
-					if errors.Is(err, os.ErrDeadlineExceeded) {
-						blocked.Add(1)
-					}
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return fmt.Sprintf("%d connections wrote %.1f MB of queries; %d were stopped by meshdns no longer reading (backpressure)", flows, float64(written.Load())/1e6, blocked.Load()),
-		blocked.Load() > 0, "meshdns stopped reading a flooding connection"
+	written, blocked := tcpattack.Pipelined(attackTarget(p.Topo.Pod), flows, "web.default.svc.cluster.local.", d)
+	return fmt.Sprintf("%d connections wrote %.1f MB of queries; %d were stopped by meshdns no longer reading (backpressure)", flows, float64(written)/1e6, blocked),
+		blocked > 0, "meshdns stopped reading a flooding connection"
 }
 
 func attackSYNFlood(t *testing.T, p *podtest.Pod, d time.Duration) (string, bool, string) {
 	raw := newRawSender(t, p.Topo.Pod)
-	src, dst := netip.MustParseAddr("198.18.0.2"), netip.MustParseAddr("198.18.0.1")
-	rng := rand.New(rand.NewPCG(1, 2))
-	sent := 0
-	end := time.Now().Add(d)
-	for time.Now().Before(end) {
-		for range 100 {
-			pkt, err := enginetest.TCPPacket(enginetest.TCPSeg{Src: src, Dst: dst, SrcPort: uint16(20000 + rng.IntN(30000)), DstPort: 53,
-				SYN: true, Seq: rng.Uint32(), Window: 64240, MSS: 1460, HasTS: true, TSVal: rng.Uint32()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if raw.send(pkt, dst) == nil {
-				sent++
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
+	sent, err := tcpattack.SYNFlood(raw, netip.MustParseAddr("198.18.0.2"), netip.MustParseAddrPort(tcpTarget), d)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return fmt.Sprintf("%d SYNs sent", sent), sent >= 1000, "at least 1,000 SYNs sent"
 }
@@ -496,7 +394,7 @@ func TestTCPInjection(t *testing.T) {
 			if err != nil {
 				panic(err)
 			}
-			if raw.send(pkt, dst) == nil {
+			if raw.Send(pkt, dst) == nil {
 				injected[kind].Add(1)
 			}
 			// Paced (bursts of 10) so that the queue does not overflow: a

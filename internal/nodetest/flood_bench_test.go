@@ -3,8 +3,8 @@ package nodetest
 import (
 	"context"
 	"net"
+	"net/netip"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/tcpattack"
 )
 
 // BenchmarkFloodIsolation: one pod floods its DNS while a neighbour pod of
@@ -21,9 +21,9 @@ import (
 // without a flood and under each flood, interleaved (quiet, flood, quiet,
 // ...), with the ratio of its p99 under flood to its p99 without. Floods:
 // UDP queries at full rate (dnsperf, 4 sockets, in a CPU cgroup of half a
-// core: a pod with a 500m CPU limit), and TCP: 2,000 connections opened
-// and each sent half a query (the hardening work's many-connections
-// attack). The neighbour's client is a process of its own in its pod, so
+// core: a pod with a 500m CPU limit), and the hardening work's TCP attacks
+// (package tcpattack): 60 KB partial queries, 2,000 connections each
+// holding a partial query, pipelined query floods never read, a SYN flood. The neighbour's client is a process of its own in its pod, so
 // that neither the flood nor the test process's cluster DNS shares its Go
 // runtime. Last, the reference: the UDP flood with the agent killed (no
 // meshdns on the node: every pod asks the cluster DNS). Run with
@@ -36,25 +36,58 @@ func BenchmarkFloodIsolation(b *testing.B) {
 	flooder := n.AddPod(b, NewPodObject("shop", "flooder"))
 	neighbour := n.AddPod(b, NewPodObject("billing", "neighbour"))
 	udp := func(ctx context.Context) func() int64 { return dnsperfFlood(b, ctx, n, flooder, 500) }
-	tcp := func(ctx context.Context) func() int64 { return tcpConnFlood(b, ctx, flooder, 2000) }
+	target := tcpattack.Target{NS: flooder.NS, Server: netip.AddrPortFrom(ClusterDNS, 53)}
+	raw, err := tcpattack.NewRawSender(flooder.NS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	// The hardening work's TCP attacks, each for one measuring period
+	// (the count: connections, MB written or SYNs sent).
+	attacks := []struct {
+		name, unit string
+		run        func(d time.Duration) int64
+	}{
+		{"tcp-prefixes", "connections", func(d time.Duration) int64 { opened, _ := tcpattack.Prefixes(target, 300, d); return opened }},
+		{"tcp-conns", "connections", func(d time.Duration) int64 { held, _ := tcpattack.ManyFlows(target, 2000, d); return int64(held) }},
+		{"tcp-pipelined", "MiB written", func(d time.Duration) int64 {
+			written, _ := tcpattack.Pipelined(target, 64, webFQDN, d)
+			return written >> 20
+		}},
+		{"tcp-syn", "SYNs", func(d time.Duration) int64 {
+			sent, err := tcpattack.SYNFlood(raw, flooder.IP, target.Server, d)
+			if err != nil {
+				b.Error(err)
+			}
+			return int64(sent)
+		}},
+	}
 	for range b.N {
-		floodRounds(b, neighbour, "udp", udp)
-		floodRounds(b, neighbour, "tcp-conns", tcp)
+		floodRounds(b, neighbour, "udp", "queries", udp)
+		for _, a := range attacks {
+			floodRounds(b, neighbour, a.name, a.unit, func(ctx context.Context) func() int64 {
+				var count atomic.Int64
+				done := make(chan struct{})
+				go func() { count.Store(a.run(floodPeriod + 500*time.Millisecond)); close(done) }()
+				return func() int64 { <-done; return count.Load() }
+			})
+		}
 		// The reference: the same UDP flood with no meshdns on the node
 		// (the agent killed: every pod's DNS goes to the cluster DNS).
 		if err := agent.Signal(syscall.SIGKILL); err != nil {
 			b.Fatal(err)
 		}
 		agent.Wait(10 * time.Second)
-		floodRounds(b, neighbour, "udp-without-meshdns", udp)
+		floodRounds(b, neighbour, "udp-without-meshdns", "queries", udp)
 	}
 }
 
 // floodRounds measures neighbour's fixed-rate lookups without and under
-// the flood start starts, interleaved, and reports both.
-func floodRounds(b *testing.B, neighbour *Pod, name string, start func(context.Context) func() int64) {
+// the flood start starts, interleaved, and reports both; the flood's count
+// (what start's result returns once it is over) is in unit.
+func floodRounds(b *testing.B, neighbour *Pod, name, unit string, start func(context.Context) func() int64) {
 	b.Helper()
-	const rate, period, rounds = 200, 8 * time.Second, 3
+	const rate, period, rounds = 200, floodPeriod, 3
 	var quiet, loud latencies
 	var sentPerSec float64
 	for range rounds {
@@ -69,14 +102,17 @@ func floodRounds(b *testing.B, neighbour *Pod, name string, start func(context.C
 	}
 	q50, q99 := quiet.percentile(50), quiet.percentile(99)
 	l50, l99 := loud.percentile(50), loud.percentile(99)
-	b.Logf("%s flood (%.0f/s sent): neighbour at %d q/s: p50 %v -> %v, p99 %v -> %v (%.2fx), lost %d -> %d of %d",
-		name, sentPerSec, rate, q50, l50, q99, l99, float64(l99)/float64(q99), quiet.lost, loud.lost, len(loud.d)+loud.lost)
+	b.Logf("%s flood (%.0f %s a second): neighbour at %d q/s: p50 %v -> %v, p99 %v -> %v (%.2fx), lost %d -> %d of %d",
+		name, sentPerSec, unit, rate, q50, l50, q99, l99, float64(l99)/float64(q99), quiet.lost, loud.lost, len(loud.d)+loud.lost)
 	b.ReportMetric(float64(l99)/float64(q99), name+"-p99-ratio")
 	b.ReportMetric(float64(q99.Microseconds()), name+"-quiet-p99-us")
 	b.ReportMetric(float64(l99.Microseconds()), name+"-flood-p99-us")
 	b.ReportMetric(float64(loud.lost), name+"-lost")
 	b.ReportMetric(sentPerSec, name+"-flood-per-s")
 }
+
+// floodPeriod is how long the neighbour is measured in each round.
+const floodPeriod = 8 * time.Second
 
 // latencies are a fixed-rate run's answered queries' latencies and the
 // queries left unanswered.
@@ -131,40 +167,4 @@ func fixedRate(c net.Conn, name string, rate int, d time.Duration) latencies {
 		}
 	}
 	return l
-}
-
-// tcpConnFlood opens conns TCP connections from p to the cluster DNS, as
-// fast as it can, each sent the first half of a query and then left open,
-// until ctx is done; it returns the count of connections opened.
-func tcpConnFlood(b *testing.B, ctx context.Context, p *Pod, conns int) func() int64 {
-	b.Helper()
-	var opened atomic.Int64
-	m := new(dns.Msg)
-	m.SetQuestion(webFQDN, dns.TypeA)
-	q, _ := m.Pack()
-	half := append([]byte{byte(len(q) >> 8), byte(len(q))}, q[:len(q)/2]...)
-	var mu sync.Mutex
-	var open []net.Conn
-	go func() {
-		for i := 0; i < conns && ctx.Err() == nil; i++ {
-			dctx, cancel := context.WithTimeout(ctx, time.Second)
-			c, err := netns.Dial(dctx, p.NS, "tcp4", ClusterDNS.String()+":53")
-			cancel()
-			if err != nil {
-				continue
-			}
-			_, _ = c.Write(half)
-			opened.Add(1)
-			mu.Lock()
-			open = append(open, c)
-			mu.Unlock()
-		}
-		<-ctx.Done()
-		mu.Lock()
-		for _, c := range open {
-			c.Close()
-		}
-		mu.Unlock()
-	}()
-	return func() int64 { return opened.Load() }
 }
