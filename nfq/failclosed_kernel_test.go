@@ -14,10 +14,7 @@ import (
 // readers, 4 packets held, 20 sent.
 func TestKernelFailClosed(t *testing.T) {
 	requireRoot(t)
-	for _, open := range []struct {
-		name string
-		fn   OpenFunc
-	}{{"batch", OpenBatch}, {"go-nfqueue", OpenNfqueue}} {
+	for _, open := range readers {
 		for _, closed := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/fail-closed=%v", open.name, closed), func(t *testing.T) {
 				pod, up := newTopology(t)

@@ -13,10 +13,7 @@ import (
 // none lost.
 func TestKernelQueueLenZero(t *testing.T) {
 	requireRoot(t)
-	for _, open := range []struct {
-		name string
-		fn   OpenFunc
-	}{{"batch", OpenBatch}, {"go-nfqueue", OpenNfqueue}} {
+	for _, open := range readers {
 		t.Run(open.name, func(t *testing.T) {
 			pod, up := newTopology(t)
 			const port, queue, before, after = 9998, 78, 5, 10

@@ -7,6 +7,12 @@ import (
 	"testing"
 )
 
+// readers are the two queue readers the kernel tests run against.
+var readers = []struct {
+	name string
+	fn   OpenFunc
+}{{"batch", OpenBatch}, {"go-nfqueue", OpenNfqueue}}
+
 // queueUDP queues the pod's UDP to port on queue, with --queue-bypass.
 func queueUDP(t *testing.T, pod string, port, queue int) {
 	t.Helper()
