@@ -133,8 +133,9 @@ func (c Config) queueConfig(i int) Config {
 // Lifecycle: Start binds the queues; Wait returns once they are released;
 // Run does both. Cancelling the context given to Start stops without
 // losing queries, with the rules in place or not: the consumer first tells
-// the kernel to queue nothing more on its fail-open queues (Source.SetQueueLen(0):
-// new packets are accepted as they come, as after the unbind), then drains,
+// the kernel to queue nothing more on its fail-open queues
+// (Source.SetQueueLen(0): new packets are accepted as they come, as after
+// the unbind), then drains,
 // i.e. keeps answering the packets already queued until none arrived for
 // Config.DrainQuiet and the kernel holds none (or Config.DrainMax passed),
 // and only then unbinds the queues (the kernel drops whatever is still
@@ -190,7 +191,6 @@ func (c *Consumer) Start(ctx context.Context) error {
 	failc := make(chan error, c.cfg.bound())
 	var sources []Source
 	var passers []*worker // the fail-open queues'
-
 	release := func() {
 		stop()
 		for _, s := range sources {
@@ -198,15 +198,15 @@ func (c *Consumer) Start(ctx context.Context) error {
 		}
 	}
 	for i := range c.cfg.bound() {
-		q := c.cfg.QueueNum + uint16(i)
-		src, err := c.cfg.Open(q, c.cfg.queueConfig(i))
+		q, qc := c.cfg.QueueNum+uint16(i), c.cfg.queueConfig(i)
+		src, err := c.cfg.Open(q, qc)
 		if err != nil {
 			release()
 			c.finish(fmt.Errorf("nfq: queue %d: %w", q, err))
 			return c.err
 		}
 		w := &worker{c: c, src: src, queue: q, buf: make([]byte, 0, MaxPacket)}
-		if !c.cfg.queueConfig(i).FailClosed && c.cfg.MaxRate > 0 {
+		if !qc.FailClosed && c.cfg.MaxRate > 0 {
 			w.limit = &rateLimit{w: w, perWindow: max(1, c.cfg.MaxRate/windowsPerSecond)}
 		}
 		failed := func(err error) { failc <- fmt.Errorf("nfq: queue %d: %w", q, err) }
@@ -217,7 +217,7 @@ func (c *Consumer) Start(ctx context.Context) error {
 			return c.err
 		}
 		sources = append(sources, src)
-		if !c.cfg.queueConfig(i).FailClosed {
+		if !qc.FailClosed {
 			passers = append(passers, w)
 		}
 	}
