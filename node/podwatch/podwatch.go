@@ -33,7 +33,7 @@ type Watch struct {
 	lister    listersv1.PodLister
 	nsLister  listersv1.NamespaceLister
 	synced    []cache.InformerSynced
-	// Wait bounds how long Captured waits for a pod the watch has not
+	// wait bounds how long Captured waits for a pod the watch has not
 	// delivered yet (DefaultWait).
 	wait time.Duration
 }
