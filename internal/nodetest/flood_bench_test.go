@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"sync/atomic"
 	"syscall"
@@ -25,7 +26,9 @@ import (
 // (package tcpattack): 60 KB partial queries, 2,000 connections each
 // holding a partial query, pipelined query floods never read, a SYN flood. The neighbour's client is a process of its own in its pod, so
 // that neither the flood nor the test process's cluster DNS shares its Go
-// runtime. Last, the reference: the UDP flood with the agent killed (no
+// runtime; this process (the cluster DNS and the TCP attackers) is held to
+// half a core, as the flooding pod and the cluster DNS, which runs on
+// other nodes, would be. Last, the reference: the UDP flood with the agent killed (no
 // meshdns on the node: every pod asks the cluster DNS). Run with
 // -benchtime 1x:
 //
@@ -35,6 +38,12 @@ func BenchmarkFloodIsolation(b *testing.B) {
 	agent := n.StartAgent(b, "--objects", "testdata/objects.yaml")
 	flooder := n.AddPod(b, NewPodObject("shop", "flooder"))
 	neighbour := n.AddPod(b, NewPodObject("billing", "neighbour"))
+	// This process runs the cluster DNS, which stands for CoreDNS on
+	// other nodes, and the TCP attackers, which stand for the flooding
+	// pod: on the node they get the CPU of one pod, half a core (as
+	// dnsperf does), not the node's. The agent started before, and the
+	// neighbour's client is moved out.
+	moveToCgroup(b, newCPUCgroup(b, "mdt-bench", 500), os.Getpid())
 	udp := func(ctx context.Context) func() int64 { return dnsperfFlood(b, ctx, n, flooder, 500) }
 	target := tcpattack.Target{NS: flooder.NS, Server: netip.AddrPortFrom(ClusterDNS, 53)}
 	raw, err := tcpattack.NewRawSender(flooder.NS)

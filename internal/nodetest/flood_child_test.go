@@ -29,10 +29,18 @@ func fixedRateChild(b *testing.B, p *Pod, name string, rate int, d time.Duration
 	}
 	cmd := exec.Command("ip", "netns", "exec", p.NS, exe)
 	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s:53 %s %d %s", fixedRateEnv, ClusterDNS, name, rate, d))
-	out, err := cmd.Output()
-	if err != nil {
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	// Out of the test process's CPU cgroup (limitCPU): the neighbour is
+	// a pod of its own.
+	moveToCgroup(b, cpuCgroupRoot, cmd.Process.Pid)
+	if err := cmd.Wait(); err != nil {
 		b.Fatalf("fixed-rate client: %v", err)
 	}
+	out := []byte(stdout.String())
 	var r struct {
 		Micros []int64 `json:"us"`
 		Lost   int     `json:"lost"`
@@ -84,16 +92,7 @@ func dnsperfFlood(b *testing.B, ctx context.Context, n *Node, p *Pod, millicores
 	if err := os.WriteFile(qf, []byte(strings.TrimSuffix(webFQDN, ".")+" A\n"), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	cg := filepath.Join("/sys/fs/cgroup/cpu", fmt.Sprintf("mdt-flood-%d", os.Getpid()))
-	if err := os.MkdirAll(cg, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { os.Remove(cg) })
-	for file, v := range map[string]int{"cpu.cfs_period_us": 100000, "cpu.cfs_quota_us": millicores * 100} {
-		if err := os.WriteFile(filepath.Join(cg, file), []byte(strconv.Itoa(v)), 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
+	cg := newCPUCgroup(b, "mdt-flood", millicores)
 	cmd := exec.Command("ip", "netns", "exec", p.NS, "dnsperf", "-s", ClusterDNS.String(), "-d", qf,
 		"-c", "4", "-l", "3600", "-q", "10000", "-t", "1")
 	var out strings.Builder
@@ -101,10 +100,7 @@ func dnsperfFlood(b *testing.B, ctx context.Context, n *Node, p *Pod, millicores
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644); err != nil {
-		cmd.Process.Kill()
-		b.Fatal(err)
-	}
+	moveToCgroup(b, cg, cmd.Process.Pid)
 	var sent atomic.Int64
 	done := make(chan struct{})
 	go func() {
@@ -125,5 +121,41 @@ func dnsperfFlood(b *testing.B, ctx context.Context, n *Node, p *Pod, millicores
 		case <-time.After(10 * time.Second):
 		}
 		return sent.Load()
+	}
+}
+
+// cpuCgroupRoot is the root of the cgroup v1 cpu hierarchy.
+const cpuCgroupRoot = "/sys/fs/cgroup/cpu"
+
+// newCPUCgroup makes a cpu cgroup of millicores (a CFS quota, as the
+// kubelet limits a pod's CPU), removed when the benchmark ends (its
+// processes moved back to the root first).
+func newCPUCgroup(b *testing.B, name string, millicores int) string {
+	b.Helper()
+	cg := filepath.Join(cpuCgroupRoot, fmt.Sprintf("%s-%d", name, os.Getpid()))
+	if err := os.MkdirAll(cg, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if procs, err := os.ReadFile(filepath.Join(cg, "cgroup.procs")); err == nil {
+			for _, pid := range strings.Fields(string(procs)) {
+				_ = os.WriteFile(filepath.Join(cpuCgroupRoot, "cgroup.procs"), []byte(pid), 0o644)
+			}
+		}
+		os.Remove(cg)
+	})
+	for file, v := range map[string]int{"cpu.cfs_period_us": 100000, "cpu.cfs_quota_us": millicores * 100} {
+		if err := os.WriteFile(filepath.Join(cg, file), []byte(strconv.Itoa(v)), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return cg
+}
+
+// moveToCgroup moves process pid (all its threads) into cgroup cg.
+func moveToCgroup(b *testing.B, cg string, pid int) {
+	b.Helper()
+	if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		b.Fatalf("moving %d to %s: %v", pid, cg, err)
 	}
 }
