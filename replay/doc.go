@@ -7,7 +7,6 @@
 // checksums: they are recomputed (dnsengine.RepairCaptureChecksum) and
 // counted before the engine sees the packet.
 //
-// Generate builds capture files from readable query lists, so test
-// fixtures are produced by the project itself and committed with the lists
-// they came from.
+// The capture files are read and written by replay/pcapfile; the fixtures
+// in testdata are made from readable query lists by replay/replaytest.
 package replay

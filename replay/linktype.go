@@ -3,21 +3,17 @@ package replay
 import (
 	"encoding/binary"
 
-	"github.com/google/gopacket/layers"
+	"github.com/meshdns/meshdns/replay/pcapfile"
 )
-
-// linkTypeSLL2 is LINKTYPE_LINUX_SLL2 (276) as gopacket's 8-bit LinkType
-// holds it (pcapgo truncates the 16-bit field); 20 is otherwise unassigned.
-const linkTypeSLL2 = layers.LinkType(276 & 0xff)
 
 // ipPayload returns the IP packet inside a frame of the given link type,
 // or nil when the frame carries no IPv4/IPv6 packet.
-func ipPayload(lt layers.LinkType, frame []byte) []byte {
+func ipPayload(lt pcapfile.LinkType, frame []byte) []byte {
 	var p []byte
 	switch lt {
-	case layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, 12, 14: // 12/14: raw IP on some systems
+	case pcapfile.LinkTypeRaw, pcapfile.LinkTypeIPv4, pcapfile.LinkTypeIPv6, 12, 14: // 12/14: raw IP on some systems
 		p = frame
-	case layers.LinkTypeEthernet:
+	case pcapfile.LinkTypeEthernet:
 		if len(frame) < 14 {
 			return nil
 		}
@@ -29,7 +25,7 @@ func ipPayload(lt layers.LinkType, frame []byte) []byte {
 			return nil
 		}
 		p = frame[off:]
-	case layers.LinkTypeLinuxSLL: // 16-byte cooked header, protocol last
+	case pcapfile.LinkTypeLinuxSLL: // 16-byte cooked header, protocol last
 		if len(frame) < 16 {
 			return nil
 		}
@@ -37,7 +33,7 @@ func ipPayload(lt layers.LinkType, frame []byte) []byte {
 			return nil
 		}
 		p = frame[16:]
-	case linkTypeSLL2: // Linux SLL2: 20-byte header, protocol first
+	case pcapfile.LinkTypeLinuxSLL2: // Linux SLL2: 20-byte header, protocol first
 		if len(frame) < 20 {
 			return nil
 		}
@@ -45,7 +41,7 @@ func ipPayload(lt layers.LinkType, frame []byte) []byte {
 			return nil
 		}
 		p = frame[20:]
-	case layers.LinkTypeNull, layers.LinkTypeLoop: // 4-byte address family
+	case pcapfile.LinkTypeNull, pcapfile.LinkTypeLoop: // 4-byte address family
 		if len(frame) < 4 {
 			return nil
 		}

@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -9,10 +8,8 @@ import (
 	"log/slog"
 	"sort"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/replay/pcapfile"
 )
 
 // Processor is the engine as replay sees it.
@@ -77,42 +74,6 @@ func (s Summary) Text() string {
 	return b.String()
 }
 
-// packetReader is what pcapgo's two readers have in common.
-type packetReader interface {
-	ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-}
-
-// openReader detects pcap or pcapng and returns a reader and a function
-// giving the link type of a packet.
-func openReader(r io.Reader) (packetReader, func(gopacket.CaptureInfo) layers.LinkType, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	magic, err := br.Peek(4)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading capture header: %w", err)
-	}
-	if bytes.Equal(magic, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
-		ng, err := newNgReader(&ngBound{r: br})
-		if err != nil {
-			return nil, nil, fmt.Errorf("pcapng: %w", err)
-		}
-		return safeNg{ng}, func(ci gopacket.CaptureInfo) layers.LinkType {
-			if ifc, err := ng.Interface(ci.InterfaceIndex); err == nil {
-				return ifc.LinkType
-			}
-			return ng.LinkType()
-		}, nil
-	}
-	pr, err := pcapgo.NewReader(br)
-	if err != nil {
-		return nil, nil, fmt.Errorf("pcap: %w", err)
-	}
-	if pr.Snaplen() > maxFrame {
-		pr.SetSnaplen(maxFrame) // longer packets fail; no buffer beyond it is made
-	}
-	lt := pr.LinkType()
-	return pr, func(gopacket.CaptureInfo) layers.LinkType { return lt }, nil
-}
-
 // Run replays the capture in r and writes the responses to w as a pcap of
 // raw IP packets (link type 101) with nanosecond timestamps.
 func Run(cfg Config, r io.Reader, w io.Writer) (Summary, error) {
@@ -124,17 +85,17 @@ func Run(cfg Config, r io.Reader, w io.Writer) (Summary, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	in, linkType, err := openReader(r)
+	in, err := pcapfile.NewReader(r, maxFrame)
 	if err != nil {
 		return s, err
 	}
-	out := pcapgo.NewWriterNanos(w)
-	if err := out.WriteFileHeader(MaxPacket, layers.LinkTypeRaw); err != nil {
+	out, err := pcapfile.NewWriter(w, MaxPacket, pcapfile.LinkTypeRaw)
+	if err != nil {
 		return s, fmt.Errorf("writing output: %w", err)
 	}
 	buf := make([]byte, 0, MaxPacket)
 	for {
-		data, ci, err := in.ReadPacketData()
+		f, err := in.Next()
 		if err == io.EOF {
 			return s, nil
 		}
@@ -142,7 +103,7 @@ func Run(cfg Config, r io.Reader, w io.Writer) (Summary, error) {
 			return s, fmt.Errorf("packet %d: %w", s.Read+1, err)
 		}
 		s.Read++
-		ip := ipPayload(linkType(ci), data)
+		ip := ipPayload(f.LinkType, f.Data)
 		if ip == nil || len(ip) > cap(buf) {
 			s.NotIP++
 			continue
@@ -166,8 +127,7 @@ func Run(cfg Config, r io.Reader, w io.Writer) (Summary, error) {
 			if res.Truncated {
 				s.Truncated++
 			}
-			oci := gopacket.CaptureInfo{Timestamp: ci.Timestamp, CaptureLength: len(res.Packet), Length: len(res.Packet)}
-			if err := out.WritePacket(oci, res.Packet); err != nil {
+			if err := out.Write(f.Time, res.Packet); err != nil {
 				return s, fmt.Errorf("writing output: %w", err)
 			}
 			s.Written++
@@ -180,5 +140,10 @@ func Run(cfg Config, r io.Reader, w io.Writer) (Summary, error) {
 	}
 }
 
-// MaxPacket is the largest packet read or written.
+// MaxPacket is the largest packet written, and the largest IP packet the
+// engine is handed.
 const MaxPacket = 65535
+
+// maxFrame is the largest frame read: a frame's link header plus an IP
+// packet of MaxPacket, with room to spare. A longer one is an error.
+const maxFrame = 262144

@@ -16,6 +16,7 @@ import (
 	"github.com/google/gopacket/pcapgo"
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/replay"
+	"github.com/meshdns/meshdns/replay/replaytest"
 	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/objects"
 	"github.com/miekg/dns"
@@ -84,10 +85,10 @@ func TestGenerate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := replay.DefaultGenerateConfig()
+		cfg := replaytest.DefaultGenerateConfig()
 		cfg.Format, cfg.Link = c.format, c.link
 		var buf bytes.Buffer
-		n, err := replay.Generate(cfg, list, &buf)
+		n, err := replaytest.Generate(cfg, list, &buf)
 		list.Close()
 		if err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package replay
+package replaytest
 
 import (
 	"bufio"
@@ -13,6 +13,8 @@ import (
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 	"github.com/miekg/dns"
+
+	"github.com/meshdns/meshdns/replay"
 )
 
 // GenerateConfig says how Generate writes packets.
@@ -64,7 +66,7 @@ func Generate(cfg GenerateConfig, list io.Reader, w io.Writer) (int, error) {
 	switch cfg.Format {
 	case "", "pcap":
 		pw := pcapgo.NewWriterNanos(w)
-		if err := pw.WriteFileHeader(MaxPacket, link); err != nil {
+		if err := pw.WriteFileHeader(replay.MaxPacket, link); err != nil {
 			return 0, err
 		}
 		out, flush = pw, func() error { return nil }
