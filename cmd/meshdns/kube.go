@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"sync/atomic"
 
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
@@ -13,6 +12,7 @@ import (
 	"github.com/meshdns/meshdns/node/podwatch"
 	"github.com/meshdns/meshdns/observe"
 	"github.com/meshdns/meshdns/sync/kube"
+	"github.com/meshdns/meshdns/sync/kube/kubeclient"
 )
 
 // newKubeSource watches the API server: the in-cluster config, or the
@@ -84,9 +84,9 @@ func newPodWatch(path, node string, log *slog.Logger) (*podwatch.Watch, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, err := kubernetes.NewForConfig(rc)
+	c, err := kubeclient.New(rc)
 	if err != nil {
 		return nil, err
 	}
-	return podwatch.New(podwatch.Config{Client: cs, Node: node})
+	return podwatch.New(podwatch.Config{Client: c, Node: node})
 }

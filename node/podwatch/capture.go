@@ -29,8 +29,8 @@ const SidecarInit = "meshdns-rules"
 func (w *Watch) Captured(ctx context.Context, namespace, name, uid string) bool {
 	p := w.waitPod(ctx, namespace, name, uid)
 	var ns *corev1.Namespace
-	if n, err := w.nsLister.Get(namespace); err == nil {
-		ns = n
+	if n, ok, err := w.namespaces.GetStore().GetByKey(namespace); err == nil && ok {
+		ns = n.(*corev1.Namespace)
 	}
 	return Decide(p, ns)
 }

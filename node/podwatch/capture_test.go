@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/meshdns/meshdns/sync/kube/kubeclient/kubeclienttest"
 )
 
 func pod(labels map[string]string, inits ...string) *corev1.Pod {
@@ -60,7 +62,7 @@ func TestCaptured(t *testing.T) {
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "meshed", Name: "off", UID: "u2", Labels: map[string]string{Label: Disabled}},
 			Spec: corev1.PodSpec{NodeName: "n1"}},
 	)
-	w, err := New(Config{Client: cs, Node: "n1", Wait: 300 * time.Millisecond})
+	w, err := New(Config{Client: kubeclienttest.FromClientset(cs), Node: "n1", Wait: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,20 +3,22 @@ package podwatch
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
-	listersv1 "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/meshdns/meshdns/sync/kube/kubeclient"
 )
 
 // Config configures a Watch.
 type Config struct {
-	Client kubernetes.Interface
+	// Client lists and watches Pods and Namespaces (kubeclient.New;
+	// kubeclienttest adapts client-go's fake clientset).
+	Client kubeclient.Interface
 	// Node is the node's name (the pods' spec.nodeName).
 	Node string
 	// Resync is the informer's resync period; 0 means none.
@@ -28,11 +30,9 @@ type Config struct {
 
 // Watch is the node's pods and the namespaces' capture labels.
 type Watch struct {
-	factory   informers.SharedInformerFactory // the node's pods
-	nsFactory informers.SharedInformerFactory // namespaces
-	lister    listersv1.PodLister
-	nsLister  listersv1.NamespaceLister
-	synced    []cache.InformerSynced
+	pods       cache.SharedIndexInformer // the node's
+	namespaces cache.SharedIndexInformer
+	synced     []cache.InformerSynced
 	// wait bounds how long Captured waits for a pod the watch has not
 	// delivered yet (DefaultWait).
 	wait time.Duration
@@ -49,28 +49,23 @@ func New(cfg Config) (*Watch, error) {
 		return nil, errors.New("podwatch: a client and a node name are needed")
 	}
 	sel := fields.OneTermEqualSelector("spec.nodeName", cfg.Node).String()
-	f := informers.NewSharedInformerFactoryWithOptions(cfg.Client, cfg.Resync,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = sel }))
-	inf := f.Core().V1().Pods()
+	pods := cache.NewSharedIndexInformer(cfg.Client.ListWatch(kubeclient.Pods, "", sel), &corev1.Pod{}, cfg.Resync, cache.Indexers{})
 	// Only what the DNS context and the capture decision need is kept.
-	_ = inf.Informer().SetTransform(trim)
-	nsf := informers.NewSharedInformerFactory(cfg.Client, cfg.Resync)
-	nsInf := nsf.Core().V1().Namespaces()
-	_ = nsInf.Informer().SetTransform(trimNamespace)
+	_ = pods.SetTransform(trim)
+	nss := cache.NewSharedIndexInformer(cfg.Client.ListWatch(kubeclient.Namespaces, "", ""), &corev1.Namespace{}, cfg.Resync, cache.Indexers{})
+	_ = nss.SetTransform(trimNamespace)
 	if cfg.Wait <= 0 {
 		cfg.Wait = DefaultWait
 	}
-	return &Watch{factory: f, nsFactory: nsf, lister: inf.Lister(), nsLister: nsInf.Lister(),
-		synced: []cache.InformerSynced{inf.Informer().HasSynced, nsInf.Informer().HasSynced}, wait: cfg.Wait}, nil
+	return &Watch{pods: pods, namespaces: nss, synced: []cache.InformerSynced{pods.HasSynced, nss.HasSynced}, wait: cfg.Wait}, nil
 }
 
-// Run runs the informer until ctx is done.
+// Run runs the informers until ctx is done.
 func (w *Watch) Run(ctx context.Context) {
-	w.factory.Start(ctx.Done())
-	w.nsFactory.Start(ctx.Done())
-	<-ctx.Done()
-	w.factory.Shutdown()
-	w.nsFactory.Shutdown()
+	var wg sync.WaitGroup
+	wg.Go(func() { w.pods.RunWithContext(ctx) })
+	wg.Go(func() { w.namespaces.RunWithContext(ctx) })
+	wg.Wait()
 }
 
 // Synced reports whether the first lists are in.
@@ -85,11 +80,11 @@ func (w *Watch) Synced() bool {
 
 // Lookup returns the pod namespace/name, or nil (pods.LookupFunc).
 func (w *Watch) Lookup(namespace, name string) *corev1.Pod {
-	p, err := w.lister.Pods(namespace).Get(name)
-	if err != nil {
+	p, ok, err := w.pods.GetStore().GetByKey(namespace + "/" + name)
+	if err != nil || !ok {
 		return nil
 	}
-	return p
+	return p.(*corev1.Pod)
 }
 
 // trim drops everything of a Pod but what its DNS context and the capture

@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/meshdns/meshdns/sync/kube/kubeclient/kubeclienttest"
 )
 
 func TestLookup(t *testing.T) {
@@ -16,7 +18,7 @@ func TestLookup(t *testing.T) {
 		Spec: corev1.PodSpec{NodeName: "n1", DNSPolicy: corev1.DNSNone,
 			DNSConfig: &corev1.PodDNSConfig{Nameservers: []string{"1.1.1.1"}}, Containers: []corev1.Container{{Name: "app"}}},
 	})
-	w, err := New(Config{Client: cs, Node: "n1"})
+	w, err := New(Config{Client: kubeclienttest.FromClientset(cs), Node: "n1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +46,7 @@ func TestLookup(t *testing.T) {
 	if w.Lookup("shop", "none") != nil {
 		t.Fatal("unknown pod found")
 	}
-	if _, err := New(Config{Client: cs}); err == nil {
+	if _, err := New(Config{Client: kubeclienttest.FromClientset(cs)}); err == nil {
 		t.Fatal("no node name accepted")
 	}
 }

@@ -6,9 +6,10 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
+
+	"github.com/meshdns/meshdns/sync/kube/kubeclient"
 )
 
 // Defaults of Config.
@@ -24,12 +25,13 @@ type Config struct {
 	// kubeconfig). It is used to build Client, Dynamic and Discovery when
 	// those are nil.
 	RESTConfig *rest.Config
-	// Client is the typed clientset for Services and EndpointSlices.
-	Client kubernetes.Interface
+	// Client lists and watches Services and EndpointSlices
+	// (kubeclient.New; kubeclienttest adapts client-go's fake clientset).
+	Client kubeclient.Interface
 	// Dynamic is the dynamic client for ServiceEntries.
 	Dynamic dynamic.Interface
 	// Discovery finds which ServiceEntry version the server serves.
-	// Default: Client.Discovery().
+	// Default: Client.
 	Discovery Discovery
 
 	// Namespaces limits the informers to these namespaces (one informer per

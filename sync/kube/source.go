@@ -7,24 +7,26 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
 
+	"github.com/meshdns/meshdns/sync/kube/kubeclient"
 	"github.com/meshdns/meshdns/sync/model"
 )
 
 // Source is the API server name source. Create it with New; Run it once.
 type Source struct {
-	client     kubernetes.Interface
+	client     kubeclient.Interface
 	dyn        dynamic.Interface
 	disc       Discovery
 	namespaces []string // "" alone means all
@@ -36,8 +38,9 @@ type Source struct {
 	obs        Observer
 	clock      clock.WithTicker
 
-	running atomic.Bool
-	synced  atomic.Bool
+	running   atomic.Bool
+	synced    atomic.Bool
+	informers sync.WaitGroup // every informer's goroutine
 
 	// dirty is signalled (without blocking) by informer event handlers.
 	dirty chan struct{}
@@ -52,7 +55,6 @@ type Source struct {
 type entryInformers struct {
 	gvr       schema.GroupVersionResource
 	informers []cache.SharedIndexInformer
-	factories []dynamicinformer.DynamicSharedInformerFactory
 	synced    atomic.Bool
 }
 
@@ -99,20 +101,15 @@ func New(cfg Config) (*Source, error) {
 			s.dyn = d
 		}
 		if s.client == nil {
-			// Services and EndpointSlices travel as protobuf: smaller and
-			// cheaper to decode than JSON.
-			pc := rest.CopyConfig(rc)
-			pc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-			pc.ContentType = "application/vnd.kubernetes.protobuf"
-			c, err := kubernetes.NewForConfig(pc)
+			c, err := kubeclient.New(rc)
 			if err != nil {
-				return nil, fmt.Errorf("kube: clientset: %w", err)
+				return nil, fmt.Errorf("kube: %w", err)
 			}
 			s.client = c
 		}
 	}
 	if s.disc == nil {
-		s.disc = s.client.Discovery()
+		s.disc = s.client
 	}
 	if s.debounce <= 0 {
 		s.debounce = DefaultDebounce
@@ -154,26 +151,17 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 		return errors.New("kube: Source.Run called twice")
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	var factories []informers.SharedInformerFactory
 	defer func() {
-		// Cancel first: Shutdown waits for the informer goroutines.
+		// Cancel first: the informers end with ctx.
 		cancel()
-		for _, f := range factories {
-			f.Shutdown()
-		}
-		if e := s.entries.Load(); e != nil {
-			for _, f := range e.factories {
-				f.Shutdown()
-			}
-		}
+		s.informers.Wait()
 		s.synced.Store(false)
 		s.obs.SetSynced(false)
 	}()
 
 	for _, ns := range s.namespaces {
-		f := informers.NewSharedInformerFactoryWithOptions(s.client, s.resync, informers.WithNamespace(ns))
-		svc := f.Core().V1().Services().Informer()
-		eps := f.Discovery().V1().EndpointSlices().Informer()
+		svc := s.informer(kubeclient.Services, ns)
+		eps := s.informer(kubeclient.EndpointSlices, ns)
 		if err := s.setup(svc, "services", shrinkService); err != nil {
 			return err
 		}
@@ -182,8 +170,9 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 		}
 		s.services = append(s.services, svc)
 		s.slices = append(s.slices, eps)
-		factories = append(factories, f)
-		f.Start(ctx.Done())
+		for _, inf := range []cache.SharedIndexInformer{svc, eps} {
+			s.informers.Go(func() { inf.RunWithContext(ctx) })
+		}
 	}
 
 	gvr, found, err := s.discoverServiceEntries(ctx)
@@ -281,21 +270,36 @@ func (s *Source) loop(ctx context.Context, update func(*model.Objects)) error {
 	}
 }
 
+// informer is an informer of r in namespace ns ("" all), indexed by
+// namespace as client-go's informer factory makes them.
+func (s *Source) informer(r kubeclient.Resource, ns string) cache.SharedIndexInformer {
+	return cache.NewSharedIndexInformer(s.client.ListWatch(r, ns, ""), r.Object(), s.resync,
+		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+}
+
 // startEntries starts the ServiceEntry informers for gvr.
 func (s *Source) startEntries(ctx context.Context, gvr schema.GroupVersionResource) error {
 	e := &entryInformers{gvr: gvr}
 	for _, ns := range s.namespaces {
-		f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(s.dyn, s.resync, ns, nil)
-		inf := f.ForResource(gvr).Informer()
+		// As client-go's dynamicinformer builds it; that package links
+		// client-go's informer factory for every API group.
+		res := s.dyn.Resource(gvr).Namespace(ns)
+		lw := cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
+			ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return res.List(ctx, o)
+			},
+			WatchFuncWithContext: res.Watch,
+		}, s.dyn)
+		inf := cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, s.resync,
+			cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 		if err := s.setup(inf, "serviceentries", shrinkServiceEntry); err != nil {
 			return err
 		}
 		e.informers = append(e.informers, inf)
-		e.factories = append(e.factories, f)
 	}
 	s.entries.Store(e)
-	for _, f := range e.factories {
-		f.Start(ctx.Done())
+	for _, inf := range e.informers {
+		s.informers.Go(func() { inf.RunWithContext(ctx) })
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/meshdns/meshdns/sync/kube/kubeclient/kubeclienttest"
 	"github.com/meshdns/meshdns/sync/model"
 )
 
@@ -24,10 +25,10 @@ func TestNewValidates(t *testing.T) {
 		t.Error("New without clients or RESTConfig succeeded")
 	}
 	cs := k8sfake.NewClientset()
-	if _, err := New(Config{Client: cs, Dynamic: newDynamic(), Namespaces: []string{"a", ""}}); err == nil {
+	if _, err := New(Config{Client: kubeclienttest.FromClientset(cs), Dynamic: newDynamic(), Namespaces: []string{"a", ""}}); err == nil {
 		t.Error("New with an empty namespace succeeded")
 	}
-	s, err := New(Config{Client: cs, Dynamic: newDynamic(), Namespaces: []string{"a", "b", "a"}})
+	s, err := New(Config{Client: kubeclienttest.FromClientset(cs), Dynamic: newDynamic(), Namespaces: []string{"a", "b", "a"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func TestLifecycle(t *testing.T) {
 	dyn := newDynamic(serviceEntry("v1", "default", "ext", []string{"api.example.com"}, []string{"240.0.0.1"}))
 	obs := NewFakeObserver()
 	h := start(t, Config{
-		Client: cs, Dynamic: dyn, Discovery: NewFakeDiscovery("networking.istio.io/v1"),
+		Client: kubeclienttest.FromClientset(cs), Dynamic: dyn, Discovery: NewFakeDiscovery("networking.istio.io/v1"),
 		Debounce: time.Millisecond, MaxDelay: 5 * time.Millisecond, Observer: obs,
 	})
 	first := h.waitFor("the initial objects", func(*model.Objects) bool { return true })
@@ -196,7 +197,7 @@ func TestNoUpdateBeforeSync(t *testing.T) {
 		}
 	})
 	obs := NewFakeObserver()
-	h := start(t, Config{Client: cs, Dynamic: newDynamic(), Discovery: NewFakeDiscovery(), Debounce: time.Millisecond, Observer: obs})
+	h := start(t, Config{Client: kubeclienttest.FromClientset(cs), Dynamic: newDynamic(), Discovery: NewFakeDiscovery(), Debounce: time.Millisecond, Observer: obs})
 	<-failed
 	select {
 	case o := <-h.updates:
@@ -222,7 +223,7 @@ func TestCoalescing(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Unix(1000, 0))
 	cs := k8sfake.NewClientset()
 	h := start(t, Config{
-		Client: cs, Dynamic: newDynamic(), Discovery: NewFakeDiscovery(),
+		Client: kubeclienttest.FromClientset(cs), Dynamic: newDynamic(), Discovery: NewFakeDiscovery(),
 		Debounce: time.Second, MaxDelay: 10 * time.Second, CRDRecheck: -1, Clock: clk,
 	})
 	if o := h.waitFor("the initial empty update", func(*model.Objects) bool { return true }); o.Len() != 0 {
@@ -259,7 +260,7 @@ func TestNamespacesFilter(t *testing.T) {
 		serviceEntry("v1", "b", "se-b", []string{"b.example.com"}, nil),
 		serviceEntry("v1", "c", "se-c", []string{"c.example.com"}, nil),
 	)
-	h := start(t, Config{Client: cs, Dynamic: dyn, Discovery: NewFakeDiscovery("networking.istio.io/v1"), Namespaces: []string{"a", "b"}, Debounce: time.Millisecond})
+	h := start(t, Config{Client: kubeclienttest.FromClientset(cs), Dynamic: dyn, Discovery: NewFakeDiscovery("networking.istio.io/v1"), Namespaces: []string{"a", "b"}, Debounce: time.Millisecond})
 	o := h.waitFor("first update", func(*model.Objects) bool { return true })
 	s, e, se := names(o)
 	if !slices.Equal(s, []string{"a/one", "b/two"}) || !slices.Equal(e, []string{"a/one-x"}) || !slices.Equal(se, []string{"b/se-b"}) {
@@ -320,7 +321,7 @@ func TestServiceEntryVersions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cs := k8sfake.NewClientset(service("default", "web", "10.0.0.10"))
 			dyn := newDynamic(tc.objects...)
-			h := start(t, Config{Client: cs, Dynamic: dyn, Discovery: NewFakeDiscovery(tc.served...), Debounce: time.Millisecond, CRDRecheck: -1})
+			h := start(t, Config{Client: kubeclienttest.FromClientset(cs), Dynamic: dyn, Discovery: NewFakeDiscovery(tc.served...), Debounce: time.Millisecond, CRDRecheck: -1})
 			o := h.waitFor("first update", func(*model.Objects) bool { return true })
 			s, _, se := names(o)
 			if !slices.Equal(se, tc.want) || !slices.Equal(s, []string{"default/web"}) {
@@ -340,7 +341,7 @@ func TestServiceEntryCRDAppearsLater(t *testing.T) {
 	dyn := newDynamic(serviceEntry("v1", "default", "late", []string{"late.example.com"}, []string{"240.0.0.9"}))
 	disc := NewFakeDiscovery()
 	clk := clocktesting.NewFakeClock(time.Unix(1000, 0))
-	h := start(t, Config{Client: cs, Dynamic: dyn, Discovery: disc, Debounce: time.Second, CRDRecheck: time.Minute, Clock: clk})
+	h := start(t, Config{Client: kubeclienttest.FromClientset(cs), Dynamic: dyn, Discovery: disc, Debounce: time.Second, CRDRecheck: time.Minute, Clock: clk})
 	if o := h.waitFor("first update", func(*model.Objects) bool { return true }); len(o.ServiceEntries) != 0 {
 		t.Fatalf("entries before the CRD exists: %s", fmtNames(o))
 	}
@@ -369,7 +370,7 @@ func TestServiceEntryCRDAppearsLater(t *testing.T) {
 }
 
 func TestRunTwice(t *testing.T) {
-	h := start(t, Config{Client: k8sfake.NewClientset(), Dynamic: newDynamic(), Discovery: NewFakeDiscovery()})
+	h := start(t, Config{Client: kubeclienttest.FromClientset(k8sfake.NewClientset()), Dynamic: newDynamic(), Discovery: NewFakeDiscovery()})
 	h.waitFor("first update", func(*model.Objects) bool { return true })
 	if err := h.src.Run(context.Background(), func(*model.Objects) {}); err == nil {
 		t.Fatal("second Run succeeded")
@@ -399,7 +400,7 @@ func TestDiscoveryRetriesThenForbidden(t *testing.T) {
 	disc := NewFakeDiscovery("networking.istio.io/v1")
 	disc.SetError(errors.New("connection refused"))
 	obs := NewFakeObserver()
-	s, err := New(Config{Client: k8sfake.NewClientset(), Dynamic: newDynamic(), Discovery: disc, Clock: clk, Observer: obs})
+	s, err := New(Config{Client: kubeclienttest.FromClientset(k8sfake.NewClientset()), Dynamic: newDynamic(), Discovery: disc, Clock: clk, Observer: obs})
 	if err != nil {
 		t.Fatal(err)
 	}

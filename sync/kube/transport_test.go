@@ -14,6 +14,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+
+	"github.com/meshdns/meshdns/sync/kube/kubeclient"
 )
 
 type fakeRT struct {
@@ -90,7 +92,7 @@ func TestNewWrapsRESTConfigTransport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = s.client.CoreV1().Services("").List(context.Background(), listOpts())
+	_, _ = s.client.ListWatch(kubeclient.Services, "", "").List(listOpts())
 	if obs.RequestErrors("services") == 0 {
 		t.Fatal("503 from the API server not counted")
 	}

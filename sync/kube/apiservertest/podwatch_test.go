@@ -12,6 +12,7 @@ import (
 
 	"github.com/meshdns/meshdns/node/podwatch"
 	"github.com/meshdns/meshdns/sync/kube/apiservertest/kubetest"
+	"github.com/meshdns/meshdns/sync/kube/kubeclient"
 )
 
 // TestPodWatch runs node mode's pod watch against the real API server, as
@@ -55,8 +56,12 @@ func TestPodWatch(t *testing.T) {
 	app := mkPod("meshed", "app", "node-a", nil)
 	mkPod("default", "elsewhere", "node-b", on)
 
-	cs := kubernetes.NewForConfigOrDie(impersonate(admin, "kube-system", "meshdns-node"))
-	w, err := podwatch.New(podwatch.Config{Client: cs, Node: "node-a", Wait: 200 * time.Millisecond})
+	// The agent's own client: kubeclient, as the agent's service account.
+	kc, err := kubeclient.New(impersonate(admin, "kube-system", "meshdns-node"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := podwatch.New(podwatch.Config{Client: kc, Node: "node-a", Wait: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
