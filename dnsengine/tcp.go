@@ -62,6 +62,9 @@ import (
 // TestTCPAllocs). A new flow allocates its state; a forwarded query
 // allocates its copy, its hold and the released packet.
 
+// maxIPPacket is the largest IPv4 packet: MaxPacket when zero.
+const maxIPPacket = 65535
+
 // TCP defaults.
 const (
 	DefaultTCPIdleTimeout = 30 * time.Second
@@ -69,15 +72,10 @@ const (
 	DefaultTCPHoldTimeout = 10 * time.Second
 	DefaultTCPMaxBuffered = 128 << 10
 	DefaultTCPMaxPending  = 128
-	// DefaultTCPMaxPacket is the largest packet a netlink verdict carries:
-	// an attribute's length is 16 bits and includes its 4-byte header.
-	DefaultTCPMaxPacket = 65531
-	// DefaultTCPKeyFile is where `meshdns run` keeps the ISN cookie key.
-	DefaultTCPKeyFile = "/run/meshdns/tcp-isn.key"
 )
 
 // TCPConfig configures DNS over TCP. Zero fields take the defaults above;
-// Forwarder, Releaser and a key (Key or KeyFile) are required.
+// Forwarder, Releaser and Key are required.
 type TCPConfig struct {
 	// IdleTimeout: a flow with no segment and no forwarded query for this
 	// long is forgotten. Forgetting is soft: a later segment of the flow is
@@ -87,11 +85,9 @@ type TCPConfig struct {
 	// real server, which then serves that connection.
 	MaxFlows int
 	// Key keys the ISN cookie (at least 16 bytes). The same key must be
-	// used across restarts for flows to be resumed.
+	// used across restarts for flows to be resumed; keeping it (meshdns
+	// run keeps it in a file) is the caller's concern.
 	Key []byte
-	// KeyFile is read for the key when Key is nil; a missing file is
-	// created with a random key, mode 0600 (LoadTCPKey).
-	KeyFile string
 	// Forwarder sends the queries the engine does not answer.
 	Forwarder Forwarder
 	// Releaser receives the final verdicts of held segments.
@@ -115,7 +111,9 @@ type TCPConfig struct {
 	// 6 MiB.
 	MaxMemory int64
 	// MaxPacket caps a rewritten segment, IP header included, below the
-	// capacity of the caller's buffer.
+	// capacity of the caller's buffer: the largest packet the caller's
+	// queue can carry back (meshdns run passes nfq.MaxVerdictPayload).
+	// Zero means 65535, the largest IPv4 packet.
 	MaxPacket int
 	// Clock is the time source; nil means the system clock.
 	Clock Clock
@@ -168,7 +166,7 @@ func (c TCPConfig) withDefaults() TCPConfig {
 		c.MaxPending = DefaultTCPMaxPending
 	}
 	if c.MaxPacket == 0 {
-		c.MaxPacket = DefaultTCPMaxPacket
+		c.MaxPacket = maxIPPacket
 	}
 	if c.MaxMemory == 0 {
 		c.MaxMemory = DefaultTCPMaxMemory
@@ -212,14 +210,7 @@ func (e *Engine) EnableTCP(cfg TCPConfig) error {
 	cfg = cfg.withDefaults()
 	key := cfg.Key
 	if key == nil {
-		if cfg.KeyFile == "" {
-			return errors.New("dnsengine: TCP needs a Key or a KeyFile")
-		}
-		k, err := LoadTCPKey(cfg.KeyFile)
-		if err != nil {
-			return err
-		}
-		key = k
+		return errors.New("dnsengine: TCP needs a Key")
 	}
 	if len(key) < minTCPKeyLen {
 		return fmt.Errorf("dnsengine: TCP cookie key of %d bytes, want at least %d", len(key), minTCPKeyLen)

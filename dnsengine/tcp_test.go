@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -312,7 +310,7 @@ func TestTCPLargeAnswers(t *testing.T) {
 			q := tcpQuery(t, "big.default.svc.cluster.local", dns.TypeA, 1)
 			q2 := tcpQuery(t, "big.default.svc.cluster.local", dns.TypeA, 2)
 			c.send("P.", append(q, q2...))
-			limit := dnsengine.DefaultTCPMaxPacket
+			limit := 65535 // TCPConfig.MaxPacket's zero: the largest IPv4 packet
 			if tc.max > 0 {
 				limit = tc.max
 			}
@@ -759,39 +757,14 @@ func TestTCPBackpressure(t *testing.T) {
 	}
 }
 
-// TestLoadTCPKey: the key file is created 0600 when missing and read back
-// the same; a loose mode or a short key is an error.
-func TestLoadTCPKey(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sub", "key")
-	k1, err := dnsengine.LoadTCPKey(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := os.Stat(path)
-	if err != nil || st.Mode().Perm() != 0o600 || len(k1) != 32 {
-		t.Fatalf("key file %v mode %v, key %d bytes", err, st.Mode().Perm(), len(k1))
-	}
-	k2, err := dnsengine.LoadTCPKey(path)
-	if err != nil || !bytes.Equal(k1, k2) {
-		t.Fatalf("reload: %v, same %v", err, bytes.Equal(k1, k2))
-	}
-	if err := os.Chmod(path, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dnsengine.LoadTCPKey(path); err == nil {
-		t.Fatal("world-readable key accepted")
-	}
-	short := filepath.Join(dir, "short")
-	if err := os.WriteFile(short, []byte("tiny"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dnsengine.LoadTCPKey(short); err == nil {
-		t.Fatal("short key accepted")
-	}
-	// EnableTCP with KeyFile.
+// TestEnableTCPKey: TCP needs a key, and is enabled once. (The key file
+// is cmd/meshdns's: TestLoadTCPKey there.)
+func TestEnableTCPKey(t *testing.T) {
 	e, _ := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{})
-	if err := e.EnableTCP(dnsengine.TCPConfig{KeyFile: filepath.Join(dir, "k2"), Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err != nil {
+	if err := e.EnableTCP(dnsengine.TCPConfig{Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err == nil {
+		t.Fatal("enabled without a key")
+	}
+	if err := e.EnableTCP(dnsengine.TCPConfig{Key: testTCPKey, Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.EnableTCP(dnsengine.TCPConfig{Key: testTCPKey, Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err == nil {

@@ -103,7 +103,7 @@ func (a *nodeAgent) start(_ context.Context, p pods.Pod) (srv pods.Server, err e
 	if a.tcp != nil {
 		t := a.tcp.flags
 		err = eng.EnableTCP(dnsengine.TCPConfig{IdleTimeout: t.idle, MaxFlows: int(t.maxFlows),
-			MaxMemory: int64(t.maxMem), Key: a.tcp.key, Forwarder: own, Releaser: rel, Logger: log})
+			MaxMemory: int64(t.maxMem), MaxPacket: nfq.MaxVerdictPayload, Key: a.tcp.key, Forwarder: own, Releaser: rel, Logger: log})
 		if err != nil {
 			return nil, err
 		}

@@ -179,7 +179,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	rel := &heldReleaser{}
 	if f.tcp.mode == "on" {
 		err = eng.EnableTCP(dnsengine.TCPConfig{IdleTimeout: f.tcp.idle, MaxFlows: int(f.tcp.maxFlows),
-			MaxMemory: int64(f.tcp.maxMem), Key: f.tcp.key(log), Forwarder: own, Releaser: rel, Logger: log})
+			MaxMemory: int64(f.tcp.maxMem), MaxPacket: nfq.MaxVerdictPayload, Key: f.tcp.key(log), Forwarder: own, Releaser: rel, Logger: log})
 		if err != nil {
 			return err
 		}
