@@ -110,11 +110,65 @@ func (r Reason) String() string {
 	return "unknown"
 }
 
+// ReasonClass groups reasons by what happened to the packet, for metrics
+// (observe's result label is a class's String) and summaries.
+type ReasonClass uint8
+
+const (
+	// ClassPassed: the packet was accepted untouched (not the mesh's, not
+	// a query, a flow meshdns did not open, a response delivered as is).
+	ClassPassed ReasonClass = iota
+	// ClassAnswered: rewritten into an answer with records (from the
+	// table or the cache).
+	ClassAnswered
+	// ClassNXDomain: rewritten into NXDOMAIN.
+	ClassNXDomain
+	// ClassNoData: rewritten into NOERROR without records.
+	ClassNoData
+	// ClassTCP: a segment of a DNS-over-TCP flow meshdns holds, handled
+	// in place (rewritten, held, released or dropped; the reason says how).
+	ClassTCP
+)
+
+func (c ReasonClass) String() string {
+	switch c {
+	case ClassPassed:
+		return "passed"
+	case ClassAnswered:
+		return "answered"
+	case ClassNXDomain:
+		return "nxdomain"
+	case ClassNoData:
+		return "nodata"
+	case ClassTCP:
+		return "tcp"
+	}
+	return "unknown"
+}
+
+// Class returns the reason's class. Reasons not listed are passed.
+func (r Reason) Class() ReasonClass {
+	switch r {
+	case ReasonNXDomain:
+		return ClassNXDomain
+	case ReasonNoData:
+		return ClassNoData
+	case ReasonAnswered, ReasonCacheHit, ReasonCacheStale:
+		return ClassAnswered
+	case ReasonTCPHandshake, ReasonTCPAck, ReasonTCPCarrier, ReasonTCPRetransmit,
+		ReasonTCPClose, ReasonTCPHeld, ReasonTCPForwarded, ReasonTCPMemory, ReasonTCPServerReset:
+		// Not ReasonTCP (TCP off: passed), ReasonTCPFlowLimit nor
+		// ReasonTCPForeign (accepted untouched).
+		return ClassTCP
+	}
+	return ClassPassed
+}
+
 // Answered reports whether the reason is one where the engine rewrote the
 // packet into a response.
 func (r Reason) Answered() bool {
-	return r == ReasonAnswered || r == ReasonNXDomain || r == ReasonNoData ||
-		r == ReasonCacheHit || r == ReasonCacheStale // cache*.go
+	c := r.Class()
+	return c == ClassAnswered || c == ClassNXDomain || c == ClassNoData
 }
 
 // Result is the outcome of Engine.Process.
