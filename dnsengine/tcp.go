@@ -243,7 +243,7 @@ func (e *Engine) SweepTCP() {
 	now := t.cfg.Clock.Now()
 	for i := range t.shards {
 		sh := &t.shards[i]
-		var a after
+		var a deferredEffects
 		sh.mu.Lock()
 		t.sweep(sh, now, &a)
 		sh.mu.Unlock()

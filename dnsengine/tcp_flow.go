@@ -180,10 +180,10 @@ type fwd struct {
 	done  bool // answered, failed or timed out: a later answer is ignored
 }
 
-// after collects what a segment or an answer leads to that must happen
-// once the shard's mutex is released: starting forwards (whose callback
-// may run at once and take the mutex) and calling the Releaser.
-type after struct {
+// deferredEffects collects the side effects of a segment or an answer that
+// must happen once the shard's mutex is released: starting forwards (whose
+// callback may run at once and take the mutex) and calling the Releaser.
+type deferredEffects struct {
 	forwards []fwdJob
 	releases []release
 }
@@ -199,8 +199,9 @@ type release struct {
 	res   Result
 }
 
-// finish does what a collected; call it without any shard mutex held.
-func (t *tcpEngine) finish(a *after) {
+// finish performs the effects a collected; call it without any shard mutex
+// held.
+func (t *tcpEngine) finish(a *deferredEffects) {
 	for _, r := range a.releases {
 		t.cfg.Releaser.Release(r.token, r.res)
 	}
@@ -213,7 +214,7 @@ func (t *tcpEngine) finish(a *after) {
 
 // forget removes f from its shard. Its held segments are dropped (the
 // client resends their data if the connection lives on).
-func (t *tcpEngine) forget(sh *flowShard, f *flow, a *after) {
+func (t *tcpEngine) forget(sh *flowShard, f *flow, a *deferredEffects) {
 	if f.dead {
 		return
 	}
@@ -238,7 +239,7 @@ func (t *tcpEngine) sweepEvery() time.Duration {
 
 // sweep releases segments held past the hold timeout (their outstanding
 // queries are answered SERVFAIL) and forgets idle flows.
-func (t *tcpEngine) sweep(sh *flowShard, now time.Time, a *after) {
+func (t *tcpEngine) sweep(sh *flowShard, now time.Time, a *deferredEffects) {
 	sh.lastSweep = now.UnixNano()
 	for _, f := range sh.flows {
 		for i := 0; i < len(f.held); {

@@ -22,7 +22,7 @@ func (t *tcpEngine) answered(sh *flowShard, f *flow, fw *fwd, resp []byte, err e
 	t.charge(-(len(fw.query) + fwdOverhead)) // the Forwarder is done with it
 	t.fwding.Add(-int64(len(fw.query) + fwdOverhead))
 	now := t.cfg.Clock.Now()
-	var a after
+	var a deferredEffects
 	sh.mu.Lock()
 	if !fw.done && !f.dead {
 		fw.done = true
@@ -39,7 +39,7 @@ func (t *tcpEngine) answered(sh *flowShard, f *flow, fw *fwd, resp []byte, err e
 // The answer must fit the budget and the flow's own bound (MaxBuffered
 // plus one message): a flow that pipelines many forwarded queries with
 // large answers gets SERVFAIL for those that do not fit.
-func (t *tcpEngine) complete(f *flow, fw *fwd, resp []byte, now time.Time, a *after) {
+func (t *tcpEngine) complete(f *flow, fw *fwd, resp []byte, now time.Time, a *deferredEffects) {
 	f.fwds--
 	f.fwdBytes -= len(fw.query) + fwdOverhead
 	at := len(f.out) + 2
@@ -59,7 +59,7 @@ func (t *tcpEngine) complete(f *flow, fw *fwd, resp []byte, now time.Time, a *af
 // release gives the held segment h its verdict: the reply it becomes,
 // carrying whatever output the client's window admits, or a drop when
 // there is nothing to say.
-func (t *tcpEngine) release(f *flow, h *heldSeg, now time.Time, a *after) {
+func (t *tcpEngine) release(f *flow, h *heldSeg, now time.Time, a *deferredEffects) {
 	h.released = true
 	for i, x := range f.held {
 		if x == h {

@@ -32,7 +32,7 @@ func (t *tcpEngine) process(pkt []byte, ip *ipPacket) Result {
 	k := keyOf(&s)
 	sh := &t.shards[k.shard()]
 	now := t.cfg.Clock.Now()
-	var a after
+	var a deferredEffects
 	sh.mu.Lock()
 	var res Result
 	switch {
@@ -54,7 +54,7 @@ func (t *tcpEngine) process(pkt []byte, ip *ipPacket) Result {
 	return res
 }
 
-func (t *tcpEngine) handle(sh *flowShard, k *flowKey, pkt []byte, s *segment, now time.Time, a *after) Result {
+func (t *tcpEngine) handle(sh *flowShard, k *flowKey, pkt []byte, s *segment, now time.Time, a *deferredEffects) Result {
 	f := sh.flows[*k]
 	switch {
 	case s.flags&tcpRST != 0:
@@ -104,7 +104,7 @@ func (t *tcpEngine) handle(sh *flowShard, k *flowKey, pkt []byte, s *segment, no
 // it with an RST we accept, if it really meant to reset), and one outside
 // the window is dropped. A process in the pod that does not know the
 // flow's numbers cannot end it.
-func (t *tcpEngine) rst(sh *flowShard, f *flow, pkt []byte, s *segment, now time.Time, a *after) Result {
+func (t *tcpEngine) rst(sh *flowShard, f *flow, pkt []byte, s *segment, now time.Time, a *deferredEffects) Result {
 	switch {
 	case s.seq == f.rcvNxt:
 		t.forget(sh, f, a)
@@ -128,7 +128,7 @@ func (t *tcpEngine) challenge(f *flow, pkt []byte, s *segment, now time.Time) Re
 }
 
 // syn takes a new flow over: its SYN becomes our SYN-ACK.
-func (t *tcpEngine) syn(sh *flowShard, k *flowKey, f *flow, pkt []byte, s *segment, now time.Time, a *after) Result {
+func (t *tcpEngine) syn(sh *flowShard, k *flowKey, f *flow, pkt []byte, s *segment, now time.Time, a *deferredEffects) Result {
 	if s.flags&(tcpACK|tcpFIN) != 0 { // not a client's opening SYN
 		if f != nil {
 			return Result{Verdict: Drop, Reason: ReasonTCPAck}
@@ -261,7 +261,7 @@ func plausibleQueryStart(p []byte) bool {
 }
 
 // segment handles a segment of a known flow other than SYN and RST.
-func (t *tcpEngine) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now time.Time, a *after) Result {
+func (t *tcpEngine) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now time.Time, a *deferredEffects) Result {
 	if s.flags&tcpACK == 0 {
 		return Result{Verdict: Drop, Reason: ReasonTCPAck}
 	}
@@ -385,7 +385,7 @@ func (t *tcpEngine) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now 
 // flow's bounds it stops where a query starts and leaves the rest
 // unacknowledged. It returns the number of bytes taken, or -1 when the
 // partial query does not fit the budget (the flow must be reset).
-func (t *tcpEngine) accept(sh *flowShard, f *flow, s *segment, data []byte, now time.Time, a *after, h **heldSeg, first *Reason) int {
+func (t *tcpEngine) accept(sh *flowShard, f *flow, s *segment, data []byte, now time.Time, a *deferredEffects, h **heldSeg, first *Reason) int {
 	tab := t.e.reg.Table()
 	taken := 0
 	for taken < len(data) {
@@ -436,7 +436,7 @@ func (t *tcpEngine) accept(sh *flowShard, f *flow, s *segment, data []byte, now 
 }
 
 // query answers one query message m (which it does not keep).
-func (t *tcpEngine) query(sh *flowShard, f *flow, s *segment, m []byte, tab *Table, now time.Time, a *after, h **heldSeg, first *Reason) {
+func (t *tcpEngine) query(sh *flowShard, f *flow, s *segment, m []byte, tab *Table, now time.Time, a *deferredEffects, h **heldSeg, first *Reason) {
 	if len(m) < headerLen {
 		return // not even an ID to answer
 	}
