@@ -1,6 +1,10 @@
 package dnsengine
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/meshdns/meshdns/dnsengine/checksum"
+)
 
 // TCP header flags.
 const (
@@ -82,7 +86,7 @@ func decodeSegment(pkt []byte, ip *ipPacket, s *segment) Reason {
 		s.ipID = binary.BigEndian.Uint16(pkt[4:6])
 	}
 	parseTCPOptions(seg[tcpHeaderLen:hl], s)
-	if fold(sum16(pseudoHeaderSum(src, dst, protoTCP, len(seg)), seg)) != 0xffff {
+	if !checksum.TransportValid(src, dst, protoTCP, seg) {
 		return ReasonBadChecksum // s is filled in: the caller looks the flow up
 	}
 	return 0
@@ -189,7 +193,7 @@ func writeReply(b []byte, s *segment, r *reply) int {
 		b[10], b[11] = 0, 0
 		copy(b[12:16], s.dst[:4])
 		copy(b[16:20], s.src[:4])
-		binary.BigEndian.PutUint16(b[10:], ipv4HeaderChecksum(b[:ipv4HdrLen]))
+		binary.BigEndian.PutUint16(b[10:], checksum.IPv4Header(b[:ipv4HdrLen]))
 		src, dst = b[12:16], b[16:20]
 	}
 	t := b[ipLen:total]
@@ -217,7 +221,7 @@ func writeReply(b []byte, s *segment, r *reply) int {
 		binary.BigEndian.PutUint32(o[8:], r.tsEcr)
 	}
 	copy(t[tcpHL:], r.payload)
-	binary.BigEndian.PutUint16(t[16:], transportChecksum(src, dst, protoTCP, t))
+	binary.BigEndian.PutUint16(t[16:], checksum.Transport(src, dst, protoTCP, t))
 	return total
 }
 
