@@ -10,6 +10,8 @@ const (
 	protoTCP = 6
 	protoUDP = 17
 	dnsPort  = 53
+	// tcpHeaderLen is the length of a TCP header without options.
+	tcpHeaderLen = 20
 )
 
 // ipPacket is the decoded outer layers of a packet: offsets into the
@@ -98,7 +100,7 @@ func decodeTransport(b []byte, p *ipPacket) Reason {
 		}
 		return 0
 	case protoTCP:
-		if len(seg) < 20 {
+		if len(seg) < tcpHeaderLen {
 			return ReasonMalformed
 		}
 		p.sport = binary.BigEndian.Uint16(seg[0:2])

@@ -11,7 +11,7 @@ import (
 )
 
 // The TCP ISN cookie key file. The engine takes the key's bytes
-// (dnsengine.TCPConfig.Key); keeping them in a file across restarts, so
+// (tcpstack.Config.Key); keeping them in a file across restarts, so
 // that flows opened before a restart are resumed, is meshdns run's concern.
 const (
 	// defaultTCPKeyFile is where `meshdns run` keeps the ISN cookie key.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 	"github.com/meshdns/meshdns/exchange"
 )
 
@@ -46,8 +47,8 @@ func TestLoadTCPKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, _ := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{})
-	rel := dnsengine.ReleaseFunc(func(uint64, dnsengine.Result) {})
-	if err := e.EnableTCP(dnsengine.TCPConfig{Key: k3, Forwarder: &exchange.FakeForwarder{}, Releaser: rel}); err != nil {
+	rel := tcpstack.ReleaseFunc(func(uint64, dnsengine.Result) {})
+	if err := e.EnableTCP(tcpstack.Config{Key: k3, Forwarder: &exchange.FakeForwarder{}, Releaser: rel}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,4 +1,4 @@
-package dnsengine
+package tcpstack
 
 import (
 	"crypto/sha256"
