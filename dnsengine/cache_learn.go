@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"time"
+
+	"github.com/meshdns/meshdns/dnsengine/checksum"
 )
 
 // cacheResponse handles a packet decodeTransport did not take for a query:
@@ -16,8 +18,7 @@ func (e *Engine) cacheResponse(pkt []byte, ip *ipPacket) Result {
 	}
 	seg := pkt[ip.l4 : ip.l4+ip.l4Len]
 	if ck := binary.BigEndian.Uint16(seg[6:8]); ck != 0 || ip.v6 {
-		s := pseudoHeaderSum(pkt[ip.srcOff:ip.srcOff+ip.alen], pkt[ip.dstOff:ip.dstOff+ip.alen], protoUDP, len(seg))
-		if ck == 0 || fold(sum16(s, seg)) != 0xffff {
+		if ck == 0 || !checksum.TransportValid(pkt[ip.srcOff:ip.srcOff+ip.alen], pkt[ip.dstOff:ip.dstOff+ip.alen], protoUDP, seg) {
 			return Result{Reason: ReasonBadChecksum}
 		}
 	}

@@ -1,6 +1,10 @@
 package dnsengine
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/meshdns/meshdns/dnsengine/checksum"
+)
 
 // RepairCaptureChecksum makes the UDP or TCP checksum of the IPv4/IPv6
 // packet in b verify, recomputing it in place, and reports whether it had
@@ -47,11 +51,11 @@ func RepairCaptureChecksum(b []byte) bool {
 	src := b[p.srcOff : p.srcOff+p.alen]
 	dst := b[p.dstOff : p.dstOff+p.alen]
 	zero := seg[off] == 0 && seg[off+1] == 0
-	if !(zero && p.proto == protoUDP) && fold(sum16(pseudoHeaderSum(src, dst, p.proto, len(seg)), seg)) == 0xffff {
+	if !(zero && p.proto == protoUDP) && checksum.TransportValid(src, dst, p.proto, seg) {
 		return false
 	}
 	seg[off], seg[off+1] = 0, 0
-	ck := transportChecksum(src, dst, p.proto, seg)
+	ck := checksum.Transport(src, dst, p.proto, seg)
 	if ck == 0 && p.proto == protoUDP {
 		ck = 0xffff // RFC 768: zero means none
 	}

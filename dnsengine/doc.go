@@ -15,4 +15,10 @@
 // (table.go: a node per name as label and parent, 12 bytes per record, no
 // pointers) and their rdata is written, with the rest of the response, over
 // the query in the caller's buffer.
+//
+// Beside the answering core and the cache of upstream answers (cache*.go),
+// the engine is made of packages of their own: verdict (Verdict, Reason,
+// Result: aliased here), checksum (RFC 1071 sums) and tcpstack (DNS over
+// TCP: Process hands it TCP segments once EnableTCP is called, and it
+// answers through the engine's table only, tcp.go).
 package dnsengine

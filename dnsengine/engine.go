@@ -1,16 +1,20 @@
 package dnsengine
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+)
 
 // Engine answers DNS queries for mesh names inside the packets handed to
 // Process. It is safe for concurrent use. The name table is read without
 // locks; the optional cache of upstream answers (cache.go) and TCP flows
-// (tcp.go) keep state behind short, sharded critical sections.
+// (package tcpstack) keep state behind short, sharded critical sections.
 type Engine struct {
 	cfg   Config
 	reg   Registry
-	tcp   *tcpEngine // DNS over TCP, set by EnableTCP (tcp.go); nil: TCP passes through
-	cache *cache     // upstream answers (cache*.go); nil when Config.Cache.Size is 0
+	tcp   *tcpstack.Stack // DNS over TCP, set by EnableTCP (tcp.go); nil: TCP passes through
+	cache *cache          // upstream answers (cache*.go); nil when Config.Cache.Size is 0
 	// podSvc: the wire labels "<pod namespace>" "svc" of the short-name
 	// rule (shortname.go); nil without Config.PodNamespace.
 	podSvc []byte

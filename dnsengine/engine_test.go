@@ -1,8 +1,6 @@
 package dnsengine_test
 
 import (
-	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -12,22 +10,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-func testTable(t testing.TB) *dnsengine.Table {
-	t.Helper()
-	zone, err := os.ReadFile("testdata/cluster.zone")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tab, err := enginetest.TableFromZone(dnsengine.TableConfig{
-		ClusterDomain: "cluster.local",
-		Serial:        1700000000,
-		Nameservers:   []netip.Addr{netip.MustParseAddr("198.18.0.1")},
-	}, string(zone))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tab
-}
+func testTable(t testing.TB) *dnsengine.Table { return enginetest.MustClusterTable(t) }
 
 func testEngine(t testing.TB, cfg dnsengine.Config) *dnsengine.Engine {
 	t.Helper()

@@ -1,11 +1,17 @@
 package dnsengine
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/meshdns/meshdns/dnsengine/checksum"
+)
 
 const (
 	protoTCP = 6
 	protoUDP = 17
 	dnsPort  = 53
+	// tcpHeaderLen is the length of a TCP header without options.
+	tcpHeaderLen = 20
 )
 
 // ipPacket is the decoded outer layers of a packet: offsets into the
@@ -43,7 +49,7 @@ func decodeIP(b []byte, p *ipPacket) Reason {
 		if binary.BigEndian.Uint16(b[6:8])&0x3fff != 0 {
 			return ReasonNotIP // a fragment: MF set or non-zero offset
 		}
-		if fold(sum16(0, b[:ihl])) != 0xffff {
+		if !checksum.HeaderValid(b[:ihl]) {
 			return ReasonBadChecksum
 		}
 		*p = ipPacket{ipHdr: ihl, proto: b[9], l4: ihl, l4Len: total - ihl, srcOff: 12, dstOff: 16, alen: 4}
@@ -89,13 +95,12 @@ func decodeTransport(b []byte, p *ipPacket) Reason {
 			}
 			return 0 // IPv4: no checksum
 		}
-		s := pseudoHeaderSum(b[p.srcOff:p.srcOff+p.alen], b[p.dstOff:p.dstOff+p.alen], protoUDP, len(seg))
-		if fold(sum16(s, seg)) != 0xffff {
+		if !checksum.TransportValid(b[p.srcOff:p.srcOff+p.alen], b[p.dstOff:p.dstOff+p.alen], protoUDP, seg) {
 			return ReasonBadChecksum
 		}
 		return 0
 	case protoTCP:
-		if len(seg) < 20 {
+		if len(seg) < tcpHeaderLen {
 			return ReasonMalformed
 		}
 		p.sport = binary.BigEndian.Uint16(seg[0:2])
@@ -123,7 +128,7 @@ func finishUDPResponse(b []byte, p *ipPacket, dnsLen int) int {
 	udp[0], udp[1], udp[2], udp[3] = udp[2], udp[3], udp[0], udp[1]
 	binary.BigEndian.PutUint16(udp[4:6], uint16(udpLen))
 	udp[6], udp[7] = 0, 0
-	ck := transportChecksum(src, dst, protoUDP, udp[:udpLen])
+	ck := checksum.Transport(src, dst, protoUDP, udp[:udpLen])
 	if ck == 0 {
 		ck = 0xffff
 	}
@@ -134,7 +139,7 @@ func finishUDPResponse(b []byte, p *ipPacket, dnsLen int) int {
 	} else {
 		binary.BigEndian.PutUint16(b[2:4], uint16(total))
 		b[10], b[11] = 0, 0
-		binary.BigEndian.PutUint16(b[10:12], ipv4HeaderChecksum(b[:p.ipHdr]))
+		binary.BigEndian.PutUint16(b[10:12], checksum.IPv4Header(b[:p.ipHdr]))
 	}
 	return total
 }

@@ -224,3 +224,12 @@ func tcp4(t testing.TB) []byte {
 	tcp[13] = 0x02 // SYN
 	return p
 }
+
+// TestTCPOff: without EnableTCP every TCP segment passes.
+func TestTCPOff(t *testing.T) {
+	e := testEngine(t, dnsengine.DefaultConfig())
+	pkt, _ := enginetest.TCPPacket(enginetest.TCPSeg{Src: enginetest.Client4, Dst: enginetest.Server4, SrcPort: 1234, DstPort: 53, SYN: true})
+	if res := e.Process(pkt); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonTCP {
+		t.Fatalf("%v %v", res.Verdict, res.Reason)
+	}
+}

@@ -1,6 +1,10 @@
 package dnsengine
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+)
 
 // Process inspects one packet. pkt holds the whole IPv4 or IPv6 packet;
 // cap(pkt) is the room the response may use. On a Rewrite verdict the
@@ -12,11 +16,12 @@ func (e *Engine) Process(pkt []byte) Result {
 		return Result{Reason: r}
 	}
 	if r := decodeTransport(pkt, &ip); r != 0 {
-		if r == ReasonTCP && e.tcp != nil { // DNS over TCP: tcp.go
-			return e.tcp.process(pkt, &ip)
+		seg := tcpstack.Layout{V6: ip.v6, Off: ip.l4, Len: ip.l4Len}
+		if r == ReasonTCP && e.tcp != nil { // DNS over TCP: package tcpstack
+			return e.tcp.Process(pkt, seg)
 		}
 		if r == ReasonNotDNSQuery && ip.proto == protoTCP && ip.sport == dnsPort && e.tcp != nil {
-			return e.tcp.serverReset(pkt, &ip) // tcp_server_reset.go
+			return e.tcp.ServerReset(pkt, seg) // the nameserver's RST
 		}
 		if r == ReasonNotDNSQuery && e.cache != nil { // UDP from port 53: cache_learn.go
 			return e.cacheResponse(pkt, &ip)

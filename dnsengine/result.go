@@ -1,133 +1,64 @@
 package dnsengine
 
-// Verdict is what the caller should tell the kernel about a packet.
-type Verdict uint8
+import "github.com/meshdns/meshdns/dnsengine/verdict"
 
-const (
-	// Accept: let the packet continue unmodified.
-	Accept Verdict = iota
-	// Rewrite: let the packet continue, replaced by Result.Packet.
-	Rewrite
-	// Drop: the packet was consumed (reserved for stream protocols).
-	Drop
-	// Hold (TCP, tcp.go): give no verdict yet. The packet waits in the
-	// queue until the engine's Releaser is called with Result.Token and the
-	// final verdict, possibly before Process has returned.
-	Hold
+// The engine's verdict vocabulary is package verdict's, shared with the
+// TCP stack (package tcpstack); these aliases keep it under dnsengine's
+// name for callers.
+type (
+	Verdict     = verdict.Verdict
+	Reason      = verdict.Reason
+	ReasonClass = verdict.ReasonClass
+	Result      = verdict.Result
 )
 
-func (v Verdict) String() string {
-	switch v {
-	case Accept:
-		return "accept"
-	case Rewrite:
-		return "rewrite"
-	case Drop:
-		return "drop"
-	case Hold:
-		return "hold"
-	}
-	return "unknown"
-}
-
-// Reason says why the engine reached its verdict. Reasons are stable
-// identifiers used in metrics and replay summaries.
-type Reason uint8
-
+// Verdicts.
 const (
-	ReasonAnswered    Reason = iota // rewritten: records in the answer section
-	ReasonNXDomain                  // rewritten: NXDOMAIN for a name under an authoritative zone
-	ReasonNoData                    // rewritten: NOERROR, no records of the asked type
-	ReasonNotOwned                  // passed: the name is not the mesh's
-	ReasonNotReady                  // passed: no name table loaded yet
-	ReasonMalformed                 // passed: the IP, UDP or DNS bytes do not parse
-	ReasonNotIP                     // passed: not an IPv4/IPv6 packet we understand (fragments, extension headers)
-	ReasonNotDNSQuery               // passed: not UDP to port 53 (or a DNS response)
-	ReasonTCP                       // passed: DNS over TCP
-	ReasonBadChecksum               // passed: IP or UDP checksum does not verify
-	ReasonUnsupported               // passed: opcode, class, qdcount, EDNS version or extra records we do not answer
-	ReasonNoRoom                    // passed: the caller's buffer is too small for the smallest answer
-	// DNS over TCP (tcp.go), when enabled with EnableTCP. Data segments
-	// answered in place report the reason of their first answer.
-	ReasonTCPHandshake   // rewritten: a SYN into the SYN-ACK
-	ReasonTCPAck         // rewritten into a pure ACK (partial query, gap), or dropped (nothing to carry)
-	ReasonTCPCarrier     // rewritten: a pure ACK carrying answer bytes the client's window now admits
-	ReasonTCPRetransmit  // rewritten: a retransmission answered with the unacknowledged bytes
-	ReasonTCPClose       // FIN answered, last ACK or RST dropped
-	ReasonTCPHeld        // held: the segment waits for forwarded answers
-	ReasonTCPForwarded   // released: a held segment carrying forwarded answers (Releaser only)
-	ReasonTCPFlowLimit   // passed: a new flow past TCPConfig.MaxFlows
-	ReasonTCPForeign     // passed: a segment of a flow meshdns did not open
-	ReasonTCPMemory      // passed (a new flow), reset (a partial query) or SERVFAIL (an answer): the TCP memory budget is spent
-	ReasonTCPServerReset // dropped: the nameserver's RST of a flow meshdns holds (a segment of it reached the nameserver past a full queue)
-	// Cache of upstream answers (cache*.go), when CacheConfig.Size > 0.
-	ReasonCacheHit     // rewritten: answered from the cache
-	ReasonCacheStale   // rewritten: answered from an expired entry (serve-stale) while it is refreshed
-	ReasonCacheLearned // passed: an upstream response, learned into the cache
-	ReasonResponse     // passed: an upstream response not learned (CacheMetrics says why)
-	numReasons
+	Accept  = verdict.Accept
+	Rewrite = verdict.Rewrite
+	Drop    = verdict.Drop
+	Hold    = verdict.Hold
 )
 
-var reasonNames = [numReasons]string{
-	ReasonAnswered:    "answered",
-	ReasonNXDomain:    "nxdomain",
-	ReasonNoData:      "nodata",
-	ReasonNotOwned:    "not_owned",
-	ReasonNotReady:    "not_ready",
-	ReasonMalformed:   "malformed",
-	ReasonNotIP:       "not_ip",
-	ReasonNotDNSQuery: "not_dns_query",
-	ReasonTCP:         "tcp",
-	ReasonBadChecksum: "bad_checksum",
-	ReasonUnsupported: "unsupported",
-	ReasonNoRoom:      "no_room",
+// Reasons.
+const (
+	ReasonAnswered       = verdict.ReasonAnswered
+	ReasonNXDomain       = verdict.ReasonNXDomain
+	ReasonNoData         = verdict.ReasonNoData
+	ReasonNotOwned       = verdict.ReasonNotOwned
+	ReasonNotReady       = verdict.ReasonNotReady
+	ReasonMalformed      = verdict.ReasonMalformed
+	ReasonNotIP          = verdict.ReasonNotIP
+	ReasonNotDNSQuery    = verdict.ReasonNotDNSQuery
+	ReasonTCP            = verdict.ReasonTCP
+	ReasonBadChecksum    = verdict.ReasonBadChecksum
+	ReasonUnsupported    = verdict.ReasonUnsupported
+	ReasonNoRoom         = verdict.ReasonNoRoom
+	ReasonTCPHandshake   = verdict.ReasonTCPHandshake
+	ReasonTCPAck         = verdict.ReasonTCPAck
+	ReasonTCPCarrier     = verdict.ReasonTCPCarrier
+	ReasonTCPRetransmit  = verdict.ReasonTCPRetransmit
+	ReasonTCPClose       = verdict.ReasonTCPClose
+	ReasonTCPHeld        = verdict.ReasonTCPHeld
+	ReasonTCPForwarded   = verdict.ReasonTCPForwarded
+	ReasonTCPFlowLimit   = verdict.ReasonTCPFlowLimit
+	ReasonTCPForeign     = verdict.ReasonTCPForeign
+	ReasonTCPMemory      = verdict.ReasonTCPMemory
+	ReasonTCPServerReset = verdict.ReasonTCPServerReset
+	ReasonCacheHit       = verdict.ReasonCacheHit
+	ReasonCacheStale     = verdict.ReasonCacheStale
+	ReasonCacheLearned   = verdict.ReasonCacheLearned
+	ReasonResponse       = verdict.ReasonResponse
+)
 
-	ReasonTCPHandshake:   "tcp_handshake",
-	ReasonTCPAck:         "tcp_ack",
-	ReasonTCPCarrier:     "tcp_carrier",
-	ReasonTCPRetransmit:  "tcp_retransmit",
-	ReasonTCPClose:       "tcp_close",
-	ReasonTCPHeld:        "tcp_held",
-	ReasonTCPForwarded:   "tcp_forwarded",
-	ReasonTCPFlowLimit:   "tcp_flow_limit",
-	ReasonTCPForeign:     "tcp_foreign",
-	ReasonTCPMemory:      "tcp_memory",
-	ReasonTCPServerReset: "tcp_server_reset",
-
-	ReasonCacheHit:     "cache_hit",
-	ReasonCacheStale:   "cache_stale",
-	ReasonCacheLearned: "cache_learned",
-	ReasonResponse:     "response",
-}
+// Reason classes.
+const (
+	ClassPassed   = verdict.ClassPassed
+	ClassAnswered = verdict.ClassAnswered
+	ClassNXDomain = verdict.ClassNXDomain
+	ClassNoData   = verdict.ClassNoData
+	ClassTCP      = verdict.ClassTCP
+)
 
 // NumReasons is the number of distinct reasons, for array-indexed counters.
-const NumReasons = int(numReasons)
-
-func (r Reason) String() string {
-	if int(r) < len(reasonNames) {
-		return reasonNames[r]
-	}
-	return "unknown"
-}
-
-// Answered reports whether the reason is one where the engine rewrote the
-// packet into a response.
-func (r Reason) Answered() bool {
-	return r == ReasonAnswered || r == ReasonNXDomain || r == ReasonNoData ||
-		r == ReasonCacheHit || r == ReasonCacheStale // cache*.go
-}
-
-// Result is the outcome of Engine.Process.
-type Result struct {
-	Verdict Verdict
-	Reason  Reason
-	// Packet is the rewritten packet when Verdict is Rewrite. It aliases the
-	// buffer passed to Process.
-	Packet []byte
-	// Truncated is set when the response did not fit the client's UDP size
-	// and was sent with TC set.
-	Truncated bool
-	// Token names a held packet (Verdict Hold) in the later call to the
-	// TCP Releaser.
-	Token uint64
-}
+const NumReasons = verdict.NumReasons

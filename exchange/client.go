@@ -28,7 +28,7 @@ func (e *markError) Error() string { return "exchange: set SO_MARK: " + e.err.Er
 func (e *markError) Unwrap() error { return e.err }
 
 // Client makes meshdns's own exchanges with nameservers. It implements
-// dnsengine.Forwarder and dnsengine.Refresher.
+// tcpstack.Forwarder and dnsengine.Refresher.
 type Client struct {
 	cfg    Config
 	log    *slog.Logger

@@ -1,6 +1,6 @@
 // Package exchange makes meshdns's own queries to nameservers: the DNS
 // over TCP queries the engine does not answer itself (Client.Forward, the
-// dnsengine.Forwarder) and the refreshes of cache entries for serve-stale
+// tcpstack.Forwarder) and the refreshes of cache entries for serve-stale
 // and prefetch (Client.Refresh, the dnsengine.Refresher, whose answers go
 // to a Learner: the engine's LearnRefresh).
 //

@@ -7,7 +7,7 @@ import (
 	"github.com/meshdns/meshdns/dnsengine"
 )
 
-// FakeForwarder is a dnsengine.Forwarder for tests. With Answer set it
+// FakeForwarder is a tcpstack.Forwarder for tests. With Answer set it
 // answers every query at once, from inside Forward; otherwise each query
 // waits until the test takes it with Pending and calls Reply or Fail.
 type FakeForwarder struct {

@@ -65,7 +65,7 @@ type RulesConfig struct {
 	// reaches the nameserver when the outbound queue is full (the queues
 	// fail open), and the nameserver, which holds no such connection,
 	// answers it with an RST; meshdns drops that RST and the client's TCP
-	// resends the segment (dnsengine/tcp_server_reset.go).
+	// resends the segment (dnsengine/tcpstack/server_reset.go).
 	TCPResets bool
 	// Backend is BackendAuto ("" too), BackendNFT or BackendLegacy; see
 	// ResolveBackend.

@@ -3,7 +3,6 @@ package observe
 import (
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -78,19 +77,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 // the cache), nxdomain, nodata, tcp (a DNS-over-TCP segment handled in
 // place; the reason says how) or passed (accepted untouched).
 func resultOf(r dnsengine.Reason) string {
-	switch {
-	case r == dnsengine.ReasonNXDomain:
-		return "nxdomain"
-	case r == dnsengine.ReasonNoData:
-		return "nodata"
-	case r.Answered():
-		return "answered"
-	case r == dnsengine.ReasonTCPFlowLimit || r == dnsengine.ReasonTCPForeign:
-		return "passed" // accepted untouched, as docs/observability.md says
-	case strings.HasPrefix(r.String(), "tcp_"):
-		return "tcp"
-	}
-	return "passed"
+	return r.Class().String()
 }
 
 func (c *collector) collectPackets(ch chan<- prometheus.Metric) {

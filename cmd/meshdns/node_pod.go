@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 	"github.com/meshdns/meshdns/exchange"
 	"github.com/meshdns/meshdns/nfq"
 	"github.com/meshdns/meshdns/node/pods"
@@ -102,8 +103,8 @@ func (a *nodeAgent) start(_ context.Context, p pods.Pod) (srv pods.Server, err e
 	rel := &heldReleaser{}
 	if a.tcp != nil {
 		t := a.tcp.flags
-		err = eng.EnableTCP(dnsengine.TCPConfig{IdleTimeout: t.idle, MaxFlows: int(t.maxFlows),
-			MaxMemory: int64(t.maxMem), Key: a.tcp.key, Forwarder: own, Releaser: rel, Logger: log})
+		err = eng.EnableTCP(tcpstack.Config{IdleTimeout: t.idle, MaxFlows: int(t.maxFlows),
+			MaxMemory: int64(t.maxMem), MaxPacket: nfq.MaxVerdictPayload, Key: a.tcp.key, Forwarder: own, Releaser: rel, Logger: log})
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 	"github.com/meshdns/meshdns/exchange"
 	"github.com/meshdns/meshdns/nfq"
 	"github.com/meshdns/meshdns/observe"
@@ -178,8 +179,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// DNS over TCP: answered in place; other names forwarded.
 	rel := &heldReleaser{}
 	if f.tcp.mode == "on" {
-		err = eng.EnableTCP(dnsengine.TCPConfig{IdleTimeout: f.tcp.idle, MaxFlows: int(f.tcp.maxFlows),
-			MaxMemory: int64(f.tcp.maxMem), Key: f.tcp.key(log), Forwarder: own, Releaser: rel, Logger: log})
+		err = eng.EnableTCP(tcpstack.Config{IdleTimeout: f.tcp.idle, MaxFlows: int(f.tcp.maxFlows),
+			MaxMemory: int64(f.tcp.maxMem), MaxPacket: nfq.MaxVerdictPayload, Key: f.tcp.key(log), Forwarder: own, Releaser: rel, Logger: log})
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 	"github.com/meshdns/meshdns/nfq"
 )
 
@@ -26,11 +27,11 @@ type tcpFlags struct {
 
 func (t *tcpFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.mode, "tcp", "on", "DNS over TCP: on (answer it in place, forward other names over meshdns's own sockets) or off (pass it through)")
-	fs.DurationVar(&t.idle, "tcp-idle-timeout", dnsengine.DefaultTCPIdleTimeout, "forget a TCP flow idle this long (it is resumed if the client goes on)")
-	fs.UintVar(&t.maxFlows, "tcp-max-flows", dnsengine.DefaultTCPMaxFlows, "TCP flows answered at once; new ones past it pass through to the nameserver")
-	t.maxMem = dnsengine.DefaultTCPMaxMemory
+	fs.DurationVar(&t.idle, "tcp-idle-timeout", tcpstack.DefaultIdleTimeout, "forget a TCP flow idle this long (it is resumed if the client goes on)")
+	fs.UintVar(&t.maxFlows, "tcp-max-flows", tcpstack.DefaultMaxFlows, "TCP flows answered at once; new ones past it pass through to the nameserver")
+	t.maxMem = tcpstack.DefaultMaxMemory
 	fs.Var(&t.maxMem, "tcp-max-memory", "memory all TCP state may take together (flows, partial queries, answers, forwarded queries), e.g. 16MiB; their live bytes are held to half of it (the rest is the garbage collector's headroom), and past 3/8 of it new flows pass through to the nameserver")
-	fs.StringVar(&t.keyFile, "tcp-key-file", dnsengine.DefaultTCPKeyFile, "key of the TCP ISN cookie (created 0600 if missing); keep it across restarts to resume flows")
+	fs.StringVar(&t.keyFile, "tcp-key-file", defaultTCPKeyFile, "key of the TCP ISN cookie (created 0600 if missing); keep it across restarts to resume flows")
 }
 
 func (t *tcpFlags) check() error {
@@ -106,7 +107,7 @@ func queueVerdict(res dnsengine.Result) (nfq.Verdict, []byte) {
 // only: flows then cannot be resumed across a restart (their clients
 // retry), which the warning says.
 func (t *tcpFlags) key(log *slog.Logger) []byte {
-	k, err := dnsengine.LoadTCPKey(t.keyFile)
+	k, err := loadTCPKey(t.keyFile)
 	if err == nil {
 		return k
 	}

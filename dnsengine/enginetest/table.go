@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"bufio"
+	_ "embed"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -9,6 +10,38 @@ import (
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/miekg/dns"
 )
+
+// clusterZone is the cluster of the engine's tests: every name kind of
+// cluster.local, in zone-file notation.
+//
+//go:embed cluster.zone
+var clusterZone string
+
+// ClusterTable returns the table of cluster.zone: cluster.local, serial
+// 1700000000, nameserver 198.18.0.1.
+func ClusterTable() (*dnsengine.Table, error) {
+	return TableFromZone(dnsengine.TableConfig{
+		ClusterDomain: "cluster.local",
+		Serial:        1700000000,
+		Nameservers:   []netip.Addr{netip.MustParseAddr("198.18.0.1")},
+	}, clusterZone)
+}
+
+// TB is the part of testing.TB MustClusterTable uses.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+}
+
+// MustClusterTable returns ClusterTable's table, failing t on an error.
+func MustClusterTable(t TB) *dnsengine.Table {
+	t.Helper()
+	tab, err := ClusterTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
 
 // TableFromZone builds a table from records in zone-file notation, one per
 // line ("web.default.svc.cluster.local. A 10.96.0.10"; TTL and class

@@ -24,8 +24,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/podtest"
 	"github.com/meshdns/meshdns/internal/tcpattack"
@@ -34,7 +34,7 @@ import (
 
 // tcpBudget is meshdns's default TCP memory budget, the one the attacks
 // run against.
-const tcpBudget = dnsengine.DefaultTCPMaxMemory
+const tcpBudget = tcpstack.DefaultMaxMemory
 
 // tcpTarget is the pod's nameserver, over TCP.
 const tcpTarget = "198.18.0.1:53"

@@ -1,10 +1,10 @@
-package dnsengine
+package tcpstack
 
 // The TCP memory budget. MaxMemory is a budget of
 // the process's memory, and Go's collector (GOGC=100) lets the heap grow to
 // twice its live bytes before it collects: so the live bytes the TCP path
 // keeps are held to half of MaxMemory, the charge limit. Everything it
-// keeps is charged to one counter, tcpEngine.used, in bytes:
+// keeps is charged to one counter, Stack.used, in bytes:
 //
 //   - each flow: flowOverhead for its state and table entry, plus the
 //     capacity of its input buffer (a partial query: what has arrived of
@@ -54,23 +54,23 @@ const (
 	minTCPMemory = 2 * (tcpShards*maxTCPMsg + 1<<20)
 )
 
-// DefaultTCPMaxMemory is the default TCPConfig.MaxMemory.
-const DefaultTCPMaxMemory = 16 << 20
+// DefaultMaxMemory is the default Config.MaxMemory.
+const DefaultMaxMemory = 16 << 20
 
 // limit is the most that may be charged: half the budget.
-func (t *tcpEngine) limit() int64 { return t.cfg.MaxMemory / 2 }
+func (t *Stack) limit() int64 { return t.cfg.MaxMemory / 2 }
 
 // softLimit is the charge up to which flows may be opened and grow.
-func (t *tcpEngine) softLimit() int64 { return t.limit() / 4 * 3 }
+func (t *Stack) softLimit() int64 { return t.limit() / 4 * 3 }
 
 // charge adds n (possibly negative) bytes to the total.
-func (t *tcpEngine) charge(n int) { t.used.Add(int64(n)) }
+func (t *Stack) charge(n int) { t.used.Add(int64(n)) }
 
 // fits reports whether n more bytes stay within limit.
-func (t *tcpEngine) fits(n int, limit int64) bool { return t.used.Load()+int64(n) <= limit }
+func (t *Stack) fits(n int, limit int64) bool { return t.used.Load()+int64(n) <= limit }
 
 // recharge brings the flow's charge in line with its buffers.
-func (t *tcpEngine) recharge(f *flow) {
+func (t *Stack) recharge(f *flow) {
 	c := flowOverhead + cap(f.in) + cap(f.out)
 	if c != f.charged {
 		t.charge(c - f.charged)
@@ -82,7 +82,7 @@ func (t *tcpEngine) recharge(f *flow) {
 // bounds, and below the soft limit unless it waits for nothing (a flow
 // with nothing outstanding may always read its next query, whose answer
 // the reserve above the soft limit holds).
-func (t *tcpEngine) mayRead(f *flow) bool {
+func (t *Stack) mayRead(f *flow) bool {
 	if f.fwds >= t.cfg.MaxPending || len(f.out)+f.fwdBytes >= t.cfg.MaxBuffered {
 		return false
 	}
@@ -93,7 +93,7 @@ func (t *tcpEngine) mayRead(f *flow) bool {
 // holds (want is the whole message with its prefix when known, else 0).
 // It returns false when that would take the total past the soft limit:
 // the flow must then be reset.
-func (t *tcpEngine) growIn(f *flow, n, want int) bool {
+func (t *Stack) growIn(f *flow, n, want int) bool {
 	need := len(f.in) + n
 	if need <= cap(f.in) {
 		return true
@@ -135,7 +135,7 @@ func withCap(b []byte, c int) []byte {
 // returns false when they do not fit, unless force (a SERVFAIL: a few
 // hundred bytes, the one charge allowed past the budget; the buffer then
 // grows by exactly n).
-func (t *tcpEngine) growOut(f *flow, n int, force bool) bool {
+func (t *Stack) growOut(f *flow, n int, force bool) bool {
 	need := len(f.out) + n
 	if need <= cap(f.out) {
 		return true
@@ -152,12 +152,8 @@ func (t *tcpEngine) growOut(f *flow, n int, force bool) bool {
 	return true
 }
 
-// TCPMemory returns the bytes the TCP path holds, as charged to
-// TCPConfig.MaxMemory (0 when TCP is off), for a gauge. It stays within
-// half of MaxMemory (tcp_budget.go).
-func (e *Engine) TCPMemory() int64 {
-	if e.tcp == nil {
-		return 0
-	}
-	return e.tcp.used.Load()
+// Memory returns the bytes the stack holds, as charged to
+// Config.MaxMemory, for a gauge. It stays within half of MaxMemory.
+func (t *Stack) Memory() int64 {
+	return t.used.Load()
 }

@@ -1,9 +1,11 @@
-package dnsengine
+package tcpstack
 
 import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 )
 
 // tcpShards is the number of flow table shards, each with its own mutex.
@@ -69,7 +71,7 @@ type flowShard struct {
 }
 
 // buf returns the shard's scratch buffer, charged to the budget once.
-func (t *tcpEngine) buf(sh *flowShard) []byte {
+func (t *Stack) buf(sh *flowShard) []byte {
 	if sh.scratch == nil {
 		sh.scratch = make([]byte, maxTCPMsg)
 		t.charge(maxTCPMsg)
@@ -119,10 +121,10 @@ type flow struct {
 	held     []*heldSeg
 	fwds     int   // forwarded queries outstanding
 	fwdBytes int   // their copies, with fwdOverhead each
-	charged  int   // bytes charged to the budget for the flow (tcp_budget.go)
+	charged  int   // bytes charged to the budget for the flow (budget.go)
 	last     int64 // unix nanoseconds of the last progress: opened, a query read, an answer or bytes acknowledged
 
-	tsSec    uint16 // the second of tsMAC, our last timestamp's (tcp_cookie.go)
+	tsSec    uint16 // the second of tsMAC, our last timestamp's (cookie.go)
 	tsMAC    uint16
 	tsTagged bool // tsSec and tsMAC are set
 }
@@ -152,8 +154,8 @@ func (f *flow) ackBytes(n int) {
 }
 
 // appendMsg appends a DNS message with its length prefix to out, within
-// the budget (tcp_budget.go). It returns false when it does not fit.
-func (t *tcpEngine) appendMsg(f *flow, m []byte) bool {
+// the budget (budget.go). It returns false when it does not fit.
+func (t *Stack) appendMsg(f *flow, m []byte) bool {
 	if !t.growOut(f, 2+len(m), false) {
 		return false
 	}
@@ -180,10 +182,10 @@ type fwd struct {
 	done  bool // answered, failed or timed out: a later answer is ignored
 }
 
-// after collects what a segment or an answer leads to that must happen
-// once the shard's mutex is released: starting forwards (whose callback
-// may run at once and take the mutex) and calling the Releaser.
-type after struct {
+// deferredEffects collects the side effects of a segment or an answer that
+// must happen once the shard's mutex is released: starting forwards (whose
+// callback may run at once and take the mutex) and calling the Releaser.
+type deferredEffects struct {
 	forwards []fwdJob
 	releases []release
 }
@@ -196,11 +198,12 @@ type fwdJob struct {
 
 type release struct {
 	token uint64
-	res   Result
+	res   verdict.Result
 }
 
-// finish does what a collected; call it without any shard mutex held.
-func (t *tcpEngine) finish(a *after) {
+// finish performs the effects a collected; call it without any shard mutex
+// held.
+func (t *Stack) finish(a *deferredEffects) {
 	for _, r := range a.releases {
 		t.cfg.Releaser.Release(r.token, r.res)
 	}
@@ -213,7 +216,7 @@ func (t *tcpEngine) finish(a *after) {
 
 // forget removes f from its shard. Its held segments are dropped (the
 // client resends their data if the connection lives on).
-func (t *tcpEngine) forget(sh *flowShard, f *flow, a *after) {
+func (t *Stack) forget(sh *flowShard, f *flow, a *deferredEffects) {
 	if f.dead {
 		return
 	}
@@ -225,20 +228,20 @@ func (t *tcpEngine) forget(sh *flowShard, f *flow, a *after) {
 	for _, h := range f.held {
 		if !h.released {
 			h.released = true
-			a.releases = append(a.releases, release{h.token, Result{Verdict: Drop, Reason: ReasonTCPClose}})
+			a.releases = append(a.releases, release{h.token, verdict.Result{Verdict: verdict.Drop, Reason: verdict.ReasonTCPClose}})
 		}
 	}
 	f.held = nil
 }
 
 // sweepEvery is how often a shard is swept as segments arrive.
-func (t *tcpEngine) sweepEvery() time.Duration {
+func (t *Stack) sweepEvery() time.Duration {
 	return max(min(t.cfg.IdleTimeout, t.cfg.HoldTimeout)/4, 100*time.Millisecond)
 }
 
 // sweep releases segments held past the hold timeout (their outstanding
 // queries are answered SERVFAIL) and forgets idle flows.
-func (t *tcpEngine) sweep(sh *flowShard, now time.Time, a *after) {
+func (t *Stack) sweep(sh *flowShard, now time.Time, a *deferredEffects) {
 	sh.lastSweep = now.UnixNano()
 	for _, f := range sh.flows {
 		for i := 0; i < len(f.held); {
@@ -270,7 +273,7 @@ func (t *tcpEngine) sweep(sh *flowShard, now time.Time, a *after) {
 }
 
 // unbreak forgets that k was broken; it reports whether it was.
-func (t *tcpEngine) unbreak(sh *flowShard, k flowKey) bool {
+func (t *Stack) unbreak(sh *flowShard, k flowKey) bool {
 	if _, ok := sh.broken[k]; !ok {
 		return false
 	}
@@ -285,7 +288,7 @@ const brokenFor = 10
 // maxBroken bounds the broken 4-tuples a shard remembers.
 const maxBroken = 256
 
-func (t *tcpEngine) markBroken(sh *flowShard, k flowKey, now time.Time) {
+func (t *Stack) markBroken(sh *flowShard, k flowKey, now time.Time) {
 	if sh.broken == nil {
 		sh.broken = make(map[flowKey]int64)
 	}

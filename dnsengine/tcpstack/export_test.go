@@ -1,14 +1,10 @@
-package dnsengine
+package tcpstack
 
-// TCPMemoryRecount recounts, the slow way, what TCPMemory should say: every
+// MemoryRecount recounts, the slow way, what Memory should say: every
 // flow's buffers and overhead, every shard's scratch buffer and broken
 // 4-tuples, and the forwarded queries not yet called back. With no segment
 // being processed the two must agree.
-func (e *Engine) TCPMemoryRecount() int64 {
-	t := e.tcp
-	if t == nil {
-		return 0
-	}
+func (t *Stack) MemoryRecount() int64 {
 	n := t.fwding.Load()
 	for i := range t.shards {
 		sh := &t.shards[i]
@@ -25,10 +21,9 @@ func (e *Engine) TCPMemoryRecount() int64 {
 	return n
 }
 
-// TCPFlowMemory returns the largest input and output buffers (capacity) of
+// FlowMemory returns the largest input and output buffers (capacity) of
 // any flow.
-func (e *Engine) TCPFlowMemory() (in, out int) {
-	t := e.tcp
+func (t *Stack) FlowMemory() (in, out int) {
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.Lock()

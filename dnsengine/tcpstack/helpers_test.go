@@ -1,4 +1,4 @@
-package dnsengine_test
+package tcpstack_test
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 	"github.com/miekg/dns"
 )
 
@@ -106,10 +107,10 @@ type tcpEnv struct {
 	fwd   *fakeForwarder
 	rel   *releases
 	clock *dnsengine.FakeClock
-	cfg   dnsengine.TCPConfig
+	cfg   tcpstack.Config
 }
 
-func newTCPEnv(t testing.TB, tab *dnsengine.Table, tweak func(*dnsengine.TCPConfig)) *tcpEnv {
+func newTCPEnv(t testing.TB, tab *dnsengine.Table, tweak func(*tcpstack.Config)) *tcpEnv {
 	t.Helper()
 	cfg := dnsengine.DefaultConfig()
 	cfg.Cache.Size = 0
@@ -118,7 +119,7 @@ func newTCPEnv(t testing.TB, tab *dnsengine.Table, tweak func(*dnsengine.TCPConf
 		t.Fatal(err)
 	}
 	env := &tcpEnv{e: e, fwd: &fakeForwarder{}, rel: &releases{}, clock: &dnsengine.FakeClock{}}
-	env.cfg = dnsengine.TCPConfig{Key: testTCPKey, Forwarder: env.fwd, Releaser: env.rel, Clock: env.clock}
+	env.cfg = tcpstack.Config{Key: testTCPKey, Forwarder: env.fwd, Releaser: env.rel, Clock: env.clock}
 	if tweak != nil {
 		tweak(&env.cfg)
 	}
@@ -127,6 +128,8 @@ func newTCPEnv(t testing.TB, tab *dnsengine.Table, tweak func(*dnsengine.TCPConf
 	}
 	return env
 }
+
+func testTable(t testing.TB) *dnsengine.Table { return enginetest.MustClusterTable(t) }
 
 // clientOpts are the options of a client's SYN.
 type clientOpts struct {

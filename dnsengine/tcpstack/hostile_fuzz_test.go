@@ -1,4 +1,4 @@
-package dnsengine_test
+package tcpstack_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 	"github.com/miekg/dns"
 )
 
@@ -46,7 +47,7 @@ func FuzzTCPHostile(f *testing.F) {
 		if len(script) > 4*512 {
 			return
 		}
-		env := newTCPEnv(t, tab, func(c *dnsengine.TCPConfig) {
+		env := newTCPEnv(t, tab, func(c *tcpstack.Config) {
 			c.MaxMemory = smallBudget
 			c.IdleTimeout = 5 * time.Second
 			c.HoldTimeout = 3 * time.Second
@@ -187,7 +188,7 @@ func FuzzTCPHostile(f *testing.F) {
 // twice.
 func checkHostile(t *testing.T, env *tcpEnv) {
 	t.Helper()
-	used, recount := env.e.TCPMemory(), env.e.TCPMemoryRecount()
+	used, recount := env.e.TCPMemory(), env.e.TCPStack().MemoryRecount()
 	if used != recount {
 		t.Fatalf("TCPMemory %d, recounted %d", used, recount)
 	}

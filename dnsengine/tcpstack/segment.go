@@ -1,6 +1,14 @@
-package dnsengine
+package tcpstack
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/meshdns/meshdns/dnsengine/checksum"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
+)
+
+// protoTCP is TCP's IP protocol number.
+const protoTCP = 6
 
 // TCP header flags.
 const (
@@ -49,23 +57,30 @@ type segment struct {
 	payload  []byte
 }
 
-// decodeSegment decodes the TCP segment of pkt (decoded as ip) and
+// decodeSegment decodes the TCP segment of pkt (laid out as l) and
 // verifies its checksum.
-func decodeSegment(pkt []byte, ip *ipPacket, s *segment) Reason {
-	seg := pkt[ip.l4 : ip.l4+ip.l4Len]
+func decodeSegment(pkt []byte, l Layout, s *segment) verdict.Reason {
+	if l.Off < 0 || l.Len < 0 || l.Off+l.Len > len(pkt) {
+		return verdict.ReasonMalformed
+	}
+	seg := pkt[l.Off : l.Off+l.Len]
 	if len(seg) < tcpHeaderLen {
-		return ReasonMalformed
+		return verdict.ReasonMalformed
 	}
 	hl := int(seg[12]>>4) * 4
 	if hl < tcpHeaderLen || hl > len(seg) {
-		return ReasonMalformed
+		return verdict.ReasonMalformed
 	}
-	src := pkt[ip.srcOff : ip.srcOff+ip.alen]
-	dst := pkt[ip.dstOff : ip.dstOff+ip.alen]
+	srcOff, dstOff, alen := 12, 16, 4 // IPv4
+	if l.V6 {
+		srcOff, dstOff, alen = 8, 24, 16
+	}
+	src := pkt[srcOff : srcOff+alen]
+	dst := pkt[dstOff : dstOff+alen]
 	*s = segment{
-		v6:      ip.v6,
-		sport:   ip.sport,
-		dport:   ip.dport,
+		v6:      l.V6,
+		sport:   binary.BigEndian.Uint16(seg[0:]),
+		dport:   binary.BigEndian.Uint16(seg[2:]),
 		seq:     binary.BigEndian.Uint32(seg[4:]),
 		ack:     binary.BigEndian.Uint32(seg[8:]),
 		flags:   seg[13],
@@ -75,15 +90,15 @@ func decodeSegment(pkt []byte, ip *ipPacket, s *segment) Reason {
 	}
 	copy(s.src[:], src)
 	copy(s.dst[:], dst)
-	if ip.v6 {
+	if l.V6 {
 		s.tclass = binary.BigEndian.Uint32(pkt[0:4])
 	} else {
 		s.tclass = uint32(pkt[1])
 		s.ipID = binary.BigEndian.Uint16(pkt[4:6])
 	}
 	parseTCPOptions(seg[tcpHeaderLen:hl], s)
-	if fold(sum16(pseudoHeaderSum(src, dst, protoTCP, len(seg)), seg)) != 0xffff {
-		return ReasonBadChecksum // s is filled in: the caller looks the flow up
+	if !checksum.TransportValid(src, dst, protoTCP, seg) {
+		return verdict.ReasonBadChecksum // s is filled in: the caller looks the flow up
 	}
 	return 0
 }
@@ -189,7 +204,7 @@ func writeReply(b []byte, s *segment, r *reply) int {
 		b[10], b[11] = 0, 0
 		copy(b[12:16], s.dst[:4])
 		copy(b[16:20], s.src[:4])
-		binary.BigEndian.PutUint16(b[10:], ipv4HeaderChecksum(b[:ipv4HdrLen]))
+		binary.BigEndian.PutUint16(b[10:], checksum.IPv4Header(b[:ipv4HdrLen]))
 		src, dst = b[12:16], b[16:20]
 	}
 	t := b[ipLen:total]
@@ -217,7 +232,7 @@ func writeReply(b []byte, s *segment, r *reply) int {
 		binary.BigEndian.PutUint32(o[8:], r.tsEcr)
 	}
 	copy(t[tcpHL:], r.payload)
-	binary.BigEndian.PutUint16(t[16:], transportChecksum(src, dst, protoTCP, t))
+	binary.BigEndian.PutUint16(t[16:], checksum.Transport(src, dst, protoTCP, t))
 	return total
 }
 

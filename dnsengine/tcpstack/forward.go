@@ -1,11 +1,21 @@
-package dnsengine
+package tcpstack
 
 import (
 	"encoding/binary"
 	"time"
+
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 )
 
-const rcodeServFail = 2
+// DNS header: its length and the flags a SERVFAIL sets or keeps.
+const (
+	headerLen     = 12
+	flagQR        = 0x8000
+	flagRD        = 0x0100
+	flagRA        = 0x0080
+	flagCD        = 0x0010
+	rcodeServFail = 2
+)
 
 // maxServfail is the largest SERVFAIL appendServfail writes: a header and
 // a question with the longest name.
@@ -14,7 +24,7 @@ const maxServfail = headerLen + 255 + 4
 // answered is the Forwarder's callback for fw: it writes the answer (or a
 // SERVFAIL) into the flow's output and releases the held segment once the
 // last of its queries is answered.
-func (t *tcpEngine) answered(sh *flowShard, f *flow, fw *fwd, resp []byte, err error) {
+func (t *Stack) answered(sh *flowShard, f *flow, fw *fwd, resp []byte, err error) {
 	if err != nil {
 		t.log.Debug("tcp: forwarded query failed", "server", f.key.server(), "err", err)
 		resp = nil
@@ -22,7 +32,7 @@ func (t *tcpEngine) answered(sh *flowShard, f *flow, fw *fwd, resp []byte, err e
 	t.charge(-(len(fw.query) + fwdOverhead)) // the Forwarder is done with it
 	t.fwding.Add(-int64(len(fw.query) + fwdOverhead))
 	now := t.cfg.Clock.Now()
-	var a after
+	var a deferredEffects
 	sh.mu.Lock()
 	if !fw.done && !f.dead {
 		fw.done = true
@@ -39,7 +49,7 @@ func (t *tcpEngine) answered(sh *flowShard, f *flow, fw *fwd, resp []byte, err e
 // The answer must fit the budget and the flow's own bound (MaxBuffered
 // plus one message): a flow that pipelines many forwarded queries with
 // large answers gets SERVFAIL for those that do not fit.
-func (t *tcpEngine) complete(f *flow, fw *fwd, resp []byte, now time.Time, a *after) {
+func (t *Stack) complete(f *flow, fw *fwd, resp []byte, now time.Time, a *deferredEffects) {
 	f.fwds--
 	f.fwdBytes -= len(fw.query) + fwdOverhead
 	at := len(f.out) + 2
@@ -59,7 +69,7 @@ func (t *tcpEngine) complete(f *flow, fw *fwd, resp []byte, now time.Time, a *af
 // release gives the held segment h its verdict: the reply it becomes,
 // carrying whatever output the client's window admits, or a drop when
 // there is nothing to say.
-func (t *tcpEngine) release(f *flow, h *heldSeg, now time.Time, a *after) {
+func (t *Stack) release(f *flow, h *heldSeg, now time.Time, a *deferredEffects) {
 	h.released = true
 	for i, x := range f.held {
 		if x == h {
@@ -67,12 +77,12 @@ func (t *tcpEngine) release(f *flow, h *heldSeg, now time.Time, a *after) {
 			break
 		}
 	}
-	res := Result{Verdict: Drop, Reason: ReasonTCPForwarded}
+	res := verdict.Result{Verdict: verdict.Drop, Reason: verdict.ReasonTCPForwarded}
 	var r reply
 	if t.plan(f, emitNew, false, t.cfg.MaxPacket-replyHeaderLen(h.seg.v6, f.ts), now, &r) {
 		buf := make([]byte, r.headerLen(h.seg.v6)+len(r.payload))
 		writeReply(buf, &h.seg, &r)
-		res = Result{Verdict: Rewrite, Reason: ReasonTCPForwarded, Packet: buf}
+		res = verdict.Result{Verdict: verdict.Rewrite, Reason: verdict.ReasonTCPForwarded, Packet: buf}
 	}
 	a.releases = append(a.releases, release{h.token, res})
 }
@@ -80,7 +90,7 @@ func (t *tcpEngine) release(f *flow, h *heldSeg, now time.Time, a *after) {
 // appendServfail appends a SERVFAIL answering query (at least a header):
 // its header and, when it can be found, its question (at most 271 bytes:
 // the one charge allowed past the budget).
-func (t *tcpEngine) appendServfail(f *flow, query []byte) {
+func (t *Stack) appendServfail(f *flow, query []byte) {
 	n, qd := headerLen, uint16(0)
 	if end := questionEnd(query); end > 0 && end <= maxServfail {
 		n, qd = end, 1

@@ -1,9 +1,11 @@
-package dnsengine
+package tcpstack
 
 import (
 	"bytes"
 	"encoding/binary"
 	"time"
+
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 )
 
 // Default MSS we announce when the client's SYN has none.
@@ -20,28 +22,41 @@ const (
 )
 
 // noReason marks "no answer yet" while a segment's queries are answered.
-const noReason = numReasons
+const noReason = verdict.Reason(verdict.NumReasons)
 
-// process handles one TCP segment to port 53 (decoded as ip).
-func (t *tcpEngine) process(pkt []byte, ip *ipPacket) Result {
+// Layout says where the TCP segment lies in a packet whose IP header the
+// caller decoded and checked (lengths, IPv4 header checksum, no
+// fragment): an IPv4 header (of Off bytes, options included) or an IPv6
+// header without extension headers.
+type Layout struct {
+	V6  bool
+	Off int // of the TCP header
+	Len int // of the segment, header and payload
+}
+
+// Process handles one TCP segment to port 53 of pkt, laid out as l, and
+// returns its verdict; on a Rewrite verdict the reply has been written over
+// pkt (cap(pkt) is the room it may use). It allocates nothing on an
+// established flow once its buffers have grown.
+func (t *Stack) Process(pkt []byte, l Layout) verdict.Result {
 	var s segment
-	r := decodeSegment(pkt, ip, &s)
-	if r != 0 && r != ReasonBadChecksum {
-		return Result{Reason: r}
+	r := decodeSegment(pkt, l, &s)
+	if r != 0 && r != verdict.ReasonBadChecksum {
+		return verdict.Result{Reason: r}
 	}
 	k := keyOf(&s)
 	sh := &t.shards[k.shard()]
 	now := t.cfg.Clock.Now()
-	var a after
+	var a deferredEffects
 	sh.mu.Lock()
-	var res Result
+	var res verdict.Result
 	switch {
-	case r == ReasonBadChecksum:
+	case r == verdict.ReasonBadChecksum:
 		// Passing a taken-over flow's segment to the real server would
 		// make it reset the connection: drop it, the client resends.
-		res = Result{Reason: r}
+		res = verdict.Result{Reason: r}
 		if sh.flows[k] != nil {
-			res.Verdict = Drop
+			res.Verdict = verdict.Drop
 		}
 	default:
 		if now.UnixNano()-sh.lastSweep >= int64(t.sweepEvery()) {
@@ -54,7 +69,7 @@ func (t *tcpEngine) process(pkt []byte, ip *ipPacket) Result {
 	return res
 }
 
-func (t *tcpEngine) handle(sh *flowShard, k *flowKey, pkt []byte, s *segment, now time.Time, a *after) Result {
+func (t *Stack) handle(sh *flowShard, k *flowKey, pkt []byte, s *segment, now time.Time, a *deferredEffects) verdict.Result {
 	f := sh.flows[*k]
 	switch {
 	case s.flags&tcpRST != 0:
@@ -63,14 +78,14 @@ func (t *tcpEngine) handle(sh *flowShard, k *flowKey, pkt []byte, s *segment, no
 		}
 		// Not ours, or ours but forgotten: the real server, which holds
 		// no such connection, ignores it.
-		return Result{Reason: ReasonTCPForeign}
+		return verdict.Result{Reason: verdict.ReasonTCPForeign}
 	case s.flags&tcpSYN != 0:
 		t.unbreak(sh, *k)
 		return t.syn(sh, k, f, pkt, s, now, a)
 	}
 	if f == nil {
 		if s.flags&tcpACK == 0 {
-			return Result{Reason: ReasonTCPForeign}
+			return verdict.Result{Reason: verdict.ReasonTCPForeign}
 		}
 		owned := t.cookie.owns(k, s)
 		// Ours, forgotten in the middle of a message: the stream cannot be
@@ -82,15 +97,15 @@ func (t *tcpEngine) handle(sh *flowShard, k *flowKey, pkt []byte, s *segment, no
 			return t.reset(pkt, s)
 		}
 		if !owned {
-			return Result{Reason: ReasonTCPForeign}
+			return verdict.Result{Reason: verdict.ReasonTCPForeign}
 		}
 		if len(s.payload) == 0 && s.flags&tcpFIN == 0 {
 			// A pure ACK needs no answer, and a keepalive probe (one
 			// byte behind, no data) looks the same: nothing to resume
 			// from. The next query will do.
-			return Result{Verdict: Drop, Reason: ReasonTCPAck}
+			return verdict.Result{Verdict: verdict.Drop, Reason: verdict.ReasonTCPAck}
 		}
-		var res Result
+		var res verdict.Result
 		if f, res = t.resume(sh, k, pkt, s, now); f == nil {
 			return res
 		}
@@ -104,36 +119,36 @@ func (t *tcpEngine) handle(sh *flowShard, k *flowKey, pkt []byte, s *segment, no
 // it with an RST we accept, if it really meant to reset), and one outside
 // the window is dropped. A process in the pod that does not know the
 // flow's numbers cannot end it.
-func (t *tcpEngine) rst(sh *flowShard, f *flow, pkt []byte, s *segment, now time.Time, a *after) Result {
+func (t *Stack) rst(sh *flowShard, f *flow, pkt []byte, s *segment, now time.Time, a *deferredEffects) verdict.Result {
 	switch {
 	case s.seq == f.rcvNxt:
 		t.forget(sh, f, a)
-		return Result{Verdict: Drop, Reason: ReasonTCPClose}
+		return verdict.Result{Verdict: verdict.Drop, Reason: verdict.ReasonTCPClose}
 	case seqLT(f.rcvNxt, s.seq) && seqLT(s.seq, f.rcvNxt+ourWindow):
 		return t.challenge(f, pkt, s, now)
 	}
-	return Result{Verdict: Drop, Reason: ReasonTCPAck}
+	return verdict.Result{Verdict: verdict.Drop, Reason: verdict.ReasonTCPAck}
 }
 
 // challenge rewrites s into a challenge ACK (RFC 5961): our next sequence
 // number, the client's next byte, no data.
-func (t *tcpEngine) challenge(f *flow, pkt []byte, s *segment, now time.Time) Result {
+func (t *Stack) challenge(f *flow, pkt []byte, s *segment, now time.Time) verdict.Result {
 	r := reply{seq: f.sndNxt(), ack: f.rcvNxt, flags: tcpACK}
 	if f.ts {
 		r.ts, r.tsVal, r.tsEcr = true, t.tsNow(f, now), f.tsRecent
 	}
 	f.ackSent = f.rcvNxt
 	n := writeReply(pkt[:cap(pkt)], s, &r)
-	return Result{Verdict: Rewrite, Reason: ReasonTCPAck, Packet: pkt[:n]}
+	return verdict.Result{Verdict: verdict.Rewrite, Reason: verdict.ReasonTCPAck, Packet: pkt[:n]}
 }
 
 // syn takes a new flow over: its SYN becomes our SYN-ACK.
-func (t *tcpEngine) syn(sh *flowShard, k *flowKey, f *flow, pkt []byte, s *segment, now time.Time, a *after) Result {
+func (t *Stack) syn(sh *flowShard, k *flowKey, f *flow, pkt []byte, s *segment, now time.Time, a *deferredEffects) verdict.Result {
 	if s.flags&(tcpACK|tcpFIN) != 0 { // not a client's opening SYN
 		if f != nil {
-			return Result{Verdict: Drop, Reason: ReasonTCPAck}
+			return verdict.Result{Verdict: verdict.Drop, Reason: verdict.ReasonTCPAck}
 		}
-		return Result{Reason: ReasonTCPForeign}
+		return verdict.Result{Reason: verdict.ReasonTCPForeign}
 	}
 	if f != nil {
 		if s.seq == f.irs && !f.resumed {
@@ -141,7 +156,7 @@ func (t *tcpEngine) syn(sh *flowShard, k *flowKey, f *flow, pkt []byte, s *segme
 				f.tsRecent = s.tsVal
 				return t.synAck(f, pkt, s, now)
 			}
-			return Result{Verdict: Drop, Reason: ReasonTCPAck}
+			return verdict.Result{Verdict: verdict.Drop, Reason: verdict.ReasonTCPAck}
 		}
 		// Another SYN on a flow we hold: a challenge ACK, not a new
 		// connection (RFC 5961 4.2). If the client did open a new one,
@@ -149,17 +164,17 @@ func (t *tcpEngine) syn(sh *flowShard, k *flowKey, f *flow, pkt []byte, s *segme
 		// number, which ends this flow, and its next SYN opens the new.
 		return t.challenge(f, pkt, s, now)
 	}
-	if t.e.reg.Table() == nil {
-		return Result{Reason: ReasonNotReady}
+	if !t.ans.Ready() {
+		return verdict.Result{Reason: verdict.ReasonNotReady}
 	}
 	if int(t.flows.Load()) >= t.cfg.MaxFlows {
 		t.sweep(sh, now, a)
 		if int(t.flows.Load()) >= t.cfg.MaxFlows {
-			return Result{Reason: ReasonTCPFlowLimit}
+			return verdict.Result{Reason: verdict.ReasonTCPFlowLimit}
 		}
 	}
 	if !t.fits(flowOverhead, t.softLimit()) {
-		return Result{Reason: ReasonTCPMemory}
+		return verdict.Result{Reason: verdict.ReasonTCPMemory}
 	}
 	iss := t.cookie.isn(k, now)
 	f = &flow{
@@ -190,14 +205,14 @@ func (t *tcpEngine) syn(sh *flowShard, k *flowKey, f *flow, pkt []byte, s *segme
 	return t.synAck(f, pkt, s, now)
 }
 
-func (t *tcpEngine) synAck(f *flow, pkt []byte, s *segment, now time.Time) Result {
+func (t *Stack) synAck(f *flow, pkt []byte, s *segment, now time.Time) verdict.Result {
 	r := reply{seq: f.iss, ack: f.irs + 1, flags: tcpSYN | tcpACK, mss: f.mss, ws: f.ws}
 	if f.ts {
 		r.ts, r.tsVal, r.tsEcr = true, t.tsNow(f, now), f.tsRecent
 	}
 	f.ackSent = f.rcvNxt
 	n := writeReply(pkt[:cap(pkt)], s, &r)
-	return Result{Verdict: Rewrite, Reason: ReasonTCPHandshake, Packet: pkt[:n]}
+	return verdict.Result{Verdict: verdict.Rewrite, Reason: verdict.ReasonTCPHandshake, Packet: pkt[:n]}
 }
 
 // resume re-creates the state of a flow the engine opened but no longer
@@ -205,10 +220,10 @@ func (t *tcpEngine) synAck(f *flow, pkt []byte, s *segment, now time.Time) Resul
 // segments: the segment's sequence number is the client's next byte and
 // its acknowledgment our next one. The window shift is not known: the
 // window is taken unscaled, which only understates it.
-func (t *tcpEngine) resume(sh *flowShard, k *flowKey, pkt []byte, s *segment, now time.Time) (*flow, Result) {
+func (t *Stack) resume(sh *flowShard, k *flowKey, pkt []byte, s *segment, now time.Time) (*flow, verdict.Result) {
 	if int(t.flows.Load()) >= t.cfg.MaxFlows || !t.fits(flowOverhead, t.softLimit()) {
 		// Ours, but no room: drop it; the client resends.
-		return nil, Result{Verdict: Drop, Reason: ReasonTCPFlowLimit}
+		return nil, verdict.Result{Verdict: verdict.Drop, Reason: verdict.ReasonTCPFlowLimit}
 	}
 	if len(s.payload) > 0 && !plausibleQueryStart(s.payload) {
 		// The segment does not start a query: the stream cannot be framed
@@ -232,15 +247,15 @@ func (t *tcpEngine) resume(sh *flowShard, k *flowKey, pkt []byte, s *segment, no
 	t.flows.Add(1)
 	t.recharge(f)
 	t.log.Debug("tcp: flow resumed", "client", k.client())
-	return f, Result{}
+	return f, verdict.Result{}
 }
 
 // reset rewrites s into the RST that ends its connection: its sequence
 // number is the one s acknowledges, which the client's TCP expects.
-func (t *tcpEngine) reset(pkt []byte, s *segment) Result {
+func (t *Stack) reset(pkt []byte, s *segment) verdict.Result {
 	r := reply{seq: s.ack, flags: tcpRST}
 	n := writeReply(pkt[:cap(pkt)], s, &r)
-	return Result{Verdict: Rewrite, Reason: ReasonTCPClose, Packet: pkt[:n]}
+	return verdict.Result{Verdict: verdict.Rewrite, Reason: verdict.ReasonTCPClose, Packet: pkt[:n]}
 }
 
 // plausibleQueryStart reports whether p can be the start of a
@@ -261,13 +276,13 @@ func plausibleQueryStart(p []byte) bool {
 }
 
 // segment handles a segment of a known flow other than SYN and RST.
-func (t *tcpEngine) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now time.Time, a *after) Result {
+func (t *Stack) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now time.Time, a *deferredEffects) verdict.Result {
 	if s.flags&tcpACK == 0 {
-		return Result{Verdict: Drop, Reason: ReasonTCPAck}
+		return verdict.Result{Verdict: verdict.Drop, Reason: verdict.ReasonTCPAck}
 	}
 	if f.state == stateSynRcvd {
 		if s.ack != f.sndUna {
-			return Result{Verdict: Drop, Reason: ReasonTCPAck}
+			return verdict.Result{Verdict: verdict.Drop, Reason: verdict.ReasonTCPAck}
 		}
 		f.state = stateEstablished
 	}
@@ -294,7 +309,7 @@ func (t *tcpEngine) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now 
 		var r reply
 		t.plan(f, emitNew, true, 0, now, &r)
 		n := writeReply(pkt[:cap(pkt)], s, &r)
-		return Result{Verdict: Rewrite, Reason: ReasonTCPAck, Packet: pkt[:n]}
+		return verdict.Result{Verdict: verdict.Rewrite, Reason: verdict.ReasonTCPAck, Packet: pkt[:n]}
 	default:
 		if acked > 0 {
 			f.last = now.UnixNano()
@@ -303,7 +318,7 @@ func (t *tcpEngine) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now 
 		f.wnd = uint32(s.win) << f.wscale
 		if f.finSent && acked == inFlight { // all answered, our FIN acknowledged
 			t.forget(sh, f, a)
-			return Result{Verdict: Drop, Reason: ReasonTCPClose}
+			return verdict.Result{Verdict: verdict.Drop, Reason: verdict.ReasonTCPClose}
 		}
 	}
 
@@ -334,7 +349,7 @@ func (t *tcpEngine) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now 
 						// Its partial query does not fit the budget.
 						t.forget(sh, f, a)
 						res := t.reset(pkt, s)
-						res.Reason = ReasonTCPMemory
+						res.Reason = verdict.ReasonTCPMemory
 						return res
 					}
 					if int64(n) < fresh {
@@ -352,27 +367,27 @@ func (t *tcpEngine) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now 
 	}
 	if h != nil {
 		f.held = append(f.held, h)
-		return Result{Verdict: Hold, Reason: ReasonTCPHeld, Token: h.token}
+		return verdict.Result{Verdict: verdict.Hold, Reason: verdict.ReasonTCPHeld, Token: h.token}
 	}
 
 	// The reply.
 	var r reply
 	if !t.plan(f, mode, force, maxPay, now, &r) {
-		return Result{Verdict: Drop, Reason: ReasonTCPAck}
+		return verdict.Result{Verdict: verdict.Drop, Reason: verdict.ReasonTCPAck}
 	}
 	n := writeReply(pkt[:cap(pkt)], s, &r)
-	res := Result{Verdict: Rewrite, Packet: pkt[:n]}
+	res := verdict.Result{Verdict: verdict.Rewrite, Packet: pkt[:n]}
 	switch {
 	case first != noReason:
 		res.Reason = first
 	case fin || r.flags&tcpFIN != 0:
-		res.Reason = ReasonTCPClose
+		res.Reason = verdict.ReasonTCPClose
 	case mode == emitRetransmit:
-		res.Reason = ReasonTCPRetransmit
+		res.Reason = verdict.ReasonTCPRetransmit
 	case len(r.payload) > 0:
-		res.Reason = ReasonTCPCarrier
+		res.Reason = verdict.ReasonTCPCarrier
 	default:
-		res.Reason = ReasonTCPAck
+		res.Reason = verdict.ReasonTCPAck
 	}
 	return res
 }
@@ -385,8 +400,7 @@ func (t *tcpEngine) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now 
 // flow's bounds it stops where a query starts and leaves the rest
 // unacknowledged. It returns the number of bytes taken, or -1 when the
 // partial query does not fit the budget (the flow must be reset).
-func (t *tcpEngine) accept(sh *flowShard, f *flow, s *segment, data []byte, now time.Time, a *after, h **heldSeg, first *Reason) int {
-	tab := t.e.reg.Table()
+func (t *Stack) accept(sh *flowShard, f *flow, s *segment, data []byte, now time.Time, a *deferredEffects, h **heldSeg, first *verdict.Reason) int {
 	taken := 0
 	for taken < len(data) {
 		rest := data[taken:]
@@ -396,7 +410,7 @@ func (t *tcpEngine) accept(sh *flowShard, f *flow, s *segment, data []byte, now 
 			}
 			if len(rest) >= 2 {
 				if l := int(binary.BigEndian.Uint16(rest)); len(rest)-2 >= l {
-					t.query(sh, f, s, rest[2:2+l], tab, now, a, h, first)
+					t.query(sh, f, s, rest[2:2+l], now, a, h, first)
 					taken += 2 + l
 					f.last = now.UnixNano()
 					continue
@@ -422,7 +436,7 @@ func (t *tcpEngine) accept(sh *flowShard, f *flow, s *segment, data []byte, now 
 		f.in = append(f.in, rest[:n]...)
 		taken += n
 		if len(f.in) == want {
-			t.query(sh, f, s, f.in[2:], tab, now, a, h, first)
+			t.query(sh, f, s, f.in[2:], now, a, h, first)
 			f.in = f.in[:0]
 			if cap(f.in) > inSmall {
 				f.in = nil
@@ -436,32 +450,31 @@ func (t *tcpEngine) accept(sh *flowShard, f *flow, s *segment, data []byte, now 
 }
 
 // query answers one query message m (which it does not keep).
-func (t *tcpEngine) query(sh *flowShard, f *flow, s *segment, m []byte, tab *Table, now time.Time, a *after, h **heldSeg, first *Reason) {
+func (t *Stack) query(sh *flowShard, f *flow, s *segment, m []byte, now time.Time, a *deferredEffects, h **heldSeg, first *verdict.Reason) {
 	if len(m) < headerLen {
 		return // not even an ID to answer
 	}
-	if tab != nil {
-		var q query
-		if parseQuery(m, &q) == 0 {
-			buf := t.buf(sh)
-			copy(buf, m)
-			if n, r, _ := t.e.respond(tab, buf, &q, maxTCPMsg); n > 0 {
-				if !t.appendMsg(f, buf[:n]) {
-					t.appendServfail(f, m) // no room for the answer
-					r = ReasonTCPMemory
-				}
-				if *first == noReason {
-					*first = r
-				}
-				return
-			}
+	// The shard's answer buffer is made (and charged) for the first query
+	// the Answerer can answer: one it says needs room.
+	n, r := t.ans.Answer(m, sh.scratch)
+	if n == 0 && r == verdict.ReasonNoRoom && sh.scratch == nil {
+		n, r = t.ans.Answer(m, t.buf(sh))
+	}
+	if n > 0 {
+		if !t.appendMsg(f, sh.scratch[:n]) {
+			t.appendServfail(f, m) // no room for the answer
+			r = verdict.ReasonTCPMemory
 		}
+		if *first == noReason {
+			*first = r
+		}
+		return
 	}
 	cost := len(m) + fwdOverhead
 	if !t.fits(cost, t.softLimit()) && (f.fwds > 0 || !t.fits(cost, t.limit())) {
 		t.appendServfail(f, m) // no room to forward it
 		if *first == noReason {
-			*first = ReasonTCPMemory
+			*first = verdict.ReasonTCPMemory
 		}
 		return
 	}
@@ -484,7 +497,7 @@ func (t *tcpEngine) query(sh *flowShard, f *flow, s *segment, m []byte, tab *Tab
 // payload bytes, and records it as sent. It returns false when there is
 // nothing to send: no bytes, no FIN, no acknowledgment news, and not
 // forced.
-func (t *tcpEngine) plan(f *flow, mode emitMode, force bool, maxPay int, now time.Time, r *reply) bool {
+func (t *Stack) plan(f *flow, mode emitMode, force bool, maxPay int, now time.Time, r *reply) bool {
 	*r = reply{ack: f.rcvNxt, flags: tcpACK}
 	maxPay = max(maxPay, 0)
 	n := 0
@@ -524,10 +537,10 @@ func (t *tcpEngine) plan(f *flow, mode emitMode, force bool, maxPay int, now tim
 	return true
 }
 
-// tsNow returns our TSval: the clock's second and its tag (tcp_cookie.go),
+// tsNow returns our TSval: the clock's second and its tag (cookie.go),
 // never below the last one the flow sent (the client drops segments whose
 // TSval goes back, RFC 7323 PAWS).
-func (t *tcpEngine) tsNow(f *flow, now time.Time) uint32 {
+func (t *Stack) tsNow(f *flow, now time.Time) uint32 {
 	sec := uint16(now.Unix())
 	if sec != f.tsSec || !f.tsTagged {
 		f.tsSec, f.tsMAC, f.tsTagged = sec, t.cookie.tsTag(&f.key, sec), true

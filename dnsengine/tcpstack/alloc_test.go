@@ -1,4 +1,4 @@
-package dnsengine_test
+package tcpstack_test
 
 import (
 	"bytes"

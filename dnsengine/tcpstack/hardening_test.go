@@ -1,4 +1,4 @@
-package dnsengine_test
+package tcpstack_test
 
 // What a hostile process inside the pod can do to the TCP path
 // (memory, idle flows, injected RST and SYN, flows meshdns did not open).
@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 	"github.com/miekg/dns"
 )
 
@@ -23,7 +24,7 @@ const smallBudget = 2 * (32*65535 + 1<<20)
 // agrees with a recount of what it holds.
 func checkBudget(t testing.TB, env *tcpEnv) {
 	t.Helper()
-	used, recount := env.e.TCPMemory(), env.e.TCPMemoryRecount()
+	used, recount := env.e.TCPMemory(), env.e.TCPStack().MemoryRecount()
 	if used != recount {
 		t.Fatalf("TCPMemory %d, recounted %d", used, recount)
 	}
@@ -45,7 +46,7 @@ func attacker(t testing.TB, env *tcpEnv, port uint16) *tcpClient {
 // past it is reset), and a flow opened before the attack still gets
 // answers, local and forwarded.
 func TestTCPBudgetPartialQueries(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), func(c *dnsengine.TCPConfig) { c.MaxMemory = smallBudget })
+	env := newTCPEnv(t, testTable(t), func(c *tcpstack.Config) { c.MaxMemory = smallBudget })
 	env.fwd.answer = upstreamAnswer
 	good := newClient(t, env, ep4(41000), linuxOpts)
 	good.connect()
@@ -73,7 +74,7 @@ func TestTCPBudgetPartialQueries(t *testing.T) {
 	if resets == 0 {
 		t.Fatal("100 flows of 60 KB partial queries within a 3 MiB budget: none reset")
 	}
-	if in, _ := env.e.TCPFlowMemory(); in > 2+65535 {
+	if in, _ := env.e.TCPStack().FlowMemory(); in > 2+65535 {
 		t.Fatalf("a flow's input buffer holds %d bytes, more than a whole message", in)
 	}
 	t.Logf("%d of 100 flows reset; %d bytes charged", resets, env.e.TCPMemory())
@@ -93,7 +94,7 @@ func TestTCPBudgetPartialQueries(t *testing.T) {
 // TestTCPBudgetManyFlows: past the soft limit (three quarters of the
 // budget) a new flow passes through to the nameserver, untouched.
 func TestTCPBudgetManyFlows(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), func(c *dnsengine.TCPConfig) {
+	env := newTCPEnv(t, testTable(t), func(c *tcpstack.Config) {
 		c.MaxMemory = smallBudget
 		c.MaxFlows = 1 << 20
 	})
@@ -124,7 +125,7 @@ func TestTCPBudgetManyFlows(t *testing.T) {
 // acknowledges the answers makes its flow hold at most MaxBuffered plus
 // one answer; the rest of its queries stay unacknowledged.
 func TestTCPBudgetPipelined(t *testing.T) {
-	env := newTCPEnv(t, bigTable(t, 200), func(c *dnsengine.TCPConfig) { c.MaxMemory = smallBudget })
+	env := newTCPEnv(t, bigTable(t, 200), func(c *tcpstack.Config) { c.MaxMemory = smallBudget })
 	c := newClient(t, env, ep4(43000), clientOpts{mss: 1460, win: 1})
 	c.connect()
 	var batch []byte
@@ -134,11 +135,11 @@ func TestTCPBudgetPipelined(t *testing.T) {
 	for range 200 {
 		c.send("P.", batch)
 		checkBudget(t, env)
-		if _, out := env.e.TCPFlowMemory(); out > dnsengine.DefaultTCPMaxBuffered+2+65535 {
+		if _, out := env.e.TCPStack().FlowMemory(); out > tcpstack.DefaultMaxBuffered+2+65535 {
 			t.Fatalf("output buffer %d bytes", out)
 		}
 	}
-	if _, out := env.e.TCPFlowMemory(); out < dnsengine.DefaultTCPMaxBuffered/2 {
+	if _, out := env.e.TCPStack().FlowMemory(); out < tcpstack.DefaultMaxBuffered/2 {
 		t.Fatalf("the flood was not buffered up to its bound: %d bytes", out)
 	}
 }
@@ -149,7 +150,7 @@ func TestTCPBudgetPipelined(t *testing.T) {
 // answered SERVFAIL or left unread), and everything is given back once
 // the Forwarder answers and the flows close.
 func TestTCPBudgetForwards(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), func(c *dnsengine.TCPConfig) { c.MaxMemory = smallBudget })
+	env := newTCPEnv(t, testTable(t), func(c *tcpstack.Config) { c.MaxMemory = smallBudget })
 	big := enginetest.NewQuery("www.example.org", dns.TypeA)
 	big.Extra = append(big.Extra, &dns.TXT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeTXT, Class: dns.ClassINET},
 		Txt: []string{string(bytes.Repeat([]byte("x"), 250)), string(bytes.Repeat([]byte("y"), 250))}})
@@ -199,7 +200,7 @@ func TestTCPBudgetForwards(t *testing.T) {
 // makes no progress and is forgotten after the idle timeout however
 // often it sends; its next segment is reset.
 func TestTCPTrickleExpires(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), func(c *dnsengine.TCPConfig) { c.IdleTimeout = 5 * time.Second })
+	env := newTCPEnv(t, testTable(t), func(c *tcpstack.Config) { c.IdleTimeout = 5 * time.Second })
 	c := attacker(t, env, 45000)
 	c.connect()
 	c.send("P.", []byte{0x01, 0x00}) // 256 bytes promised
@@ -306,7 +307,7 @@ func TestTCPForeignFlows(t *testing.T) {
 // resumed once forgotten (its ownership could only be told from 8 bits):
 // its next segment passes to the nameserver.
 func TestTCPResumeNeedsTimestamps(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), func(c *dnsengine.TCPConfig) { c.IdleTimeout = 5 * time.Second })
+	env := newTCPEnv(t, testTable(t), func(c *tcpstack.Config) { c.IdleTimeout = 5 * time.Second })
 	c := newClient(t, env, ep4(47000), clientOpts{mss: 1460, win: 65535})
 	c.connect()
 	c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1))
@@ -396,14 +397,14 @@ func TestTCPPartialQueryGrowth(t *testing.T) {
 		{[]byte{0xea, 0x60}, []int{100, 200, 300}, 60002}, // past 512: the whole 60,000
 		{[]byte{0xff, 0xff}, []int{1400, 1400}, 65537},
 	} {
-		env := newTCPEnv(t, testTable(t), func(c *dnsengine.TCPConfig) { c.MaxMemory = smallBudget })
+		env := newTCPEnv(t, testTable(t), func(c *tcpstack.Config) { c.MaxMemory = smallBudget })
 		c := newClient(t, env, ep4(48000), linuxOpts)
 		c.connect()
 		c.send("P.", tt.prefix)
 		for _, n := range tt.sent {
 			c.send("P.", bytes.Repeat([]byte{0x55}, n))
 		}
-		if in, _ := env.e.TCPFlowMemory(); in != tt.wantIn {
+		if in, _ := env.e.TCPStack().FlowMemory(); in != tt.wantIn {
 			t.Errorf("prefix %x, %v bytes sent: input buffer %d, want %d", tt.prefix, tt.sent, in, tt.wantIn)
 		}
 		checkBudget(t, env)
@@ -422,7 +423,7 @@ func TestTCPBrokenForeignConnection(t *testing.T) {
 	c.allowRST = true
 	c.connect()
 	c.send("P.", tcpQuery(t, "big.default.svc.cluster.local", dns.TypeA, 1))
-	env.clock.Advance(dnsengine.DefaultTCPIdleTimeout)
+	env.clock.Advance(tcpstack.DefaultIdleTimeout)
 	env.e.SweepTCP()
 
 	// The other connection: the nameserver's ISN and timestamps.

@@ -1,4 +1,4 @@
-package dnsengine_test
+package tcpstack_test
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 	"github.com/miekg/dns"
 )
 
@@ -42,7 +43,7 @@ func FuzzTCP(f *testing.F) {
 	f.Add([]byte{0, 0, 1, 2, 10, 0, 3, 0, 3, 0, 11, 0, 2, 0, 12, 0, 7, 0})
 	tab := bigTable(f, 200)
 	f.Fuzz(func(t *testing.T, script []byte) {
-		env := newTCPEnv(t, tab, func(c *dnsengine.TCPConfig) {
+		env := newTCPEnv(t, tab, func(c *tcpstack.Config) {
 			c.MaxPending = 3
 			c.MaxBuffered = 4096
 			c.MaxPacket = 1500

@@ -1,17 +1,16 @@
-package dnsengine_test
+package tcpstack_test
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 	"github.com/miekg/dns"
 )
 
@@ -306,13 +305,13 @@ func TestTCPLargeAnswers(t *testing.T) {
 		{"v4-small-packets", ep4(46002), clientOpts{mss: 1460, ws: true, wscale: 7, ts: true, win: 2000}, 9000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := newTCPEnv(t, tab, func(c *dnsengine.TCPConfig) { c.MaxPacket = tc.max })
+			env := newTCPEnv(t, tab, func(c *tcpstack.Config) { c.MaxPacket = tc.max })
 			c := newClient(t, env, tc.ep, tc.o)
 			c.connect()
 			q := tcpQuery(t, "big.default.svc.cluster.local", dns.TypeA, 1)
 			q2 := tcpQuery(t, "big.default.svc.cluster.local", dns.TypeA, 2)
 			c.send("P.", append(q, q2...))
-			limit := dnsengine.DefaultTCPMaxPacket
+			limit := 65535 // TCPConfig.MaxPacket's zero: the largest IPv4 packet
 			if tc.max > 0 {
 				limit = tc.max
 			}
@@ -517,7 +516,7 @@ func TestTCPReset(t *testing.T) {
 // TestTCPFlowLimit: past MaxFlows new SYNs pass through untouched; a
 // foreign flow's segments pass through; without a table SYNs pass.
 func TestTCPFlowLimit(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), func(c *dnsengine.TCPConfig) { c.MaxFlows = 1 })
+	env := newTCPEnv(t, testTable(t), func(c *tcpstack.Config) { c.MaxFlows = 1 })
 	newClient(t, env, ep4(48000), linuxOpts).connect()
 	c2 := newClient(t, env, ep4(48001), linuxOpts)
 	c2.seq = c2.iss
@@ -531,7 +530,7 @@ func TestTCPFlowLimit(t *testing.T) {
 	}
 
 	e, _ := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{})
-	if err := e.EnableTCP(dnsengine.TCPConfig{Key: testTCPKey, Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err != nil {
+	if err := e.EnableTCP(tcpstack.Config{Key: testTCPKey, Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err != nil {
 		t.Fatal(err)
 	}
 	c3 := newClient(t, &tcpEnv{e: e}, ep4(48002), linuxOpts)
@@ -545,7 +544,7 @@ func TestTCPFlowLimit(t *testing.T) {
 // restarted with the same key, is recognised by its ISN cookie and
 // resumed from its next segment; with another key it is foreign.
 func TestTCPResume(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), func(c *dnsengine.TCPConfig) { c.IdleTimeout = 5 * time.Second })
+	env := newTCPEnv(t, testTable(t), func(c *tcpstack.Config) { c.IdleTimeout = 5 * time.Second })
 	c := newClient(t, env, ep4(49000), linuxOpts)
 	c.connect()
 	c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1))
@@ -594,7 +593,7 @@ func TestTCPResume(t *testing.T) {
 	}
 
 	// Another key: not ours.
-	other := newTCPEnv(t, testTable(t), func(c *dnsengine.TCPConfig) { c.Key = []byte("another key, 16 bytes at least") })
+	other := newTCPEnv(t, testTable(t), func(c *tcpstack.Config) { c.Key = []byte("another key, 16 bytes at least") })
 	c4 := newClient(t, env, ep4(49001), linuxOpts)
 	c4.connect()
 	c4.env = other
@@ -635,7 +634,7 @@ func TestTCPIdleMidAnswer(t *testing.T) {
 	c.allowRST = true
 	c.connect()
 	c.send("P.", tcpQuery(t, "big.default.svc.cluster.local", dns.TypeA, 1))
-	env.clock.Advance(dnsengine.DefaultTCPIdleTimeout)
+	env.clock.Advance(tcpstack.DefaultIdleTimeout)
 	env.e.SweepTCP()
 	if res := c.ack(); res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPClose || !c.reset {
 		t.Fatalf("%v %v, reset %v", res.Verdict, res.Reason, c.reset)
@@ -656,7 +655,7 @@ func TestTCPHoldTimeout(t *testing.T) {
 	c := newClient(t, env, ep4(49200), linuxOpts)
 	c.connect()
 	held := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 1))
-	env.clock.Advance(dnsengine.DefaultTCPHoldTimeout)
+	env.clock.Advance(tcpstack.DefaultHoldTimeout)
 	env.e.SweepTCP()
 	c.released(held.Token)
 	if ms := c.msgs(); len(ms) != 1 || ms[0].Rcode != dns.RcodeServerFailure {
@@ -721,19 +720,10 @@ func TestTCPBadChecksum(t *testing.T) {
 	}
 }
 
-// TestTCPOff: without EnableTCP every TCP segment passes.
-func TestTCPOff(t *testing.T) {
-	e := testEngine(t, dnsengine.DefaultConfig())
-	pkt, _ := enginetest.TCPPacket(enginetest.TCPSeg{Src: enginetest.Client4, Dst: enginetest.Server4, SrcPort: 1234, DstPort: 53, SYN: true})
-	if res := e.Process(pkt); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonTCP {
-		t.Fatalf("%v %v", res.Verdict, res.Reason)
-	}
-}
-
 // TestTCPBackpressure: past MaxPending forwards a flow stops reading:
 // the queries that do not fit are left unacknowledged.
 func TestTCPBackpressure(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), func(c *dnsengine.TCPConfig) { c.MaxPending = 2 })
+	env := newTCPEnv(t, testTable(t), func(c *tcpstack.Config) { c.MaxPending = 2 })
 	c := newClient(t, env, ep4(49500), linuxOpts)
 	c.connect()
 	var all []byte
@@ -759,42 +749,17 @@ func TestTCPBackpressure(t *testing.T) {
 	}
 }
 
-// TestLoadTCPKey: the key file is created 0600 when missing and read back
-// the same; a loose mode or a short key is an error.
-func TestLoadTCPKey(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sub", "key")
-	k1, err := dnsengine.LoadTCPKey(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := os.Stat(path)
-	if err != nil || st.Mode().Perm() != 0o600 || len(k1) != 32 {
-		t.Fatalf("key file %v mode %v, key %d bytes", err, st.Mode().Perm(), len(k1))
-	}
-	k2, err := dnsengine.LoadTCPKey(path)
-	if err != nil || !bytes.Equal(k1, k2) {
-		t.Fatalf("reload: %v, same %v", err, bytes.Equal(k1, k2))
-	}
-	if err := os.Chmod(path, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dnsengine.LoadTCPKey(path); err == nil {
-		t.Fatal("world-readable key accepted")
-	}
-	short := filepath.Join(dir, "short")
-	if err := os.WriteFile(short, []byte("tiny"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dnsengine.LoadTCPKey(short); err == nil {
-		t.Fatal("short key accepted")
-	}
-	// EnableTCP with KeyFile.
+// TestEnableTCPKey: TCP needs a key, and is enabled once. (The key file
+// is cmd/meshdns's: TestLoadTCPKey there.)
+func TestEnableTCPKey(t *testing.T) {
 	e, _ := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{})
-	if err := e.EnableTCP(dnsengine.TCPConfig{KeyFile: filepath.Join(dir, "k2"), Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err != nil {
+	if err := e.EnableTCP(tcpstack.Config{Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err == nil {
+		t.Fatal("enabled without a key")
+	}
+	if err := e.EnableTCP(tcpstack.Config{Key: testTCPKey, Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.EnableTCP(dnsengine.TCPConfig{Key: testTCPKey, Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err == nil {
+	if err := e.EnableTCP(tcpstack.Config{Key: testTCPKey, Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err == nil {
 		t.Fatal("enabled twice")
 	}
 }

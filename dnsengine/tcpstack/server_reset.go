@@ -1,4 +1,6 @@
-package dnsengine
+package tcpstack
+
+import "github.com/meshdns/meshdns/dnsengine/verdict"
 
 // The nameserver's RST of a flow the engine holds.
 //
@@ -15,14 +17,16 @@ package dnsengine
 // more), which the engine then answers. Every other RST passes untouched:
 // a flow the engine forgot (idle) or never held is the nameserver's to end.
 
-// serverReset handles a TCP segment from port 53 (decoded as ip).
-func (t *tcpEngine) serverReset(pkt []byte, ip *ipPacket) Result {
+// ServerReset handles a TCP segment from port 53 of pkt, laid out as l:
+// the nameserver's RST of a flow the stack holds is dropped, anything else
+// passed.
+func (t *Stack) ServerReset(pkt []byte, l Layout) verdict.Result {
 	var s segment
-	if r := decodeSegment(pkt, ip, &s); r != 0 && r != ReasonBadChecksum {
-		return Result{Reason: r}
+	if r := decodeSegment(pkt, l, &s); r != 0 && r != verdict.ReasonBadChecksum {
+		return verdict.Result{Reason: r}
 	}
 	if s.flags&tcpRST == 0 {
-		return Result{Reason: ReasonNotDNSQuery}
+		return verdict.Result{Reason: verdict.ReasonNotDNSQuery}
 	}
 	// The flow's key is the client's view: client to nameserver.
 	k := flowKey{src: s.dst, dst: s.src, sport: s.dport, dport: s.sport, v6: s.v6}
@@ -31,7 +35,7 @@ func (t *tcpEngine) serverReset(pkt []byte, ip *ipPacket) Result {
 	held := sh.flows[k] != nil
 	sh.mu.Unlock()
 	if !held {
-		return Result{Reason: ReasonNotDNSQuery}
+		return verdict.Result{Reason: verdict.ReasonNotDNSQuery}
 	}
-	return Result{Verdict: Drop, Reason: ReasonTCPServerReset}
+	return verdict.Result{Verdict: verdict.Drop, Reason: verdict.ReasonTCPServerReset}
 }
