@@ -39,7 +39,7 @@ type Config struct {
 	// what a kill -9 loses: the kernel drops the held packets at unbind.
 	MaxQueueLen uint32
 	// ResetQueue adds one more queue, QueueNum+Queues, for the
-	// nameservers' TCP RSTs (RulesConfig.TCPResets). Unlike the others it
+	// nameservers' TCP RSTs (rules.Config.TCPResets). Unlike the others it
 	// does not fail open: it holds ResetQueueLen packets and the kernel
 	// drops the rest. Those RSTs come in bursts as large as the bursts of
 	// segments that got past the full outbound queues (every one of which

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/meshdns/meshdns/nfq/rules"
 )
 
 // The test topology: a pod namespace and an upstream namespace joined by
@@ -293,7 +295,7 @@ func (c *client) query(server netip.Addr, name string) (rcode int, as []netip.Ad
 
 func TestKernelConsumer(t *testing.T) {
 	requireRoot(t)
-	for _, backend := range []string{BackendNFT, BackendLegacy} {
+	for _, backend := range []string{rules.BackendNFT, rules.BackendLegacy} {
 		t.Run(backend, func(t *testing.T) {
 			pod, up := newTopology(t)
 			ups := startUpstream(t, up)
@@ -307,8 +309,8 @@ func TestKernelConsumer(t *testing.T) {
 				}
 			}
 
-			rules := RulesConfig{Nameservers: []netip.Addr{upV4, upV6}, Backend: backend, Runner: netnsRunner{ns: pod}, Logger: log}
-			if err := Install(context.Background(), rules); err != nil {
+			rc := rules.Config{Nameservers: []netip.Addr{upV4, upV6}, Backend: backend, Runner: rules.NetNSRunner{Path: "/run/netns/" + pod}, Logger: log}
+			if err := rules.Install(context.Background(), rc); err != nil {
 				t.Fatal(err)
 			}
 			c, err := New(Config{NetNS: netnsFD(t, pod), Logger: log}, rewriteHandler{})
@@ -356,7 +358,7 @@ func TestKernelConsumer(t *testing.T) {
 			if n := ups.count(meshName); n != 2 {
 				t.Errorf("upstream saw the mesh name %d times after the consumer stopped, want 2", n)
 			}
-			if err := Remove(context.Background(), rules); err != nil {
+			if err := rules.Remove(context.Background(), rc); err != nil {
 				t.Fatal(err)
 			}
 		})
