@@ -40,6 +40,7 @@ type BatchSource struct {
 	counters *Counters
 
 	rbufs [][]byte
+	batch []Packet // the packets of one read, delivered together
 	iovs  []unix.Iovec
 	msgs  []mmsghdr
 	wbuf  []byte // pending verdict messages
@@ -127,6 +128,7 @@ func OpenBatch(queue uint16, cfg Config) (Source, error) {
 		s.log.Debug("NETLINK_NO_ENOBUFS not set", "err", err)
 	}
 	s.rbufs = make([][]byte, batchSize)
+	s.batch = make([]Packet, 0, batchSize)
 	s.iovs = make([]unix.Iovec, batchSize)
 	s.msgs = make([]mmsghdr, batchSize)
 	for i := range s.rbufs {
@@ -319,7 +321,7 @@ func (s *BatchSource) request(b []byte) error {
 }
 
 // Start implements Source.
-func (s *BatchSource) Start(ctx context.Context, deliver func(Packet), failed func(error)) error {
+func (s *BatchSource) Start(ctx context.Context, deliver func([]Packet), failed func(error)) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -328,7 +330,7 @@ func (s *BatchSource) Start(ctx context.Context, deliver func(Packet), failed fu
 	return nil
 }
 
-func (s *BatchSource) loop(ctx context.Context, deliver func(Packet), failed func(error)) {
+func (s *BatchSource) loop(ctx context.Context, deliver func([]Packet), failed func(error)) {
 	// The end of ctx wakes a reader parked in the netpoller; no timer runs
 	// before that.
 	stop := context.AfterFunc(ctx, func() { s.file.SetReadDeadline(time.Unix(1, 0)) })
@@ -357,9 +359,7 @@ func (s *BatchSource) loop(ctx context.Context, deliver func(Packet), failed fun
 			continue
 		}
 		errs = 0
-		for i := 0; i < n; i++ {
-			s.parse(s.rbufs[i][:s.msgs[i].len], s.msgs[i].hdr.Flags&unix.MSG_TRUNC != 0, deliver)
-		}
+		s.deliverRead(n, deliver)
 		s.flush()
 	}
 }
@@ -392,7 +392,24 @@ func (s *BatchSource) recvmmsg(fd uintptr) (int, error) {
 	return int(n), nil
 }
 
-// parse walks the netlink messages of one datagram and delivers packets.
+// deliverRead delivers the packets of the n datagrams read as one batch.
+func (s *BatchSource) deliverRead(n int, deliver func([]Packet)) {
+	s.batch = s.batch[:0]
+	for i := range n {
+		s.parse(s.rbufs[i][:s.msgs[i].len], s.msgs[i].hdr.Flags&unix.MSG_TRUNC != 0, s.add)
+	}
+	if len(s.batch) > 0 {
+		deliver(s.batch)
+	}
+}
+
+// add puts a parsed packet in the batch being read. A datagram holds one
+// packet message or more, so a batch may outgrow batchSize; its slice then
+// grows once and is reused.
+func (s *BatchSource) add(p Packet) { s.batch = append(s.batch, p) }
+
+// parse walks the netlink messages of one datagram and hands each packet
+// to deliver.
 func (s *BatchSource) parse(d []byte, trunc bool, deliver func(Packet)) {
 	for len(d) >= nlmsgHdrLen {
 		l := int(binary.NativeEndian.Uint32(d))
@@ -471,6 +488,17 @@ func (s *BatchSource) Verdict(id uint32, v Verdict, payload []byte) error {
 	return nil
 }
 
+// LateVerdict implements Source: one verdict in a write of its own, so
+// that it may be called from any goroutine while the source's loop runs.
+func (s *BatchSource) LateVerdict(id uint32, v Verdict, payload []byte) error {
+	if len(payload) > MaxVerdictPayload {
+		return fmt.Errorf("packet of %d bytes: a verdict carries at most %d", len(payload), MaxVerdictPayload)
+	}
+	b := appendVerdictMsg(make([]byte, 0, nlmsgHdrLen+nfgenHdrLen+12+4+len(payload)+4), s.queue, 0, id, v, payload)
+	_, err := unix.Write(s.fd, b)
+	return err
+}
+
 // flush sends the pending verdicts in one write.
 func (s *BatchSource) flush() error {
 	if len(s.wbuf) == 0 {
@@ -498,7 +526,7 @@ func (s *BatchSource) Close() error {
 		err = s.file.Close()
 		// Nothing reads into or writes from the buffers any more: the loop
 		// has ended and late verdicts use buffers of their own.
-		s.rbufs, s.wbuf = nil, nil
+		s.rbufs, s.wbuf, s.batch = nil, nil, nil
 		if merr := unix.Munmap(s.mem); merr != nil && err == nil {
 			err = merr
 		}

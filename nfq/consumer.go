@@ -308,10 +308,20 @@ func (w *worker) passAll() error {
 	return w.src.SetQueueLen(0)
 }
 
-func (w *worker) deliver(p Packet) {
+// deliver serves one batch of the queue's packets (Source.Start), each
+// given its verdict before the next is handled: the queue has one buffer.
+func (w *worker) deliver(batch []Packet) {
+	n := uint64(len(batch))
+	w.c.seen.Add(n)
+	w.c.counters.Packets.Add(n)
+	for i := range batch {
+		w.serve(&batch[i])
+	}
+}
+
+// serve hands one packet to the Handler and gives its verdict.
+func (w *worker) serve(p *Packet) {
 	c := w.c
-	c.seen.Add(1)
-	c.counters.Packets.Add(1)
 	if w.limit != nil {
 		w.limit.count()
 	}
@@ -335,7 +345,7 @@ func (w *worker) deliver(p Packet) {
 }
 
 // handle asks the Handler about p and checks its answer.
-func (w *worker) handle(p Packet) (v Verdict, out []byte) {
+func (w *worker) handle(p *Packet) (v Verdict, out []byte) {
 	c := w.c
 	if p.Truncated || len(p.Payload) > cap(w.buf) {
 		c.counters.Unhandled.Add(1)

@@ -166,7 +166,7 @@ func TestBatchLateVerdict(t *testing.T) {
 		v       Verdict
 		payload []byte
 	}{{AcceptModified, []byte("a rewritten packet")}, {Drop, nil}, {Accept, nil}} {
-		if err := s.lateVerdict(42, tc.v, tc.payload); err != nil {
+		if err := s.LateVerdict(42, tc.v, tc.payload); err != nil {
 			t.Fatal(err)
 		}
 		buf := make([]byte, 4096)
@@ -184,7 +184,7 @@ func TestBatchLateVerdict(t *testing.T) {
 			t.Errorf("%v: late verdict\n%x\nwant\n%x", tc.v, got, want)
 		}
 	}
-	if err := s.lateVerdict(1, AcceptModified, make([]byte, MaxVerdictPayload+1)); err == nil {
+	if err := s.LateVerdict(1, AcceptModified, make([]byte, MaxVerdictPayload+1)); err == nil {
 		t.Error("over-long packet sent")
 	}
 }
