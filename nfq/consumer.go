@@ -73,8 +73,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Counters to add to; nil means new ones (see Consumer.Counters).
 	Counters *Counters
-	// Open opens each queue: OpenBatch (the meshdns binary's default) or
-	// OpenNfqueue (go-nfqueue); nil means OpenNfqueue.
+	// Open opens each queue: OpenBatch, or OpenNfqueue (go-nfqueue, the
+	// alternative reader); nil means OpenBatch.
 	Open OpenFunc
 }
 
@@ -101,7 +101,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Counters = new(Counters)
 	}
 	if c.Open == nil {
-		c.Open = OpenNfqueue
+		c.Open = OpenBatch
 	}
 	return c, nil
 }
