@@ -293,6 +293,32 @@ func (c *client) query(server netip.Addr, name string) (rcode int, as []netip.Ad
 	}
 }
 
+// startConsumer starts a Consumer of the pod's queue 0 with open and
+// rewriteHandler; cancel stops it (at the latest when the test ends).
+func startConsumer(t *testing.T, pod string, log *slog.Logger, open OpenFunc) (c *Consumer, cancel context.CancelFunc) {
+	t.Helper()
+	c, err := New(Config{NetNS: netnsFD(t, pod), Logger: log, Open: open}, rewriteHandler{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return c, cancel
+}
+
+// wantMeshAnswer asks srv for the mesh name and wants rewriteHandler's
+// answer.
+func (c *client) wantMeshAnswer(t *testing.T, srv netip.Addr) {
+	t.Helper()
+	rcode, as, err := c.query(srv, "Mesh.Test.")
+	if err != nil || rcode != 0 || len(as) != 1 || as[0] != meshAnswer {
+		t.Errorf("mesh query to %v: rcode %d, answers %v, err %v; want the rewritten answer %v", srv, rcode, as, err, meshAnswer)
+	}
+}
+
 func TestKernelConsumer(t *testing.T) {
 	requireRoot(t)
 	for _, backend := range []string{rules.BackendNFT, rules.BackendLegacy} {
@@ -314,22 +340,11 @@ func TestKernelConsumer(t *testing.T) {
 				if err := rules.Install(context.Background(), rc); err != nil {
 					t.Fatal(err)
 				}
-				c, err := New(Config{NetNS: netnsFD(t, pod), Logger: log, Open: open.fn}, rewriteHandler{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
-				if err := c.Start(ctx); err != nil {
-					t.Fatal(err)
-				}
+				c, cancel := startConsumer(t, pod, log, open.fn)
 
 				for _, srv := range []netip.Addr{upV4, upV6} {
-					rcode, as, err := cl.query(srv, "Mesh.Test.")
-					if err != nil || rcode != 0 || len(as) != 1 || as[0] != meshAnswer {
-						t.Errorf("mesh query to %v: rcode %d, answers %v, err %v; want the rewritten answer %v", srv, rcode, as, err, meshAnswer)
-					}
-					rcode, _, err = cl.query(srv, "other.test.")
+					cl.wantMeshAnswer(t, srv)
+					rcode, _, err := cl.query(srv, "other.test.")
 					if err != nil || rcode != 3 {
 						t.Errorf("other query to %v: rcode %d, %v; want the upstream's NXDOMAIN", srv, rcode, err)
 					}

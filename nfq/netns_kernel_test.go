@@ -32,20 +32,9 @@ func TestKernelFromOutside(t *testing.T) {
 	if !strings.Contains(string(saved), rules.ChainQueue) {
 		t.Fatalf("pod's mangle table has no %s:\n%s", rules.ChainQueue, saved)
 	}
-	c, err := New(Config{NetNS: netnsFD(t, pod), Logger: log, Open: OpenBatch}, rewriteHandler{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c, cancel := startConsumer(t, pod, log, OpenBatch)
 	for _, srv := range []netip.Addr{upV4, upV6} {
-		rcode, as, err := cl.query(srv, "Mesh.Test.")
-		if err != nil || rcode != 0 || len(as) != 1 || as[0] != meshAnswer {
-			t.Errorf("mesh query to %v: rcode %d, answers %v, err %v; want the rewritten answer %v", srv, rcode, as, err, meshAnswer)
-		}
+		cl.wantMeshAnswer(t, srv)
 	}
 	if n := ups.count(meshName); n != 0 {
 		t.Errorf("upstream saw the mesh name %d times", n)
