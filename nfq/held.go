@@ -17,10 +17,9 @@ import (
 //
 // Late verdicts are written from the releasing goroutine, each at once
 // (Source.LateVerdict): a BatchSource's in a write of its own, outside its
-// batch. When the consumer
-// stops, it waits (up to Config.DrainMax) after the drain for the packets
-// still held, and then takes no more releases: the kernel drops what is
-// still held when the queues are unbound.
+// batch. When the consumer stops, it waits (up to Config.DrainMax) after
+// the drain for the packets still held, and then takes no more releases:
+// the kernel drops what is still held when the queues are unbound.
 
 // Hold is the verdict of a packet whose verdict comes later (HoldHandler).
 const Hold Verdict = Drop + 1
