@@ -22,7 +22,7 @@
 //
 // Every socket carries Config.Mark (SO_MARK). meshdns's rules let marked
 // packets out uncaptured and tracked, and exempt the replies by the mark
-// of the socket they are delivered to (nfq.RulesConfig: `-m socket
+// of the socket they are delivered to (nfq/rules.Config: `-m socket
 // --restore-skmark`), not by port: no port is fixed or known in advance.
 //
 // Memory is a budget: at most Config.MaxInFlight forwarded queries and

@@ -15,7 +15,7 @@ import (
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/upstream"
-	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/nfq/rules"
 	"github.com/miekg/dns"
 )
 
@@ -24,7 +24,7 @@ const testMark = 0x20000
 // podRunner runs the iptables tools inside the pod namespace.
 type podRunner struct{ ns string }
 
-func (r podRunner) Has(name string) bool { return nfq.ExecRunner{}.Has(name) }
+func (r podRunner) Has(name string) bool { return rules.ExecRunner{}.Has(name) }
 
 func (r podRunner) Run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
 	cmd := netns.Command(ctx, r.ns, name, args...)
@@ -57,7 +57,7 @@ COMMIT
 // deleted the same UDP exchange gets no answer, so the rule is what makes
 // it work.
 func TestKernelOwnQueriesUnderRenderedRules(t *testing.T) {
-	for _, backend := range []string{nfq.BackendNFT, nfq.BackendLegacy} {
+	for _, backend := range []string{rules.BackendNFT, rules.BackendLegacy} {
 		t.Run(backend, func(t *testing.T) { testOwnQueriesUnderRules(t, backend) })
 	}
 }
@@ -87,9 +87,9 @@ func testOwnQueriesUnderRules(t *testing.T, backend string) {
 	t.Cleanup(func() { up.Stop() })
 
 	r := podRunner{topo.Pod}
-	rules := nfq.RulesConfig{Nameservers: []netip.Addr{topo.UpstreamV4}, CaptureResponses: true, Mark: testMark,
+	rc := rules.Config{Nameservers: []netip.Addr{topo.UpstreamV4}, CaptureResponses: true, Mark: testMark,
 		Backend: backend, Runner: r}
-	if err := nfq.Install(ctx, rules); err != nil {
+	if err := rules.Install(ctx, rc); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Run(ctx, []byte(statefulFirewall), iptables(backend)+"-restore"); err != nil {
@@ -125,15 +125,15 @@ func testOwnQueriesUnderRules(t *testing.T, backend string) {
 	}
 	// Three UDP queries and the TCP connection's segments left marked;
 	// the three UDP answers were exempted by their socket's mark.
-	if n := ruleCount(t, r, backend, "mangle", nfq.ChainQueue, "mark match"); n < 3+3 {
-		t.Errorf("%d marked packets seen by %s, want the 3 UDP queries and the TCP segments", n, nfq.ChainQueue)
+	if n := ruleCount(t, r, backend, "mangle", rules.ChainQueue, "mark match"); n < 3+3 {
+		t.Errorf("%d marked packets seen by %s, want the 3 UDP queries and the TCP segments", n, rules.ChainQueue)
 	}
-	if n := ruleCount(t, r, backend, "raw", nfq.ChainNotrackPre, "socket"); n != 3 {
+	if n := ruleCount(t, r, backend, "raw", rules.ChainNotrackPre, "socket"); n != 3 {
 		t.Errorf("%d answers exempted by socket mark, want 3", n)
 	}
 
 	// Without the exemption the answer is untracked and INPUT drops it.
-	if _, err := r.Run(ctx, nil, iptables(backend), "-t", "raw", "-D", nfq.ChainNotrackPre, "1"); err != nil {
+	if _, err := r.Run(ctx, nil, iptables(backend), "-t", "raw", "-D", rules.ChainNotrackPre, "1"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := forward(c, query(t, "www.example.org.", dns.TypeA, 8, false), server); !errors.Is(err, ErrTimeout) {
@@ -142,7 +142,7 @@ func testOwnQueriesUnderRules(t *testing.T, backend string) {
 }
 
 func iptables(backend string) string {
-	if backend == nfq.BackendLegacy {
+	if backend == rules.BackendLegacy {
 		return "iptables-legacy"
 	}
 	return "iptables-nft"

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,14 +33,15 @@ import (
 // sysmon for them. Batches grow with the load by themselves: recvmmsg
 // returns what the socket holds, up to batchSize.
 type BatchSource struct {
-	fd       int
-	file     *os.File        // fd, registered with the runtime's netpoller
-	rc       syscall.RawConn // file's
+	conn     *netlink.Conn   // the socket, set up through it (configure)
+	fd       int             // conn's, read and written directly on the hot path
+	rc       syscall.RawConn // conn's, registered with the runtime's netpoller
 	queue    uint16
 	log      *slog.Logger
 	counters *Counters
 
 	rbufs [][]byte
+	batch []Packet // the packets of one read, delivered together
 	iovs  []unix.Iovec
 	msgs  []mmsghdr
 	wbuf  []byte // pending verdict messages
@@ -85,13 +87,24 @@ type mmsghdr struct {
 	_   [4]byte
 }
 
-// OpenBatch is the OpenFunc of BatchSource.
+// OpenBatch is the OpenFunc of BatchSource. The socket is mdlayher/netlink's
+// (opened in cfg.NetNS when set), which sends the one-off configuration
+// and reads its acknowledgement; the hot path then reads and writes the
+// same socket directly, through its file descriptor: a queue is bound to
+// the socket that bound it.
 func OpenBatch(queue uint16, cfg Config) (Source, error) {
-	fd, err := netlinkSocket(cfg.NetNS) // netns.go
+	conn, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: cfg.NetNS})
 	if err != nil {
 		return nil, fmt.Errorf("opening the netfilter queue socket: %w", err)
 	}
-	s := &BatchSource{fd: fd, queue: queue, log: cfg.Logger.With("queue", queue), counters: cfg.Counters}
+	s := &BatchSource{conn: conn, queue: queue, log: cfg.Logger.With("queue", queue), counters: cfg.Counters}
+	if s.rc, err = conn.SyscallConn(); err == nil {
+		err = s.rc.Control(func(fd uintptr) { s.fd = int(fd) })
+	}
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("queue socket: %w", err)
+	}
 	// The receive buffers and the verdict buffer live outside the Go heap,
 	// in one anonymous mapping per queue that Close unmaps. On the heap
 	// their 2.4 MB per queue would count as live, and the collector lets
@@ -103,30 +116,29 @@ func OpenBatch(queue uint16, cfg Config) (Source, error) {
 	mem, err := unix.Mmap(-1, 0, batchSize*batchRecvBufSize+batchFlushAt+batchRecvBufSize,
 		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
-		unix.Close(fd)
+		conn.Close()
 		return nil, fmt.Errorf("mapping the queue's buffers: %w", err)
 	}
 	s.mem = mem
 	fail := func(err error) (Source, error) {
-		unix.Close(fd)
+		conn.Close()
 		unix.Munmap(mem)
 		return nil, err
 	}
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return fail(fmt.Errorf("binding the netlink socket: %w", err))
-	}
-	if err := unix.Connect(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	// Plain writes go to the kernel, as conn's sends do.
+	if err := unix.Connect(s.fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return fail(fmt.Errorf("connecting the netlink socket: %w", err))
 	}
 	for _, o := range []struct{ opt, val int }{{unix.SO_RCVBUFFORCE, batchSocketBuffer}, {unix.SO_SNDBUFFORCE, batchSocketBuffer}} {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, o.opt, o.val); err != nil {
+		if err := unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, o.opt, o.val); err != nil {
 			s.log.Debug("socket buffer not raised", "err", err)
 		}
 	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_NO_ENOBUFS, 1); err != nil {
+	if err := conn.SetOption(netlink.NoENOBUFS, true); err != nil {
 		s.log.Debug("NETLINK_NO_ENOBUFS not set", "err", err)
 	}
 	s.rbufs = make([][]byte, batchSize)
+	s.batch = make([]Packet, 0, batchSize)
 	s.iovs = make([]unix.Iovec, batchSize)
 	s.msgs = make([]mmsghdr, batchSize)
 	for i := range s.rbufs {
@@ -137,21 +149,12 @@ func OpenBatch(queue uint16, cfg Config) (Source, error) {
 		s.msgs[i].hdr.SetIovlen(1)
 	}
 	s.wbuf = mem[batchSize*batchRecvBufSize : batchSize*batchRecvBufSize : len(mem)]
+	// The socket is non-blocking and in the runtime's netpoller from the
+	// start (conn's): an idle queue costs no wake-up at all (no receive
+	// timeout, no thread blocked in a system call), and the reader's
+	// goroutine is woken by epoll when a packet comes.
 	if err := s.configure(cfg.MaxQueueLen, !cfg.FailClosed); err != nil {
 		return fail(err)
-	}
-	// From now on the socket is read through the runtime's netpoller: an
-	// idle queue costs no wake-up at all (no receive timeout, no thread
-	// blocked in a system call), and the reader's goroutine is woken by
-	// epoll when a packet comes. The configuration above read blocking.
-	if err := unix.SetNonblock(fd, true); err != nil {
-		return fail(fmt.Errorf("making the queue socket non-blocking: %w", err))
-	}
-	s.file = os.NewFile(uintptr(fd), fmt.Sprintf("nfqueue-%d", queue))
-	if s.rc, err = s.file.SyscallConn(); err != nil {
-		s.file.Close()
-		unix.Munmap(mem)
-		return nil, fmt.Errorf("queue socket: %w", err)
 	}
 	return s, nil
 }
@@ -161,13 +164,7 @@ func OpenBatch(queue uint16, cfg Config) (Source, error) {
 // packet (RepeatModified) or drop.
 func appendVerdictMsg(b []byte, queue uint16, seq, id uint32, v Verdict, payload []byte) []byte {
 	start := len(b)
-	b = binary.NativeEndian.AppendUint32(b, 0) // length, set below
-	b = binary.NativeEndian.AppendUint16(b, uint16(unix.NFNL_SUBSYS_QUEUE)<<8|nfqnlMsgVerdict)
-	b = binary.NativeEndian.AppendUint16(b, unix.NLM_F_REQUEST)
-	b = binary.NativeEndian.AppendUint32(b, seq) // no acknowledgment asked
-	b = binary.NativeEndian.AppendUint32(b, 0)
-	b = append(b, unix.AF_UNSPEC, 0) // nfgenmsg: family, version
-	b = binary.BigEndian.AppendUint16(b, queue)
+	b = appendMsgHeader(b, nfqnlMsgVerdict, unix.NLM_F_REQUEST, seq, queue) // no acknowledgment asked
 	var hdr [8]byte
 	verdict := uint32(1) // NF_ACCEPT
 	switch v {
@@ -185,21 +182,19 @@ func appendVerdictMsg(b []byte, queue uint16, seq, id uint32, v Verdict, payload
 	return endMsg(b, start)
 }
 
-// appendMsg appends a netlink message header for the queue with the given
-// nfqueue message type and flags; the length is fixed by endMsg.
-func (s *BatchSource) appendMsg(b []byte, typ uint16, flags uint16) ([]byte, int) {
-	start := len(b)
-	s.seq++
-	b = binary.NativeEndian.AppendUint32(b, 0)
+// appendMsgHeader appends the netlink and nfgenmsg headers of a queue
+// message of type typ for queue; endMsg sets its length.
+func appendMsgHeader(b []byte, typ, flags uint16, seq uint32, queue uint16) []byte {
+	b = binary.NativeEndian.AppendUint32(b, 0) // length, set by endMsg
 	b = binary.NativeEndian.AppendUint16(b, uint16(unix.NFNL_SUBSYS_QUEUE)<<8|typ)
 	b = binary.NativeEndian.AppendUint16(b, flags)
-	b = binary.NativeEndian.AppendUint32(b, s.seq)
-	b = binary.NativeEndian.AppendUint32(b, 0)
-	b = append(b, unix.AF_UNSPEC, 0) // nfgenmsg: family, version
-	b = binary.BigEndian.AppendUint16(b, s.queue)
-	return b, start
+	b = binary.NativeEndian.AppendUint32(b, seq)
+	b = binary.NativeEndian.AppendUint32(b, 0) // port id
+	b = append(b, unix.AF_UNSPEC, 0)           // nfgenmsg: family, version
+	return binary.BigEndian.AppendUint16(b, queue)
 }
 
+// endMsg sets the length of the message that starts at b[start].
 func endMsg(b []byte, start int) []byte {
 	binary.NativeEndian.PutUint32(b[start:], uint32(len(b)-start))
 	return b
@@ -239,13 +234,22 @@ func (s *BatchSource) configure(maxLen uint32, failOpen bool) error {
 	if failOpen {
 		flags = nfqaCfgFFailOpen
 	}
-	b, start := s.appendMsg(nil, nfqnlMsgConfig, unix.NLM_F_REQUEST|unix.NLM_F_ACK)
-	b = appendAttr(b, nfqaCfgCmd, []byte{nfqnlCfgCmdBind, 0, 0, 0})
-	b = appendAttr(b, nfqaCfgParams, params[:])
-	b = appendAttr(b, nfqaCfgQueueLen, binary.BigEndian.AppendUint32(nil, maxLen))
-	b = appendAttr(b, nfqaCfgFlags, binary.BigEndian.AppendUint32(nil, flags))
-	b = appendAttr(b, nfqaCfgMask, binary.BigEndian.AppendUint32(nil, nfqaCfgFFailOpen))
-	if err := s.request(endMsg(b, start)); err != nil {
+	ae := netlink.NewAttributeEncoder()
+	ae.ByteOrder = binary.BigEndian
+	ae.Bytes(nfqaCfgCmd, []byte{nfqnlCfgCmdBind, 0, 0, 0})
+	ae.Bytes(nfqaCfgParams, params[:])
+	ae.Uint32(nfqaCfgQueueLen, maxLen)
+	ae.Uint32(nfqaCfgFlags, flags)
+	ae.Uint32(nfqaCfgMask, nfqaCfgFFailOpen)
+	attrs, err := ae.Encode()
+	if err != nil {
+		return err
+	}
+	req := netlink.Message{
+		Header: netlink.Header{Type: netlink.HeaderType(unix.NFNL_SUBSYS_QUEUE<<8 | nfqnlMsgConfig), Flags: netlink.Request | netlink.Acknowledge},
+		Data:   append([]byte{unix.AF_UNSPEC, 0, byte(s.queue >> 8), byte(s.queue)}, attrs...), // nfgenmsg: family, version, queue
+	}
+	if err := s.request(req); err != nil {
 		return fmt.Errorf("binding queue %d: %w", s.queue, err)
 	}
 	return nil
@@ -255,13 +259,7 @@ func (s *BatchSource) configure(maxLen uint32, failOpen bool) error {
 // to n (SetQueueLen): without an ack requested, so that nothing but
 // packets comes back to the reading goroutine.
 func queueLenMsg(queue uint16, n uint32) []byte {
-	b := binary.NativeEndian.AppendUint32(nil, 0)
-	b = binary.NativeEndian.AppendUint16(b, uint16(unix.NFNL_SUBSYS_QUEUE)<<8|nfqnlMsgConfig)
-	b = binary.NativeEndian.AppendUint16(b, unix.NLM_F_REQUEST)
-	b = binary.NativeEndian.AppendUint32(b, 0) // seq: no reply is asked
-	b = binary.NativeEndian.AppendUint32(b, 0)
-	b = append(b, unix.AF_UNSPEC, 0)
-	b = binary.BigEndian.AppendUint16(b, queue)
+	b := appendMsgHeader(nil, nfqnlMsgConfig, unix.NLM_F_REQUEST, 0, queue) // seq: no reply is asked
 	b = appendAttr(b, nfqaCfgQueueLen, binary.BigEndian.AppendUint32(nil, n))
 	return endMsg(b, 0)
 }
@@ -278,13 +276,13 @@ func (s *BatchSource) SetQueueLen(n uint32) error {
 // request sends one configuration message and waits for its ack. Packets
 // the kernel queues meanwhile (meshdns restarting under load, its rules
 // still in place) are accepted unmodified at once: they are never left
-// without a verdict.
-func (s *BatchSource) request(b []byte) error {
-	if _, err := unix.Write(s.fd, b); err != nil {
+// without a verdict. (conn.Execute would fail on them, as replies of
+// another sequence number, and leave them queued.)
+func (s *BatchSource) request(m netlink.Message) error {
+	req, err := s.conn.Send(m)
+	if err != nil {
 		return err
 	}
-	want := s.seq
-	buf := make([]byte, batchRecvBufSize)
 	var vb []byte
 	accept := func(p Packet) {
 		vb = appendVerdictMsg(vb[:0], s.queue, 0, p.ID, Accept, nil)
@@ -293,33 +291,25 @@ func (s *BatchSource) request(b []byte) error {
 		}
 	}
 	for {
-		n, err := unix.Read(s.fd, buf)
+		// An error message carrying an error comes back as err: only the
+		// request asks for one (the verdicts of accept do not).
+		msgs, err := s.conn.Receive()
 		if err != nil {
 			return err
 		}
-		for m := buf[:n]; len(m) >= nlmsgHdrLen; {
-			l := int(binary.NativeEndian.Uint32(m))
-			if l < nlmsgHdrLen || l > len(m) {
-				break
-			}
-			typ := binary.NativeEndian.Uint16(m[4:])
-			seq := binary.NativeEndian.Uint32(m[8:])
+		for _, m := range msgs {
 			switch {
-			case typ == unix.NLMSG_ERROR && seq == want && l >= nlmsgHdrLen+4:
-				if code := int32(binary.NativeEndian.Uint32(m[16:])); code != 0 {
-					return syscall.Errno(-code)
-				}
+			case m.Header.Type == netlink.Error && m.Header.Sequence == req.Header.Sequence:
 				return nil
-			case typ == uint16(unix.NFNL_SUBSYS_QUEUE)<<8|nfqnlMsgPacket:
-				s.packet(m[nlmsgHdrLen:l], false, accept)
+			case m.Header.Type == netlink.HeaderType(unix.NFNL_SUBSYS_QUEUE<<8|nfqnlMsgPacket):
+				s.packet(m.Data, false, accept)
 			}
-			m = m[min((l+3)&^3, len(m)):]
 		}
 	}
 }
 
 // Start implements Source.
-func (s *BatchSource) Start(ctx context.Context, deliver func(Packet), failed func(error)) error {
+func (s *BatchSource) Start(ctx context.Context, deliver func([]Packet), failed func(error)) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -328,10 +318,10 @@ func (s *BatchSource) Start(ctx context.Context, deliver func(Packet), failed fu
 	return nil
 }
 
-func (s *BatchSource) loop(ctx context.Context, deliver func(Packet), failed func(error)) {
+func (s *BatchSource) loop(ctx context.Context, deliver func([]Packet), failed func(error)) {
 	// The end of ctx wakes a reader parked in the netpoller; no timer runs
 	// before that.
-	stop := context.AfterFunc(ctx, func() { s.file.SetReadDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(ctx, func() { s.conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 	errs := 0
 	for ctx.Err() == nil {
@@ -357,9 +347,7 @@ func (s *BatchSource) loop(ctx context.Context, deliver func(Packet), failed fun
 			continue
 		}
 		errs = 0
-		for i := 0; i < n; i++ {
-			s.parse(s.rbufs[i][:s.msgs[i].len], s.msgs[i].hdr.Flags&unix.MSG_TRUNC != 0, deliver)
-		}
+		s.deliverRead(n, deliver)
 		s.flush()
 	}
 }
@@ -392,7 +380,24 @@ func (s *BatchSource) recvmmsg(fd uintptr) (int, error) {
 	return int(n), nil
 }
 
-// parse walks the netlink messages of one datagram and delivers packets.
+// deliverRead delivers the packets of the n datagrams read as one batch.
+func (s *BatchSource) deliverRead(n int, deliver func([]Packet)) {
+	s.batch = s.batch[:0]
+	for i := range n {
+		s.parse(s.rbufs[i][:s.msgs[i].len], s.msgs[i].hdr.Flags&unix.MSG_TRUNC != 0, s.add)
+	}
+	if len(s.batch) > 0 {
+		deliver(s.batch)
+	}
+}
+
+// add puts a parsed packet in the batch being read. A datagram holds one
+// packet message or more, so a batch may outgrow batchSize; its slice then
+// grows once and is reused.
+func (s *BatchSource) add(p Packet) { s.batch = append(s.batch, p) }
+
+// parse walks the netlink messages of one datagram and hands each packet
+// to deliver.
 func (s *BatchSource) parse(d []byte, trunc bool, deliver func(Packet)) {
 	for len(d) >= nlmsgHdrLen {
 		l := int(binary.NativeEndian.Uint32(d))
@@ -471,6 +476,17 @@ func (s *BatchSource) Verdict(id uint32, v Verdict, payload []byte) error {
 	return nil
 }
 
+// LateVerdict implements Source: one verdict in a write of its own, so
+// that it may be called from any goroutine while the source's loop runs.
+func (s *BatchSource) LateVerdict(id uint32, v Verdict, payload []byte) error {
+	if len(payload) > MaxVerdictPayload {
+		return fmt.Errorf("packet of %d bytes: a verdict carries at most %d", len(payload), MaxVerdictPayload)
+	}
+	b := appendVerdictMsg(make([]byte, 0, nlmsgHdrLen+nfgenHdrLen+12+4+len(payload)+4), s.queue, 0, id, v, payload)
+	_, err := unix.Write(s.fd, b)
+	return err
+}
+
 // flush sends the pending verdicts in one write.
 func (s *BatchSource) flush() error {
 	if len(s.wbuf) == 0 {
@@ -495,10 +511,10 @@ func (s *BatchSource) Close() error {
 	var err error
 	s.once.Do(func() {
 		s.wg.Wait()
-		err = s.file.Close()
+		err = s.conn.Close()
 		// Nothing reads into or writes from the buffers any more: the loop
 		// has ended and late verdicts use buffers of their own.
-		s.rbufs, s.wbuf = nil, nil
+		s.rbufs, s.wbuf, s.batch = nil, nil, nil
 		if merr := unix.Munmap(s.mem); merr != nil && err == nil {
 			err = merr
 		}

@@ -2,23 +2,26 @@ package nfq
 
 import (
 	"encoding/binary"
+	"errors"
 	"log/slog"
+	"slices"
 	"testing"
 
+	"github.com/mdlayher/netlink"
+	"github.com/mdlayher/netlink/nltest"
 	"golang.org/x/sys/unix"
 )
 
 // packetMsg builds the netlink message the kernel sends for a queued packet.
 func packetMsg(id uint32, payload []byte) []byte {
-	s := &BatchSource{queue: 7}
-	b, start := s.appendMsg(nil, nfqnlMsgPacket, 0)
+	b := appendMsgHeader(nil, nfqnlMsgPacket, 0, 1, 7)
 	var hdr [7]byte
 	binary.BigEndian.PutUint32(hdr[:], id)
 	binary.BigEndian.PutUint16(hdr[4:], 0x0800)
 	hdr[6] = 3 // NF_INET_LOCAL_OUT
 	b = appendAttr(b, nfqaPacketHdr, hdr[:])
 	b = appendAttr(b, nfqaPayload, payload)
-	return endMsg(b, start)
+	return endMsg(b, 0)
 }
 
 func newTestBatchSource() *BatchSource {
@@ -158,6 +161,122 @@ func TestBatchPathAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per packet, budget 0", allocs)
+	}
+}
+
+// TestBatchDeliverRead: the packets of every datagram of a read are
+// delivered together, in order, in the source's reused batch: nothing is
+// allocated per packet nor per batch. Budget: 0.
+func TestBatchDeliverRead(t *testing.T) {
+	s := newTestBatchSource()
+	s.batch = make([]Packet, 0, batchSize)
+	s.rbufs = [][]byte{append(packetMsg(1, []byte{0x45, 1}), packetMsg(2, []byte{0x45, 2})...), packetMsg(3, []byte{0x60, 3})}
+	s.msgs = make([]mmsghdr, len(s.rbufs))
+	for i, b := range s.rbufs {
+		s.msgs[i].len = uint32(len(b))
+	}
+	var ids []uint32
+	s.deliverRead(len(s.rbufs), func(batch []Packet) {
+		for _, p := range batch {
+			ids = append(ids, p.ID, uint32(p.Payload[1]))
+		}
+	})
+	if want := []uint32{1, 1, 2, 2, 3, 3}; !slices.Equal(ids, want) {
+		t.Fatalf("delivered (id, payload) %v, want %v in one batch", ids, want)
+	}
+	reply := make([]byte, 120)
+	deliver := func(batch []Packet) {
+		for _, p := range batch {
+			_ = s.Verdict(p.ID, AcceptModified, reply)
+		}
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		s.deliverRead(len(s.rbufs), deliver)
+		s.wbuf = s.wbuf[:0]
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per batch of 3 packets, budget 0", allocs)
+	}
+}
+
+// socketPair returns a pair of connected sockets that keep message
+// boundaries, standing in for a netlink socket and the kernel; they are
+// closed when the test ends.
+func socketPair(t *testing.T) [2]int {
+	t.Helper()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
+	return fds
+}
+
+// TestBatchRequest: a packet the kernel queues between the bind and its
+// acknowledgement is accepted at once, on the socket's file descriptor,
+// and the request ends at its acknowledgement; an acknowledgement with an
+// error is the request's error.
+func TestBatchRequest(t *testing.T) {
+	fds := socketPair(t)
+	config := netlink.Message{Header: netlink.Header{Type: netlink.HeaderType(unix.NFNL_SUBSYS_QUEUE<<8 | nfqnlMsgConfig),
+		Flags: netlink.Request | netlink.Acknowledge}}
+	var seq uint32
+	conn := nltest.Dial(func(req []netlink.Message) ([]netlink.Message, error) {
+		if len(req) > 0 { // the request: a packet comes first, alone
+			seq = req[0].Header.Sequence
+			return []netlink.Message{{Header: netlink.Header{Type: netlink.HeaderType(unix.NFNL_SUBSYS_QUEUE<<8 | nfqnlMsgPacket)},
+				Data: packetMsg(9, []byte{0x45})[nlmsgHdrLen:]}}, nil
+		}
+		return []netlink.Message{{Header: netlink.Header{Type: netlink.Error, Sequence: seq}, Data: make([]byte, 4)}}, nil
+	})
+	s := &BatchSource{conn: conn, fd: fds[0], queue: 7, counters: new(Counters)}
+	if err := s.request(config); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	n, err := unix.Read(fds[1], buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := appendVerdictMsg(nil, 7, 0, 9, Accept, nil); string(buf[:n]) != string(want) {
+		t.Errorf("verdict of the packet queued meanwhile\n%x\nwant\n%x", buf[:n], want)
+	}
+
+	s.conn = nltest.Dial(func(req []netlink.Message) ([]netlink.Message, error) { return nltest.Error(int(unix.EPERM), req) })
+	if err := s.request(config); !errors.Is(err, unix.EPERM) {
+		t.Errorf("refused request: err %v, want EPERM", err)
+	}
+}
+
+// TestBatchLateVerdict: a late verdict of a BatchSource is one netlink
+// message, the same as a batched one but for its sequence number.
+func TestBatchLateVerdict(t *testing.T) {
+	fds := socketPair(t)
+	s := &BatchSource{fd: fds[0], queue: 7}
+	for _, tc := range []struct {
+		v       Verdict
+		payload []byte
+	}{{AcceptModified, []byte("a rewritten packet")}, {Drop, nil}, {Accept, nil}} {
+		if err := s.LateVerdict(42, tc.v, tc.payload); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 4096)
+		n, err := unix.Read(fds[1], buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := &BatchSource{queue: 7, wbuf: nil}
+		if err := ref.Verdict(42, tc.v, tc.payload); err != nil {
+			t.Fatal(err)
+		}
+		want := ref.wbuf
+		binary.NativeEndian.PutUint32(want[8:], 0) // the sequence number
+		if got := buf[:n]; string(got) != string(want) {
+			t.Errorf("%v: late verdict\n%x\nwant\n%x", tc.v, got, want)
+		}
+	}
+	if err := s.LateVerdict(1, AcceptModified, make([]byte, MaxVerdictPayload+1)); err == nil {
+		t.Error("over-long packet sent")
 	}
 }
 

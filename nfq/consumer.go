@@ -39,7 +39,7 @@ type Config struct {
 	// what a kill -9 loses: the kernel drops the held packets at unbind.
 	MaxQueueLen uint32
 	// ResetQueue adds one more queue, QueueNum+Queues, for the
-	// nameservers' TCP RSTs (RulesConfig.TCPResets). Unlike the others it
+	// nameservers' TCP RSTs (rules.Config.TCPResets). Unlike the others it
 	// does not fail open: it holds ResetQueueLen packets and the kernel
 	// drops the rest. Those RSTs come in bursts as large as the bursts of
 	// segments that got past the full outbound queues (every one of which
@@ -73,8 +73,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Counters to add to; nil means new ones (see Consumer.Counters).
 	Counters *Counters
-	// Open opens each queue: OpenBatch (the meshdns binary's default) or
-	// OpenNfqueue (go-nfqueue); nil means OpenNfqueue.
+	// Open opens each queue: OpenBatch, or OpenNfqueue (go-nfqueue, the
+	// alternative reader); nil means OpenBatch.
 	Open OpenFunc
 }
 
@@ -101,7 +101,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Counters = new(Counters)
 	}
 	if c.Open == nil {
-		c.Open = OpenNfqueue
+		c.Open = OpenBatch
 	}
 	return c, nil
 }
@@ -308,10 +308,20 @@ func (w *worker) passAll() error {
 	return w.src.SetQueueLen(0)
 }
 
-func (w *worker) deliver(p Packet) {
+// deliver serves one batch of the queue's packets (Source.Start), each
+// given its verdict before the next is handled: the queue has one buffer.
+func (w *worker) deliver(batch []Packet) {
+	n := uint64(len(batch))
+	w.c.seen.Add(n)
+	w.c.counters.Packets.Add(n)
+	for i := range batch {
+		w.serve(&batch[i])
+	}
+}
+
+// serve hands one packet to the Handler and gives its verdict.
+func (w *worker) serve(p *Packet) {
 	c := w.c
-	c.seen.Add(1)
-	c.counters.Packets.Add(1)
 	if w.limit != nil {
 		w.limit.count()
 	}
@@ -335,7 +345,7 @@ func (w *worker) deliver(p Packet) {
 }
 
 // handle asks the Handler about p and checks its answer.
-func (w *worker) handle(p Packet) (v Verdict, out []byte) {
+func (w *worker) handle(p *Packet) (v Verdict, out []byte) {
 	c := w.c
 	if p.Truncated || len(p.Payload) > cap(w.buf) {
 		c.counters.Unhandled.Add(1)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/meshdns/meshdns/nfq/rules"
 )
 
 // The test topology: a pod namespace and an upstream namespace joined by
@@ -291,74 +293,91 @@ func (c *client) query(server netip.Addr, name string) (rcode int, as []netip.Ad
 	}
 }
 
+// startConsumer starts a Consumer of the pod's queue 0 with open and
+// rewriteHandler; cancel stops it (at the latest when the test ends).
+func startConsumer(t *testing.T, pod string, log *slog.Logger, open OpenFunc) (c *Consumer, cancel context.CancelFunc) {
+	t.Helper()
+	c, err := New(Config{NetNS: netnsFD(t, pod), Logger: log, Open: open}, rewriteHandler{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return c, cancel
+}
+
+// wantMeshAnswer asks srv for the mesh name and wants rewriteHandler's
+// answer.
+func (c *client) wantMeshAnswer(t *testing.T, srv netip.Addr) {
+	t.Helper()
+	rcode, as, err := c.query(srv, "Mesh.Test.")
+	if err != nil || rcode != 0 || len(as) != 1 || as[0] != meshAnswer {
+		t.Errorf("mesh query to %v: rcode %d, answers %v, err %v; want the rewritten answer %v", srv, rcode, as, err, meshAnswer)
+	}
+}
+
 func TestKernelConsumer(t *testing.T) {
 	requireRoot(t)
-	for _, backend := range []string{BackendNFT, BackendLegacy} {
-		t.Run(backend, func(t *testing.T) {
-			pod, up := newTopology(t)
-			ups := startUpstream(t, up)
-			cl := newClient(t, pod)
-			log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	for _, backend := range []string{rules.BackendNFT, rules.BackendLegacy} {
+		for _, open := range readers {
+			t.Run(backend+"/"+open.name, func(t *testing.T) {
+				pod, up := newTopology(t)
+				ups := startUpstream(t, up)
+				cl := newClient(t, pod)
+				log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 
-			// Before anything is installed, queries reach the upstream.
-			for _, srv := range []netip.Addr{upV4, upV6} {
-				if rcode, _, err := cl.query(srv, "before.test."); err != nil || rcode != 3 {
-					t.Fatalf("baseline query to %v: rcode %d, %v", srv, rcode, err)
+				// Before anything is installed, queries reach the upstream.
+				for _, srv := range []netip.Addr{upV4, upV6} {
+					if rcode, _, err := cl.query(srv, "before.test."); err != nil || rcode != 3 {
+						t.Fatalf("baseline query to %v: rcode %d, %v", srv, rcode, err)
+					}
 				}
-			}
 
-			rules := RulesConfig{Nameservers: []netip.Addr{upV4, upV6}, Backend: backend, Runner: netnsRunner{ns: pod}, Logger: log}
-			if err := Install(context.Background(), rules); err != nil {
-				t.Fatal(err)
-			}
-			c, err := New(Config{NetNS: netnsFD(t, pod), Logger: log}, rewriteHandler{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			if err := c.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
+				rc := rules.Config{Nameservers: []netip.Addr{upV4, upV6}, Backend: backend, Runner: rules.NetNSRunner{Path: "/run/netns/" + pod}, Logger: log}
+				if err := rules.Install(context.Background(), rc); err != nil {
+					t.Fatal(err)
+				}
+				c, cancel := startConsumer(t, pod, log, open.fn)
 
-			for _, srv := range []netip.Addr{upV4, upV6} {
-				rcode, as, err := cl.query(srv, "Mesh.Test.")
-				if err != nil || rcode != 0 || len(as) != 1 || as[0] != meshAnswer {
-					t.Errorf("mesh query to %v: rcode %d, answers %v, err %v; want the rewritten answer %v", srv, rcode, as, err, meshAnswer)
+				for _, srv := range []netip.Addr{upV4, upV6} {
+					cl.wantMeshAnswer(t, srv)
+					rcode, _, err := cl.query(srv, "other.test.")
+					if err != nil || rcode != 3 {
+						t.Errorf("other query to %v: rcode %d, %v; want the upstream's NXDOMAIN", srv, rcode, err)
+					}
 				}
-				rcode, _, err = cl.query(srv, "other.test.")
-				if err != nil || rcode != 3 {
-					t.Errorf("other query to %v: rcode %d, %v; want the upstream's NXDOMAIN", srv, rcode, err)
+				if n := ups.count(meshName); n != 0 {
+					t.Errorf("upstream saw the mesh name %d times while the consumer ran", n)
 				}
-			}
-			if n := ups.count(meshName); n != 0 {
-				t.Errorf("upstream saw the mesh name %d times while the consumer ran", n)
-			}
-			if n := ups.count("other.test."); n != 2 {
-				t.Errorf("upstream saw other.test. %d times, want 2", n)
-			}
-			cs := c.Counters()
-			if cs.Packets.Load() != 4 || cs.Modified.Load() != 2 || cs.Accepted.Load() != 2 {
-				t.Errorf("counters: packets %d modified %d accepted %d; want 4, 2, 2",
-					cs.Packets.Load(), cs.Modified.Load(), cs.Accepted.Load())
-			}
+				if n := ups.count("other.test."); n != 2 {
+					t.Errorf("upstream saw other.test. %d times, want 2", n)
+				}
+				cs := c.Counters()
+				if cs.Packets.Load() != 4 || cs.Modified.Load() != 2 || cs.Accepted.Load() != 2 {
+					t.Errorf("counters: packets %d modified %d accepted %d; want 4, 2, 2",
+						cs.Packets.Load(), cs.Modified.Load(), cs.Accepted.Load())
+				}
 
-			// Consumer stopped, rules still in: --queue-bypass lets queries through.
-			cancel()
-			if err := c.Wait(); err != nil {
-				t.Fatalf("Wait: %v", err)
-			}
-			for _, srv := range []netip.Addr{upV4, upV6} {
-				if rcode, _, err := cl.query(srv, meshName); err != nil || rcode != 3 {
-					t.Errorf("mesh query to %v with no consumer: rcode %d, %v; want the upstream's NXDOMAIN", srv, rcode, err)
+				// Consumer stopped, rules still in: --queue-bypass lets queries through.
+				cancel()
+				if err := c.Wait(); err != nil {
+					t.Fatalf("Wait: %v", err)
 				}
-			}
-			if n := ups.count(meshName); n != 2 {
-				t.Errorf("upstream saw the mesh name %d times after the consumer stopped, want 2", n)
-			}
-			if err := Remove(context.Background(), rules); err != nil {
-				t.Fatal(err)
-			}
-		})
+				for _, srv := range []netip.Addr{upV4, upV6} {
+					if rcode, _, err := cl.query(srv, meshName); err != nil || rcode != 3 {
+						t.Errorf("mesh query to %v with no consumer: rcode %d, %v; want the upstream's NXDOMAIN", srv, rcode, err)
+					}
+				}
+				if n := ups.count(meshName); n != 2 {
+					t.Errorf("upstream saw the mesh name %d times after the consumer stopped, want 2", n)
+				}
+				if err := rules.Remove(context.Background(), rc); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
 	}
 }

@@ -32,7 +32,7 @@ func TestKernelFailClosed(t *testing.T) {
 				}
 				stall := make(chan struct{})
 				ctx, cancel := context.WithCancel(context.Background())
-				if err := src.Start(ctx, func(Packet) { <-stall }, func(error) {}); err != nil {
+				if err := src.Start(ctx, func([]Packet) { <-stall }, func(error) {}); err != nil {
 					t.Fatal(err)
 				}
 				defer func() { cancel(); close(stall); src.Close() }()

@@ -7,7 +7,8 @@ import (
 )
 
 // FakeSource is a Source for tests: it delivers the packets given to Feed,
-// in order, and records the verdicts.
+// in order, in batches of those fed and not yet delivered (up to
+// fakeBatch), and records the verdicts, late ones too.
 type FakeSource struct {
 	// StartErr, when set, makes Start fail (a queue that cannot be bound).
 	StartErr error
@@ -40,6 +41,10 @@ type fakeItem struct {
 
 // fakePending bounds the packets fed but not yet delivered.
 const fakePending = 4096
+
+// fakeBatch bounds the packets of one batch, as batchSize does
+// BatchSource's reads.
+const fakeBatch = 32
 
 // NewFakeSource returns an empty FakeSource.
 func NewFakeSource() *FakeSource {
@@ -88,7 +93,7 @@ func (f *FakeSource) Closed() bool {
 }
 
 // Start implements Source.
-func (f *FakeSource) Start(ctx context.Context, deliver func(Packet), failed func(error)) error {
+func (f *FakeSource) Start(ctx context.Context, deliver func([]Packet), failed func(error)) error {
 	if f.StartErr != nil {
 		return f.StartErr
 	}
@@ -101,20 +106,44 @@ func (f *FakeSource) Start(ctx context.Context, deliver func(Packet), failed fun
 	f.mu.Unlock()
 	go func() {
 		defer close(f.done)
+		batch := make([]Packet, 0, fakeBatch)
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case it := <-f.in:
-				if it.err != nil {
-					failed(it.err)
+				var err error
+				batch, err = f.gather(batch[:0], it)
+				if len(batch) > 0 {
+					deliver(batch)
+				}
+				if err != nil {
+					failed(err)
 					return
 				}
-				deliver(it.pkt)
 			}
 		}
 	}()
 	return nil
+}
+
+// gather appends to batch the packet of it and those fed after it and
+// still waiting, up to fakeBatch packets or the first receive error.
+func (f *FakeSource) gather(batch []Packet, it fakeItem) ([]Packet, error) {
+	for {
+		if it.err != nil {
+			return batch, it.err
+		}
+		batch = append(batch, it.pkt)
+		if len(batch) == fakeBatch {
+			return batch, nil
+		}
+		select {
+		case it = <-f.in:
+		default:
+			return batch, nil
+		}
+	}
 }
 
 // Verdict implements Source.
@@ -127,6 +156,11 @@ func (f *FakeSource) Verdict(id uint32, v Verdict, payload []byte) error {
 	f.verdicts = append(f.verdicts, fv)
 	f.mu.Unlock()
 	return f.VerdictErr
+}
+
+// LateVerdict implements Source: it records the verdict as Verdict does.
+func (f *FakeSource) LateVerdict(id uint32, v Verdict, payload []byte) error {
+	return f.Verdict(id, v, payload)
 }
 
 // SetQueueLen implements Source: it records the lengths set (QueueLens).

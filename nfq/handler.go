@@ -21,7 +21,7 @@ const (
 // bytes the Handler returned, but first through the table that queued it
 // again (NF_REPEAT): a DNS-over-TCP segment queued in the raw table, before
 // conntrack, and rewritten into its answer meets the raw rules that
-// untrack it (RulesConfig).
+// untrack it (rules.Config).
 const RepeatModified Verdict = Hold + 1
 
 // modified reports whether v carries a new packet.

@@ -1,11 +1,8 @@
 package nfq
 
 import (
-	"fmt"
 	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Held verdicts (DNS over TCP, README.md "DNS over TCP").
@@ -18,12 +15,11 @@ import (
 // second sends the verdict. Meanwhile the kernel keeps the packet queued
 // (a held TCP segment delays the client's own retransmission of it).
 //
-// Late verdicts are written from the releasing goroutine: NfqueueSource's
-// netlink connection and FakeSource are safe for concurrent use, and a
-// BatchSource gets its own write, outside its batch. When the consumer
-// stops, it waits (up to Config.DrainMax) after the drain for the packets
-// still held, and then takes no more releases: the kernel drops what is
-// still held when the queues are unbound.
+// Late verdicts are written from the releasing goroutine, each at once
+// (Source.LateVerdict): a BatchSource's in a write of its own, outside its
+// batch. When the consumer stops, it waits (up to Config.DrainMax) after
+// the drain for the packets still held, and then takes no more releases:
+// the kernel drops what is still held when the queues are unbound.
 
 // Hold is the verdict of a packet whose verdict comes later (HoldHandler).
 const Hold Verdict = Drop + 1
@@ -150,13 +146,7 @@ func (c *Consumer) lateVerdict(p HeldPacket, v Verdict, out []byte) {
 		v, out = Accept, nil
 		c.counters.Accepted.Add(1)
 	}
-	var err error
-	if b, ok := p.src.(*BatchSource); ok {
-		err = b.lateVerdict(p.id, v, out)
-	} else {
-		err = p.src.Verdict(p.id, v, out)
-	}
-	if err != nil {
+	if err := p.src.LateVerdict(p.id, v, out); err != nil {
 		if n := c.counters.VerdictErrors.Add(1); n&(n-1) == 0 {
 			c.log.Warn("held verdict not taken", "verdict", v.String(), "err", err, "count", n)
 		}
@@ -181,15 +171,4 @@ func (c *Consumer) drainHeld() {
 		c.holds.mu.Unlock()
 		time.Sleep(min(step, w))
 	}
-}
-
-// lateVerdict sends one verdict in a write of its own, so that it may be
-// called from any goroutine while the source's loop runs.
-func (s *BatchSource) lateVerdict(id uint32, v Verdict, payload []byte) error {
-	if len(payload) > MaxVerdictPayload {
-		return fmt.Errorf("packet of %d bytes: a verdict carries at most %d", len(payload), MaxVerdictPayload)
-	}
-	b := appendVerdictMsg(make([]byte, 0, nlmsgHdrLen+nfgenHdrLen+12+4+len(payload)+4), s.queue, 0, id, v, payload)
-	_, err := unix.Write(s.fd, b)
-	return err
 }

@@ -2,14 +2,11 @@ package nfq
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // holdHandler holds packets starting with 'h' under the token in their
@@ -150,41 +147,4 @@ func TestHeldPlainHandler(t *testing.T) {
 		cancel()
 		c.Wait()
 	})
-}
-
-// TestBatchLateVerdict: a late verdict of a BatchSource is one netlink
-// message, the same as a batched one but for its sequence number.
-func TestBatchLateVerdict(t *testing.T) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fds[0])
-	defer unix.Close(fds[1])
-	s := &BatchSource{fd: fds[0], queue: 7}
-	for _, tc := range []struct {
-		v       Verdict
-		payload []byte
-	}{{AcceptModified, []byte("a rewritten packet")}, {Drop, nil}, {Accept, nil}} {
-		if err := s.lateVerdict(42, tc.v, tc.payload); err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, 4096)
-		n, err := unix.Read(fds[1], buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ref := &BatchSource{queue: 7, wbuf: nil}
-		if err := ref.Verdict(42, tc.v, tc.payload); err != nil {
-			t.Fatal(err)
-		}
-		want := ref.wbuf
-		binary.NativeEndian.PutUint32(want[8:], 0) // the sequence number
-		if got := buf[:n]; string(got) != string(want) {
-			t.Errorf("%v: late verdict\n%x\nwant\n%x", tc.v, got, want)
-		}
-	}
-	if err := s.lateVerdict(1, AcceptModified, make([]byte, MaxVerdictPayload+1)); err == nil {
-		t.Error("over-long packet sent")
-	}
 }

@@ -6,11 +6,13 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/meshdns/meshdns/nfq/rules"
 )
 
 // TestKernelFromOutside serves a pod namespace entirely from the test's own
 // (root) namespace, as node mode does: the rules installed through
-// NetNSRunner, the batch queue's netlink socket opened inside the pod by
+// rules.NetNSRunner, the batch queue's netlink socket opened inside the pod by
 // Config.NetNS.
 func TestKernelFromOutside(t *testing.T) {
 	requireRoot(t)
@@ -18,32 +20,21 @@ func TestKernelFromOutside(t *testing.T) {
 	ups := startUpstream(t, up)
 	cl := newClient(t, pod)
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
-	runner := NetNSRunner{Path: "/run/netns/" + pod}
-	rules := RulesConfig{Nameservers: []netip.Addr{upV4, upV6}, Runner: runner, Logger: log}
-	if err := Install(context.Background(), rules); err != nil {
+	runner := rules.NetNSRunner{Path: "/run/netns/" + pod}
+	rc := rules.Config{Nameservers: []netip.Addr{upV4, upV6}, Runner: runner, Logger: log}
+	if err := rules.Install(context.Background(), rc); err != nil {
 		t.Fatal(err)
 	}
 	saved, err := runner.Run(context.Background(), nil, "iptables-save", "-t", "mangle")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(saved), ChainQueue) {
-		t.Fatalf("pod's mangle table has no %s:\n%s", ChainQueue, saved)
+	if !strings.Contains(string(saved), rules.ChainQueue) {
+		t.Fatalf("pod's mangle table has no %s:\n%s", rules.ChainQueue, saved)
 	}
-	c, err := New(Config{NetNS: netnsFD(t, pod), Logger: log, Open: OpenBatch}, rewriteHandler{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c, cancel := startConsumer(t, pod, log, OpenBatch)
 	for _, srv := range []netip.Addr{upV4, upV6} {
-		rcode, as, err := cl.query(srv, "Mesh.Test.")
-		if err != nil || rcode != 0 || len(as) != 1 || as[0] != meshAnswer {
-			t.Errorf("mesh query to %v: rcode %d, answers %v, err %v; want the rewritten answer %v", srv, rcode, as, err, meshAnswer)
-		}
+		cl.wantMeshAnswer(t, srv)
 	}
 	if n := ups.count(meshName); n != 0 {
 		t.Errorf("upstream saw the mesh name %d times", n)
@@ -52,14 +43,14 @@ func TestKernelFromOutside(t *testing.T) {
 	if err := c.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	if err := Remove(context.Background(), rules); err != nil {
+	if err := rules.Remove(context.Background(), rc); err != nil {
 		t.Fatal(err)
 	}
 	saved, err = runner.Run(context.Background(), nil, "iptables-save")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(saved), ChainPrefix) {
+	if strings.Contains(string(saved), rules.ChainPrefix) {
 		t.Fatalf("rules left in the pod after Remove:\n%s", saved)
 	}
 }

@@ -1,7 +1,6 @@
 package nfq
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -90,22 +89,4 @@ func netnsFD(t testing.TB, ns string) int {
 	}
 	t.Cleanup(func() { unix.Close(fd) })
 	return fd
-}
-
-// netnsRunner runs commands inside a network namespace with ip netns exec.
-type netnsRunner struct {
-	ns     string
-	prefix []string // extra command put before name, e.g. a capability dropper
-}
-
-func (r netnsRunner) Has(name string) bool { return ExecRunner{}.Has(name) }
-
-func (r netnsRunner) Run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
-	full := append([]string{"netns", "exec", r.ns}, r.prefix...)
-	full = append(append(full, name), args...)
-	out, err := ExecRunner{}.Run(ctx, stdin, "ip", full...)
-	if err != nil {
-		return out, fmt.Errorf("in netns %s: %w", r.ns, err)
-	}
-	return out, nil
 }

@@ -17,12 +17,14 @@ import (
 // rather than spin on a broken socket.
 const maxConsecutiveErrors = 16
 
-// NfqueueSource is the kernel's Source, over go-nfqueue.
+// NfqueueSource is the kernel's Source, over go-nfqueue: go-nfqueue hands
+// over one packet at a time, so each batch holds one.
 type NfqueueSource struct {
 	queue    uint16
 	nf       *nfqueue.Nfqueue
 	log      *slog.Logger
 	counters *Counters
+	one      [1]Packet // the batch, reused (go-nfqueue calls from one goroutine)
 }
 
 // failOpenFlags is go-nfqueue's flags for a queue that fails open unless
@@ -63,7 +65,7 @@ func OpenNfqueue(queue uint16, cfg Config) (Source, error) {
 }
 
 // Start implements Source.
-func (s *NfqueueSource) Start(ctx context.Context, deliver func(Packet), failed func(error)) error {
+func (s *NfqueueSource) Start(ctx context.Context, deliver func([]Packet), failed func(error)) error {
 	errs := 0 // unexpected receive errors since the last packet
 	hook := func(a nfqueue.Attribute) int {
 		errs = 0
@@ -77,7 +79,8 @@ func (s *NfqueueSource) Start(ctx context.Context, deliver func(Packet), failed 
 		if a.CapLen != nil && int(*a.CapLen) > len(p.Payload) {
 			p.Truncated = true
 		}
-		deliver(p)
+		s.one[0] = p
+		deliver(s.one[:])
 		return 0
 	}
 	onErr := func(err error) int {
@@ -120,6 +123,12 @@ func (s *NfqueueSource) Verdict(id uint32, v Verdict, payload []byte) error {
 		return s.nf.SetVerdict(id, nfqueue.NfDrop)
 	}
 	return s.nf.SetVerdict(id, nfqueue.NfAccept)
+}
+
+// LateVerdict implements Source: go-nfqueue's verdicts are sent at once,
+// and its netlink connection is safe for concurrent use.
+func (s *NfqueueSource) LateVerdict(id uint32, v Verdict, payload []byte) error {
+	return s.Verdict(id, v, payload)
 }
 
 // SetQueueLen implements Source with the same message as BatchSource,

@@ -30,12 +30,14 @@ func TestKernelQueueLenZero(t *testing.T) {
 			stall := make(chan struct{})
 			var delivered atomic.Int64
 			ctx, cancel := context.WithCancel(context.Background())
-			deliver := func(p Packet) {
-				if delivered.Add(1) == 1 {
-					<-stall // the consumer is busy: the rest wait in the kernel
-				}
-				if err := src.Verdict(p.ID, Accept, nil); err != nil {
-					t.Error(err)
+			deliver := func(batch []Packet) {
+				for _, p := range batch {
+					if delivered.Add(1) == 1 {
+						<-stall // the consumer is busy: the rest wait in the kernel
+					}
+					if err := src.Verdict(p.ID, Accept, nil); err != nil {
+						t.Error(err)
+					}
 				}
 			}
 			if err := src.Start(ctx, deliver, func(error) {}); err != nil {

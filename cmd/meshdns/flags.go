@@ -13,7 +13,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/internal/resolvconf"
-	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/nfq/rules"
 )
 
 // podFlags locate the pod's DNS context.
@@ -83,8 +83,8 @@ func (r *ruleFlags) register(fs *flag.FlagSet, withRulesMode bool) {
 	}
 }
 
-func (r *ruleFlags) config(pc podContext, log *slog.Logger, queues int) (nfq.RulesConfig, error) {
-	rc := nfq.RulesConfig{
+func (r *ruleFlags) config(pc podContext, log *slog.Logger, queues int) (rules.Config, error) {
+	rc := rules.Config{
 		QueueNum: uint16(r.queueNum),
 		Queues:   uint16(queues),
 		Backend:  r.backend,

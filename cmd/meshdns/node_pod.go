@@ -13,6 +13,7 @@ import (
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 	"github.com/meshdns/meshdns/exchange"
 	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/nfq/rules"
 	"github.com/meshdns/meshdns/node/pods"
 	"github.com/meshdns/meshdns/observe"
 )
@@ -80,7 +81,7 @@ func (a *nodeAgent) start(_ context.Context, p pods.Pod) (srv pods.Server, err e
 	refreshing := ecfg.Cache.Size > 0 && (ecfg.Cache.Stale > 0 || ecfg.Cache.Prefetch > 0)
 	var own *exchange.Client
 	if refreshing || a.tcp != nil {
-		own, err = exchange.New(exchange.Config{Mark: nfq.DefaultMark, UDPSize: max(ecfg.EDNSSize, 512),
+		own, err = exchange.New(exchange.Config{Mark: rules.DefaultMark, UDPSize: max(ecfg.EDNSSize, 512),
 			NetNS: fmt.Sprintf("/proc/self/fd/%d", nsfd), Logger: log})
 		if err != nil {
 			return nil, err

@@ -7,7 +7,7 @@ import (
 	"io"
 	"runtime"
 
-	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/nfq/rules"
 )
 
 // rulesFlags are the flags of "meshdns rules install|remove".
@@ -56,13 +56,13 @@ func cmdRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if action == "install" {
-		if err := nfq.Install(ctx, rc); err != nil {
+		if err := rules.Install(ctx, rc); err != nil {
 			return err
 		}
 		log.Info("rules installed", "capture", rf.capture, "nameservers", addrs(rc.Nameservers), "queue", rc.QueueNum, "queues", rc.Queues)
 		return nil
 	}
-	if err := nfq.Remove(ctx, rc); err != nil {
+	if err := rules.Remove(ctx, rc); err != nil {
 		return err
 	}
 	log.Info("rules removed")

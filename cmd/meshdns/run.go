@@ -13,6 +13,7 @@ import (
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 	"github.com/meshdns/meshdns/exchange"
 	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/nfq/rules"
 	"github.com/meshdns/meshdns/observe"
 	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/objects"
@@ -242,7 +243,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	go func() { srcDone <- src.Run(srcCtx, store.update) }()
 
 	if f.rules.rules == "iptables" {
-		if err := nfq.Install(ctx, rcfg); err != nil {
+		if err := rules.Install(ctx, rcfg); err != nil {
 			stopQueue()
 			_ = cons.Wait()
 			return err
@@ -269,7 +270,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// Graceful stop: capture nothing new, answer what is queued, then go.
 	if f.rules.rules == "iptables" {
 		rmCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := nfq.Remove(rmCtx, rcfg); err != nil {
+		if err := rules.Remove(rmCtx, rcfg); err != nil {
 			log.Error("removing rules", "err", err)
 		} else {
 			log.Info("rules removed")

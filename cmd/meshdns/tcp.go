@@ -89,7 +89,7 @@ func queueVerdict(res dnsengine.Result) (nfq.Verdict, []byte) {
 	case dnsengine.Rewrite:
 		if isTCP(res.Packet) {
 			// Queued in raw OUTPUT: once more through it, to be untracked
-			// (nfq/render.go).
+			// (nfq/rules/render.go).
 			return nfq.RepeatModified, res.Packet
 		}
 		return nfq.AcceptModified, res.Packet

@@ -11,8 +11,8 @@ import "github.com/meshdns/meshdns/dnsengine/verdict"
 // that 4-tuple (the engine answered its SYN) and answers with an RST,
 // which would end the client's connection and lose its queries. The rules
 // queue the nameservers' RSTs arriving from outside on a queue of their
-// own (nfq.RulesConfig.TCPResets), which the pod's outbound packets cannot
-// fill; serverReset drops the RST of a flow the engine holds, and the
+// own (nfq/rules: Config.TCPResets), which the pod's outbound packets
+// cannot fill; serverReset drops the RST of a flow the engine holds, and the
 // client's TCP resends the segment that leaked (a pure ACK needs nothing
 // more), which the engine then answers. Every other RST passes untouched:
 // a flow the engine forgot (idle) or never held is the nameserver's to end.

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/nfq/rules"
 	"github.com/meshdns/meshdns/node/podevent"
 )
 
@@ -62,10 +62,10 @@ func TestKernelCNI(t *testing.T) {
 	if !Subnet.Contains(p.IP) {
 		t.Fatalf("pod IP %v outside %v", p.IP, Subnet)
 	}
-	rules := p.Rules(t)
-	for _, want := range []string{nfq.ChainQueue, "--queue-bypass", "-d " + ClusterDNS.String() + "/32", nfq.ChainNotrackOut, nfq.ChainResponses} {
-		if !strings.Contains(rules, want) {
-			t.Errorf("pod rules lack %q:\n%s", want, rules)
+	saved := p.Rules(t)
+	for _, want := range []string{rules.ChainQueue, "--queue-bypass", "-d " + ClusterDNS.String() + "/32", rules.ChainNotrackOut, rules.ChainResponses} {
+		if !strings.Contains(saved, want) {
+			t.Errorf("pod rules lack %q:\n%s", want, saved)
 		}
 	}
 	ev := agent.got()
@@ -87,8 +87,8 @@ func TestKernelCNI(t *testing.T) {
 	if err := n.DelPod(p); err != nil {
 		t.Fatal(err)
 	}
-	if rules := p.Rules(t); strings.Contains(rules, nfq.ChainPrefix) {
-		t.Fatalf("rules left after DEL:\n%s", rules)
+	if saved := p.Rules(t); strings.Contains(saved, rules.ChainPrefix) {
+		t.Fatalf("rules left after DEL:\n%s", saved)
 	}
 	ev = agent.got()
 	if len(ev) != 2 || ev[1].Op != podevent.OpDel || ev[1].ContainerID != p.ContainerID {
@@ -110,7 +110,7 @@ func TestKernelCNI(t *testing.T) {
 func TestKernelCNINoAgent(t *testing.T) {
 	n := New(t, Config{Zone: testZone})
 	p := n.AddPod(t, NewPodObject("shop", "web-1"))
-	if !strings.Contains(p.Rules(t), nfq.ChainQueue) {
+	if !strings.Contains(p.Rules(t), rules.ChainQueue) {
 		t.Fatal("no rules installed without an agent")
 	}
 	if d := p.Dig(t, "@"+ClusterDNS.String(), "www.example.org", "A"); d.Status != "NOERROR" {

@@ -15,7 +15,7 @@ import (
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/podtest"
 	"github.com/meshdns/meshdns/internal/upstream"
-	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/nfq/rules"
 )
 
 const (
@@ -181,7 +181,7 @@ func TestKernelNode(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if r := extra.Rules(t); strings.Contains(r, nfq.ChainPrefix) {
+	if r := extra.Rules(t); strings.Contains(r, rules.ChainPrefix) {
 		t.Errorf("rules left after DEL:\n%s", r)
 	}
 
@@ -236,7 +236,7 @@ func TestKernelNode(t *testing.T) {
 		t.Errorf("SIGTERM under load: %d answered, %d of them by the agent, %d lost; want 0 lost, answers before and after", answered, byAgent, lost)
 	}
 	for _, p := range all {
-		if !strings.Contains(p.Rules(t), nfq.ChainQueue) {
+		if !strings.Contains(p.Rules(t), rules.ChainQueue) {
 			t.Errorf("%s: rules gone after the agent stopped", p.NS)
 		}
 		if g, err := p.Getent("ahostsv4", "www.example.org"); err != nil || len(g.Addrs) == 0 {

@@ -9,7 +9,7 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	"github.com/containernetworking/cni/pkg/version"
 
-	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/nfq/rules"
 )
 
 // DefaultSocket is where the node agent listens.
@@ -35,7 +35,7 @@ type Config struct {
 	Cache bool `json:"cache,omitempty"`
 	// TCPResets also queues the nameservers' TCP RSTs, on the queue after
 	// QueueNum, for the agent to drop those of the TCP flows it answers
-	// (nfq.RulesConfig.TCPResets): set when the agent answers DNS over TCP.
+	// (rules.Config.TCPResets): set when the agent answers DNS over TCP.
 	TCPResets bool `json:"tcpResets,omitempty"`
 	// IptablesBackend is auto (default), nft or legacy.
 	IptablesBackend string `json:"iptablesBackend,omitempty"`
@@ -68,8 +68,8 @@ func Parse(stdin []byte) (*Config, error) {
 }
 
 // Rules is the capture rule configuration of c (without a Runner).
-func (c *Config) Rules() (nfq.RulesConfig, error) {
-	r := nfq.RulesConfig{CaptureAll: c.CaptureAll, QueueNum: c.QueueNum, Mark: c.Mark,
+func (c *Config) Rules() (rules.Config, error) {
+	r := rules.Config{CaptureAll: c.CaptureAll, QueueNum: c.QueueNum, Mark: c.Mark,
 		CaptureResponses: c.Cache, TCPResets: c.TCPResets, Backend: c.IptablesBackend}
 	for _, s := range c.Nameservers {
 		a, err := netip.ParseAddr(s)

@@ -12,14 +12,14 @@ import (
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
 
-	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/nfq/rules"
 	"github.com/meshdns/meshdns/node/podevent"
 )
 
 // Plugin is meshdns-cni's logic; cmd/meshdns-cni hands it to skel.
 type Plugin struct {
 	// Rules installs and removes rules in a namespace; nil means nfq's
-	// Install/Remove run through nfq.NetNSRunner.
+	// Install/Remove run through rules.NetNSRunner.
 	Rules Rules
 	// Notify tells the agent; nil means podevent.Send.
 	Notify func(ctx context.Context, socket string, e podevent.Event) error
@@ -31,23 +31,23 @@ type Plugin struct {
 
 // Rules applies nfq's rules in a network namespace.
 type Rules interface {
-	Install(ctx context.Context, netns string, c nfq.RulesConfig) error
-	Remove(ctx context.Context, netns string, c nfq.RulesConfig) error
+	Install(ctx context.Context, netns string, c rules.Config) error
+	Remove(ctx context.Context, netns string, c rules.Config) error
 }
 
-// NetNSRules is Rules through nfq.NetNSRunner.
+// NetNSRules is Rules through rules.NetNSRunner.
 type NetNSRules struct{}
 
 // Install implements Rules.
-func (NetNSRules) Install(ctx context.Context, netns string, c nfq.RulesConfig) error {
-	c.Runner = nfq.NetNSRunner{Path: netns}
-	return nfq.Install(ctx, c)
+func (NetNSRules) Install(ctx context.Context, netns string, c rules.Config) error {
+	c.Runner = rules.NetNSRunner{Path: netns}
+	return rules.Install(ctx, c)
 }
 
 // Remove implements Rules.
-func (NetNSRules) Remove(ctx context.Context, netns string, c nfq.RulesConfig) error {
-	c.Runner = nfq.NetNSRunner{Path: netns}
-	return nfq.Remove(ctx, c)
+func (NetNSRules) Remove(ctx context.Context, netns string, c rules.Config) error {
+	c.Runner = rules.NetNSRunner{Path: netns}
+	return rules.Remove(ctx, c)
 }
 
 // opTimeout bounds one ADD or DEL.

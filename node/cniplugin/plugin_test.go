@@ -9,7 +9,7 @@ import (
 
 	"github.com/containernetworking/cni/pkg/skel"
 
-	"github.com/meshdns/meshdns/nfq"
+	"github.com/meshdns/meshdns/nfq/rules"
 	"github.com/meshdns/meshdns/node/podevent"
 )
 
@@ -17,12 +17,12 @@ import (
 // from.
 type fakeRules struct{ installed, removed []string }
 
-func (f *fakeRules) Install(_ context.Context, netns string, _ nfq.RulesConfig) error {
+func (f *fakeRules) Install(_ context.Context, netns string, _ rules.Config) error {
 	f.installed = append(f.installed, netns)
 	return nil
 }
 
-func (f *fakeRules) Remove(_ context.Context, netns string, _ nfq.RulesConfig) error {
+func (f *fakeRules) Remove(_ context.Context, netns string, _ rules.Config) error {
 	f.removed = append(f.removed, netns)
 	return nil
 }
@@ -45,14 +45,14 @@ func TestAdd(t *testing.T) {
 		{"agent down", errors.New("connection refused"), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rules := &fakeRules{}
+			fr := &fakeRules{}
 			var told []podevent.Event
 			var out bytes.Buffer
-			p := &Plugin{Rules: rules, Stdout: &out, Notify: func(_ context.Context, socket string, e podevent.Event) error {
+			p := &Plugin{Rules: fr, Stdout: &out, Notify: func(_ context.Context, socket string, e podevent.Event) error {
 				if socket != "/run/x.sock" {
 					t.Errorf("socket %q", socket)
 				}
-				if len(rules.installed) != 0 {
+				if len(fr.installed) != 0 {
 					t.Error("rules installed before the agent was asked")
 				}
 				told = append(told, e)
@@ -66,8 +66,8 @@ func TestAdd(t *testing.T) {
 			if len(told) != 1 || told[0].Namespace != "shop" || told[0].Name != "web-1" || told[0].UID != "u1" || told[0].NetNS != "/run/netns/cni-1" {
 				t.Errorf("agent told %+v", told)
 			}
-			if got := len(rules.installed) == 1; got != tc.install {
-				t.Errorf("rules installed in %v, want installed %v", rules.installed, tc.install)
+			if got := len(fr.installed) == 1; got != tc.install {
+				t.Errorf("rules installed in %v, want installed %v", fr.installed, tc.install)
 			}
 			if !strings.Contains(out.String(), "10.88.0.5/24") {
 				t.Errorf("previous result not printed: %q", out.String())

@@ -1,4 +1,4 @@
-package nfq
+package rules
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package nfq
+package rules
 
 import (
 	"bytes"
@@ -94,7 +94,7 @@ func ResolveBackend(ctx context.Context, r Runner, want string) (Backend, error)
 			return legacy, nil
 		}
 	default:
-		return Backend{}, fmt.Errorf("nfq: unknown iptables backend %q (want auto, nft or legacy)", want)
+		return Backend{}, fmt.Errorf("rules: unknown iptables backend %q (want auto, nft or legacy)", want)
 	}
 	return plainBackend(ctx, r)
 }
@@ -104,7 +104,7 @@ func plainBackend(ctx context.Context, r Runner) (Backend, error) {
 	b := Backend{Name: "unknown", Plain: true}
 	out, err := r.Run(ctx, nil, b.Command(IPv4, "save"), "--version")
 	if err != nil {
-		return Backend{}, fmt.Errorf("nfq: no usable iptables tools (neither iptables-nft-*, iptables-legacy-* nor iptables-*): %w", err)
+		return Backend{}, fmt.Errorf("rules: no usable iptables tools (neither iptables-nft-*, iptables-legacy-* nor iptables-*): %w", err)
 	}
 	switch {
 	case bytes.Contains(out, []byte("nf_tables")):

@@ -1,4 +1,4 @@
-package nfq
+package rules
 
 import (
 	"bytes"
@@ -53,15 +53,15 @@ func dualNameservers() []netip.Addr {
 }
 
 func TestRenderInstallGolden(t *testing.T) {
-	dual := RulesConfig{Nameservers: dualNameservers()}
-	all := RulesConfig{CaptureAll: true, QueueNum: 2, Queues: 4, Mark: 0x1, MarkMask: 0xff}
-	exact := RulesConfig{Nameservers: mustAddrs("10.96.0.10"), Mark: 0x40, MarkMask: 0xffffffff}
-	v4only := RulesConfig{Nameservers: mustAddrs("10.96.0.10")}
-	resets := RulesConfig{Nameservers: dualNameservers(), QueueNum: 10, Queues: 2, TCPResets: true}
+	dual := Config{Nameservers: dualNameservers()}
+	all := Config{CaptureAll: true, QueueNum: 2, Queues: 4, Mark: 0x1, MarkMask: 0xff}
+	exact := Config{Nameservers: mustAddrs("10.96.0.10"), Mark: 0x40, MarkMask: 0xffffffff}
+	v4only := Config{Nameservers: mustAddrs("10.96.0.10")}
+	resets := Config{Nameservers: dualNameservers(), QueueNum: 10, Queues: 2, TCPResets: true}
 	mixed := readFixture(t, "saved-mixed.txt")
 	tests := []struct {
 		golden string
-		cfg    RulesConfig
+		cfg    Config
 		fam    Family
 		saved  []byte
 	}{
@@ -96,7 +96,7 @@ func TestRenderRemove(t *testing.T) {
 		}
 	}
 	// Nothing to capture in IPv6 and nothing installed: nothing to do.
-	got, err := RenderInstall(RulesConfig{Nameservers: mustAddrs("10.0.0.1")}, IPv6, nil)
+	got, err := RenderInstall(Config{Nameservers: mustAddrs("10.0.0.1")}, IPv6, nil)
 	if err != nil || len(got) != 0 {
 		t.Errorf("RenderInstall(v4 only, IPv6) = %q, %v; want nothing", got, err)
 	}
@@ -104,7 +104,7 @@ func TestRenderRemove(t *testing.T) {
 
 // Installing over what a previous install left must keep the one jump.
 func TestRenderInstallKeepsJump(t *testing.T) {
-	cfg := RulesConfig{Nameservers: mustAddrs("10.96.0.10")}
+	cfg := Config{Nameservers: mustAddrs("10.96.0.10")}
 	first, err := RenderInstall(cfg, IPv4, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -137,20 +137,20 @@ func TestRenderInstallKeepsJump(t *testing.T) {
 	}
 }
 
-func TestRulesConfigErrors(t *testing.T) {
+func TestConfigErrors(t *testing.T) {
 	ns := mustAddrs("10.0.0.1")
 	tests := []struct {
-		cfg  RulesConfig
+		cfg  Config
 		want string
 	}{
-		{RulesConfig{}, "no nameservers"},
-		{RulesConfig{Nameservers: []netip.Addr{{}}}, "invalid nameserver"},
-		{RulesConfig{Nameservers: ns, QueueNum: 65535, Queues: 2}, "exceed 65535"},
+		{Config{}, "no nameservers"},
+		{Config{Nameservers: []netip.Addr{{}}}, "invalid nameserver"},
+		{Config{Nameservers: ns, QueueNum: 65535, Queues: 2}, "exceed 65535"},
 		// The reset queue comes after the balanced ones: 65534, 65535, 65536.
-		{RulesConfig{Nameservers: ns, QueueNum: 65534, Queues: 2, TCPResets: true}, "queues 65534..65536 exceed 65535"},
-		{RulesConfig{Nameservers: ns, Mark: 0x3, MarkMask: 0x1}, "within its mask"},
-		{RulesConfig{Nameservers: ns, Mark: 0, MarkMask: 0x1}, "non-zero"},
-		{RulesConfig{Nameservers: ns, Backend: "iptables"}, "unknown iptables backend"},
+		{Config{Nameservers: ns, QueueNum: 65534, Queues: 2, TCPResets: true}, "queues 65534..65536 exceed 65535"},
+		{Config{Nameservers: ns, Mark: 0x3, MarkMask: 0x1}, "within its mask"},
+		{Config{Nameservers: ns, Mark: 0, MarkMask: 0x1}, "non-zero"},
+		{Config{Nameservers: ns, Backend: "iptables"}, "unknown iptables backend"},
 	}
 	for _, tt := range tests {
 		_, err := RenderInstall(tt.cfg, IPv4, nil)
@@ -198,7 +198,7 @@ func FuzzRenderRemove(f *testing.F) {
 			}
 		}
 		check("remove", RenderRemove(saved))
-		out, err := RenderInstall(RulesConfig{CaptureAll: true}, IPv4, saved)
+		out, err := RenderInstall(Config{CaptureAll: true}, IPv4, saved)
 		if err != nil {
 			t.Errorf("RenderInstall: %v", err)
 		}

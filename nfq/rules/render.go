@@ -1,4 +1,4 @@
-package nfq
+package rules
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ func (c chainSpec) jump() string { return "-A " + c.hook + " -j " + c.name }
 
 // desiredChains returns meshdns's chains for family f under c (which has its
 // defaults filled in), in the order they are written.
-func desiredChains(c RulesConfig, f Family) []chainSpec {
+func desiredChains(c Config, f Family) []chainSpec {
 	var dsts []string // "-d X/32 " prefixes; "" once for capture-all
 	if c.CaptureAll {
 		dsts = []string{""}
@@ -99,7 +99,7 @@ func desiredChains(c RulesConfig, f Family) []chainSpec {
 	// The nameservers' RSTs from outside go to a queue of their own, before
 	// conntrack: meshdns drops the one that answers a segment of a flow it
 	// holds, which reached the nameserver only because the outbound queue
-	// was full (RulesConfig.TCPResets).
+	// was full (Config.TCPResets).
 	if c.TCPResets {
 		for _, d := range dsts {
 			pre.rules = append(pre.rules, addr("-s", d)+fmt.Sprintf(
@@ -174,7 +174,7 @@ func parseSave(saved []byte) map[string]*savedTable {
 // chains cfg no longer needs, are deleted. When f gets no rules (no
 // nameserver of that family) this is RenderRemove(saved). The text is empty
 // when there is nothing to do.
-func RenderInstall(cfg RulesConfig, f Family, saved []byte) ([]byte, error) {
+func RenderInstall(cfg Config, f Family, saved []byte) ([]byte, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err

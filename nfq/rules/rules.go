@@ -1,4 +1,4 @@
-package nfq
+package rules
 
 import (
 	"errors"
@@ -27,15 +27,15 @@ const (
 // sends itself; the rules never queue nor untrack packets carrying it.
 const DefaultMark = 0x20000
 
-// Backend names for RulesConfig.Backend.
+// Backend names for Config.Backend.
 const (
 	BackendAuto   = "auto"
 	BackendNFT    = "nft"
 	BackendLegacy = "legacy"
 )
 
-// RulesConfig says which packets the rules send to the queue.
-type RulesConfig struct {
+// Config says which packets the rules send to the queue.
+type Config struct {
 	// Nameservers whose DNS traffic (UDP and TCP to port 53) is captured,
 	// usually resolv.conf's. Each address family gets rules only for its
 	// own nameservers. Ignored when CaptureAll is set.
@@ -98,7 +98,7 @@ func (f Family) String() string {
 func (f Family) has(a netip.Addr) bool { return (f == IPv6) == a.Is6() }
 
 // withCommonDefaults fills in and checks what Install and Remove share.
-func (c RulesConfig) withCommonDefaults() (RulesConfig, error) {
+func (c Config) withCommonDefaults() (Config, error) {
 	if c.Queues == 0 {
 		c.Queues = 1
 	}
@@ -107,7 +107,7 @@ func (c RulesConfig) withCommonDefaults() (RulesConfig, error) {
 		last++ // ResetQueue
 	}
 	if last > 0xffff {
-		return c, fmt.Errorf("nfq: queues %d..%d exceed 65535", c.QueueNum, last)
+		return c, fmt.Errorf("rules: queues %d..%d exceed 65535", c.QueueNum, last)
 	}
 	switch {
 	case c.Mark == 0 && c.MarkMask == 0:
@@ -116,14 +116,14 @@ func (c RulesConfig) withCommonDefaults() (RulesConfig, error) {
 		c.MarkMask = c.Mark
 	}
 	if c.Mark&c.MarkMask == 0 || c.Mark&^c.MarkMask != 0 {
-		return c, fmt.Errorf("nfq: mark %#x/%#x: the mark must be non-zero and within its mask", c.Mark, c.MarkMask)
+		return c, fmt.Errorf("rules: mark %#x/%#x: the mark must be non-zero and within its mask", c.Mark, c.MarkMask)
 	}
 	switch c.Backend {
 	case "":
 		c.Backend = BackendAuto
 	case BackendAuto, BackendNFT, BackendLegacy:
 	default:
-		return c, fmt.Errorf("nfq: unknown iptables backend %q (want auto, nft or legacy)", c.Backend)
+		return c, fmt.Errorf("rules: unknown iptables backend %q (want auto, nft or legacy)", c.Backend)
 	}
 	if c.Runner == nil {
 		c.Runner = ExecRunner{}
@@ -136,23 +136,23 @@ func (c RulesConfig) withCommonDefaults() (RulesConfig, error) {
 
 // ResetQueue is the queue of the nameservers' TCP RSTs (TCPResets): the
 // one after the balanced queues.
-func (c RulesConfig) ResetQueue() uint16 { return c.QueueNum + max(c.Queues, 1) }
+func (c Config) ResetQueue() uint16 { return c.QueueNum + max(c.Queues, 1) }
 
 // withDefaults returns c with defaults filled in, validated for Install:
 // there must be something to capture.
-func (c RulesConfig) withDefaults() (RulesConfig, error) {
+func (c Config) withDefaults() (Config, error) {
 	c, err := c.withCommonDefaults()
 	if err != nil {
 		return c, err
 	}
 	if !c.CaptureAll {
 		if len(c.Nameservers) == 0 {
-			return c, errors.New("nfq: no nameservers to capture (and capture-all not set)")
+			return c, errors.New("rules: no nameservers to capture (and capture-all not set)")
 		}
 		var ns []netip.Addr
 		for _, a := range c.Nameservers {
 			if !a.IsValid() {
-				return c, errors.New("nfq: invalid nameserver address")
+				return c, errors.New("rules: invalid nameserver address")
 			}
 			a = a.WithZone("").Unmap()
 			if !containsAddr(ns, a) {
@@ -174,7 +174,7 @@ func containsAddr(as []netip.Addr, a netip.Addr) bool {
 }
 
 // wants reports whether family f gets any rules under c.
-func (c RulesConfig) wants(f Family) bool {
+func (c Config) wants(f Family) bool {
 	if c.CaptureAll {
 		return true
 	}

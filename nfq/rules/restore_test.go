@@ -1,4 +1,4 @@
-package nfq
+package rules
 
 import (
 	"context"
@@ -80,7 +80,7 @@ func TestResolveBackendNoTools(t *testing.T) {
 
 func TestInstallCalls(t *testing.T) {
 	r := &FakeRunner{}
-	cfg := RulesConfig{Nameservers: dualNameservers(), Backend: "nft", Runner: r}
+	cfg := Config{Nameservers: dualNameservers(), Backend: "nft", Runner: r}
 	if err := Install(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestInstallCalls(t *testing.T) {
 
 func TestInstallSkipsBrokenIPv6(t *testing.T) {
 	r := &FakeRunner{Errors: map[string]error{"ip6tables-legacy-save": errors.New("ip6tables-legacy-save: can't initialize ip6tables table")}}
-	cfg := RulesConfig{CaptureAll: true, Backend: "legacy", Runner: r}
+	cfg := Config{CaptureAll: true, Backend: "legacy", Runner: r}
 	if err := Install(context.Background(), cfg); err != nil {
 		t.Fatalf("Install with IPv6 unavailable and no IPv6 nameserver: %v", err)
 	}
@@ -103,7 +103,7 @@ func TestInstallSkipsBrokenIPv6(t *testing.T) {
 
 	// With an IPv6 nameserver the same failure is an error.
 	r = &FakeRunner{Errors: r.Errors}
-	cfg = RulesConfig{Nameservers: mustAddrs("fd00::10"), Backend: "legacy", Runner: r}
+	cfg = Config{Nameservers: mustAddrs("fd00::10"), Backend: "legacy", Runner: r}
 	if err := Install(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "can't initialize") {
 		t.Fatalf("err = %v, want the ip6tables error", err)
 	}
@@ -114,7 +114,7 @@ func TestInstallRestoreError(t *testing.T) {
 		"iptables-nft-restore": commandError("iptables-nft-restore", []string{"--noflush", "-w"}, errors.New("exit status 4"),
 			"iptables-nft-restore v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n"),
 	}}
-	err := Install(context.Background(), RulesConfig{Nameservers: mustAddrs("10.0.0.1"), Backend: "nft", Runner: r})
+	err := Install(context.Background(), Config{Nameservers: mustAddrs("10.0.0.1"), Backend: "nft", Runner: r})
 	for _, want := range []string{"installing ipv4 rules", "iptables-nft-restore --noflush -w", "exit status 4", "Permission denied", "CAP_NET_ADMIN"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to contain %q", err, want)
@@ -125,7 +125,7 @@ func TestInstallRestoreError(t *testing.T) {
 func TestRemoveCalls(t *testing.T) {
 	mixed := string(readFixture(t, "saved-mixed.txt"))
 	r := &FakeRunner{Outputs: map[string]string{"iptables-nft-save": mixed, "ip6tables-legacy-save": mixed}}
-	if err := Remove(context.Background(), RulesConfig{Runner: r}); err != nil {
+	if err := Remove(context.Background(), Config{Runner: r}); err != nil {
 		t.Fatal(err)
 	}
 	calls := r.Calls()
@@ -138,7 +138,7 @@ func TestRemoveCalls(t *testing.T) {
 
 	// Nothing installed: only reads.
 	r = &FakeRunner{}
-	if err := Remove(context.Background(), RulesConfig{Backend: "legacy", Runner: r}); err != nil {
+	if err := Remove(context.Background(), Config{Backend: "legacy", Runner: r}); err != nil {
 		t.Fatal(err)
 	}
 	equalLines(t, "calls", callLines(r.Calls()), []string{"iptables-legacy-save", "ip6tables-legacy-save"})
@@ -146,7 +146,7 @@ func TestRemoveCalls(t *testing.T) {
 
 func TestRemoveErrors(t *testing.T) {
 	r := &FakeRunner{Errors: map[string]error{"iptables-nft-save": errors.New("boom")}}
-	err := Remove(context.Background(), RulesConfig{Backend: "nft", Runner: r})
+	err := Remove(context.Background(), Config{Backend: "nft", Runner: r})
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("err = %v, want boom", err)
 	}

@@ -1,4 +1,4 @@
-package nfq
+package rules
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 // IPv6 is skipped with a warning. If IPv6 fails after IPv4 was applied,
 // the IPv4 rules stay (they are harmless with --queue-bypass); call Remove
 // to take them out.
-func Install(ctx context.Context, cfg RulesConfig) error {
+func Install(ctx context.Context, cfg Config) error {
 	c, err := cfg.withDefaults()
 	if err != nil {
 		return err
@@ -37,7 +37,7 @@ func Install(ctx context.Context, cfg RulesConfig) error {
 				log.Warn("IPv6 rules skipped: cannot read the IPv6 tables", "err", err)
 				continue
 			}
-			return fmt.Errorf("nfq: reading %s rules: %w", f, err)
+			return fmt.Errorf("rules: reading %s rules: %w", f, err)
 		}
 		text, err := RenderInstall(c, f, saved)
 		if err != nil {
@@ -47,7 +47,7 @@ func Install(ctx context.Context, cfg RulesConfig) error {
 			continue
 		}
 		if err := b.restore(ctx, c.Runner, f, text); err != nil {
-			return fmt.Errorf("nfq: installing %s rules: %w", f, err)
+			return fmt.Errorf("rules: installing %s rules: %w", f, err)
 		}
 		log.Debug("rules applied", "family", f.String())
 	}
@@ -55,7 +55,7 @@ func Install(ctx context.Context, cfg RulesConfig) error {
 }
 
 // hasFamily reports whether c names a nameserver of family f.
-func hasFamily(c RulesConfig, f Family) bool {
+func hasFamily(c Config, f Family) bool {
 	for _, a := range c.Nameservers {
 		if f.has(a) {
 			return true
@@ -70,7 +70,7 @@ func hasFamily(c RulesConfig, f Family) bool {
 // installed. With the auto backend it cleans every backend whose tools
 // exist (nft and legacy), so rules are removed wherever an earlier Install
 // put them. IPv6 tools that do not work are skipped with a warning.
-func Remove(ctx context.Context, cfg RulesConfig) error {
+func Remove(ctx context.Context, cfg Config) error {
 	c, err := cfg.withCommonDefaults()
 	if err != nil {
 		return err
@@ -105,7 +105,7 @@ func Remove(ctx context.Context, cfg RulesConfig) error {
 				// (iptables-legacy needs root to list /proc/net/ip_tables_names,
 				// CAP_NET_ADMIN is not enough) is only an error when no
 				// backend could be read at all.
-				unread = append(unread, fmt.Errorf("nfq: reading %s rules (%s): %w", f, b, err))
+				unread = append(unread, fmt.Errorf("rules: reading %s rules (%s): %w", f, b, err))
 				log.Warn("rules not checked: cannot read the tables", "family", f.String(), "err", err)
 				continue
 			}
@@ -117,7 +117,7 @@ func Remove(ctx context.Context, cfg RulesConfig) error {
 				continue
 			}
 			if err := b.restore(ctx, c.Runner, f, text); err != nil {
-				errs = append(errs, fmt.Errorf("nfq: removing %s rules: %w", f, err))
+				errs = append(errs, fmt.Errorf("rules: removing %s rules: %w", f, err))
 				continue
 			}
 			log.Info("DNS capture rules removed", "family", f.String())

@@ -1,11 +1,39 @@
-package nfq
+package rules
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/meshdns/meshdns/internal/netns"
 )
+
+// newNetns returns the pod namespace of a fresh test topology, removed when
+// the test ends.
+func newNetns(t *testing.T) string {
+	t.Helper()
+	return netns.ForTest(t, netns.Config{}).Pod
+}
+
+// netnsRunner runs commands inside a network namespace with ip netns exec.
+type netnsRunner struct {
+	ns     string
+	prefix []string // extra command put before name, e.g. a capability dropper
+}
+
+func (r netnsRunner) Has(name string) bool { return ExecRunner{}.Has(name) }
+
+func (r netnsRunner) Run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
+	full := append([]string{"netns", "exec", r.ns}, r.prefix...)
+	full = append(append(full, name), args...)
+	out, err := ExecRunner{}.Run(ctx, stdin, "ip", full...)
+	if err != nil {
+		return out, fmt.Errorf("in netns %s: %w", r.ns, err)
+	}
+	return out, nil
+}
 
 // Rules of others that Install and Remove must leave alone: an Istio-like
 // nat REDIRECT, a mangle mark, a raw rule.
@@ -37,7 +65,7 @@ func notMeshdns(lines []string) []string {
 
 // wantLines is what -save should print of meshdns's rules for f: the -A
 // lines RenderInstall writes, plus one jump per chain.
-func wantLines(t *testing.T, cfg RulesConfig, f Family) []string {
+func wantLines(t *testing.T, cfg Config, f Family) []string {
 	t.Helper()
 	text, err := RenderInstall(cfg, f, nil)
 	if err != nil {
@@ -61,20 +89,20 @@ func wantLines(t *testing.T, cfg RulesConfig, f Family) []string {
 }
 
 func TestKernelRules(t *testing.T) {
-	requireRoot(t)
+	netns.RequireRoot(t)
 	ctx := context.Background()
 	configs := []struct {
 		name string
-		cfg  RulesConfig
+		cfg  Config
 	}{
-		{"nameservers", RulesConfig{Nameservers: mustAddrs("198.18.0.1", "fd53::1", "198.18.0.3")}},
-		{"capture-all", RulesConfig{CaptureAll: true, QueueNum: 3, Queues: 2}},
+		{"nameservers", Config{Nameservers: mustAddrs("198.18.0.1", "fd53::1", "198.18.0.3")}},
+		{"capture-all", Config{CaptureAll: true, QueueNum: 3, Queues: 2}},
 	}
 	for _, backend := range []string{BackendNFT, BackendLegacy} {
 		other := map[string]string{BackendNFT: BackendLegacy, BackendLegacy: BackendNFT}[backend]
 		for _, cc := range configs {
 			t.Run(backend+"/"+cc.name, func(t *testing.T) {
-				ns := newNetns(t, "rules")
+				ns := newNetns(t)
 				r := netnsRunner{ns: ns}
 				b := Backend{Name: backend}
 				save := func(f Family) string {
@@ -138,7 +166,7 @@ func TestKernelRules(t *testing.T) {
 				}
 
 				for i := range 2 {
-					if err := Remove(ctx, RulesConfig{Runner: r, Backend: backend}); err != nil {
+					if err := Remove(ctx, Config{Runner: r, Backend: backend}); err != nil {
 						t.Fatalf("Remove #%d: %v", i+1, err)
 					}
 				}
@@ -159,11 +187,11 @@ func TestKernelRules(t *testing.T) {
 // Install for IPv4 only after an install for both families takes the IPv6
 // rules out; the auto backend's Remove finds rules in either backend.
 func TestKernelRulesConverge(t *testing.T) {
-	requireRoot(t)
+	netns.RequireRoot(t)
 	ctx := context.Background()
-	ns := newNetns(t, "conv")
+	ns := newNetns(t)
 	r := netnsRunner{ns: ns}
-	both := RulesConfig{Nameservers: mustAddrs("198.18.0.1", "fd53::1"), Runner: r, Backend: BackendLegacy}
+	both := Config{Nameservers: mustAddrs("198.18.0.1", "fd53::1"), Runner: r, Backend: BackendLegacy}
 	if err := Install(ctx, both); err != nil {
 		t.Fatal(err)
 	}
@@ -183,10 +211,10 @@ func TestKernelRulesConverge(t *testing.T) {
 	if got, _ := ResolveBackend(ctx, r, BackendAuto); got.Name != BackendLegacy {
 		t.Errorf("ResolveBackend(auto) = %v, want legacy", got)
 	}
-	if err := Install(ctx, RulesConfig{CaptureAll: true, Runner: r, Backend: BackendNFT}); err != nil {
+	if err := Install(ctx, Config{CaptureAll: true, Runner: r, Backend: BackendNFT}); err != nil {
 		t.Fatal(err)
 	}
-	if err := Remove(ctx, RulesConfig{Runner: r}); err != nil {
+	if err := Remove(ctx, Config{Runner: r}); err != nil {
 		t.Fatal(err)
 	}
 	for _, b := range []Backend{{Name: BackendNFT}, {Name: BackendLegacy}} {
@@ -201,11 +229,11 @@ func TestKernelRulesConverge(t *testing.T) {
 // Without CAP_NET_ADMIN the error names the command, quotes its stderr and
 // says what is missing.
 func TestKernelRulesNoCapability(t *testing.T) {
-	requireRoot(t)
-	ns := newNetns(t, "cap")
+	netns.RequireRoot(t)
+	ns := newNetns(t)
 	r := netnsRunner{ns: ns, prefix: []string{"setpriv", "--bounding-set", "-net_admin", "--inh-caps", "-net_admin"}}
 	for _, backend := range []string{BackendNFT, BackendLegacy} {
-		err := Install(context.Background(), RulesConfig{Nameservers: mustAddrs("198.18.0.1"), Runner: r, Backend: backend})
+		err := Install(context.Background(), Config{Nameservers: mustAddrs("198.18.0.1"), Runner: r, Backend: backend})
 		if err == nil || !strings.Contains(err.Error(), "iptables-"+backend+"-") || !strings.Contains(err.Error(), "CAP_NET_ADMIN") {
 			t.Errorf("%s: Install without CAP_NET_ADMIN: err = %v", backend, err)
 		}
