@@ -14,6 +14,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"github.com/meshdns/meshdns/internal/upstream"
 	"github.com/meshdns/meshdns/nfq"
 	"github.com/miekg/dns"
@@ -63,7 +64,7 @@ func TestKernelOwnQueriesUnderRenderedRules(t *testing.T) {
 }
 
 func testOwnQueriesUnderRules(t *testing.T, backend string) {
-	topo := netns.ForTest(t, netns.Config{})
+	topo := netnstest.ForTest(t, netns.Config{})
 	ctx := context.Background()
 	recs := map[string][]string{"www.example.org": {"60 A 198.18.5.5"}}
 	for i := range 80 {

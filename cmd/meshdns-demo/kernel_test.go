@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 )
 
 func writeScript(t *testing.T, body string) string {
@@ -21,7 +22,7 @@ func writeScript(t *testing.T, body string) string {
 }
 
 func TestKernelMeshdnsProcess(t *testing.T) {
-	topo := netns.ForTest(t, netns.Config{})
+	topo := netnstest.ForTest(t, netns.Config{})
 	ctx := context.Background()
 	fake, _ := filepath.Abs("testdata/fake-meshdns.sh")
 
@@ -83,7 +84,7 @@ func TestKernelMeshdnsProcess(t *testing.T) {
 }
 
 func TestKernelQueueRules(t *testing.T) {
-	topo := netns.ForTest(t, netns.Config{})
+	topo := netnstest.ForTest(t, netns.Config{})
 	ctx := context.Background()
 	rules, err := queueRules(ctx, topo.Pod)
 	if err != nil || len(rules) != 0 {
@@ -109,7 +110,7 @@ func TestKernelQueueRules(t *testing.T) {
 
 // TestKernelDemoWithoutMeshdns runs the whole demo, step 1 only.
 func TestKernelDemoWithoutMeshdns(t *testing.T) {
-	netns.RequireRoot(t)
+	netnstest.RequireRoot(t)
 	prefix, _ := netns.RandomPrefix()
 	var out, errb strings.Builder
 	code := run([]string{"--no-meshdns", "--prefix", prefix}, &out, &errb)
@@ -129,7 +130,7 @@ func TestKernelDemoWithoutMeshdns(t *testing.T) {
 // TestKernelDemoCatchesAFakeMeshdns runs the demo with a stand-in that
 // answers nothing: the demo must notice and fail.
 func TestKernelDemoCatchesAFakeMeshdns(t *testing.T) {
-	netns.RequireRoot(t)
+	netnstest.RequireRoot(t)
 	prefix, _ := netns.RandomPrefix()
 	objects := filepath.Join(t.TempDir(), "objects.yaml")
 	os.WriteFile(objects, []byte("kind: List\nitems: []\n"), 0o644)

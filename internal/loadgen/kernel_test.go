@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"github.com/meshdns/meshdns/internal/upstream"
 )
 
@@ -15,7 +16,7 @@ import (
 // upstream in another one: every socket must be in the pod namespace (the
 // upstream is unreachable from the test's own namespace).
 func TestKernelNamespaceDialer(t *testing.T) {
-	topo := netns.ForTest(t, netns.Config{})
+	topo := netnstest.ForTest(t, netns.Config{})
 	srv, err := upstream.New(upstream.Config{Zone: upstream.ExampleZone})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"github.com/meshdns/meshdns/internal/podtest"
 	"github.com/meshdns/meshdns/internal/upstream"
 	"github.com/meshdns/meshdns/node/poddns"
@@ -82,7 +83,7 @@ type Pod struct {
 // New builds the node and removes it when t ends.
 func New(t testing.TB, cfg Config) *Node {
 	t.Helper()
-	netns.RequireRoot(t)
+	netnstest.RequireRoot(t)
 	prefix, err := netns.RandomPrefix()
 	if err != nil {
 		t.Fatal(err)

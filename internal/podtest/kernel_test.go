@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"golang.org/x/sys/unix"
 )
 
@@ -109,7 +110,7 @@ func containsAll(s string, subs ...string) bool {
 // TestKernelRemoveStale: namespaces left by a dead test process are
 // removed; those of a live one are not.
 func TestKernelRemoveStale(t *testing.T) {
-	netns.RequireRoot(t)
+	netnstest.RequireRoot(t)
 	dead := exec.Command("true")
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)

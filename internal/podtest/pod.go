@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"github.com/meshdns/meshdns/internal/upstream"
 )
 
@@ -45,7 +46,7 @@ func Start(t testing.TB, cfg Config) *Pod {
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = DefaultReadyTimeout
 	}
-	netns.RequireRoot(t)
+	netnstest.RequireRoot(t)
 	bin := ""
 	if !cfg.NoMeshdns {
 		bin = Binary(t) // before the topology: a build failure leaves nothing behind
@@ -58,7 +59,7 @@ func Start(t testing.TB, cfg Config) *Pod {
 		}
 		cfg.Prefix = prefix
 	}
-	topo := netns.ForTest(t, netns.Config{Prefix: cfg.Prefix, ResolvConf: cfg.ResolvConf})
+	topo := netnstest.ForTest(t, netns.Config{Prefix: cfg.Prefix, ResolvConf: cfg.ResolvConf})
 	p := &Pod{Topo: topo, cfg: cfg}
 	p.Upstream = startUpstream(t, topo, cfg)
 	if !cfg.NoMeshdns {
