@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshdns/meshdns/internal/lookupout"
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/upstream"
 	"github.com/miekg/dns"
@@ -104,18 +105,18 @@ func (r *runner) getent(ctx context.Context, o *outcome) {
 		o.Err = fmt.Errorf("getent: %w", err)
 		return
 	}
-	o.Answers, o.Err = parseGetent(string(out))
+	o.Answers, o.Err = getentRecords(string(out))
 	o.Status = "found"
 }
 
 func (r *runner) dig(ctx context.Context, o *outcome) {
 	out, err := netns.Command(ctx, r.pod, "dig", "+tries=1", "+time=3", o.Query, dns.TypeToString[o.Type]).Output()
-	d, perr := parseDig(string(out))
+	d, perr := lookupout.ParseDig(string(out))
 	if perr != nil {
 		o.Err = errors.Join(perr, err)
 		return
 	}
-	o.Status, o.Answers, o.RTT = d.Status, d.Answers, d.QueryTime
+	o.Status, o.Answers, o.RTT = d.Status, digRecords(d), d.QueryTime
 }
 
 func (r *runner) goQuery(ctx context.Context, o *outcome) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshdns/meshdns/internal/lookupout"
 	"github.com/meshdns/meshdns/internal/podtest"
 	"github.com/meshdns/meshdns/internal/upstream"
 	"github.com/miekg/dns"
@@ -104,7 +105,7 @@ func addrStrings(as []netip.Addr) []string {
 
 // wantLocal fails t unless d is meshdns's answer: authoritative, every
 // record with meshdns's TTL, and no query for the name at the upstream.
-func wantLocal(t testing.TB, p *podtest.Pod, d podtest.DigResult) {
+func wantLocal(t testing.TB, p *podtest.Pod, d lookupout.Dig) {
 	t.Helper()
 	if !d.Flag("aa") {
 		t.Errorf("%s %s: no aa flag: not meshdns's answer\n%s", d.QName, d.QType, d.Raw)
@@ -121,7 +122,7 @@ func wantLocal(t testing.TB, p *podtest.Pod, d podtest.DigResult) {
 
 // wantUpstream fails t unless d came from the upstream: not
 // authoritative, the upstream's TTL, and the name counted there.
-func wantUpstream(t testing.TB, p *podtest.Pod, d podtest.DigResult) {
+func wantUpstream(t testing.TB, p *podtest.Pod, d lookupout.Dig) {
 	t.Helper()
 	if d.Flag("aa") {
 		t.Errorf("%s %s: aa flag set: meshdns answered, want the upstream\n%s", d.QName, d.QType, d.Raw)

@@ -7,7 +7,8 @@
 // resolv.conf, and starts `meshdns run` inside the pod namespace with the
 // given objects file (or none, for --kubeconfig) and flags, waiting for its `msg=serving` log line. The
 // returned Pod queries from inside the pod namespace with dig (Dig: status,
-// flags, sections, responder), glibc (Getent) and the pure-Go resolver
+// flags, sections, responder, parsed by internal/lookupout), glibc (Getent)
+// and the pure-Go resolver
 // (GoLookup), and reports what reached the upstream (UpstreamCount,
 // Upstream.Counts). Pod.Meshdns is the process: Pid, Signal, Stop, Kill,
 // Wait, Logs, WaitLog; StartMeshdns starts another after it has exited.
