@@ -31,18 +31,18 @@ func TestKernelMeshdnsProcess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := p.waitServing(ctx, 30*time.Second); err != nil {
+		if err := p.WaitReady(ctx, 30*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		exitErr, killed := p.stop(30 * time.Second)
+		killed, exitErr := p.Terminate(30 * time.Second)
 		if exitErr != nil || killed {
 			t.Errorf("stop: %v killed=%v", exitErr, killed)
 		}
-		logs := p.logText()
+		logs := logText(p)
 		if !strings.Contains(logs, `args="run --objects x"`) || !strings.Contains(logs, "msg=stopped") {
 			t.Errorf("log:\n%s", logs)
 		}
-		if again, killed := p.stop(time.Second); again != nil || killed {
+		if killed, again := p.Terminate(time.Second); again != nil || killed {
 			t.Error("second stop differs")
 		}
 	})
@@ -51,7 +51,7 @@ func TestKernelMeshdnsProcess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = p.waitServing(ctx, 30*time.Second)
+		err = p.WaitReady(ctx, 30*time.Second)
 		if err == nil || !strings.Contains(err.Error(), "exited before serving") || !strings.Contains(err.Error(), "bad objects") {
 			t.Errorf("waitServing: %v", err)
 		}
@@ -61,10 +61,10 @@ func TestKernelMeshdnsProcess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := p.waitServing(ctx, 30*time.Second); err != nil {
+		if err := p.WaitReady(ctx, 30*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		if _, killed := p.stop(200 * time.Millisecond); !killed {
+		if killed, _ := p.Terminate(200 * time.Millisecond); !killed {
 			t.Error("a process ignoring SIGTERM was not killed")
 		}
 	})
@@ -73,11 +73,11 @@ func TestKernelMeshdnsProcess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := p.waitServing(ctx, 30*time.Second); err != nil {
+		if err := p.WaitReady(ctx, 30*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		p.stop(30 * time.Second)
-		if logs := p.logText(); !strings.Contains(logs, "198.18.0.2/24") {
+		p.Terminate(30 * time.Second)
+		if logs := logText(p); !strings.Contains(logs, "198.18.0.2/24") {
 			t.Errorf("not in the pod namespace:\n%s", logs)
 		}
 	})

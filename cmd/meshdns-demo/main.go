@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/nsproc"
 	"github.com/meshdns/meshdns/internal/upstream"
 )
 
@@ -112,7 +113,7 @@ type demo struct {
 
 	topo   *netns.Topology
 	up     *upstream.Server
-	mesh   *meshdnsProc
+	mesh   *nsproc.Process
 	runner *runner
 	steps  int
 
@@ -178,7 +179,7 @@ func (d *demo) run(ctx context.Context) error {
 	if d.mesh, err = startMeshdns(d.topo.Pod, bin, args, echo); err != nil {
 		return err
 	}
-	if err := d.mesh.waitServing(ctx, servingTimeout); err != nil {
+	if err := d.mesh.WaitReady(ctx, servingTimeout); err != nil {
 		return err
 	}
 	fmt.Fprintf(d.out, "  serving after %s\n", roundDur(time.Since(start)))
@@ -197,9 +198,9 @@ func (d *demo) run(ctx context.Context) error {
 	}
 
 	d.step("after meshdns stopped (SIGTERM): its rules are gone, the upstream answers again")
-	exitErr, killed := d.mesh.stop(stopTimeout)
+	killed, exitErr := d.mesh.Terminate(stopTimeout)
 	d.expect(!killed, fmt.Sprintf("meshdns did not exit within %s of SIGTERM and was killed", stopTimeout))
-	d.expect(exitErr == nil, fmt.Sprintf("meshdns exited with %v; its log:\n%s", exitErr, d.mesh.logText()))
+	d.expect(exitErr == nil, fmt.Sprintf("meshdns exited with %v; its log:\n%s", exitErr, logText(d.mesh)))
 	fmt.Fprintf(d.out, "  meshdns exited: %s\n", exitText(exitErr))
 	rules, err = queueRules(ctx, d.topo.Pod)
 	d.expect(err == nil, fmt.Sprintf("listing the pod's rules: %v", err))
@@ -288,7 +289,7 @@ func (d *demo) lookups(ctx context.Context, p phase) {
 func (d *demo) teardown() error {
 	var errs []error
 	if d.mesh != nil {
-		if _, killed := d.mesh.stop(stopTimeout); killed {
+		if killed, _ := d.mesh.Terminate(stopTimeout); killed {
 			errs = append(errs, errors.New("meshdns had to be killed"))
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/netns/netnstest"
+	"github.com/meshdns/meshdns/internal/nsproc"
 	"github.com/meshdns/meshdns/internal/upstream"
 )
 
@@ -136,13 +137,9 @@ func (p *Pod) startMeshdns(t testing.TB, bin, objects string, extra []string) *P
 		args = append(args, "--objects", objects)
 	}
 	args = append(args, extra...)
-	proc, err := startProcess(p.Topo.Pod, bin, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { proc.cleanup(t) })
+	proc := startIn(t, p.Topo.Pod, bin, args)
 	p.Meshdns = proc
-	if err := proc.WaitServing(p.cfg.ReadyTimeout); err != nil {
+	if err := proc.WaitReady(context.Background(), p.cfg.ReadyTimeout); err != nil {
 		t.Fatal(err)
 	}
 	return proc
@@ -154,7 +151,7 @@ func (p *Pod) startMeshdns(t testing.TB, bin, objects string, extra []string) *P
 // still runs.
 func (p *Pod) StartTool(t testing.TB, name string, args ...string) *Process {
 	t.Helper()
-	proc, err := startProcess(p.Topo.Pod, name, args)
+	proc, err := nsproc.Start(context.Background(), nsproc.Config{NS: p.Topo.Pod, Path: name, Args: args})
 	if err != nil {
 		t.Fatal(err)
 	}
