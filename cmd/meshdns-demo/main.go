@@ -15,9 +15,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/nsproc"
-	"github.com/meshdns/meshdns/internal/upstream"
 )
 
 // Timeouts of the demo's steps.
@@ -112,7 +112,7 @@ type demo struct {
 	out  io.Writer
 
 	topo   *netns.Topology
-	up     *upstream.Server
+	up     *clusterdns.Server
 	mesh   *nsproc.Process
 	runner *runner
 	steps  int
@@ -228,7 +228,7 @@ func (d *demo) setup(ctx context.Context) error {
 	if d.opts.verbose {
 		log = slog.New(slog.NewTextHandler(d.out, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	up, err := upstream.New(upstream.Config{Zone: upstream.ExampleZone, Logger: log})
+	up, err := clusterdns.New(clusterdns.Config{Zone: clusterdns.ExampleZone, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func (d *demo) setup(ctx context.Context) error {
 	fmt.Fprintf(d.out, "pod namespace       %-16s %s, %s on %s\n", topo.Pod, topo.PodV4, topo.PodV6, topo.Link)
 	fmt.Fprintf(d.out, "upstream namespace  %-16s %s, %s: a test DNS server (internal/upstream)\n", topo.Upstream, topo.UpstreamV4, topo.UpstreamV6)
 	fmt.Fprintf(d.out, "                    it knows the external names, and answers mesh names with decoys\n")
-	fmt.Fprintf(d.out, "                    (198.19.x.x / fd53:19::x, TTL %d) so you can see who answered\n", upstream.DefaultTTL)
+	fmt.Fprintf(d.out, "                    (198.19.x.x / fd53:19::x, TTL %d) so you can see who answered\n", clusterdns.DefaultTTL)
 	fmt.Fprintf(d.out, "pod resolv.conf     %s\n", strings.ReplaceAll(strings.TrimSpace(resolvConf), "\n", " | "))
 	fmt.Fprintln(d.out, "ANSWERED BY: meshdns = the name never reached the upstream and the answer is not its decoy;")
 	fmt.Fprintln(d.out, "             upstream = the upstream's own records. TIME: the whole tool run; RTT: the query alone.")

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/meshdns/meshdns/internal/lookupout"
 	"github.com/meshdns/meshdns/internal/podtest"
-	"github.com/meshdns/meshdns/internal/upstream"
 	"github.com/miekg/dns"
 )
 
@@ -28,7 +28,7 @@ const (
 const (
 	meshTTL     = 30
 	negativeTTL = 5
-	upstreamTTL = upstream.DefaultTTL
+	upstreamTTL = clusterdns.DefaultTTL
 )
 
 // bigAddrs are the 100 ready endpoints of the headless service

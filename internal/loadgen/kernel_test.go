@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/netns/netnstest"
-	"github.com/meshdns/meshdns/internal/upstream"
 )
 
 // TestKernelNamespaceDialer sends from inside a pod namespace to an
@@ -17,7 +17,7 @@ import (
 // upstream is unreachable from the test's own namespace).
 func TestKernelNamespaceDialer(t *testing.T) {
 	topo := netnstest.ForTest(t, netns.Config{})
-	srv, err := upstream.New(upstream.Config{Zone: upstream.ExampleZone})
+	srv, err := clusterdns.New(clusterdns.Config{Zone: clusterdns.ExampleZone})
 	if err != nil {
 		t.Fatal(err)
 	}

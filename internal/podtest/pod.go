@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"github.com/meshdns/meshdns/internal/nsproc"
-	"github.com/meshdns/meshdns/internal/upstream"
 )
 
 // commandTimeout bounds every command a Pod runs in a namespace.
@@ -25,7 +25,7 @@ type Pod struct {
 	Topo *netns.Topology
 	// Upstream is the counting DNS server on the upstream side's port 53
 	// (IPv4 and IPv6, UDP and TCP), serving in this test process.
-	Upstream *upstream.Server
+	Upstream *clusterdns.Server
 	// Meshdns is the meshdns process last started (nil with NoMeshdns
 	// until StartMeshdns).
 	Meshdns *Process
@@ -42,7 +42,7 @@ func Start(t testing.TB, cfg Config) *Pod {
 		cfg.ResolvConf = DefaultResolvConf
 	}
 	if cfg.Zone == "" {
-		cfg.Zone = upstream.ExampleZone
+		cfg.Zone = clusterdns.ExampleZone
 	}
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = DefaultReadyTimeout
@@ -71,13 +71,13 @@ func Start(t testing.TB, cfg Config) *Pod {
 
 // startUpstream serves the upstream zone on port 53 of both upstream
 // addresses, in the upstream namespace, and stops it when t ends.
-func startUpstream(t testing.TB, topo *netns.Topology, cfg Config) *upstream.Server {
+func startUpstream(t testing.TB, topo *netns.Topology, cfg Config) *clusterdns.Server {
 	t.Helper()
-	ucfg := upstream.Config{Zone: cfg.Zone, Records: cfg.Records}
+	ucfg := clusterdns.Config{Zone: cfg.Zone, Records: cfg.Records}
 	if cfg.Upstream != nil {
 		cfg.Upstream(&ucfg)
 	}
-	srv, err := upstream.New(ucfg)
+	srv, err := clusterdns.New(ucfg)
 	if err != nil {
 		t.Fatalf("podtest: upstream: %v", err)
 	}
