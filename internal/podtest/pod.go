@@ -81,36 +81,11 @@ func startUpstream(t testing.TB, topo *netns.Topology, cfg Config) *clusterdns.S
 	if err != nil {
 		t.Fatalf("podtest: upstream: %v", err)
 	}
-	var udp []net.PacketConn
-	var tcp []net.Listener
-	closeAll := func() {
-		for _, c := range udp {
-			c.Close()
-		}
-		for _, l := range tcp {
-			l.Close()
-		}
-	}
-	for _, fam := range []struct{ udp, tcp, addr string }{
-		{"udp4", "tcp4", topo.UpstreamV4.String()},
-		{"udp6", "tcp6", topo.UpstreamV6.String()},
-	} {
-		addr := net.JoinHostPort(fam.addr, "53")
-		pc, err := netns.ListenUDP(topo.Upstream, fam.udp, addr)
-		if err != nil {
-			closeAll()
-			t.Fatalf("podtest: upstream: %v", err)
-		}
-		udp = append(udp, pc)
-		ln, err := netns.ListenTCP(topo.Upstream, fam.tcp, addr)
-		if err != nil {
-			closeAll()
-			t.Fatalf("podtest: upstream: %v", err)
-		}
-		tcp = append(tcp, ln)
-	}
-	if err := srv.Serve(udp, tcp); err != nil {
-		closeAll()
+	// Sockets made inside the namespace stay there.
+	err = netns.Do(topo.Upstream, func() error {
+		return srv.ListenAndServe(net.JoinHostPort(topo.UpstreamV4.String(), "53"), net.JoinHostPort(topo.UpstreamV6.String(), "53"))
+	})
+	if err != nil {
 		t.Fatalf("podtest: upstream: %v", err)
 	}
 	t.Cleanup(func() {
