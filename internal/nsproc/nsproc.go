@@ -17,9 +17,12 @@ import (
 	"github.com/meshdns/meshdns/internal/netns"
 )
 
-// ServingMarkers are how `meshdns run` says it serves, in text and JSON log
-// formats: the default Config.Ready.
-var ServingMarkers = []string{"msg=serving", `"msg":"serving"`}
+// How `meshdns run` says it serves, in text and JSON log formats: the
+// default Config.Ready.
+const (
+	ServingText = "msg=serving"
+	ServingJSON = `"msg":"serving"`
+)
 
 // cancelDelay is how long a cancelled Start context waits after SIGTERM
 // before SIGKILL.
@@ -46,7 +49,7 @@ type Config struct {
 	// newline; a last line without one when the program exits).
 	Line func(line string)
 	// Ready holds the substrings of which one, in an output line, says the
-	// program is ready (WaitReady). Nil means ServingMarkers.
+	// program is ready (WaitReady). Nil means ServingText and ServingJSON.
 	Ready []string
 	// KeepLog, when > 0, bounds the output kept in memory (Logs, WaitLog,
 	// error messages) to about its last KeepLog bytes; 0 keeps it all.
@@ -92,7 +95,7 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 		p.name = strings.Join(append([]string{filepath.Base(cfg.Path)}, cfg.Args...), " ")
 	}
 	if p.ready == nil {
-		p.ready = ServingMarkers
+		p.ready = []string{ServingText, ServingJSON}
 	}
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
