@@ -12,20 +12,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshdns/meshdns/internal/upstream"
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/miekg/dns"
 )
 
 // startUpstream serves a zone on addr ("127.0.0.1:0", "[::1]:0") with
 // www.example.org (one A), big.example.org (80 A: more than 512 bytes)
 // and returns its address.
-func startUpstream(t *testing.T, addr string) (*upstream.Server, netip.AddrPort) {
+func startUpstream(t *testing.T, addr string) (*clusterdns.Server, netip.AddrPort) {
 	t.Helper()
 	recs := map[string][]string{"www.example.org": {"A 198.19.0.10"}}
 	for i := range 80 {
 		recs["big.example.org"] = append(recs["big.example.org"], fmt.Sprintf("A 198.19.1.%d", i))
 	}
-	s, err := upstream.New(upstream.Config{Records: recs})
+	s, err := clusterdns.New(clusterdns.Config{Records: recs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestForwardTruncated(t *testing.T) {
 // once; a malformed one too.
 func TestForwardTimeout(t *testing.T) {
 	up, ap := startUpstream(t, "127.0.0.1:0")
-	up.SetMode(upstream.Drop)
+	up.SetMode(clusterdns.Drop)
 	f := newClient(t, Config{Timeout: 50 * time.Millisecond, Attempts: 3, MaxInFlight: 1})
 	block := make(chan struct{})
 	f.Forward(query(t, "www.example.org.", dns.TypeA, 1, false), ap, func(_ []byte, err error) {
@@ -173,7 +173,7 @@ func TestForwardTimeout(t *testing.T) {
 // TestForwardClose: Close fails the queries in flight and later ones.
 func TestForwardClose(t *testing.T) {
 	up, ap := startUpstream(t, "127.0.0.1:0")
-	up.SetMode(upstream.Drop)
+	up.SetMode(clusterdns.Drop)
 	f, err := New(Config{Timeout: time.Hour})
 	if err != nil {
 		t.Fatal(err)

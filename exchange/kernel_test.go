@@ -13,8 +13,9 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/meshdns/meshdns/internal/netns"
-	"github.com/meshdns/meshdns/internal/upstream"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"github.com/meshdns/meshdns/nfq/rules"
 	"github.com/miekg/dns"
 )
@@ -63,13 +64,13 @@ func TestKernelOwnQueriesUnderRenderedRules(t *testing.T) {
 }
 
 func testOwnQueriesUnderRules(t *testing.T, backend string) {
-	topo := netns.ForTest(t, netns.Config{})
+	topo := netnstest.ForTest(t, netns.Config{})
 	ctx := context.Background()
 	recs := map[string][]string{"www.example.org": {"60 A 198.18.5.5"}}
 	for i := range 80 {
 		recs["big.example.org"] = append(recs["big.example.org"], fmt.Sprintf("60 A 198.19.1.%d", i))
 	}
-	up, err := upstream.New(upstream.Config{Records: recs})
+	up, err := clusterdns.New(clusterdns.Config{Records: recs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
-	"github.com/meshdns/meshdns/internal/upstream"
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/miekg/dns"
 )
 
@@ -53,7 +53,7 @@ func request(t *testing.T, name string, qtype uint16, do, cd bool) dnsengine.Ref
 // TestRefreshRoundTrip: a request becomes one query with the key's bits,
 // whose answer reaches the engine's cache.
 func TestRefreshRoundTrip(t *testing.T) {
-	up, err := upstream.New(upstream.Config{Records: map[string][]string{"www.example.org": {"60 A 198.18.5.5"}}})
+	up, err := clusterdns.New(clusterdns.Config{Records: map[string][]string{"www.example.org": {"60 A 198.18.5.5"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@
 // It removes namespaces left by an interrupted run (mdt-demo-*), builds a
 // pod namespace and an upstream namespace joined by a veth pair
 // (internal/netns), serves upstream.ExampleZone from the upstream namespace
-// (internal/upstream; it answers the external names, and the mesh names with
+// (internal/clusterdns; it answers the external names, and the mesh names with
 // decoy addresses 198.19.x.x / fd53:19::x and TTL 7), writes the pod's
 // resolv.conf (nameserver 198.18.0.1, the default namespace's search list,
 // ndots:5), then runs the same lookups three times inside the pod namespace:

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 )
 
 func writeScript(t *testing.T, body string) string {
@@ -21,7 +22,7 @@ func writeScript(t *testing.T, body string) string {
 }
 
 func TestKernelMeshdnsProcess(t *testing.T) {
-	topo := netns.ForTest(t, netns.Config{})
+	topo := netnstest.ForTest(t, netns.Config{})
 	ctx := context.Background()
 	fake, _ := filepath.Abs("testdata/fake-meshdns.sh")
 
@@ -30,18 +31,18 @@ func TestKernelMeshdnsProcess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := p.waitServing(ctx, 30*time.Second); err != nil {
+		if err := p.WaitReady(ctx, 30*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		exitErr, killed := p.stop(30 * time.Second)
+		killed, exitErr := p.Terminate(30 * time.Second)
 		if exitErr != nil || killed {
 			t.Errorf("stop: %v killed=%v", exitErr, killed)
 		}
-		logs := p.logText()
+		logs := logText(p)
 		if !strings.Contains(logs, `args="run --objects x"`) || !strings.Contains(logs, "msg=stopped") {
 			t.Errorf("log:\n%s", logs)
 		}
-		if again, killed := p.stop(time.Second); again != nil || killed {
+		if killed, again := p.Terminate(time.Second); again != nil || killed {
 			t.Error("second stop differs")
 		}
 	})
@@ -50,7 +51,7 @@ func TestKernelMeshdnsProcess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = p.waitServing(ctx, 30*time.Second)
+		err = p.WaitReady(ctx, 30*time.Second)
 		if err == nil || !strings.Contains(err.Error(), "exited before serving") || !strings.Contains(err.Error(), "bad objects") {
 			t.Errorf("waitServing: %v", err)
 		}
@@ -60,10 +61,10 @@ func TestKernelMeshdnsProcess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := p.waitServing(ctx, 30*time.Second); err != nil {
+		if err := p.WaitReady(ctx, 30*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		if _, killed := p.stop(200 * time.Millisecond); !killed {
+		if killed, _ := p.Terminate(200 * time.Millisecond); !killed {
 			t.Error("a process ignoring SIGTERM was not killed")
 		}
 	})
@@ -72,18 +73,18 @@ func TestKernelMeshdnsProcess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := p.waitServing(ctx, 30*time.Second); err != nil {
+		if err := p.WaitReady(ctx, 30*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		p.stop(30 * time.Second)
-		if logs := p.logText(); !strings.Contains(logs, "198.18.0.2/24") {
+		p.Terminate(30 * time.Second)
+		if logs := logText(p); !strings.Contains(logs, "198.18.0.2/24") {
 			t.Errorf("not in the pod namespace:\n%s", logs)
 		}
 	})
 }
 
 func TestKernelQueueRules(t *testing.T) {
-	topo := netns.ForTest(t, netns.Config{})
+	topo := netnstest.ForTest(t, netns.Config{})
 	ctx := context.Background()
 	rules, err := queueRules(ctx, topo.Pod)
 	if err != nil || len(rules) != 0 {
@@ -109,7 +110,7 @@ func TestKernelQueueRules(t *testing.T) {
 
 // TestKernelDemoWithoutMeshdns runs the whole demo, step 1 only.
 func TestKernelDemoWithoutMeshdns(t *testing.T) {
-	netns.RequireRoot(t)
+	netnstest.RequireRoot(t)
 	prefix, _ := netns.RandomPrefix()
 	var out, errb strings.Builder
 	code := run([]string{"--no-meshdns", "--prefix", prefix}, &out, &errb)
@@ -129,7 +130,7 @@ func TestKernelDemoWithoutMeshdns(t *testing.T) {
 // TestKernelDemoCatchesAFakeMeshdns runs the demo with a stand-in that
 // answers nothing: the demo must notice and fail.
 func TestKernelDemoCatchesAFakeMeshdns(t *testing.T) {
-	netns.RequireRoot(t)
+	netnstest.RequireRoot(t)
 	prefix, _ := netns.RandomPrefix()
 	objects := filepath.Join(t.TempDir(), "objects.yaml")
 	os.WriteFile(objects, []byte("kind: List\nitems: []\n"), 0o644)

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshdns/meshdns/internal/clusterdns"
+	"github.com/meshdns/meshdns/internal/lookupout"
 	"github.com/meshdns/meshdns/internal/netns"
-	"github.com/meshdns/meshdns/internal/upstream"
 	"github.com/miekg/dns"
 )
 
@@ -50,7 +51,7 @@ type outcome struct {
 	Answers  []record // answer records
 	Wall     time.Duration
 	RTT      time.Duration // dig's query time or the go client's round trip; 0 if unknown
-	Upstream map[upstream.Key]uint64
+	Upstream map[clusterdns.Key]uint64
 	By       string // who answered: meshdns, upstream, none, unclear, mixed
 	Err      error
 }
@@ -68,7 +69,7 @@ const (
 type runner struct {
 	pod        string // namespace
 	nameserver netip.Addr
-	up         *upstream.Server
+	up         *clusterdns.Server
 }
 
 func (r *runner) run(ctx context.Context, l lookup) outcome {
@@ -104,18 +105,18 @@ func (r *runner) getent(ctx context.Context, o *outcome) {
 		o.Err = fmt.Errorf("getent: %w", err)
 		return
 	}
-	o.Answers, o.Err = parseGetent(string(out))
+	o.Answers, o.Err = getentRecords(string(out))
 	o.Status = "found"
 }
 
 func (r *runner) dig(ctx context.Context, o *outcome) {
 	out, err := netns.Command(ctx, r.pod, "dig", "+tries=1", "+time=3", o.Query, dns.TypeToString[o.Type]).Output()
-	d, perr := parseDig(string(out))
+	d, perr := lookupout.ParseDig(string(out))
 	if perr != nil {
 		o.Err = errors.Join(perr, err)
 		return
 	}
-	o.Status, o.Answers, o.RTT = d.Status, d.Answers, d.QueryTime
+	o.Status, o.Answers, o.RTT = d.Status, digRecords(d), d.QueryTime
 }
 
 func (r *runner) goQuery(ctx context.Context, o *outcome) {
@@ -154,8 +155,8 @@ func recordOf(rr dns.RR) record {
 }
 
 // delta returns the counts in after that grew since before.
-func delta(before, after map[upstream.Key]uint64) map[upstream.Key]uint64 {
-	d := map[upstream.Key]uint64{}
+func delta(before, after map[clusterdns.Key]uint64) map[clusterdns.Key]uint64 {
+	d := map[clusterdns.Key]uint64{}
 	for k, v := range after {
 		if v > before[k] {
 			d[k] = v - before[k]
@@ -167,7 +168,7 @@ func delta(before, after map[upstream.Key]uint64) map[upstream.Key]uint64 {
 // classify decides who answered a lookup: the upstream if every answer is
 // one its zone holds for the name; meshdns if the name never reached the
 // upstream and the answer (if any) is not the upstream's.
-func classify(o outcome, up *upstream.Server) string {
+func classify(o outcome, up *clusterdns.Server) string {
 	if o.Err != nil {
 		return byNone
 	}

@@ -4,13 +4,13 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/meshdns/meshdns/internal/upstream"
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/miekg/dns"
 )
 
-func exampleUpstream(t *testing.T) *upstream.Server {
+func exampleUpstream(t *testing.T) *clusterdns.Server {
 	t.Helper()
-	s, err := upstream.New(upstream.Config{Zone: upstream.ExampleZone})
+	s, err := clusterdns.New(clusterdns.Config{Zone: clusterdns.ExampleZone})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,8 +20,8 @@ func exampleUpstream(t *testing.T) *upstream.Server {
 func TestClassify(t *testing.T) {
 	up := exampleUpstream(t)
 	const web = "web.default.svc.cluster.local"
-	reached := map[upstream.Key]uint64{{Name: web + ".", Type: dns.TypeA}: 1}
-	other := map[upstream.Key]uint64{{Name: "web.", Type: dns.TypeAAAA}: 1}
+	reached := map[clusterdns.Key]uint64{{Name: web + ".", Type: dns.TypeA}: 1}
+	other := map[clusterdns.Key]uint64{{Name: "web.", Type: dns.TypeAAAA}: 1}
 	a := func(data string) record { return record{Type: "A", Data: data} }
 	tests := []struct {
 		name string
@@ -33,12 +33,12 @@ func TestClassify(t *testing.T) {
 		{"mesh answer, other names reached", outcome{lookup: lookup{FQDN: web, Tool: toolGetent}, Answers: []record{a("10.96.0.10")}, Upstream: other}, byMeshdns},
 		{"getent decoy AAAA", outcome{lookup: lookup{FQDN: web, Tool: toolGetent}, Answers: []record{{Type: "AAAA", Data: "fd53:19:0:0::1:1"}}, Upstream: reached}, byUpstream},
 		{"NODATA not reached", outcome{lookup: lookup{FQDN: web, Type: dns.TypeAAAA, Tool: toolDig}, Status: "NOERROR"}, byMeshdns},
-		{"NXDOMAIN reached", outcome{lookup: lookup{FQDN: "nope.test", Type: dns.TypeA, Tool: toolDig}, Status: "NXDOMAIN", Upstream: map[upstream.Key]uint64{{Name: "nope.test.", Type: dns.TypeA}: 1}}, byUpstream},
+		{"NXDOMAIN reached", outcome{lookup: lookup{FQDN: "nope.test", Type: dns.TypeA, Tool: toolDig}, Status: "NXDOMAIN", Upstream: map[clusterdns.Key]uint64{{Name: "nope.test.", Type: dns.TypeA}: 1}}, byUpstream},
 		{"unknown answer but reached", outcome{lookup: lookup{FQDN: web, Type: dns.TypeA, Tool: toolDig}, Answers: []record{a("10.96.0.10")}, Upstream: reached}, byUnclear},
 		{"mixed", outcome{lookup: lookup{FQDN: web, Type: dns.TypeA, Tool: toolDig}, Answers: []record{a("10.96.0.10"), a("198.19.1.1")}}, byMixed},
 		{"upstream's CNAME chase, case-insensitive", outcome{lookup: lookup{FQDN: "search.default.svc.cluster.local", Type: dns.TypeA, Tool: toolDig},
 			Answers:  []record{{Type: "CNAME", Data: "WWW.Example.ORG."}, a("198.19.0.10")},
-			Upstream: map[upstream.Key]uint64{{Name: "search.default.svc.cluster.local.", Type: dns.TypeA}: 1}}, byUpstream},
+			Upstream: map[clusterdns.Key]uint64{{Name: "search.default.svc.cluster.local.", Type: dns.TypeA}: 1}}, byUpstream},
 		{"in-pod CNAME and the target's address", outcome{lookup: lookup{FQDN: "store.default.svc.cluster.local", Type: dns.TypeA, Tool: toolDig},
 			Answers: []record{{Type: "CNAME", Data: "api.shop.svc.cluster.local."}, a("10.96.112.40")}}, byMeshdns},
 		{"error", outcome{lookup: lookup{FQDN: web}, Err: errors.New("timeout")}, byNone},
@@ -53,8 +53,8 @@ func TestClassify(t *testing.T) {
 }
 
 func TestDelta(t *testing.T) {
-	k1, k2, k3 := upstream.Key{Name: "a.", Type: 1}, upstream.Key{Name: "b.", Type: 1}, upstream.Key{Name: "c.", Type: 28}
-	got := delta(map[upstream.Key]uint64{k1: 2, k2: 1}, map[upstream.Key]uint64{k1: 5, k2: 1, k3: 1})
+	k1, k2, k3 := clusterdns.Key{Name: "a.", Type: 1}, clusterdns.Key{Name: "b.", Type: 1}, clusterdns.Key{Name: "c.", Type: 28}
+	got := delta(map[clusterdns.Key]uint64{k1: 2, k2: 1}, map[clusterdns.Key]uint64{k1: 5, k2: 1, k3: 1})
 	if len(got) != 2 || got[k1] != 3 || got[k3] != 1 {
 		t.Errorf("delta = %v", got)
 	}

@@ -15,8 +15,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/meshdns/meshdns/internal/netns"
-	"github.com/meshdns/meshdns/internal/upstream"
+	"github.com/meshdns/meshdns/internal/nsproc"
 )
 
 // Timeouts of the demo's steps.
@@ -111,8 +112,8 @@ type demo struct {
 	out  io.Writer
 
 	topo   *netns.Topology
-	up     *upstream.Server
-	mesh   *meshdnsProc
+	up     *clusterdns.Server
+	mesh   *nsproc.Process
 	runner *runner
 	steps  int
 
@@ -178,7 +179,7 @@ func (d *demo) run(ctx context.Context) error {
 	if d.mesh, err = startMeshdns(d.topo.Pod, bin, args, echo); err != nil {
 		return err
 	}
-	if err := d.mesh.waitServing(ctx, servingTimeout); err != nil {
+	if err := d.mesh.WaitReady(ctx, servingTimeout); err != nil {
 		return err
 	}
 	fmt.Fprintf(d.out, "  serving after %s\n", roundDur(time.Since(start)))
@@ -197,9 +198,9 @@ func (d *demo) run(ctx context.Context) error {
 	}
 
 	d.step("after meshdns stopped (SIGTERM): its rules are gone, the upstream answers again")
-	exitErr, killed := d.mesh.stop(stopTimeout)
+	killed, exitErr := d.mesh.Terminate(stopTimeout)
 	d.expect(!killed, fmt.Sprintf("meshdns did not exit within %s of SIGTERM and was killed", stopTimeout))
-	d.expect(exitErr == nil, fmt.Sprintf("meshdns exited with %v; its log:\n%s", exitErr, d.mesh.logText()))
+	d.expect(exitErr == nil, fmt.Sprintf("meshdns exited with %v; its log:\n%s", exitErr, logText(d.mesh)))
 	fmt.Fprintf(d.out, "  meshdns exited: %s\n", exitText(exitErr))
 	rules, err = queueRules(ctx, d.topo.Pod)
 	d.expect(err == nil, fmt.Sprintf("listing the pod's rules: %v", err))
@@ -227,7 +228,7 @@ func (d *demo) setup(ctx context.Context) error {
 	if d.opts.verbose {
 		log = slog.New(slog.NewTextHandler(d.out, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	up, err := upstream.New(upstream.Config{Zone: upstream.ExampleZone, Logger: log})
+	up, err := clusterdns.New(clusterdns.Config{Zone: clusterdns.ExampleZone, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -255,7 +256,7 @@ func (d *demo) setup(ctx context.Context) error {
 	fmt.Fprintf(d.out, "pod namespace       %-16s %s, %s on %s\n", topo.Pod, topo.PodV4, topo.PodV6, topo.Link)
 	fmt.Fprintf(d.out, "upstream namespace  %-16s %s, %s: a test DNS server (internal/upstream)\n", topo.Upstream, topo.UpstreamV4, topo.UpstreamV6)
 	fmt.Fprintf(d.out, "                    it knows the external names, and answers mesh names with decoys\n")
-	fmt.Fprintf(d.out, "                    (198.19.x.x / fd53:19::x, TTL %d) so you can see who answered\n", upstream.DefaultTTL)
+	fmt.Fprintf(d.out, "                    (198.19.x.x / fd53:19::x, TTL %d) so you can see who answered\n", clusterdns.DefaultTTL)
 	fmt.Fprintf(d.out, "pod resolv.conf     %s\n", strings.ReplaceAll(strings.TrimSpace(resolvConf), "\n", " | "))
 	fmt.Fprintln(d.out, "ANSWERED BY: meshdns = the name never reached the upstream and the answer is not its decoy;")
 	fmt.Fprintln(d.out, "             upstream = the upstream's own records. TIME: the whole tool run; RTT: the query alone.")
@@ -288,7 +289,7 @@ func (d *demo) lookups(ctx context.Context, p phase) {
 func (d *demo) teardown() error {
 	var errs []error
 	if d.mesh != nil {
-		if _, killed := d.mesh.stop(stopTimeout); killed {
+		if killed, _ := d.mesh.Terminate(stopTimeout); killed {
 			errs = append(errs, errors.New("meshdns had to be killed"))
 		}
 	}

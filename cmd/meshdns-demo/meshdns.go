@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -10,11 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
-	"time"
 
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/nsproc"
 )
 
 // findMeshdns returns the meshdns binary to run: flagPath if set, else the
@@ -42,110 +40,25 @@ func findMeshdns(flagPath, self string) (string, error) {
 	return "", fmt.Errorf("no meshdns binary (tried %s): build it (make build), pass --meshdns PATH, or run with --no-meshdns", strings.Join(tried, ", "))
 }
 
-// servingMarkers are how `meshdns run` says it is ready, in text and JSON
-// log formats.
-var servingMarkers = []string{"msg=serving", `"msg":"serving"`}
-
-// meshdnsProc is a `meshdns run` process inside the pod namespace.
-type meshdnsProc struct {
-	cmd     *exec.Cmd
-	serving chan struct{} // closed on the "serving" log line
-	exited  chan struct{} // closed when the process has exited
-	waitErr error         // set before exited closes
-
-	mu   sync.Mutex
-	logs []string
+// startMeshdns starts `bin args...` in namespace ns. Its log is kept, and
+// its lines copied to echo when not nil. It is not tied to a context: the
+// demo stops it with SIGTERM itself, and its own process group keeps a
+// terminal's Ctrl-C from reaching it first.
+func startMeshdns(ns, bin string, args []string, echo io.Writer) (*nsproc.Process, error) {
+	cfg := nsproc.Config{Name: "meshdns", NS: ns, Path: bin, Args: args, Pdeathsig: syscall.SIGTERM, Setpgid: true}
+	if echo != nil {
+		cfg.Line = func(line string) { fmt.Fprintln(echo, "  meshdns| "+line) }
+	}
+	return nsproc.Start(context.Background(), cfg)
 }
 
-// startMeshdns starts `bin args...` in namespace ns. Its log lines are kept
-// (and copied to echo when not nil).
-func startMeshdns(ns, bin string, args []string, echo io.Writer) (*meshdnsProc, error) {
-	p := &meshdnsProc{serving: make(chan struct{}), exited: make(chan struct{})}
-	// Not tied to a context: the demo stops it with SIGTERM itself. Its own
-	// process group keeps a terminal's Ctrl-C from reaching it first.
-	p.cmd = netns.Command(context.Background(), ns, bin, args...)
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	pr, pw := io.Pipe()
-	p.cmd.Stdout, p.cmd.Stderr = pw, pw
-	if err := p.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start meshdns: %w", err)
-	}
-	scanned := make(chan struct{})
-	go func() {
-		defer close(scanned)
-		var once sync.Once
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		for sc.Scan() {
-			line := sc.Text()
-			p.mu.Lock()
-			p.logs = append(p.logs, line)
-			p.mu.Unlock()
-			if echo != nil {
-				fmt.Fprintln(echo, "  meshdns| "+line)
-			}
-			for _, m := range servingMarkers {
-				if strings.Contains(line, m) {
-					once.Do(func() { close(p.serving) })
-				}
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	go func() {
-		err := p.cmd.Wait()
-		pw.Close()
-		<-scanned
-		p.waitErr = err
-		close(p.exited)
-	}()
-	return p, nil
-}
-
-// waitServing waits for the serving line, the process's exit, or timeout.
-func (p *meshdnsProc) waitServing(ctx context.Context, timeout time.Duration) error {
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-p.serving:
-		return nil
-	case <-p.exited:
-		return fmt.Errorf("meshdns exited before serving (%v); its log:\n%s", p.waitErr, p.logText())
-	case <-t.C:
-		return fmt.Errorf("meshdns did not log msg=serving within %s; its log:\n%s", timeout, p.logText())
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// stop sends SIGTERM and waits up to timeout for the exit, then kills. It
-// returns the exit error (nil for status 0) and whether a kill was needed.
-func (p *meshdnsProc) stop(timeout time.Duration) (exitErr error, killed bool) {
-	select {
-	case <-p.exited:
-		return p.waitErr, false
-	default:
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-p.exited:
-		return p.waitErr, false
-	case <-t.C:
-		p.cmd.Process.Kill()
-		<-p.exited
-		return p.waitErr, true
-	}
-}
-
-func (p *meshdnsProc) logText() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.logs) == 0 {
+// logText is p's log, indented.
+func logText(p *nsproc.Process) string {
+	logs := strings.TrimRight(p.Logs(), "\n")
+	if logs == "" {
 		return "  (nothing)"
 	}
-	return "  " + strings.Join(p.logs, "\n  ")
+	return "  " + strings.ReplaceAll(logs, "\n", "\n  ")
 }
 
 // ruleTools list the rule dumps checked for queue rules, with the word that

@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/meshdns/meshdns/internal/upstream"
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/miekg/dns"
 )
 
@@ -114,7 +114,7 @@ func answerText(o outcome) string {
 
 // upstreamText shows the queries the upstream received during a lookup:
 // their count and, briefly, what they were.
-func upstreamText(d map[upstream.Key]uint64, verbose bool) string {
+func upstreamText(d map[clusterdns.Key]uint64, verbose bool) string {
 	if len(d) == 0 {
 		return "0"
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/meshdns/meshdns/internal/upstream"
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/miekg/dns"
 )
 
@@ -16,7 +16,7 @@ func TestExpectations(t *testing.T) {
 	meshAAAA := lookup{Query: web, FQDN: web, Type: dns.TypeAAAA, Tool: toolDig, Mesh: true, Empty: true}
 	ext := lookup{Query: "www.example.org", FQDN: "www.example.org", Type: dns.TypeA, Tool: toolDig}
 	ans := []record{{Type: "A", Data: "10.96.0.10"}}
-	reached := map[upstream.Key]uint64{{Name: web + ".", Type: dns.TypeA}: 1}
+	reached := map[clusterdns.Key]uint64{{Name: web + ".", Type: dns.TypeA}: 1}
 	tests := []struct {
 		name string
 		p    phase
@@ -69,7 +69,7 @@ func TestAnswerText(t *testing.T) {
 }
 
 func TestUpstreamText(t *testing.T) {
-	d := map[upstream.Key]uint64{
+	d := map[clusterdns.Key]uint64{
 		{Name: "www.example.org.", Type: dns.TypeA}:                           1,
 		{Name: "www.example.org.", Type: dns.TypeAAAA}:                        2,
 		{Name: "www.example.org.default.svc.cluster.local.", Type: dns.TypeA}: 1,

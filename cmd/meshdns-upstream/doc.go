@@ -9,4 +9,6 @@
 //
 // It logs "msg=serving" once it answers, and stops on SIGINT or SIGTERM.
 // Run it inside a namespace with `ip netns exec <ns> meshdns-upstream ...`.
+// The server is internal/clusterdns, the fake cluster DNS; the command keeps
+// its name, that of the upstream it plays for meshdns.
 package main

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/meshdns/meshdns/internal/upstream"
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/miekg/dns"
 )
 
@@ -49,9 +49,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.Var(&listen, "listen", "address to serve UDP and TCP on, ip:port (repeatable; default 127.0.0.1:5353)")
 	fs.StringVar(&o.zone, "zone", "", "zone file to serve (default: the built-in example zone)")
 	fs.StringVar(&o.origin, "origin", ".", "origin of relative names in --zone")
-	fs.UintVar(&o.ttl, "ttl", upstream.DefaultTTL, "TTL of records that set none")
+	fs.UintVar(&o.ttl, "ttl", clusterdns.DefaultTTL, "TTL of records that set none")
 	fs.DurationVar(&o.delay, "delay", 0, "hold every answer back this long")
-	fs.BoolVar(&o.marker, "marker", false, "add a TXT "+upstream.MarkerName+" record to every response")
+	fs.BoolVar(&o.marker, "marker", false, "add a TXT "+clusterdns.MarkerName+" record to every response")
 	fs.BoolVar(&o.stats, "stats", false, "print the query counts as JSON on stdout on exit")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -86,7 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
-	zone := upstream.ExampleZone
+	zone := clusterdns.ExampleZone
 	if o.zone != "" {
 		b, err := os.ReadFile(o.zone)
 		if err != nil {
@@ -95,7 +95,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		zone = string(b)
 	}
-	s, err := upstream.New(upstream.Config{
+	s, err := clusterdns.New(clusterdns.Config{
 		Zone: zone, Origin: o.origin, TTL: uint32(o.ttl),
 		Delay: o.delay, Marker: o.marker, Logger: log,
 	})
@@ -136,7 +136,7 @@ type queryCount struct {
 	Count uint64 `json:"count"`
 }
 
-func writeStats(w io.Writer, s *upstream.Server) error {
+func writeStats(w io.Writer, s *clusterdns.Server) error {
 	t := s.Totals()
 	st := stats{UDP: t.UDP, TCP: t.TCP, Queries: []queryCount{}}
 	for k, n := range s.Counts() {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshdns/meshdns/internal/upstream"
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/miekg/dns"
 )
 
@@ -63,7 +63,7 @@ func TestRunBadZone(t *testing.T) {
 }
 
 func TestWriteStats(t *testing.T) {
-	s, err := upstream.New(upstream.Config{Zone: upstream.ExampleZone})
+	s, err := clusterdns.New(clusterdns.Config{Zone: clusterdns.ExampleZone})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshdns/meshdns/internal/lookupout"
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/podtest"
 	"github.com/miekg/dns"
@@ -340,5 +341,5 @@ func answerList(m *dns.Msg) []string {
 	if m == nil {
 		return nil
 	}
-	return podtest.Records(m.Answer, false)
+	return lookupout.Records(m.Answer, false)
 }

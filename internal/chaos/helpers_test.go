@@ -5,14 +5,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -203,8 +200,8 @@ func writeAtomic(t *testing.T, path string, content []byte) {
 	}
 }
 
-// meshdnsProc is a running meshdns: a *podtest.Process, or a *proc the
-// suite started itself.
+// meshdnsProc is a running meshdns: p.Meshdns of a podtest.Pod, or one the
+// suite started itself (startProc).
 type meshdnsProc interface {
 	Pid() int
 	Signal(os.Signal) error
@@ -214,7 +211,6 @@ type meshdnsProc interface {
 }
 
 var _ meshdnsProc = (*podtest.Process)(nil)
-var _ meshdnsProc = (*proc)(nil)
 
 // terminate sends SIGTERM and waits for the exit.
 func terminate(p meshdnsProc, timeout time.Duration) (*os.ProcessState, error) {
@@ -231,105 +227,13 @@ func terminate(p meshdnsProc, timeout time.Duration) (*os.ProcessState, error) {
 	return st, err
 }
 
-// proc is a program started by the suite itself in a namespace (podtest
-// starts meshdns with a fixed command line; these need a wrapper such as
-// setpriv, or another binary).
-type proc struct {
-	argv []string
-	cmd  *exec.Cmd
-	log  *syncBuffer
-	done chan struct{}
-	err  error
-}
-
-// startProc runs argv inside namespace ns (ip netns exec) and returns at
-// once; it is stopped when the test ends.
-func startProc(t *testing.T, ns string, argv ...string) *proc {
+// startProc runs argv inside namespace ns and returns at once; it is
+// stopped when the test ends (podtest starts meshdns with a fixed command
+// line; these need a wrapper such as setpriv, or another binary).
+func startProc(t *testing.T, ns string, argv ...string) *podtest.Process {
 	t.Helper()
-	p := &proc{argv: argv, log: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = netns.Command(context.Background(), ns, argv[0], argv[1:]...)
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		if !p.Exited() {
-			p.Signal(syscall.SIGTERM)
-			if _, err := p.Wait(3 * time.Second); err != nil {
-				p.Signal(syscall.SIGKILL)
-				p.Wait(10 * time.Second)
-			}
-		}
-		if t.Failed() {
-			t.Logf("%s log:\n%s", strings.Join(argv, " "), p.log.String())
-		}
-	})
-	return p
+	return podtest.StartIn(t, ns, argv[0], argv[1:]...)
 }
-
-func (p *proc) Pid() int                   { return p.cmd.Process.Pid }
-func (p *proc) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
-func (p *proc) Logs() string               { return p.log.String() }
-
-func (p *proc) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// Wait waits up to timeout for the exit and returns the exit state.
-func (p *proc) Wait(timeout time.Duration) (*os.ProcessState, error) {
-	select {
-	case <-p.done:
-		return p.cmd.ProcessState, nil
-	case <-time.After(timeout):
-		return nil, fmt.Errorf("pid %d still running after %v", p.Pid(), timeout)
-	}
-}
-
-// waitLog waits for a log line containing s; it fails if the process
-// exits first.
-func (p *proc) waitLog(s string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if strings.Contains(p.log.String(), s) {
-			return nil
-		}
-		select {
-		case <-p.done:
-			if strings.Contains(p.log.String(), s) {
-				return nil
-			}
-			return fmt.Errorf("%s exited (%v) before logging %q:\n%s", p.argv[0], p.err, s, p.log.String())
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("%s: no %q within %v:\n%s", p.argv[0], s, timeout, p.log.String())
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-var _ io.Writer = (*syncBuffer)(nil)
 
 // copyBinary copies the meshdns under test to dir/name, executable by all.
 func copyBinary(t *testing.T, dir, name string) string {

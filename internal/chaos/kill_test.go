@@ -1,6 +1,7 @@
 package chaos_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"syscall"
@@ -120,7 +121,7 @@ func crashScenario(t *testing.T, rec *recorder, prof profile, cycles int, setup 
 		l.sleepUntil(time.Duration(c)*period + 2*prof.steady)
 		ev.restartAt = time.Now()
 		np := startProc(t, p.Topo.Pod, append([]string{bin, "run", "--objects", objects}, args...)...)
-		if err := np.waitLog("msg=serving", podtest.DefaultReadyTimeout); err != nil {
+		if err := np.WaitReady(context.Background(), podtest.DefaultReadyTimeout); err != nil {
 			why := lastLine(np.Logs())
 			if pl := firstLine(np.Logs(), "panic:"); pl != "" {
 				why = "meshdns crashed at start-up: " + strings.TrimSpace(pl) + " " + strings.TrimSpace(firstLine(np.Logs(), ".go:"))

@@ -85,7 +85,7 @@ func TestLeastPrivilege(t *testing.T) {
 
 	// The sidecar with its default flags: it must need nothing writable.
 	dp := startProc(t, p.Topo.Pod, wrap(setprivNetAdmin, "run", "--rules=none", "--objects", objects, "--queues=2")...)
-	err := dp.waitLog("msg=serving", 30*time.Second)
+	err := dp.WaitReady(context.Background(), 30*time.Second)
 	rec.check(err == nil, "`meshdns run` with default flags starts as nobody on a read-only root", "%s", lastLine(dp.Logs()))
 	if err == nil {
 		terminate(dp, 10*time.Second)
@@ -108,7 +108,7 @@ func TestLeastPrivilege(t *testing.T) {
 
 	// The sidecar.
 	mp := startProc(t, p.Topo.Pod, wrap(setprivNetAdmin, append([]string{"run", "--rules=none", "--objects", objects, "--queues=2"}, extra...)...)...)
-	if err := mp.waitLog("msg=serving", 30*time.Second); err != nil {
+	if err := mp.WaitReady(context.Background(), 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", mp.Pid()))
@@ -152,7 +152,7 @@ func TestLeastPrivilege(t *testing.T) {
 	// The sidecar alone managing its rules (no init container), as
 	// nobody: installs on start, removes on SIGTERM.
 	sp := startProc(t, p.Topo.Pod, wrap(setprivNetAdmin, append([]string{"run", "--objects", objects, "--queues=2"}, extra...)...)...)
-	if err := sp.waitLog("msg=serving", 30*time.Second); err != nil {
+	if err := sp.WaitReady(context.Background(), 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	d := p.Dig(t, "web.default.svc.cluster.local", "A")

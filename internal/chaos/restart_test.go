@@ -1,6 +1,7 @@
 package chaos_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"syscall"
@@ -76,7 +77,7 @@ func TestGracefulRestart(t *testing.T) {
 		s.restartAt = time.Now()
 		if upgrade {
 			np := startProc(t, p.Topo.Pod, append([]string{next, "run", "--objects", objects}, args...)...)
-			if err := np.waitLog("msg=serving", 30*time.Second); err != nil {
+			if err := np.WaitReady(context.Background(), 30*time.Second); err != nil {
 				t.Fatal(err)
 			}
 			cur = np

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshdns/meshdns/internal/lookupout"
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/podtest"
 	"github.com/miekg/dns"
@@ -109,7 +110,7 @@ func startCachePod(t *testing.T, args ...string) (*podtest.Pod, *cacheUpstream) 
 	return p, u
 }
 
-func digA(t *testing.T, p *podtest.Pod, name string) podtest.DigResult {
+func digA(t *testing.T, p *podtest.Pod, name string) lookupout.Dig {
 	t.Helper()
 	d := p.Dig(t, name, "A")
 	if d.Server.Addr().String() != cacheNameserver {
@@ -118,7 +119,7 @@ func digA(t *testing.T, p *podtest.Pod, name string) podtest.DigResult {
 	return d
 }
 
-func answerAddr(t *testing.T, d podtest.DigResult) (string, uint32) {
+func answerAddr(t *testing.T, d lookupout.Dig) (string, uint32) {
 	t.Helper()
 	if d.Status != "NOERROR" || len(d.Answer) != 1 {
 		t.Fatalf("want one answer, got %s:\n%s", d.Status, d.Raw)

@@ -9,8 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshdns/meshdns/internal/clusterdns"
+	"github.com/meshdns/meshdns/internal/lookupout"
 	"github.com/meshdns/meshdns/internal/podtest"
-	"github.com/meshdns/meshdns/internal/upstream"
 	"github.com/miekg/dns"
 )
 
@@ -27,7 +28,7 @@ const (
 const (
 	meshTTL     = 30
 	negativeTTL = 5
-	upstreamTTL = upstream.DefaultTTL
+	upstreamTTL = clusterdns.DefaultTTL
 )
 
 // bigAddrs are the 100 ready endpoints of the headless service
@@ -104,7 +105,7 @@ func addrStrings(as []netip.Addr) []string {
 
 // wantLocal fails t unless d is meshdns's answer: authoritative, every
 // record with meshdns's TTL, and no query for the name at the upstream.
-func wantLocal(t testing.TB, p *podtest.Pod, d podtest.DigResult) {
+func wantLocal(t testing.TB, p *podtest.Pod, d lookupout.Dig) {
 	t.Helper()
 	if !d.Flag("aa") {
 		t.Errorf("%s %s: no aa flag: not meshdns's answer\n%s", d.QName, d.QType, d.Raw)
@@ -121,7 +122,7 @@ func wantLocal(t testing.TB, p *podtest.Pod, d podtest.DigResult) {
 
 // wantUpstream fails t unless d came from the upstream: not
 // authoritative, the upstream's TTL, and the name counted there.
-func wantUpstream(t testing.TB, p *podtest.Pod, d podtest.DigResult) {
+func wantUpstream(t testing.TB, p *podtest.Pod, d lookupout.Dig) {
 	t.Helper()
 	if d.Flag("aa") {
 		t.Errorf("%s %s: aa flag set: meshdns answered, want the upstream\n%s", d.QName, d.QType, d.Raw)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshdns/meshdns/internal/lookupout"
 	"github.com/meshdns/meshdns/internal/podtest"
 	"github.com/miekg/dns"
 )
@@ -201,7 +202,7 @@ func TestKernelTruncation(t *testing.T) {
 }
 
 // responder says who answered a dig query, for the log.
-func responder(d podtest.DigResult) string {
+func responder(d lookupout.Dig) string {
 	if d.Flag("aa") {
 		return "meshdns (aa)"
 	}

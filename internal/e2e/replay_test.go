@@ -16,6 +16,7 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+	"github.com/meshdns/meshdns/internal/lookupout"
 	"github.com/meshdns/meshdns/internal/podtest"
 	"github.com/miekg/dns"
 )
@@ -111,7 +112,7 @@ func TestKernelReplayCapture(t *testing.T) {
 	}
 
 	p.StartMeshdns(t, exampleObjects, "--capture", "all")
-	live := map[string]podtest.DigResult{}
+	live := map[string]lookupout.Dig{}
 	for _, q := range replayQueries {
 		name := q.args[len(q.args)-2]
 		before := p.UpstreamCount(name, 0)
@@ -314,7 +315,7 @@ func readResponses(t *testing.T, path string) map[string]*dns.Msg {
 // one: rcode, aa, and every record of the answer and authority sections
 // (TTL included; the SOA serial is the table's build time, which differs
 // between the live run and the replay, and is left out).
-func compareAnswers(t *testing.T, key string, live podtest.DigResult, r *dns.Msg) {
+func compareAnswers(t *testing.T, key string, live lookupout.Dig, r *dns.Msg) {
 	t.Helper()
 	if got := dns.RcodeToString[r.Rcode]; got != live.Status {
 		t.Errorf("%s: replay %s, live %s", key, got, live.Status)
@@ -322,13 +323,13 @@ func compareAnswers(t *testing.T, key string, live podtest.DigResult, r *dns.Msg
 	if r.Authoritative != live.Flag("aa") {
 		t.Errorf("%s: replay aa=%v, live flags %v", key, r.Authoritative, live.Flags)
 	}
-	if got, want := podtest.Records(r.Answer, true), podtest.Records(live.Answer, true); !slices.Equal(got, want) {
+	if got, want := lookupout.Records(r.Answer, true), lookupout.Records(live.Answer, true); !slices.Equal(got, want) {
 		t.Errorf("%s: answer\nreplay %q\nlive   %q", key, got, want)
 	}
 	if len(live.Answer) == 0 && live.Status == "NOERROR" && len(live.Authority) == 0 {
 		t.Errorf("%s: live answer is empty: nothing compared", key)
 	}
-	if got, want := podtest.Records(noSerial(r.Ns), true), podtest.Records(noSerial(live.Authority), true); !slices.Equal(got, want) {
+	if got, want := lookupout.Records(noSerial(r.Ns), true), lookupout.Records(noSerial(live.Authority), true); !slices.Equal(got, want) {
 		t.Errorf("%s: authority\nreplay %q\nlive   %q", key, got, want)
 	}
 }

@@ -7,16 +7,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/meshdns/meshdns/internal/netns"
-	"github.com/meshdns/meshdns/internal/upstream"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 )
 
 // TestKernelNamespaceDialer sends from inside a pod namespace to an
 // upstream in another one: every socket must be in the pod namespace (the
 // upstream is unreachable from the test's own namespace).
 func TestKernelNamespaceDialer(t *testing.T) {
-	topo := netns.ForTest(t, netns.Config{})
-	srv, err := upstream.New(upstream.Config{Zone: upstream.ExampleZone})
+	topo := netnstest.ForTest(t, netns.Config{})
+	srv, err := clusterdns.New(clusterdns.Config{Zone: clusterdns.ExampleZone})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshdns/meshdns/internal/upstream"
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/miekg/dns"
 )
 
-// startUpstream serves upstream.ExampleZone on loopback.
-func startUpstream(t *testing.T, mode upstream.Mode) (*upstream.Server, netip.AddrPort) {
+// startUpstream serves clusterdns.ExampleZone on loopback.
+func startUpstream(t *testing.T, mode clusterdns.Mode) (*clusterdns.Server, netip.AddrPort) {
 	t.Helper()
-	s, err := upstream.New(upstream.Config{Zone: upstream.ExampleZone, Mode: mode})
+	s, err := clusterdns.New(clusterdns.Config{Zone: clusterdns.ExampleZone, Mode: mode})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func testLookups() []Lookup {
 }
 
 func TestRunAccountsForEveryQuery(t *testing.T) {
-	srv, addr := startUpstream(t, upstream.Answer)
+	srv, addr := startUpstream(t, clusterdns.Answer)
 	res, err := Run(context.Background(), Config{
 		Server:   addr,
 		Lookups:  testLookups(),
@@ -88,7 +88,7 @@ func TestRunAccountsForEveryQuery(t *testing.T) {
 }
 
 func TestRunLosesWhatIsNotAnswered(t *testing.T) {
-	_, addr := startUpstream(t, upstream.Drop)
+	_, addr := startUpstream(t, clusterdns.Drop)
 	res, err := Run(context.Background(), Config{
 		Server:   addr,
 		Lookups:  testLookups()[:1],
@@ -109,7 +109,7 @@ func TestRunLosesWhatIsNotAnswered(t *testing.T) {
 }
 
 func TestRunLateAnswersAreLost(t *testing.T) {
-	s, err := upstream.New(upstream.Config{Zone: upstream.ExampleZone, Delay: 300 * time.Millisecond})
+	s, err := clusterdns.New(clusterdns.Config{Zone: clusterdns.ExampleZone, Delay: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestRunLateAnswersAreLost(t *testing.T) {
 }
 
 func TestRunCancelled(t *testing.T) {
-	_, addr := startUpstream(t, upstream.Answer)
+	_, addr := startUpstream(t, clusterdns.Answer)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	res, err := Run(ctx, Config{Server: addr, Lookups: testLookups(), Rate: 100, Duration: time.Hour})

@@ -19,6 +19,8 @@
 // namespace through `ip netns exec`.
 //
 // Everything here needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN). Tests call
-// RequireRoot, which fails the test when not root unless MESHDNS_SKIP_KERNEL=1
-// is set, and ForTest, which removes the topology when the test ends.
+// netnstest.RequireRoot, which fails the test when not root unless
+// MESHDNS_SKIP_KERNEL=1 is set, and netnstest.ForTest, which removes the
+// topology when the test ends; this package does not import testing, so the
+// demo and bench binaries that use it do not link it.
 package netns

@@ -1,4 +1,4 @@
-package netns
+package netns_test
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 
 	"os/exec"
 
+	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,11 +41,11 @@ func fileInode(t *testing.T, p string) uint64 {
 
 func TestKernelTopology(t *testing.T) {
 	const resolv = "nameserver 198.18.0.1\nsearch default.svc.cluster.local\noptions ndots:5\n"
-	topo := ForTest(t, Config{ResolvConf: resolv, DefaultRoute: true})
+	topo := netnstest.ForTest(t, netns.Config{ResolvConf: resolv, DefaultRoute: true})
 	ctx := context.Background()
 
 	for _, ns := range []string{topo.Pod, topo.Upstream} {
-		if !Exists(ns) || !strings.HasPrefix(ns, "mdt-"+topo.Prefix+"-") {
+		if !netns.Exists(ns) || !strings.HasPrefix(ns, "mdt-"+topo.Prefix+"-") {
 			t.Fatalf("namespace %q missing or misnamed", ns)
 		}
 	}
@@ -53,7 +55,7 @@ func TestKernelTopology(t *testing.T) {
 			{topo.Pod, "198.18.0.2/24"}, {topo.Pod, "fd53::2/64"},
 			{topo.Upstream, "198.18.0.1/24"}, {topo.Upstream, "fd53::1/64"},
 		} {
-			out, err := Command(ctx, c.ns, "ip", "-o", "addr", "show", "dev", "eth0").CombinedOutput()
+			out, err := netns.Command(ctx, c.ns, "ip", "-o", "addr", "show", "dev", "eth0").CombinedOutput()
 			if err != nil {
 				t.Fatalf("%v: %s", err, out)
 			}
@@ -64,18 +66,18 @@ func TestKernelTopology(t *testing.T) {
 				t.Errorf("%s has a tentative address (DAD on):\n%s", c.ns, out)
 			}
 		}
-		out, err := Command(ctx, topo.Pod, "ip", "-o", "link", "show", "lo").CombinedOutput()
+		out, err := netns.Command(ctx, topo.Pod, "ip", "-o", "link", "show", "lo").CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "UP") {
 			t.Errorf("pod lo not up: %v %s", err, out)
 		}
-		out, err = Command(ctx, topo.Pod, "ip", "route", "show", "default").CombinedOutput()
+		out, err = netns.Command(ctx, topo.Pod, "ip", "route", "show", "default").CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "via 198.18.0.1") {
 			t.Errorf("pod default route: %v %q", err, out)
 		}
 	})
 
 	t.Run("resolv.conf", func(t *testing.T) {
-		out, err := Command(ctx, topo.Pod, "cat", "/etc/resolv.conf").Output()
+		out, err := netns.Command(ctx, topo.Pod, "cat", "/etc/resolv.conf").Output()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +87,7 @@ func TestKernelTopology(t *testing.T) {
 		if err := topo.WriteResolvConf("nameserver fd53::1\n"); err != nil {
 			t.Fatal(err)
 		}
-		out, _ = Command(ctx, topo.Pod, "cat", "/etc/resolv.conf").Output()
+		out, _ = netns.Command(ctx, topo.Pod, "cat", "/etc/resolv.conf").Output()
 		if string(out) != "nameserver fd53::1\n" {
 			t.Errorf("after rewrite: %q", out)
 		}
@@ -98,12 +100,12 @@ func TestKernelTopology(t *testing.T) {
 		t.Run("udp "+fam.udp, func(t *testing.T) {
 			// The upstream address exists only inside the namespace, so
 			// binding it proves the socket was made there.
-			srv, err := ListenUDP(topo.Upstream, fam.udp, net.JoinHostPort(fam.up, "0"))
+			srv, err := netns.ListenUDP(topo.Upstream, fam.udp, net.JoinHostPort(fam.up, "0"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer srv.Close()
-			c, err := Dial(ctx, topo.Pod, fam.udp, srv.LocalAddr().String())
+			c, err := netns.Dial(ctx, topo.Pod, fam.udp, srv.LocalAddr().String())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,7 +124,7 @@ func TestKernelTopology(t *testing.T) {
 			}
 		})
 		t.Run("tcp "+fam.tcp, func(t *testing.T) {
-			ln, err := ListenTCP(topo.Upstream, fam.tcp, net.JoinHostPort(fam.up, "0"))
+			ln, err := netns.ListenTCP(topo.Upstream, fam.tcp, net.JoinHostPort(fam.up, "0"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +137,7 @@ func TestKernelTopology(t *testing.T) {
 				defer c.Close()
 				io.Copy(c, c)
 			}()
-			c, err := Dial(ctx, topo.Pod, fam.tcp, ln.Addr().String())
+			c, err := netns.Dial(ctx, topo.Pod, fam.tcp, ln.Addr().String())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,15 +156,15 @@ func TestKernelTopology(t *testing.T) {
 }
 
 func TestKernelDo(t *testing.T) {
-	topo := ForTest(t, Config{})
-	want := fileInode(t, Path(topo.Pod))
+	topo := netnstest.ForTest(t, netns.Config{})
+	want := fileInode(t, netns.Path(topo.Pod))
 	before := threadNetns(t)
 	if before == want {
 		t.Fatal("test already in the pod namespace")
 	}
 	for range 20 {
 		var inside uint64
-		if err := Do(topo.Pod, func() error {
+		if err := netns.Do(topo.Pod, func() error {
 			inside = threadNetns(t)
 			return nil
 		}); err != nil {
@@ -177,15 +179,15 @@ func TestKernelDo(t *testing.T) {
 		done := make(chan uint64)
 		go func() { done <- threadNetns(t) }()
 		if got := <-done; got != before {
-			t.Fatalf("a goroutine runs in namespace %d after Do, want %d", got, before)
+			t.Fatalf("a goroutine runs in namespace %d after netns.Do, want %d", got, before)
 		}
 	}
 
 	sentinel := errors.New("sentinel")
-	if err := Do(topo.Pod, func() error { return sentinel }); !errors.Is(err, sentinel) {
+	if err := netns.Do(topo.Pod, func() error { return sentinel }); !errors.Is(err, sentinel) {
 		t.Errorf("Do returned %v, want fn's error", err)
 	}
-	if err := Do("mdt-does-not-exist", func() error { t.Error("fn ran"); return nil }); err == nil {
+	if err := netns.Do("mdt-does-not-exist", func() error { t.Error("fn ran"); return nil }); err == nil {
 		t.Error("Do on a missing namespace: no error")
 	}
 	func() {
@@ -194,20 +196,20 @@ func TestKernelDo(t *testing.T) {
 				t.Errorf("recovered %v, want the panic re-raised", v)
 			}
 		}()
-		Do(topo.Pod, func() error { panic("oops") })
+		netns.Do(topo.Pod, func() error { panic("oops") })
 	}()
 }
 
 func TestKernelCloseAndCleanupStale(t *testing.T) {
-	RequireRoot(t)
+	netnstest.RequireRoot(t)
 	ctx := context.Background()
-	p, err := RandomPrefix()
+	p, err := netns.RandomPrefix()
 	if err != nil {
 		t.Fatal(err)
 	}
-	keep := ForTest(t, Config{}) // another test's topology: must survive
+	keep := netnstest.ForTest(t, netns.Config{}) // another test's topology: must survive
 
-	topo, err := New(ctx, Config{Prefix: p, ResolvConf: "nameserver 198.18.0.1\n"})
+	topo, err := netns.New(ctx, netns.Config{Prefix: p, ResolvConf: "nameserver 198.18.0.1\n"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +220,7 @@ func TestKernelCloseAndCleanupStale(t *testing.T) {
 	if err := topo.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if Exists(topo.Pod) || Exists(topo.Upstream) {
+	if netns.Exists(topo.Pod) || netns.Exists(topo.Upstream) {
 		t.Error("namespaces left after Close")
 	}
 	if _, err := os.Stat(filepath.Dir(topo.ResolvConfPath())); !errors.Is(err, os.ErrNotExist) {
@@ -227,18 +229,18 @@ func TestKernelCloseAndCleanupStale(t *testing.T) {
 
 	// Simulate an interrupted run: a topology never closed, plus a stray
 	// /etc/netns directory.
-	stale, err := New(ctx, Config{Prefix: p, ResolvConf: "x\n"})
+	stale, err := netns.New(ctx, netns.Config{Prefix: p, ResolvConf: "x\n"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stale.Close() })
-	stray := filepath.Join(EtcDir, NamePrefix+p+"-extra")
+	stray := filepath.Join(netns.EtcDir, netns.NamePrefix+p+"-extra")
 	if err := os.MkdirAll(stray, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(stray) })
 
-	removed, err := CleanupStale(ctx, p)
+	removed, err := netns.CleanupStale(ctx, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,24 +257,24 @@ func TestKernelCloseAndCleanupStale(t *testing.T) {
 	if len(removed) != len(want) {
 		t.Errorf("CleanupStale removed %q, want exactly %q", removed, want)
 	}
-	if Exists(stale.Pod) || Exists(stale.Upstream) {
+	if netns.Exists(stale.Pod) || netns.Exists(stale.Upstream) {
 		t.Error("stale namespaces still exist")
 	}
 	if _, err := os.Stat(stray); !errors.Is(err, os.ErrNotExist) {
 		t.Error("stray /etc/netns dir still exists")
 	}
-	if !Exists(keep.Pod) || !Exists(keep.Upstream) {
+	if !netns.Exists(keep.Pod) || !netns.Exists(keep.Upstream) {
 		t.Error("CleanupStale removed another prefix's namespaces")
 	}
-	if again, err := CleanupStale(ctx, p); err != nil || len(again) != 0 {
+	if again, err := netns.CleanupStale(ctx, p); err != nil || len(again) != 0 {
 		t.Errorf("second CleanupStale: %q %v", again, err)
 	}
 }
 
 func TestKernelCommandSignalsProgram(t *testing.T) {
-	topo := ForTest(t, Config{})
+	topo := netnstest.ForTest(t, netns.Config{})
 	ctx := context.Background()
-	cmd := Command(ctx, topo.Pod, "sh", "-c", "echo $$; exec sleep 30")
+	cmd := netns.Command(ctx, topo.Pod, "sh", "-c", "echo $$; exec sleep 30")
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
 	if err := cmd.Start(); err != nil {
@@ -294,13 +296,13 @@ func TestKernelCommandSignalsProgram(t *testing.T) {
 }
 
 func TestKernelNameClash(t *testing.T) {
-	topo := ForTest(t, Config{ResolvConf: "nameserver 198.18.0.1\n"})
-	if other, err := New(context.Background(), Config{Prefix: topo.Prefix}); err == nil {
+	topo := netnstest.ForTest(t, netns.Config{ResolvConf: "nameserver 198.18.0.1\n"})
+	if other, err := netns.New(context.Background(), netns.Config{Prefix: topo.Prefix}); err == nil {
 		other.Close()
 		t.Fatal("New with a prefix in use: no error")
 	}
-	if !Exists(topo.Pod) || !Exists(topo.Upstream) {
-		t.Error("a failed New removed the namespaces of the topology it clashed with")
+	if !netns.Exists(topo.Pod) || !netns.Exists(topo.Upstream) {
+		t.Error("a failed netns.New removed the namespaces of the topology it clashed with")
 	}
 	if _, err := os.Stat(topo.ResolvConfPath()); err != nil {
 		t.Errorf("resolv.conf of the first topology: %v", err)

@@ -1,6 +1,7 @@
 package nodetest
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,7 +23,7 @@ func (n *Node) StartAgent(t testing.TB, args ...string) *podtest.Process {
 		"--resolv-conf", rc, "--cni-socket", n.Socket, "--cni-cache-dir", n.CacheDir(), "--metrics-addr", "", "--pods", "all",
 		"--tcp-key-file", filepath.Join(n.Dir, "tcp-isn.key")}, args...)
 	p := podtest.StartIn(t, n.NS, podtest.Binary(t), full...)
-	if err := p.WaitServing(podtest.DefaultReadyTimeout); err != nil {
+	if err := p.WaitReady(context.Background(), podtest.DefaultReadyTimeout); err != nil {
 		t.Fatal(err)
 	}
 	return p

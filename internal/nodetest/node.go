@@ -18,9 +18,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"github.com/meshdns/meshdns/internal/podtest"
-	"github.com/meshdns/meshdns/internal/upstream"
 	"github.com/meshdns/meshdns/node/poddns"
 )
 
@@ -56,7 +57,7 @@ type Node struct {
 	Dir    string
 	Socket string
 	// Upstream is the cluster DNS, on ClusterDNS:53 in the node namespace.
-	Upstream *upstream.Server
+	Upstream *clusterdns.Server
 	// Kubelet is the simulated kubelet's DNS configuration.
 	Kubelet poddns.Kubelet
 
@@ -82,7 +83,7 @@ type Pod struct {
 // New builds the node and removes it when t ends.
 func New(t testing.TB, cfg Config) *Node {
 	t.Helper()
-	netns.RequireRoot(t)
+	netnstest.RequireRoot(t)
 	prefix, err := netns.RandomPrefix()
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +127,7 @@ func New(t testing.TB, cfg Config) *Node {
 		t.Fatal(err)
 	}
 
-	n.Upstream, err = upstream.New(upstream.Config{Zone: cfg.Zone})
+	n.Upstream, err = clusterdns.New(clusterdns.Config{Zone: cfg.Zone})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,9 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/podtest"
-	"github.com/meshdns/meshdns/internal/upstream"
 	"github.com/meshdns/meshdns/nfq/rules"
 )
 
@@ -257,7 +257,7 @@ func TestKernelNodeServeStale(t *testing.T) {
 	if len(d.Answer) != 1 || !strings.HasSuffix(d.Answer[0].String(), "198.19.99.1") {
 		t.Fatalf("first lookup:\n%s", d.Raw)
 	}
-	n.Upstream.SetMode(upstream.Drop)
+	n.Upstream.SetMode(clusterdns.Drop)
 	before := n.Upstream.Count(ext, dns.TypeA)
 	time.Sleep(7100 * time.Millisecond) // the zone's TTL: expired
 	start := time.Now()

@@ -44,10 +44,5 @@ func InNamespace(ns string) *Pod {
 // netns exec`, so Pid is the program's) and stops it when t ends.
 func StartIn(t testing.TB, ns, bin string, args ...string) *Process {
 	t.Helper()
-	proc, err := startProcess(ns, bin, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { proc.cleanup(t) })
-	return proc
+	return startIn(t, ns, bin, args)
 }

@@ -3,7 +3,7 @@ package podtest
 import (
 	"time"
 
-	"github.com/meshdns/meshdns/internal/upstream"
+	"github.com/meshdns/meshdns/internal/clusterdns"
 )
 
 // DefaultResolvConf is the pod's resolv.conf when Config.ResolvConf is
@@ -37,12 +37,12 @@ type Config struct {
 	Prefix string
 
 	// Zone is the upstream's zone-file text; empty means
-	// upstream.ExampleZone (external names, and decoy answers for the mesh
+	// clusterdns.ExampleZone (external names, and decoy answers for the mesh
 	// names of examples/objects.yaml).
 	Zone string
-	// Records adds upstream records by owner name (upstream.Config.Records).
+	// Records adds upstream records by owner name (clusterdns.Config.Records).
 	Records map[string][]string
 	// Upstream, when set, is called with the upstream's Config before the
 	// server is made, to change anything else (Marker, Delay, Mode).
-	Upstream func(*upstream.Config)
+	Upstream func(*clusterdns.Config)
 }

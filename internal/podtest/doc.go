@@ -3,11 +3,12 @@
 //
 // Start builds a "pod" network namespace and an "upstream" namespace joined
 // by a veth pair (internal/netns), serves a counting DNS server
-// (internal/upstream) on the upstream side's port 53, writes the pod's
+// (internal/clusterdns) on the upstream side's port 53, writes the pod's
 // resolv.conf, and starts `meshdns run` inside the pod namespace with the
 // given objects file (or none, for --kubeconfig) and flags, waiting for its `msg=serving` log line. The
 // returned Pod queries from inside the pod namespace with dig (Dig: status,
-// flags, sections, responder), glibc (Getent) and the pure-Go resolver
+// flags, sections, responder, parsed by internal/lookupout), glibc (Getent)
+// and the pure-Go resolver
 // (GoLookup), and reports what reached the upstream (UpstreamCount,
 // Upstream.Counts). Pod.Meshdns is the process: Pid, Signal, Stop, Kill,
 // Wait, Logs, WaitLog; StartMeshdns starts another after it has exited.

@@ -9,7 +9,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/meshdns/meshdns/internal/lookupout"
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,7 +30,7 @@ func TestKernelPod(t *testing.T) {
 
 		// Without meshdns the upstream answers (the example zone's decoys).
 		d := p.Dig(t, "web.default.svc.cluster.local", "A")
-		if d.Status != "NOERROR" || len(d.Answer) != 1 || RecordString(d.Answer[0], true) != "web.default.svc.cluster.local. 7 IN A 198.19.1.1" {
+		if d.Status != "NOERROR" || len(d.Answer) != 1 || lookupout.RecordString(d.Answer[0], true) != "web.default.svc.cluster.local. 7 IN A 198.19.1.1" {
 			t.Fatalf("dig without meshdns: %s %v\n%s", d.Status, d.Answer, d.Raw)
 		}
 		if d.Server.String() != "198.18.0.1:53" || d.Flag("aa") {
@@ -64,7 +66,7 @@ func TestKernelPod(t *testing.T) {
 			t.Errorf("meshdns runs in namespace %d, want the pod's %d", got, want)
 		}
 		d = p.Dig(t, "web.default.svc.cluster.local", "A")
-		if !d.Flag("aa") || len(d.Answer) != 1 || RecordString(d.Answer[0], true) != "web.default.svc.cluster.local. 30 IN A 10.96.23.17" {
+		if !d.Flag("aa") || len(d.Answer) != 1 || lookupout.RecordString(d.Answer[0], true) != "web.default.svc.cluster.local. 30 IN A 10.96.23.17" {
 			t.Errorf("dig with meshdns: %s %v", d.Status, d.Answer)
 		}
 		if n := p.UpstreamCount("web.default.svc.cluster.local", 0); n != before {
@@ -109,7 +111,7 @@ func containsAll(s string, subs ...string) bool {
 // TestKernelRemoveStale: namespaces left by a dead test process are
 // removed; those of a live one are not.
 func TestKernelRemoveStale(t *testing.T) {
-	netns.RequireRoot(t)
+	netnstest.RequireRoot(t)
 	dead := exec.Command("true")
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)

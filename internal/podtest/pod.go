@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/meshdns/meshdns/internal/netns"
-	"github.com/meshdns/meshdns/internal/upstream"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
+	"github.com/meshdns/meshdns/internal/nsproc"
 )
 
 // commandTimeout bounds every command a Pod runs in a namespace.
@@ -23,7 +25,7 @@ type Pod struct {
 	Topo *netns.Topology
 	// Upstream is the counting DNS server on the upstream side's port 53
 	// (IPv4 and IPv6, UDP and TCP), serving in this test process.
-	Upstream *upstream.Server
+	Upstream *clusterdns.Server
 	// Meshdns is the meshdns process last started (nil with NoMeshdns
 	// until StartMeshdns).
 	Meshdns *Process
@@ -40,12 +42,12 @@ func Start(t testing.TB, cfg Config) *Pod {
 		cfg.ResolvConf = DefaultResolvConf
 	}
 	if cfg.Zone == "" {
-		cfg.Zone = upstream.ExampleZone
+		cfg.Zone = clusterdns.ExampleZone
 	}
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = DefaultReadyTimeout
 	}
-	netns.RequireRoot(t)
+	netnstest.RequireRoot(t)
 	bin := ""
 	if !cfg.NoMeshdns {
 		bin = Binary(t) // before the topology: a build failure leaves nothing behind
@@ -58,7 +60,7 @@ func Start(t testing.TB, cfg Config) *Pod {
 		}
 		cfg.Prefix = prefix
 	}
-	topo := netns.ForTest(t, netns.Config{Prefix: cfg.Prefix, ResolvConf: cfg.ResolvConf})
+	topo := netnstest.ForTest(t, netns.Config{Prefix: cfg.Prefix, ResolvConf: cfg.ResolvConf})
 	p := &Pod{Topo: topo, cfg: cfg}
 	p.Upstream = startUpstream(t, topo, cfg)
 	if !cfg.NoMeshdns {
@@ -69,46 +71,21 @@ func Start(t testing.TB, cfg Config) *Pod {
 
 // startUpstream serves the upstream zone on port 53 of both upstream
 // addresses, in the upstream namespace, and stops it when t ends.
-func startUpstream(t testing.TB, topo *netns.Topology, cfg Config) *upstream.Server {
+func startUpstream(t testing.TB, topo *netns.Topology, cfg Config) *clusterdns.Server {
 	t.Helper()
-	ucfg := upstream.Config{Zone: cfg.Zone, Records: cfg.Records}
+	ucfg := clusterdns.Config{Zone: cfg.Zone, Records: cfg.Records}
 	if cfg.Upstream != nil {
 		cfg.Upstream(&ucfg)
 	}
-	srv, err := upstream.New(ucfg)
+	srv, err := clusterdns.New(ucfg)
 	if err != nil {
 		t.Fatalf("podtest: upstream: %v", err)
 	}
-	var udp []net.PacketConn
-	var tcp []net.Listener
-	closeAll := func() {
-		for _, c := range udp {
-			c.Close()
-		}
-		for _, l := range tcp {
-			l.Close()
-		}
-	}
-	for _, fam := range []struct{ udp, tcp, addr string }{
-		{"udp4", "tcp4", topo.UpstreamV4.String()},
-		{"udp6", "tcp6", topo.UpstreamV6.String()},
-	} {
-		addr := net.JoinHostPort(fam.addr, "53")
-		pc, err := netns.ListenUDP(topo.Upstream, fam.udp, addr)
-		if err != nil {
-			closeAll()
-			t.Fatalf("podtest: upstream: %v", err)
-		}
-		udp = append(udp, pc)
-		ln, err := netns.ListenTCP(topo.Upstream, fam.tcp, addr)
-		if err != nil {
-			closeAll()
-			t.Fatalf("podtest: upstream: %v", err)
-		}
-		tcp = append(tcp, ln)
-	}
-	if err := srv.Serve(udp, tcp); err != nil {
-		closeAll()
+	// Sockets made inside the namespace stay there.
+	err = netns.Do(topo.Upstream, func() error {
+		return srv.ListenAndServe(net.JoinHostPort(topo.UpstreamV4.String(), "53"), net.JoinHostPort(topo.UpstreamV6.String(), "53"))
+	})
+	if err != nil {
 		t.Fatalf("podtest: upstream: %v", err)
 	}
 	t.Cleanup(func() {
@@ -135,13 +112,9 @@ func (p *Pod) startMeshdns(t testing.TB, bin, objects string, extra []string) *P
 		args = append(args, "--objects", objects)
 	}
 	args = append(args, extra...)
-	proc, err := startProcess(p.Topo.Pod, bin, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { proc.cleanup(t) })
+	proc := startIn(t, p.Topo.Pod, bin, args)
 	p.Meshdns = proc
-	if err := proc.WaitServing(p.cfg.ReadyTimeout); err != nil {
+	if err := proc.WaitReady(context.Background(), p.cfg.ReadyTimeout); err != nil {
 		t.Fatal(err)
 	}
 	return proc
@@ -153,7 +126,7 @@ func (p *Pod) startMeshdns(t testing.TB, bin, objects string, extra []string) *P
 // still runs.
 func (p *Pod) StartTool(t testing.TB, name string, args ...string) *Process {
 	t.Helper()
-	proc, err := startProcess(p.Topo.Pod, name, args)
+	proc, err := nsproc.Start(context.Background(), nsproc.Config{NS: p.Topo.Pod, Path: name, Args: args})
 	if err != nil {
 		t.Fatal(err)
 	}

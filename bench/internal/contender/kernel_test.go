@@ -15,6 +15,7 @@ import (
 	"github.com/meshdns/meshdns/bench/internal/names"
 	"github.com/meshdns/meshdns/bench/internal/runas"
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 )
 
 // TestMain lets the test binary stand in for the harness's runas
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 // kernelEnv builds a topology, a small name set and an Env for it.
 func kernelEnv(t *testing.T) (*Env, *names.Set) {
 	t.Helper()
-	topo := netns.ForTest(t, netns.Config{})
+	topo := netnstest.ForTest(t, netns.Config{})
 	cfg := names.DefaultConfig()
 	cfg.Services, cfg.ServiceEntries, cfg.External = 20, 2, 3
 	set, err := names.Generate(cfg)

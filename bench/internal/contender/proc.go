@@ -1,19 +1,17 @@
 package contender
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strconv"
-	"sync"
+	"strings"
 	"syscall"
 	"time"
 
-	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/nsproc"
 )
 
 // ProcSpec describes a long-running process in a namespace.
@@ -37,20 +35,15 @@ type ProcSpec struct {
 	Ready string
 }
 
-// Proc is a started process.
+// Proc is a started process: an nsproc.Process with the bench's log file,
+// uid switch and exit reading.
 type Proc struct {
 	spec ProcSpec
-	cmd  *exec.Cmd
-	log  *os.File
-
-	readyOnce sync.Once
-	ready     chan struct{}
-	done      chan struct{}
-	waitErr   error
-
-	mu   sync.Mutex
-	tail []byte // the last 8 KiB of output
+	p    *nsproc.Process
 }
+
+// keepLog is how much of a process's output is kept for error messages.
+const keepLog = 4096
 
 // StartProc starts spec. The process runs until Stop, until it exits, or
 // until ctx is cancelled (SIGTERM, then SIGKILL 3 s later).
@@ -68,58 +61,36 @@ func StartProc(ctx context.Context, spec ProcSpec) (*Proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := netns.Command(ctx, spec.NS, path, args...)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 3 * time.Second
-	p := &Proc{spec: spec, cmd: cmd, log: f, ready: make(chan struct{}), done: make(chan struct{})}
-	w := io.MultiWriter(f, (*procWriter)(p))
-	cmd.Stdout, cmd.Stderr = w, w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	fmt.Fprintf(f, "# %s: %s %q\n", time.Now().Format(time.RFC3339Nano), path, args)
-	if err := cmd.Start(); err != nil {
+	cfg := nsproc.Config{Name: spec.Name, NS: spec.NS, Path: path, Args: args, Output: f, KeepLog: keepLog}
+	if spec.Ready != "" {
+		cfg.Ready = []string{spec.Ready}
+	}
+	p, err := nsproc.Start(ctx, cfg)
+	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s: %w", spec.Name, err)
+		return nil, err
 	}
 	go func() {
-		p.waitErr = cmd.Wait()
+		<-p.Done()
 		f.Close()
-		close(p.done)
 	}()
-	return p, nil
-}
-
-// procWriter scans output for the ready line and keeps the tail.
-type procWriter Proc
-
-func (w *procWriter) Write(b []byte) (int, error) {
-	p := (*Proc)(w)
-	p.mu.Lock()
-	p.tail = append(p.tail, b...)
-	if p.spec.Ready != "" && bytes.Contains(p.tail, []byte(p.spec.Ready)) {
-		p.readyOnce.Do(func() { close(p.ready) })
-	}
-	if len(p.tail) > 8192 {
-		p.tail = append(p.tail[:0], p.tail[len(p.tail)-4096:]...)
-	}
-	p.mu.Unlock()
-	return len(b), nil
+	return &Proc{spec: spec, p: p}, nil
 }
 
 // Pid is the program's process id.
-func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+func (p *Proc) Pid() int { return p.p.Pid() }
 
 // Name is the spec's name.
 func (p *Proc) Name() string { return p.spec.Name }
 
 // Tail returns the last lines of output, for error messages.
 func (p *Proc) Tail() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t := p.tail
+	t := p.p.Logs()
 	if len(t) > 1500 {
 		t = t[len(t)-1500:]
 	}
-	return string(bytes.TrimSpace(t))
+	return strings.TrimSpace(t)
 }
 
 // WaitReady waits until the Ready line appears, the process exits, or
@@ -128,55 +99,32 @@ func (p *Proc) WaitReady(ctx context.Context, timeout time.Duration) error {
 	if p.spec.Ready == "" {
 		return nil
 	}
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-p.ready:
-		return nil
-	case <-p.done:
-		return fmt.Errorf("%s exited before it was ready (%v): %s", p.spec.Name, p.waitErr, p.Tail())
-	case <-t.C:
-		return fmt.Errorf("%s not ready after %v (no %q in its output): %s", p.spec.Name, timeout, p.spec.Ready, p.Tail())
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return p.p.WaitReady(ctx, timeout)
 }
 
 // Exited reports whether the process has ended, and how.
 func (p *Proc) Exited() (bool, error) {
-	select {
-	case <-p.done:
-		return true, p.waitErr
-	default:
+	if !p.p.Exited() {
 		return false, nil
 	}
+	return true, p.p.Err()
 }
+
+// stopGrace is how long Stop waits after SIGTERM before SIGKILL.
+const stopGrace = 5 * time.Second
 
 // Stop sends SIGTERM, waits up to 5 s, then SIGKILLs. A process that exits
 // on SIGTERM is not an error.
 func (p *Proc) Stop() error {
-	select {
-	case <-p.done:
-		return p.exitErr()
-	default:
+	killed, err := p.p.Terminate(stopGrace)
+	if killed {
+		return fmt.Errorf("%s: killed after SIGTERM was ignored for 5 s", p.spec.Name)
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-		return p.exitErr()
-	case <-time.After(5 * time.Second):
-	}
-	_ = p.cmd.Process.Kill()
-	<-p.done
-	return fmt.Errorf("%s: killed after SIGTERM was ignored for 5 s", p.spec.Name)
-}
-
-func (p *Proc) exitErr() error {
 	var ee *exec.ExitError
-	if errors.As(p.waitErr, &ee) {
+	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && (ws.Signal() == syscall.SIGTERM || ws.Signal() == syscall.SIGINT) {
 			return nil
 		}
 	}
-	return p.waitErr
+	return err
 }

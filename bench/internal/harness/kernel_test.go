@@ -8,12 +8,13 @@ import (
 
 	"github.com/meshdns/meshdns/bench/internal/contender"
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 )
 
 // TestKernelTuneTCP checks that tuneTCP sets tcp_tw_reuse in the pod
 // namespace only, never on the host.
 func TestKernelTuneTCP(t *testing.T) {
-	topo := netns.ForTest(t, netns.Config{})
+	topo := netnstest.ForTest(t, netns.Config{})
 	const path = "/proc/sys/net/ipv4/tcp_tw_reuse"
 	host, err := os.ReadFile(path)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 
+	"github.com/meshdns/meshdns/internal/lookupout"
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/podtest"
 	"github.com/meshdns/meshdns/sync/kube"
@@ -364,7 +365,7 @@ func digLocal(t *testing.T, p *podtest.Pod, name, addr string) {
 	t.Helper()
 	d := p.Dig(t, name, "A")
 	want := []string{strings.ToLower(name) + " IN A " + addr}
-	if d.Status != "NOERROR" || !d.Flag("aa") || !slices.Equal(podtest.Records(d.Answer, false), want) {
-		t.Fatalf("dig %s: %s %v %v, want NOERROR aa %v\n%s", name, d.Status, d.Flags, podtest.Records(d.Answer, false), want, d.Raw)
+	if d.Status != "NOERROR" || !d.Flag("aa") || !slices.Equal(lookupout.Records(d.Answer, false), want) {
+		t.Fatalf("dig %s: %s %v %v, want NOERROR aa %v\n%s", name, d.Status, d.Flags, lookupout.Records(d.Answer, false), want, d.Raw)
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/meshdns/meshdns/internal/upstream"
+	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/meshdns/meshdns/sync/kube/apiservertest/kubetest"
 )
 
@@ -27,7 +27,7 @@ type Node struct {
 	RepoRoot string
 	Admin    *rest.Config
 	Client   kubernetes.Interface
-	DNS      *upstream.Server // the cluster DNS at ClusterDNS:53
+	DNS      *clusterdns.Server // the cluster DNS at ClusterDNS:53
 
 	api        *kubetest.APIServer
 	containerd *containerd
@@ -76,7 +76,7 @@ func Start(t testing.TB, zone string) *Node {
 	kubetest.StartProxyOn(t, ln).Point(n.api.Addr)
 	t.Logf("API server up in %v", time.Since(start).Round(time.Second))
 
-	n.DNS, err = upstream.New(upstream.Config{Zone: zone})
+	n.DNS, err = clusterdns.New(clusterdns.Config{Zone: zone})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package upstream
+package clusterdns
 
 import (
 	"context"
@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"github.com/miekg/dns"
 )
 
 // TestKernelServeInNamespace serves on sockets made inside the upstream
 // namespace and queries from the pod namespace, as the demo does.
 func TestKernelServeInNamespace(t *testing.T) {
-	topo := netns.ForTest(t, netns.Config{})
+	topo := netnstest.ForTest(t, netns.Config{})
 	s, err := New(Config{Zone: ExampleZone})
 	if err != nil {
 		t.Fatal(err)

@@ -1,5 +1,7 @@
-// Package upstream is a small DNS server that stands in for a pod's real
-// nameserver in meshdns's tests, demo and benchmarks.
+// Package clusterdns is a small DNS server that stands in for the cluster
+// DNS (CoreDNS, the pod's nameserver, which meshdns calls its upstream) in
+// meshdns's tests, demo and benchmarks. It is a fake: the real nameserver
+// meshdns forwards to is "the upstream" everywhere else in the code.
 //
 // It answers a fixed zone, given as zone-file text and/or a map of records,
 // returns NXDOMAIN for names outside it (NOERROR with no answers for a name
@@ -17,4 +19,4 @@
 // names (web.default.svc.cluster.local and the like) with addresses meshdns
 // would never give (198.19.x.x, fd53:19::x), so an answer shows who gave it.
 // The counters say whether a query reached the upstream at all.
-package upstream
+package clusterdns

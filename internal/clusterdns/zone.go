@@ -1,4 +1,4 @@
-package upstream
+package clusterdns
 
 import (
 	"fmt"
@@ -37,11 +37,11 @@ func parseZone(cfg Config) (*zone, error) {
 	var b strings.Builder
 	for _, n := range names {
 		if _, ok := dns.IsDomainName(n); !ok || n == "" {
-			return nil, fmt.Errorf("upstream: Records: bad name %q", n)
+			return nil, fmt.Errorf("clusterdns: Records: bad name %q", n)
 		}
 		for _, v := range cfg.Records[n] {
 			if strings.ContainsAny(v, "\n\r") {
-				return nil, fmt.Errorf("upstream: Records[%q]: %q holds a line break", n, v)
+				return nil, fmt.Errorf("clusterdns: Records[%q]: %q holds a line break", n, v)
 			}
 			fmt.Fprintf(&b, "%s %s\n", dns.Fqdn(n), v)
 		}
@@ -59,7 +59,7 @@ func (z *zone) parse(text, origin string, ttl uint32, file string) error {
 		z.add(rr)
 	}
 	if err := zp.Err(); err != nil {
-		return fmt.Errorf("upstream: %w", err)
+		return fmt.Errorf("clusterdns: %w", err)
 	}
 	return nil
 }

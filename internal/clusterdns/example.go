@@ -1,4 +1,4 @@
-package upstream
+package clusterdns
 
 // ExampleZone is the zone the demo and cmd/meshdns-upstream (without --zone)
 // serve. It answers a few external names, and also the mesh names of

@@ -1,4 +1,4 @@
-package upstream
+package clusterdns
 
 import (
 	"context"
@@ -61,10 +61,10 @@ func (s *Server) Serve(udp []net.PacketConn, tcp []net.Listener) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.running) > 0 {
-		return errors.New("upstream: already serving")
+		return errors.New("clusterdns: already serving")
 	}
 	if len(udp)+len(tcp) == 0 {
-		return errors.New("upstream: nothing to serve on")
+		return errors.New("clusterdns: nothing to serve on")
 	}
 	s.stopped = make(chan struct{})
 	var servers []*dns.Server
@@ -95,7 +95,7 @@ func (s *Server) Serve(udp []net.PacketConn, tcp []net.Listener) error {
 				r.Shutdown()
 			}
 			s.running, s.udp, s.tcp = nil, nil, nil
-			return fmt.Errorf("upstream: serve: %w", err)
+			return fmt.Errorf("clusterdns: serve: %w", err)
 		}
 	}
 	s.log.Info("serving", "udp", s.udp, "tcp", s.tcp)
@@ -137,7 +137,7 @@ func listenPair(addr string) (net.PacketConn, net.Listener, error) {
 	for range 10 { // port 0: the UDP port may be taken for TCP; retry
 		pc, err := net.ListenPacket("udp", addr)
 		if err != nil {
-			return nil, nil, fmt.Errorf("upstream: %w", err)
+			return nil, nil, fmt.Errorf("clusterdns: %w", err)
 		}
 		ln, err := net.Listen("tcp", pc.LocalAddr().String())
 		if err == nil {
@@ -149,7 +149,7 @@ func listenPair(addr string) (net.PacketConn, net.Listener, error) {
 			break
 		}
 	}
-	return nil, nil, fmt.Errorf("upstream: %w", lastErr)
+	return nil, nil, fmt.Errorf("clusterdns: %w", lastErr)
 }
 
 // Stop stops serving and closes the sockets. Delayed answers in flight are
@@ -178,7 +178,7 @@ func (s *Server) Stop() error {
 	s.wg.Wait()
 	s.log.Info("stopped")
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("upstream: stop: %w", err)
+		return fmt.Errorf("clusterdns: stop: %w", err)
 	}
 	return nil
 }

@@ -1,9 +1,11 @@
-package netns
+package netnstest
 
 import (
 	"context"
 	"os"
 	"testing"
+
+	"github.com/meshdns/meshdns/internal/netns"
 )
 
 // SkipKernelEnv names the environment variable that, set to "1", lets
@@ -26,10 +28,10 @@ func RequireRoot(t testing.TB) {
 // ForTest builds a Topology for a test (RequireRoot first) and closes it when
 // the test ends, failing the test if that close fails. An empty cfg.Prefix
 // gets a random one.
-func ForTest(t testing.TB, cfg Config) *Topology {
+func ForTest(t testing.TB, cfg netns.Config) *netns.Topology {
 	t.Helper()
 	RequireRoot(t)
-	topo, err := New(context.Background(), cfg)
+	topo, err := netns.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("netns: %v", err)
 	}

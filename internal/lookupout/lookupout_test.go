@@ -1,10 +1,12 @@
-package podtest
+package lookupout
 
 import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -25,6 +27,7 @@ func TestParseDig(t *testing.T) {
 		answer, authority, additional             []string
 		edns, do, retried                         bool
 		udp                                       uint16
+		queryTime                                 time.Duration
 	}{
 		{
 			file: "dig-a.txt", status: "NOERROR", qname: "web.default.svc.cluster.local.", qtype: "A",
@@ -58,12 +61,28 @@ func TestParseDig(t *testing.T) {
 			file: "dig-v6.txt", status: "NOERROR", qname: "api.shop.svc.cluster.local.", qtype: "AAAA",
 			// @fd53::1 is not the pod's nameserver: passed to the upstream.
 			server: "[fd53::1]:53", proto: "UDP", flags: []string{"qr", "rd", "ra"}, edns: true, udp: 1232,
-			answer: []string{"api.shop.svc.cluster.local. 7 IN AAAA fd00:96::20"},
+			answer:    []string{"api.shop.svc.cluster.local. 7 IN AAAA fd00:96::20"},
+			queryTime: 11 * time.Millisecond,
 		},
 		{
 			file: "dig-txt.txt", status: "NOERROR", qname: "dns-version.cluster.local.", qtype: "TXT",
 			server: "198.18.0.1:53", proto: "UDP", flags: []string{"qr", "aa", "rd", "ra"}, edns: true, udp: 1232,
 			answer: []string{`dns-version.cluster.local. 30 IN TXT "1.1.0"`},
+		},
+		{
+			// From the demo: a CNAME to an external name, no recursion available.
+			file: "dig-cname.txt", status: "NOERROR", qname: "web.default.svc.cluster.local.", qtype: "A",
+			server: "198.18.0.1:53", proto: "UDP", flags: []string{"qr", "aa", "rd"}, edns: true, udp: 1232,
+			answer: []string{
+				"search.default.svc.cluster.local. 30 IN CNAME www.example.org.",
+				"www.example.org. 7 IN A 198.19.0.10",
+			},
+			queryTime: 3 * time.Millisecond,
+		},
+		{
+			// From the demo: NXDOMAIN without an authority section.
+			file: "dig-nxdomain-noauth.txt", status: "NXDOMAIN", qname: "nope.example.org.", qtype: "A",
+			server: "198.18.0.1:53", proto: "UDP", flags: []string{"qr", "rd", "ra"}, edns: true, udp: 1232,
 		},
 	} {
 		t.Run(c.file, func(t *testing.T) {
@@ -78,6 +97,9 @@ func TestParseDig(t *testing.T) {
 			if !slices.Equal(d.Flags, c.flags) || d.EDNS != c.edns || d.UDPSize != c.udp || d.DO != c.do || d.Retried != c.retried {
 				t.Errorf("flags %v edns %v udp %d do %v retried %v, want %v %v %d %v %v",
 					d.Flags, d.EDNS, d.UDPSize, d.DO, d.Retried, c.flags, c.edns, c.udp, c.do, c.retried)
+			}
+			if d.QueryTime != c.queryTime {
+				t.Errorf("query time %v, want %v", d.QueryTime, c.queryTime)
 			}
 			for _, s := range []struct {
 				name string
@@ -119,15 +141,24 @@ func TestParseDigSecondResponseWins(t *testing.T) {
 
 func TestParseDigErrors(t *testing.T) {
 	for name, out := range map[string]string{
-		"timeout":    readTestdata(t, "dig-timeout.txt"),
-		"empty":      "",
-		"bad record": ";; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\n;; ANSWER SECTION:\nweb. 30 IN A not-an-address\n",
-		"bad id":     ";; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 99999\n",
-		"bad server": ";; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\n;; SERVER: nowhere\n",
+		"timeout":           readTestdata(t, "dig-timeout.txt"),
+		"empty":             "",
+		"short answer line": ";; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\n;; ANSWER SECTION:\nshort line\n",
+		"bad TTL":           ";; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\n;; ANSWER SECTION:\na. x IN A 1.2.3.4\n",
+		"bad record":        ";; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\n;; ANSWER SECTION:\nweb. 30 IN A not-an-address\n",
+		"bad id":            ";; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 99999\n",
+		"bad server":        ";; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\n;; SERVER: nowhere\n",
 	} {
 		if d, err := ParseDig(out); err == nil {
 			t.Errorf("%s: no error, got %+v", name, d)
 		}
+	}
+}
+
+func TestParseDigUnreachable(t *testing.T) {
+	_, err := ParseDig(readTestdata(t, "dig-unreachable.txt"))
+	if err == nil || !strings.Contains(err.Error(), "no servers could be reached") {
+		t.Fatalf("err %v, want %q", err, "no servers could be reached")
 	}
 }
 
@@ -169,12 +200,23 @@ func TestParseGetent(t *testing.T) {
 		if !r.Found || !slices.Equal(got, c.addrs) || !slices.Equal(r.Names, c.names) {
 			t.Errorf("%s: %v %v, want %v %v", c.file, got, r.Names, c.addrs, c.names)
 		}
+		if len(r.Hosts) == 0 || !slices.Equal(r.Hosts[0].Names, c.names) {
+			t.Errorf("%s: first line %+v, want names %v", c.file, r.Hosts, c.names)
+		}
 	}
 	r, err := ParseGetent("10.0.0.1 a.example b c\n::ffff:10.0.0.1 a.example\n")
 	if err != nil || len(r.Addrs) != 1 || !slices.Equal(r.Names, []string{"a.example", "b", "c"}) {
 		t.Errorf("aliases and a v4-mapped duplicate: %+v %v", r, err)
 	}
-	for _, bad := range []string{"", "\n\n", "not-an-address name\n"} {
+	r, err = ParseGetent("fd53:19:0:0::10 web.default.svc.cluster.local web\n10.96.0.1 x\n")
+	want := []Host{
+		{Addr: netip.MustParseAddr("fd53:19::10"), Names: []string{"web.default.svc.cluster.local", "web"}},
+		{Addr: netip.MustParseAddr("10.96.0.1"), Names: []string{"x"}},
+	}
+	if err != nil || !slices.EqualFunc(r.Hosts, want, func(a, b Host) bool { return a.Addr == b.Addr && slices.Equal(a.Names, b.Names) }) {
+		t.Errorf("lines: %+v %v, want %+v", r.Hosts, err, want)
+	}
+	for _, bad := range []string{"", "\n\n", "not-an-address name\n", "nonsense here\n"} {
 		if _, err := ParseGetent(bad); err == nil {
 			t.Errorf("ParseGetent(%q): no error", bad)
 		}
@@ -198,7 +240,7 @@ func TestRecordString(t *testing.T) {
 }
 
 func FuzzParseDig(f *testing.F) {
-	for _, name := range []string{"dig-a.txt", "dig-nxdomain.txt", "dig-srv.txt", "dig-tc-retry.txt", "dig-tcp.txt", "dig-v6.txt", "dig-timeout.txt"} {
+	for _, name := range []string{"dig-a.txt", "dig-nxdomain.txt", "dig-srv.txt", "dig-tc-retry.txt", "dig-tcp.txt", "dig-v6.txt", "dig-timeout.txt", "dig-cname.txt", "dig-nxdomain-noauth.txt", "dig-unreachable.txt"} {
 		f.Add(readTestdata(f, name))
 	}
 	f.Fuzz(func(t *testing.T, out string) {
@@ -212,6 +254,7 @@ func FuzzParseDig(f *testing.F) {
 func FuzzParseGetent(f *testing.F) {
 	f.Add(readTestdata(f, "getent-ahosts.txt"))
 	f.Add(readTestdata(f, "getent-hosts.txt"))
+	f.Add("198.19.0.10 www.example.org\nfd53::1 a b c\n")
 	f.Fuzz(func(t *testing.T, out string) {
 		r, err := ParseGetent(out)
 		if err == nil && len(r.Addrs) == 0 {
