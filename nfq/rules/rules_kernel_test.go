@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 )
 
 // newNetns returns the pod namespace of a fresh test topology, removed when
 // the test ends.
 func newNetns(t *testing.T) string {
 	t.Helper()
-	return netns.ForTest(t, netns.Config{}).Pod
+	return netnstest.ForTest(t, netns.Config{}).Pod
 }
 
 // netnsRunner runs commands inside a network namespace with ip netns exec.
@@ -89,7 +90,7 @@ func wantLines(t *testing.T, cfg Config, f Family) []string {
 }
 
 func TestKernelRules(t *testing.T) {
-	netns.RequireRoot(t)
+	netnstest.RequireRoot(t)
 	ctx := context.Background()
 	configs := []struct {
 		name string
@@ -187,7 +188,7 @@ func TestKernelRules(t *testing.T) {
 // Install for IPv4 only after an install for both families takes the IPv6
 // rules out; the auto backend's Remove finds rules in either backend.
 func TestKernelRulesConverge(t *testing.T) {
-	netns.RequireRoot(t)
+	netnstest.RequireRoot(t)
 	ctx := context.Background()
 	ns := newNetns(t)
 	r := netnsRunner{ns: ns}
@@ -229,7 +230,7 @@ func TestKernelRulesConverge(t *testing.T) {
 // Without CAP_NET_ADMIN the error names the command, quotes its stderr and
 // says what is missing.
 func TestKernelRulesNoCapability(t *testing.T) {
-	netns.RequireRoot(t)
+	netnstest.RequireRoot(t)
 	ns := newNetns(t)
 	r := netnsRunner{ns: ns, prefix: []string{"setpriv", "--bounding-set", "-net_admin", "--inh-caps", "-net_admin"}}
 	for _, backend := range []string{BackendNFT, BackendLegacy} {
