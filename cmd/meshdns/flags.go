@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
-	"github.com/meshdns/meshdns/internal/resolvconf"
 	"github.com/meshdns/meshdns/nfq/rules"
+	"github.com/meshdns/meshdns/resolvconf"
 )
 
 // podFlags locate the pod's DNS context.

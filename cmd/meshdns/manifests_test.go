@@ -20,7 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
-	"github.com/meshdns/meshdns/internal/resolvconf"
+	"github.com/meshdns/meshdns/resolvconf"
 )
 
 // manifestsDir holds the deployment manifests, from this package's directory.

@@ -3,7 +3,6 @@ package main
 import (
 	"log/slog"
 	"runtime/debug"
-	"sync/atomic"
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
@@ -15,13 +14,10 @@ import (
 // publishes it to the engine's registry. Builds run on the source's
 // goroutine, never on the packet path.
 type tableStore struct {
-	reg     *dnsengine.AtomicRegistry
-	opts    model.Options
-	log     *slog.Logger
-	builds  atomic.Uint64
-	errors  atomic.Uint64
-	updated atomic.Int64      // unix nanoseconds of the last published table
-	obs     *observe.Observer // nil until the observer exists
+	reg  *dnsengine.AtomicRegistry
+	opts model.Options
+	log  *slog.Logger
+	obs  *observe.Observer // nil until the observer exists; it counts builds and failures
 }
 
 // update builds and publishes; on failure the previous table keeps serving.
@@ -31,7 +27,6 @@ func (s *tableStore) update(objs *model.Objects) {
 	opts.Serial = uint32(start.Unix())
 	t, rep, err := model.Build(objs, opts)
 	if err != nil {
-		s.errors.Add(1)
 		if s.obs != nil {
 			s.obs.TableBuildFailed(err)
 		}
@@ -51,8 +46,6 @@ func (s *tableStore) update(objs *model.Objects) {
 	// size of the table: give their memory back at once rather than at the
 	// background scavenger's pace, so the steady RSS is the table's.
 	debug.FreeOSMemory()
-	s.builds.Add(1)
-	s.updated.Store(time.Now().UnixNano())
 	st := t.Stats()
 	s.log.Info("name table loaded",
 		"names", st.Names, "records", st.Records, "wildcards", st.Wildcards,

@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"slices"
 
-	"github.com/meshdns/meshdns/internal/resolvconf"
+	"github.com/meshdns/meshdns/resolvconf"
 )
 
 // Context is what node mode answers a pod with: its namespace (for the
@@ -17,7 +17,7 @@ type Context struct {
 	Ndots       int
 }
 
-// Context reads d as the pod's resolver does (internal/resolvconf's rules,
+// Context reads d as the pod's resolver does (resolvconf's rules,
 // so addresses that are not IPs are dropped, as the resolver drops them) and
 // adds the pod's namespace.
 func (d DNS) Context(namespace string) Context {

@@ -9,11 +9,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/meshdns/meshdns/internal/resolvconf"
+	"github.com/meshdns/meshdns/resolvconf"
 )
 
 // TestRenderAgreesWithResolver writes each policy's resolv.conf the way the
-// runtime writes it and reads it back with internal/resolvconf (the sidecar's
+// runtime writes it and reads it back with resolvconf (the sidecar's
 // reader): nameservers, search list, ndots and the other options must be
 // what For computed, and the namespace the sidecar derives from the search
 // list must be the pod's.

@@ -15,5 +15,5 @@
 //
 // Node mode uses the result as each pod's engine context (Context) and tests
 // check it against the resolv.conf that Render writes, read back by
-// internal/resolvconf.
+// resolvconf.
 package poddns

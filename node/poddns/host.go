@@ -14,7 +14,7 @@ const maxHostFile = 10 << 20
 // "nameserver" line accumulates (the address kept as written), the last
 // "search" line wins (trailing dots trimmed), the last "options" line wins.
 // "domain" lines and comments are ignored. This differs from a resolver's
-// reading (internal/resolvconf), which is the point: the pod gets what the
+// reading (resolvconf), which is the point: the pod gets what the
 // kubelet derives.
 type Host struct {
 	Nameservers []string

@@ -213,7 +213,10 @@ func watches(b *testing.B, admin *rest.Config) int {
 }
 
 // rssKiB is process pid's resident set (VmRSS).
-func rssKiB(b *testing.B, pid int) int64 {
+func rssKiB(b *testing.B, pid int) int64 { return statusKiB(b, pid, "VmRSS") }
+
+// statusKiB is the field (VmRSS, VmHWM) of /proc/<pid>/status, in KiB.
+func statusKiB(b *testing.B, pid int, field string) int64 {
 	b.Helper()
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -222,11 +225,11 @@ func rssKiB(b *testing.B, pid int) int64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			return kb
 		}
 	}
-	b.Fatal("no VmRSS")
+	b.Fatalf("no %s", field)
 	return 0
 }
