@@ -315,6 +315,7 @@ func (t *Stack) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now time
 			f.last = now.UnixNano()
 		}
 		f.ackBytes(int(acked))
+		t.recharge(f) // ackBytes may have let a burst's buffer go
 		f.wnd = uint32(s.win) << f.wscale
 		if f.finSent && acked == inFlight { // all answered, our FIN acknowledged
 			t.forget(sh, f, a)
