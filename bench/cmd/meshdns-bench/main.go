@@ -27,6 +27,7 @@ const usage = `usage:
   meshdns-bench load --spec FILE           run one load spec, print JSON (used by run)
   meshdns-bench runas UID GID -- PROG ...  exec PROG as UID/GID (used by run)
   meshdns-bench objects --dir DIR          write the generated name set's files
+  meshdns-bench ab DIR                     the A/B of bench/scripts/ab.sh: medians of two binaries and their ratio
 `
 
 func main() {
@@ -48,6 +49,8 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 		err = runas.Exec(args[1:])
 	case "objects":
 		err = cmdObjects(args[1:])
+	case "ab":
+		err = cmdAB(args[1:], stdout)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
