@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"sync"
 	"time"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // The cache of upstream answers.
@@ -188,7 +190,7 @@ func (s *cacheShard) lookup(h uint64, server, name []byte, qtype, qclass uint16,
 			int(e.serverLen) != len(server) || string(e.server[:e.serverLen]) != string(server) {
 			continue
 		}
-		if string(s.slot(e.slots[0])[headerLen:headerLen+len(name)]) == string(name) {
+		if string(s.slot(e.slots[0])[wire.HeaderLen:wire.HeaderLen+len(name)]) == string(name) {
 			return i
 		}
 	}

@@ -1,31 +1,23 @@
 package dnsengine
 
 import (
-	"encoding/binary"
 	"net/netip"
 	"time"
 
-	"github.com/meshdns/meshdns/dnsengine/checksum"
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
-// cacheResponse handles a packet decodeTransport did not take for a query:
-// a UDP packet from port 53 is an upstream response on its way to a client
-// and is offered to the cache. Whatever happens the packet is accepted
-// unmodified.
-func (e *Engine) cacheResponse(pkt []byte, ip *ipPacket) Result {
-	if ip.proto != protoUDP || ip.sport != dnsPort {
-		return Result{Reason: ReasonNotDNSQuery}
-	}
-	seg := pkt[ip.l4 : ip.l4+ip.l4Len]
-	if ck := binary.BigEndian.Uint16(seg[6:8]); ck != 0 || ip.v6 {
-		if ck == 0 || !checksum.TransportValid(pkt[ip.srcOff:ip.srcOff+ip.alen], pkt[ip.dstOff:ip.dstOff+ip.alen], protoUDP, seg) {
-			return Result{Reason: ReasonBadChecksum}
-		}
+// cacheResponse handles a UDP packet from port 53 (wire.KindUDPResponse):
+// an upstream response on its way to a client, offered to the cache.
+// Whatever happens the packet is accepted unmodified.
+func (e *Engine) cacheResponse(pkt []byte, ip *wire.Packet) Result {
+	if !ip.UDPChecksumValid(pkt) {
+		return Result{Reason: ReasonBadChecksum}
 	}
 	c := e.cache
-	m := seg[8:]
+	m := ip.UDPPayload(pkt)
 	var r upResponse
-	o := c.learnUpstream(m, pkt[ip.dstOff:ip.dstOff+ip.alen], ip.dport, pkt[ip.srcOff:ip.srcOff+ip.alen], &r)
+	o := c.learnUpstream(m, ip.Dst(pkt), ip.DstPort, ip.Src(pkt), &r)
 	c.shards[uint64(r.id)&c.mask].stats.Responses[o].Add(1)
 	if o == CacheLearned {
 		return Result{Reason: ReasonCacheLearned}
@@ -58,7 +50,7 @@ func (c *cache) learnUpstream(m, client []byte, port uint16, server []byte, r *u
 // learn stores the response m (head parsed into r) under the key of its
 // question with the given DO and CD bits.
 func (c *cache) learn(m []byte, r *upResponse, do, cd bool, server []byte, now int64) CacheOutcome {
-	if r.flags&flagTC != 0 {
+	if r.flags&wire.FlagTC != 0 {
 		return CacheTruncated
 	}
 	if o := parseUpstreamBody(m, r); o != CacheLearned {
@@ -104,7 +96,7 @@ func (c *cache) learn(m []byte, r *upResponse, do, cd bool, server []byte, now i
 	en.stored = now
 	en.serverLen = uint8(copy(en.server[:], server))
 	// The key's name, lowercase, where lookup compares it.
-	copy(s.slot(en.slots[0])[headerLen:], name)
+	copy(s.slot(en.slots[0])[wire.HeaderLen:], name)
 	return CacheLearned
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"sync"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // pendingQuery is a query passed to the upstream whose response may be
@@ -20,7 +22,7 @@ type pendingQuery struct {
 	at      int64 // cache clock nanoseconds
 	client  [16]byte
 	server  [16]byte
-	name    [maxNameLen]byte // lowercase wire name
+	name    [wire.MaxNameLen]byte // lowercase wire name
 }
 
 const (

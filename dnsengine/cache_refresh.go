@@ -3,6 +3,8 @@ package dnsengine
 import (
 	"fmt"
 	"net/netip"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // Refresher sends meshdns's own queries to refresh cache entries (serve-
@@ -26,7 +28,7 @@ type RefreshRequest struct {
 	// (DO in an OPT record, CD in the header) for its answer to fit the key.
 	DO, CD  bool
 	nameLen uint8
-	name    [maxNameLen]byte
+	name    [wire.MaxNameLen]byte
 }
 
 // NewRefreshRequest builds a request for name (presentation format), for
@@ -47,7 +49,7 @@ func NewRefreshRequest(server netip.Addr, name string, qtype uint16, do, cd bool
 func (r *RefreshRequest) setName(w []byte) {
 	r.nameLen = uint8(len(w) - 1) // len(w) <= 255; stored minus one so 255 fits
 	for i, c := range w {
-		r.name[i] = lower(c)
+		r.name[i] = wire.Lower(c)
 	}
 }
 
@@ -65,5 +67,5 @@ func (s *cacheShard) refreshRequestFor(e *cacheEntry, req *RefreshRequest) {
 		req.Server = netip.AddrFrom16(e.server)
 	}
 	req.Type, req.Class, req.DO, req.CD = e.qtype, e.qclass, e.do, e.cd
-	req.setName(s.slot(e.slots[0])[headerLen : headerLen+int(e.nameLen)])
+	req.setName(s.slot(e.slots[0])[wire.HeaderLen : wire.HeaderLen+int(e.nameLen)])
 }

@@ -3,6 +3,8 @@ package dnsengine
 import (
 	"encoding/binary"
 	"math"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 const (
@@ -24,7 +26,7 @@ type upResponse struct {
 	soa           bool   // an SOA record in the authority section
 	soaMin        uint32 // the smallest SOA MINIMUM there
 	minTTL        uint32 // the smallest TTL of all records but OPT
-	lname         [maxNameLen]byte
+	lname         [wire.MaxNameLen]byte
 }
 
 func (r *upResponse) name() []byte { return r.lname[:r.nameLen] }
@@ -32,12 +34,12 @@ func (r *upResponse) name() []byte { return r.lname[:r.nameLen] }
 // parseUpstreamHead parses the header and the question of a response. It
 // returns CacheLearned when they are acceptable.
 func parseUpstreamHead(m []byte, r *upResponse) CacheOutcome {
-	if len(m) < headerLen {
+	if len(m) < wire.HeaderLen {
 		return CacheMalformed
 	}
 	r.id = binary.BigEndian.Uint16(m[0:])
 	r.flags = binary.BigEndian.Uint16(m[2:])
-	if r.flags&flagQR == 0 || (r.flags>>11)&0xf != 0 {
+	if r.flags&wire.FlagQR == 0 || (r.flags>>11)&0xf != 0 {
 		return CacheUnsupported // a query from port 53, or an opcode other than QUERY
 	}
 	if binary.BigEndian.Uint16(m[4:]) != 1 {
@@ -48,7 +50,7 @@ func parseUpstreamHead(m []byte, r *upResponse) CacheOutcome {
 	r.ar = binary.BigEndian.Uint16(m[10:])
 	var off int
 	var ok bool
-	if r.nameLen, _, off, ok = readQuestionName(m, &r.lname, nil); !ok {
+	if r.nameLen, _, off, ok = wire.ReadQuestionName(m, &r.lname, nil); !ok {
 		return CacheMalformed // a pointer in the question points at the header
 	}
 	if off+4 > len(m) {
@@ -82,7 +84,7 @@ func cacheSkipName(m []byte, off int, marks *labelMarks) (int, bool) {
 				return off + 1, true
 			}
 			n += 1 + l
-			if n >= maxNameLen {
+			if n >= wire.MaxNameLen {
 				return 0, false
 			}
 			off += 1 + l
@@ -91,7 +93,7 @@ func cacheSkipName(m []byte, off int, marks *labelMarks) (int, bool) {
 				return 0, false
 			}
 			ptr := int(binary.BigEndian.Uint16(m[off:]) & 0x3fff)
-			if ptr < headerLen || ptr >= off || (marks != nil && !marks.has(ptr)) {
+			if ptr < wire.HeaderLen || ptr >= off || (marks != nil && !marks.has(ptr)) {
 				return 0, false
 			}
 			return off + 2, true
@@ -148,7 +150,7 @@ func parseUpstreamBody(m []byte, r *upResponse) CacheOutcome {
 		return CacheTooLarge
 	}
 	var marks labelMarks
-	if _, ok := cacheSkipName(m, headerLen, &marks); !ok {
+	if _, ok := cacheSkipName(m, wire.HeaderLen, &marks); !ok {
 		return CacheMalformed
 	}
 	off := r.qEnd
@@ -232,13 +234,13 @@ func (c *cache) policyTTL(r *upResponse) (uint32, CacheOutcome) {
 			return 0, CacheRcode
 		}
 		ttl = min(c.cfg.ServfailTTL, r.minTTL)
-	case rcode == rcodeNXDomain || rcode == rcodeNoError && (r.an == 0 || r.soa):
+	case rcode == wire.RcodeNXDomain || rcode == wire.RcodeNoError && (r.an == 0 || r.soa):
 		// NXDOMAIN or NODATA, possibly after a CNAME chain (RFC 2308).
 		if !r.soa {
 			return 0, CacheNoSOA
 		}
 		ttl = min(r.minTTL, r.soaMin, c.cfg.NegativeTTL)
-	case rcode == rcodeNoError:
+	case rcode == wire.RcodeNoError:
 		ttl = min(r.minTTL, c.cfg.MaxTTL)
 	default:
 		return 0, CacheRcode

@@ -6,14 +6,14 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // Names inside the engine are kept in lowercase DNS wire format
 // ("\x03foo\x07default\x03svc\x07cluster\x05local\x00"): no escaping
 // questions, and a query's question name can be compared after lowercasing
 // it into a scratch buffer.
-
-const maxNameLen = 255
 
 var errEmptyLabel = errors.New("empty label")
 
@@ -49,12 +49,12 @@ func appendName(dst []byte, s string) ([]byte, error) {
 		}
 		out = append(out, byte(len(label)))
 		for i := 0; i < len(label); i++ {
-			out = append(out, lower(label[i]))
+			out = append(out, wire.Lower(label[i]))
 		}
 		s = rest
 	}
 	out = append(out, 0)
-	if len(out)-start > maxNameLen {
+	if len(out)-start > wire.MaxNameLen {
 		return dst, fmt.Errorf("name %q: longer than 255 bytes", name)
 	}
 	return out, nil
@@ -100,13 +100,6 @@ func decodeName(w []byte) string {
 		return "."
 	}
 	return sb.String()
-}
-
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + ('a' - 'A')
-	}
-	return c
 }
 
 // parentName returns the wire name without its first label, or nil for the root.

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // Record is one record of a table in presentation form, for debug output
@@ -24,7 +26,7 @@ func (r Record) String() string { return r.Name + " " + r.Type + " " + r.Data }
 // sorted by name, type and data.
 func (t *Table) Records() []Record {
 	var out []Record
-	var buf [maxNameLen]byte
+	var buf [wire.MaxNameLen]byte
 	for n := 0; n+1 < len(t.nodes); n++ {
 		rs := t.records(uint32(n))
 		if len(rs) == 0 {
@@ -72,7 +74,7 @@ func (t *Table) sources(n uint32) string {
 // Names lists every owner name the table holds, empty non-terminals included.
 func (t *Table) Names() []string {
 	var out []string
-	var buf [maxNameLen]byte
+	var buf [wire.MaxNameLen]byte
 	for n := 0; n+1 < len(t.nodes); n++ {
 		if t.flags(uint32(n))&nodeExists != 0 {
 			out = append(out, decodeName(buf[:t.putName(buf[:], uint32(n))]))

@@ -6,6 +6,8 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"net/netip"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // DNS types and classes the engine writes or recognises.
@@ -13,14 +15,14 @@ const (
 	TypeA     uint16 = 1
 	TypeNS    uint16 = 2
 	TypeCNAME uint16 = 5
-	TypeSOA   uint16 = 6
+	TypeSOA   uint16 = wire.TypeSOA
 	TypePTR   uint16 = 12
 	TypeTXT   uint16 = 16
 	TypeAAAA  uint16 = 28
 	TypeSRV   uint16 = 33
-	TypeOPT   uint16 = 41
+	TypeOPT   uint16 = wire.TypeOPT
 	TypeANY   uint16 = 255
-	ClassINET uint16 = 1
+	ClassINET uint16 = wire.ClassINET
 )
 
 // The table is a few flat slices without pointers, so a cluster of 100,000

@@ -6,6 +6,8 @@ import (
 	"hash/maphash"
 	"net/netip"
 	"strings"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // TableBuilder collects records and builds a Table. It is not safe for
@@ -61,8 +63,8 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 		names:  make([]uint32, max(1024, 2*hint/3)),
 		recs:   make([]buildRecord, 0, hint),
 		hashes: make([]uint64, 0, hint/2),
-		wbuf:   make([]byte, 0, maxNameLen),
-		tbuf:   make([]byte, 0, maxNameLen),
+		wbuf:   make([]byte, 0, wire.MaxNameLen),
+		tbuf:   make([]byte, 0, wire.MaxNameLen),
 		wild:   map[string]uint32{},
 		pass:   map[string]bool{},
 		blobs:  map[string]uint32{},
