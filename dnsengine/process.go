@@ -14,7 +14,7 @@ import (
 //
 // The packet is decoded once (package wire) and dispatched by its kind: a
 // UDP query to the answering core (then the cache), a UDP response to the
-// cache (cache_learn.go), a TCP segment to the TCP stack (tcp.go). Anything
+// cache, a TCP segment to the TCP stack (tcp.go). Anything
 // no handler takes is passed with the reason wire gave it.
 func (e *Engine) Process(pkt []byte) Result {
 	var p wire.Packet
@@ -23,7 +23,7 @@ func (e *Engine) Process(pkt []byte) Result {
 		return e.udpQuery(pkt, &p)
 	case wire.KindUDPResponse:
 		if e.cache != nil {
-			return e.cacheResponse(pkt, &p)
+			return e.cache.Response(pkt, &p)
 		}
 	case wire.KindTCPSegment:
 		if e.tcp != nil {
@@ -38,7 +38,7 @@ func (e *Engine) Process(pkt []byte) Result {
 }
 
 // udpQuery answers the UDP query in pkt (decoded as ip) from the table, or
-// hands a query the table does not own to the cache (cache_answer.go).
+// hands a query the table does not own to the cache.
 func (e *Engine) udpQuery(pkt []byte, ip *wire.Packet) Result {
 	t := e.reg.Table()
 	if t == nil {
@@ -56,7 +56,7 @@ func (e *Engine) udpQuery(pkt []byte, ip *wire.Packet) Result {
 	n, r, tc := e.respond(t, buf, &q, limit)
 	if n == 0 {
 		if r == ReasonNotOwned && e.cache != nil {
-			return e.cacheQuery(pkt, ip, &q, limit)
+			return e.cache.Query(pkt, ip, &q, limit)
 		}
 		return Result{Reason: r}
 	}

@@ -34,9 +34,9 @@ func (t *Table) Records() []Record {
 		}
 		var owner string
 		if t.flags(uint32(n))&nodeWild != 0 {
-			owner = "*." + decodeName(buf[:t.putName(buf[:], t.nodes[n].parent)])
+			owner = "*." + wire.DecodeName(buf[:t.putName(buf[:], t.nodes[n].parent)])
 		} else {
-			owner = decodeName(buf[:t.putName(buf[:], uint32(n))])
+			owner = wire.DecodeName(buf[:t.putName(buf[:], uint32(n))])
 		}
 		src := t.sources(uint32(n))
 		for i := range rs {
@@ -77,7 +77,7 @@ func (t *Table) Names() []string {
 	var buf [wire.MaxNameLen]byte
 	for n := 0; n+1 < len(t.nodes); n++ {
 		if t.flags(uint32(n))&nodeExists != 0 {
-			out = append(out, decodeName(buf[:t.putName(buf[:], uint32(n))]))
+			out = append(out, wire.DecodeName(buf[:t.putName(buf[:], uint32(n))]))
 		}
 	}
 	sort.Strings(out)
@@ -91,11 +91,11 @@ func rdataString(typ uint16, rd []byte) string {
 			return a.String()
 		}
 	case TypeCNAME, TypeNS, TypePTR:
-		return decodeName(rd)
+		return wire.DecodeName(rd)
 	case TypeSRV:
 		if len(rd) > 6 {
 			return fmt.Sprintf("%d %d %d %s", binary.BigEndian.Uint16(rd), binary.BigEndian.Uint16(rd[2:]),
-				binary.BigEndian.Uint16(rd[4:]), decodeName(rd[6:]))
+				binary.BigEndian.Uint16(rd[4:]), wire.DecodeName(rd[6:]))
 		}
 	case TypeTXT:
 		if len(rd) > 0 && int(rd[0]) == len(rd)-1 {

@@ -142,7 +142,7 @@ func newRefBuilder(cfg TableConfig) (*refBuilder, error) {
 		seen:  map[string]struct{}{},
 	}
 	for _, z := range zs {
-		w, err := encodeName(z)
+		w, err := wire.EncodeName(z)
 		if err != nil {
 			return nil, fmt.Errorf("table: zone: %w", err)
 		}
@@ -213,7 +213,7 @@ func refAddrRR(ip netip.Addr) refRR {
 // HasName reports whether name already has records or exists as an empty
 // non-terminal.
 func (b *refBuilder) HasName(name string) bool {
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return false
 	}
@@ -223,7 +223,7 @@ func (b *refBuilder) HasName(name string) bool {
 
 // HasRecords reports whether name already owns records.
 func (b *refBuilder) HasRecords(name string) bool {
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return false
 	}
@@ -236,7 +236,7 @@ func (b *refBuilder) AddAddress(name string, ip netip.Addr, src string) error {
 	if !ip.IsValid() {
 		return fmt.Errorf("table: %s: invalid address", name)
 	}
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -259,7 +259,7 @@ func (b *refBuilder) AddWildcardAddress(pattern string, ip netip.Addr, src strin
 	if !ip.IsValid() {
 		return fmt.Errorf("table: %s: invalid address", pattern)
 	}
-	w, err := encodeName(suffix)
+	w, err := wire.EncodeName(suffix)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -275,11 +275,11 @@ func (b *refBuilder) AddWildcardAddress(pattern string, ip netip.Addr, src strin
 // AddCNAME makes name an alias of target (an ExternalName service). A CNAME
 // owner holds nothing else.
 func (b *refBuilder) AddCNAME(name, target, src string) error {
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
-	t, err := encodeName(target)
+	t, err := wire.EncodeName(target)
 	if err != nil {
 		return fmt.Errorf("table: CNAME target: %w", err)
 	}
@@ -297,11 +297,11 @@ func (b *refBuilder) AddCNAME(name, target, src string) error {
 // AddSRV adds an SRV record. The A/AAAA records of target, if the table
 // holds any when Build runs, go to the additional section.
 func (b *refBuilder) AddSRV(name string, priority, weight, port uint16, target, src string) error {
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
-	t, err := encodeName(target)
+	t, err := wire.EncodeName(target)
 	if err != nil {
 		return fmt.Errorf("table: SRV target: %w", err)
 	}
@@ -325,7 +325,7 @@ func (b *refBuilder) AddPTR(ip netip.Addr, target, src string) error {
 		return fmt.Errorf("table: PTR for %s: invalid address", target)
 	}
 	w := mustEncodeName(ReverseName(ip))
-	t, err := encodeName(target)
+	t, err := wire.EncodeName(target)
 	if err != nil {
 		return fmt.Errorf("table: PTR target: %w", err)
 	}
@@ -339,7 +339,7 @@ func (b *refBuilder) AddTXT(name, text, src string) error {
 	if len(text) > 255 {
 		return fmt.Errorf("table: %s: TXT string longer than 255 bytes", name)
 	}
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -357,7 +357,7 @@ func (b *refBuilder) AddTXT(name, text, src string) error {
 // could not be loaded (a malformed Service), whose names the cluster DNS may
 // still know.
 func (b *refBuilder) AddPassThrough(name string) error {
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -368,7 +368,7 @@ func (b *refBuilder) AddPassThrough(name string) error {
 // AddEmpty makes name exist without records (an empty non-terminal), so it
 // answers NODATA rather than NXDOMAIN.
 func (b *refBuilder) AddEmpty(name string) error {
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -383,7 +383,7 @@ func (b *refBuilder) Build() *refTable {
 	t := &refTable{names: b.names, wild: b.wild, pass: b.pass, serial: b.cfg.Serial}
 	for i := range b.zones {
 		z := &b.zones[i]
-		zname := decodeName(z.name)
+		zname := wire.DecodeName(z.name)
 		ns := mustEncodeName("ns.dns." + zname)
 		host := mustEncodeName("hostmaster." + zname)
 		z.soaPfx = make([]byte, 0, len(ns)+len(host)+4)
@@ -684,10 +684,10 @@ func (t *refTable) Records() []Record {
 		}
 	}
 	for k, n := range t.names {
-		emit(decodeName([]byte(k)), n)
+		emit(wire.DecodeName([]byte(k)), n)
 	}
 	for k, n := range t.wild {
-		emit("*."+decodeName([]byte(k)), n)
+		emit("*."+wire.DecodeName([]byte(k)), n)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -706,7 +706,7 @@ func (t *refTable) Records() []Record {
 func (t *refTable) Names() []string {
 	out := make([]string, 0, len(t.names))
 	for k := range t.names {
-		out = append(out, decodeName([]byte(k)))
+		out = append(out, wire.DecodeName([]byte(k)))
 	}
 	sort.Strings(out)
 	return out

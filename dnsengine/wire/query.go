@@ -32,9 +32,17 @@ const (
 	// MinUDPSize is the size every DNS client accepts over UDP.
 	MinUDPSize = 512
 
-	// The types and class wire reads or writes.
+	// DNS types and classes the engine writes or recognises.
+	TypeA     uint16 = 1
+	TypeNS    uint16 = 2
+	TypeCNAME uint16 = 5
 	TypeSOA   uint16 = 6
+	TypePTR   uint16 = 12
+	TypeTXT   uint16 = 16
+	TypeAAAA  uint16 = 28
+	TypeSRV   uint16 = 33
 	TypeOPT   uint16 = 41
+	TypeANY   uint16 = 255
 	ClassINET uint16 = 1
 )
 

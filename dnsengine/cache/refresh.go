@@ -1,4 +1,4 @@
-package dnsengine
+package cache
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 // Refresher sends meshdns's own queries to refresh cache entries (serve-
 // stale and prefetch). Refresh must not block: it queues the request and
 // returns false when it cannot take it. The answer comes back through
-// Engine.LearnRefresh. The production Refresher is exchange.Client; the
+// LearnRefresh (through dnsengine.Engine.LearnRefresh). The production Refresher is exchange.Client; the
 // fake is FakeRefresher.
 type Refresher interface {
 	Refresh(req RefreshRequest) bool
@@ -34,14 +34,14 @@ type RefreshRequest struct {
 // NewRefreshRequest builds a request for name (presentation format), for
 // tests and tools.
 func NewRefreshRequest(server netip.Addr, name string, qtype uint16, do, cd bool) (RefreshRequest, error) {
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return RefreshRequest{}, err
 	}
 	if !server.IsValid() {
 		return RefreshRequest{}, fmt.Errorf("dnsengine: invalid server address")
 	}
-	r := RefreshRequest{Server: server.Unmap(), Type: qtype, Class: ClassINET, DO: do, CD: cd}
+	r := RefreshRequest{Server: server.Unmap(), Type: qtype, Class: wire.ClassINET, DO: do, CD: cd}
 	r.setName(w)
 	return r, nil
 }
@@ -57,7 +57,7 @@ func (r *RefreshRequest) setName(w []byte) {
 func (r *RefreshRequest) Name() []byte { return r.name[:int(r.nameLen)+1] }
 
 // NameString returns the question name in presentation format.
-func (r *RefreshRequest) NameString() string { return decodeName(r.Name()) }
+func (r *RefreshRequest) NameString() string { return wire.DecodeName(r.Name()) }
 
 // refreshRequestFor fills req from entry e of shard s; mu held.
 func (s *cacheShard) refreshRequestFor(e *cacheEntry, req *RefreshRequest) {

@@ -1,9 +1,10 @@
-package dnsengine
+package cache
 
 import (
 	"encoding/binary"
 	"time"
 
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
@@ -16,13 +17,14 @@ type cachedAnswer struct {
 	stale      bool
 }
 
-// cacheQuery handles a query the name table does not own. With a fresh
+// Query handles a UDP query (decoded as ip, parsed as q) the name table
+// does not own. With a fresh
 // entry (or, with serve-stale, a stale one) it rewrites pkt into the cached
 // response; otherwise it remembers the query so that its response can be
-// learned, and passes it on with reason ReasonNotOwned. limit is the
-// response size the client accepts (as in Process).
-func (e *Engine) cacheQuery(pkt []byte, ip *wire.Packet, q *wire.Query, limit int) Result {
-	c := e.cache
+// learned, and passes it on with reason verdict.ReasonNotOwned. limit is the
+// response size the client accepts (wire.Query.Limit, capped by the
+// room in pkt).
+func (c *Cache) Query(pkt []byte, ip *wire.Packet, q *wire.Query, limit int) verdict.Result {
 	now := c.now()
 	do, cd := q.DO, q.Flags&wire.FlagCD != 0
 	name := q.Name()
@@ -85,7 +87,7 @@ func (e *Engine) cacheQuery(pkt []byte, ip *wire.Packet, q *wire.Query, limit in
 
 	if !hit {
 		c.remember(pkt, ip, q, do, cd, now)
-		return Result{Reason: ReasonNotOwned}
+		return verdict.Result{Reason: verdict.ReasonNotOwned}
 	}
 	if refresh {
 		if c.cfg.Refresher.Refresh(req) {
@@ -94,12 +96,12 @@ func (e *Engine) cacheQuery(pkt []byte, ip *wire.Packet, q *wire.Query, limit in
 			s.stats.RefreshDropped.Add(1)
 		}
 	}
-	return e.writeCached(pkt, ip, q, &a, limit)
+	return c.writeCached(pkt, ip, q, &a, limit)
 }
 
 // writeCached completes the response whose records a copied after the
 // query's question: TTLs, header, OPT, then the IP and UDP headers.
-func (e *Engine) writeCached(pkt []byte, ip *wire.Packet, q *wire.Query, a *cachedAnswer, limit int) Result {
+func (c *Cache) writeCached(pkt []byte, ip *wire.Packet, q *wire.Query, a *cachedAnswer, limit int) verdict.Result {
 	m := pkt[ip.L4+wire.UDPHeaderLen : cap(pkt)]
 	end := q.QEnd + a.n
 	off := q.QEnd
@@ -127,7 +129,7 @@ func (e *Engine) writeCached(pkt []byte, ip *wire.Packet, q *wire.Query, a *cach
 
 	if q.EDNS {
 		w := wire.Writer{B: m, Off: off, Limit: limit}
-		w.OPT(q.ResponseSize(e.cfg.EDNSSize), q.DO)
+		w.OPT(q.ResponseSize(c.ednsSize), q.DO)
 		off = w.Off
 		ar++
 	}
@@ -144,16 +146,16 @@ func (e *Engine) writeCached(pkt []byte, ip *wire.Packet, q *wire.Query, a *cach
 	binary.BigEndian.PutUint16(m[8:], uint16(ns))
 	binary.BigEndian.PutUint16(m[10:], uint16(ar))
 	total = wire.FinishUDPResponse(pkt[:cap(pkt)], ip, off)
-	r := ReasonCacheHit
+	r := verdict.ReasonCacheHit
 	if a.stale {
-		r = ReasonCacheStale
+		r = verdict.ReasonCacheStale
 	}
-	return Result{Verdict: Rewrite, Reason: r, Packet: pkt[:total], Truncated: tc}
+	return verdict.Result{Verdict: verdict.Rewrite, Reason: r, Packet: pkt[:total], Truncated: tc}
 }
 
 // remember records a query passed to the upstream so that its response may
 // be learned.
-func (c *cache) remember(pkt []byte, ip *wire.Packet, q *wire.Query, do, cd bool, now int64) {
+func (c *Cache) remember(pkt []byte, ip *wire.Packet, q *wire.Query, do, cd bool, now int64) {
 	var p pendingQuery
 	p.alen = uint8(ip.AddrLen)
 	copy(p.client[:], pkt[ip.SrcOff:ip.SrcOff+ip.AddrLen])
