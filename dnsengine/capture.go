@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/meshdns/meshdns/dnsengine/checksum"
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // RepairCaptureChecksum makes the UDP or TCP checksum of the IPv4/IPv6
@@ -25,38 +26,38 @@ import (
 // agree, fragments, a bad IPv4 header checksum, other protocols) are left
 // untouched and reported false.
 func RepairCaptureChecksum(b []byte) bool {
-	var p ipPacket
-	if decodeIP(b, &p) != 0 {
+	var p wire.Packet
+	if wire.DecodeIP(b, &p) != 0 {
 		return false
 	}
-	seg := b[p.l4 : p.l4+p.l4Len]
+	seg := p.Segment(b)
 	var off int // of the checksum field in seg
-	switch p.proto {
-	case protoUDP:
+	switch p.Proto {
+	case wire.ProtoUDP:
 		if len(seg) < 8 || int(binary.BigEndian.Uint16(seg[4:6])) != len(seg) {
 			return false
 		}
-		if !p.v6 && seg[6] == 0 && seg[7] == 0 {
+		if !p.V6 && seg[6] == 0 && seg[7] == 0 {
 			return false
 		}
 		off = 6
-	case protoTCP:
-		if len(seg) < tcpHeaderLen {
+	case wire.ProtoTCP:
+		if len(seg) < wire.TCPHeaderLen {
 			return false
 		}
 		off = 16
 	default:
 		return false
 	}
-	src := b[p.srcOff : p.srcOff+p.alen]
-	dst := b[p.dstOff : p.dstOff+p.alen]
+	src := p.Src(b)
+	dst := p.Dst(b)
 	zero := seg[off] == 0 && seg[off+1] == 0
-	if !(zero && p.proto == protoUDP) && checksum.TransportValid(src, dst, p.proto, seg) {
+	if !(zero && p.Proto == wire.ProtoUDP) && checksum.TransportValid(src, dst, p.Proto, seg) {
 		return false
 	}
 	seg[off], seg[off+1] = 0, 0
-	ck := checksum.Transport(src, dst, p.proto, seg)
-	if ck == 0 && p.proto == protoUDP {
+	ck := checksum.Transport(src, dst, p.Proto, seg)
+	if ck == 0 && p.Proto == wire.ProtoUDP {
 		ck = 0xffff // RFC 768: zero means none
 	}
 	binary.BigEndian.PutUint16(seg[off:], ck)

@@ -44,7 +44,7 @@ type Config struct {
 	EDNSSize uint16
 	// PodRecords selects how pod.<cluster domain> is answered.
 	PodRecords PodRecords
-	// Cache configures the cache of upstream answers (cache_config.go).
+	// Cache configures the cache of upstream answers (package cache).
 	Cache CacheConfig
 	// PodNamespace is the namespace of the pod whose DNS the engine
 	// answers (lowercase). When set, the single-label name <svc> is
@@ -70,5 +70,5 @@ func (c Config) validate() error {
 	if c.PodNamespace != "" && !IsLabel(c.PodNamespace) {
 		return fmt.Errorf("dnsengine: pod namespace %q is not a lowercase DNS label", c.PodNamespace)
 	}
-	return c.Cache.validate() // cache_config.go
+	return c.Cache.Validate()
 }

@@ -16,9 +16,13 @@
 // pointers) and their rdata is written, with the rest of the response, over
 // the query in the caller's buffer.
 //
-// Beside the answering core and the cache of upstream answers (cache*.go),
-// the engine is made of packages of their own: verdict (Verdict, Reason,
-// Result: aliased here), checksum (RFC 1071 sums) and tcpstack (DNS over
-// TCP: Process hands it TCP segments once EnableTCP is called, and it
-// answers through the engine's table only, tcp.go).
+// Beside the answering core, the engine is made of packages of their own:
+// wire (the packet layer: Process decodes each packet once into a
+// wire.Packet and dispatches by its Kind; wire also parses the question,
+// writes records and finishes the response), cache (the cache of upstream
+// answers: handed the UDP queries the table does not own and the UDP
+// responses; its names are aliased here: CacheConfig, RefreshRequest, ...),
+// verdict (Verdict, Reason, Result: aliased here), checksum (RFC 1071 sums)
+// and tcpstack (DNS over TCP: Process hands it TCP segments once EnableTCP
+// is called, and it answers through the engine's table only, tcp.go).
 package dnsengine

@@ -3,18 +3,19 @@ package dnsengine
 import (
 	"errors"
 
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 )
 
 // Engine answers DNS queries for mesh names inside the packets handed to
 // Process. It is safe for concurrent use. The name table is read without
-// locks; the optional cache of upstream answers (cache.go) and TCP flows
+// locks; the optional cache of upstream answers (package cache) and TCP flows
 // (package tcpstack) keep state behind short, sharded critical sections.
 type Engine struct {
 	cfg   Config
 	reg   Registry
 	tcp   *tcpstack.Stack // DNS over TCP, set by EnableTCP (tcp.go); nil: TCP passes through
-	cache *cache          // upstream answers (cache*.go); nil when Config.Cache.Size is 0
+	cache *cache.Cache    // upstream answers (package cache); nil when Config.Cache.Size is 0
 	// podSvc: the wire labels "<pod namespace>" "svc" of the short-name
 	// rule (shortname.go); nil without Config.PodNamespace.
 	podSvc []byte
@@ -29,8 +30,8 @@ func New(cfg Config, reg Registry) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, reg: reg, podSvc: podSvcLabels(cfg.PodNamespace)}
-	if cfg.Cache.Size > 0 { // cache*.go
-		e.cache = newCache(cfg.Cache)
+	if cfg.Cache.Size > 0 {
+		e.cache = cache.New(cfg.Cache, cfg.EDNSSize)
 	}
 	return e, nil
 }

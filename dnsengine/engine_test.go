@@ -14,11 +14,7 @@ func testTable(t testing.TB) *dnsengine.Table { return enginetest.MustClusterTab
 
 func testEngine(t testing.TB, cfg dnsengine.Config) *dnsengine.Engine {
 	t.Helper()
-	e, err := dnsengine.New(cfg, dnsengine.StaticRegistry{T: testTable(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return enginetest.MustClusterEngine(t, cfg)
 }
 
 const soa = "cluster.local.\t5\tIN\tSOA\tns.dns.cluster.local. hostmaster.cluster.local. 1700000000 7200 1800 86400 5"

@@ -1,5 +1,7 @@
 package dnsengine
 
+import "github.com/meshdns/meshdns/dnsengine/wire"
+
 // Hooks for the external differential tests (differential_test.go): the
 // reference table of reference_test.go and the message-level answer both
 // tables give.
@@ -17,14 +19,11 @@ func NewRefBuilder(cfg TableConfig) (*RefBuilder, error) { return newRefBuilder(
 // as Process does for a UDP query, the response written over a copy of msg
 // in a buffer of room bytes. It returns nil when the query is passed through.
 func (e *Engine) AnswerMessage(t any, msg []byte, room int) ([]byte, Reason) {
-	var q query
-	if r := parseQuery(msg, &q); r != 0 {
+	var q wire.Query
+	if r := wire.ParseQuery(msg, &q); r != 0 {
 		return nil, r
 	}
-	limit := 512
-	if q.edns {
-		limit = int(min(max(q.udpSize, 512), e.cfg.EDNSSize))
-	}
+	limit := q.Limit(e.cfg.EDNSSize)
 	buf := make([]byte, room)
 	copy(buf, msg)
 	limit = min(limit, room)

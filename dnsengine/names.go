@@ -1,11 +1,12 @@
 package dnsengine
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // Names inside the engine are kept in lowercase DNS wire format
@@ -13,100 +14,13 @@ import (
 // questions, and a query's question name can be compared after lowercasing
 // it into a scratch buffer.
 
-const maxNameLen = 255
-
-var errEmptyLabel = errors.New("empty label")
-
-// encodeName converts a dotted name ("Foo.Example.com" or "foo.example.com.")
-// to lowercase wire format with its terminating zero byte. The root is "" or ".".
-func encodeName(s string) ([]byte, error) {
-	return appendName(make([]byte, 0, len(s)+2), s)
-}
-
-// appendName appends the wire form of s (encodeName) to dst.
-func appendName(dst []byte, s string) ([]byte, error) {
-	name := strings.TrimSuffix(s, ".")
-	s = name
-	start := len(dst)
-	out := dst
-	if s == "" {
-		return append(out, 0), nil
-	}
-	for len(s) > 0 {
-		label := s
-		rest := ""
-		if i := strings.IndexByte(s, '.'); i >= 0 {
-			label, rest = s[:i], s[i+1:]
-			if rest == "" {
-				return dst, fmt.Errorf("name %q: %w", name, errEmptyLabel)
-			}
-		}
-		if label == "" {
-			return dst, fmt.Errorf("name %q: %w", name, errEmptyLabel)
-		}
-		if len(label) > 63 {
-			return dst, fmt.Errorf("name %q: label longer than 63 bytes", name)
-		}
-		out = append(out, byte(len(label)))
-		for i := 0; i < len(label); i++ {
-			out = append(out, lower(label[i]))
-		}
-		s = rest
-	}
-	out = append(out, 0)
-	if len(out)-start > maxNameLen {
-		return dst, fmt.Errorf("name %q: longer than 255 bytes", name)
-	}
-	return out, nil
-}
-
 // mustEncodeName is encodeName for names built from already valid parts.
 func mustEncodeName(s string) []byte {
-	b, err := encodeName(s)
+	b, err := wire.EncodeName(s)
 	if err != nil {
 		panic(err)
 	}
 	return b
-}
-
-// decodeName renders a wire name as dotted text with a trailing dot. It is
-// for logs, debug output and tests, never the packet path.
-func decodeName(w []byte) string {
-	var sb strings.Builder
-	for i := 0; i < len(w); {
-		n := int(w[i])
-		if n == 0 {
-			break
-		}
-		i++
-		if i+n > len(w) {
-			break
-		}
-		for _, c := range w[i : i+n] {
-			switch {
-			case c == '.' || c == '\\':
-				sb.WriteByte('\\')
-				sb.WriteByte(c)
-			case c < '!' || c > '~':
-				fmt.Fprintf(&sb, "\\%03d", c)
-			default:
-				sb.WriteByte(c)
-			}
-		}
-		sb.WriteByte('.')
-		i += n
-	}
-	if sb.Len() == 0 {
-		return "."
-	}
-	return sb.String()
-}
-
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + ('a' - 'A')
-	}
-	return c
 }
 
 // parentName returns the wire name without its first label, or nil for the root.

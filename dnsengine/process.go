@@ -4,76 +4,83 @@ import (
 	"encoding/binary"
 
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // Process inspects one packet. pkt holds the whole IPv4 or IPv6 packet;
 // cap(pkt) is the room the response may use. On a Rewrite verdict the
 // response has been written over pkt and Result.Packet aliases it; on any
 // other verdict pkt is unchanged. Process does not allocate.
+//
+// The packet is decoded once (package wire) and dispatched by its kind: a
+// UDP query to the answering core (then the cache), a UDP response to the
+// cache, a TCP segment to the TCP stack (tcp.go). Anything
+// no handler takes is passed with the reason wire gave it.
 func (e *Engine) Process(pkt []byte) Result {
-	var ip ipPacket
-	if r := decodeIP(pkt, &ip); r != 0 {
-		return Result{Reason: r}
-	}
-	if r := decodeTransport(pkt, &ip); r != 0 {
-		seg := tcpstack.Layout{V6: ip.v6, Off: ip.l4, Len: ip.l4Len}
-		if r == ReasonTCP && e.tcp != nil { // DNS over TCP: package tcpstack
-			return e.tcp.Process(pkt, seg)
+	var p wire.Packet
+	switch wire.Decode(pkt, &p) {
+	case wire.KindUDPQuery:
+		return e.udpQuery(pkt, &p)
+	case wire.KindUDPResponse:
+		if e.cache != nil {
+			return e.cache.Response(pkt, &p)
 		}
-		if r == ReasonNotDNSQuery && ip.proto == protoTCP && ip.sport == dnsPort && e.tcp != nil {
+	case wire.KindTCPSegment:
+		if e.tcp != nil {
+			seg := tcpstack.Layout{V6: p.V6, Off: p.L4, Len: p.L4Len}
+			if p.DstPort == wire.DNSPort {
+				return e.tcp.Process(pkt, seg)
+			}
 			return e.tcp.ServerReset(pkt, seg) // the nameserver's RST
 		}
-		if r == ReasonNotDNSQuery && e.cache != nil { // UDP from port 53: cache_learn.go
-			return e.cacheResponse(pkt, &ip)
-		}
-		return Result{Reason: r}
 	}
+	return Result{Reason: p.Reason}
+}
+
+// udpQuery answers the UDP query in pkt (decoded as ip) from the table, or
+// hands a query the table does not own to the cache.
+func (e *Engine) udpQuery(pkt []byte, ip *wire.Packet) Result {
 	t := e.reg.Table()
 	if t == nil {
 		return Result{Reason: ReasonNotReady}
 	}
-	dnsOff := ip.l4 + 8
-	msgLen := ip.l4Len - 8
-	var q query
-	if r := parseQuery(pkt[dnsOff:dnsOff+msgLen], &q); r != 0 {
+	var q wire.Query
+	if r := wire.ParseQuery(ip.UDPPayload(pkt), &q); r != 0 {
 		return Result{Reason: r}
 	}
-	limit := 512
-	if q.edns {
-		limit = int(min(max(q.udpSize, 512), e.cfg.EDNSSize))
-	}
-	buf := pkt[dnsOff:cap(pkt)]
+	limit := q.Limit(e.cfg.EDNSSize)
+	buf := pkt[ip.L4+wire.UDPHeaderLen : cap(pkt)]
 	if limit > len(buf) {
 		limit = len(buf)
 	}
 	n, r, tc := e.respond(t, buf, &q, limit)
 	if n == 0 {
-		if r == ReasonNotOwned && e.cache != nil { // cache_answer.go
-			return e.cacheQuery(pkt, &ip, &q, limit)
+		if r == ReasonNotOwned && e.cache != nil {
+			return e.cache.Query(pkt, ip, &q, limit)
 		}
 		return Result{Reason: r}
 	}
-	total := finishUDPResponse(pkt[:cap(pkt)], &ip, n)
+	total := wire.FinishUDPResponse(pkt[:cap(pkt)], ip, n)
 	return Result{Verdict: Rewrite, Reason: r, Packet: pkt[:total], Truncated: tc}
 }
 
 // respond writes the response to q over the query message at the start of
 // m, using at most limit bytes. It returns the response length (0 when the
 // query is passed through), the reason and whether TC was set.
-func (e *Engine) respond(t *Table, m []byte, q *query, limit int) (int, Reason, bool) {
+func (e *Engine) respond(t *Table, m []byte, q *wire.Query, limit int) (int, Reason, bool) {
 	var p plan
 	e.resolve(t, q, &p)
 	if !p.reason.Answered() {
 		return 0, p.reason, false
 	}
 	reserve := 0
-	if q.edns {
-		reserve = optRRLen
+	if q.EDNS {
+		reserve = wire.OptRRLen
 	}
-	if q.qEnd+reserve > limit {
+	if q.QEnd+reserve > limit {
 		return 0, ReasonNoRoom, false
 	}
-	w := msgWriter{b: m, off: q.qEnd, limit: limit - reserve}
+	w := wire.Writer{B: m, Off: q.QEnd, Limit: limit - reserve}
 	var an, ns, ar int
 	tc := false
 	ttl := e.cfg.TTL
@@ -81,13 +88,13 @@ func (e *Engine) respond(t *Table, m []byte, q *query, limit int) (int, Reason, 
 	// Answer section.
 	switch {
 	case p.podType != 0:
-		if w.raw(headerLen, p.podType, ttl, p.podAddr[:p.podLen]) {
+		if w.Raw(wire.HeaderLen, p.podType, ttl, p.podAddr[:p.podLen]) >= 0 {
 			an++
 		} else {
 			tc = true
 		}
 	case p.soaAns != nil:
-		if w.soa(headerLen, p.soaAns, ttl, e.cfg.NegativeTTL) {
+		if w.SOA(wire.HeaderLen, p.soaAns.soaPfx, ttl, e.cfg.NegativeTTL) {
 			an++
 		} else {
 			tc = true
@@ -96,10 +103,10 @@ func (e *Engine) respond(t *Table, m []byte, q *query, limit int) (int, Reason, 
 		cnt := len(p.rrs)
 		start := 0
 		if p.rotate && cnt > 1 {
-			start = int(q.id) % cnt
+			start = int(q.ID) % cnt
 		}
 		for i := 0; i < cnt; i++ {
-			at, ok := w.record(headerLen, t, &p.rrs[(start+i)%cnt], ttl)
+			at, ok := writeRecord(&w, wire.HeaderLen, t, &p.rrs[(start+i)%cnt], ttl)
 			if !ok {
 				tc = true
 				break
@@ -107,9 +114,9 @@ func (e *Engine) respond(t *Table, m []byte, q *query, limit int) (int, Reason, 
 			an++
 			if i == 0 && len(p.chase) > 0 && at <= 0x3fff {
 				// The CNAME target's records, owned by the name in its rdata.
-				cstart := int(q.id) % len(p.chase)
+				cstart := int(q.ID) % len(p.chase)
 				for j := range p.chase {
-					if _, ok := w.record(at, t, &p.chase[(cstart+j)%len(p.chase)], ttl); !ok {
+					if _, ok := writeRecord(&w, at, t, &p.chase[(cstart+j)%len(p.chase)], ttl); !ok {
 						tc = true
 						break
 					}
@@ -121,8 +128,8 @@ func (e *Engine) respond(t *Table, m []byte, q *query, limit int) (int, Reason, 
 
 	// Authority: the zone's SOA for negative answers.
 	if !tc && p.zone != nil {
-		owner := headerLen + q.nameLen - len(p.zone.name)
-		if w.soa(owner, p.zone, e.cfg.NegativeTTL, e.cfg.NegativeTTL) {
+		owner := wire.HeaderLen + q.NameLen - len(p.zone.name)
+		if w.SOA(owner, p.zone.soaPfx, e.cfg.NegativeTTL, e.cfg.NegativeTTL) {
 			ns++
 		} else {
 			tc = true
@@ -135,36 +142,36 @@ func (e *Engine) respond(t *Table, m []byte, q *query, limit int) (int, Reason, 
 		ar += e.glue(t, &w, &p, q, an, ttl)
 	}
 
-	if q.edns {
-		w.limit += reserve
-		w.opt(min(max(q.udpSize, 512), e.cfg.EDNSSize), q.do)
+	if q.EDNS {
+		w.Limit += reserve
+		w.OPT(q.ResponseSize(e.cfg.EDNSSize), q.DO)
 		ar++
 	}
 
-	flags := uint16(flagQR|flagAA|flagRA) | q.flags&(flagRD|flagCD) | p.rcode
+	flags := uint16(wire.FlagQR|wire.FlagAA|wire.FlagRA) | q.Flags&(wire.FlagRD|wire.FlagCD) | p.rcode
 	if tc {
-		flags |= flagTC
+		flags |= wire.FlagTC
 	}
 	binary.BigEndian.PutUint16(m[2:], flags)
 	binary.BigEndian.PutUint16(m[6:], uint16(an))
 	binary.BigEndian.PutUint16(m[8:], uint16(ns))
 	binary.BigEndian.PutUint16(m[10:], uint16(ar))
-	return w.off, p.reason, tc
+	return w.Off, p.reason, tc
 }
 
 // glue writes the addresses of the targets of the an SRV answers written
 // after the question, in the order they were written.
-func (e *Engine) glue(t *Table, w *msgWriter, p *plan, q *query, an int, ttl uint32) int {
+func (e *Engine) glue(t *Table, w *wire.Writer, p *plan, q *wire.Query, an int, ttl uint32) int {
 	cnt := len(p.rrs)
 	start := 0
 	if cnt > 1 {
-		start = int(q.id) % cnt
+		start = int(q.ID) % cnt
 	}
-	off := q.qEnd
+	off := q.QEnd
 	written := 0
 	for i := 0; i < an; i++ {
 		r := &p.rrs[(start+i)%cnt]
-		rdlen := int(binary.BigEndian.Uint16(w.b[off+10:]))
+		rdlen := int(binary.BigEndian.Uint16(w.B[off+10:]))
 		target := off + 12 + 6
 		off += 12 + rdlen
 		if target > 0x3fff {
@@ -175,7 +182,7 @@ func (e *Engine) glue(t *Table, w *msgWriter, p *plan, q *query, an int, ttl uin
 		}
 		full := false
 		t.glueRecords(r.data, func(a *record) bool {
-			if _, ok := w.record(target, t, a, ttl); !ok {
+			if _, ok := writeRecord(w, target, t, a, ttl); !ok {
 				full = true
 				return false
 			}
@@ -187,4 +194,16 @@ func (e *Engine) glue(t *Table, w *msgWriter, p *plan, q *query, an int, ttl uin
 		}
 	}
 	return written
+}
+
+// writeRecord writes record r of table t with w.
+func writeRecord(w *wire.Writer, ownerPtr int, t *Table, r *record, ttl uint32) (rdataOff int, ok bool) {
+	n := t.rdataLen(r)
+	at := w.RRHeader(ownerPtr, r.typ, ttl, n)
+	if at < 0 {
+		return -1, false
+	}
+	t.putRdata(w.B[at:], r)
+	w.Off += n
+	return at, true
 }

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // Record is one record of a table in presentation form, for debug output
@@ -24,7 +26,7 @@ func (r Record) String() string { return r.Name + " " + r.Type + " " + r.Data }
 // sorted by name, type and data.
 func (t *Table) Records() []Record {
 	var out []Record
-	var buf [maxNameLen]byte
+	var buf [wire.MaxNameLen]byte
 	for n := 0; n+1 < len(t.nodes); n++ {
 		rs := t.records(uint32(n))
 		if len(rs) == 0 {
@@ -32,9 +34,9 @@ func (t *Table) Records() []Record {
 		}
 		var owner string
 		if t.flags(uint32(n))&nodeWild != 0 {
-			owner = "*." + decodeName(buf[:t.putName(buf[:], t.nodes[n].parent)])
+			owner = "*." + wire.DecodeName(buf[:t.putName(buf[:], t.nodes[n].parent)])
 		} else {
-			owner = decodeName(buf[:t.putName(buf[:], uint32(n))])
+			owner = wire.DecodeName(buf[:t.putName(buf[:], uint32(n))])
 		}
 		src := t.sources(uint32(n))
 		for i := range rs {
@@ -72,10 +74,10 @@ func (t *Table) sources(n uint32) string {
 // Names lists every owner name the table holds, empty non-terminals included.
 func (t *Table) Names() []string {
 	var out []string
-	var buf [maxNameLen]byte
+	var buf [wire.MaxNameLen]byte
 	for n := 0; n+1 < len(t.nodes); n++ {
 		if t.flags(uint32(n))&nodeExists != 0 {
-			out = append(out, decodeName(buf[:t.putName(buf[:], uint32(n))]))
+			out = append(out, wire.DecodeName(buf[:t.putName(buf[:], uint32(n))]))
 		}
 	}
 	sort.Strings(out)
@@ -89,11 +91,11 @@ func rdataString(typ uint16, rd []byte) string {
 			return a.String()
 		}
 	case TypeCNAME, TypeNS, TypePTR:
-		return decodeName(rd)
+		return wire.DecodeName(rd)
 	case TypeSRV:
 		if len(rd) > 6 {
 			return fmt.Sprintf("%d %d %d %s", binary.BigEndian.Uint16(rd), binary.BigEndian.Uint16(rd[2:]),
-				binary.BigEndian.Uint16(rd[4:]), decodeName(rd[6:]))
+				binary.BigEndian.Uint16(rd[4:]), wire.DecodeName(rd[6:]))
 		}
 	case TypeTXT:
 		if len(rd) > 0 && int(rd[0]) == len(rd)-1 {

@@ -12,6 +12,8 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // refRR is one pre-encoded resource record of a refNode. Names inside rdata are
@@ -140,7 +142,7 @@ func newRefBuilder(cfg TableConfig) (*refBuilder, error) {
 		seen:  map[string]struct{}{},
 	}
 	for _, z := range zs {
-		w, err := encodeName(z)
+		w, err := wire.EncodeName(z)
 		if err != nil {
 			return nil, fmt.Errorf("table: zone: %w", err)
 		}
@@ -211,7 +213,7 @@ func refAddrRR(ip netip.Addr) refRR {
 // HasName reports whether name already has records or exists as an empty
 // non-terminal.
 func (b *refBuilder) HasName(name string) bool {
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return false
 	}
@@ -221,7 +223,7 @@ func (b *refBuilder) HasName(name string) bool {
 
 // HasRecords reports whether name already owns records.
 func (b *refBuilder) HasRecords(name string) bool {
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return false
 	}
@@ -234,7 +236,7 @@ func (b *refBuilder) AddAddress(name string, ip netip.Addr, src string) error {
 	if !ip.IsValid() {
 		return fmt.Errorf("table: %s: invalid address", name)
 	}
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -257,7 +259,7 @@ func (b *refBuilder) AddWildcardAddress(pattern string, ip netip.Addr, src strin
 	if !ip.IsValid() {
 		return fmt.Errorf("table: %s: invalid address", pattern)
 	}
-	w, err := encodeName(suffix)
+	w, err := wire.EncodeName(suffix)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -273,11 +275,11 @@ func (b *refBuilder) AddWildcardAddress(pattern string, ip netip.Addr, src strin
 // AddCNAME makes name an alias of target (an ExternalName service). A CNAME
 // owner holds nothing else.
 func (b *refBuilder) AddCNAME(name, target, src string) error {
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
-	t, err := encodeName(target)
+	t, err := wire.EncodeName(target)
 	if err != nil {
 		return fmt.Errorf("table: CNAME target: %w", err)
 	}
@@ -295,11 +297,11 @@ func (b *refBuilder) AddCNAME(name, target, src string) error {
 // AddSRV adds an SRV record. The A/AAAA records of target, if the table
 // holds any when Build runs, go to the additional section.
 func (b *refBuilder) AddSRV(name string, priority, weight, port uint16, target, src string) error {
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
-	t, err := encodeName(target)
+	t, err := wire.EncodeName(target)
 	if err != nil {
 		return fmt.Errorf("table: SRV target: %w", err)
 	}
@@ -323,7 +325,7 @@ func (b *refBuilder) AddPTR(ip netip.Addr, target, src string) error {
 		return fmt.Errorf("table: PTR for %s: invalid address", target)
 	}
 	w := mustEncodeName(ReverseName(ip))
-	t, err := encodeName(target)
+	t, err := wire.EncodeName(target)
 	if err != nil {
 		return fmt.Errorf("table: PTR target: %w", err)
 	}
@@ -337,7 +339,7 @@ func (b *refBuilder) AddTXT(name, text, src string) error {
 	if len(text) > 255 {
 		return fmt.Errorf("table: %s: TXT string longer than 255 bytes", name)
 	}
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -355,7 +357,7 @@ func (b *refBuilder) AddTXT(name, text, src string) error {
 // could not be loaded (a malformed Service), whose names the cluster DNS may
 // still know.
 func (b *refBuilder) AddPassThrough(name string) error {
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -366,7 +368,7 @@ func (b *refBuilder) AddPassThrough(name string) error {
 // AddEmpty makes name exist without records (an empty non-terminal), so it
 // answers NODATA rather than NXDOMAIN.
 func (b *refBuilder) AddEmpty(name string) error {
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -381,7 +383,7 @@ func (b *refBuilder) Build() *refTable {
 	t := &refTable{names: b.names, wild: b.wild, pass: b.pass, serial: b.cfg.Serial}
 	for i := range b.zones {
 		z := &b.zones[i]
-		zname := decodeName(z.name)
+		zname := wire.DecodeName(z.name)
 		ns := mustEncodeName("ns.dns." + zname)
 		host := mustEncodeName("hostmaster." + zname)
 		z.soaPfx = make([]byte, 0, len(ns)+len(host)+4)
@@ -458,8 +460,8 @@ type refPlan struct {
 
 // refResolve decides how to answer q from t. It returns reason ReasonNotOwned
 // when the question must go to the real server.
-func (e *Engine) refResolve(t *refTable, q *query, p *refPlan) {
-	name := q.name()
+func (e *Engine) refResolve(t *refTable, q *wire.Query, p *refPlan) {
+	name := q.Name()
 	n := t.names[string(name)]
 	z := t.refZoneOf(name)
 	if n == nil {
@@ -468,7 +470,7 @@ func (e *Engine) refResolve(t *refTable, q *query, p *refPlan) {
 	if n != nil {
 		if n.inZone || z != nil {
 			e.refFromNode(t, n, q, z, p, true)
-			if p.reason == ReasonNoData && z != nil && string(z.name) == string(name) && q.qtype == TypeSOA {
+			if p.reason == ReasonNoData && z != nil && string(z.name) == string(name) && q.QType == TypeSOA {
 				p.reason, p.soaAns, p.zone = ReasonAnswered, z, nil
 			}
 		} else {
@@ -486,22 +488,22 @@ func (e *Engine) refResolve(t *refTable, q *query, p *refPlan) {
 		p.rcode, p.zone, p.reason, p.podType, p.podLen, p.podAddr = pp.rcode, pp.zone, pp.reason, pp.podType, pp.podLen, pp.podAddr
 		return
 	}
-	p.rcode, p.zone, p.reason = rcodeNXDomain, z, ReasonNXDomain
+	p.rcode, p.zone, p.reason = wire.RcodeNXDomain, z, ReasonNXDomain
 }
 
 // refFromNode answers from a refNode. Inside an authoritative zone a missing type
 // is NODATA with the zone's SOA; outside (ServiceEntry hosts, reverse names)
 // only address questions get NODATA, other types go upstream.
-func (e *Engine) refFromNode(t *refTable, n *refNode, q *query, z *zone, p *refPlan, authoritative bool) {
+func (e *Engine) refFromNode(t *refTable, n *refNode, q *wire.Query, z *zone, p *refPlan, authoritative bool) {
 	switch {
 	case n.cname:
 		e.refFromCNAME(t, n, q, p)
 		return
-	case q.qtype == TypeANY && len(n.rrs) > 0:
+	case q.QType == TypeANY && len(n.rrs) > 0:
 		p.rrs, p.reason = n.rrs, ReasonAnswered
 		return
 	}
-	if rs := n.refTypeRange(q.qtype); len(rs) > 0 {
+	if rs := n.refTypeRange(q.QType); len(rs) > 0 {
 		p.rrs, p.rotate, p.reason = rs, true, ReasonAnswered
 		return
 	}
@@ -509,7 +511,7 @@ func (e *Engine) refFromNode(t *refTable, n *refNode, q *query, z *zone, p *refP
 		p.zone, p.reason = z, ReasonNoData
 		return
 	}
-	if n.hosts && (q.qtype == TypeA || q.qtype == TypeAAAA) {
+	if n.hosts && (q.QType == TypeA || q.QType == TypeAAAA) {
 		p.reason = ReasonNoData
 		return
 	}
@@ -522,9 +524,9 @@ func (e *Engine) refFromNode(t *refTable, n *refNode, q *query, z *zone, p *refP
 // themselves. When the table holds the target, its records follow the
 // CNAME; otherwise the question goes upstream, where the cluster DNS knows
 // the same alias and resolves the target.
-func (e *Engine) refFromCNAME(t *refTable, n *refNode, q *query, p *refPlan) {
+func (e *Engine) refFromCNAME(t *refTable, n *refNode, q *wire.Query, p *refPlan) {
 	p.rrs = n.rrs
-	if q.qtype == TypeCNAME || q.qtype == TypeANY {
+	if q.QType == TypeCNAME || q.QType == TypeANY {
 		p.reason = ReasonAnswered
 		return
 	}
@@ -537,26 +539,26 @@ func (e *Engine) refFromCNAME(t *refTable, n *refNode, q *query, p *refPlan) {
 		p.rrs, p.reason = nil, ReasonNotOwned
 		return
 	}
-	p.chase, p.reason = tn.refTypeRange(q.qtype), ReasonAnswered
+	p.chase, p.reason = tn.refTypeRange(q.QType), ReasonAnswered
 }
 
 // refRespond writes the response to q over the query message at the start of
 // m, using at most limit bytes. It returns the response length (0 when the
 // query is passed through), the reason and whether TC was set.
-func (e *Engine) refRespond(t *refTable, m []byte, q *query, limit int) (int, Reason, bool) {
+func (e *Engine) refRespond(t *refTable, m []byte, q *wire.Query, limit int) (int, Reason, bool) {
 	var p refPlan
 	e.refResolve(t, q, &p)
 	if !p.reason.Answered() {
 		return 0, p.reason, false
 	}
 	reserve := 0
-	if q.edns {
-		reserve = optRRLen
+	if q.EDNS {
+		reserve = wire.OptRRLen
 	}
-	if q.qEnd+reserve > limit {
+	if q.QEnd+reserve > limit {
 		return 0, ReasonNoRoom, false
 	}
-	w := msgWriter{b: m, off: q.qEnd, limit: limit - reserve}
+	w := wire.Writer{B: m, Off: q.QEnd, Limit: limit - reserve}
 	var an, ns, ar int
 	tc := false
 	ttl := e.cfg.TTL
@@ -566,13 +568,13 @@ func (e *Engine) refRespond(t *refTable, m []byte, q *query, limit int) (int, Re
 	case p.podType != 0:
 		addr := p.podAddr
 		pod := refRR{typ: p.podType, rdata: addr[:p.podLen]}
-		if _, ok := w.refRecord(headerLen, &pod, ttl); ok {
+		if _, ok := refRecord(&w, wire.HeaderLen, &pod, ttl); ok {
 			an++
 		} else {
 			tc = true
 		}
 	case p.soaAns != nil:
-		if w.soa(headerLen, p.soaAns, ttl, e.cfg.NegativeTTL) {
+		if w.SOA(wire.HeaderLen, p.soaAns.soaPfx, ttl, e.cfg.NegativeTTL) {
 			an++
 		} else {
 			tc = true
@@ -581,10 +583,10 @@ func (e *Engine) refRespond(t *refTable, m []byte, q *query, limit int) (int, Re
 		cnt := len(p.rrs)
 		start := 0
 		if p.rotate && cnt > 1 {
-			start = int(q.id) % cnt
+			start = int(q.ID) % cnt
 		}
 		for i := 0; i < cnt; i++ {
-			at, ok := w.refRecord(headerLen, &p.rrs[(start+i)%cnt], ttl)
+			at, ok := refRecord(&w, wire.HeaderLen, &p.rrs[(start+i)%cnt], ttl)
 			if !ok {
 				tc = true
 				break
@@ -592,9 +594,9 @@ func (e *Engine) refRespond(t *refTable, m []byte, q *query, limit int) (int, Re
 			an++
 			if i == 0 && len(p.chase) > 0 && at <= 0x3fff {
 				// The CNAME target's records, owned by the name in its rdata.
-				cstart := int(q.id) % len(p.chase)
+				cstart := int(q.ID) % len(p.chase)
 				for j := range p.chase {
-					if _, ok := w.refRecord(at, &p.chase[(cstart+j)%len(p.chase)], ttl); !ok {
+					if _, ok := refRecord(&w, at, &p.chase[(cstart+j)%len(p.chase)], ttl); !ok {
 						tc = true
 						break
 					}
@@ -606,8 +608,8 @@ func (e *Engine) refRespond(t *refTable, m []byte, q *query, limit int) (int, Re
 
 	// Authority: the zone's SOA for negative answers.
 	if !tc && p.zone != nil {
-		owner := headerLen + q.nameLen - len(p.zone.name)
-		if w.soa(owner, p.zone, e.cfg.NegativeTTL, e.cfg.NegativeTTL) {
+		owner := wire.HeaderLen + q.NameLen - len(p.zone.name)
+		if w.SOA(owner, p.zone.soaPfx, e.cfg.NegativeTTL, e.cfg.NegativeTTL) {
 			ns++
 		} else {
 			tc = true
@@ -620,43 +622,43 @@ func (e *Engine) refRespond(t *refTable, m []byte, q *query, limit int) (int, Re
 		ar += e.refGlue(&w, &p, q, an, ttl)
 	}
 
-	if q.edns {
-		w.limit += reserve
-		w.opt(min(max(q.udpSize, 512), e.cfg.EDNSSize), q.do)
+	if q.EDNS {
+		w.Limit += reserve
+		w.OPT(q.ResponseSize(e.cfg.EDNSSize), q.DO)
 		ar++
 	}
 
-	flags := uint16(flagQR|flagAA|flagRA) | q.flags&(flagRD|flagCD) | p.rcode
+	flags := uint16(wire.FlagQR|wire.FlagAA|wire.FlagRA) | q.Flags&(wire.FlagRD|wire.FlagCD) | p.rcode
 	if tc {
-		flags |= flagTC
+		flags |= wire.FlagTC
 	}
 	binary.BigEndian.PutUint16(m[2:], flags)
 	binary.BigEndian.PutUint16(m[6:], uint16(an))
 	binary.BigEndian.PutUint16(m[8:], uint16(ns))
 	binary.BigEndian.PutUint16(m[10:], uint16(ar))
-	return w.off, p.reason, tc
+	return w.Off, p.reason, tc
 }
 
 // glue writes the addresses of the targets of the an SRV answers written
 // after the question, in the order they were written.
-func (e *Engine) refGlue(w *msgWriter, p *refPlan, q *query, an int, ttl uint32) int {
+func (e *Engine) refGlue(w *wire.Writer, p *refPlan, q *wire.Query, an int, ttl uint32) int {
 	cnt := len(p.rrs)
 	start := 0
 	if cnt > 1 {
-		start = int(q.id) % cnt
+		start = int(q.ID) % cnt
 	}
-	off := q.qEnd
+	off := q.QEnd
 	written := 0
 	for i := 0; i < an; i++ {
 		r := &p.rrs[(start+i)%cnt]
-		rdlen := int(binary.BigEndian.Uint16(w.b[off+10:]))
+		rdlen := int(binary.BigEndian.Uint16(w.B[off+10:]))
 		target := off + 12 + 6
 		off += 12 + rdlen
 		if target > 0x3fff {
 			return written
 		}
 		for j := range r.glue {
-			if _, ok := w.refRecord(target, &r.glue[j], ttl); !ok {
+			if _, ok := refRecord(w, target, &r.glue[j], ttl); !ok {
 				return written
 			}
 			written++
@@ -666,13 +668,9 @@ func (e *Engine) refGlue(w *msgWriter, p *refPlan, q *query, an int, ttl uint32)
 }
 
 // record writes a whole record with pre-encoded rdata.
-func (w *msgWriter) refRecord(ownerPtr int, r *refRR, ttl uint32) (rdataOff int, ok bool) {
-	at := w.rrHeader(ownerPtr, r.typ, ttl, len(r.rdata))
-	if at < 0 {
-		return -1, false
-	}
-	w.off += copy(w.b[at:], r.rdata)
-	return at, true
+func refRecord(w *wire.Writer, ownerPtr int, r *refRR, ttl uint32) (rdataOff int, ok bool) {
+	at := w.Raw(ownerPtr, r.typ, ttl, r.rdata)
+	return at, at >= 0
 }
 
 // Records lists every record of the table (empty non-terminals excluded),
@@ -686,10 +684,10 @@ func (t *refTable) Records() []Record {
 		}
 	}
 	for k, n := range t.names {
-		emit(decodeName([]byte(k)), n)
+		emit(wire.DecodeName([]byte(k)), n)
 	}
 	for k, n := range t.wild {
-		emit("*."+decodeName([]byte(k)), n)
+		emit("*."+wire.DecodeName([]byte(k)), n)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -708,7 +706,7 @@ func (t *refTable) Records() []Record {
 func (t *refTable) Names() []string {
 	out := make([]string, 0, len(t.names))
 	for k := range t.names {
-		out = append(out, decodeName([]byte(k)))
+		out = append(out, wire.DecodeName([]byte(k)))
 	}
 	sort.Strings(out)
 	return out

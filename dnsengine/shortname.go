@@ -1,5 +1,7 @@
 package dnsengine
 
+import "github.com/meshdns/meshdns/dnsengine/wire"
+
 // shortName answers the single-label name <svc> from a pod of namespace
 // Config.PodNamespace as Istio's agent does: with the addresses of
 // <svc>.<ns>.svc.<cluster domain> when the table holds that name with
@@ -12,15 +14,15 @@ package dnsengine
 // expansion. The rule is the engine's, not the table's, so that pods of
 // every namespace share one table (node mode). It reports whether it
 // decided the answer.
-func (e *Engine) shortName(t *Table, q *query, p *plan) bool {
-	if len(e.podSvc) == 0 || q.labels != 1 || t.podZone == nil {
+func (e *Engine) shortName(t *Table, q *wire.Query, p *plan) bool {
+	if len(e.podSvc) == 0 || q.Labels != 1 || t.podZone == nil {
 		return false
 	}
-	name := q.name()
+	name := q.Name()
 	domain := t.podZone[len("\x03pod"):]
-	var buf [maxNameLen]byte
+	var buf [wire.MaxNameLen]byte
 	l := len(name) - 1 // without the root
-	if l+len(e.podSvc)+len(domain) > maxNameLen {
+	if l+len(e.podSvc)+len(domain) > wire.MaxNameLen {
 		return false
 	}
 	copy(buf[:], name[:l])
@@ -33,9 +35,9 @@ func (e *Engine) shortName(t *Table, q *query, p *plan) bool {
 	if f := t.flags(n); f&nodeHosts == 0 || f&nodeCNAME != 0 || f&nodeInZone == 0 {
 		return false
 	}
-	switch q.qtype {
+	switch q.QType {
 	case TypeA, TypeAAAA:
-		if rs := t.typeRange(n, q.qtype); len(rs) > 0 {
+		if rs := t.typeRange(n, q.QType); len(rs) > 0 {
 			p.rrs, p.rotate, p.reason = rs, true, ReasonAnswered
 		} else {
 			p.reason = ReasonNoData

@@ -6,21 +6,23 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"net/netip"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // DNS types and classes the engine writes or recognises.
 const (
-	TypeA     uint16 = 1
-	TypeNS    uint16 = 2
-	TypeCNAME uint16 = 5
-	TypeSOA   uint16 = 6
-	TypePTR   uint16 = 12
-	TypeTXT   uint16 = 16
-	TypeAAAA  uint16 = 28
-	TypeSRV   uint16 = 33
-	TypeOPT   uint16 = 41
-	TypeANY   uint16 = 255
-	ClassINET uint16 = 1
+	TypeA     = wire.TypeA
+	TypeNS    = wire.TypeNS
+	TypeCNAME = wire.TypeCNAME
+	TypeSOA   = wire.TypeSOA
+	TypePTR   = wire.TypePTR
+	TypeTXT   = wire.TypeTXT
+	TypeAAAA  = wire.TypeAAAA
+	TypeSRV   = wire.TypeSRV
+	TypeOPT   = wire.TypeOPT
+	TypeANY   = wire.TypeANY
+	ClassINET = wire.ClassINET
 )
 
 // The table is a few flat slices without pointers, so a cluster of 100,000

@@ -6,6 +6,8 @@ import (
 	"hash/maphash"
 	"net/netip"
 	"strings"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // TableBuilder collects records and builds a Table. It is not safe for
@@ -61,15 +63,15 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 		names:  make([]uint32, max(1024, 2*hint/3)),
 		recs:   make([]buildRecord, 0, hint),
 		hashes: make([]uint64, 0, hint/2),
-		wbuf:   make([]byte, 0, maxNameLen),
-		tbuf:   make([]byte, 0, maxNameLen),
+		wbuf:   make([]byte, 0, wire.MaxNameLen),
+		tbuf:   make([]byte, 0, wire.MaxNameLen),
 		wild:   map[string]uint32{},
 		pass:   map[string]bool{},
 		blobs:  map[string]uint32{},
 		srcID:  map[string]uint32{},
 	}
 	for _, z := range zs {
-		w, err := encodeName(z)
+		w, err := wire.EncodeName(z)
 		if err != nil {
 			return nil, fmt.Errorf("table: zone: %w", err)
 		}
@@ -84,14 +86,14 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 // owner returns the wire form of name in the builder's scratch: valid
 // until the next call.
 func (b *TableBuilder) owner(name string) ([]byte, error) {
-	w, err := appendName(b.wbuf[:0], name)
+	w, err := wire.AppendName(b.wbuf[:0], name)
 	b.wbuf = w[:0]
 	return w, err
 }
 
 // target is owner for a record's target name, in a scratch of its own.
 func (b *TableBuilder) target(name string) ([]byte, error) {
-	t, err := appendName(b.tbuf[:0], name)
+	t, err := wire.AppendName(b.tbuf[:0], name)
 	b.tbuf = t[:0]
 	return t, err
 }
@@ -430,7 +432,7 @@ func (b *TableBuilder) Build() *Table {
 	t.wild, t.pass, t.serial = b.wild, b.pass, b.cfg.Serial
 	for i := range b.zones {
 		z := &b.zones[i]
-		zname := decodeName(z.name)
+		zname := wire.DecodeName(z.name)
 		ns := mustEncodeName("ns.dns." + zname)
 		host := mustEncodeName("hostmaster." + zname)
 		z.soaPfx = make([]byte, 0, len(ns)+len(host)+4)

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // DNS over TCP is package tcpstack's: the engine hands it the TCP segments
@@ -65,8 +66,8 @@ func (a tcpAnswerer) Answer(msg, dst []byte) (int, Reason) {
 	if t == nil {
 		return 0, ReasonNotReady
 	}
-	var q query
-	if r := parseQuery(msg, &q); r != 0 {
+	var q wire.Query
+	if r := wire.ParseQuery(msg, &q); r != 0 {
 		return 0, r
 	}
 	n := copy(dst, msg)

@@ -43,6 +43,17 @@ func MustClusterTable(t TB) *dnsengine.Table {
 	return tab
 }
 
+// MustClusterEngine returns an engine with cfg answering from
+// MustClusterTable's table, failing t on an error.
+func MustClusterEngine(t TB, cfg dnsengine.Config) *dnsengine.Engine {
+	t.Helper()
+	e, err := dnsengine.New(cfg, dnsengine.StaticRegistry{T: MustClusterTable(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 // TableFromZone builds a table from records in zone-file notation, one per
 // line ("web.default.svc.cluster.local. A 10.96.0.10"; TTL and class
 // optional; "; comments"). A, AAAA, CNAME, SRV, PTR and TXT are understood;

@@ -1,8 +1,10 @@
-package dnsengine
+package cache
 
 import (
 	"encoding/binary"
 	"math"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 const (
@@ -24,40 +26,40 @@ type upResponse struct {
 	soa           bool   // an SOA record in the authority section
 	soaMin        uint32 // the smallest SOA MINIMUM there
 	minTTL        uint32 // the smallest TTL of all records but OPT
-	lname         [maxNameLen]byte
+	lname         [wire.MaxNameLen]byte
 }
 
 func (r *upResponse) name() []byte { return r.lname[:r.nameLen] }
 
 // parseUpstreamHead parses the header and the question of a response. It
-// returns CacheLearned when they are acceptable.
-func parseUpstreamHead(m []byte, r *upResponse) CacheOutcome {
-	if len(m) < headerLen {
-		return CacheMalformed
+// returns Learned when they are acceptable.
+func parseUpstreamHead(m []byte, r *upResponse) Outcome {
+	if len(m) < wire.HeaderLen {
+		return Malformed
 	}
 	r.id = binary.BigEndian.Uint16(m[0:])
 	r.flags = binary.BigEndian.Uint16(m[2:])
-	if r.flags&flagQR == 0 || (r.flags>>11)&0xf != 0 {
-		return CacheUnsupported // a query from port 53, or an opcode other than QUERY
+	if r.flags&wire.FlagQR == 0 || (r.flags>>11)&0xf != 0 {
+		return Unsupported // a query from port 53, or an opcode other than QUERY
 	}
 	if binary.BigEndian.Uint16(m[4:]) != 1 {
-		return CacheUnsupported
+		return Unsupported
 	}
 	r.an = binary.BigEndian.Uint16(m[6:])
 	r.ns = binary.BigEndian.Uint16(m[8:])
 	r.ar = binary.BigEndian.Uint16(m[10:])
 	var off int
 	var ok bool
-	if r.nameLen, _, off, ok = readQuestionName(m, &r.lname, nil); !ok {
-		return CacheMalformed // a pointer in the question points at the header
+	if r.nameLen, _, off, ok = wire.ReadQuestionName(m, &r.lname, nil); !ok {
+		return Malformed // a pointer in the question points at the header
 	}
 	if off+4 > len(m) {
-		return CacheMalformed
+		return Malformed
 	}
 	r.qtype = binary.BigEndian.Uint16(m[off:])
 	r.qclass = binary.BigEndian.Uint16(m[off+2:])
 	r.qEnd = off + 4
-	return CacheLearned
+	return Learned
 }
 
 // cacheSkipName returns the offset after the (possibly compressed) name at
@@ -82,7 +84,7 @@ func cacheSkipName(m []byte, off int, marks *labelMarks) (int, bool) {
 				return off + 1, true
 			}
 			n += 1 + l
-			if n >= maxNameLen {
+			if n >= wire.MaxNameLen {
 				return 0, false
 			}
 			off += 1 + l
@@ -91,7 +93,7 @@ func cacheSkipName(m []byte, off int, marks *labelMarks) (int, bool) {
 				return 0, false
 			}
 			ptr := int(binary.BigEndian.Uint16(m[off:]) & 0x3fff)
-			if ptr < headerLen || ptr >= off || (marks != nil && !marks.has(ptr)) {
+			if ptr < wire.HeaderLen || ptr >= off || (marks != nil && !marks.has(ptr)) {
 				return 0, false
 			}
 			return off + 2, true
@@ -117,13 +119,13 @@ func (b *labelMarks) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
 // (compressed by some servers). Other rdata is opaque.
 func rdataNames(typ uint16) (skip, count int) {
 	switch typ {
-	case TypeNS, TypeCNAME, TypePTR, 39: // DNAME
+	case wire.TypeNS, wire.TypeCNAME, wire.TypePTR, 39: // DNAME
 		return 0, 1
 	case 15: // MX
 		return 2, 1
-	case TypeSRV:
+	case wire.TypeSRV:
 		return 6, 1
-	case TypeSOA:
+	case wire.TypeSOA:
 		return 0, 2
 	case 14, 17: // MINFO, RP
 		return 0, 2
@@ -143,13 +145,13 @@ func rdataNames(typ uint16) (skip, count int) {
 // of the authority section and the OPT record, which must be the last
 // record (it is stripped from the entry). Signed responses (TSIG, SIG(0))
 // and extended rcodes are not cached.
-func parseUpstreamBody(m []byte, r *upResponse) CacheOutcome {
+func parseUpstreamBody(m []byte, r *upResponse) Outcome {
 	if len(m) > cacheMaxParse {
-		return CacheTooLarge
+		return TooLarge
 	}
 	var marks labelMarks
-	if _, ok := cacheSkipName(m, headerLen, &marks); !ok {
-		return CacheMalformed
+	if _, ok := cacheSkipName(m, wire.HeaderLen, &marks); !ok {
+		return Malformed
 	}
 	off := r.qEnd
 	total := int(r.an) + int(r.ns) + int(r.ar)
@@ -160,32 +162,32 @@ func parseUpstreamBody(m []byte, r *upResponse) CacheOutcome {
 		start := off
 		next, ok := cacheSkipName(m, off, &marks)
 		if !ok || next+10 > len(m) {
-			return CacheMalformed
+			return Malformed
 		}
 		typ := binary.BigEndian.Uint16(m[next:])
 		ttl := binary.BigEndian.Uint32(m[next+4:])
 		rdata := next + 10
 		end := rdata + int(binary.BigEndian.Uint16(m[next+8:]))
 		if end > len(m) {
-			return CacheMalformed
+			return Malformed
 		}
 		off = end
 		if r.opt {
-			return CacheUnsupported // a record after OPT
+			return Unsupported // a record after OPT
 		}
 		additional := i >= int(r.an)+int(r.ns)
-		if typ == TypeOPT {
+		if typ == wire.TypeOPT {
 			if !additional || next != start+1 {
-				return CacheMalformed // OPT outside the additional section or not owned by the root
+				return Malformed // OPT outside the additional section or not owned by the root
 			}
 			if ttl>>24 != 0 || (ttl>>16)&0xff != 0 {
-				return CacheUnsupported // extended rcode, or EDNS version > 0
+				return Unsupported // extended rcode, or EDNS version > 0
 			}
 			r.opt, r.end = true, start
 			continue
 		}
 		if additional && (typ == cacheTypeTSIG || typ == cacheTypeSIG) {
-			return CacheUnsupported
+			return Unsupported
 		}
 		if ttl > math.MaxInt32 {
 			ttl = 0 // RFC 2181 section 8
@@ -196,15 +198,15 @@ func parseUpstreamBody(m []byte, r *upResponse) CacheOutcome {
 			at := rdata + skip
 			for range names {
 				if at >= end {
-					return CacheMalformed
+					return Malformed
 				}
 				if at, ok = cacheSkipName(m[:end], at, &marks); !ok {
-					return CacheMalformed
+					return Malformed
 				}
 			}
-			if typ == TypeSOA {
+			if typ == wire.TypeSOA {
 				if at+20 != end {
-					return CacheMalformed
+					return Malformed
 				}
 				if i >= int(r.an) && !additional {
 					r.soa = true
@@ -214,37 +216,37 @@ func parseUpstreamBody(m []byte, r *upResponse) CacheOutcome {
 		}
 	}
 	if off != len(m) {
-		return CacheMalformed // trailing bytes
+		return Malformed // trailing bytes
 	}
 	if !r.opt {
 		r.end = off
 	}
-	return CacheLearned
+	return Learned
 }
 
 // policyTTL decides how long a parsed response is cached.
-func (c *cache) policyTTL(r *upResponse) (uint32, CacheOutcome) {
+func (c *Cache) policyTTL(r *upResponse) (uint32, Outcome) {
 	var ttl uint32
 	rcode := r.flags & 0xf
 	switch {
 	case rcode == cacheRcodeServFail:
 		if c.cfg.ServfailTTL == 0 {
-			return 0, CacheRcode
+			return 0, Rcode
 		}
 		ttl = min(c.cfg.ServfailTTL, r.minTTL)
-	case rcode == rcodeNXDomain || rcode == rcodeNoError && (r.an == 0 || r.soa):
+	case rcode == wire.RcodeNXDomain || rcode == wire.RcodeNoError && (r.an == 0 || r.soa):
 		// NXDOMAIN or NODATA, possibly after a CNAME chain (RFC 2308).
 		if !r.soa {
-			return 0, CacheNoSOA
+			return 0, NoSOA
 		}
 		ttl = min(r.minTTL, r.soaMin, c.cfg.NegativeTTL)
-	case rcode == rcodeNoError:
+	case rcode == wire.RcodeNoError:
 		ttl = min(r.minTTL, c.cfg.MaxTTL)
 	default:
-		return 0, CacheRcode
+		return 0, Rcode
 	}
 	if ttl == 0 {
-		return 0, CacheZeroTTL
+		return 0, ZeroTTL
 	}
-	return ttl, CacheLearned
+	return ttl, Learned
 }

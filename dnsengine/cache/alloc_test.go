@@ -1,4 +1,4 @@
-package dnsengine_test
+package cache_test
 
 import (
 	"fmt"
@@ -31,7 +31,7 @@ func cacheKinds(t testing.TB) (*dnsengine.Engine, *dnsengine.FakeClock, []struct
 	cfg.Cache.Refresher = cacheNopRefresher{}
 	cfg.Cache.Stale = 3600
 	cfg.Cache.Prefetch = 1
-	e := testEngine(t, cfg)
+	e := enginetest.MustClusterEngine(t, cfg)
 	ep := cacheEP4(40000)
 	buf := make([]byte, 0, enginetest.BufSize)
 	hot := makeCacheExchange(t, ep, "hot.example.org", 1, "hot.example.org. 300 IN CNAME a.example.org.", "a.example.org. 300 IN A 198.18.5.5")

@@ -1,4 +1,4 @@
-package dnsengine
+package cache
 
 import (
 	"sync"

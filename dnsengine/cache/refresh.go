@@ -1,14 +1,16 @@
-package dnsengine
+package cache
 
 import (
 	"fmt"
 	"net/netip"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // Refresher sends meshdns's own queries to refresh cache entries (serve-
 // stale and prefetch). Refresh must not block: it queues the request and
 // returns false when it cannot take it. The answer comes back through
-// Engine.LearnRefresh. The production Refresher is exchange.Client; the
+// LearnRefresh (through dnsengine.Engine.LearnRefresh). The production Refresher is exchange.Client; the
 // fake is FakeRefresher.
 type Refresher interface {
 	Refresh(req RefreshRequest) bool
@@ -26,20 +28,20 @@ type RefreshRequest struct {
 	// (DO in an OPT record, CD in the header) for its answer to fit the key.
 	DO, CD  bool
 	nameLen uint8
-	name    [maxNameLen]byte
+	name    [wire.MaxNameLen]byte
 }
 
 // NewRefreshRequest builds a request for name (presentation format), for
 // tests and tools.
 func NewRefreshRequest(server netip.Addr, name string, qtype uint16, do, cd bool) (RefreshRequest, error) {
-	w, err := encodeName(name)
+	w, err := wire.EncodeName(name)
 	if err != nil {
 		return RefreshRequest{}, err
 	}
 	if !server.IsValid() {
 		return RefreshRequest{}, fmt.Errorf("dnsengine: invalid server address")
 	}
-	r := RefreshRequest{Server: server.Unmap(), Type: qtype, Class: ClassINET, DO: do, CD: cd}
+	r := RefreshRequest{Server: server.Unmap(), Type: qtype, Class: wire.ClassINET, DO: do, CD: cd}
 	r.setName(w)
 	return r, nil
 }
@@ -47,7 +49,7 @@ func NewRefreshRequest(server netip.Addr, name string, qtype uint16, do, cd bool
 func (r *RefreshRequest) setName(w []byte) {
 	r.nameLen = uint8(len(w) - 1) // len(w) <= 255; stored minus one so 255 fits
 	for i, c := range w {
-		r.name[i] = lower(c)
+		r.name[i] = wire.Lower(c)
 	}
 }
 
@@ -55,7 +57,7 @@ func (r *RefreshRequest) setName(w []byte) {
 func (r *RefreshRequest) Name() []byte { return r.name[:int(r.nameLen)+1] }
 
 // NameString returns the question name in presentation format.
-func (r *RefreshRequest) NameString() string { return decodeName(r.Name()) }
+func (r *RefreshRequest) NameString() string { return wire.DecodeName(r.Name()) }
 
 // refreshRequestFor fills req from entry e of shard s; mu held.
 func (s *cacheShard) refreshRequestFor(e *cacheEntry, req *RefreshRequest) {
@@ -65,5 +67,5 @@ func (s *cacheShard) refreshRequestFor(e *cacheEntry, req *RefreshRequest) {
 		req.Server = netip.AddrFrom16(e.server)
 	}
 	req.Type, req.Class, req.DO, req.CD = e.qtype, e.qclass, e.do, e.cd
-	req.setName(s.slot(e.slots[0])[headerLen : headerLen+int(e.nameLen)])
+	req.setName(s.slot(e.slots[0])[wire.HeaderLen : wire.HeaderLen+int(e.nameLen)])
 }

@@ -1,4 +1,4 @@
-package dnsengine_test
+package cache_test
 
 import (
 	"fmt"

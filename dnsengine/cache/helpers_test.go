@@ -1,4 +1,4 @@
-package dnsengine_test
+package cache_test
 
 import (
 	"bytes"
@@ -28,7 +28,7 @@ func newCacheRig(t testing.TB, edit func(*dnsengine.Config)) *cacheRig {
 	if edit != nil {
 		edit(&cfg)
 	}
-	r.e = testEngine(t, cfg)
+	r.e = enginetest.MustClusterEngine(t, cfg)
 	return r
 }
 

@@ -1,4 +1,4 @@
-package dnsengine_test
+package cache_test
 
 import (
 	"bytes"
@@ -84,7 +84,7 @@ func FuzzCacheResponse(f *testing.F) {
 	cfg.Cache.Clock = clock
 	cfg.Cache.Size = 64
 	cfg.Cache.ServfailTTL = 5
-	e := testEngine(f, cfg)
+	e := enginetest.MustClusterEngine(f, cfg)
 	ep := cacheEP4(40000)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		clock.Advance(3600e9) // forget the last round's entry

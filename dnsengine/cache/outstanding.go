@@ -1,9 +1,11 @@
-package dnsengine
+package cache
 
 import (
 	"encoding/binary"
 	"hash/maphash"
 	"sync"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // pendingQuery is a query passed to the upstream whose response may be
@@ -20,7 +22,7 @@ type pendingQuery struct {
 	at      int64 // cache clock nanoseconds
 	client  [16]byte
 	server  [16]byte
-	name    [maxNameLen]byte // lowercase wire name
+	name    [wire.MaxNameLen]byte // lowercase wire name
 }
 
 const (
@@ -105,24 +107,24 @@ func (o *pendingTable) add(q *pendingQuery) {
 // A response that answers none (a spoof from another address, with another
 // question) leaves every pending query in place, so that the real response
 // is still learned; the outcome says why it was refused.
-func (o *pendingTable) take(client []byte, port uint16, server []byte, r *upResponse, out *pendingQuery) CacheOutcome {
+func (o *pendingTable) take(client []byte, port uint16, server []byte, r *upResponse, out *pendingQuery) Outcome {
 	i, mu := o.set(client, port, r.id)
 	mu.Lock()
 	defer mu.Unlock()
 	set := &o.sets[i]
-	why := CacheNotOutstanding
+	why := NotOutstanding
 	for j := range set {
 		p := &set[j]
 		switch {
 		case !p.is(client, port, r.id):
 		case !p.to(server):
-			why = max(why, CacheWrongServer)
+			why = max(why, WrongServer)
 		case p.qtype != r.qtype || p.qclass != r.qclass || string(p.name[:p.nameLen]) != string(r.name()):
-			why = CacheQuestionMismatch
+			why = QuestionMismatch
 		default:
 			*out = *p
 			p.used = false
-			return CacheLearned
+			return Learned
 		}
 	}
 	return why

@@ -1,14 +1,14 @@
-package dnsengine
+package cache
 
 import (
 	"fmt"
 	"time"
 )
 
-// CacheConfig configures the in-pod cache of upstream answers (see
-// cache.go). The zero value disables the cache; DefaultCacheConfig holds
+// Config configures the in-pod cache of upstream answers (see
+// cache.go). The zero value disables the cache; DefaultConfig holds
 // the defaults of `meshdns run`.
-type CacheConfig struct {
+type Config struct {
 	// Size is the number of entries; 0 disables the cache (queries the
 	// engine does not own and responses are then passed through as before).
 	Size int
@@ -44,36 +44,37 @@ type CacheConfig struct {
 
 // Cache defaults.
 const (
-	DefaultCacheSize        = 10000
-	DefaultCacheMaxTTL      = 300
-	DefaultCacheNegativeTTL = 5
-	DefaultOutstanding      = 4096
-	DefaultMatchWindow      = 5 * time.Second
-	// MaxCacheTTL bounds MaxTTL, NegativeTTL and ServfailTTL: a week, the
+	DefaultSize        = 10000
+	DefaultMaxTTL      = 300
+	DefaultNegativeTTL = 5
+	DefaultOutstanding = 4096
+	DefaultMatchWindow = 5 * time.Second
+	// MaxTTL bounds MaxTTL, NegativeTTL and ServfailTTL: a week, the
 	// cap RFC 8767 section 4 suggests for TTLs.
-	MaxCacheTTL = 604800
+	MaxTTL = 604800
 	// StaleAnswerTTL is the TTL of a stale answer (RFC 8767 section 4).
 	StaleAnswerTTL = 30
-	// RecommendedCacheStale is a sane production value for Stale: one day,
+	// RecommendedStale is a sane production value for Stale: one day,
 	// the low end of RFC 8767's suggested 1 to 3 days. Stale answers are
 	// only given while refreshes fail (the upstream is down): while it is
 	// up, the first query after expiry gets the stale answer and the
 	// refresh replaces it at once.
-	RecommendedCacheStale = 86400
+	RecommendedStale = 86400
 )
 
-// DefaultCacheConfig returns the defaults: 10,000 entries, positive TTLs
+// DefaultConfig returns the defaults: 10,000 entries, positive TTLs
 // capped at 300 s, negative at 5 s (NodeLocal DNSCache's choice), SERVFAIL
 // not cached, serve-stale and prefetch off.
-func DefaultCacheConfig() CacheConfig {
-	return CacheConfig{
-		Size:        DefaultCacheSize,
-		MaxTTL:      DefaultCacheMaxTTL,
-		NegativeTTL: DefaultCacheNegativeTTL,
+func DefaultConfig() Config {
+	return Config{
+		Size:        DefaultSize,
+		MaxTTL:      DefaultMaxTTL,
+		NegativeTTL: DefaultNegativeTTL,
 	}
 }
 
-func (c CacheConfig) validate() error {
+// Validate checks the configuration; New expects a valid one.
+func (c Config) Validate() error {
 	if c.Size < 0 || c.Size > 1<<24 {
 		return fmt.Errorf("dnsengine: cache size %d out of range (0..%d)", c.Size, 1<<24)
 	}
@@ -83,8 +84,8 @@ func (c CacheConfig) validate() error {
 	if c.MatchWindow < 0 {
 		return fmt.Errorf("dnsengine: negative match window")
 	}
-	if c.MaxTTL > MaxCacheTTL || c.NegativeTTL > MaxCacheTTL || c.ServfailTTL > MaxCacheTTL {
-		return fmt.Errorf("dnsengine: cache TTL cap above %d s", MaxCacheTTL)
+	if c.MaxTTL > MaxTTL || c.NegativeTTL > MaxTTL || c.ServfailTTL > MaxTTL {
+		return fmt.Errorf("dnsengine: cache TTL cap above %d s", MaxTTL)
 	}
 	if c.Stale > 1<<31-1 {
 		return fmt.Errorf("dnsengine: cache stale window out of range")
@@ -95,7 +96,7 @@ func (c CacheConfig) validate() error {
 	return nil
 }
 
-func (c CacheConfig) withDefaults() CacheConfig {
+func (c Config) withDefaults() Config {
 	if c.Outstanding == 0 {
 		c.Outstanding = DefaultOutstanding
 	}

@@ -1,48 +1,40 @@
-package dnsengine
+package cache
 
 import (
-	"encoding/binary"
 	"net/netip"
 	"time"
 
-	"github.com/meshdns/meshdns/dnsengine/checksum"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
-// cacheResponse handles a packet decodeTransport did not take for a query:
-// a UDP packet from port 53 is an upstream response on its way to a client
-// and is offered to the cache. Whatever happens the packet is accepted
-// unmodified.
-func (e *Engine) cacheResponse(pkt []byte, ip *ipPacket) Result {
-	if ip.proto != protoUDP || ip.sport != dnsPort {
-		return Result{Reason: ReasonNotDNSQuery}
+// Response handles a UDP packet from port 53 (wire.KindUDPResponse):
+// an upstream response on its way to a client, offered to the cache.
+// Whatever happens the packet is accepted unmodified.
+func (c *Cache) Response(pkt []byte, ip *wire.Packet) verdict.Result {
+	if !ip.UDPChecksumValid(pkt) {
+		return verdict.Result{Reason: verdict.ReasonBadChecksum}
 	}
-	seg := pkt[ip.l4 : ip.l4+ip.l4Len]
-	if ck := binary.BigEndian.Uint16(seg[6:8]); ck != 0 || ip.v6 {
-		if ck == 0 || !checksum.TransportValid(pkt[ip.srcOff:ip.srcOff+ip.alen], pkt[ip.dstOff:ip.dstOff+ip.alen], protoUDP, seg) {
-			return Result{Reason: ReasonBadChecksum}
-		}
-	}
-	c := e.cache
-	m := seg[8:]
+	m := ip.UDPPayload(pkt)
 	var r upResponse
-	o := c.learnUpstream(m, pkt[ip.dstOff:ip.dstOff+ip.alen], ip.dport, pkt[ip.srcOff:ip.srcOff+ip.alen], &r)
+	o := c.learnUpstream(m, ip.Dst(pkt), ip.DstPort, ip.Src(pkt), &r)
 	c.shards[uint64(r.id)&c.mask].stats.Responses[o].Add(1)
-	if o == CacheLearned {
-		return Result{Reason: ReasonCacheLearned}
+	if o == Learned {
+		return verdict.Result{Reason: verdict.ReasonCacheLearned}
 	}
-	return Result{Reason: ReasonResponse}
+	return verdict.Result{Reason: verdict.ReasonResponse}
 }
 
 // learnUpstream learns m, a response sent by server to client:port, if it
 // answers a pending query exactly: same client address and port, ID,
 // nameserver and question, within the match window. The entry is keyed by
 // that nameserver.
-func (c *cache) learnUpstream(m, client []byte, port uint16, server []byte, r *upResponse) CacheOutcome {
-	if o := parseUpstreamHead(m, r); o != CacheLearned {
+func (c *Cache) learnUpstream(m, client []byte, port uint16, server []byte, r *upResponse) Outcome {
+	if o := parseUpstreamHead(m, r); o != Learned {
 		return o
 	}
 	var p pendingQuery
-	if o := c.pending.take(client, port, server, r, &p); o != CacheLearned {
+	if o := c.pending.take(client, port, server, r, &p); o != Learned {
 		return o
 	}
 	// From here on the pending query is consumed: a second response to it
@@ -50,26 +42,26 @@ func (c *cache) learnUpstream(m, client []byte, port uint16, server []byte, r *u
 	// never learned.
 	now := c.now()
 	if now < p.at || now-p.at > int64(c.cfg.MatchWindow) {
-		return CacheLate
+		return Late
 	}
 	return c.learn(m, r, p.do, p.cd, server, now)
 }
 
 // learn stores the response m (head parsed into r) under the key of its
 // question with the given DO and CD bits.
-func (c *cache) learn(m []byte, r *upResponse, do, cd bool, server []byte, now int64) CacheOutcome {
-	if r.flags&flagTC != 0 {
-		return CacheTruncated
+func (c *Cache) learn(m []byte, r *upResponse, do, cd bool, server []byte, now int64) Outcome {
+	if r.flags&wire.FlagTC != 0 {
+		return Truncated
 	}
-	if o := parseUpstreamBody(m, r); o != CacheLearned {
+	if o := parseUpstreamBody(m, r); o != Learned {
 		return o
 	}
 	ttl, o := c.policyTTL(r)
-	if o != CacheLearned {
+	if o != Learned {
 		return o
 	}
 	if r.end > c.maxMsg {
-		return CacheTooLarge
+		return TooLarge
 	}
 	name := r.name()
 	h := c.keyHash(server, name, r.qtype, r.qclass, do, cd)
@@ -81,14 +73,14 @@ func (c *cache) learn(m []byte, r *upResponse, do, cd bool, server []byte, now i
 		s.init()
 	}
 	if need > s.nslots {
-		return CacheTooLarge
+		return TooLarge
 	}
 	if i := s.lookup(h, server, name, r.qtype, r.qclass, do, cd); i >= 0 {
 		s.remove(i)
 	}
 	s.reclaim(need, now, int64(c.cfg.Stale)*int64(time.Second))
 	if len(s.free) == 0 || len(s.freeSlots) < need {
-		return CacheTooLarge // not reached: reclaim can always empty the shard
+		return TooLarge // not reached: reclaim can always empty the shard
 	}
 	en := s.storeMsg(h, m[:r.end])
 	en.do, en.cd = do, cd
@@ -104,25 +96,21 @@ func (c *cache) learn(m []byte, r *upResponse, do, cd bool, server []byte, now i
 	en.stored = now
 	en.serverLen = uint8(copy(en.server[:], server))
 	// The key's name, lowercase, where lookup compares it.
-	copy(s.slot(en.slots[0])[headerLen:], name)
-	return CacheLearned
+	copy(s.slot(en.slots[0])[wire.HeaderLen:], name)
+	return Learned
 }
 
 // LearnRefresh offers the cache msg, the upstream's answer to a refresh
 // query asked for by req (the Refresher checked that it came from
 // req.Server, port 53, with the query's ID). The question must be req's.
 // It returns the outcome; the counters count it like any response.
-func (e *Engine) LearnRefresh(req RefreshRequest, msg []byte) CacheOutcome {
-	c := e.cache
-	if c == nil {
-		return CacheUnsupported
-	}
+func (c *Cache) LearnRefresh(req RefreshRequest, msg []byte) Outcome {
 	var r upResponse
 	o := parseUpstreamHead(msg, &r)
-	if o == CacheLearned && (r.qtype != req.Type || r.qclass != req.Class || string(r.name()) != string(req.Name())) {
-		o = CacheQuestionMismatch
+	if o == Learned && (r.qtype != req.Type || r.qclass != req.Class || string(r.name()) != string(req.Name())) {
+		o = QuestionMismatch
 	}
-	if o == CacheLearned {
+	if o == Learned {
 		var srv [16]byte
 		n := cacheAddrBytes(req.Server, &srv)
 		o = c.learn(msg, &r, req.DO, req.CD, srv[:n], c.now())

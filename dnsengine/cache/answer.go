@@ -1,8 +1,11 @@
-package dnsengine
+package cache
 
 import (
 	"encoding/binary"
 	"time"
+
+	"github.com/meshdns/meshdns/dnsengine/verdict"
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // cachedAnswer is what a hit copies out of an entry under the shard lock.
@@ -14,23 +17,24 @@ type cachedAnswer struct {
 	stale      bool
 }
 
-// cacheQuery handles a query the name table does not own. With a fresh
+// Query handles a UDP query (decoded as ip, parsed as q) the name table
+// does not own. With a fresh
 // entry (or, with serve-stale, a stale one) it rewrites pkt into the cached
 // response; otherwise it remembers the query so that its response can be
-// learned, and passes it on with reason ReasonNotOwned. limit is the
-// response size the client accepts (as in Process).
-func (e *Engine) cacheQuery(pkt []byte, ip *ipPacket, q *query, limit int) Result {
-	c := e.cache
+// learned, and passes it on with reason verdict.ReasonNotOwned. limit is the
+// response size the client accepts (wire.Query.Limit, capped by the
+// room in pkt).
+func (c *Cache) Query(pkt []byte, ip *wire.Packet, q *wire.Query, limit int) verdict.Result {
 	now := c.now()
-	do, cd := q.do, q.flags&flagCD != 0
-	name := q.name()
-	server := pkt[ip.dstOff : ip.dstOff+ip.alen]
-	h := c.keyHash(server, name, q.qtype, q.qclass, do, cd)
+	do, cd := q.DO, q.Flags&wire.FlagCD != 0
+	name := q.Name()
+	server := ip.Dst(pkt)
+	h := c.keyHash(server, name, q.QType, q.QClass, do, cd)
 	s := c.shard(h)
-	m := pkt[ip.l4+8 : cap(pkt)]
+	m := pkt[ip.L4+wire.UDPHeaderLen : cap(pkt)]
 	room := limit // bytes for the message without our OPT record
-	if q.edns {
-		room -= optRRLen
+	if q.EDNS {
+		room -= wire.OptRRLen
 	}
 	stale := int64(c.cfg.Stale) * int64(time.Second)
 
@@ -38,7 +42,7 @@ func (e *Engine) cacheQuery(pkt []byte, ip *ipPacket, q *query, limit int) Resul
 	var req RefreshRequest
 	hit, refresh := false, false
 	s.mu.Lock()
-	if i := s.lookup(h, server, name, q.qtype, q.qclass, do, cd); i >= 0 {
+	if i := s.lookup(h, server, name, q.QType, q.QClass, do, cd); i >= 0 {
 		en := &s.entries[i]
 		age := now - en.stored
 		ttl := int64(en.ttl) * int64(time.Second)
@@ -57,11 +61,11 @@ func (e *Engine) cacheQuery(pkt []byte, ip *ipPacket, q *query, limit int) Resul
 			s.remove(i)
 			s.stats.Expired.Add(1)
 		}
-		if hit && (int(en.qEnd) != q.qEnd || room < q.qEnd) {
+		if hit && (int(en.qEnd) != q.QEnd || room < q.QEnd) {
 			hit, refresh = false, false // cannot happen for the same question; no room
 		}
 		if hit {
-			a.n = s.copyOut(en, int(en.qEnd), int(en.msgLen), m[q.qEnd:room])
+			a.n = s.copyOut(en, int(en.qEnd), int(en.msgLen), m[q.QEnd:room])
 			a.flags, a.an, a.ns, a.ar = en.flags, en.an, en.ns, en.ar
 			en.ref = true
 			en.hits++
@@ -83,7 +87,7 @@ func (e *Engine) cacheQuery(pkt []byte, ip *ipPacket, q *query, limit int) Resul
 
 	if !hit {
 		c.remember(pkt, ip, q, do, cd, now)
-		return Result{Reason: ReasonNotOwned}
+		return verdict.Result{Reason: verdict.ReasonNotOwned}
 	}
 	if refresh {
 		if c.cfg.Refresher.Refresh(req) {
@@ -92,15 +96,15 @@ func (e *Engine) cacheQuery(pkt []byte, ip *ipPacket, q *query, limit int) Resul
 			s.stats.RefreshDropped.Add(1)
 		}
 	}
-	return e.writeCached(pkt, ip, q, &a, limit)
+	return c.writeCached(pkt, ip, q, &a, limit)
 }
 
 // writeCached completes the response whose records a copied after the
 // query's question: TTLs, header, OPT, then the IP and UDP headers.
-func (e *Engine) writeCached(pkt []byte, ip *ipPacket, q *query, a *cachedAnswer, limit int) Result {
-	m := pkt[ip.l4+8 : cap(pkt)]
-	end := q.qEnd + a.n
-	off := q.qEnd
+func (c *Cache) writeCached(pkt []byte, ip *wire.Packet, q *wire.Query, a *cachedAnswer, limit int) verdict.Result {
+	m := pkt[ip.L4+wire.UDPHeaderLen : cap(pkt)]
+	end := q.QEnd + a.n
+	off := q.QEnd
 	total := int(a.an) + int(a.ns) + int(a.ar)
 	written := 0
 	for written < total {
@@ -123,43 +127,43 @@ func (e *Engine) writeCached(pkt []byte, ip *ipPacket, q *query, a *cachedAnswer
 	ns := min(written-an, int(a.ns))
 	ar := written - an - ns
 
-	if q.edns {
-		w := msgWriter{b: m, off: off, limit: limit}
-		w.opt(min(max(q.udpSize, 512), e.cfg.EDNSSize), q.do)
-		off = w.off
+	if q.EDNS {
+		w := wire.Writer{B: m, Off: off, Limit: limit}
+		w.OPT(q.ResponseSize(c.ednsSize), q.DO)
+		off = w.Off
 		ar++
 	}
-	fl := uint16(flagQR) | q.flags&(flagRD|flagCD) | a.flags&(flagRA|0xf)
-	if a.flags&flagAD != 0 && (q.flags&flagAD != 0 || q.do) {
-		fl |= flagAD
+	fl := uint16(wire.FlagQR) | q.Flags&(wire.FlagRD|wire.FlagCD) | a.flags&(wire.FlagRA|0xf)
+	if a.flags&wire.FlagAD != 0 && (q.Flags&wire.FlagAD != 0 || q.DO) {
+		fl |= wire.FlagAD
 	}
 	if tc {
-		fl |= flagTC
+		fl |= wire.FlagTC
 	}
 	binary.BigEndian.PutUint16(m[2:], fl)
 	binary.BigEndian.PutUint16(m[4:], 1)
 	binary.BigEndian.PutUint16(m[6:], uint16(an))
 	binary.BigEndian.PutUint16(m[8:], uint16(ns))
 	binary.BigEndian.PutUint16(m[10:], uint16(ar))
-	total = finishUDPResponse(pkt[:cap(pkt)], ip, off)
-	r := ReasonCacheHit
+	total = wire.FinishUDPResponse(pkt[:cap(pkt)], ip, off)
+	r := verdict.ReasonCacheHit
 	if a.stale {
-		r = ReasonCacheStale
+		r = verdict.ReasonCacheStale
 	}
-	return Result{Verdict: Rewrite, Reason: r, Packet: pkt[:total], Truncated: tc}
+	return verdict.Result{Verdict: verdict.Rewrite, Reason: r, Packet: pkt[:total], Truncated: tc}
 }
 
 // remember records a query passed to the upstream so that its response may
 // be learned.
-func (c *cache) remember(pkt []byte, ip *ipPacket, q *query, do, cd bool, now int64) {
+func (c *Cache) remember(pkt []byte, ip *wire.Packet, q *wire.Query, do, cd bool, now int64) {
 	var p pendingQuery
-	p.alen = uint8(ip.alen)
-	copy(p.client[:], pkt[ip.srcOff:ip.srcOff+ip.alen])
-	copy(p.server[:], pkt[ip.dstOff:ip.dstOff+ip.alen])
-	p.port, p.id = ip.sport, q.id
-	p.qtype, p.qclass = q.qtype, q.qclass
+	p.alen = uint8(ip.AddrLen)
+	copy(p.client[:], pkt[ip.SrcOff:ip.SrcOff+ip.AddrLen])
+	copy(p.server[:], pkt[ip.DstOff:ip.DstOff+ip.AddrLen])
+	p.port, p.id = ip.SrcPort, q.ID
+	p.qtype, p.qclass = q.QType, q.QClass
 	p.do, p.cd = do, cd
-	p.nameLen = uint16(copy(p.name[:], q.name()))
+	p.nameLen = uint16(copy(p.name[:], q.Name()))
 	p.at = now
 	c.pending.add(&p)
 }
