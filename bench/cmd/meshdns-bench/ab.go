@@ -44,20 +44,22 @@ func cmdAB(args []string, stdout io.Writer) error {
 			return fmt.Errorf("%s: %w", f, err)
 		}
 		for _, r := range res.Runs {
-			if r.Latency == nil {
+			if r.Tool == harness.ToolIdle {
 				continue
 			}
 			run := "full load"
 			if r.Tool != harness.ToolDNSPerf {
 				run = fmt.Sprintf("%g q/s", r.Rate)
 			}
-			for _, m := range []struct {
+			type metric struct {
 				metric string
 				v      float64
-			}{
-				{"q/s", r.QPS}, {"p50 µs", r.Latency.P50}, {"p99 µs", r.Latency.P99},
-				{"CPU µs/query", float64(r.CPUContenderPerQueryUS)}, {"lost", float64(r.Lost)},
-			} {
+			}
+			ms := []metric{{"q/s", r.QPS}, {"CPU µs/query", float64(r.CPUContenderPerQueryUS)}, {"lost", float64(r.Lost)}}
+			if r.Latency != nil { // dnsperf's runs have none
+				ms = append(ms, metric{"p50 µs", r.Latency.P50}, metric{"p99 µs", r.Latency.P99})
+			}
+			for _, m := range ms {
 				k := key{r.Workload, run, m.metric}
 				if values[k] == nil {
 					values[k] = map[string][]float64{}

@@ -18,9 +18,9 @@ func TestAB(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, qps, p50, cpu float64) {
 		runs := []harness.Run{
-			{Workload: "mesh", Tool: harness.ToolDNSPerf, QPS: qps, Latency: &stats.Latency{P50: p50, P99: 2 * p50}, CPUContenderPerQueryUS: stats.Float(cpu)},
+			{Workload: "mesh", Tool: harness.ToolDNSPerf, QPS: qps, CPUContenderPerQueryUS: stats.Float(cpu)},
 			{Workload: "mesh", Tool: harness.ToolFixed, Rate: 2000, QPS: 2000, Latency: &stats.Latency{P50: p50, P99: p50}, CPUContenderPerQueryUS: stats.Float(cpu)},
-			{Workload: "idle", Tool: harness.ToolIdle}, // no latency: not a row
+			{Workload: "idle", Tool: harness.ToolIdle}, // no queries: not a row
 		}
 		b, err := json.Marshal(struct{ Runs []harness.Run }{runs})
 		if err != nil {
@@ -43,16 +43,16 @@ func TestAB(t *testing.T) {
 	for _, want := range []string{
 		"| workload | run | metric | new: median [min–max] | old: median [min–max] | old/new |",
 		"| mesh | full load | q/s | 100.0 [90.0–110.0] | 100.0 [80.0–120.0] | 1.00 |",
-		"| mesh | full load | p50 µs | 60.0 [50.0–70.0] | 90.0 [80.0–100.0] | 1.50 |",
 		"| mesh | full load | CPU µs/query | 6.0 [5.0–7.0] | 9.0 [8.0–10.0] | 1.50 |",
+		"| mesh | 2000 q/s | p50 µs | 60.0 [50.0–70.0] | 90.0 [80.0–100.0] | 1.50 |",
 		"| mesh | 2000 q/s | p99 µs | 60.0 [50.0–70.0] | 90.0 [80.0–100.0] | 1.50 |",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("no line %q in\n%s", want, out.String())
 		}
 	}
-	if strings.Contains(out.String(), "idle") {
-		t.Errorf("a run without latency made a row:\n%s", out.String())
+	if strings.Contains(out.String(), "idle") || strings.Contains(out.String(), "full load | p50") {
+		t.Errorf("a row without a figure:\n%s", out.String())
 	}
 	write("third-1", 1, 1, 1)
 	if err := cmdAB([]string{dir}, &out); err == nil {
