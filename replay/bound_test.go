@@ -80,10 +80,10 @@ func TestReplayHostileLengths(t *testing.T) {
 }
 
 // TestReplayMalformedInterfaceOptions: an interface description block
-// with a binary timestamp resolution of 2^-64, which pcapgo's reader turns
-// into a division by zero (FuzzReplay found it), is refused with an error,
-// not a panic, whether it is the capture's first interface (read when the
-// reader opens) or a later one (read with the packets).
+// with a binary timestamp resolution of 2^-64 (FuzzReplay found it when
+// replay read with gopacket's pcapgo, which divided by zero on it) is
+// refused with an error, not a panic, whether it is the capture's first
+// interface or a later one.
 func TestReplayMalformedInterfaceOptions(t *testing.T) {
 	le := binary.LittleEndian
 	block := func(typ uint32, body []byte) []byte {
