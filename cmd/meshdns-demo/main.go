@@ -254,7 +254,7 @@ func (d *demo) setup(ctx context.Context) error {
 	d.runner = &runner{pod: topo.Pod, nameserver: topo.UpstreamV4, up: up}
 
 	fmt.Fprintf(d.out, "pod namespace       %-16s %s, %s on %s\n", topo.Pod, topo.PodV4, topo.PodV6, topo.Link)
-	fmt.Fprintf(d.out, "upstream namespace  %-16s %s, %s: a test DNS server (internal/upstream)\n", topo.Upstream, topo.UpstreamV4, topo.UpstreamV6)
+	fmt.Fprintf(d.out, "upstream namespace  %-16s %s, %s: a test DNS server (internal/clusterdns)\n", topo.Upstream, topo.UpstreamV4, topo.UpstreamV6)
 	fmt.Fprintf(d.out, "                    it knows the external names, and answers mesh names with decoys\n")
 	fmt.Fprintf(d.out, "                    (198.19.x.x / fd53:19::x, TTL %d) so you can see who answered\n", clusterdns.DefaultTTL)
 	fmt.Fprintf(d.out, "pod resolv.conf     %s\n", strings.ReplaceAll(strings.TrimSpace(resolvConf), "\n", " | "))
