@@ -19,10 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/meshdns/meshdns/internal/netns"
-	"github.com/meshdns/meshdns/internal/netns/netnstest"
-	"github.com/meshdns/meshdns/internal/podtest"
-	"github.com/meshdns/meshdns/sync/kube/apiservertest/kubetest"
 	"github.com/meshdns/meshdns/sync/model/modeltest"
 )
 
@@ -39,27 +35,13 @@ import (
 //
 //	cd sync/kube/apiservertest && go test -run '^$' -bench SourceChurn -benchtime 1x -timeout 30m .
 func BenchmarkSourceChurn(b *testing.B) {
-	services := envInt(b, "MESHDNS_CHURN_SERVICES", 10000)
 	rate := envInt(b, "MESHDNS_CHURN_RATE", 500)
 	const churn = 30 * time.Second
-	s := kubetest.StartAPIServer(b, kubetest.Options{EtcdURL: kubetest.StartEtcd(b), Prefix: "/meshdns-churn"})
-	admin := kubetest.AdminConfig(s.Addr)
-	admin.QPS, admin.Burst = float32(4*rate), 4*rate
-	cs := kubernetes.NewForConfigOrDie(admin)
-	kubetest.WaitNamespace(b, cs, "default")
-	createCluster(b, cs, services)
+	sb := newSourceBench(b, envInt(b, "MESHDNS_CHURN_SERVICES", 10000), "/meshdns-churn", 4*rate)
+	services, cs := sb.services, sb.cs
 	slicesOf := modeltest.Cluster(modeltest.ScaleCluster(services)).EndpointSlices
-
-	pod := netnstest.ForTest(b, netns.Config{}).Pod
-	proxyIn(b, pod, s.Addr)
-	kc := writeKubeconfig(b, "https://"+apiInPod)
-	bin := podtest.Binary(b)
 	for range b.N {
-		p := podtest.StartIn(b, pod, bin, "run", "--kubeconfig", kc, "--rules", "none", "--queue-num", "6000",
-			"--tcp", "off", "--metrics-addr", "")
-		if out, err := p.WaitLog(5*time.Minute, "name table loaded"); err != nil {
-			b.Fatalf("%v\n%s", err, out)
-		}
+		p := sb.start(b)
 		time.Sleep(5 * time.Second)
 		tables0 := strings.Count(p.Logs(), `msg="name table loaded"`)
 		cpu0 := schedNS(b, p.Pid())

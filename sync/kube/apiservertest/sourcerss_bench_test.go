@@ -21,26 +21,10 @@ import (
 //
 //	cd sync/kube/apiservertest && go test -run '^$' -bench SourceRSS -benchtime 1x -timeout 30m .
 func BenchmarkSourceRSS(b *testing.B) {
-	services := envInt(b, "MESHDNS_RSS_SERVICES", 10000)
-	s := kubetest.StartAPIServer(b, kubetest.Options{EtcdURL: kubetest.StartEtcd(b), Prefix: "/meshdns-rss"})
-	admin := kubetest.AdminConfig(s.Addr)
-	cs := kubernetes.NewForConfigOrDie(admin)
-	kubetest.WaitNamespace(b, cs, "default")
-	start := time.Now()
-	createCluster(b, cs, services)
-	b.Logf("%d Services and their EndpointSlices created in %v", services, time.Since(start).Round(time.Second))
-
-	pod := netnstest.ForTest(b, netns.Config{}).Pod
-	proxyIn(b, pod, s.Addr)
-	kc := writeKubeconfig(b, "https://"+apiInPod)
-	bin := podtest.Binary(b)
+	sb := newSourceBench(b, envInt(b, "MESHDNS_RSS_SERVICES", 10000), "/meshdns-rss", 0)
+	services := sb.services
 	for range b.N {
-		p := podtest.StartIn(b, pod, bin, "run", "--kubeconfig", kc, "--rules", "none", "--queue-num", "6000",
-			"--tcp", "off", "--metrics-addr", "")
-		loaded, err := p.WaitLog(5*time.Minute, "name table loaded")
-		if err != nil {
-			b.Fatalf("%v\n%s", err, loaded)
-		}
+		p := sb.start(b)
 		rss0 := statusKiB(b, p.Pid(), "VmRSS")
 		time.Sleep(30 * time.Second)
 		rss1 := statusKiB(b, p.Pid(), "VmRSS")
@@ -54,4 +38,45 @@ func BenchmarkSourceRSS(b *testing.B) {
 		b.ReportMetric(float64(rss1)/1024, "RSS-30s-MiB")
 		b.ReportMetric(float64(hwm)/1024, "RSS-peak-MiB")
 	}
+}
+
+// sourceBench is a real API server holding the scale cluster
+// (modeltest.ScaleCluster) of services Services, and a pod namespace that
+// reaches it at apiInPod, for the benchmarks of the API server source.
+type sourceBench struct {
+	services     int
+	cs           kubernetes.Interface // admin
+	pod, kc, bin string               // namespace, kubeconfig, meshdns binary
+}
+
+// newSourceBench starts etcd (under prefix) and the API server, creates the
+// cluster and the pod namespace; qps, when not 0, is the admin client's
+// rate limit (its burst too).
+func newSourceBench(b *testing.B, services int, prefix string, qps int) *sourceBench {
+	b.Helper()
+	s := kubetest.StartAPIServer(b, kubetest.Options{EtcdURL: kubetest.StartEtcd(b), Prefix: prefix})
+	admin := kubetest.AdminConfig(s.Addr)
+	if qps > 0 {
+		admin.QPS, admin.Burst = float32(qps), qps
+	}
+	cs := kubernetes.NewForConfigOrDie(admin)
+	kubetest.WaitNamespace(b, cs, "default")
+	start := time.Now()
+	createCluster(b, cs, services)
+	b.Logf("%d Services and their EndpointSlices created in %v", services, time.Since(start).Round(time.Second))
+	pod := netnstest.ForTest(b, netns.Config{}).Pod
+	proxyIn(b, pod, s.Addr)
+	return &sourceBench{services: services, cs: cs, pod: pod, kc: writeKubeconfig(b, "https://"+apiInPod), bin: podtest.Binary(b)}
+}
+
+// start runs `meshdns run --kubeconfig` in the pod namespace (no rules, a
+// queue of its own) and returns once its first table is loaded.
+func (sb *sourceBench) start(b *testing.B) *podtest.Process {
+	b.Helper()
+	p := podtest.StartIn(b, sb.pod, sb.bin, "run", "--kubeconfig", sb.kc, "--rules", "none", "--queue-num", "6000",
+		"--tcp", "off", "--metrics-addr", "")
+	if out, err := p.WaitLog(5*time.Minute, "name table loaded"); err != nil {
+		b.Fatalf("%v\n%s", err, out)
+	}
+	return p
 }
