@@ -99,6 +99,8 @@ func (e *Engine) respond(t *Table, m []byte, q *wire.Query, limit int) (int, Rea
 		} else {
 			tc = true
 		}
+	case p.nruns > 0:
+		an, tc = writeRuns(&w, &p, q, ttl)
 	default:
 		cnt := len(p.rrs)
 		start := 0
@@ -106,7 +108,7 @@ func (e *Engine) respond(t *Table, m []byte, q *wire.Query, limit int) (int, Rea
 			start = int(q.ID) % cnt
 		}
 		for i := 0; i < cnt; i++ {
-			at, ok := writeRecord(&w, wire.HeaderLen, t, &p.rrs[(start+i)%cnt], ttl)
+			at, ok := writeRecord(&w, wire.HeaderLen, p.seg, &p.rrs[(start+i)%cnt], ttl)
 			if !ok {
 				tc = true
 				break
@@ -116,7 +118,7 @@ func (e *Engine) respond(t *Table, m []byte, q *wire.Query, limit int) (int, Rea
 				// The CNAME target's records, owned by the name in its rdata.
 				cstart := int(q.ID) % len(p.chase)
 				for j := range p.chase {
-					if _, ok := writeRecord(&w, at, t, &p.chase[(cstart+j)%len(p.chase)], ttl); !ok {
+					if _, ok := writeRecord(&w, at, p.cseg, &p.chase[(cstart+j)%len(p.chase)], ttl); !ok {
 						tc = true
 						break
 					}
@@ -139,7 +141,7 @@ func (e *Engine) respond(t *Table, m []byte, q *wire.Query, limit int) (int, Rea
 	// Additional: SRV target addresses, when everything else fit. Each
 	// glue record's owner points at the target name inside the SRV rdata.
 	if !tc && an > 0 && len(p.rrs) > 0 && p.rrs[0].typ == TypeSRV {
-		ar += e.glue(t, &w, &p, q, an, ttl)
+		ar += e.glue(&w, &p, q, an, ttl)
 	}
 
 	if q.EDNS {
@@ -161,7 +163,8 @@ func (e *Engine) respond(t *Table, m []byte, q *wire.Query, limit int) (int, Rea
 
 // glue writes the addresses of the targets of the an SRV answers written
 // after the question, in the order they were written.
-func (e *Engine) glue(t *Table, w *wire.Writer, p *plan, q *wire.Query, an int, ttl uint32) int {
+func (e *Engine) glue(w *wire.Writer, p *plan, q *wire.Query, an int, ttl uint32) int {
+	t := p.seg
 	cnt := len(p.rrs)
 	start := 0
 	if cnt > 1 {
@@ -196,8 +199,35 @@ func (e *Engine) glue(t *Table, w *wire.Writer, p *plan, q *wire.Query, an int, 
 	return written
 }
 
-// writeRecord writes record r of table t with w.
-func writeRecord(w *wire.Writer, ownerPtr int, t *Table, r *record, ttl uint32) (rdataOff int, ok bool) {
+// writeRuns writes the answer records of p's runs, rotated as one list
+// when p.rotate. It returns how many it wrote and whether it ran out of
+// room.
+func writeRuns(w *wire.Writer, p *plan, q *wire.Query, ttl uint32) (an int, tc bool) {
+	cnt := 0
+	for _, r := range p.runs[:p.nruns] {
+		cnt += len(r.rrs)
+	}
+	start := 0
+	if p.rotate && cnt > 1 {
+		start = int(q.ID) % cnt
+	}
+	for i := 0; i < cnt; i++ {
+		j := (start + i) % cnt
+		k := 0
+		for j >= len(p.runs[k].rrs) {
+			j -= len(p.runs[k].rrs)
+			k++
+		}
+		if _, ok := writeRecord(w, wire.HeaderLen, p.runs[k].seg, &p.runs[k].rrs[j], ttl); !ok {
+			return an, true
+		}
+		an++
+	}
+	return an, false
+}
+
+// writeRecord writes record r of segment t with w.
+func writeRecord(w *wire.Writer, ownerPtr int, t *segment, r *record, ttl uint32) (rdataOff int, ok bool) {
 	n := t.rdataLen(r)
 	at := w.RRHeader(ownerPtr, r.typ, ttl, n)
 	if at < 0 {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -23,9 +24,38 @@ type Record struct {
 func (r Record) String() string { return r.Name + " " + r.Type + " " + r.Data }
 
 // Records lists every record of the table (empty non-terminals excluded),
-// sorted by name, type and data.
+// sorted by name, type and data. A name held by several segments (a
+// reverse name of several Services) shows their sources joined, as one
+// build would.
 func (t *Table) Records() []Record {
 	var out []Record
+	type joined struct {
+		src string
+		seg int
+	}
+	srcs := map[string]joined{}
+	seg := 0
+	t.segments(func(s *segment) {
+		from := len(out)
+		out = s.appendRecords(out)
+		seg++
+		for _, r := range out[from:] {
+			switch j, ok := srcs[r.Name]; {
+			case !ok:
+				srcs[r.Name] = joined{r.Source, seg}
+			case j.seg != seg:
+				srcs[r.Name] = joined{j.src + ", " + r.Source, seg}
+			}
+		}
+	})
+	for i := range out {
+		out[i].Source = srcs[out[i].Name].src
+	}
+	sortRecords(out)
+	return out
+}
+
+func (t *segment) appendRecords(out []Record) []Record {
 	var buf [wire.MaxNameLen]byte
 	for n := 0; n+1 < len(t.nodes); n++ {
 		rs := t.records(uint32(n))
@@ -43,7 +73,11 @@ func (t *Table) Records() []Record {
 			out = append(out, Record{Name: owner, Type: typeString(rs[i].typ), Data: rdataString(rs[i].typ, t.rdata(&rs[i])), Source: src})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
+	return out
+}
+
+func sortRecords(out []Record) {
+	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Name != b.Name {
 			return a.Name < b.Name
@@ -53,11 +87,10 @@ func (t *Table) Records() []Record {
 		}
 		return a.Data < b.Data
 	})
-	return out
 }
 
 // sources returns the provenance of node n's records, comma separated.
-func (t *Table) sources(n uint32) string {
+func (t *segment) sources(n uint32) string {
 	off := t.nodes[n].meta & metaSrcMask
 	cnt := t.srcLists[off]
 	names := make([]string, 0, cnt)
@@ -71,17 +104,25 @@ func (t *Table) sources(n uint32) string {
 	return strings.Join(names, ", ")
 }
 
-// Names lists every owner name the table holds, empty non-terminals included.
+// Names lists every owner name the table holds, empty non-terminals
+// included. A group's empty non-terminals above its Service's name (the
+// namespace, svc.<cluster domain>) are the base's.
 func (t *Table) Names() []string {
 	var out []string
 	var buf [wire.MaxNameLen]byte
-	for n := 0; n+1 < len(t.nodes); n++ {
-		if t.flags(uint32(n))&nodeExists != 0 {
-			out = append(out, wire.DecodeName(buf[:t.putName(buf[:], uint32(n))]))
+	t.segments(func(s *segment) {
+		for n := 0; n+1 < len(s.nodes); n++ {
+			if s.flags(uint32(n))&nodeExists != 0 {
+				w := buf[:s.putName(buf[:], uint32(n))]
+				if s != t.base && !isReverse(w) && t.groupOf(w) == nil {
+					continue
+				}
+				out = append(out, wire.DecodeName(w))
+			}
 		}
-	}
+	})
 	sort.Strings(out)
-	return out
+	return slices.Compact(out)
 }
 
 func rdataString(typ uint16, rd []byte) string {

@@ -5,9 +5,15 @@ import "github.com/meshdns/meshdns/dnsengine/wire"
 // plan is what the engine decided to answer for one question.
 type plan struct {
 	rcode   uint16
+	seg     *segment // the segment of rrs
 	rrs     []record // answer records, one type (or all, for ANY)
 	rotate  bool     // rotate rrs by the query ID
+	cseg    *segment // the segment of chase
 	chase   []record // the CNAME target's records, after the CNAME (owner: the target)
+	// runs, when nruns > 0, replace rrs: the answer of a name several
+	// segments hold (a reverse name of several Services), in order.
+	runs    [maxRuns]run
+	nruns   int
 	zone    *zone    // SOA of this zone in the authority section (negative answers)
 	soaAns  *zone    // SOA of this zone in the answer section (apex SOA query)
 	reason  Reason
@@ -16,23 +22,45 @@ type plan struct {
 	podAddr [16]byte
 }
 
+// run is a run of records of one segment.
+type run struct {
+	seg *segment
+	rrs []record
+}
+
 // resolve decides how to answer q from t. It returns reason ReasonNotOwned
 // when the question must go to the real server.
 func (e *Engine) resolve(t *Table, q *wire.Query, p *plan) {
 	name := q.Name()
-	n := t.lookup(name)
 	z := t.zoneOf(name)
+	var s *segment
+	n := noNode
+	if t.rev != nil && isReverse(name) {
+		var ps [maxRuns]part
+		switch k := t.reverseParts(name, ps[:]); {
+		case k < 0:
+			p.reason = ReasonNotOwned
+			return
+		case k > 1:
+			e.fromParts(ps[:k], q, z, p)
+			return
+		case k == 1:
+			s, n = ps[0].seg, ps[0].n
+		}
+	} else {
+		s, n = t.find(name)
+	}
 	if n == noNode {
-		n = t.lookupWildcard(name)
+		s, n = t.base, t.base.lookupWildcard(name)
 	}
 	if n != noNode {
-		if t.flags(n)&nodeInZone != 0 || z != nil {
-			e.fromNode(t, n, q, z, p, true)
+		if s.flags(n)&nodeInZone != 0 || z != nil {
+			e.fromNode(t, s, n, q, z, p, true)
 			if p.reason == ReasonNoData && z != nil && string(z.name) == string(name) && q.QType == TypeSOA {
 				p.reason, p.soaAns, p.zone = ReasonAnswered, z, nil
 			}
 		} else {
-			e.fromNode(t, n, q, nil, p, false)
+			e.fromNode(t, s, n, q, nil, p, false)
 		}
 		return
 	}
@@ -53,20 +81,27 @@ func (e *Engine) resolve(t *Table, q *wire.Query, p *plan) {
 // fromNode answers from a node. Inside an authoritative zone a missing type
 // is NODATA with the zone's SOA; outside (ServiceEntry hosts, reverse names)
 // only address questions get NODATA, other types go upstream.
-func (e *Engine) fromNode(t *Table, n uint32, q *wire.Query, z *zone, p *plan, authoritative bool) {
-	f := t.flags(n)
-	switch rs := t.records(n); {
+func (e *Engine) fromNode(t *Table, s *segment, n uint32, q *wire.Query, z *zone, p *plan, authoritative bool) {
+	f := s.flags(n)
+	p.seg = s
+	switch rs := s.records(n); {
 	case f&nodeCNAME != 0:
-		e.fromCNAME(t, rs, q, p)
+		e.fromCNAME(t, s, rs, q, p)
 		return
 	case q.QType == TypeANY && len(rs) > 0:
 		p.rrs, p.reason = rs, ReasonAnswered
 		return
 	}
-	if rs := t.typeRange(n, q.QType); len(rs) > 0 {
+	if rs := s.typeRange(n, q.QType); len(rs) > 0 {
 		p.rrs, p.rotate, p.reason = rs, true, ReasonAnswered
 		return
 	}
+	negative(f, q, z, p, authoritative)
+}
+
+// negative decides the answer for a name that exists without records of
+// the type asked.
+func negative(f uint32, q *wire.Query, z *zone, p *plan, authoritative bool) {
 	if authoritative {
 		p.zone, p.reason = z, ReasonNoData
 		return
@@ -120,20 +155,69 @@ func (e *Engine) podRecord(t *Table, q *wire.Query, z *zone, p *plan) {
 // not chase a CNAME themselves. When the table holds the target, its
 // records follow the CNAME; otherwise the question goes upstream, where the
 // cluster DNS knows the same alias and resolves the target.
-func (e *Engine) fromCNAME(t *Table, rs []record, q *wire.Query, p *plan) {
+func (e *Engine) fromCNAME(t *Table, s *segment, rs []record, q *wire.Query, p *plan) {
 	p.rrs = rs
 	if q.QType == TypeCNAME || q.QType == TypeANY {
 		p.reason = ReasonAnswered
 		return
 	}
-	tn := rs[0].data
-	if t.flags(tn)&nodeExists == 0 {
+	ts, tn := s, rs[0].data
+	if t.groups != nil || s.flags(tn)&nodeExists == 0 {
+		// The target may be another segment's, or a wildcard's.
 		var target [wire.MaxNameLen]byte
-		tn = t.lookupWildcard(target[:t.putName(target[:], tn)])
+		w := target[:s.putName(target[:], tn)]
+		if ts, tn = t.find(w); tn == noNode {
+			ts, tn = t.base, t.base.lookupWildcard(w)
+		}
 	}
-	if tn == noNode || t.flags(tn)&nodeCNAME != 0 {
+	if tn == noNode || ts.flags(tn)&nodeCNAME != 0 {
 		p.rrs, p.reason = nil, ReasonNotOwned
 		return
 	}
-	p.chase, p.reason = t.typeRange(tn, q.QType), ReasonAnswered
+	p.cseg, p.chase, p.reason = ts, ts.typeRange(tn, q.QType), ReasonAnswered
+}
+
+// anyOrder is every type a table holds, in the order of a node's records.
+var anyOrder = [...]uint16{TypeA, TypeNS, TypeCNAME, TypePTR, TypeTXT, TypeAAAA, TypeSRV}
+
+// fromParts answers a name several segments hold, their records in
+// segment order within each type, as one build would have sorted them.
+func (e *Engine) fromParts(ps []part, q *wire.Query, z *zone, p *plan) {
+	var f uint32
+	for _, x := range ps {
+		f |= x.seg.flags(x.n)
+	}
+	if f&nodeCNAME != 0 {
+		p.reason = ReasonNotOwned
+		return
+	}
+	add := func(s *segment, rs []record) bool {
+		if len(rs) == 0 {
+			return true
+		}
+		if p.nruns == len(p.runs) {
+			return false
+		}
+		p.runs[p.nruns] = run{s, rs}
+		p.nruns++
+		return true
+	}
+	one := [1]uint16{q.QType}
+	types := one[:]
+	if q.QType == TypeANY {
+		types = anyOrder[:]
+	}
+	for _, typ := range types {
+		for _, x := range ps {
+			if !add(x.seg, x.seg.typeRange(x.n, typ)) {
+				p.nruns, p.reason = 0, ReasonNotOwned
+				return
+			}
+		}
+	}
+	if p.nruns > 0 {
+		p.rotate, p.reason = q.QType != TypeANY, ReasonAnswered
+		return
+	}
+	negative(f, q, z, p, f&nodeInZone != 0 || z != nil)
 }

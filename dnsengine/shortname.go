@@ -28,29 +28,29 @@ func (e *Engine) shortName(t *Table, q *wire.Query, p *plan) bool {
 	copy(buf[:], name[:l])
 	copy(buf[l:], e.podSvc)
 	copy(buf[l+len(e.podSvc):], domain)
-	n := t.lookup(buf[:l+len(e.podSvc)+len(domain)])
+	t2, n := t.find(buf[:l+len(e.podSvc)+len(domain)])
 	if n == noNode {
 		return false
 	}
-	if f := t.flags(n); f&nodeHosts == 0 || f&nodeCNAME != 0 || f&nodeInZone == 0 {
+	if f := t2.flags(n); f&nodeHosts == 0 || f&nodeCNAME != 0 || f&nodeInZone == 0 {
 		return false
 	}
 	switch q.QType {
 	case TypeA, TypeAAAA:
-		if rs := t.typeRange(n, q.QType); len(rs) > 0 {
-			p.rrs, p.rotate, p.reason = rs, true, ReasonAnswered
+		if rs := t2.typeRange(n, q.QType); len(rs) > 0 {
+			p.seg, p.rrs, p.rotate, p.reason = t2, rs, true, ReasonAnswered
 		} else {
 			p.reason = ReasonNoData
 		}
 	case TypeANY:
 		// The addresses only: A and AAAA sort first among a node's
 		// records.
-		rs := t.records(n)
+		rs := t2.records(n)
 		k := 0
 		for k < len(rs) && (rs[k].typ == TypeA || rs[k].typ == TypeAAAA) {
 			k++
 		}
-		p.rrs, p.reason = rs[:k], ReasonAnswered
+		p.seg, p.rrs, p.reason = t2, rs[:k], ReasonAnswered
 	default:
 		p.reason = ReasonNotOwned
 	}

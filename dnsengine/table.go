@@ -81,9 +81,11 @@ type zone struct {
 	soaPfx []byte // SOA rdata up to and including the serial: mname, rname, serial
 }
 
-// Table is an immutable snapshot of the names the mesh owns. Build one with a
-// TableBuilder; share it freely between goroutines.
-type Table struct {
+// segment is one immutable part of a table: a flat name space (the slices
+// above) built by one TableBuilder. A table built from scratch is one
+// segment; a table that follows changes (table_groups.go) is a base
+// segment plus one segment per Kubernetes Service.
+type segment struct {
 	arena []byte
 	nodes []node // plus a sentinel whose rec ends the last node's records
 	recs  []record
@@ -97,10 +99,37 @@ type Table struct {
 	srcText   []byte   // provenance strings, for debug output, one after the other
 	srcEnd    []uint32 // the end of each provenance string in srcText
 	srcLists  []uint32 // at each offset: a count, then that many provenance string indices
-	zones     []zone
-	podZone   []byte // wire "pod.<cluster domain>", nil without a cluster zone
-	serial    uint32
-	stats     TableStats
+	stats     segStats
+}
+
+// segStats counts what a segment holds, without a map so that a segment
+// of a few names stays small.
+type segStats struct {
+	names, records int32
+	byType         [len(statTypes)]int32
+}
+
+// statTypes are the types TableStats counts one by one.
+// The builder writes no other type.
+var statTypes = [...]uint16{TypeA, TypeAAAA, TypeCNAME, TypeNS, TypePTR, TypeSRV, TypeTXT}
+
+// statIndex returns the index of typ in statTypes, or -1.
+func statIndex(typ uint16) int {
+	for i, t := range statTypes {
+		if t == typ {
+			return i
+		}
+	}
+	return -1
+}
+
+// add adds the counts of o, times sign (1 or -1).
+func (s *segStats) add(o *segStats, sign int32) {
+	s.names += sign * o.names
+	s.records += sign * o.records
+	for i := range s.byType {
+		s.byType[i] += sign * o.byType[i]
+	}
 }
 
 // TableStats counts what a table holds, for metrics and logs.
@@ -111,19 +140,13 @@ type TableStats struct {
 	ByType    map[string]int
 }
 
-// Stats returns the counts of the table.
-func (t *Table) Stats() TableStats { return t.stats }
-
-// Serial returns the SOA serial of the table's zones.
-func (t *Table) Serial() uint32 { return t.serial }
-
-func (t *Table) flags(n uint32) uint32 { return t.nodes[n].meta >> metaFlags }
+func (t *segment) flags(n uint32) uint32 { return t.nodes[n].meta >> metaFlags }
 
 // records returns the records of node n.
-func (t *Table) records(n uint32) []record { return t.recs[t.nodes[n].rec:t.nodes[n+1].rec] }
+func (t *segment) records(n uint32) []record { return t.recs[t.nodes[n].rec:t.nodes[n+1].rec] }
 
 // typeRange returns the run of records of type typ of node n.
-func (t *Table) typeRange(n uint32, typ uint16) []record {
+func (t *segment) typeRange(n uint32, typ uint16) []record {
 	rs := t.records(n)
 	lo := -1
 	for i := range rs {
@@ -142,7 +165,7 @@ func (t *Table) typeRange(n uint32, typ uint16) []record {
 }
 
 // lookup returns the node of the existing name w (lowercase wire), or noNode.
-func (t *Table) lookup(w []byte) uint32 {
+func (t *segment) lookup(w []byte) uint32 {
 	if len(t.index) == 0 {
 		return noNode
 	}
@@ -161,7 +184,7 @@ func (t *Table) lookup(w []byte) uint32 {
 }
 
 // slot maps a hash onto the index.
-func (t *Table) slot(h uint64) int { return slotOf(h, len(t.index)) }
+func (t *segment) slot(h uint64) int { return slotOf(h, len(t.index)) }
 
 // slotOf maps a hash onto a table of n slots (Lemire's multiply-shift: any
 // length).
@@ -183,7 +206,7 @@ func placeSlot(slots []uint32, h uint64, n uint32) {
 }
 
 // nameEqual reports whether node n is the lowercase wire name w.
-func (t *Table) nameEqual(n uint32, w []byte) bool {
+func (t *segment) nameEqual(n uint32, w []byte) bool {
 	for {
 		lab := t.arena[t.nodes[n].label:]
 		l := int(lab[0])
@@ -202,7 +225,7 @@ func (t *Table) nameEqual(n uint32, w []byte) bool {
 }
 
 // nameLen returns the length of the wire name of node n.
-func (t *Table) nameLen(n uint32) int {
+func (t *segment) nameLen(n uint32) int {
 	l := 0
 	for ; n != noNode; n = t.nodes[n].parent {
 		l += 1 + int(t.arena[t.nodes[n].label])
@@ -212,7 +235,7 @@ func (t *Table) nameLen(n uint32) int {
 
 // putName writes the wire name of node n at the start of dst, which must
 // have room for nameLen(n) bytes, and returns its length.
-func (t *Table) putName(dst []byte, n uint32) int {
+func (t *segment) putName(dst []byte, n uint32) int {
 	off := 0
 	for ; n != noNode; n = t.nodes[n].parent {
 		lab := t.arena[t.nodes[n].label:]
@@ -222,7 +245,7 @@ func (t *Table) putName(dst []byte, n uint32) int {
 }
 
 // rdataLen returns the length of the rdata of r.
-func (t *Table) rdataLen(r *record) int {
+func (t *segment) rdataLen(r *record) int {
 	switch r.typ {
 	case TypeA:
 		return 4
@@ -238,7 +261,7 @@ func (t *Table) rdataLen(r *record) int {
 
 // putRdata writes the rdata of r at the start of dst, which has room for
 // rdataLen(r) bytes.
-func (t *Table) putRdata(dst []byte, r *record) {
+func (t *segment) putRdata(dst []byte, r *record) {
 	switch r.typ {
 	case TypeA:
 		binary.BigEndian.PutUint32(dst, r.data)
@@ -257,7 +280,7 @@ func (t *Table) putRdata(dst []byte, r *record) {
 }
 
 // rdata returns the rdata of r in a new slice (debug output and tests).
-func (t *Table) rdata(r *record) []byte {
+func (t *segment) rdata(r *record) []byte {
 	b := make([]byte, t.rdataLen(r))
 	t.putRdata(b, r)
 	return b
@@ -275,7 +298,7 @@ func (t *Table) zoneOf(w []byte) *zone {
 
 // passedThrough reports whether w or a name above it was left to the
 // upstream with AddPassThrough.
-func (t *Table) passedThrough(w []byte) bool {
+func (t *segment) passedThrough(w []byte) bool {
 	if len(t.pass) == 0 {
 		return false
 	}
@@ -288,7 +311,7 @@ func (t *Table) passedThrough(w []byte) bool {
 }
 
 // lookupWildcard finds the most specific wildcard covering w (not w itself).
-func (t *Table) lookupWildcard(w []byte) uint32 {
+func (t *segment) lookupWildcard(w []byte) uint32 {
 	if len(t.wild) == 0 {
 		return noNode
 	}
@@ -313,6 +336,9 @@ type TableConfig struct {
 	// Nameservers are answered as the addresses of ns.dns.<zone>, the name
 	// the NS and SOA records point at.
 	Nameservers []netip.Addr
+	// Group, when set, makes the builder one for the names of a single
+	// Service: BuildGroup, not Build, finishes it.
+	Group *GroupKey
 	// SizeHint is the number of records the table is expected to hold: the
 	// builder sizes its buffers for it instead of growing them (0: grow).
 	SizeHint int

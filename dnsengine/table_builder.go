@@ -16,7 +16,7 @@ import (
 type TableBuilder struct {
 	cfg   TableConfig
 	zones []zone
-	t     *Table // the table being built: arena and nodes
+	t     *segment // the table being built: arena and nodes
 	// names: every node (existing or not, wildcards excepted) by the hash
 	// of its name, as Table.index: no copy of the names while building.
 	names  []uint32
@@ -38,6 +38,9 @@ type TableBuilder struct {
 	lastNode uint32
 	lastSrc  string
 	lastID   uint32
+	// stop: for a group builder, the wire name of the Service: empty
+	// non-terminals are made up to it, not up to the zone apex.
+	stop []byte
 }
 
 // buildRecord is a record before Build sorts it to its node.
@@ -59,7 +62,7 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 	hint := max(cfg.SizeHint, 0)
 	b := &TableBuilder{
 		cfg:    cfg,
-		t:      &Table{seed: maphash.MakeSeed(), nodes: make([]node, 0, hint/2), arena: make([]byte, 0, 4*hint)},
+		t:      &segment{seed: maphash.MakeSeed(), nodes: make([]node, 0, hint/2), arena: make([]byte, 0, 4*hint)},
 		names:  make([]uint32, max(1024, 2*hint/3)),
 		recs:   make([]buildRecord, 0, hint),
 		hashes: make([]uint64, 0, hint/2),
@@ -69,6 +72,16 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 		pass:   map[string]bool{},
 		blobs:  map[string]uint32{},
 		srcID:  map[string]uint32{},
+	}
+	if g := cfg.Group; g != nil {
+		if !IsLabel(g.Namespace) || !IsLabel(g.Name) || cfg.ClusterDomain == "" {
+			return nil, fmt.Errorf("table: group %s/%s: not a Service name in a cluster domain", g.Namespace, g.Name)
+		}
+		w, err := wire.EncodeName(g.Name + "." + g.Namespace + ".svc." + cfg.ClusterDomain)
+		if err != nil {
+			return nil, fmt.Errorf("table: group: %w", err)
+		}
+		b.stop = w
 	}
 	for _, z := range zs {
 		w, err := wire.EncodeName(z)
@@ -195,7 +208,7 @@ func (b *TableBuilder) nodeFor(w []byte) uint32 {
 	}
 	b.setFlags(n, f)
 	if in {
-		for p := parentName(w); p != nil && b.inZone(p); p = parentName(p) {
+		for p := parentName(w); p != nil && b.inZone(p) && (b.stop == nil || isSubdomain(p, b.stop)); p = parentName(p) {
 			pn := b.anyNode(p)
 			if b.flags(pn)&nodeExists != 0 {
 				break
@@ -424,12 +437,29 @@ func (b *TableBuilder) AddEmpty(name string) error {
 	return nil
 }
 
+// AddAncestors makes the names above name exist, as a record at name
+// would, without making name itself exist: the base of a table with
+// groups holds a namespace's empty non-terminals this way.
+func (b *TableBuilder) AddAncestors(name string) error {
+	w, err := b.owner(name)
+	if err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	for p := parentName(w); p != nil && b.inZone(p); p = parentName(p) {
+		pn := b.anyNode(p)
+		if b.flags(pn)&nodeExists != 0 {
+			break
+		}
+		b.setFlags(pn, nodeExists|nodeInZone)
+	}
+	return nil
+}
+
 // Build finishes the table: zone apex records (SOA, NS), dns-version TXT and
 // ns.dns.<zone> addresses. The builder must not be used after.
 func (b *TableBuilder) Build() *Table {
 	const apexSrc = "meshdns"
-	t := b.t
-	t.wild, t.pass, t.serial = b.wild, b.pass, b.cfg.Serial
+	t := &Table{serial: b.cfg.Serial, seed: maphash.MakeSeed()}
 	for i := range b.zones {
 		z := &b.zones[i]
 		zname := wire.DecodeName(z.name)
@@ -446,12 +476,55 @@ func (b *TableBuilder) Build() *Table {
 	}
 	if b.cfg.ClusterDomain != "" {
 		cw := mustEncodeName(b.cfg.ClusterDomain)
+		t.svcZone = append([]byte("\x03svc"), cw...)
 		if b.inZone(cw) {
 			t.podZone = append([]byte("\x03pod"), cw...)
 			_ = b.AddTXT("dns-version."+b.cfg.ClusterDomain, "1.1.0", apexSrc)
 		}
 	}
 	t.zones = b.zones
+	t.base = b.finish()
+	t.stats = t.base.stats
+	return t
+}
+
+// BuildGroup finishes the builder as the group of Service namespace/name
+// (table_groups.go): the names below <name>.<namespace>.svc.<cluster
+// domain> and reverse names, without apex records. It fails if a name
+// lies elsewhere, or if the builder was not made with Group set. The
+// builder must not be used after.
+func (b *TableBuilder) BuildGroup() (*Group, error) {
+	if b.stop == nil {
+		return nil, fmt.Errorf("table: not a group builder")
+	}
+	if len(b.wild) > 0 || len(b.pass) > 0 && !(len(b.pass) == 1 && b.pass[string(b.stop)]) {
+		return nil, fmt.Errorf("table: group %s: wildcards or pass-through names other than its own", wire.DecodeName(b.stop))
+	}
+	for n := range b.t.nodes {
+		if b.flags(uint32(n))&nodeExists == 0 {
+			continue
+		}
+		var buf [wire.MaxNameLen]byte
+		w := buf[:b.t.putName(buf[:], uint32(n))]
+		if !isSubdomain(w, b.stop) && !isReverse(w) {
+			return nil, fmt.Errorf("table: group %s: name %s is not its own", wire.DecodeName(b.stop), wire.DecodeName(w))
+		}
+	}
+	g := &Group{key: string(b.stop), ns: b.cfg.Group.Namespace, name: b.cfg.Group.Name}
+	g.seg = b.finish()
+	return g, nil
+}
+
+// finish lays out the records and indexes the names.
+func (b *TableBuilder) finish() *segment {
+	t := b.t
+	t.wild, t.pass = b.wild, b.pass
+	if len(t.wild) == 0 {
+		t.wild = nil
+	}
+	if len(t.pass) == 0 {
+		t.pass = nil
+	}
 	b.layout()
 	b.buildIndex()
 	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t, b.lastName = nil, nil, nil, nil, nil, nil, nil, nil, nil

@@ -29,7 +29,7 @@ func (b *TableBuilder) layout() {
 	t.recs = make([]record, 0, len(sorted))
 	t.srcLists = []uint32{0} // offset 0: the empty list
 	lists := map[string]uint32{}
-	st := TableStats{ByType: map[string]int{}, Wildcards: len(b.wild)}
+	var st segStats
 	var seen map[record]struct{}
 	var key []byte
 	var srcs []uint32
@@ -110,10 +110,12 @@ func (b *TableBuilder) layout() {
 		first := len(t.recs)
 		for _, r := range kept {
 			t.recs = append(t.recs, r.r)
-			st.ByType[typeString(r.r.typ)]++
+			if i := statIndex(r.r.typ); i >= 0 {
+				st.byType[i]++
+			}
 		}
-		st.Records += len(kept)
-		st.Names++
+		st.records += int32(len(kept))
+		st.names++
 		if mixed {
 			t.nodes[n].meta |= nodeMixed << metaFlags
 			if t.glueOrder == nil {
@@ -161,7 +163,7 @@ func (b *TableBuilder) buildIndex() {
 
 // glueRecords calls fn with each A and AAAA record of node n in the order
 // they were added, until fn returns false.
-func (t *Table) glueRecords(n uint32, fn func(*record) bool) {
+func (t *segment) glueRecords(n uint32, fn func(*record) bool) {
 	if t.flags(n)&nodeMixed != 0 {
 		for _, i := range t.glueOrder[n] {
 			if !fn(&t.recs[i]) {

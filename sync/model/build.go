@@ -101,6 +101,12 @@ type state struct {
 	// added records to (Writer.HasRecords, asked before the ServiceEntries
 	// write theirs), is skipped.
 	svcNames map[string]bool
+	// isService, when set, answers for svcNames (an incremental base
+	// build asks the groups).
+	isService func(fqdn string) bool
+	// shadowed lists endpoint addresses that got no PTR because they are
+	// a Service's cluster IP.
+	shadowed []netip.Addr
 	scratch  buildScratch
 }
 

@@ -136,7 +136,7 @@ func (s *state) entryHosts(se *ServiceEntry) []*seHost {
 			continue
 		}
 		seen[h] = true
-		if s.svcNames[h+"."] || s.out.HasRecords(h+".") {
+		if s.knownService(h+".") || s.out.HasRecords(h+".") {
 			prob("host %s is a Kubernetes Service name; the Service wins", h)
 			continue
 		}
@@ -195,4 +195,12 @@ func hostAddr(s string) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return p.Addr().Unmap(), true
+}
+
+// knownService reports whether fqdn is the name of a Service loaded.
+func (s *state) knownService(fqdn string) bool {
+	if s.isService != nil {
+		return s.isService(fqdn)
+	}
+	return s.svcNames[fqdn]
 }

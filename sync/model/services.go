@@ -88,28 +88,13 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 	svcs = sortedByKey(svcs, func(x *corev1.Service) (string, string) { return x.Namespace, x.Name })
 	eps = sortedByKey(eps, func(x *discoveryv1.EndpointSlice) (string, string) { return x.Namespace, x.Name })
 
-	var infos []*svcInfo
-	clusterIPs := map[netip.Addr]bool{}
-	for _, svc := range svcs {
-		if !s.o.wants(svc.Namespace) {
-			s.rep.Services.Filtered++
-			continue
-		}
-		si, ok := s.checkService(svc)
-		if !ok {
-			s.rep.Services.Skipped++
-			// Its names are not ours to deny: the cluster DNS may serve
-			// them, so they go upstream rather than NXDOMAIN.
-			if ns, name := strings.ToLower(svc.Namespace), strings.ToLower(svc.Name); validLabel(ns) && validLabel(name) {
-				_ = s.out.AddPassThrough(name + "." + ns + ".svc." + s.o.domain)
-			}
-			continue
-		}
+	infos := s.checkServices(svcs)
+	clusterIPs := map[netip.Addr]int{}
+	for _, si := range infos {
 		s.svcNames[si.fqdn] = true
 		for _, ip := range si.ips {
-			clusterIPs[ip] = true
+			clusterIPs[ip]++
 		}
-		infos = append(infos, si)
 	}
 
 	// EndpointSlices by service, and the ones that join none.
@@ -129,6 +114,13 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 		bySvc[k] = append(bySvc[k], es)
 	}
 
+	s.emitServices(infos, bySvc, clusterIPs)
+}
+
+// emitServices writes the names of the checked Services infos, each with
+// its EndpointSlices from bySvc (by namespace/name), and reports the
+// slices no Service took.
+func (s *state) emitServices(infos []*svcInfo, bySvc map[string][]*discoveryv1.EndpointSlice, clusterIPs map[netip.Addr]int) {
 	for _, si := range infos {
 		k := si.svc.Namespace + "/" + si.svc.Name
 		slices := bySvc[k]
@@ -154,6 +146,31 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 		s.rep.EndpointSlices.Skipped++
 		s.problem(kindEndpointSlice, es.Namespace, es.Name, "no usable Service %s/%s", es.Namespace, es.Labels[discoveryv1.LabelServiceName])
 	}
+}
+
+// checkServices checks svcs, counting the filtered and the skipped and
+// leaving the names of the skipped to the upstream, and returns the
+// loaded ones in order.
+func (s *state) checkServices(svcs []*corev1.Service) []*svcInfo {
+	var infos []*svcInfo
+	for _, svc := range svcs {
+		if !s.o.wants(svc.Namespace) {
+			s.rep.Services.Filtered++
+			continue
+		}
+		si, ok := s.checkService(svc)
+		if !ok {
+			s.rep.Services.Skipped++
+			// Its names are not ours to deny: the cluster DNS may serve
+			// them, so they go upstream rather than NXDOMAIN.
+			if ns, name := strings.ToLower(svc.Namespace), strings.ToLower(svc.Name); validLabel(ns) && validLabel(name) {
+				_ = s.out.AddPassThrough(name + "." + ns + ".svc." + s.o.domain)
+			}
+			continue
+		}
+		infos = append(infos, si)
+	}
+	return infos
 }
 
 // checkService validates a service and classifies it.
@@ -325,7 +342,7 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 
 // clusterIP adds a ClusterIP service: its addresses and PTRs, SRV records
 // and the names of its endpoints.
-func (s *state) clusterIP(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]bool) {
+func (s *state) clusterIP(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]int) {
 	ns, name := si.svc.Namespace, si.svc.Name
 	for _, ip := range si.ips {
 		if s.addAddress(kindService, ns, name, si.fqdn, ip, si.src) {
@@ -362,7 +379,7 @@ func (s *state) clusterIP(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]
 
 // headless adds a headless service: the addresses of its ready endpoints
 // under the service name and their own names, PTRs and SRV records.
-func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]bool) {
+func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]int) {
 	ns, name := si.svc.Namespace, si.svc.Name
 	for _, e := range eps {
 		s.addAddress(kindService, ns, name, si.fqdn, e.ip, e.src)
@@ -396,7 +413,7 @@ func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]b
 
 // endpointNames adds <endpoint>.<svc FQDN>: its addresses, the PTR of each
 // (unless the address is a ClusterIP), and SRV for its ports.
-func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]bool) {
+func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]int) {
 	ns, name := si.svc.Namespace, si.svc.Name
 	// The SRV pairs of each label, labels in the order first seen; the
 	// groups and the index are the state's, reused from Service to Service.
@@ -407,8 +424,10 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 		if !s.addAddress(kindService, ns, name, owner, e.ip, e.src) {
 			continue
 		}
-		if !clusterIPs[e.ip] {
+		if clusterIPs[e.ip] == 0 {
 			s.addPTR(kindService, ns, name, e.ip, owner, e.src)
+		} else {
+			s.shadowed = append(s.shadowed, e.ip)
 		}
 		gi, ok := s.scratch.labelIdx[e.label]
 		if !ok {

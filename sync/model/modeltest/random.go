@@ -188,3 +188,62 @@ func RandomOptions(r *rand.Rand) model.Options {
 	}
 	return o
 }
+
+// Mutate returns objs changed as a cluster changes between two updates:
+// each object kept (the same pointer), dropped, or replaced by a new
+// random one of the same namespace and name (a slice may then name
+// another Service), and a few objects added. objs is not changed.
+func Mutate(r *rand.Rand, objs *model.Objects) *model.Objects {
+	out := &model.Objects{}
+	type key struct{ ns, name string }
+	seen := map[key]bool{}
+	for _, s := range objs.Services {
+		seen[key{s.Namespace, s.Name}] = true
+		switch r.IntN(6) {
+		case 0:
+		case 1, 2:
+			out.Services = append(out.Services, randomService(r, s.Namespace, s.Name))
+		default:
+			out.Services = append(out.Services, s)
+		}
+	}
+	for range r.IntN(3) {
+		k := key{pick(r, randNamespaces), pick(r, randServices)}
+		if !seen[k] {
+			seen[k] = true
+			out.Services = append(out.Services, randomService(r, k.ns, k.name))
+		}
+	}
+	names := map[key]bool{}
+	for _, es := range objs.EndpointSlices {
+		names[key{es.Namespace, es.Name}] = true
+		switch r.IntN(6) {
+		case 0:
+		case 1, 2:
+			svc := es.Labels[discoveryv1.LabelServiceName]
+			if svc == "" || r.IntN(4) == 0 {
+				svc = pick(r, randServices)
+			}
+			n := randomSlice(r, es.Namespace, svc, 0)
+			n.Name = es.Name
+			out.EndpointSlices = append(out.EndpointSlices, n)
+		default:
+			out.EndpointSlices = append(out.EndpointSlices, es)
+		}
+	}
+	for i := range r.IntN(4) {
+		n := randomSlice(r, pick(r, randNamespaces), pick(r, randServices), 100+r.IntN(1000)+i)
+		if !names[key{n.Namespace, n.Name}] {
+			names[key{n.Namespace, n.Name}] = true
+			out.EndpointSlices = append(out.EndpointSlices, n)
+		}
+	}
+	out.ServiceEntries = objs.ServiceEntries
+	if r.IntN(3) == 0 {
+		out.ServiceEntries = nil
+		for i := range r.IntN(6) {
+			out.ServiceEntries = append(out.ServiceEntries, randomEntry(r, i))
+		}
+	}
+	return out
+}

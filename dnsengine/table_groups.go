@@ -1,0 +1,454 @@
+package dnsengine
+
+import (
+	"cmp"
+	"encoding/binary"
+	"hash/maphash"
+	"net/netip"
+	"slices"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
+)
+
+// A table that follows a cluster's changes cannot be rebuilt whole on
+// each: at 100,000 endpoints a build takes a third of a second. So a
+// table is a base segment (zone apex records, ServiceEntries, the
+// namespaces' empty non-terminals, anything not below a Service) plus one
+// segment per Kubernetes Service, its group: the names below
+// <name>.<namespace>.svc.<cluster domain> and the reverse names of its
+// addresses. Update replaces the groups that changed and shares the rest
+// with the table it came from, so a change costs the Services it touches.
+//
+// A name finds its segment without a search:
+//   - below <name>.<namespace>.svc.<cluster domain>: that Service's group
+//     (groupIndex, sharded so that an update copies one shard), then the
+//     base (a ServiceEntry host below a Service's name);
+//   - a reverse name: every group holding it, by the hash of the name
+//     (revIndex), in the order a whole build adds them (by namespace,
+//     then name), then the base. A pod behind two Services has two PTR
+//     records, one from each group;
+//   - anything else: the base.
+//
+// A table from a single Build has no groups: everything is in the base.
+
+// GroupKey names the Service a group holds.
+type GroupKey struct{ Namespace, Name string }
+
+// Group is the segment of one Service. Build one with a TableBuilder made
+// with TableConfig.Group and finished with BuildGroup.
+type Group struct {
+	key      string // lowercase wire name of the Service
+	ns, name string
+	seg      *segment
+}
+
+// Key returns the Service of the group.
+func (g *Group) Key() GroupKey { return GroupKey{g.ns, g.name} }
+
+// Empty reports whether the group holds no name below its Service (a
+// headless Service without ready endpoints, or a pass-through): it then
+// makes no namespace exist.
+func (g *Group) Empty() bool { return g.seg.lookup([]byte(g.key)) == noNode }
+
+// ReverseHolders returns the Services whose groups hold the reverse name
+// of ip, in order.
+func (t *Table) ReverseHolders(ip netip.Addr) []GroupKey {
+	if t.rev == nil {
+		return nil
+	}
+	w := appendReverseName(nil, ip)
+	h := maphash.Bytes(t.seed, w)
+	var out []GroupKey
+	rs := t.rev[slotOf(h, revShards)]
+	if rs == nil {
+		return nil
+	}
+	gs := rs.multi[h]
+	if g, ok := rs.one[h]; ok {
+		gs = []*Group{g}
+	}
+	for _, g := range gs {
+		if g.seg.lookup(w) != noNode {
+			out = append(out, g.Key())
+		}
+	}
+	return out
+}
+
+// GroupHasRecords reports whether a group of t owns records at name (a
+// dotted name): the Kubernetes names a ServiceEntry host must not shadow.
+func (t *Table) GroupHasRecords(name string) bool {
+	w, err := wire.EncodeName(name)
+	if err != nil || t.groups == nil {
+		return false
+	}
+	w = lowerWire(w)
+	if isReverse(w) {
+		var ps [maxRuns]part
+		k := t.reverseParts(w, ps[:])
+		return k < 0 || k > 1 || k == 1 && ps[0].seg != t.base
+	}
+	g := t.groupOf(w)
+	if g == nil {
+		return false
+	}
+	n := g.seg.lookup(w)
+	return n != noNode && len(g.seg.records(n)) > 0
+}
+
+func lowerWire(w []byte) []byte {
+	for i, c := range w {
+		if 'A' <= c && c <= 'Z' {
+			w[i] = c + 32
+		}
+	}
+	return w
+}
+
+// before orders groups as a whole build adds their names.
+func (g *Group) before(o *Group) bool {
+	return cmp.Or(cmp.Compare(g.ns, o.ns), cmp.Compare(g.name, o.name)) < 0
+}
+
+const (
+	groupShards = 256
+	revShards   = 1024
+	// maxRuns bounds the record runs of one answer: a reverse name held
+	// by more groups than fit is left to the upstream, which knows it too.
+	maxRuns = 8
+)
+
+// groupIndex finds a group by the hash of its Service's wire name.
+type groupIndex [groupShards]map[string]*Group
+
+// revIndex finds the groups holding a reverse name by the hash of the
+// name. A hash held by one group maps to it in one; the few held by more
+// are listed, in order, in multi.
+type revIndex [revShards]*revShard
+
+type revShard struct {
+	one   map[uint64]*Group
+	multi map[uint64][]*Group
+}
+
+// Table is an immutable snapshot of the names the mesh owns. Build one
+// with a TableBuilder, derive changed ones with Update; share it freely
+// between goroutines.
+type Table struct {
+	base    *segment
+	zones   []zone // the base's zones, their SOA carrying serial
+	serial  uint32
+	podZone []byte // wire "pod.<cluster domain>", nil without a cluster zone
+	svcZone []byte // wire "svc.<cluster domain>", nil without a cluster domain
+	seed    maphash.Seed
+	groups  *groupIndex // nil: no groups
+	rev     *revIndex
+	ngroups int
+	revDup  int // reverse names counted once per extra group holding them
+	stats   segStats
+}
+
+// Stats returns the counts of the table.
+func (t *Table) Stats() TableStats {
+	st := TableStats{Names: int(t.stats.names) - t.revDup, Records: int(t.stats.records), Wildcards: len(t.base.wild), ByType: map[string]int{}}
+	for i, c := range t.stats.byType {
+		if c != 0 {
+			st.ByType[typeString(statTypes[i])] = int(c)
+		}
+	}
+	return st
+}
+
+// Serial returns the SOA serial of the table's zones.
+func (t *Table) Serial() uint32 { return t.serial }
+
+// Groups returns the number of Service groups of the table.
+func (t *Table) Groups() int { return t.ngroups }
+
+// TableUpdate is a change to a table.
+type TableUpdate struct {
+	// Base, when set, replaces the base segment with that of Base, a
+	// table from TableBuilder.Build for the same zones.
+	Base *Table
+	// Set adds the groups, replacing those of the same Services.
+	Set []*Group
+	// Remove drops the groups of these Services.
+	Remove []GroupKey
+	// Serial, when not 0, becomes the SOA serial.
+	Serial uint32
+}
+
+// Update returns a new table with u applied; t is unchanged and shares
+// with it everything u does not touch.
+func (t *Table) Update(u TableUpdate) *Table {
+	nt := *t
+	if u.Base != nil {
+		nt.stats.add(&t.base.stats, -1)
+		nt.base = u.Base.base
+		nt.zones = u.Base.zones
+		nt.stats.add(&nt.base.stats, 1)
+		if u.Serial == 0 {
+			u.Serial = t.serial
+		}
+	}
+	if u.Serial != 0 && u.Serial != nt.serial || u.Base != nil {
+		nt.serial = u.Serial
+		nt.zones = slices.Clone(nt.zones)
+		for i := range nt.zones {
+			z := &nt.zones[i]
+			z.soaPfx = binary.BigEndian.AppendUint32(slices.Clone(z.soaPfx[:len(z.soaPfx)-4]), u.Serial)
+		}
+	}
+	if len(u.Set) == 0 && len(u.Remove) == 0 {
+		return &nt
+	}
+	if nt.groups == nil {
+		nt.groups, nt.rev = new(groupIndex), new(revIndex)
+	} else {
+		g, r := *t.groups, *t.rev
+		nt.groups, nt.rev = &g, &r
+	}
+	var copied [groupShards]bool
+	var revCopied [revShards]bool
+	var buf [wire.MaxNameLen]byte
+	shard := func(key string) map[string]*Group {
+		i := slotOf(maphash.String(nt.seed, key), groupShards)
+		if !copied[i] {
+			copied[i] = true
+			m := make(map[string]*Group, len(nt.groups[i])+1)
+			for k, v := range nt.groups[i] {
+				m[k] = v
+			}
+			nt.groups[i] = m
+		}
+		return nt.groups[i]
+	}
+	revShard := func(h uint64) *revShard {
+		i := slotOf(h, revShards)
+		if !revCopied[i] {
+			revCopied[i] = true
+			s := &revShard{one: map[uint64]*Group{}}
+			if o := nt.rev[i]; o != nil {
+				s.one = make(map[uint64]*Group, len(o.one)+1)
+				for k, v := range o.one {
+					s.one[k] = v
+				}
+				if len(o.multi) > 0 {
+					s.multi = make(map[uint64][]*Group, len(o.multi))
+					for k, v := range o.multi {
+						s.multi[k] = v
+					}
+				}
+			}
+			nt.rev[i] = s
+		}
+		return nt.rev[i]
+	}
+	// forReverse calls fn with the hash of each reverse name of g.
+	forReverse := func(g *Group, fn func(uint64)) {
+		s := g.seg
+		for n := 0; n+1 < len(s.nodes); n++ {
+			if s.flags(uint32(n))&nodeExists == 0 || len(s.records(uint32(n))) == 0 {
+				continue
+			}
+			w := buf[:s.putName(buf[:], uint32(n))]
+			if isReverse(w) {
+				fn(maphash.Bytes(nt.seed, w))
+			}
+		}
+	}
+	drop := func(old *Group) {
+		nt.ngroups--
+		nt.stats.add(&old.seg.stats, -1)
+		forReverse(old, func(h uint64) {
+			rs := revShard(h)
+			if rs.one[h] == old {
+				delete(rs.one, h)
+				return
+			}
+			l := rs.multi[h]
+			i := slices.Index(l, old)
+			if i < 0 {
+				return
+			}
+			nt.revDup--
+			l = slices.Delete(slices.Clone(l), i, i+1)
+			if len(l) == 1 {
+				delete(rs.multi, h)
+				rs.one[h] = l[0]
+			} else {
+				rs.multi[h] = l
+			}
+		})
+	}
+	for _, k := range u.Remove {
+		key := string(append(append(append(append([]byte{byte(len(k.Name))}, k.Name...), byte(len(k.Namespace))), k.Namespace...), nt.svcZone...))
+		m := shard(key)
+		if old, ok := m[key]; ok {
+			delete(m, string(key))
+			drop(old)
+		}
+	}
+	for _, g := range u.Set {
+		m := shard(g.key)
+		if old, ok := m[g.key]; ok {
+			drop(old)
+		}
+		m[g.key] = g
+		nt.ngroups++
+		nt.stats.add(&g.seg.stats, 1)
+		forReverse(g, func(h uint64) {
+			rs := revShard(h)
+			if o, ok := rs.one[h]; ok {
+				delete(rs.one, h)
+				l := []*Group{o, g}
+				if g.before(o) {
+					l[0], l[1] = g, o
+				}
+				if rs.multi == nil {
+					rs.multi = map[uint64][]*Group{}
+				}
+				rs.multi[h] = l
+				nt.revDup++
+				return
+			}
+			if l, ok := rs.multi[h]; ok {
+				i, _ := slices.BinarySearchFunc(l, g, func(a, b *Group) int {
+					if a.before(b) {
+						return -1
+					}
+					return 1
+				})
+				rs.multi[h] = slices.Insert(slices.Clone(l), i, g)
+				nt.revDup++
+				return
+			}
+			rs.one[h] = g
+		})
+	}
+	return &nt
+}
+
+// isReverse reports whether the lowercase wire name w lies below
+// in-addr.arpa or ip6.arpa.
+func isReverse(w []byte) bool {
+	return isSubdomain(w, []byte("\x07in-addr\x04arpa\x00")) || isSubdomain(w, []byte("\x03ip6\x04arpa\x00"))
+}
+
+// groupOf returns the group that would hold w, or nil: w must lie at or
+// below <name>.<namespace>.svc.<cluster domain>.
+func (t *Table) groupOf(w []byte) *Group {
+	if t.groups == nil || len(w) <= len(t.svcZone) {
+		return nil
+	}
+	// The offsets of w's labels; the Service is two labels above svc.
+	var offs [wire.MaxNameLen / 2]uint8
+	k := 0
+	for off := 0; w[off] != 0; off += 1 + int(w[off]) {
+		offs[k] = uint8(off)
+		k++
+	}
+	svc := len(w) - len(t.svcZone)
+	i := slices.Index(offs[:k], uint8(svc))
+	if i < 2 || string(w[svc:]) != string(t.svcZone) {
+		return nil
+	}
+	key := w[offs[i-2]:]
+	return t.groups[slotOf(maphash.Bytes(t.seed, key), groupShards)][string(key)]
+}
+
+// find returns the segment and node of the existing name w (lowercase
+// wire), or the base and noNode. A group's node with records wins over the
+// base's; the base's wins over a group's empty non-terminal. Of a reverse
+// name several groups hold it returns the first (resolve asks
+// reverseParts for all).
+func (t *Table) find(w []byte) (*segment, uint32) {
+	if t.rev != nil && isReverse(w) {
+		var ps [1]part
+		if t.reverseParts(w, ps[:]) != 0 {
+			return ps[0].seg, ps[0].n
+		}
+		return t.base, noNode
+	}
+	if g := t.groupOf(w); g != nil {
+		if n := g.seg.lookup(w); n != noNode {
+			if len(g.seg.records(n)) > 0 {
+				return g.seg, n
+			}
+			if bn := t.base.lookup(w); bn != noNode {
+				return t.base, bn
+			}
+			return g.seg, n
+		}
+	}
+	return t.base, t.base.lookup(w)
+}
+
+// part is one segment's node of a name held by several segments.
+type part struct {
+	seg *segment
+	n   uint32
+}
+
+// reverseParts fills ps with the segments holding the reverse name w, in
+// order, and returns how many; more than len(ps) returns -1.
+func (t *Table) reverseParts(w []byte, ps []part) int {
+	k := 0
+	add := func(s *segment) bool {
+		if n := s.lookup(w); n != noNode {
+			if k == len(ps) {
+				return false
+			}
+			ps[k] = part{s, n}
+			k++
+		}
+		return true
+	}
+	h := maphash.Bytes(t.seed, w)
+	if t.rev == nil {
+		// no groups
+	} else if rs := t.rev[slotOf(h, revShards)]; rs != nil {
+		if g, ok := rs.one[h]; ok {
+			add(g.seg)
+		} else {
+			for _, g := range rs.multi[h] {
+				if !add(g.seg) {
+					return -1
+				}
+			}
+		}
+	}
+	if !add(t.base) {
+		return -1
+	}
+	return k
+}
+
+// passedThrough reports whether w or a name above it was left to the
+// upstream, by the base or by w's group.
+func (t *Table) passedThrough(w []byte) bool {
+	if t.base.passedThrough(w) {
+		return true
+	}
+	g := t.groupOf(w)
+	return g != nil && g.seg.passedThrough(w)
+}
+
+// segments calls fn with every group, in the order a whole build adds
+// them, then the base (whose ServiceEntries a build adds last).
+func (t *Table) segments(fn func(*segment)) {
+	defer fn(t.base)
+	if t.groups == nil {
+		return
+	}
+	var gs []*Group
+	for _, m := range t.groups {
+		for _, g := range m {
+			gs = append(gs, g)
+		}
+	}
+	slices.SortFunc(gs, func(a, b *Group) int { return cmp.Or(cmp.Compare(a.ns, b.ns), cmp.Compare(a.name, b.name)) })
+	for _, g := range gs {
+		fn(g.seg)
+	}
+}
