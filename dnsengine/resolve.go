@@ -4,18 +4,18 @@ import "github.com/meshdns/meshdns/dnsengine/wire"
 
 // plan is what the engine decided to answer for one question.
 type plan struct {
-	rcode   uint16
-	seg     *segment // the segment of rrs
-	rrs     []record // answer records, one type (or all, for ANY)
-	rotate  bool     // rotate rrs by the query ID
-	cseg    *segment // the segment of chase
-	chase   []record // the CNAME target's records, after the CNAME (owner: the target)
+	rcode  uint16
+	seg    *segment // the segment of rrs
+	rrs    []record // answer records, one type (or all, for ANY)
+	rotate bool     // rotate rrs by the query ID
+	cseg   *segment // the segment of chase
+	chase  []record // the CNAME target's records, after the CNAME (owner: the target)
 	// runs, when nruns > 0, replace rrs: the answer of a name several
 	// segments hold (a reverse name of several Services), in order.
 	runs    [maxRuns]run
 	nruns   int
-	zone    *zone    // SOA of this zone in the authority section (negative answers)
-	soaAns  *zone    // SOA of this zone in the answer section (apex SOA query)
+	zone    *zone // SOA of this zone in the authority section (negative answers)
+	soaAns  *zone // SOA of this zone in the answer section (apex SOA query)
 	reason  Reason
 	podType uint16 // a synthesized pod address record, when non-zero
 	podLen  int

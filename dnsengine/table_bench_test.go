@@ -12,6 +12,7 @@ import (
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/model/modeltest"
+	discoveryv1 "k8s.io/api/discovery/v1"
 )
 
 // BenchmarkTableBuild builds the name table of modeltest.ScaleCluster
@@ -52,6 +53,16 @@ func BenchmarkTableBuild(b *testing.B) {
 				}
 				return t
 			},
+			"incremental": func() any {
+				inc, err := model.NewIncremental(opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := inc.Apply(objs, 1); err != nil {
+					b.Fatal(err)
+				}
+				return inc
+			},
 			"reference": func() any {
 				rb, err := dnsengine.NewRefBuilder(cfg)
 				if err != nil {
@@ -63,7 +74,7 @@ func BenchmarkTableBuild(b *testing.B) {
 				return rb.Build()
 			},
 		}
-		for _, kind := range []string{"table", "reference"} {
+		for _, kind := range []string{"table", "incremental", "reference"} {
 			if kind == "reference" && eps > 100000 {
 				continue // about 5 KB per endpoint
 			}
@@ -81,6 +92,58 @@ func BenchmarkTableBuild(b *testing.B) {
 				b.ReportMetric(float64(heap)/float64(services), "B/service")
 			})
 		}
+	}
+}
+
+// BenchmarkTableUpdate changes one EndpointSlice of modeltest.ScaleCluster
+// (one endpoint of one Service going unready, then ready again) and
+// brings the table up to date with model.Incremental: ns/op and
+// cpu-us/update are one change's cost, from the objects handed over to the
+// new table. MESHDNS_BENCH_ENDPOINTS sets the sizes as for
+// BenchmarkTableBuild.
+//
+//	go test -run '^$' -bench BenchmarkTableUpdate ./dnsengine/
+func BenchmarkTableUpdate(b *testing.B) {
+	sizes := []int{1000, 10000, 100000}
+	if s := os.Getenv("MESHDNS_BENCH_ENDPOINTS"); s != "" {
+		sizes = sizes[:0]
+		for _, f := range splitComma(s) {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	for _, eps := range sizes {
+		objs := modeltest.Cluster(modeltest.ScaleCluster(eps / 10))
+		b.Run(fmt.Sprintf("endpoints=%d", eps), func(b *testing.B) {
+			inc, err := model.NewIncremental(model.DefaultOptions())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := inc.Apply(objs, 1); err != nil {
+				b.Fatal(err)
+			}
+			// Two versions of one slice, swapped on every update.
+			i := len(objs.EndpointSlices) / 2
+			orig := objs.EndpointSlices[i]
+			changed := orig.DeepCopy()
+			f := false
+			changed.Endpoints[0].Conditions.Ready = &f
+			versions := [2]*discoveryv1.EndpointSlice{changed, orig}
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			key := model.Key{Namespace: orig.Namespace, Name: orig.Name}
+			for n := range b.N {
+				// A delta, as the API server source sends it.
+				delta := &model.Objects{Changes: &model.Changes{EndpointSlices: map[model.Key]*discoveryv1.EndpointSlice{key: versions[n%2]}}}
+				if _, _, err := inc.Apply(delta, uint32(2+n)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/update")
+		})
 	}
 }
 

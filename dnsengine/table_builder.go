@@ -60,10 +60,14 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 		zs = []string{cfg.ClusterDomain}
 	}
 	hint := max(cfg.SizeHint, 0)
+	minNames := 1024
+	if cfg.Group != nil {
+		minNames = 64 // a Service's few names
+	}
 	b := &TableBuilder{
 		cfg:    cfg,
 		t:      &segment{seed: maphash.MakeSeed(), nodes: make([]node, 0, hint/2), arena: make([]byte, 0, 4*hint)},
-		names:  make([]uint32, max(1024, 2*hint/3)),
+		names:  make([]uint32, max(minNames, 2*hint/3)),
 		recs:   make([]buildRecord, 0, hint),
 		hashes: make([]uint64, 0, hint/2),
 		wbuf:   make([]byte, 0, wire.MaxNameLen),

@@ -2,6 +2,7 @@ package model
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -17,6 +18,9 @@ func Build(objs *Objects, opts Options) (*dnsengine.Table, Report, error) {
 	o, err := opts.normalize()
 	if err != nil {
 		return nil, Report{}, err
+	}
+	if objs != nil && objs.Changes != nil {
+		return nil, Report{}, errors.New("model: Build needs complete objects, not a delta")
 	}
 	cfg := o.tableConfig()
 	cfg.SizeHint = sizeHint(objs)

@@ -2,6 +2,7 @@ package model
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -39,13 +40,11 @@ type Incremental struct {
 	// cannot give): every Apply is a Build.
 	flat  bool
 	table *dnsengine.Table
+	last  *Objects // when built whole: the objects, for the next delta
 
-	svcs    map[objKey]*corev1.Service
-	eslices map[objKey]*discoveryv1.EndpointSlice
+	eslices map[Key]*discoveryv1.EndpointSlice
 	ses     []*ServiceEntry
-	members map[dnsengine.GroupKey][]*corev1.Service             // by namespace, name
-	grouped map[dnsengine.GroupKey][]*discoveryv1.EndpointSlice // by namespace, name
-	rest    map[objKey]*discoveryv1.EndpointSlice               // filtered or unlabelled: no group's
+	rest    map[Key]*discoveryv1.EndpointSlice // filtered or unlabelled: no group's
 
 	groups     map[dnsengine.GroupKey]*groupPart
 	clusterIPs map[netip.Addr]int
@@ -55,14 +54,16 @@ type Incremental struct {
 	seReverse  bool // a ServiceEntry host is a reverse name
 	baseRep    Report
 	restRep    Report
+	groupsRep  Report                      // the groups' counts, summed
+	problems   map[dnsengine.GroupKey]bool // groups with problems
 	scratch    buildScratch
 }
 
-type objKey struct{ ns, name string }
-
 // groupPart is what Incremental keeps of one group.
 type groupPart struct {
-	g        *dnsengine.Group // nil: nothing in the table
+	members  []*corev1.Service            // by namespace, name
+	slices   []*discoveryv1.EndpointSlice // by namespace, name
+	g        *dnsengine.Group             // nil: nothing in the table
 	rep      Report
 	ips      []netip.Addr // cluster IPs of its loaded Services
 	shadowed []netip.Addr
@@ -89,11 +90,22 @@ func NewIncremental(opts Options) (*Incremental, error) {
 // Table returns the current table, nil before the first Apply.
 func (m *Incremental) Table() *dnsengine.Table { return m.table }
 
-// Apply brings the table to objs and returns it with what was made of
-// objs. The callee keeps objs and its objects, which must not change.
+// Apply brings the table to objs, complete or a delta, and returns it
+// with what was made of the objects. The callee keeps objs and its
+// objects, which must not change. A delta before any complete Objects is
+// an error.
 func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Report, error) {
 	if objs == nil {
 		objs = &Objects{}
+	}
+	if objs.Changes != nil {
+		if m.table == nil {
+			return nil, Report{}, errors.New("model: a delta before the first complete objects")
+		}
+		if m.groups != nil {
+			return m.apply(objs.Changes, serial)
+		}
+		objs = patched(m.last, objs.Changes)
 	}
 	if m.flat || duplicates(objs) {
 		// Duplicate keys (a malformed objects file) are built as Build
@@ -108,9 +120,91 @@ func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Rep
 		}
 		rep := build(objs, &opts, b)
 		m.reset()
-		m.table = b.Build()
+		m.table, m.last = b.Build(), objs
 		return m.table, rep, nil
 	}
+	return m.apply(m.diff(objs), serial)
+}
+
+// patched returns objs with ch applied.
+func patched(objs *Objects, ch *Changes) *Objects {
+	out := &Objects{ServiceEntries: objs.ServiceEntries}
+	if ch.ServiceEntriesChanged {
+		out.ServiceEntries = ch.ServiceEntries
+	}
+	for _, x := range objs.Services {
+		if x == nil {
+			continue
+		}
+		if _, ok := ch.Services[Key{x.Namespace, x.Name}]; !ok {
+			out.Services = append(out.Services, x)
+		}
+	}
+	for _, x := range ch.Services {
+		if x != nil {
+			out.Services = append(out.Services, x)
+		}
+	}
+	for _, x := range objs.EndpointSlices {
+		if x == nil {
+			continue
+		}
+		if _, ok := ch.EndpointSlices[Key{x.Namespace, x.Name}]; !ok {
+			out.EndpointSlices = append(out.EndpointSlices, x)
+		}
+	}
+	for _, x := range ch.EndpointSlices {
+		if x != nil {
+			out.EndpointSlices = append(out.EndpointSlices, x)
+		}
+	}
+	return out
+}
+
+// diff returns the changes from the objects Apply was last given to
+// objs, by key and pointer.
+func (m *Incremental) diff(objs *Objects) *Changes {
+	ch := &Changes{Services: map[Key]*corev1.Service{}, EndpointSlices: map[Key]*discoveryv1.EndpointSlice{}}
+	svcs := make(map[Key]*corev1.Service, len(objs.Services))
+	for _, x := range objs.Services {
+		if x != nil {
+			svcs[Key{x.Namespace, x.Name}] = x
+		}
+	}
+	for _, gp := range m.groups {
+		for _, old := range gp.members {
+			k := Key{old.Namespace, old.Name}
+			if x := svcs[k]; x != old {
+				ch.Services[k] = x
+			}
+			delete(svcs, k)
+		}
+	}
+	maps.Copy(ch.Services, svcs) // new
+	seen := make(map[Key]bool, len(objs.EndpointSlices))
+	for _, x := range objs.EndpointSlices {
+		if x == nil {
+			continue
+		}
+		k := Key{x.Namespace, x.Name}
+		seen[k] = true
+		if m.eslices[k] != x {
+			ch.EndpointSlices[k] = x
+		}
+	}
+	for k := range m.eslices {
+		if !seen[k] {
+			ch.EndpointSlices[k] = nil
+		}
+	}
+	if m.table == nil || !slices.Equal(m.ses, objs.ServiceEntries) {
+		ch.ServiceEntries, ch.ServiceEntriesChanged = objs.ServiceEntries, true
+	}
+	return ch
+}
+
+// apply brings the table up to date with ch.
+func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Report, error) {
 	first := m.groups == nil
 	if first {
 		m.reset()
@@ -118,75 +212,57 @@ func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Rep
 	}
 	dirty := map[dnsengine.GroupKey]bool{}
 	restDirty := first
+	part := func(g dnsengine.GroupKey) *groupPart {
+		gp := m.groups[g]
+		if gp == nil {
+			gp = &groupPart{}
+			m.groups[g] = gp
+		}
+		return gp
+	}
 
 	// Services.
-	svcs := make(map[objKey]*corev1.Service, len(objs.Services))
-	for _, x := range objs.Services {
-		if x != nil {
-			svcs[objKey{x.Namespace, x.Name}] = x
-		}
+	for k, x := range ch.Services {
+		g := groupKey(k.Namespace, k.Name)
+		dirty[g] = true
+		gp := part(g)
+		gp.members = setMember(gp.members, k, x, func(s *corev1.Service) Key { return Key{s.Namespace, s.Name} })
 	}
-	for k, x := range svcs {
-		if old := m.svcs[k]; old != x {
-			g := groupKey(k.ns, k.name)
-			dirty[g] = true
-			m.members[g] = setMember(m.members[g], old, x, func(s *corev1.Service) objKey { return objKey{s.Namespace, s.Name} })
-		}
-	}
-	for k, old := range m.svcs {
-		if svcs[k] == nil {
-			g := groupKey(k.ns, k.name)
-			dirty[g] = true
-			m.members[g] = setMember(m.members[g], old, nil, func(s *corev1.Service) objKey { return objKey{s.Namespace, s.Name} })
-		}
-	}
-	m.svcs = svcs
 
 	// EndpointSlices.
-	eslices := make(map[objKey]*discoveryv1.EndpointSlice, len(objs.EndpointSlices))
-	for _, x := range objs.EndpointSlices {
-		if x != nil {
-			eslices[objKey{x.Namespace, x.Name}] = x
-		}
-	}
-	moveSlice := func(old, x *discoveryv1.EndpointSlice) {
-		key := func(s *discoveryv1.EndpointSlice) objKey { return objKey{s.Namespace, s.Name} }
-		og, oOK := m.sliceGroup(old)
-		ng, nOK := m.sliceGroup(x)
-		if old != nil {
-			if oOK {
+	for k, x := range ch.EndpointSlices {
+		key := func(s *discoveryv1.EndpointSlice) Key { return Key{s.Namespace, s.Name} }
+		if old := m.eslices[k]; old != nil {
+			if og, ok := m.sliceGroup(old); ok {
 				dirty[og] = true
-				m.grouped[og] = setMember(m.grouped[og], old, nil, key)
+				gp := part(og)
+				gp.slices = setMember(gp.slices, k, nil, key)
 			} else {
 				restDirty = true
-				delete(m.rest, key(old))
+				delete(m.rest, k)
 			}
+			delete(m.eslices, k)
 		}
-		if x != nil {
-			if nOK {
-				dirty[ng] = true
-				m.grouped[ng] = setMember(m.grouped[ng], nil, x, key)
-			} else {
-				restDirty = true
-				m.rest[key(x)] = x
-			}
+		if x == nil {
+			continue
 		}
-	}
-	for k, x := range eslices {
-		if old := m.eslices[k]; old != x {
-			moveSlice(old, x)
-		}
-	}
-	for k, old := range m.eslices {
-		if eslices[k] == nil {
-			moveSlice(old, nil)
+		m.eslices[k] = x
+		if ng, ok := m.sliceGroup(x); ok {
+			dirty[ng] = true
+			gp := part(ng)
+			gp.slices = setMember(gp.slices, k, x, key)
+		} else {
+			restDirty = true
+			m.rest[k] = x
 		}
 	}
-	m.eslices = eslices
 
 	// ServiceEntries: a change rebuilds the base.
-	baseDirty := first || !slices.Equal(m.ses, objs.ServiceEntries)
-	m.ses = slices.Clone(objs.ServiceEntries)
+	baseDirty := first
+	if ch.ServiceEntriesChanged {
+		baseDirty = true
+		m.ses = slices.Clone(ch.ServiceEntries)
+	}
 
 	// The cluster IPs of the changed groups; a change of the set reaches
 	// the groups holding those addresses.
@@ -194,14 +270,10 @@ func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Rep
 	for g := range dirty {
 		var ips []netip.Addr
 		s := &state{o: &m.o, out: discard{}}
-		for _, si := range s.checkServices(m.members[g]) {
+		for _, si := range s.checkServices(part(g).members) {
 			ips = append(ips, si.ips...)
 		}
-		var old []netip.Addr
-		if gp := m.groups[g]; gp != nil {
-			old = gp.ips
-		}
-		for _, ip := range old {
+		for _, ip := range part(g).ips {
 			if m.clusterIPs[ip]--; m.clusterIPs[ip] == 0 {
 				delete(m.clusterIPs, ip)
 				flipped = append(flipped, ip)
@@ -235,13 +307,10 @@ func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Rep
 	var up dnsengine.TableUpdate
 	up.Serial = serial
 	for _, g := range keys {
-		gp, err := m.buildGroup(g)
+		old := part(g)
+		gp, err := m.buildGroup(g, old)
 		if err != nil {
 			return nil, Report{}, err
-		}
-		old := m.groups[g]
-		if old == nil {
-			old = &groupPart{}
 		}
 		for _, ip := range old.shadowed {
 			delete(m.shadowed[ip], g)
@@ -267,13 +336,14 @@ func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Rep
 		if old.service != gp.service || m.seKeys[g] || m.seReverse {
 			baseDirty = true
 		}
+		m.account(g, old, gp)
 		switch {
 		case gp.g != nil:
 			up.Set = append(up.Set, gp.g)
 		case old.g != nil:
 			up.Remove = append(up.Remove, g)
 		}
-		if gp.g == nil && len(m.members[g]) == 0 && len(m.grouped[g]) == 0 {
+		if gp.g == nil && len(gp.members) == 0 && len(gp.slices) == 0 {
 			delete(m.groups, g)
 		} else {
 			m.groups[g] = gp
@@ -304,26 +374,26 @@ func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Rep
 
 // reset forgets everything Apply kept.
 func (m *Incremental) reset() {
-	m.table, m.groups = nil, nil
-	m.svcs, m.eslices, m.ses = nil, nil, nil
-	m.members = map[dnsengine.GroupKey][]*corev1.Service{}
-	m.grouped = map[dnsengine.GroupKey][]*discoveryv1.EndpointSlice{}
-	m.rest = map[objKey]*discoveryv1.EndpointSlice{}
+	m.table, m.groups, m.last = nil, nil, nil
+	m.ses = nil
+	m.eslices = map[Key]*discoveryv1.EndpointSlice{}
+	m.rest = map[Key]*discoveryv1.EndpointSlice{}
 	m.clusterIPs = map[netip.Addr]int{}
 	m.shadowed = map[netip.Addr]map[dnsengine.GroupKey]bool{}
 	m.nsNames = map[string]int{}
 	m.seKeys = map[dnsengine.GroupKey]bool{}
 	m.seReverse = false
-	m.baseRep, m.restRep = Report{}, Report{}
+	m.baseRep, m.restRep, m.groupsRep = Report{}, Report{}, Report{}
+	m.problems = map[dnsengine.GroupKey]bool{}
 }
 
 // duplicates reports whether objs holds two objects of one kind, namespace
 // and name.
 func duplicates(objs *Objects) bool {
-	seen := make(map[objKey]bool, len(objs.Services))
+	seen := make(map[Key]bool, len(objs.Services))
 	for _, x := range objs.Services {
 		if x != nil {
-			k := objKey{x.Namespace, x.Name}
+			k := Key{x.Namespace, x.Name}
 			if seen[k] {
 				return true
 			}
@@ -333,7 +403,7 @@ func duplicates(objs *Objects) bool {
 	clear(seen)
 	for _, x := range objs.EndpointSlices {
 		if x != nil {
-			k := objKey{x.Namespace, x.Name}
+			k := Key{x.Namespace, x.Name}
 			if seen[k] {
 				return true
 			}
@@ -357,35 +427,29 @@ func (m *Incremental) sliceGroup(es *discoveryv1.EndpointSlice) (dnsengine.Group
 	return groupKey(es.Namespace, es.Labels[discoveryv1.LabelServiceName]), true
 }
 
-// setMember replaces old with x (either may be nil) in l, kept sorted by
-// key.
-func setMember[T any](l []*T, old, x *T, key func(*T) objKey) []*T {
-	cmpKey := func(a *T, k objKey) int {
+// setMember sets the object of key k in l, kept sorted by key, to x (nil:
+// removes it).
+func setMember[T any](l []*T, k Key, x *T, key func(*T) Key) []*T {
+	i, ok := slices.BinarySearchFunc(l, k, func(a *T, k Key) int {
 		ak := key(a)
-		return cmp.Or(cmp.Compare(ak.ns, k.ns), cmp.Compare(ak.name, k.name))
-	}
-	if old != nil {
-		if i, ok := slices.BinarySearchFunc(l, key(old), cmpKey); ok {
-			l = slices.Delete(slices.Clone(l), i, i+1)
-		}
-	}
-	if x != nil {
-		i, ok := slices.BinarySearchFunc(l, key(x), cmpKey)
-		l = slices.Clone(l)
-		if ok {
-			l[i] = x
-		} else {
-			l = slices.Insert(l, i, x)
-		}
+		return cmp.Or(cmp.Compare(ak.Namespace, k.Namespace), cmp.Compare(ak.Name, k.Name))
+	})
+	switch {
+	case ok && x == nil:
+		return slices.Delete(l, i, i+1)
+	case ok:
+		l[i] = x
+	case x != nil:
+		l = slices.Insert(l, i, x)
 	}
 	return l
 }
 
 // buildGroup builds group g from its Services and slices, as Build's
 // services step would for them.
-func (m *Incremental) buildGroup(g dnsengine.GroupKey) (*groupPart, error) {
-	gp := &groupPart{}
-	mem := m.members[g]
+func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart) (*groupPart, error) {
+	gp := &groupPart{members: old.members, slices: old.slices}
+	mem := gp.members
 	var b *dnsengine.TableBuilder
 	s := &state{o: &m.o, out: discard{}, scratch: m.scratch}
 	if len(mem) > 0 && validLabel(g.Namespace) && validLabel(g.Name) {
@@ -403,7 +467,7 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey) (*groupPart, error) {
 	}
 	gp.service = len(infos) > 0
 	bySvc := map[string][]*discoveryv1.EndpointSlice{}
-	for _, es := range m.grouped[g] {
+	for _, es := range gp.slices {
 		k := es.Namespace + "/" + es.Labels[discoveryv1.LabelServiceName]
 		bySvc[k] = append(bySvc[k], es)
 	}
@@ -496,30 +560,46 @@ func (m *Incremental) restReport() {
 	m.restRep = s.rep
 }
 
-// report sums the reports of the groups, the slices no group takes and
-// the base.
+// report sums the reports of the groups (kept as a running total), the
+// slices no group takes and the base.
 func (m *Incremental) report() Report {
-	var r Report
+	r := m.groupsRep
+	r.Problems = nil
 	add := func(p *Report) {
-		r.Services = addCounts(r.Services, p.Services)
-		r.EndpointSlices = addCounts(r.EndpointSlices, p.EndpointSlices)
-		r.ServiceEntries = addCounts(r.ServiceEntries, p.ServiceEntries)
+		r.Services = addCounts(r.Services, p.Services, 1)
+		r.EndpointSlices = addCounts(r.EndpointSlices, p.EndpointSlices, 1)
+		r.ServiceEntries = addCounts(r.ServiceEntries, p.ServiceEntries, 1)
 		r.AutoVIPs += p.AutoVIPs
-		r.Problems = append(r.Problems, p.Problems...)
-	}
-	for _, gp := range m.groups {
-		add(&gp.rep)
 	}
 	add(&m.restRep)
 	add(&m.baseRep)
+	for g := range m.problems {
+		r.Problems = append(r.Problems, m.groups[g].rep.Problems...)
+	}
+	r.Problems = append(r.Problems, m.restRep.Problems...)
+	r.Problems = append(r.Problems, m.baseRep.Problems...)
 	slices.SortStableFunc(r.Problems, func(a, b Problem) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
 	return r
 }
 
-func addCounts(a, b Counts) Counts {
-	return Counts{Loaded: a.Loaded + b.Loaded, Skipped: a.Skipped + b.Skipped, Filtered: a.Filtered + b.Filtered}
+// account moves the running total of the groups' reports from old to gp,
+// the report of group g.
+func (m *Incremental) account(g dnsengine.GroupKey, old, gp *groupPart) {
+	t := &m.groupsRep
+	t.Services = addCounts(addCounts(t.Services, old.rep.Services, -1), gp.rep.Services, 1)
+	t.EndpointSlices = addCounts(addCounts(t.EndpointSlices, old.rep.EndpointSlices, -1), gp.rep.EndpointSlices, 1)
+	t.AutoVIPs += gp.rep.AutoVIPs - old.rep.AutoVIPs
+	if len(gp.rep.Problems) > 0 {
+		m.problems[g] = true
+	} else {
+		delete(m.problems, g)
+	}
+}
+
+func addCounts(a, b Counts, sign int) Counts {
+	return Counts{Loaded: a.Loaded + sign*b.Loaded, Skipped: a.Skipped + sign*b.Skipped, Filtered: a.Filtered + sign*b.Filtered}
 }
 
 // baseWriter is the base's builder; the Kubernetes names a ServiceEntry

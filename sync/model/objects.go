@@ -5,19 +5,41 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 )
 
-// Objects is one complete view of the objects names are built from. A
-// source hands a fresh Objects to its update function on every change and
-// does not touch it afterwards; Build only reads it.
+// Objects is one view of the objects names are built from. A source
+// hands a fresh Objects to its update function on every change and does
+// not touch it afterwards; Build only reads it.
+//
+// Without Changes it is complete. With Changes it is a delta: the lists
+// are empty and Changes says what differs from the source's previous
+// update; only an Incremental can use it (Build refuses it).
 type Objects struct {
 	Services       []*corev1.Service
 	EndpointSlices []*discoveryv1.EndpointSlice
 	ServiceEntries []*ServiceEntry
+	Changes        *Changes
 }
 
-// Len returns the number of objects held.
+// Key names a namespaced object.
+type Key struct{ Namespace, Name string }
+
+// Changes lists the objects that changed since a source's previous
+// update, each with its new version, nil for one deleted.
+type Changes struct {
+	Services       map[Key]*corev1.Service
+	EndpointSlices map[Key]*discoveryv1.EndpointSlice
+	// ServiceEntries, when ServiceEntriesChanged, is the complete new
+	// list (a cluster holds few).
+	ServiceEntries        []*ServiceEntry
+	ServiceEntriesChanged bool
+}
+
+// Len returns the number of objects held, or changed in a delta.
 func (o *Objects) Len() int {
 	if o == nil {
 		return 0
+	}
+	if c := o.Changes; c != nil {
+		return len(c.Services) + len(c.EndpointSlices) + len(c.ServiceEntries)
 	}
 	return len(o.Services) + len(o.EndpointSlices) + len(o.ServiceEntries)
 }
