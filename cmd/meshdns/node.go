@@ -151,7 +151,10 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	// One table for every pod of the node: what differs per pod (its
 	// namespace's short names, its cache) is the engine's.
 	reg := &dnsengine.AtomicRegistry{}
-	store := &tableStore{reg: reg, opts: mopts, log: log}
+	store, err := newTableStore(reg, mopts, log)
+	if err != nil {
+		return err
+	}
 	var src model.Source
 	var lookup pods.LookupFunc
 	var capture func(context.Context, podevent.Event) bool

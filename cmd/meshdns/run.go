@@ -122,7 +122,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	mopts.Nameservers = pc.resolv.Nameservers
 	mopts.Logger = log
 	reg := &dnsengine.AtomicRegistry{}
-	store := &tableStore{reg: reg, opts: mopts, log: log}
+	store, err := newTableStore(reg, mopts, log)
+	if err != nil {
+		return err
+	}
 	var src model.Source
 	var ready func() bool
 	var kobs kubeObserver

@@ -10,22 +10,41 @@ import (
 	"github.com/meshdns/meshdns/sync/model"
 )
 
-// tableStore builds a table from each set of objects a source delivers and
-// publishes it to the engine's registry. Builds run on the source's
-// goroutine, never on the packet path.
+// tableStore brings the table up to date with each set of objects (or
+// delta) a source delivers and publishes it to the engine's registry. A
+// change rebuilds only the Services it touches (model.Incremental).
+// Updates run on the source's goroutine, never on the packet path.
 type tableStore struct {
-	reg  *dnsengine.AtomicRegistry
-	opts model.Options
-	log  *slog.Logger
-	obs  *observe.Observer // nil until the observer exists; it counts builds and failures
+	reg *dnsengine.AtomicRegistry
+	inc *model.Incremental
+	log *slog.Logger
+	obs *observe.Observer // nil until the observer exists; it counts builds and failures
+	// logged: the problems of the last update, so that a delta logs only
+	// new ones.
+	logged map[string]bool
 }
 
-// update builds and publishes; on failure the previous table keeps serving.
+func (s *tableStore) remember(ps []model.Problem) {
+	s.logged = make(map[string]bool, len(ps))
+	for _, p := range ps {
+		s.logged[p.String()] = true
+	}
+}
+
+// newTableStore returns a store publishing to reg.
+func newTableStore(reg *dnsengine.AtomicRegistry, opts model.Options, log *slog.Logger) (*tableStore, error) {
+	inc, err := model.NewIncremental(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &tableStore{reg: reg, inc: inc, log: log}, nil
+}
+
+// update applies and publishes; on failure the previous table keeps
+// serving.
 func (s *tableStore) update(objs *model.Objects) {
 	start := time.Now()
-	opts := s.opts
-	opts.Serial = uint32(start.Unix())
-	t, rep, err := model.Build(objs, opts)
+	t, rep, err := s.inc.Apply(objs, uint32(start.Unix()))
 	if err != nil {
 		if s.obs != nil {
 			s.obs.TableBuildFailed(err)
@@ -33,6 +52,24 @@ func (s *tableStore) update(objs *model.Objects) {
 		s.log.Error("name table not rebuilt; the previous one keeps serving", "err", err)
 		return
 	}
+	complete := objs == nil || objs.Changes == nil
+	if !complete {
+		// A delta: cheap and frequent. Only problems not seen before
+		// are logged.
+		for _, p := range rep.Problems {
+			if l := p.String(); !s.logged[l] {
+				s.log.Warn("object skipped", "problem", l)
+			}
+		}
+		s.remember(rep.Problems)
+		s.reg.Store(t)
+		s.log.Debug("name table updated", "changed", objs.Len(), "groups", t.Groups(), "update", time.Since(start).Round(time.Microsecond))
+		if s.obs != nil {
+			s.obs.TableStored(t)
+		}
+		return
+	}
+	s.remember(rep.Problems)
 	const maxLogged = 20
 	for i, p := range rep.Problems {
 		if i == maxLogged {

@@ -12,10 +12,12 @@ import (
 	"github.com/meshdns/meshdns/sync/kube/kubeclient"
 )
 
-// Defaults of Config.
+// Defaults of Config. An update costs the objects it changes (it is a
+// delta, applied to the table incrementally), so changes wait little:
+// the window only gathers a burst (a rollout's slices) into one table.
 const (
-	DefaultDebounce   = 100 * time.Millisecond
-	DefaultMaxDelay   = time.Second
+	DefaultDebounce   = 20 * time.Millisecond
+	DefaultMaxDelay   = 100 * time.Millisecond
 	DefaultCRDRecheck = 30 * time.Second
 )
 

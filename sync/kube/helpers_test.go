@@ -100,7 +100,22 @@ func start(t *testing.T, cfg Config) *harness {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, src: src, updates: make(chan *model.Objects, 100), cancel: cancel, done: make(chan error, 1)}
-	go func() { h.done <- src.Run(ctx, func(o *model.Objects) { h.updates <- o }) }()
+	// Deltas are applied to the previous update, so that tests read
+	// complete objects.
+	var view *model.Objects
+	go func() {
+		h.done <- src.Run(ctx, func(o *model.Objects) {
+			if o.Changes != nil {
+				if view == nil {
+					t.Errorf("a delta before the first complete update")
+					return
+				}
+				o = view.Patch(o.Changes)
+			}
+			view = o
+			h.updates <- o
+		})
+	}()
 	t.Cleanup(h.stop)
 	return h
 }

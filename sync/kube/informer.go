@@ -20,17 +20,21 @@ func (s *Source) setup(inf cache.SharedIndexInformer, resource string, transform
 	if err := inf.SetWatchErrorHandlerWithContext(s.watchErrorHandler(resource)); err != nil {
 		return fmt.Errorf("kube: %s watch error handler: %w", resource, err)
 	}
+	note := func(obj any) {
+		s.pending.note(resource, obj)
+		s.changed()
+	}
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: func(any) { s.changed() },
+		AddFunc: note,
 		UpdateFunc: func(oldObj, newObj any) {
 			// A relist after a broken watch replays every object as an
 			// update; only a new resourceVersion is a change.
 			if sameVersion(oldObj, newObj) {
 				return
 			}
-			s.changed()
+			note(newObj)
 		},
-		DeleteFunc: func(any) { s.changed() },
+		DeleteFunc: note,
 	})
 	if err != nil {
 		return fmt.Errorf("kube: %s event handler: %w", resource, err)

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 
+	"k8s.io/client-go/tools/cache"
+
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -38,42 +40,67 @@ func (s *Source) snapshot() *model.Objects {
 			}
 		}
 	}
-	if e := s.entries.Load(); e != nil && e.synced.Load() {
-		seen := make(map[string]cachedEntry, len(s.seCache))
-		for _, inf := range e.informers {
-			for _, o := range inf.GetStore().List() {
-				u, ok := o.(*unstructured.Unstructured)
-				if !ok {
-					continue
-				}
-				key := u.GetNamespace() + "/" + u.GetName()
-				c, ok := s.seCache[key]
-				if !ok || c.rv != u.GetResourceVersion() || u.GetResourceVersion() == "" {
-					c = cachedEntry{rv: u.GetResourceVersion()}
-					c.se, c.err = model.ServiceEntryFromUnstructured(u)
-					if c.err != nil {
-						s.log.Warn("ServiceEntry skipped", "entry", key, "err", c.err)
-					}
-				}
-				seen[key] = c
-				if c.se != nil {
-					objs.ServiceEntries = append(objs.ServiceEntries, c.se)
-				}
-			}
-		}
-		s.seCache = seen
-	}
+	objs.ServiceEntries = s.entryList()
 	slices.SortFunc(objs.Services, func(a, b *corev1.Service) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
 	slices.SortFunc(objs.EndpointSlices, func(a, b *discoveryv1.EndpointSlice) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
-	slices.SortFunc(objs.ServiceEntries, func(a, b *model.ServiceEntry) int {
+	s.countObjects()
+	return objs
+}
+
+// entryList converts the cached ServiceEntries, sorted by namespace and
+// name; each is converted (and its problem logged) once per
+// resourceVersion.
+func (s *Source) entryList() []*model.ServiceEntry {
+	e := s.entries.Load()
+	if e == nil || !e.synced.Load() {
+		return nil
+	}
+	var out []*model.ServiceEntry
+	seen := make(map[string]cachedEntry, len(s.seCache))
+	for _, inf := range e.informers {
+		for _, o := range inf.GetStore().List() {
+			u, ok := o.(*unstructured.Unstructured)
+			if !ok {
+				continue
+			}
+			key := u.GetNamespace() + "/" + u.GetName()
+			c, ok := s.seCache[key]
+			if !ok || c.rv != u.GetResourceVersion() || u.GetResourceVersion() == "" {
+				c = cachedEntry{rv: u.GetResourceVersion()}
+				c.se, c.err = model.ServiceEntryFromUnstructured(u)
+				if c.err != nil {
+					s.log.Warn("ServiceEntry skipped", "entry", key, "err", c.err)
+				}
+			}
+			seen[key] = c
+			if c.se != nil {
+				out = append(out, c.se)
+			}
+		}
+	}
+	s.seCache = seen
+	slices.SortFunc(out, func(a, b *model.ServiceEntry) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
-	s.obs.SetObjects("Service", len(objs.Services))
-	s.obs.SetObjects("EndpointSlice", len(objs.EndpointSlices))
-	s.obs.SetObjects("ServiceEntry", len(objs.ServiceEntries))
-	return objs
+	return out
+}
+
+// countObjects reports how many objects of each kind the caches hold.
+func (s *Source) countObjects() {
+	count := func(infs []cache.SharedIndexInformer) int {
+		n := 0
+		for _, inf := range infs {
+			n += len(inf.GetStore().ListKeys())
+		}
+		return n
+	}
+	s.obs.SetObjects("Service", count(s.services))
+	s.obs.SetObjects("EndpointSlice", count(s.slices))
+	if e := s.entries.Load(); e != nil {
+		s.obs.SetObjects("ServiceEntry", count(e.informers))
+	}
 }

@@ -42,8 +42,11 @@ type Source struct {
 	synced    atomic.Bool
 	informers sync.WaitGroup // every informer's goroutine
 
-	// dirty is signalled (without blocking) by informer event handlers.
-	dirty chan struct{}
+	// dirty is signalled (without blocking) by informer event handlers,
+	// after they note what changed in pending.
+	dirty   chan struct{}
+	pending pending
+	counted time.Time // when the object counts were last refreshed
 
 	// Informers, set up by Run.
 	services, slices []cache.SharedIndexInformer
@@ -209,6 +212,7 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 	case <-s.dirty:
 	default:
 	}
+	s.pending.take() // likewise
 	objs := s.snapshot()
 	s.log.Info("API objects synced", "services", len(objs.Services), "endpointslices", len(objs.EndpointSlices), "serviceentries", len(objs.ServiceEntries))
 	update(objs)
@@ -240,7 +244,9 @@ func (s *Source) loop(ctx context.Context, update func(*model.Objects)) error {
 			timer.Reset(max(due.Sub(now), 0))
 		case <-timer.C():
 			co.sent()
-			update(s.snapshot())
+			if objs := s.delta(); objs != nil {
+				update(objs)
+			}
 		case <-recheck:
 			gvr, found, err := findServiceEntries(s.disc)
 			if err != nil {
@@ -263,6 +269,7 @@ func (s *Source) loop(ctx context.Context, update func(*model.Objects)) error {
 				}
 				if cache.WaitForCacheSync(ctx.Done(), waits...) {
 					e.synced.Store(true)
+					s.pending.note("serviceentries", nil)
 					s.changed()
 				}
 			}()

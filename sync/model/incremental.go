@@ -105,7 +105,7 @@ func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Rep
 		if m.groups != nil {
 			return m.apply(objs.Changes, serial)
 		}
-		objs = patched(m.last, objs.Changes)
+		objs = m.last.Patch(objs.Changes)
 	}
 	if m.flat || duplicates(objs) {
 		// Duplicate keys (a malformed objects file) are built as Build
@@ -124,41 +124,6 @@ func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Rep
 		return m.table, rep, nil
 	}
 	return m.apply(m.diff(objs), serial)
-}
-
-// patched returns objs with ch applied.
-func patched(objs *Objects, ch *Changes) *Objects {
-	out := &Objects{ServiceEntries: objs.ServiceEntries}
-	if ch.ServiceEntriesChanged {
-		out.ServiceEntries = ch.ServiceEntries
-	}
-	for _, x := range objs.Services {
-		if x == nil {
-			continue
-		}
-		if _, ok := ch.Services[Key{x.Namespace, x.Name}]; !ok {
-			out.Services = append(out.Services, x)
-		}
-	}
-	for _, x := range ch.Services {
-		if x != nil {
-			out.Services = append(out.Services, x)
-		}
-	}
-	for _, x := range objs.EndpointSlices {
-		if x == nil {
-			continue
-		}
-		if _, ok := ch.EndpointSlices[Key{x.Namespace, x.Name}]; !ok {
-			out.EndpointSlices = append(out.EndpointSlices, x)
-		}
-	}
-	for _, x := range ch.EndpointSlices {
-		if x != nil {
-			out.EndpointSlices = append(out.EndpointSlices, x)
-		}
-	}
-	return out
 }
 
 // diff returns the changes from the objects Apply was last given to

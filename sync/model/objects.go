@@ -1,6 +1,9 @@
 package model
 
 import (
+	"cmp"
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 )
@@ -42,4 +45,38 @@ func (o *Objects) Len() int {
 		return len(c.Services) + len(c.EndpointSlices) + len(c.ServiceEntries)
 	}
 	return len(o.Services) + len(o.EndpointSlices) + len(o.ServiceEntries)
+}
+
+// Patch returns the complete objects o with the delta ch applied, sorted
+// by namespace and name. o is not changed.
+func (o *Objects) Patch(ch *Changes) *Objects {
+	out := &Objects{ServiceEntries: o.ServiceEntries}
+	if ch.ServiceEntriesChanged {
+		out.ServiceEntries = ch.ServiceEntries
+	}
+	out.Services = patch(o.Services, ch.Services, func(x *corev1.Service) Key { return Key{x.Namespace, x.Name} })
+	out.EndpointSlices = patch(o.EndpointSlices, ch.EndpointSlices, func(x *discoveryv1.EndpointSlice) Key { return Key{x.Namespace, x.Name} })
+	return out
+}
+
+func patch[T any](l []*T, ch map[Key]*T, key func(*T) Key) []*T {
+	out := make([]*T, 0, len(l)+len(ch))
+	for _, x := range l {
+		if x == nil {
+			continue
+		}
+		if _, ok := ch[key(x)]; !ok {
+			out = append(out, x)
+		}
+	}
+	for _, x := range ch {
+		if x != nil {
+			out = append(out, x)
+		}
+	}
+	slices.SortFunc(out, func(a, b *T) int {
+		ka, kb := key(a), key(b)
+		return cmp.Or(cmp.Compare(ka.Namespace, kb.Namespace), cmp.Compare(ka.Name, kb.Name))
+	})
+	return out
 }
