@@ -5,6 +5,8 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/sync/model"
+	"github.com/meshdns/meshdns/sync/model/modeltest"
 	"github.com/miekg/dns"
 )
 
@@ -82,5 +84,63 @@ func BenchmarkProcess(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestProcessAllocsGrouped: a table with Service groups (as meshdns runs
+// it, through model.Incremental) answers without allocating too: names in
+// a group, the base, a namespace, reverse names and misses. Budget: 0
+// allocations per packet.
+func TestProcessAllocsGrouped(t *testing.T) {
+	inc, err := model.NewIncremental(model.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, _, err := inc.Apply(modeltest.Cluster(modeltest.ScaleCluster(20)), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.Groups() != 20 {
+		t.Fatalf("%d groups, want 20", tab.Groups())
+	}
+	e, err := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{T: tab})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptr, err := dns.ReverseAddr("10.128.0.11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []struct {
+		name string
+		qt   uint16
+		want dnsengine.Reason
+	}{
+		{"svc-1.ns-0.svc.cluster.local", dns.TypeA, dnsengine.ReasonAnswered},
+		{"svc-0.ns-0.svc.cluster.local", dns.TypeA, dnsengine.ReasonAnswered},
+		{"_http._tcp.svc-1.ns-0.svc.cluster.local", dns.TypeSRV, dnsengine.ReasonAnswered},
+		{ptr, dns.TypePTR, dnsengine.ReasonAnswered},
+		{"ns-0.svc.cluster.local", dns.TypeA, dnsengine.ReasonNoData},
+		{"nx.ns-0.svc.cluster.local", dns.TypeA, dnsengine.ReasonNXDomain},
+		{"se-1.example.com", dns.TypeA, dnsengine.ReasonAnswered},
+		{"www.example.org", dns.TypeA, dnsengine.ReasonNotOwned},
+	} {
+		pkt, err := enginetest.QueryPacket(enginetest.Default4(), enginetest.NewQuery(k.name, k.qt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, len(pkt), enginetest.BufSize)
+		var res dnsengine.Result
+		allocs := testing.AllocsPerRun(200, func() {
+			buf = buf[:len(pkt)]
+			copy(buf, pkt)
+			res = e.Process(buf)
+		})
+		if res.Reason != k.want {
+			t.Errorf("%s %s: reason %v, want %v", k.name, dns.TypeToString[k.qt], res.Reason, k.want)
+		}
+		if allocs != 0 {
+			t.Errorf("%s %s: %v allocations per packet, budget 0", k.name, dns.TypeToString[k.qt], allocs)
+		}
 	}
 }

@@ -5,7 +5,11 @@
 // files: a caller hands it the bytes of an IPv4 or IPv6 packet in a buffer the
 // caller owns, and gets back a Result. The name data comes from a Registry,
 // which returns the current immutable *Table snapshot (built with a
-// TableBuilder and swapped atomically by whoever syncs names).
+// TableBuilder and swapped atomically by whoever syncs names). A table is
+// a base segment plus one segment per Kubernetes Service, its group
+// (table_groups.go): Table.Update derives a new table that replaces the
+// groups that changed and shares everything else, so a change costs the
+// Services it touches, not the cluster.
 //
 // Anything the engine cannot parse, does not own, or is not sure about is
 // passed through unmodified: the pod's normal DNS path always remains.

@@ -1,15 +1,18 @@
 // Package kube is the API server name source: client-go informers for
 // Services, EndpointSlices (discovery.k8s.io/v1) and, through the dynamic
-// client, Istio ServiceEntries, turned into complete model.Objects
-// snapshots.
+// client, Istio ServiceEntries, turned into model.Objects.
 //
 // Source implements model.Source. Run hands out nothing until every
 // informer has synced (the caller passes all packets through until then;
-// Synced reports it). After that, bursts of changes are coalesced: the first
-// change arms a Debounce timer, each further change pushes it back, but never
-// past MaxDelay after the first; then one update carries a fresh, complete
-// copy of the object lists. Objects in it are shared with the informer caches
-// and must be treated as read-only (model.Build only reads them).
+// Synced reports it); its first update is then a complete copy of the
+// object lists. After that, bursts of changes are coalesced: the first
+// change arms a Debounce timer (20 ms), each further change pushes it
+// back, but never past MaxDelay (100 ms) after the first; then one update
+// carries a delta (model.Objects.Changes, delta.go): the current version
+// of each object the event handlers saw change, nil for one deleted, and
+// all ServiceEntries when one changed. model.Incremental applies it at the
+// cost of the objects it names. Objects in an update are shared with the
+// informer caches and must be treated as read-only.
 //
 // ServiceEntries are read at networking.istio.io/v1, or v1beta1 when the
 // server does not serve v1, chosen through discovery. When neither is served

@@ -5,6 +5,10 @@
 // Name sources (the objects file in sync/objects, the API server in
 // sync/kube) produce an *Objects through the Source interface; Build turns
 // one into a table. The same objects always give the same table.
+// Incremental keeps a table in step with a source's updates, complete
+// objects or deltas (Objects.Changes): it rebuilds only the groups of the
+// Services a change touches (incremental.go), and its table answers
+// exactly as Build's would (dnsengine's TestIncrementalMatchesBuild).
 //
 // # Kubernetes Services
 //

@@ -70,11 +70,13 @@ func newSourceBench(b *testing.B, services int, prefix string, qps int) *sourceB
 }
 
 // start runs `meshdns run --kubeconfig` in the pod namespace (no rules, a
-// queue of its own) and returns once its first table is loaded.
-func (sb *sourceBench) start(b *testing.B) *podtest.Process {
+// queue of its own), with extra flags, and returns once its first table
+// is loaded.
+func (sb *sourceBench) start(b *testing.B, extra ...string) *podtest.Process {
 	b.Helper()
-	p := podtest.StartIn(b, sb.pod, sb.bin, "run", "--kubeconfig", sb.kc, "--rules", "none", "--queue-num", "6000",
-		"--tcp", "off", "--metrics-addr", "")
+	args := append([]string{"run", "--kubeconfig", sb.kc, "--rules", "none", "--queue-num", "6000",
+		"--tcp", "off", "--metrics-addr", ""}, extra...)
+	p := podtest.StartIn(b, sb.pod, sb.bin, args...)
 	if out, err := p.WaitLog(5*time.Minute, "name table loaded"); err != nil {
 		b.Fatalf("%v\n%s", err, out)
 	}
