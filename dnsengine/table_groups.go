@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"hash/maphash"
+	"maps"
 	"net/netip"
 	"slices"
 
@@ -59,7 +60,7 @@ func (t *Table) ReverseHolders(ip netip.Addr) []GroupKey {
 	w := appendReverseName(nil, ip)
 	h := maphash.Bytes(t.seed, w)
 	var out []GroupKey
-	rs := t.rev[slotOf(h, revShards)]
+	rs := t.rev.shard(h)
 	if rs == nil {
 		return nil
 	}
@@ -112,7 +113,11 @@ func (g *Group) before(o *Group) bool {
 
 const (
 	groupShards = 256
-	revShards   = 1024
+	// revBlocks blocks of revLeaves shards: an update copies the block
+	// array, the blocks it touches and, in them, the shards (about six
+	// names each at 100,000 endpoints).
+	revBlocks = 256
+	revLeaves = 64
 	// maxRuns bounds the record runs of one answer: a reverse name held
 	// by more groups than fit is left to the upstream, which knows it too.
 	maxRuns = 8
@@ -124,7 +129,18 @@ type groupIndex [groupShards]map[string]*Group
 // revIndex finds the groups holding a reverse name by the hash of the
 // name. A hash held by one group maps to it in one; the few held by more
 // are listed, in order, in multi.
-type revIndex [revShards]*revShard
+type revIndex [revBlocks]*revBlock
+
+type revBlock [revLeaves]*revShard
+
+// shard returns the shard of hash h, or nil.
+func (r *revIndex) shard(h uint64) *revShard {
+	i := slotOf(h, revBlocks*revLeaves)
+	if b := r[i/revLeaves]; b != nil {
+		return b[i%revLeaves]
+	}
+	return nil
+}
 
 type revShard struct {
 	one   map[uint64]*Group
@@ -209,7 +225,8 @@ func (t *Table) Update(u TableUpdate) *Table {
 		nt.groups, nt.rev = &g, &r
 	}
 	var copied [groupShards]bool
-	var revCopied [revShards]bool
+	var blockCopied [revBlocks]bool
+	revCopied := map[int]bool{}
 	var buf [wire.MaxNameLen]byte
 	shard := func(key string) map[string]*Group {
 		i := slotOf(maphash.String(nt.seed, key), groupShards)
@@ -224,25 +241,27 @@ func (t *Table) Update(u TableUpdate) *Table {
 		return nt.groups[i]
 	}
 	revShard := func(h uint64) *revShard {
-		i := slotOf(h, revShards)
+		i := slotOf(h, revBlocks*revLeaves)
+		bi, li := i/revLeaves, i%revLeaves
+		if !blockCopied[bi] {
+			blockCopied[bi] = true
+			b := new(revBlock)
+			if o := nt.rev[bi]; o != nil {
+				*b = *o
+			}
+			nt.rev[bi] = b
+		}
+		b := nt.rev[bi]
 		if !revCopied[i] {
 			revCopied[i] = true
 			s := &revShard{one: map[uint64]*Group{}}
-			if o := nt.rev[i]; o != nil {
-				s.one = make(map[uint64]*Group, len(o.one)+1)
-				for k, v := range o.one {
-					s.one[k] = v
-				}
-				if len(o.multi) > 0 {
-					s.multi = make(map[uint64][]*Group, len(o.multi))
-					for k, v := range o.multi {
-						s.multi[k] = v
-					}
-				}
+			if o := b[li]; o != nil {
+				s.one = maps.Clone(o.one)
+				s.multi = maps.Clone(o.multi)
 			}
-			nt.rev[i] = s
+			b[li] = s
 		}
-		return nt.rev[i]
+		return b[li]
 	}
 	// forReverse calls fn with the hash of each reverse name of g.
 	forReverse := func(g *Group, fn func(uint64)) {
@@ -407,7 +426,7 @@ func (t *Table) reverseParts(w []byte, ps []part) int {
 	h := maphash.Bytes(t.seed, w)
 	if t.rev == nil {
 		// no groups
-	} else if rs := t.rev[slotOf(h, revShards)]; rs != nil {
+	} else if rs := t.rev.shard(h); rs != nil {
 		if g, ok := rs.one[h]; ok {
 			add(g.seg)
 		} else {

@@ -39,11 +39,11 @@ type Config struct {
 	// Namespaces limits the informers to these namespaces (one informer per
 	// namespace and resource). Nil or empty watches all namespaces.
 	Namespaces []string
-	// Debounce is how long the source waits after a change for more
-	// changes before it sends an update. Default DefaultDebounce.
+	// Debounce is how long the source gathers changes after the first
+	// one before it sends an update. Default DefaultDebounce.
 	Debounce time.Duration
-	// MaxDelay bounds how long a stream of changes can hold an update back
-	// after the first change. Default DefaultMaxDelay.
+	// MaxDelay bounds how long an update can be held back after the
+	// first change, when Debounce is longer. Default DefaultMaxDelay.
 	MaxDelay time.Duration
 	// ResyncPeriod is the informers' resync period; 0 (the default and the
 	// recommendation) disables resync: the source needs no periodic replay.

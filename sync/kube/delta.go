@@ -32,28 +32,32 @@ type pending struct {
 
 // note records a change of obj, an object of resource or a deletion
 // tombstone. Of ServiceEntries only the fact is kept (obj may be nil):
-// an update lists them all.
-func (p *pending) note(resource string, obj any) {
+// an update lists them all. It reports whether this is the first change
+// since the last take: only that one needs to wake the source, the
+// others join the update it will send.
+func (p *pending) note(resource string, obj any) (first bool) {
 	if resource == "serviceentries" {
 		p.mu.Lock()
+		defer p.mu.Unlock()
+		first = p.empty()
 		p.entries = true
-		p.mu.Unlock()
-		return
+		return first
 	}
 	var k model.Key
 	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		ns, name, err := cache.SplitMetaNamespaceKey(d.Key)
 		if err != nil {
-			return
+			return false
 		}
 		k = model.Key{Namespace: ns, Name: name}
 	} else if m, err := meta.Accessor(obj); err == nil {
 		k = model.Key{Namespace: m.GetNamespace(), Name: m.GetName()}
 	} else {
-		return
+		return false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	first = p.empty()
 	switch resource {
 	case "services":
 		if p.services == nil {
@@ -66,7 +70,10 @@ func (p *pending) note(resource string, obj any) {
 		}
 		p.slices[k] = struct{}{}
 	}
+	return first
 }
+
+func (p *pending) empty() bool { return len(p.services) == 0 && len(p.slices) == 0 && !p.entries }
 
 // take returns what changed and forgets it.
 func (p *pending) take() (services, slices map[model.Key]struct{}, entries bool) {

@@ -21,8 +21,9 @@ func (s *Source) setup(inf cache.SharedIndexInformer, resource string, transform
 		return fmt.Errorf("kube: %s watch error handler: %w", resource, err)
 	}
 	note := func(obj any) {
-		s.pending.note(resource, obj)
-		s.changed()
+		if s.pending.note(resource, obj) {
+			s.changed()
+		}
 	}
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: note,

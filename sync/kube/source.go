@@ -269,8 +269,9 @@ func (s *Source) loop(ctx context.Context, update func(*model.Objects)) error {
 				}
 				if cache.WaitForCacheSync(ctx.Done(), waits...) {
 					e.synced.Store(true)
-					s.pending.note("serviceentries", nil)
-					s.changed()
+					if s.pending.note("serviceentries", nil) {
+						s.changed()
+					}
 				}
 			}()
 		}
