@@ -112,7 +112,11 @@ func (g *Group) before(o *Group) bool {
 }
 
 const (
-	groupShards = 256
+	// groupBlocks blocks of groupLeaves shards: an update copies the
+	// block array, the blocks it touches and the shards (about two
+	// Services each at 10,000 Services).
+	groupBlocks = 64
+	groupLeaves = 64
 	// revBlocks blocks of revLeaves shards: an update copies the block
 	// array, the blocks it touches and, in them, the shards (about six
 	// names each at 100,000 endpoints).
@@ -124,7 +128,18 @@ const (
 )
 
 // groupIndex finds a group by the hash of its Service's wire name.
-type groupIndex [groupShards]map[string]*Group
+type groupIndex [groupBlocks]*groupBlock
+
+type groupBlock [groupLeaves]map[string]*Group
+
+// get returns the group of the wire name key, or nil.
+func (x *groupIndex) get(h uint64, key []byte) *Group {
+	i := slotOf(h, groupBlocks*groupLeaves)
+	if b := x[i/groupLeaves]; b != nil {
+		return b[i%groupLeaves][string(key)]
+	}
+	return nil
+}
 
 // revIndex finds the groups holding a reverse name by the hash of the
 // name. A hash held by one group maps to it in one; the few held by more
@@ -224,21 +239,30 @@ func (t *Table) Update(u TableUpdate) *Table {
 		g, r := *t.groups, *t.rev
 		nt.groups, nt.rev = &g, &r
 	}
-	var copied [groupShards]bool
+	var groupBlockCopied [groupBlocks]bool
+	groupCopied := map[int]bool{}
 	var blockCopied [revBlocks]bool
 	revCopied := map[int]bool{}
 	var buf [wire.MaxNameLen]byte
 	shard := func(key string) map[string]*Group {
-		i := slotOf(maphash.String(nt.seed, key), groupShards)
-		if !copied[i] {
-			copied[i] = true
-			m := make(map[string]*Group, len(nt.groups[i])+1)
-			for k, v := range nt.groups[i] {
-				m[k] = v
+		i := slotOf(maphash.String(nt.seed, key), groupBlocks*groupLeaves)
+		bi, li := i/groupLeaves, i%groupLeaves
+		if !groupBlockCopied[bi] {
+			groupBlockCopied[bi] = true
+			b := new(groupBlock)
+			if o := nt.groups[bi]; o != nil {
+				*b = *o
 			}
-			nt.groups[i] = m
+			nt.groups[bi] = b
 		}
-		return nt.groups[i]
+		b := nt.groups[bi]
+		if !groupCopied[i] {
+			groupCopied[i] = true
+			if b[li] = maps.Clone(b[li]); b[li] == nil {
+				b[li] = map[string]*Group{}
+			}
+		}
+		return b[li]
 	}
 	revShard := func(h uint64) *revShard {
 		i := slotOf(h, revBlocks*revLeaves)
@@ -267,7 +291,9 @@ func (t *Table) Update(u TableUpdate) *Table {
 	forReverse := func(g *Group, fn func(uint64)) {
 		s := g.seg
 		for n := 0; n+1 < len(s.nodes); n++ {
-			if s.flags(uint32(n))&nodeExists == 0 || len(s.records(uint32(n))) == 0 {
+			// A group's reverse names hold PTR records: skip the
+			// others before writing out their names.
+			if len(s.typeRange(uint32(n), TypePTR)) == 0 {
 				continue
 			}
 			w := buf[:s.putName(buf[:], uint32(n))]
@@ -373,7 +399,7 @@ func (t *Table) groupOf(w []byte) *Group {
 		return nil
 	}
 	key := w[offs[i-2]:]
-	return t.groups[slotOf(maphash.Bytes(t.seed, key), groupShards)][string(key)]
+	return t.groups.get(maphash.Bytes(t.seed, key), key)
 }
 
 // find returns the segment and node of the existing name w (lowercase
@@ -461,9 +487,14 @@ func (t *Table) segments(fn func(*segment)) {
 		return
 	}
 	var gs []*Group
-	for _, m := range t.groups {
-		for _, g := range m {
-			gs = append(gs, g)
+	for _, b := range t.groups {
+		if b == nil {
+			continue
+		}
+		for _, m := range b {
+			for _, g := range m {
+				gs = append(gs, g)
+			}
 		}
 	}
 	slices.SortFunc(gs, func(a, b *Group) int { return cmp.Or(cmp.Compare(a.ns, b.ns), cmp.Compare(a.name, b.name)) })

@@ -16,8 +16,8 @@ import (
 // delta, applied to the table incrementally), so changes wait little:
 // the window only gathers a burst (a rollout's slices) into one table.
 const (
-	DefaultDebounce   = 20 * time.Millisecond
-	DefaultMaxDelay   = 100 * time.Millisecond
+	DefaultDebounce   = 50 * time.Millisecond
+	DefaultMaxDelay   = 200 * time.Millisecond
 	DefaultCRDRecheck = 30 * time.Second
 )
 

@@ -6,7 +6,7 @@
 // informer has synced (the caller passes all packets through until then;
 // Synced reports it); its first update is then a complete copy of the
 // object lists. After that, bursts of changes are coalesced: the first
-// change arms a Debounce timer (20 ms); the changes after it join the
+// change arms a Debounce timer (50 ms); the changes after it join the
 // update it sends without waking the source (a sustained churn costs one
 // wake-up per update, not per change); then one update carries a delta (model.Objects.Changes, delta.go): the current version
 // of each object the event handlers saw change, nil for one deleted, and
