@@ -41,6 +41,13 @@ type TableBuilder struct {
 	// stop: for a group builder, the wire name of the Service: empty
 	// non-terminals are made up to it, not up to the zone apex.
 	stop []byte
+	// Buffers a group builder keeps for ResetGroup: the node and arena
+	// arrays (the segment gets exact copies) and layout's scratch.
+	keepNodes []node
+	keepArena []byte
+	start     []uint32
+	sorted    []buildRecord
+	lists     map[string]uint32
 }
 
 // buildRecord is a record before Build sorts it to its node.
@@ -519,7 +526,8 @@ func (b *TableBuilder) BuildGroup() (*Group, error) {
 	return g, nil
 }
 
-// finish lays out the records and indexes the names.
+// finish lays out the records and indexes the names. A group builder
+// keeps its buffers for ResetGroup; any other lets them go.
 func (b *TableBuilder) finish() *segment {
 	t := b.t
 	t.wild, t.pass = b.wild, b.pass
@@ -529,8 +537,41 @@ func (b *TableBuilder) finish() *segment {
 	if len(t.pass) == 0 {
 		t.pass = nil
 	}
+	b.keepNodes, b.keepArena = t.nodes, t.arena
 	b.layout()
 	b.buildIndex()
+	if b.stop != nil {
+		b.t, b.wild, b.pass = nil, nil, nil
+		return t
+	}
 	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t, b.lastName = nil, nil, nil, nil, nil, nil, nil, nil, nil
+	b.keepNodes, b.keepArena, b.start, b.sorted, b.lists = nil, nil, nil, nil, nil
 	return t
+}
+
+// ResetGroup makes b, a group builder finished with BuildGroup, a builder
+// for the group of Service g, keeping its buffers: building the groups of
+// many Services one after the other allocates little more than the
+// groups.
+func (b *TableBuilder) ResetGroup(g GroupKey) error {
+	if b.stop == nil || b.t != nil {
+		return fmt.Errorf("table: ResetGroup: not a finished group builder")
+	}
+	if !IsLabel(g.Namespace) || !IsLabel(g.Name) {
+		return fmt.Errorf("table: group %s/%s: not a Service name", g.Namespace, g.Name)
+	}
+	stop, err := wire.EncodeName(g.Name + "." + g.Namespace + ".svc." + b.cfg.ClusterDomain)
+	if err != nil {
+		return fmt.Errorf("table: group: %w", err)
+	}
+	b.cfg.Group, b.stop = &g, stop
+	b.t = &segment{seed: maphash.MakeSeed(), nodes: b.keepNodes[:0], arena: b.keepArena[:0]}
+	clear(b.names)
+	b.nnames = 0
+	b.hashes, b.recs = b.hashes[:0], b.recs[:0]
+	b.wild, b.pass = map[string]uint32{}, map[string]bool{}
+	clear(b.blobs)
+	clear(b.srcID)
+	b.err, b.lastName, b.lastNode, b.lastSrc, b.lastID = nil, nil, 0, "", 0
+	return nil
 }

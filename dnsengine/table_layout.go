@@ -12,23 +12,36 @@ import (
 func (b *TableBuilder) layout() {
 	t := b.t
 	nn := len(t.nodes)
-	start := make([]uint32, nn+1)
+	start := append(b.start[:0], make([]uint32, nn+1)...)
 	for i := range b.recs {
 		start[b.recs[i].node+1]++
 	}
 	for i := 1; i <= nn; i++ {
 		start[i] += start[i-1]
 	}
-	sorted := make([]buildRecord, len(b.recs))
-	pos := slices.Clone(start[:nn])
+	sorted := append(b.sorted[:0], make([]buildRecord, len(b.recs))...)
+	// pos[n], the next free place of node n, is kept in start[n+1]:
+	// shifted there it starts at start[n] and, counted up past node n's
+	// records, ends at start[n+1] again.
+	pos := start[1:]
+	copy(pos, start[:nn])
 	for _, r := range b.recs {
 		sorted[pos[r.node]] = r
 		pos[r.node]++
 	}
-	b.recs = nil
+	b.start, b.sorted = start, sorted
+	if b.stop == nil {
+		b.recs = nil
+	} else {
+		b.recs = b.recs[:0]
+	}
 	t.recs = make([]record, 0, len(sorted))
 	t.srcLists = []uint32{0} // offset 0: the empty list
-	lists := map[string]uint32{}
+	if b.lists == nil {
+		b.lists = map[string]uint32{}
+	}
+	lists := b.lists
+	clear(lists)
 	var st segStats
 	var seen map[record]struct{}
 	var key []byte

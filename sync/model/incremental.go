@@ -57,6 +57,7 @@ type Incremental struct {
 	groupsRep  Report                      // the groups' counts, summed
 	problems   map[dnsengine.GroupKey]bool // groups with problems
 	scratch    buildScratch
+	gb         *dnsengine.TableBuilder // a finished group builder, kept for its buffers
 }
 
 // groupPart is what Incremental keeps of one group.
@@ -418,10 +419,16 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart) (*groupPa
 	var b *dnsengine.TableBuilder
 	s := &state{o: &m.o, out: discard{}, scratch: m.scratch}
 	if len(mem) > 0 && validLabel(g.Namespace) && validLabel(g.Name) {
-		cfg := m.cfg
-		cfg.Group = &g
 		var err error
-		if b, err = dnsengine.NewTableBuilder(cfg); err != nil {
+		if m.gb != nil {
+			b, m.gb = m.gb, nil
+			err = b.ResetGroup(g)
+		} else {
+			cfg := m.cfg
+			cfg.Group = &g
+			b, err = dnsengine.NewTableBuilder(cfg)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("model: %w", err)
 		}
 		s.out = b
@@ -444,6 +451,7 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart) (*groupPa
 		if err != nil {
 			return nil, fmt.Errorf("model: %w", err)
 		}
+		m.gb = b // its buffers serve the next group
 		gp.g, gp.names = grp, !grp.Empty()
 	}
 	return gp, nil
