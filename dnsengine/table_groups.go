@@ -65,7 +65,7 @@ func (t *Table) ReverseHolders(ip netip.Addr) []GroupKey {
 		return nil
 	}
 	gs := rs.multi[h]
-	if g, ok := rs.one[h]; ok {
+	if g, ok := rs.get(h); ok {
 		gs = []*Group{g}
 	}
 	for _, g := range gs {
@@ -118,9 +118,9 @@ const (
 	groupBlocks = 64
 	groupLeaves = 64
 	// revBlocks blocks of revLeaves shards: an update copies the block
-	// array, the blocks it touches and, in them, the shards (about six
-	// names each at 100,000 endpoints).
-	revBlocks = 256
+	// array, the blocks it touches and, in them, the shards (about 25
+	// names each at 100,000 endpoints, 16 bytes a name).
+	revBlocks = 64
 	revLeaves = 64
 	// maxRuns bounds the record runs of one answer: a reverse name held
 	// by more groups than fit is left to the upstream, which knows it too.
@@ -158,8 +158,36 @@ func (r *revIndex) shard(h uint64) *revShard {
 }
 
 type revShard struct {
-	one   map[uint64]*Group
+	one   []revEntry // sorted by hash
 	multi map[uint64][]*Group
+}
+
+// revEntry is a reverse name's hash and the one group holding it.
+type revEntry struct {
+	h uint64
+	g *Group
+}
+
+// get returns the one group holding hash h, if one does.
+func (s *revShard) get(h uint64) (*Group, bool) {
+	i, ok := slices.BinarySearchFunc(s.one, h, func(e revEntry, h uint64) int { return cmp.Compare(e.h, h) })
+	if !ok {
+		return nil, false
+	}
+	return s.one[i].g, true
+}
+
+// set makes g the one group holding h; nil removes h.
+func (s *revShard) set(h uint64, g *Group) {
+	i, ok := slices.BinarySearchFunc(s.one, h, func(e revEntry, h uint64) int { return cmp.Compare(e.h, h) })
+	switch {
+	case ok && g == nil:
+		s.one = slices.Delete(s.one, i, i+1)
+	case ok:
+		s.one[i].g = g
+	case g != nil:
+		s.one = slices.Insert(s.one, i, revEntry{h, g})
+	}
 }
 
 // Table is an immutable snapshot of the names the mesh owns. Build one
@@ -278,9 +306,9 @@ func (t *Table) Update(u TableUpdate) *Table {
 		b := nt.rev[bi]
 		if !revCopied[i] {
 			revCopied[i] = true
-			s := &revShard{one: map[uint64]*Group{}}
+			s := &revShard{}
 			if o := b[li]; o != nil {
-				s.one = maps.Clone(o.one)
+				s.one = slices.Clone(o.one)
 				s.multi = maps.Clone(o.multi)
 			}
 			b[li] = s
@@ -307,8 +335,8 @@ func (t *Table) Update(u TableUpdate) *Table {
 		nt.stats.add(&old.seg.stats, -1)
 		forReverse(old, func(h uint64) {
 			rs := revShard(h)
-			if rs.one[h] == old {
-				delete(rs.one, h)
+			if g, ok := rs.get(h); ok && g == old {
+				rs.set(h, nil)
 				return
 			}
 			l := rs.multi[h]
@@ -320,7 +348,7 @@ func (t *Table) Update(u TableUpdate) *Table {
 			l = slices.Delete(slices.Clone(l), i, i+1)
 			if len(l) == 1 {
 				delete(rs.multi, h)
-				rs.one[h] = l[0]
+				rs.set(h, l[0])
 			} else {
 				rs.multi[h] = l
 			}
@@ -344,8 +372,8 @@ func (t *Table) Update(u TableUpdate) *Table {
 		nt.stats.add(&g.seg.stats, 1)
 		forReverse(g, func(h uint64) {
 			rs := revShard(h)
-			if o, ok := rs.one[h]; ok {
-				delete(rs.one, h)
+			if o, ok := rs.get(h); ok {
+				rs.set(h, nil)
 				l := []*Group{o, g}
 				if g.before(o) {
 					l[0], l[1] = g, o
@@ -368,7 +396,7 @@ func (t *Table) Update(u TableUpdate) *Table {
 				nt.revDup++
 				return
 			}
-			rs.one[h] = g
+			rs.set(h, g)
 		})
 	}
 	return &nt
@@ -453,7 +481,7 @@ func (t *Table) reverseParts(w []byte, ps []part) int {
 	if t.rev == nil {
 		// no groups
 	} else if rs := t.rev.shard(h); rs != nil {
-		if g, ok := rs.one[h]; ok {
+		if g, ok := rs.get(h); ok {
 			add(g.seg)
 		} else {
 			for _, g := range rs.multi[h] {
