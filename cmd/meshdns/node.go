@@ -151,7 +151,7 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	// One table for every pod of the node: what differs per pod (its
 	// namespace's short names, its cache) is the engine's.
 	reg := &dnsengine.AtomicRegistry{}
-	store, err := newTableStore(reg, mopts, log)
+	store, err := newTableStore(reg, mopts, log, f.objects == "")
 	if err != nil {
 		return err
 	}

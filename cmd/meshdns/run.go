@@ -122,7 +122,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	mopts.Nameservers = pc.resolv.Nameservers
 	mopts.Logger = log
 	reg := &dnsengine.AtomicRegistry{}
-	store, err := newTableStore(reg, mopts, log)
+	store, err := newTableStore(reg, mopts, log, f.objects == "")
 	if err != nil {
 		return err
 	}

@@ -11,13 +11,18 @@ import (
 )
 
 // tableStore brings the table up to date with each set of objects (or
-// delta) a source delivers and publishes it to the engine's registry. A
-// change rebuilds only the Services it touches (model.Incremental).
-// Updates run on the source's goroutine, never on the packet path.
+// delta) a source delivers and publishes it to the engine's registry.
+// With the API server as source a change rebuilds only the Services it
+// touches (model.Incremental), which keeps the objects (shared with the
+// informer caches). The objects file is reloaded whole on a change, and
+// its objects are decoded whole: each load is one model.Build, and the
+// objects are garbage once it is done. Updates run on the source's
+// goroutine, never on the packet path.
 type tableStore struct {
-	reg *dnsengine.AtomicRegistry
-	inc *model.Incremental
-	log *slog.Logger
+	reg  *dnsengine.AtomicRegistry
+	inc  *model.Incremental // nil: whole builds
+	opts model.Options
+	log  *slog.Logger
 	obs *observe.Observer // nil until the observer exists; it counts builds and failures
 	// logged: the problems of the last update, so that a delta logs only
 	// new ones.
@@ -31,20 +36,33 @@ func (s *tableStore) remember(ps []model.Problem) {
 	}
 }
 
-// newTableStore returns a store publishing to reg.
-func newTableStore(reg *dnsengine.AtomicRegistry, opts model.Options, log *slog.Logger) (*tableStore, error) {
-	inc, err := model.NewIncremental(opts)
-	if err != nil {
-		return nil, err
+// newTableStore returns a store publishing to reg, incremental or not.
+func newTableStore(reg *dnsengine.AtomicRegistry, opts model.Options, log *slog.Logger, incremental bool) (*tableStore, error) {
+	s := &tableStore{reg: reg, opts: opts, log: log}
+	if incremental {
+		inc, err := model.NewIncremental(opts)
+		if err != nil {
+			return nil, err
+		}
+		s.inc = inc
 	}
-	return &tableStore{reg: reg, inc: inc, log: log}, nil
+	return s, nil
 }
 
 // update applies and publishes; on failure the previous table keeps
 // serving.
 func (s *tableStore) update(objs *model.Objects) {
 	start := time.Now()
-	t, rep, err := s.inc.Apply(objs, uint32(start.Unix()))
+	var t *dnsengine.Table
+	var rep model.Report
+	var err error
+	if s.inc != nil {
+		t, rep, err = s.inc.Apply(objs, uint32(start.Unix()))
+	} else {
+		opts := s.opts
+		opts.Serial = uint32(start.Unix())
+		t, rep, err = model.Build(objs, opts)
+	}
 	if err != nil {
 		if s.obs != nil {
 			s.obs.TableBuildFailed(err)
