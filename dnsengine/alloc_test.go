@@ -87,11 +87,16 @@ func BenchmarkProcess(b *testing.B) {
 	}
 }
 
-// TestProcessAllocsGrouped: a table with Service groups (as meshdns runs
-// it, through model.Incremental) answers without allocating too: names in
-// a group, the base, a namespace, reverse names and misses. Budget: 0
-// allocations per packet.
-func TestProcessAllocsGrouped(t *testing.T) {
+// groupedEngine returns an engine over a table with Service groups (as
+// meshdns runs it with the API server source, through
+// model.Incremental) of modeltest.ScaleCluster(20), and packets of its
+// name forms: names in a group, the base, a namespace, reverse names and
+// misses.
+func groupedEngine(t testing.TB) (*dnsengine.Engine, []struct {
+	name string
+	pkt  []byte
+	want dnsengine.Reason
+}) {
 	inc, err := model.NewIncremental(model.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +116,11 @@ func TestProcessAllocsGrouped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []struct {
+		name string
+		pkt  []byte
+		want dnsengine.Reason
+	}
 	for _, k := range []struct {
 		name string
 		qt   uint16
@@ -129,18 +139,51 @@ func TestProcessAllocsGrouped(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		buf := make([]byte, len(pkt), enginetest.BufSize)
+		out = append(out, struct {
+			name string
+			pkt  []byte
+			want dnsengine.Reason
+		}{k.name + "/" + dns.TypeToString[k.qt], pkt, k.want})
+	}
+	return e, out
+}
+
+// TestProcessAllocsGrouped: a table with Service groups answers without
+// allocating too. Budget: 0 allocations per packet.
+func TestProcessAllocsGrouped(t *testing.T) {
+	e, kinds := groupedEngine(t)
+	for _, k := range kinds {
+		buf := make([]byte, len(k.pkt), enginetest.BufSize)
 		var res dnsengine.Result
 		allocs := testing.AllocsPerRun(200, func() {
-			buf = buf[:len(pkt)]
-			copy(buf, pkt)
+			buf = buf[:len(k.pkt)]
+			copy(buf, k.pkt)
 			res = e.Process(buf)
 		})
 		if res.Reason != k.want {
-			t.Errorf("%s %s: reason %v, want %v", k.name, dns.TypeToString[k.qt], res.Reason, k.want)
+			t.Errorf("%s: reason %v, want %v", k.name, res.Reason, k.want)
 		}
 		if allocs != 0 {
-			t.Errorf("%s %s: %v allocations per packet, budget 0", k.name, dns.TypeToString[k.qt], allocs)
+			t.Errorf("%s: %v allocations per packet, budget 0", k.name, allocs)
 		}
+	}
+}
+
+// BenchmarkProcessGrouped is BenchmarkProcess over the grouped table:
+// what finding a name's group costs a packet.
+func BenchmarkProcessGrouped(b *testing.B) {
+	e, kinds := groupedEngine(b)
+	for _, k := range kinds {
+		b.Run(k.name, func(b *testing.B) {
+			buf := make([]byte, len(k.pkt), enginetest.BufSize)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = buf[:len(k.pkt)]
+				copy(buf, k.pkt)
+				if r := e.Process(buf); r.Reason != k.want {
+					b.Fatalf("reason %v", r.Reason)
+				}
+			}
+		})
 	}
 }

@@ -70,6 +70,24 @@ func (e *Engine) udpQuery(pkt []byte, ip *wire.Packet) Result {
 func (e *Engine) respond(t *Table, m []byte, q *wire.Query, limit int) (int, Reason, bool) {
 	var p plan
 	e.resolve(t, q, &p)
+	if p.needRuns {
+		return e.respondRuns(t, m, q, limit)
+	}
+	return e.write(m, q, limit, &p)
+}
+
+// respondRuns is respond for a name several segments hold, with room for
+// their runs of records.
+func (e *Engine) respondRuns(t *Table, m []byte, q *wire.Query, limit int) (int, Reason, bool) {
+	var runs [maxRuns]run
+	p := plan{runs: &runs}
+	e.resolve(t, q, &p)
+	return e.write(m, q, limit, &p)
+}
+
+// write writes the response p plans over the query message at the start
+// of m, using at most limit bytes.
+func (e *Engine) write(m []byte, q *wire.Query, limit int, p *plan) (int, Reason, bool) {
 	if !p.reason.Answered() {
 		return 0, p.reason, false
 	}
@@ -100,7 +118,7 @@ func (e *Engine) respond(t *Table, m []byte, q *wire.Query, limit int) (int, Rea
 			tc = true
 		}
 	case p.nruns > 0:
-		an, tc = writeRuns(&w, &p, q, ttl)
+		an, tc = writeRuns(&w, p, q, ttl)
 	default:
 		cnt := len(p.rrs)
 		start := 0
@@ -141,7 +159,7 @@ func (e *Engine) respond(t *Table, m []byte, q *wire.Query, limit int) (int, Rea
 	// Additional: SRV target addresses, when everything else fit. Each
 	// glue record's owner points at the target name inside the SRV rdata.
 	if !tc && an > 0 && len(p.rrs) > 0 && p.rrs[0].typ == TypeSRV {
-		ar += e.glue(&w, &p, q, an, ttl)
+		ar += e.glue(&w, p, q, an, ttl)
 	}
 
 	if q.EDNS {

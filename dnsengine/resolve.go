@@ -11,9 +11,12 @@ type plan struct {
 	cseg   *segment // the segment of chase
 	chase  []record // the CNAME target's records, after the CNAME (owner: the target)
 	// runs, when nruns > 0, replace rrs: the answer of a name several
-	// segments hold (a reverse name of several Services), in order.
-	runs    [maxRuns]run
-	nruns   int
+	// segments hold (a reverse name of several Services), in order. Its
+	// storage is respondRuns's, so that the common plan stays small;
+	// without it resolve only sets needRuns.
+	runs     *[maxRuns]run
+	nruns    int
+	needRuns bool
 	zone    *zone // SOA of this zone in the authority section (negative answers)
 	soaAns  *zone // SOA of this zone in the answer section (apex SOA query)
 	reason  Reason
@@ -40,6 +43,9 @@ func (e *Engine) resolve(t *Table, q *wire.Query, p *plan) {
 		switch k := t.reverseParts(name, ps[:]); {
 		case k < 0:
 			p.reason = ReasonNotOwned
+			return
+		case k > 1 && p.runs == nil:
+			p.needRuns, p.reason = true, ReasonNotOwned
 			return
 		case k > 1:
 			e.fromParts(ps[:k], q, z, p)

@@ -102,6 +102,40 @@ type segment struct {
 	stats     segStats
 }
 
+// Table is an immutable snapshot of the names the mesh owns. Build one
+// with a TableBuilder, derive changed ones with Update; share it freely
+// between goroutines.
+type Table struct {
+	base    *segment
+	zones   []zone // the base's zones, their SOA carrying serial
+	serial  uint32
+	podZone []byte // wire "pod.<cluster domain>", nil without a cluster zone
+	svcZone []byte // wire "svc.<cluster domain>", nil without a cluster domain
+	seed    maphash.Seed
+	groups  *groupIndex // nil: no groups
+	rev     *revIndex
+	ngroups int
+	revDup  int // reverse names counted once per extra group holding them
+	stats   segStats
+}
+
+// Stats returns the counts of the table.
+func (t *Table) Stats() TableStats {
+	st := TableStats{Names: int(t.stats.names) - t.revDup, Records: int(t.stats.records), Wildcards: len(t.base.wild), ByType: map[string]int{}}
+	for i, c := range t.stats.byType {
+		if c != 0 {
+			st.ByType[typeString(statTypes[i])] = int(c)
+		}
+	}
+	return st
+}
+
+// Serial returns the SOA serial of the table's zones.
+func (t *Table) Serial() uint32 { return t.serial }
+
+// Groups returns the number of Service groups of the table.
+func (t *Table) Groups() int { return t.ngroups }
+
 // segStats counts what a segment holds, without a map so that a segment
 // of a few names stays small.
 type segStats struct {

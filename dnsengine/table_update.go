@@ -1,0 +1,188 @@
+package dnsengine
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"maps"
+	"slices"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
+)
+
+// TableUpdate is a change to a table.
+type TableUpdate struct {
+	// Base, when set, replaces the base segment with that of Base, a
+	// table from TableBuilder.Build for the same zones.
+	Base *Table
+	// Set adds the groups, replacing those of the same Services.
+	Set []*Group
+	// Remove drops the groups of these Services.
+	Remove []GroupKey
+	// Serial, when not 0, becomes the SOA serial.
+	Serial uint32
+}
+
+// Update returns a new table with u applied; t is unchanged and shares
+// with it everything u does not touch.
+func (t *Table) Update(u TableUpdate) *Table {
+	nt := *t
+	if u.Base != nil {
+		nt.stats.add(&t.base.stats, -1)
+		nt.base = u.Base.base
+		nt.zones = u.Base.zones
+		nt.stats.add(&nt.base.stats, 1)
+		if u.Serial == 0 {
+			u.Serial = t.serial
+		}
+	}
+	if u.Serial != 0 && u.Serial != nt.serial || u.Base != nil {
+		nt.serial = u.Serial
+		nt.zones = slices.Clone(nt.zones)
+		for i := range nt.zones {
+			z := &nt.zones[i]
+			z.soaPfx = binary.BigEndian.AppendUint32(slices.Clone(z.soaPfx[:len(z.soaPfx)-4]), u.Serial)
+		}
+	}
+	if len(u.Set) == 0 && len(u.Remove) == 0 {
+		return &nt
+	}
+	if nt.groups == nil {
+		nt.groups, nt.rev = new(groupIndex), new(revIndex)
+	} else {
+		g, r := *t.groups, *t.rev
+		nt.groups, nt.rev = &g, &r
+	}
+	var groupBlockCopied [groupBlocks]bool
+	groupCopied := map[int]bool{}
+	var blockCopied [revBlocks]bool
+	revCopied := map[int]bool{}
+	var buf [wire.MaxNameLen]byte
+	shard := func(key string) map[string]*Group {
+		i := slotOf(maphash.String(nt.seed, key), groupBlocks*groupLeaves)
+		bi, li := i/groupLeaves, i%groupLeaves
+		if !groupBlockCopied[bi] {
+			groupBlockCopied[bi] = true
+			b := new(groupBlock)
+			if o := nt.groups[bi]; o != nil {
+				*b = *o
+			}
+			nt.groups[bi] = b
+		}
+		b := nt.groups[bi]
+		if !groupCopied[i] {
+			groupCopied[i] = true
+			if b[li] = maps.Clone(b[li]); b[li] == nil {
+				b[li] = map[string]*Group{}
+			}
+		}
+		return b[li]
+	}
+	revShard := func(h uint64) *revShard {
+		i := slotOf(h, revBlocks*revLeaves)
+		bi, li := i/revLeaves, i%revLeaves
+		if !blockCopied[bi] {
+			blockCopied[bi] = true
+			b := new(revBlock)
+			if o := nt.rev[bi]; o != nil {
+				*b = *o
+			}
+			nt.rev[bi] = b
+		}
+		b := nt.rev[bi]
+		if !revCopied[i] {
+			revCopied[i] = true
+			s := &revShard{}
+			if o := b[li]; o != nil {
+				s.one = slices.Clone(o.one)
+				s.multi = maps.Clone(o.multi)
+			}
+			b[li] = s
+		}
+		return b[li]
+	}
+	// forReverse calls fn with the hash of each reverse name of g.
+	forReverse := func(g *Group, fn func(uint64)) {
+		s := g.seg
+		for n := 0; n+1 < len(s.nodes); n++ {
+			// A group's reverse names hold PTR records: skip the
+			// others before writing out their names.
+			if len(s.typeRange(uint32(n), TypePTR)) == 0 {
+				continue
+			}
+			w := buf[:s.putName(buf[:], uint32(n))]
+			if isReverse(w) {
+				fn(maphash.Bytes(nt.seed, w))
+			}
+		}
+	}
+	drop := func(old *Group) {
+		nt.ngroups--
+		nt.stats.add(&old.seg.stats, -1)
+		forReverse(old, func(h uint64) {
+			rs := revShard(h)
+			if g, ok := rs.get(h); ok && g == old {
+				rs.set(h, nil)
+				return
+			}
+			l := rs.multi[h]
+			i := slices.Index(l, old)
+			if i < 0 {
+				return
+			}
+			nt.revDup--
+			l = slices.Delete(slices.Clone(l), i, i+1)
+			if len(l) == 1 {
+				delete(rs.multi, h)
+				rs.set(h, l[0])
+			} else {
+				rs.multi[h] = l
+			}
+		})
+	}
+	for _, k := range u.Remove {
+		key := string(append(append(append(append([]byte{byte(len(k.Name))}, k.Name...), byte(len(k.Namespace))), k.Namespace...), nt.svcZone...))
+		m := shard(key)
+		if old, ok := m[key]; ok {
+			delete(m, string(key))
+			drop(old)
+		}
+	}
+	for _, g := range u.Set {
+		m := shard(g.key)
+		if old, ok := m[g.key]; ok {
+			drop(old)
+		}
+		m[g.key] = g
+		nt.ngroups++
+		nt.stats.add(&g.seg.stats, 1)
+		forReverse(g, func(h uint64) {
+			rs := revShard(h)
+			if o, ok := rs.get(h); ok {
+				rs.set(h, nil)
+				l := []*Group{o, g}
+				if g.before(o) {
+					l[0], l[1] = g, o
+				}
+				if rs.multi == nil {
+					rs.multi = map[uint64][]*Group{}
+				}
+				rs.multi[h] = l
+				nt.revDup++
+				return
+			}
+			if l, ok := rs.multi[h]; ok {
+				i, _ := slices.BinarySearchFunc(l, g, func(a, b *Group) int {
+					if a.before(b) {
+						return -1
+					}
+					return 1
+				})
+				rs.multi[h] = slices.Insert(slices.Clone(l), i, g)
+				nt.revDup++
+				return
+			}
+			rs.set(h, g)
+		})
+	}
+	return &nt
+}
