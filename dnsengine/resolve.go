@@ -17,12 +17,12 @@ type plan struct {
 	runs     *[maxRuns]run
 	nruns    int
 	needRuns bool
-	zone    *zone // SOA of this zone in the authority section (negative answers)
-	soaAns  *zone // SOA of this zone in the answer section (apex SOA query)
-	reason  Reason
-	podType uint16 // a synthesized pod address record, when non-zero
-	podLen  int
-	podAddr [16]byte
+	zone     *zone // SOA of this zone in the authority section (negative answers)
+	soaAns   *zone // SOA of this zone in the answer section (apex SOA query)
+	reason   Reason
+	podType  uint16 // a synthesized pod address record, when non-zero
+	podLen   int
+	podAddr  [16]byte
 }
 
 // run is a run of records of one segment.
