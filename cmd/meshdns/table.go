@@ -23,7 +23,7 @@ type tableStore struct {
 	inc  *model.Incremental // nil: whole builds
 	opts model.Options
 	log  *slog.Logger
-	obs *observe.Observer // nil until the observer exists; it counts builds and failures
+	obs  *observe.Observer // nil until the observer exists; it counts builds and failures
 	// logged: the problems of the last update, so that a delta logs only
 	// new ones.
 	logged map[string]bool
