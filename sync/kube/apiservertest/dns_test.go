@@ -19,12 +19,12 @@ import (
 )
 
 // names is the DNS side of a test: the table registry the name source
-// feeds through model.Build, and the engine answering from it.
+// feeds through a model.Incremental, and the engine answering from it.
 type names struct {
-	t    *testing.T
-	reg  dnsengine.AtomicRegistry
-	eng  *dnsengine.Engine
-	opts model.Options
+	t   *testing.T
+	reg dnsengine.AtomicRegistry
+	eng *dnsengine.Engine
+	inc *model.Incremental
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every stored table
@@ -39,7 +39,11 @@ type sample struct {
 
 func newNames(t *testing.T) *names {
 	t.Helper()
-	n := &names{t: t, opts: model.DefaultOptions(), changed: make(chan struct{})}
+	inc, err := model.NewIncremental(model.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &names{t: t, inc: inc, changed: make(chan struct{})}
 	eng, err := dnsengine.New(dnsengine.DefaultConfig(), &n.reg)
 	if err != nil {
 		t.Fatal(err)
@@ -48,11 +52,12 @@ func newNames(t *testing.T) *names {
 	return n
 }
 
-// update is the source's update function: build, store, signal.
+// update is the source's update function: apply (the complete first
+// update, then deltas, as meshdns's table store does), store, signal.
 func (n *names) update(objs *model.Objects) {
-	tab, rep, err := model.Build(objs, n.opts)
+	tab, rep, err := n.inc.Apply(objs, 1)
 	if err != nil {
-		n.t.Errorf("model.Build: %v", err)
+		n.t.Errorf("model.Incremental.Apply: %v", err)
 		return
 	}
 	for _, p := range rep.Problems {
