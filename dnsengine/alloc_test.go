@@ -10,12 +10,16 @@ import (
 	"github.com/miekg/dns"
 )
 
-// packetKinds are the packet kinds of the allocation test and the benchmarks.
-func packetKinds(t testing.TB) []struct {
+// packetKind is a packet of the allocation tests and the benchmarks and
+// the reason the engine must give it.
+type packetKind struct {
 	name string
 	pkt  []byte
 	want dnsengine.Reason
-} {
+}
+
+// packetKinds are the packet kinds of the allocation test and the benchmarks.
+func packetKinds(t testing.TB) []packetKind {
 	mk := func(ep enginetest.Endpoints, name string, qt uint16, edns bool) []byte {
 		m := enginetest.NewQuery(name, qt)
 		if edns {
@@ -28,11 +32,7 @@ func packetKinds(t testing.TB) []struct {
 		return p
 	}
 	v4, v6 := enginetest.Default4(), enginetest.Default6()
-	return []struct {
-		name string
-		pkt  []byte
-		want dnsengine.Reason
-	}{
+	return []packetKind{
 		{"udp4-hit", mk(v4, "web.default.svc.cluster.local", dns.TypeA, false), dnsengine.ReasonAnswered},
 		{"udp6-hit", mk(v6, "web.default.svc.cluster.local", dns.TypeA, true), dnsengine.ReasonAnswered},
 		{"udp4-hit-headless", mk(v4, "db.default.svc.cluster.local", dns.TypeA, true), dnsengine.ReasonAnswered},
@@ -51,8 +51,13 @@ func packetKinds(t testing.TB) []struct {
 // TestProcessAllocs: the packet path allocates nothing, whatever the kind.
 // Budget: 0 allocations per packet.
 func TestProcessAllocs(t *testing.T) {
-	e := testEngine(t, dnsengine.DefaultConfig())
-	for _, k := range packetKinds(t) {
+	checkAllocs(t, testEngine(t, dnsengine.DefaultConfig()), packetKinds(t))
+}
+
+// checkAllocs processes each packet of kinds with e, checking its reason
+// and that it allocates nothing.
+func checkAllocs(t *testing.T, e *dnsengine.Engine, kinds []packetKind) {
+	for _, k := range kinds {
 		buf := make([]byte, len(k.pkt), enginetest.BufSize)
 		var res dnsengine.Result
 		allocs := testing.AllocsPerRun(200, func() {
@@ -70,8 +75,12 @@ func TestProcessAllocs(t *testing.T) {
 }
 
 func BenchmarkProcess(b *testing.B) {
-	e := testEngine(b, dnsengine.DefaultConfig())
-	for _, k := range packetKinds(b) {
+	benchProcess(b, testEngine(b, dnsengine.DefaultConfig()), packetKinds(b))
+}
+
+// benchProcess runs a sub-benchmark per packet kind through e.
+func benchProcess(b *testing.B, e *dnsengine.Engine, kinds []packetKind) {
+	for _, k := range kinds {
 		b.Run(k.name, func(b *testing.B) {
 			buf := make([]byte, len(k.pkt), enginetest.BufSize)
 			b.ReportAllocs()
@@ -92,11 +101,7 @@ func BenchmarkProcess(b *testing.B) {
 // model.Incremental) of modeltest.ScaleCluster(20), and packets of its
 // name forms: names in a group, the base, a namespace, reverse names and
 // misses.
-func groupedEngine(t testing.TB) (*dnsengine.Engine, []struct {
-	name string
-	pkt  []byte
-	want dnsengine.Reason
-}) {
+func groupedEngine(t testing.TB) (*dnsengine.Engine, []packetKind) {
 	inc, err := model.NewIncremental(model.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -116,11 +121,7 @@ func groupedEngine(t testing.TB) (*dnsengine.Engine, []struct {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []struct {
-		name string
-		pkt  []byte
-		want dnsengine.Reason
-	}
+	var out []packetKind
 	for _, k := range []struct {
 		name string
 		qt   uint16
@@ -139,11 +140,7 @@ func groupedEngine(t testing.TB) (*dnsengine.Engine, []struct {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, struct {
-			name string
-			pkt  []byte
-			want dnsengine.Reason
-		}{k.name + "/" + dns.TypeToString[k.qt], pkt, k.want})
+		out = append(out, packetKind{k.name + "/" + dns.TypeToString[k.qt], pkt, k.want})
 	}
 	return e, out
 }
@@ -152,38 +149,12 @@ func groupedEngine(t testing.TB) (*dnsengine.Engine, []struct {
 // allocating too. Budget: 0 allocations per packet.
 func TestProcessAllocsGrouped(t *testing.T) {
 	e, kinds := groupedEngine(t)
-	for _, k := range kinds {
-		buf := make([]byte, len(k.pkt), enginetest.BufSize)
-		var res dnsengine.Result
-		allocs := testing.AllocsPerRun(200, func() {
-			buf = buf[:len(k.pkt)]
-			copy(buf, k.pkt)
-			res = e.Process(buf)
-		})
-		if res.Reason != k.want {
-			t.Errorf("%s: reason %v, want %v", k.name, res.Reason, k.want)
-		}
-		if allocs != 0 {
-			t.Errorf("%s: %v allocations per packet, budget 0", k.name, allocs)
-		}
-	}
+	checkAllocs(t, e, kinds)
 }
 
 // BenchmarkProcessGrouped is BenchmarkProcess over the grouped table:
 // what finding a name's group costs a packet.
 func BenchmarkProcessGrouped(b *testing.B) {
 	e, kinds := groupedEngine(b)
-	for _, k := range kinds {
-		b.Run(k.name, func(b *testing.B) {
-			buf := make([]byte, len(k.pkt), enginetest.BufSize)
-			b.ReportAllocs()
-			for b.Loop() {
-				buf = buf[:len(k.pkt)]
-				copy(buf, k.pkt)
-				if r := e.Process(buf); r.Reason != k.want {
-					b.Fatalf("reason %v", r.Reason)
-				}
-			}
-		})
-	}
+	benchProcess(b, e, kinds)
 }

@@ -55,33 +55,31 @@ func checkIncremental(t *testing.T, r *rand.Rand, steps int) (grouped int) {
 
 // deltaOf returns the changes from prev to next, by key and pointer.
 func deltaOf(prev, next *model.Objects) *model.Objects {
-	ch := &model.Changes{Services: map[model.Key]*corev1.Service{}, EndpointSlices: map[model.Key]*discoveryv1.EndpointSlice{}}
-	for _, x := range prev.Services {
-		ch.Services[model.Key{Namespace: x.Namespace, Name: x.Name}] = nil
-	}
-	for _, x := range next.Services {
-		k := model.Key{Namespace: x.Namespace, Name: x.Name}
-		if old, ok := ch.Services[k]; ok && old == nil && slices.Contains(prev.Services, x) {
-			delete(ch.Services, k)
-		} else {
-			ch.Services[k] = x
-		}
-	}
-	for _, x := range prev.EndpointSlices {
-		ch.EndpointSlices[model.Key{Namespace: x.Namespace, Name: x.Name}] = nil
-	}
-	for _, x := range next.EndpointSlices {
-		k := model.Key{Namespace: x.Namespace, Name: x.Name}
-		if old, ok := ch.EndpointSlices[k]; ok && old == nil && slices.Contains(prev.EndpointSlices, x) {
-			delete(ch.EndpointSlices, k)
-		} else {
-			ch.EndpointSlices[k] = x
-		}
+	ch := &model.Changes{
+		Services:       changed(prev.Services, next.Services, func(x *corev1.Service) model.Key { return model.Key{Namespace: x.Namespace, Name: x.Name} }),
+		EndpointSlices: changed(prev.EndpointSlices, next.EndpointSlices, func(x *discoveryv1.EndpointSlice) model.Key { return model.Key{Namespace: x.Namespace, Name: x.Name} }),
 	}
 	if !slices.Equal(prev.ServiceEntries, next.ServiceEntries) {
 		ch.ServiceEntries, ch.ServiceEntriesChanged = next.ServiceEntries, true
 	}
 	return &model.Objects{Changes: ch}
+}
+
+// changed returns the objects of next that are not in prev, by key, and
+// nil for the keys of prev gone from next.
+func changed[T any](prev, next []*T, key func(*T) model.Key) map[model.Key]*T {
+	out := map[model.Key]*T{}
+	for _, x := range prev {
+		out[key(x)] = nil
+	}
+	for _, x := range next {
+		if old, ok := out[key(x)]; ok && old == nil && slices.Contains(prev, x) {
+			delete(out, key(x))
+		} else {
+			out[key(x)] = x
+		}
+	}
+	return out
 }
 
 // TestIncrementalMatchesBuild: random object sets, changed step by step

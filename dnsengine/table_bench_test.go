@@ -26,17 +26,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkTableBuild -benchtime 5x ./dnsengine/
 func BenchmarkTableBuild(b *testing.B) {
-	sizes := []int{1000, 10000, 100000}
-	if s := os.Getenv("MESHDNS_BENCH_ENDPOINTS"); s != "" {
-		sizes = sizes[:0]
-		for _, f := range splitComma(s) {
-			n, err := strconv.Atoi(f)
-			if err != nil {
-				b.Fatal(err)
-			}
-			sizes = append(sizes, n)
-		}
-	}
+	sizes := benchSizes(b)
 	for _, eps := range sizes {
 		services := eps / 10
 		objs := modeltest.Cluster(modeltest.ScaleCluster(services))
@@ -104,17 +94,7 @@ func BenchmarkTableBuild(b *testing.B) {
 //
 //	go test -run '^$' -bench BenchmarkTableUpdate ./dnsengine/
 func BenchmarkTableUpdate(b *testing.B) {
-	sizes := []int{1000, 10000, 100000}
-	if s := os.Getenv("MESHDNS_BENCH_ENDPOINTS"); s != "" {
-		sizes = sizes[:0]
-		for _, f := range splitComma(s) {
-			n, err := strconv.Atoi(f)
-			if err != nil {
-				b.Fatal(err)
-			}
-			sizes = append(sizes, n)
-		}
-	}
+	sizes := benchSizes(b)
 	for _, eps := range sizes {
 		objs := modeltest.Cluster(modeltest.ScaleCluster(eps / 10))
 		b.Run(fmt.Sprintf("endpoints=%d", eps), func(b *testing.B) {
@@ -145,6 +125,24 @@ func BenchmarkTableUpdate(b *testing.B) {
 			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/update")
 		})
 	}
+}
+
+// benchSizes returns the endpoint counts of MESHDNS_BENCH_ENDPOINTS
+// (comma separated), default 1000, 10000 and 100000.
+func benchSizes(b *testing.B) []int {
+	s := os.Getenv("MESHDNS_BENCH_ENDPOINTS")
+	if s == "" {
+		return []int{1000, 10000, 100000}
+	}
+	var sizes []int
+	for _, f := range splitComma(s) {
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes
 }
 
 // cpuTime returns the CPU time (user and system) the process has used:

@@ -356,25 +356,22 @@ func (m *Incremental) reset() {
 // duplicates reports whether objs holds two objects of one kind, namespace
 // and name.
 func duplicates(objs *Objects) bool {
-	seen := make(map[Key]bool, len(objs.Services))
-	for _, x := range objs.Services {
-		if x != nil {
-			k := Key{x.Namespace, x.Name}
-			if seen[k] {
-				return true
-			}
-			seen[k] = true
+	return repeats(objs.Services, func(x *corev1.Service) Key { return Key{x.Namespace, x.Name} }) ||
+		repeats(objs.EndpointSlices, func(x *discoveryv1.EndpointSlice) Key { return Key{x.Namespace, x.Name} })
+}
+
+// repeats reports whether two objects of l have one key.
+func repeats[T any](l []*T, key func(*T) Key) bool {
+	seen := make(map[Key]bool, len(l))
+	for _, x := range l {
+		if x == nil {
+			continue
 		}
-	}
-	clear(seen)
-	for _, x := range objs.EndpointSlices {
-		if x != nil {
-			k := Key{x.Namespace, x.Name}
-			if seen[k] {
-				return true
-			}
-			seen[k] = true
+		k := key(x)
+		if seen[k] {
+			return true
 		}
+		seen[k] = true
 	}
 	return false
 }
