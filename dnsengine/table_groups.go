@@ -197,7 +197,21 @@ func isReverse(w []byte) bool {
 // groupOf returns the group that would hold w, or nil: w must lie at or
 // below <name>.<namespace>.svc.<cluster domain>.
 func (t *Table) groupOf(w []byte) *Group {
-	if t.groups == nil || len(w) <= len(t.svcZone) {
+	if t.groups == nil {
+		return nil
+	}
+	key := t.serviceName(w)
+	if key == nil {
+		return nil
+	}
+	return t.groups.get(maphash.Bytes(t.seed, key), key)
+}
+
+// serviceName returns the suffix of the lowercase wire name w that names
+// a Service, <name>.<namespace>.svc.<cluster domain>, or nil when w lies
+// neither at nor below one.
+func (t *Table) serviceName(w []byte) []byte {
+	if len(t.svcZone) == 0 || len(w) <= len(t.svcZone) {
 		return nil
 	}
 	// The offsets of w's labels; the Service is two labels above svc.
@@ -212,8 +226,22 @@ func (t *Table) groupOf(w []byte) *Group {
 	if i < 2 || string(w[svc:]) != string(t.svcZone) {
 		return nil
 	}
-	key := w[offs[i-2]:]
-	return t.groups.get(maphash.Bytes(t.seed, key), key)
+	return w[offs[i-2]:]
+}
+
+// ServiceOf returns the Service whose group holds the dotted name name,
+// when name lies at or below a Service's name.
+func (t *Table) ServiceOf(name string) (GroupKey, bool) {
+	w, err := wire.EncodeName(name)
+	if err != nil {
+		return GroupKey{}, false
+	}
+	key := t.serviceName(lowerWire(w))
+	if key == nil {
+		return GroupKey{}, false
+	}
+	svc, ns := key[1:1+key[0]], key[1+key[0]:]
+	return GroupKey{Namespace: string(ns[1 : 1+ns[0]]), Name: string(svc)}, true
 }
 
 // find returns the segment and node of the existing name w (lowercase

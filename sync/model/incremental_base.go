@@ -36,7 +36,7 @@ func (m *Incremental) buildBase(t *dnsengine.Table) (*dnsengine.Table, error) {
 	for _, se := range m.ses {
 		for _, h := range se.Hosts {
 			h = normHost(h)
-			if g, ok := m.groupOfName(h + "."); ok {
+			if g, ok := m.table.ServiceOf(h + "."); ok {
 				m.seKeys[g] = true
 			}
 			if strings.HasSuffix(h, ".arpa") || h == "arpa" {
@@ -47,23 +47,9 @@ func (m *Incremental) buildBase(t *dnsengine.Table) (*dnsengine.Table, error) {
 	return b.Build(), nil
 }
 
-// groupOfName returns the group that would hold the dotted lowercase name
-// fqdn.
-func (m *Incremental) groupOfName(fqdn string) (dnsengine.GroupKey, bool) {
-	rest, ok := strings.CutSuffix(fqdn, ".svc."+m.o.domain+".")
-	if !ok {
-		return dnsengine.GroupKey{}, false
-	}
-	labels := strings.Split(rest, ".")
-	if len(labels) < 2 {
-		return dnsengine.GroupKey{}, false
-	}
-	return dnsengine.GroupKey{Namespace: labels[len(labels)-1], Name: labels[len(labels)-2]}, true
-}
-
 // isService reports whether fqdn is the name of a loaded Service.
 func (m *Incremental) isService(fqdn string) bool {
-	g, ok := m.groupOfName(fqdn)
+	g, ok := m.table.ServiceOf(fqdn)
 	if !ok || fqdn != g.Name+"."+g.Namespace+".svc."+m.o.domain+"." {
 		return false
 	}
