@@ -196,30 +196,31 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	}
 
 	// EndpointSlices.
+	key := func(s *discoveryv1.EndpointSlice) Key { return Key{s.Namespace, s.Name} }
+	// file puts slice k, whose version es says where it belongs (its
+	// group, or the rest), there as x; nil takes it out.
+	file := func(k Key, es, x *discoveryv1.EndpointSlice) {
+		if g, ok := m.sliceGroup(es); ok {
+			dirty[g] = true
+			gp := part(g)
+			gp.slices = setMember(gp.slices, k, x, key)
+			return
+		}
+		restDirty = true
+		if x == nil {
+			delete(m.rest, k)
+		} else {
+			m.rest[k] = x
+		}
+	}
 	for k, x := range ch.EndpointSlices {
-		key := func(s *discoveryv1.EndpointSlice) Key { return Key{s.Namespace, s.Name} }
 		if old := m.eslices[k]; old != nil {
-			if og, ok := m.sliceGroup(old); ok {
-				dirty[og] = true
-				gp := part(og)
-				gp.slices = setMember(gp.slices, k, nil, key)
-			} else {
-				restDirty = true
-				delete(m.rest, k)
-			}
+			file(k, old, nil)
 			delete(m.eslices, k)
 		}
-		if x == nil {
-			continue
-		}
-		m.eslices[k] = x
-		if ng, ok := m.sliceGroup(x); ok {
-			dirty[ng] = true
-			gp := part(ng)
-			gp.slices = setMember(gp.slices, k, x, key)
-		} else {
-			restDirty = true
-			m.rest[k] = x
+		if x != nil {
+			m.eslices[k] = x
+			file(k, x, x)
 		}
 	}
 
