@@ -189,8 +189,14 @@ func (s *revShard) set(h uint64, g *Group) {
 }
 
 // isReverse reports whether the lowercase wire name w lies below
-// in-addr.arpa or ip6.arpa.
+// in-addr.arpa or ip6.arpa. Every such name ends in the bytes of
+// "arpa.", which most names do not: those are turned away without a walk
+// of their labels.
 func isReverse(w []byte) bool {
+	const arpa = "\x04arpa\x00"
+	if len(w) < len(arpa) || string(w[len(w)-len(arpa):]) != arpa {
+		return false
+	}
 	return isSubdomain(w, []byte("\x07in-addr\x04arpa\x00")) || isSubdomain(w, []byte("\x03ip6\x04arpa\x00"))
 }
 
@@ -211,7 +217,7 @@ func (t *Table) groupOf(w []byte) *Group {
 // a Service, <name>.<namespace>.svc.<cluster domain>, or nil when w lies
 // neither at nor below one.
 func (t *Table) serviceName(w []byte) []byte {
-	if len(t.svcZone) == 0 || len(w) <= len(t.svcZone) {
+	if len(t.svcZone) == 0 || len(w) <= len(t.svcZone) || string(w[len(w)-len(t.svcZone):]) != string(t.svcZone) {
 		return nil
 	}
 	// The offsets of w's labels; the Service is two labels above svc.
