@@ -88,9 +88,6 @@ func NewIncremental(opts Options) (*Incremental, error) {
 	return m, nil
 }
 
-// Table returns the current table, nil before the first Apply.
-func (m *Incremental) Table() *dnsengine.Table { return m.table }
-
 // Apply brings the table to objs, complete or a delta, and returns it
 // with what was made of the objects. The callee keeps objs and its
 // objects, which must not change. A delta before any complete Objects is
@@ -327,7 +324,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	}
 	m.table = m.table.Update(up)
 	if baseDirty {
-		base, err := m.buildBase(m.table)
+		base, err := m.buildBase()
 		if err != nil {
 			return nil, Report{}, err
 		}

@@ -10,9 +10,10 @@ import (
 )
 
 // buildBase builds the base: the namespaces holding names, the
-// ServiceEntries (their hosts checked against the groups of t) and the
+// ServiceEntries (their hosts checked against the groups of m.table, already
+// updated) and the
 // apex records.
-func (m *Incremental) buildBase(t *dnsengine.Table) (*dnsengine.Table, error) {
+func (m *Incremental) buildBase() (*dnsengine.Table, error) {
 	cfg := m.cfg
 	b, err := dnsengine.NewTableBuilder(cfg)
 	if err != nil {
@@ -28,7 +29,7 @@ func (m *Incremental) buildBase(t *dnsengine.Table) (*dnsengine.Table, error) {
 	for _, ns := range nss {
 		_ = b.AddAncestors("_." + ns + ".svc." + m.o.domain)
 	}
-	s := &state{o: &m.o, out: baseWriter{b, t}, isService: m.isService}
+	s := &state{o: &m.o, out: baseWriter{b, m.table}, isService: m.isService}
 	s.serviceEntries(m.ses)
 	m.baseRep = s.rep
 	clear(m.seKeys)
