@@ -12,11 +12,19 @@ import (
 // response has been written over pkt and Result.Packet aliases it; on any
 // other verdict pkt is unchanged. Process does not allocate.
 //
+// Process is ProcessQueued with no way to hold the packet: a TCP query
+// the TCP stack would forward is answered SERVFAIL.
+func (e *Engine) Process(pkt []byte) Result { return e.ProcessQueued(pkt, nil) }
+
+// ProcessQueued is Process for a packet its queue can hold (q, nil: it
+// cannot): the TCP stack holds a segment whose queries it forwards
+// through q (tcpstack.Holdable) and returns Verdict Hold.
+//
 // The packet is decoded once (package wire) and dispatched by its kind: a
 // UDP query to the answering core (then the cache), a UDP response to the
 // cache, a TCP segment to the TCP stack (tcp.go). Anything
 // no handler takes is passed with the reason wire gave it.
-func (e *Engine) Process(pkt []byte) Result {
+func (e *Engine) ProcessQueued(pkt []byte, q tcpstack.Holdable) Result {
 	var p wire.Packet
 	switch wire.Decode(pkt, &p) {
 	case wire.KindUDPQuery:
@@ -29,7 +37,7 @@ func (e *Engine) Process(pkt []byte) Result {
 		if e.tcp != nil {
 			seg := tcpstack.Layout{V6: p.V6, Off: p.L4, Len: p.L4Len}
 			if p.DstPort == wire.DNSPort {
-				return e.tcp.Process(pkt, seg)
+				return e.tcp.Process(pkt, seg, q)
 			}
 			return e.tcp.ServerReset(pkt, seg) // the nameserver's RST
 		}

@@ -144,6 +144,7 @@ func (c Config) queueConfig(i int) Config {
 type Consumer struct {
 	cfg      Config
 	h        Handler
+	hh       HoldHandler // h, when it may hold packets (held.go)
 	log      *slog.Logger
 	counters *Counters
 
@@ -163,7 +164,8 @@ func New(cfg Config, h Handler) (*Consumer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Consumer{cfg: cfg, h: h, log: cfg.Logger, counters: cfg.Counters, done: make(chan struct{})}, nil
+	hh, _ := h.(HoldHandler)
+	return &Consumer{cfg: cfg, h: h, hh: hh, log: cfg.Logger, counters: cfg.Counters, done: make(chan struct{})}, nil
 }
 
 // Counters returns the counters the consumer adds to.
@@ -296,6 +298,7 @@ type worker struct {
 	queue uint16
 	buf   []byte
 	limit *rateLimit // nil without Config.MaxRate (and on the reset queue)
+	hold  Holdable   // the packet being handled, as a HoldHandler may hold it (held.go)
 }
 
 // passAll sets the queue's length to 0 for good: the consumer is stopping.
@@ -326,9 +329,11 @@ func (w *worker) serve(p *Packet) {
 		w.limit.count()
 	}
 	v, out := w.handle(p)
-	switch v {
-	case Hold: // held.go: the verdict comes with Consumer.Release
+	if w.hold.held { // held.go: the verdict comes with HeldPacket.Release
+		w.hold = Holdable{}
 		return
+	}
+	switch v {
 	case AcceptModified, RepeatModified:
 		c.counters.Modified.Add(1)
 	case Drop:

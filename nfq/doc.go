@@ -18,7 +18,9 @@
 // batches, in memory of its own that it reuses (Source.Start), and takes
 // the verdict of each packet of a batch while the batch is delivered
 // (Source.Verdict, sent with the batch's) or, for a packet a HoldHandler
-// held, later from any goroutine (Source.LateVerdict, sent at once).
+// held, later from any goroutine (Source.LateVerdict, sent at once): the
+// handler holds the packet during HandleHold (Holdable.Hold) and keeps
+// the handle it gets, whose Release gives the verdict (held.go).
 //
 // Each queue has one goroutine with its own 64 KiB buffer (the batch
 // reader's buffers are mapped outside the Go heap): a packet is copied

@@ -8,12 +8,15 @@ import (
 // Held verdicts (DNS over TCP, README.md "DNS over TCP").
 //
 // A Handler that implements HoldHandler may give a packet's verdict later:
-// it returns Hold from HandleHold and parks the packet under a token of
-// its choosing (HeldPacket.Park); Consumer.Release with that token, from
-// any goroutine, gives the verdict. Release may come first (the answer
-// was quicker than the Handler's return): whichever of the two comes
-// second sends the verdict. Meanwhile the kernel keeps the packet queued
-// (a held TCP segment delays the client's own retransmission of it).
+// during HandleHold it calls Holdable.Hold, which takes the packet out of
+// its batch (the consumer gives it no verdict now, whatever HandleHold
+// returns) and returns the packet's handle, a *HeldPacket; its Release,
+// from any goroutine, gives the verdict. The handle travels with whatever
+// waits for the verdict: there is no table of held packets. A Release
+// before HandleHold has returned is just a verdict written early (the
+// kernel takes the verdicts of a queue's packets in any order).
+// Meanwhile the kernel keeps the packet queued (a held TCP segment delays
+// the client's own retransmission of it).
 //
 // Late verdicts are written from the releasing goroutine, each at once
 // (Source.LateVerdict): a BatchSource's in a write of its own, outside its
@@ -21,75 +24,83 @@ import (
 // the drain for the packets still held, and then takes no more releases:
 // the kernel drops what is still held when the queues are unbound.
 
-// Hold is the verdict of a packet whose verdict comes later (HoldHandler).
+// Hold is the verdict HandleHold returns for a packet it held
+// (Holdable.Hold). The consumer goes by the call to Hold, not by the
+// verdict: a packet returned with Hold but never held is accepted.
 const Hold Verdict = Drop + 1
 
 // HoldHandler is a Handler that may hold packets. The consumer calls
-// HandleHold instead of Handle. Returning Hold promises a call to p.Park
-// (during HandleHold) and one to Consumer.Release with the same token.
+// HandleHold instead of Handle, with p, the packet being handled, which
+// the handler may hold (Holdable.Hold).
 type HoldHandler interface {
 	Handler
-	HandleHold(pkt []byte, p HeldPacket) (Verdict, []byte)
+	HandleHold(pkt []byte, p *Holdable) (Verdict, []byte)
 }
 
-// HeldPacket is a queued packet whose verdict may come later.
-type HeldPacket struct {
-	c   *Consumer
-	src Source
-	id  uint32
+// Holdable is the packet a HoldHandler is handling. It is its queue's, and
+// valid only until HandleHold returns: keep the *HeldPacket Hold returns,
+// never p.
+type Holdable struct {
+	w    *worker
+	id   uint32
+	held bool
 }
 
-// Park registers the packet under token, or gives it the verdict
-// released under token already.
-func (p HeldPacket) Park(token uint64) {
-	h := &p.c.holds
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		h.lost++
-		return
-	}
-	h.held++
-	if l, ok := h.early[token]; ok {
-		delete(h.early, token)
-		p.c.lateVerdict(p, l.v, l.out)
-		return
-	}
-	if h.parked == nil {
-		h.parked = make(map[uint64]HeldPacket)
-	}
-	h.parked[token] = p
-}
-
-// Release gives the verdict of the packet held under token: Accept,
-// AcceptModified or RepeatModified with the new packet out (which the
-// consumer keeps), or Drop. Call it once per token, from any goroutine.
-func (c *Consumer) Release(token uint64, v Verdict, out []byte) {
+// Hold takes the packet out of its batch and returns its handle, whose
+// Release gives the verdict; call it at most once. From then on the
+// consumer gives the packet no verdict of its own, whatever HandleHold
+// returns or if it panics. Hold allocates the handle (one small object
+// per held packet).
+func (p *Holdable) Hold() *HeldPacket {
+	p.held = true
+	c := p.w.c
+	hp := &HeldPacket{c: c, src: p.w.src, id: p.id}
 	h := &c.holds
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		h.lost++
+		return hp
+	}
+	h.held++
+	h.waiting++
+	return hp
+}
+
+// HeldPacket is a queued packet whose verdict comes later (Holdable.Hold).
+type HeldPacket struct {
+	c        *Consumer
+	src      Source
+	id       uint32
+	released bool // guarded by c.holds.mu
+}
+
+// Release gives the held packet its verdict: Accept, AcceptModified or
+// RepeatModified with the new packet out (which the consumer keeps), or
+// Drop. It may be called from any goroutine, also before HandleHold has
+// returned; a second call does nothing.
+func (p *HeldPacket) Release(v Verdict, out []byte) {
+	h := &p.c.holds
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if p.released {
 		return
 	}
-	p, ok := h.parked[token]
-	if !ok {
-		if h.early == nil {
-			h.early = make(map[uint64]lateRelease)
-		}
-		h.early[token] = lateRelease{v, out}
+	p.released = true
+	if h.closed {
+		h.lost++
 		return
 	}
-	delete(h.parked, token)
-	c.lateVerdict(p, v, out)
+	h.waiting--
+	p.c.lateVerdict(p, v, out)
 }
 
 // HeldCounts counts held packets.
 type HeldCounts struct {
-	Held     uint64 // packets parked
+	Held     uint64 // packets held
 	Released uint64 // verdicts given after a hold
-	Lost     uint64 // parks or releases after the consumer stopped
-	Waiting  int    // parked now, waiting for their verdict
+	Lost     uint64 // holds or releases after the consumer stopped
+	Waiting  int    // held now, waiting for their verdict
 }
 
 // Held returns the counts of held packets.
@@ -97,41 +108,33 @@ func (c *Consumer) Held() HeldCounts {
 	h := &c.holds
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return HeldCounts{Held: h.held, Released: h.released, Lost: h.lost, Waiting: len(h.parked)}
+	return HeldCounts{Held: h.held, Released: h.released, Lost: h.lost, Waiting: h.waiting}
 }
 
-// holds is the consumer's table of held packets. Verdicts are written
-// under mu, so none is written once closed is set (the sources are closed
+// holds counts the consumer's held packets. Verdicts are written under
+// mu, so none is written once closed is set (the sources are closed
 // after that).
 type holds struct {
 	mu       sync.Mutex
-	parked   map[uint64]HeldPacket
-	early    map[uint64]lateRelease
 	closed   bool
+	waiting  int
 	held     uint64
 	released uint64
 	lost     uint64
 }
 
-type lateRelease struct {
-	v   Verdict
-	out []byte
-}
-
-// callHandler asks the Handler about a packet of w's queue.
+// callHandler asks the Handler about a packet of w's queue: a HoldHandler
+// with w.hold, the packet as it may hold it.
 func (c *Consumer) callHandler(w *worker, id uint32, pkt []byte) (Verdict, []byte) {
-	if hh, ok := c.h.(HoldHandler); ok {
-		return hh.HandleHold(pkt, HeldPacket{c: c, src: w.src, id: id})
+	if c.hh != nil {
+		w.hold = Holdable{w: w, id: id}
+		return c.hh.HandleHold(pkt, &w.hold)
 	}
-	v, out := c.h.Handle(pkt)
-	if v == Hold { // only a HoldHandler can hold
-		v = Accept
-	}
-	return v, out
+	return c.h.Handle(pkt)
 }
 
 // lateVerdict writes the verdict of a held packet; c.holds.mu is held.
-func (c *Consumer) lateVerdict(p HeldPacket, v Verdict, out []byte) {
+func (c *Consumer) lateVerdict(p *HeldPacket, v Verdict, out []byte) {
 	c.holds.released++
 	switch {
 	case v.modified() && (len(out) == 0 || len(out) > MaxVerdictPayload):
@@ -159,7 +162,7 @@ func (c *Consumer) drainHeld() {
 	w := c.cfg.DrainMax
 	for step := c.cfg.DrainQuiet; ; w -= step {
 		c.holds.mu.Lock()
-		n := len(c.holds.parked)
+		n := c.holds.waiting
 		if n == 0 || w <= 0 {
 			c.holds.closed = true
 			c.holds.mu.Unlock()

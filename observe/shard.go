@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 )
 
 // latencyBounds are the upper bounds, in nanoseconds, of the processing time
@@ -69,18 +70,19 @@ func (s *Shard) ObserveDuration(d time.Duration) {
 	s.samples.Add(1)
 }
 
-// Process runs eng on pkt, counts the result and, for sampled packets,
-// times it. It is the whole packet-path use of this package:
+// Process runs eng on pkt (Engine.ProcessQueued, with q to hold it, or
+// nil), counts the result and, for sampled packets, times it. It is the
+// whole packet-path use of this package:
 //
-//	res := shard.Process(engine, pkt)
-func (s *Shard) Process(eng *dnsengine.Engine, pkt []byte) dnsengine.Result {
+//	res := shard.Process(engine, pkt, q)
+func (s *Shard) Process(eng *dnsengine.Engine, pkt []byte, q tcpstack.Holdable) dnsengine.Result {
 	if !s.Sample() {
-		r := eng.Process(pkt)
+		r := eng.ProcessQueued(pkt, q)
 		s.Count(r)
 		return r
 	}
 	t0 := time.Now()
-	r := eng.Process(pkt)
+	r := eng.ProcessQueued(pkt, q)
 	s.ObserveDuration(time.Since(t0))
 	s.Count(r)
 	return r

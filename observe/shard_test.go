@@ -60,7 +60,7 @@ func TestShardProcessCountsAndTimes(t *testing.T) {
 	s := o.Shard()
 	buf := make([]byte, 64, 65536)
 	for range 3 {
-		r := s.Process(eng, buf)
+		r := s.Process(eng, buf, nil)
 		if r.Verdict != dnsengine.Accept {
 			t.Fatalf("verdict %v for garbage without a table, want accept", r.Verdict)
 		}
@@ -105,14 +105,14 @@ func TestShardProcessAllocs(t *testing.T) {
 	s := o.Shard()
 	buf := make([]byte, len(query), 65536)
 	copy(buf, query)
-	if r := s.Process(eng, buf); r.Verdict != dnsengine.Rewrite || r.Reason != dnsengine.ReasonAnswered {
+	if r := s.Process(eng, buf, nil); r.Verdict != dnsengine.Rewrite || r.Reason != dnsengine.ReasonAnswered {
 		t.Fatalf("mesh query: %v %v, want an answer", r.Verdict, r.Reason)
 	}
 	sampled := s.samples.Load()
 	if a := testing.AllocsPerRun(100, func() {
 		buf = buf[:len(query)]
 		copy(buf, query)
-		s.Process(eng, buf)
+		s.Process(eng, buf, nil)
 	}); a != 0 {
 		t.Fatalf("%v allocations per packet, want 0", a)
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 	"github.com/meshdns/meshdns/nfq"
 	"github.com/meshdns/meshdns/observe"
 )
@@ -16,27 +17,23 @@ type engineHandler struct {
 	debug *slog.Logger   // nil unless --log-level debug
 }
 
-// HandleHold lets the engine hold TCP segments (nfq.HoldHandler).
-func (h *engineHandler) HandleHold(pkt []byte, p nfq.HeldPacket) (nfq.Verdict, []byte) {
-	v, out, res := h.process(pkt)
-	if v == nfq.Hold {
-		p.Park(res.Token)
-	}
-	return v, out
+// HandleHold hands the engine the packet with the means to hold it
+// (nfq.HoldHandler): the TCP stack holds a segment whose queries it
+// forwards (tcp.go's queuedPacket).
+func (h *engineHandler) HandleHold(pkt []byte, p *nfq.Holdable) (nfq.Verdict, []byte) {
+	return h.process(pkt, queuedPacket{p})
 }
 
 func (h *engineHandler) Handle(pkt []byte) (nfq.Verdict, []byte) {
-	v, out, _ := h.process(pkt)
-	return v, out
+	return h.process(pkt, nil)
 }
 
-func (h *engineHandler) process(pkt []byte) (nfq.Verdict, []byte, dnsengine.Result) {
-	res := h.shard.Process(h.e, pkt)
+func (h *engineHandler) process(pkt []byte, q tcpstack.Holdable) (nfq.Verdict, []byte) {
+	res := h.shard.Process(h.e, pkt, q)
 	if h.debug != nil {
 		h.debug.LogAttrs(context.Background(), slog.LevelDebug, "packet",
 			slog.String("verdict", res.Verdict.String()), slog.String("reason", res.Reason.String()),
 			slog.Bool("tc", res.Truncated))
 	}
-	v, out := queueVerdict(res)
-	return v, out, res
+	return queueVerdict(res)
 }

@@ -101,11 +101,10 @@ func (a *nodeAgent) start(_ context.Context, p pods.Pod) (srv pods.Server, err e
 		go func() { own.Run(refCtx, eng); close(done) }()
 		undo = append(undo, func() { stopRefresh(); <-done })
 	}
-	rel := &heldReleaser{}
 	if a.tcp != nil {
 		t := a.tcp.flags
 		err = eng.EnableTCP(tcpstack.Config{IdleTimeout: t.idle, MaxFlows: int(t.maxFlows),
-			MaxMemory: int64(t.maxMem), MaxPacket: nfq.MaxVerdictPayload, Key: a.tcp.key, Forwarder: own, Releaser: rel, Logger: log})
+			MaxMemory: int64(t.maxMem), MaxPacket: nfq.MaxVerdictPayload, Key: a.tcp.key, Forwarder: own, Logger: log})
 		if err != nil {
 			return nil, err
 		}
@@ -120,7 +119,6 @@ func (a *nodeAgent) start(_ context.Context, p pods.Pod) (srv pods.Server, err e
 	if err != nil {
 		return nil, err
 	}
-	rel.c.Store(cons)
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := cons.Start(ctx); err != nil {
 		cancel()

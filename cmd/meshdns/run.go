@@ -181,10 +181,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	// DNS over TCP: answered in place; other names forwarded.
-	rel := &heldReleaser{}
 	if f.tcp.mode == "on" {
 		err = eng.EnableTCP(tcpstack.Config{IdleTimeout: f.tcp.idle, MaxFlows: int(f.tcp.maxFlows),
-			MaxMemory: int64(f.tcp.maxMem), MaxPacket: nfq.MaxVerdictPayload, Key: f.tcp.key(log), Forwarder: own, Releaser: rel, Logger: log})
+			MaxMemory: int64(f.tcp.maxMem), MaxPacket: nfq.MaxVerdictPayload, Key: f.tcp.key(log), Forwarder: own, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -231,7 +230,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	rel.c.Store(cons)
 
 	// Bind the queues first, then capture: no packet is queued before a
 	// consumer is there (and with --queue-bypass none would be lost).

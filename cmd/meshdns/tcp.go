@@ -8,11 +8,11 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/meshdns/meshdns/nfq"
 )
 
@@ -75,12 +75,22 @@ func (b *byteSize) Set(s string) error {
 	return nil
 }
 
-// heldReleaser gives the queue consumer the engine's late verdicts.
-type heldReleaser struct{ c atomic.Pointer[nfq.Consumer] }
+// queuedPacket is the packet the consumer is handling, as the engine's
+// TCP stack may hold it (tcpstack.Holdable). A struct of one pointer: it
+// goes into the interface without an allocation.
+type queuedPacket struct{ p *nfq.Holdable }
 
-func (r *heldReleaser) Release(token uint64, res dnsengine.Result) {
+// Hold takes the packet out of its batch; its handle goes with the
+// stack's forwarded queries.
+func (q queuedPacket) Hold() tcpstack.Held { return heldPacket{q.p.Hold()} }
+
+// heldPacket is a packet the TCP stack holds (tcpstack.Held).
+type heldPacket struct{ p *nfq.HeldPacket }
+
+// Release gives the packet the queue's form of the engine's verdict.
+func (h heldPacket) Release(res verdict.Result) {
 	v, out := queueVerdict(res)
-	r.c.Load().Release(token, v, out)
+	h.p.Release(v, out)
 }
 
 // queueVerdict turns an engine verdict into the queue's.

@@ -47,8 +47,7 @@ func TestLoadTCPKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, _ := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{})
-	rel := tcpstack.ReleaseFunc(func(uint64, dnsengine.Result) {})
-	if err := e.EnableTCP(tcpstack.Config{Key: k3, Forwarder: &exchange.FakeForwarder{}, Releaser: rel}); err != nil {
+	if err := e.EnableTCP(tcpstack.Config{Key: k3, Forwarder: &exchange.FakeForwarder{}}); err != nil {
 		t.Fatal(err)
 	}
 }

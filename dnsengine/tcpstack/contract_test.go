@@ -8,10 +8,10 @@ import (
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 )
 
-// TestNewContract: New needs an Answerer, a Forwarder, a Releaser and a
-// key of at least 16 bytes.
+// TestNewContract: New needs an Answerer, a Forwarder and a key of at
+// least 16 bytes.
 func TestNewContract(t *testing.T) {
-	ok := tcpstack.Config{Key: testTCPKey, Forwarder: &fakeForwarder{}, Releaser: &releases{}}
+	ok := tcpstack.Config{Key: testTCPKey, Forwarder: &fakeForwarder{}}
 	for _, c := range []struct {
 		name  string
 		tweak func(*tcpstack.Config)
@@ -21,7 +21,6 @@ func TestNewContract(t *testing.T) {
 		{"no key", func(c *tcpstack.Config) { c.Key = nil }, &tcpstack.FakeAnswerer{}},
 		{"short key", func(c *tcpstack.Config) { c.Key = []byte("short") }, &tcpstack.FakeAnswerer{}},
 		{"no forwarder", func(c *tcpstack.Config) { c.Forwarder = nil }, &tcpstack.FakeAnswerer{}},
-		{"no releaser", func(c *tcpstack.Config) { c.Releaser = nil }, &tcpstack.FakeAnswerer{}},
 		{"packet too small", func(c *tcpstack.Config) { c.MaxPacket = 100 }, &tcpstack.FakeAnswerer{}},
 	} {
 		cfg := ok
@@ -40,7 +39,7 @@ func TestNewContract(t *testing.T) {
 // SYN-ACK; a segment whose layout does not fit the packet is malformed.
 func TestStackWithoutEngine(t *testing.T) {
 	ans := &tcpstack.FakeAnswerer{NotReady: true}
-	st, err := tcpstack.New(tcpstack.Config{Key: testTCPKey, Forwarder: &fakeForwarder{}, Releaser: &releases{},
+	st, err := tcpstack.New(tcpstack.Config{Key: testTCPKey, Forwarder: &fakeForwarder{},
 		Clock: &dnsengine.FakeClock{}}, ans)
 	if err != nil {
 		t.Fatal(err)
@@ -54,12 +53,12 @@ func TestStackWithoutEngine(t *testing.T) {
 		return append(pkt, make([]byte, 200)...)[:len(pkt)], tcpstack.Layout{Off: 20, Len: len(pkt) - 20}
 	}
 	pkt, l := syn()
-	if res := st.Process(pkt, l); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonNotReady {
+	if res := st.Process(pkt, l, nil); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonNotReady {
 		t.Fatalf("not ready: %v %v", res.Verdict, res.Reason)
 	}
 	ans.NotReady = false
 	pkt, l = syn()
-	if res := st.Process(pkt, l); res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPHandshake {
+	if res := st.Process(pkt, l, nil); res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPHandshake {
 		t.Fatalf("ready: %v %v", res.Verdict, res.Reason)
 	}
 	if st.Flows() != 1 || st.Memory() <= 0 {
@@ -67,7 +66,7 @@ func TestStackWithoutEngine(t *testing.T) {
 	}
 	pkt, l = syn()
 	l.Len += 1000
-	if res := st.Process(pkt, l); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonMalformed {
+	if res := st.Process(pkt, l, nil); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonMalformed {
 		t.Fatalf("bad layout: %v %v", res.Verdict, res.Reason)
 	}
 }

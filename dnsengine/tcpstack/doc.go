@@ -3,12 +3,13 @@
 //
 // Contract: the engine (package dnsengine) hands Stack.Process every TCP
 // segment to port 53 it decoded (and Stack.ServerReset every segment from
-// port 53), with a Layout saying where the segment lies. The stack answers
+// port 53), with a Layout saying where the segment lies and the caller's
+// Holdable, through which the segment may be held. The stack answers
 // queries through an Answerer (the engine's table: the only thing it
-// knows of the engine), sends the others through a Forwarder, and gives
-// the final verdicts of the segments it held to a Releaser. It speaks the
-// engine's vocabulary (package verdict) and touches no files, sockets or
-// globals.
+// knows of the engine), sends the others through a Forwarder, and keeps
+// the Held handle of a segment it holds with the segment's forwarded
+// queries, releasing it with the final verdict. It speaks the engine's
+// vocabulary (package verdict) and touches no files, sockets or globals.
 //
 // With Engine.EnableTCP the engine takes over every TCP flow to port 53 at its SYN
 // and speaks DNS over TCP (RFC 7766) with the client by rewriting the
@@ -18,8 +19,10 @@
 // room in the client's window, a FIN becomes the FIN-ACK once every answer
 // has been sent. Queries the engine does not answer are sent to the
 // nameserver the client chose through a Forwarder; the segment that carried
-// them is held (Verdict Hold) until the answers are back, and then released
-// through the Releaser with the answers written into it.
+// them is held (Holdable.Hold, Verdict Hold) until the answers are back,
+// and then released (Held.Release) with the answers written into it. A
+// caller that cannot hold (a nil Holdable, Engine.Process) gets SERVFAIL
+// for those queries.
 //
 // Restart and idle flows: our initial sequence number and our TCP
 // timestamps carry keyed tags of the 4-tuple (cookie.go, 24 bits
@@ -58,6 +61,8 @@
 //
 // Allocation: answering a mesh query on an established flow and dropping a
 // pure ACK allocate nothing once the flow's buffers have grown (see
-// TestTCPAllocs). A new flow allocates its state; a forwarded query
-// allocates its copy, its hold and the released packet.
+// TestTCPAllocs; Holdable.Hold is only called for a segment held). A new
+// flow allocates its state; a forwarded query allocates its copy, its hold
+// and the released packet, and the queue's handle is the caller's (nfq's
+// is one small object per held packet).
 package tcpstack

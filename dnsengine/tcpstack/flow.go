@@ -167,7 +167,7 @@ func (t *Stack) appendMsg(f *flow, m []byte) bool {
 // heldSeg is a client segment the queue holds (Verdict Hold) until the
 // queries it carried that had to be forwarded are answered.
 type heldSeg struct {
-	token    uint64
+	held     Held    // the queue's handle (Holdable.Hold), set when Process returns Hold
 	seg      segment // the client segment's headers (payload nil): the template of the reply
 	since    time.Time
 	waiting  int // forwards not yet answered
@@ -184,7 +184,7 @@ type fwd struct {
 
 // deferredEffects collects the side effects of a segment or an answer that
 // must happen once the shard's mutex is released: starting forwards (whose
-// callback may run at once and take the mutex) and calling the Releaser.
+// callback may run at once and take the mutex) and releasing held segments.
 type deferredEffects struct {
 	forwards []fwdJob
 	releases []release
@@ -197,15 +197,15 @@ type fwdJob struct {
 }
 
 type release struct {
-	token uint64
-	res   verdict.Result
+	held Held
+	res  verdict.Result
 }
 
 // finish performs the effects a collected; call it without any shard mutex
 // held.
 func (t *Stack) finish(a *deferredEffects) {
 	for _, r := range a.releases {
-		t.cfg.Releaser.Release(r.token, r.res)
+		r.held.Release(r.res)
 	}
 	for _, j := range a.forwards {
 		t.cfg.Forwarder.Forward(j.fw.query, j.f.key.server(), func(resp []byte, err error) {
@@ -228,7 +228,7 @@ func (t *Stack) forget(sh *flowShard, f *flow, a *deferredEffects) {
 	for _, h := range f.held {
 		if !h.released {
 			h.released = true
-			a.releases = append(a.releases, release{h.token, verdict.Result{Verdict: verdict.Drop, Reason: verdict.ReasonTCPClose}})
+			a.releases = append(a.releases, release{h.held, verdict.Result{Verdict: verdict.Drop, Reason: verdict.ReasonTCPClose}})
 		}
 	}
 	f.held = nil

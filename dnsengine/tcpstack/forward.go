@@ -84,7 +84,7 @@ func (t *Stack) release(f *flow, h *heldSeg, now time.Time, a *deferredEffects) 
 		writeReply(buf, &h.seg, &r)
 		res = verdict.Result{Verdict: verdict.Rewrite, Reason: verdict.ReasonTCPForwarded, Packet: buf}
 	}
-	a.releases = append(a.releases, release{h.token, res})
+	a.releases = append(a.releases, release{h.held, res})
 }
 
 // appendServfail appends a SERVFAIL answering query (at least a header):

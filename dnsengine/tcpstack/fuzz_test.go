@@ -75,7 +75,7 @@ func FuzzTCP(f *testing.F) {
 				}
 			}
 		}
-		note := func(res dnsengine.Result) {
+		note := func(res result) {
 			if res.Verdict == dnsengine.Hold {
 				holds = append(holds, res.Token)
 			}
@@ -262,7 +262,7 @@ func FuzzTCPPacket(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		pkt := make([]byte, len(in), enginetest.BufSize)
 		copy(pkt, in)
-		res := env.e.Process(pkt)
+		res := env.process(pkt)
 		switch res.Verdict {
 		case dnsengine.Accept, dnsengine.Drop, dnsengine.Hold:
 			if !bytes.Equal(pkt, in) {

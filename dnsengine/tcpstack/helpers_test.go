@@ -10,6 +10,7 @@ import (
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -67,14 +68,16 @@ func upstreamAnswer(q []byte) ([]byte, error) {
 	return r.Pack()
 }
 
-// releases is the test's Releaser.
+// releases records the releases of held segments, each under the token
+// its hold was given (testHold).
 type releases struct {
 	mu   sync.Mutex
+	next uint64 // the last token given
 	got  map[uint64]dnsengine.Result
 	dups []uint64
 }
 
-func (r *releases) Release(token uint64, res dnsengine.Result) {
+func (r *releases) release(token uint64, res dnsengine.Result) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.got == nil {
@@ -84,6 +87,39 @@ func (r *releases) Release(token uint64, res dnsengine.Result) {
 		r.dups = append(r.dups, token)
 	}
 	r.got[token] = res
+}
+
+// testHold is the test's queued packet (tcpstack.Holdable), and its
+// handle once held (tcpstack.Held): Hold gives it the next token.
+type testHold struct {
+	r     *releases
+	token uint64
+}
+
+func (h *testHold) Hold() tcpstack.Held {
+	if h.token != 0 {
+		panic("held twice")
+	}
+	h.r.mu.Lock()
+	h.r.next++
+	h.token = h.r.next
+	h.r.mu.Unlock()
+	return h
+}
+
+func (h *testHold) Release(res verdict.Result) { h.r.release(h.token, res) }
+
+// result is the engine's result for a segment, with the token its hold
+// was given (0: not held).
+type result struct {
+	verdict.Result
+	Token uint64
+}
+
+// process hands pkt to the engine as a packet it may hold.
+func (env *tcpEnv) process(pkt []byte) result {
+	h := &testHold{r: env.rel}
+	return result{env.e.ProcessQueued(pkt, h), h.token}
 }
 
 // take returns the release of token, if it happened, and forgets it.
@@ -119,7 +155,7 @@ func newTCPEnv(t testing.TB, tab *dnsengine.Table, tweak func(*tcpstack.Config))
 		t.Fatal(err)
 	}
 	env := &tcpEnv{e: e, fwd: &fakeForwarder{}, rel: &releases{}, clock: &dnsengine.FakeClock{}}
-	env.cfg = tcpstack.Config{Key: testTCPKey, Forwarder: env.fwd, Releaser: env.rel, Clock: env.clock}
+	env.cfg = tcpstack.Config{Key: testTCPKey, Forwarder: env.fwd, Clock: env.clock}
 	if tweak != nil {
 		tweak(&env.cfg)
 	}
@@ -173,6 +209,8 @@ type tcpClient struct {
 	// challengeAck.
 	reconnecting, challenged bool
 	challengeAck             uint32
+
+	unheld bool // its segments go to Engine.Process, which cannot hold them
 }
 
 func newClient(t testing.TB, env *tcpEnv, ep enginetest.Endpoints, o clientOpts) *tcpClient {
@@ -210,7 +248,7 @@ func (c *tcpClient) mkSeg(flags string, payload []byte) enginetest.TCPSeg {
 
 // feed hands s to the engine and checks the result. A rewritten segment is
 // checked and absorbed. An accepted one must be unmodified.
-func (c *tcpClient) feed(s enginetest.TCPSeg) dnsengine.Result {
+func (c *tcpClient) feed(s enginetest.TCPSeg) result {
 	c.t.Helper()
 	pkt, err := enginetest.TCPPacket(s)
 	if err != nil {
@@ -221,7 +259,12 @@ func (c *tcpClient) feed(s enginetest.TCPSeg) dnsengine.Result {
 		c.ackedTo = s.Ack
 		c.edge = s.Ack + uint32(s.Window)<<c.scale()
 	}
-	res := c.env.e.Process(pkt)
+	var res result
+	if c.unheld {
+		res.Result = c.env.e.Process(pkt)
+	} else {
+		res = c.env.process(pkt)
+	}
 	switch res.Verdict {
 	case dnsengine.Rewrite:
 		c.absorb(res.Packet)
@@ -230,14 +273,14 @@ func (c *tcpClient) feed(s enginetest.TCPSeg) dnsengine.Result {
 			c.t.Fatalf("verdict %v but the packet was modified", res.Verdict)
 		}
 	}
-	if res.Verdict == dnsengine.Hold && res.Token == 0 {
-		c.t.Fatal("hold without a token")
+	if (res.Verdict == dnsengine.Hold) != (res.Token != 0) {
+		c.t.Fatalf("verdict %v, held %v", res.Verdict, res.Token != 0)
 	}
 	return res
 }
 
 // send sends payload (and flags) as our next segment.
-func (c *tcpClient) send(flags string, payload []byte) dnsengine.Result {
+func (c *tcpClient) send(flags string, payload []byte) result {
 	c.t.Helper()
 	s := c.mkSeg(flags, payload)
 	c.seq += uint32(len(payload))
@@ -253,7 +296,7 @@ func (c *tcpClient) send(flags string, payload []byte) dnsengine.Result {
 }
 
 // ack sends a pure ACK of everything received.
-func (c *tcpClient) ack() dnsengine.Result {
+func (c *tcpClient) ack() result {
 	c.t.Helper()
 	return c.send(".", nil)
 }

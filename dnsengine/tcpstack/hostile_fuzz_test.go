@@ -135,7 +135,7 @@ func FuzzTCPHostile(f *testing.F) {
 				t.Fatal(err)
 			}
 			orig := bytes.Clone(pkt)
-			res := env.e.Process(pkt)
+			res := env.process(pkt)
 			switch res.Verdict {
 			case dnsengine.Rewrite:
 				if err := enginetest.CheckTransport(res.Packet); err != nil {
@@ -160,7 +160,7 @@ func FuzzTCPHostile(f *testing.F) {
 				}
 			case dnsengine.Hold:
 				if res.Token == 0 {
-					t.Fatal("hold without a token")
+					t.Fatal("hold without Holdable.Hold")
 				}
 				fallthrough
 			default:

@@ -55,6 +55,7 @@ type segment struct {
 	tsVal    uint32
 	tsEcr    uint32
 	payload  []byte
+	hold     Holdable // how to hold the segment (Process's caller); nil: it cannot be
 }
 
 // decodeSegment decodes the TCP segment of pkt (laid out as l) and

@@ -24,7 +24,7 @@ const (
 )
 
 // Config configures DNS over TCP. Zero fields take the defaults above;
-// Forwarder, Releaser and Key are required.
+// Forwarder and Key are required.
 type Config struct {
 	// IdleTimeout: a flow with no segment and no forwarded query for this
 	// long is forgotten. Forgetting is soft: a later segment of the flow is
@@ -39,8 +39,6 @@ type Config struct {
 	Key []byte
 	// Forwarder sends the queries the engine does not answer.
 	Forwarder Forwarder
-	// Releaser receives the final verdicts of held segments.
-	Releaser Releaser
 	// HoldTimeout: forwarded queries not answered after this long are
 	// answered SERVFAIL and their held segment released. It is a safety
 	// net: it should exceed the Forwarder's own total timeout.
@@ -100,13 +98,24 @@ type Forwarder interface {
 	Forward(query []byte, server netip.AddrPort, done func(resp []byte, err error))
 }
 
-// Releaser receives the final verdict of a held packet.
-type Releaser interface {
-	// Release is called exactly once for each token Process returned with
-	// Verdict Hold, from any goroutine, and possibly before that Process
-	// call has returned. res.Verdict is Rewrite, with res.Packet a new
-	// buffer the callee owns, or Drop.
-	Release(token uint64, res verdict.Result)
+// Holdable is the caller's packet as Process sees it: a segment the
+// stack may hold. Process calls Hold at most once, and only when it
+// returns Verdict Hold: the segment then waits in its queue, its verdict
+// given later through the Held that Hold returned, which the stack keeps
+// with the segment's forwarded queries. Hold must not allocate for a
+// packet that is not held, nor block.
+type Holdable interface {
+	Hold() Held
+}
+
+// Held is a segment the stack holds (Holdable.Hold).
+type Held interface {
+	// Release gives the segment its final verdict. The stack calls it
+	// exactly once per Held, from any goroutine (the Forwarder's, a
+	// sweep's, or a later segment's), and possibly before the Process
+	// call that held the segment has returned. res.Verdict is Rewrite,
+	// with res.Packet a new buffer the callee owns, or Drop.
+	Release(res verdict.Result)
 }
 
 // Clock is the stack's time source (dnsengine.FakeClock is a fake).
@@ -117,12 +126,6 @@ type Clock interface {
 type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
-
-// ReleaseFunc adapts a function to a Releaser.
-type ReleaseFunc func(token uint64, res verdict.Result)
-
-// Release calls f.
-func (f ReleaseFunc) Release(token uint64, res verdict.Result) { f(token, res) }
 
 func (c Config) withDefaults() Config {
 	if c.IdleTimeout == 0 {
@@ -159,8 +162,6 @@ func (c Config) validate() error {
 	switch {
 	case c.Forwarder == nil:
 		return errors.New("tcpstack: TCP needs a Forwarder")
-	case c.Releaser == nil:
-		return errors.New("tcpstack: TCP needs a Releaser")
 	case c.IdleTimeout < 0 || c.HoldTimeout < 0:
 		return errors.New("tcpstack: negative TCP timeout")
 	case c.MaxFlows < 0 || c.MaxBuffered < 0 || c.MaxPending < 0:
@@ -224,8 +225,7 @@ type Stack struct {
 	log    *slog.Logger
 	cookie cookie
 	shards [tcpShards]flowShard
-	flows  atomic.Int64  // flows in all shards
-	used   atomic.Int64  // bytes charged to the memory budget (budget.go)
-	fwding atomic.Int64  // of which forwarded queries the Forwarder has not called back for
-	tokens atomic.Uint64 // last hold token given out
+	flows  atomic.Int64 // flows in all shards
+	used   atomic.Int64 // bytes charged to the memory budget (budget.go)
+	fwding atomic.Int64 // of which forwarded queries the Forwarder has not called back for
 }

@@ -389,6 +389,27 @@ func TestTCPForward(t *testing.T) {
 	}
 }
 
+// TestTCPForwardUnheld: a query to forward in a segment its caller
+// cannot hold (Engine.Process, no Holdable) is answered SERVFAIL at once,
+// and nothing is forwarded.
+func TestTCPForwardUnheld(t *testing.T) {
+	env := newTCPEnv(t, testTable(t), nil)
+	c := newClient(t, env, ep4(47050), linuxOpts)
+	c.unheld = true
+	c.connect()
+	if res := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 0xabce)); res.Verdict != dnsengine.Rewrite {
+		t.Fatalf("%v %v", res.Verdict, res.Reason)
+	}
+	if calls := env.fwd.take(); len(calls) != 0 {
+		t.Fatalf("%d forwards", len(calls))
+	}
+	ms := c.msgs()
+	if len(ms) != 1 {
+		t.Fatalf("%d answers", len(ms))
+	}
+	checkAnswer(t, ms[0], 0xabce, dns.RcodeServerFailure)
+}
+
 // TestTCPForwardFailure: a failed forward is answered SERVFAIL.
 func TestTCPForwardFailure(t *testing.T) {
 	env := newTCPEnv(t, testTable(t), nil)
@@ -530,7 +551,7 @@ func TestTCPFlowLimit(t *testing.T) {
 	}
 
 	e, _ := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{})
-	if err := e.EnableTCP(tcpstack.Config{Key: testTCPKey, Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err != nil {
+	if err := e.EnableTCP(tcpstack.Config{Key: testTCPKey, Forwarder: &fakeForwarder{}}); err != nil {
 		t.Fatal(err)
 	}
 	c3 := newClient(t, &tcpEnv{e: e}, ep4(48002), linuxOpts)
@@ -753,13 +774,13 @@ func TestTCPBackpressure(t *testing.T) {
 // is cmd/meshdns's: TestLoadTCPKey there.)
 func TestEnableTCPKey(t *testing.T) {
 	e, _ := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{})
-	if err := e.EnableTCP(tcpstack.Config{Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err == nil {
+	if err := e.EnableTCP(tcpstack.Config{Forwarder: &fakeForwarder{}}); err == nil {
 		t.Fatal("enabled without a key")
 	}
-	if err := e.EnableTCP(tcpstack.Config{Key: testTCPKey, Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err != nil {
+	if err := e.EnableTCP(tcpstack.Config{Key: testTCPKey, Forwarder: &fakeForwarder{}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.EnableTCP(tcpstack.Config{Key: testTCPKey, Forwarder: &fakeForwarder{}, Releaser: &releases{}}); err == nil {
+	if err := e.EnableTCP(tcpstack.Config{Key: testTCPKey, Forwarder: &fakeForwarder{}}); err == nil {
 		t.Fatal("enabled twice")
 	}
 }

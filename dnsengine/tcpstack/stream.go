@@ -36,14 +36,19 @@ type Layout struct {
 
 // Process handles one TCP segment to port 53 of pkt, laid out as l, and
 // returns its verdict; on a Rewrite verdict the reply has been written over
-// pkt (cap(pkt) is the room it may use). It allocates nothing on an
-// established flow once its buffers have grown.
-func (t *Stack) Process(pkt []byte, l Layout) verdict.Result {
+// pkt (cap(pkt) is the room it may use). A segment whose queries are
+// forwarded is held through q (Holdable): Process returns Verdict Hold
+// and releases it once the answers are back. With q nil the segment
+// cannot be held, and a query that would be forwarded is answered
+// SERVFAIL. It allocates nothing on an established flow once its buffers
+// have grown.
+func (t *Stack) Process(pkt []byte, l Layout, q Holdable) verdict.Result {
 	var s segment
 	r := decodeSegment(pkt, l, &s)
 	if r != 0 && r != verdict.ReasonBadChecksum {
 		return verdict.Result{Reason: r}
 	}
+	s.hold = q
 	k := keyOf(&s)
 	sh := &t.shards[k.shard()]
 	now := t.cfg.Clock.Now()
@@ -367,8 +372,11 @@ func (t *Stack) segment(sh *flowShard, f *flow, pkt []byte, s *segment, now time
 		}
 	}
 	if h != nil {
+		// Held from here on: the queue gives the segment no verdict now,
+		// and no release can come before the mutex is let go.
+		h.held = s.hold.Hold()
 		f.held = append(f.held, h)
-		return verdict.Result{Verdict: verdict.Hold, Reason: verdict.ReasonTCPHeld, Token: h.token}
+		return verdict.Result{Verdict: verdict.Hold, Reason: verdict.ReasonTCPHeld}
 	}
 
 	// The reply.
@@ -479,10 +487,14 @@ func (t *Stack) query(sh *flowShard, f *flow, s *segment, m []byte, now time.Tim
 		}
 		return
 	}
+	if s.hold == nil {
+		t.appendServfail(f, m) // the caller cannot hold the segment
+		return
+	}
 	if *h == nil {
 		seg := *s
-		seg.payload = nil
-		*h = &heldSeg{token: t.tokens.Add(1), seg: seg, since: now}
+		seg.payload, seg.hold = nil, nil
+		*h = &heldSeg{seg: seg, since: now}
 	}
 	fw := &fwd{query: bytes.Clone(m), held: *h}
 	(*h).waiting++

@@ -11,8 +11,8 @@ const (
 	// Drop: the packet was consumed (reserved for stream protocols).
 	Drop
 	// Hold (TCP, package tcpstack): give no verdict yet. The packet waits
-	// in the queue until the TCP stack's Releaser is called with Result.Token and the
-	// final verdict, possibly before Process has returned.
+	// in the queue until the TCP stack releases the handle it took from
+	// the caller's tcpstack.Holdable, possibly before Process has returned.
 	Hold
 )
 
@@ -55,7 +55,7 @@ const (
 	ReasonTCPRetransmit  // rewritten: a retransmission answered with the unacknowledged bytes
 	ReasonTCPClose       // FIN answered, last ACK or RST dropped
 	ReasonTCPHeld        // held: the segment waits for forwarded answers
-	ReasonTCPForwarded   // released: a held segment carrying forwarded answers (Releaser only)
+	ReasonTCPForwarded   // released: a held segment carrying forwarded answers (tcpstack.Held only)
 	ReasonTCPFlowLimit   // passed: a new flow past tcpstack.Config.MaxFlows
 	ReasonTCPForeign     // passed: a segment of a flow meshdns did not open
 	ReasonTCPMemory      // passed (a new flow), reset (a partial query) or SERVFAIL (an answer): the TCP memory budget is spent
@@ -181,7 +181,4 @@ type Result struct {
 	// Truncated is set when the response did not fit the client's UDP size
 	// and was sent with TC set.
 	Truncated bool
-	// Token names a held packet (Verdict Hold) in the later call to the
-	// TCP Releaser.
-	Token uint64
 }
