@@ -17,15 +17,7 @@ import (
 // the consumer calls it (HandleHold, the packet holdable, TCP on, every
 // packet timed), allocates nothing. Budget: 0.
 func TestHandlerAllocs(t *testing.T) {
-	tab, err := enginetest.TableFromZone(dnsengine.TableConfig{ClusterDomain: "cluster.local", Serial: 1},
-		"web.default.svc.cluster.local. A 10.96.0.10\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{T: tab})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := enginetest.MustClusterEngine(t, dnsengine.DefaultConfig())
 	if err := eng.EnableTCP(tcpstack.Config{Key: make([]byte, 32), Forwarder: &exchange.FakeForwarder{}}); err != nil {
 		t.Fatal(err)
 	}
