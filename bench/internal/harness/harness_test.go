@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/bench/internal/loadgen"
-	"github.com/meshdns/meshdns/bench/internal/stats"
+	"github.com/meshdns/meshdns/internal/loadgen/stats"
 )
 
 func TestRotate(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"github.com/meshdns/meshdns/bench/internal/dnsperf"
 	"github.com/meshdns/meshdns/bench/internal/loadgen"
 	"github.com/meshdns/meshdns/bench/internal/procstat"
-	"github.com/meshdns/meshdns/bench/internal/stats"
+	"github.com/meshdns/meshdns/internal/loadgen/stats"
 	"github.com/meshdns/meshdns/internal/netns"
 )
 

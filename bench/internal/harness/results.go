@@ -3,7 +3,7 @@ package harness
 import (
 	"github.com/meshdns/meshdns/bench/internal/dnsperf"
 	"github.com/meshdns/meshdns/bench/internal/loadgen"
-	"github.com/meshdns/meshdns/bench/internal/stats"
+	"github.com/meshdns/meshdns/internal/loadgen/stats"
 )
 
 // Tools that produce a Run.

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/meshdns/meshdns/bench/internal/stats"
+	"github.com/meshdns/meshdns/internal/loadgen/stats"
 )
 
 // udpPair is a PairExchanger over one connected UDP socket, as one

@@ -1,6 +1,6 @@
 package loadgen
 
-import "github.com/meshdns/meshdns/bench/internal/stats"
+import "github.com/meshdns/meshdns/internal/loadgen/stats"
 
 // Result is the outcome of one FixedRate run.
 type Result struct {

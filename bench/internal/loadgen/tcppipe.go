@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/meshdns/meshdns/bench/internal/stats"
+	"github.com/meshdns/meshdns/internal/loadgen/stats"
 )
 
 // pipeConn is one long-lived TCPPipe connection.

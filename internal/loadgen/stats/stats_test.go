@@ -11,6 +11,13 @@ func TestPercentile(t *testing.T) {
 	for i := range hundred {
 		hundred[i] = int64(i + 1)
 	}
+	thousand, thousand2 := make([]int64, 1000), make([]int64, 2000)
+	for i := range thousand2 {
+		if i < 1000 {
+			thousand[i] = int64(i + 1)
+		}
+		thousand2[i] = int64(i + 1)
+	}
 	tests := []struct {
 		name   string
 		sorted []int64
@@ -26,6 +33,8 @@ func TestPercentile(t *testing.T) {
 		{"p0", hundred, 0, 1},
 		{"p100", hundred, 100, 100},
 		{"p50 of 4", []int64{1, 2, 3, 4}, 50, 2},
+		{"p99.9 of 1000 is not the max", thousand, 99.9, 999},
+		{"p99.9 of 2000", thousand2, 99.9, 1998},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

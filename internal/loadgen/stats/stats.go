@@ -19,11 +19,10 @@ func Percentile(sorted []int64, p float64) int64 {
 	if p >= 100 {
 		return sorted[n-1]
 	}
-	rank := int(math.Ceil(p / 100 * float64(n)))
-	if rank < 1 {
-		rank = 1
-	}
-	return sorted[rank-1]
+	// p/100*n can land a hair above a whole rank (99.9/100*1000 is
+	// 999.0000000000001): the epsilon keeps such a rank whole.
+	rank := int(math.Ceil(p/100*float64(n) - 1e-9))
+	return sorted[min(max(rank, 1), n)-1]
 }
 
 // Latency summarises latency samples in microseconds.
