@@ -73,7 +73,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 	s := res.Summary()
 	c.Logger.Info("load done", "sent", s.Sent, "local", s.Local, "upstream", s.Upstream, "wrong", s.Wrong,
-		"lost", s.Lost, "not_sent", s.NotSent, "p99_ms", s.Latency.P99)
+		"lost", s.Lost, "not_sent", s.NotSent, "p99_us", s.Latency.P99)
 	return res, nil
 }
 

@@ -59,6 +59,21 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
+// TestSummarizeThousand: 1..1000 ms, exact nearest-rank percentiles.
+func TestSummarizeThousand(t *testing.T) {
+	var ns []int64
+	for i := 1000; i >= 1; i-- {
+		ns = append(ns, int64(i)*1e6)
+	}
+	l := Summarize(ns)
+	if l.P50 != 500_000 || l.P90 != 900_000 || l.P99 != 990_000 || l.P999 != 999_000 || l.Max != 1_000_000 {
+		t.Errorf("percentiles %+v", l)
+	}
+	if l := Summarize([]int64{3e6}); l.P50 != 3000 || l.P999 != 3000 {
+		t.Errorf("one: %+v", l)
+	}
+}
+
 func TestSpreadOf(t *testing.T) {
 	tests := []struct {
 		name          string
