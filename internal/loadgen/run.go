@@ -147,7 +147,7 @@ func (r *run) lookup(i int, bufs *sync.Pool) {
 	defer r.inFlight.Add(-1)
 	qs := r.lookups[i%len(r.lookups)]
 	base := r.index(i)
-	conn, err := r.cfg.Dialer.DialUDP(r.cfg.Server)
+	conn, err := r.cfg.dialer().DialUDP(r.cfg.Server)
 	if err != nil {
 		if r.dialErrors.Add(1) == 1 {
 			r.cfg.Logger.Warn("dial failed", "err", err)

@@ -43,7 +43,7 @@ type connState struct {
 // includes the handshake; ServiceLatency from the connect() call. A query
 // whose connection fails, is reset or closed before the answer, or that is
 // not answered within cfg.Timeout is lost.
-func TCPConn(ctx context.Context, cfg Config) (*Result, error) {
+func TCPConn(ctx context.Context, cfg Config) (*FixedResult, error) {
 	n, err := cfg.events()
 	if err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func TCPConn(ctx context.Context, cfg Config) (*Result, error) {
 	go p.run()
 
 	sa, fam := sockaddr(cfg.Server)
-	res := &Result{Target: cfg.Rate}
+	res := &FixedResult{Target: cfg.Rate}
 	lags, start := pace(ctx, cfg.Rate, n, func(i int, due time.Time) {
 		res.Sent++
 		c := &p.states[i]

@@ -148,7 +148,7 @@ func streamRx(oob []byte, sent int64) int64 {
 }
 
 // frameTemplates encodes qs as queries with ID 0.
-func frameTemplates(qs []Query) ([][]byte, error) {
+func frameTemplates(qs []Question) ([][]byte, error) {
 	if len(qs) == 0 {
 		return nil, errors.New("loadgen: no queries")
 	}

@@ -71,7 +71,7 @@ func openSocket(c *Config) (*udpSocket, error) {
 
 // FixedRate sends cfg.Queries (cycled) at cfg.Rate for cfg.Duration and
 // records every query's latency.
-func FixedRate(ctx context.Context, cfg Config) (*Result, error) {
+func FixedRate(ctx context.Context, cfg Config) (*FixedResult, error) {
 	n, err := cfg.events()
 	if err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func FixedRate(ctx context.Context, cfg Config) (*Result, error) {
 		}()
 	}
 
-	res := &Result{Target: cfg.Rate}
+	res := &FixedResult{Target: cfg.Rate}
 	sendBuf := make([]byte, 0, 512)
 	var lost atomic.Int64
 	lags, start := pace(ctx, cfg.Rate, n, func(i int, due time.Time) {

@@ -50,7 +50,7 @@ type pipeConn struct {
 // schedule, and Reconnects and Resent count the cost. Queries scheduled
 // while a connection is being replaced wait for it. A query not answered
 // within cfg.Timeout is lost.
-func TCPPipe(ctx context.Context, cfg Config) (*Result, error) {
+func TCPPipe(ctx context.Context, cfg Config) (*FixedResult, error) {
 	n, err := cfg.events()
 	if err != nil {
 		return nil, err
@@ -93,7 +93,7 @@ func TCPPipe(ctx context.Context, cfg Config) (*Result, error) {
 		}()
 	}
 
-	res := &Result{Target: cfg.Rate}
+	res := &FixedResult{Target: cfg.Rate}
 	sendBuf := make([]byte, 0, 512)
 	lags, start := pace(ctx, cfg.Rate, n, func(i int, due time.Time) {
 		c := conns[i%len(conns)]
