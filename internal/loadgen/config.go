@@ -204,6 +204,17 @@ func (c *Config) events() (int, error) {
 	return n, nil
 }
 
+// queries checks the FixedRate, TCPConn and TCPPipe part of c and returns
+// the number of queries to send and the Queries as templates with ID 0.
+func (c *Config) queries() (int, [][]byte, error) {
+	n, err := c.events()
+	if err != nil {
+		return 0, nil, err
+	}
+	t, err := queryTemplates(c.Queries)
+	return n, t, err
+}
+
 // schedule checks Run's part of c and returns the number of lookups to
 // send.
 func (c *Config) schedule() (int, error) {

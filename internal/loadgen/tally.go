@@ -27,19 +27,8 @@ type FixedResult struct {
 	Other    int `json:"other_rcode"`
 	// Truncated replies (TC set).
 	Truncated int `json:"truncated"`
-	// Latency of answered queries from their scheduled send time to the
-	// kernel's receive timestamp: what a client with this arrival
-	// pattern sees, stalls of the sending machine included.
-	Latency stats.Latency `json:"latency"`
-	// ServiceLatency is from the actual send to the receive timestamp: the
-	// same without the generator's own lateness.
-	ServiceLatency stats.Latency `json:"service_latency"`
-	// SendLag is how late the pacer sent queries. A large tail means the
-	// generator was descheduled (by the system under test competing for
-	// the CPUs, or by anything else on the machine).
-	SendLag stats.Latency `json:"send_lag"`
-	// Seconds is the schedule length.
-	Seconds float64 `json:"seconds"`
+	// Timing: per answered query.
+	Timing
 
 	// DNS over TCP only (TCPConn, TCPPipe).
 	//
@@ -78,12 +67,44 @@ type LookupResult struct {
 	Lost    int `json:"lost"`
 	// QueriesPerLookup = Queries / Lookups.
 	QueriesPerLookup float64 `json:"queries_per_lookup"`
-	// Latency of whole lookups, from their scheduled start to the last
-	// reply used; ServiceLatency from the lookup goroutine's start.
-	Latency        stats.Latency `json:"latency"`
+	// Timing: per lookup that ended (found or not), from its scheduled
+	// start to the last reply used; ServiceLatency from the lookup
+	// goroutine's start.
+	Timing
+}
+
+// Timing is the latency figures of a FixedRate, TCPConn, TCPPipe or
+// Lookups run, in microseconds.
+type Timing struct {
+	// Latency runs from the scheduled send time to the kernel's receive
+	// timestamp: what a client with this arrival pattern sees, stalls of
+	// the sending machine included.
+	Latency stats.Latency `json:"latency"`
+	// ServiceLatency runs from the actual send instead: the same without
+	// the generator's own lateness.
 	ServiceLatency stats.Latency `json:"service_latency"`
-	SendLag        stats.Latency `json:"send_lag"`
-	Seconds        float64       `json:"seconds"`
+	// SendLag is how late the pacer sent. A large tail means the
+	// generator was descheduled (by the system under test competing for
+	// the CPUs, or by anything else on the machine).
+	SendLag stats.Latency `json:"send_lag"`
+	// Seconds is the schedule length.
+	Seconds float64 `json:"seconds"`
+}
+
+// timing summarises a run's samples (nanoseconds, sorted in place) and
+// returns them with the rate the pacer achieved: sent events over the
+// schedule's length d, or over elapsed when it took longer.
+func timing(lat, svc, lags []int64, sent int, elapsed, d time.Duration) (Timing, float64) {
+	t := Timing{
+		Latency:        stats.Summarize(lat),
+		ServiceLatency: stats.Summarize(svc),
+		SendLag:        stats.Summarize(lags),
+		Seconds:        d.Seconds(),
+	}
+	if elapsed <= 0 {
+		return t, 0
+	}
+	return t, float64(sent) / max(elapsed.Seconds(), d.Seconds())
 }
 
 // tally collects one receiver's answers: latencies and rcode counts. It is

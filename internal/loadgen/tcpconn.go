@@ -44,16 +44,12 @@ type connState struct {
 // whose connection fails, is reset or closed before the answer, or that is
 // not answered within cfg.Timeout is lost.
 func TCPConn(ctx context.Context, cfg Config) (*FixedResult, error) {
-	n, err := cfg.events()
+	n, templates, err := cfg.queries()
 	if err != nil {
 		return nil, err
 	}
 	if n > MaxTCPConnEvents {
 		return nil, fmt.Errorf("loadgen: %d connections: more than %d", n, MaxTCPConnEvents)
-	}
-	templates, err := frameTemplates(cfg.Queries)
-	if err != nil {
-		return nil, err
 	}
 	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
@@ -117,13 +113,7 @@ func TCPConn(ctx context.Context, cfg Config) (*FixedResult, error) {
 	res.ConnErrors = int(p.connErrors.Load())
 	cl := stats.Summarize(p.connect)
 	res.ConnectLatency = &cl
-	res.Latency = stats.Summarize(all)
-	res.ServiceLatency = stats.Summarize(svc)
-	res.SendLag = stats.Summarize(lags)
-	res.Seconds = cfg.Duration.Seconds()
-	if elapsed > 0 {
-		res.Offered = float64(res.Sent) / max(elapsed.Seconds(), cfg.Duration.Seconds())
-	}
+	res.Timing, res.Offered = timing(all, svc, lags, res.Sent, elapsed, cfg.Duration)
 	return res, nil
 }
 
