@@ -30,12 +30,17 @@ func AppendQuery(dst []byte, id uint16, name string, qtype uint16) ([]byte, erro
 	dst = binary.BigEndian.AppendUint16(dst, id)
 	dst = append(dst, 0x01, 0x00) // RD
 	dst = append(dst, 0, 1, 0, 0, 0, 0, 0, 0)
-	for _, label := range strings.Split(name, ".") {
+	for rest := name; ; {
+		label, after, more := strings.Cut(rest, ".")
 		if len(label) == 0 || len(label) > 63 {
 			return nil, fmt.Errorf("loadgen: bad label in %q", name)
 		}
 		dst = append(dst, byte(len(label)))
 		dst = append(dst, label...)
+		if !more {
+			break
+		}
+		rest = after
 	}
 	dst = append(dst, 0)
 	dst = binary.BigEndian.AppendUint16(dst, qtype)
