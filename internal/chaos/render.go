@@ -122,8 +122,8 @@ func latency(s *Scenario) string {
 	if s.Load == nil {
 		return "—"
 	}
-	l := s.Queries.Latency
-	return fmt.Sprintf("%s / %s / %s / %s ms", num(l.P50), num(l.P99), num(l.P999), num(l.Max))
+	l := s.Queries.Latency // µs
+	return fmt.Sprintf("%s / %s / %s / %s ms", num(l.P50/1000), num(l.P99/1000), num(l.P999/1000), num(l.Max/1000))
 }
 
 func num(f float64) string {

@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/internal/loadgen"
+	"github.com/meshdns/meshdns/internal/loadgen/stats"
 )
 
 func sample() []*Scenario {
 	d := time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC)
 	var q loadgen.Summary
 	q.Sent, q.Local, q.Upstream, q.Lost = 1000, 600, 397, 3
-	q.Latency = loadgen.Latency{P50: 0.2, P99: 1.5, P999: 12.34, Max: 310}
+	q.Latency = stats.Latency{P50: 200, P99: 1500, P999: 12_340, Max: 310_000}
 	return []*Scenario{
 		{ID: "2", Test: "TestGracefulRestart", Title: "SIGTERM | restart", Mode: "short", Command: "go test -run X ./internal/chaos",
 			Date: d, Kernel: "6.18", CPUs: 2, Load: &Load{LookupsPerSec: 1000, QueriesPerSec: 2000, Seconds: 5, TimeoutSec: 2, Mix: "mix"},

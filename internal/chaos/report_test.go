@@ -113,7 +113,7 @@ func (r *recorder) load(res *loadgen.Result) {
 	r.s.Queries = res.Summary()
 	r.s.Timeline = res.Timeline()
 	s := r.s.Queries
-	r.figure("load generator send lag p99 / max", "%.1f / %.1f ms", s.SendLag.P99, s.SendLag.Max)
+	r.figure("load generator send lag p99 / max", "%.1f / %.1f ms", s.SendLag.P99/1000, s.SendLag.Max/1000)
 	if res.Late > 0 || res.Stray > 0 {
 		r.figure("answers after the timeout (counted lost) / stray datagrams", "%d / %d", res.Late, res.Stray)
 	}

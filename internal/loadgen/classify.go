@@ -90,20 +90,31 @@ func classify(q *compiled, sig string) Class {
 	return Wrong
 }
 
-// compiled is a Query with its signatures rendered once.
+// compiled is a Query with its signatures rendered and its message
+// encoded once.
 type compiled struct {
 	name            string // lowercase, absolute
 	qtype           uint16
 	local, upstream string
 	mesh            bool
+	wire            []byte // the query with ID 0 (AppendQuery, AppendOPT)
 }
 
-func compile(q Query) compiled {
-	return compiled{
+// compile renders q; ednsSize, when not 0, adds an OPT record.
+func compile(q Query, ednsSize uint16) (compiled, error) {
+	c := compiled{
 		name:     strings.ToLower(dns.Fqdn(q.Name)),
 		qtype:    q.Type,
 		local:    q.Local.Signature(),
 		upstream: q.Upstream.Signature(),
 		mesh:     q.Mesh,
 	}
+	var err error
+	if c.wire, err = AppendQuery(nil, 0, c.name, c.qtype); err != nil {
+		return c, err
+	}
+	if ednsSize > 0 {
+		c.wire = AppendOPT(c.wire, ednsSize)
+	}
+	return c, nil
 }

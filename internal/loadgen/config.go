@@ -13,41 +13,73 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Defaults of Config.
+// Defaults and bounds of Config.
 const (
 	DefaultTimeout    = 2 * time.Second
 	DefaultMaxQueries = 2_000_000
+	// DefaultSockets is how many sockets FixedRate and TCPPipe spread
+	// their queries over when Config.Sockets is 0.
+	DefaultSockets = 4
+	// MaxEvents caps Rate*Duration for every engine so that a typo
+	// cannot fill memory.
+	MaxEvents = 5_000_000
 )
 
-// Config describes one run.
+// Config describes one run of any engine. Server, Rate, Duration and
+// Timeout are common; the other fields belong to the engines named in
+// their comments. The fields marked json:"-" cannot cross a process (the
+// bench's Spec carries the rest to its generator process).
 type Config struct {
 	// Server is where queries go: the pod's nameserver, which the
 	// interceptor captures.
-	Server netip.AddrPort
-	// Lookups are sent in order, cycled until the schedule ends.
-	Lookups []Lookup
-	// Rate is lookups per second (queries per second is Rate times the
-	// mean number of queries per lookup; see QueryRate).
-	Rate float64
-	// Duration is how long lookups are scheduled for.
-	Duration time.Duration
-	// Timeout is how long a lookup's socket waits for its answers after
-	// the lookup was scheduled; a query unanswered by then is Lost
-	// (DefaultTimeout when 0). Run returns at most Timeout after Duration.
-	Timeout time.Duration
-	// MaxQueries bounds the schedule: Run refuses a Rate and Duration that
-	// would send more (DefaultMaxQueries when 0).
-	MaxQueries int
-	// MaxInFlight bounds the lookups waiting for answers at once; a lookup
-	// due beyond it is NotSent. 0 means Rate*Timeout*2 + 64.
-	MaxInFlight int
+	Server netip.AddrPort `json:"server"`
+	// Rate is lookups per second (Run, Lookups) or queries per second
+	// (FixedRate, TCPConn, TCPPipe); see QueryRate.
+	Rate float64 `json:"rate"`
+	// Duration is how long lookups or queries are scheduled for.
+	Duration time.Duration `json:"duration"`
+	// Timeout is how long a query may take before it counts as lost
+	// (DefaultTimeout when 0). For Run it runs from when the lookup was
+	// scheduled; Run returns at most Timeout after Duration. Lookups
+	// waits this long for each A+AAAA pair.
+	Timeout time.Duration `json:"timeout"`
+
+	// Run: Lookups are sent in order, cycled until the schedule ends.
+	Lookups []Lookup `json:"-"`
+	// MaxQueries bounds Run's schedule: Run refuses a Rate and Duration
+	// that would send more (DefaultMaxQueries when 0).
+	MaxQueries int `json:"-"`
+	// MaxInFlight bounds Run's lookups waiting for answers at once; a
+	// lookup due beyond it is NotSent. 0 means Rate*Timeout*2 + 64.
+	MaxInFlight int `json:"-"`
 	// EDNSSize, when not 0, adds an OPT record with this UDP size to each
-	// query (glibc and musl send none by default).
-	EDNSSize uint16
-	// Dialer makes each lookup's socket; nil means LocalDialer.
-	Dialer Dialer
+	// of Run's queries (glibc and musl send none by default).
+	EDNSSize uint16 `json:"-"`
+	// Dialer makes the socket of each lookup (Run, Lookups); nil means
+	// LocalDialer.
+	Dialer Dialer `json:"-"`
 	// Logger; nil discards.
-	Logger *slog.Logger
+	Logger *slog.Logger `json:"-"`
+
+	// Sockets is the number of UDP sockets FixedRate, or of TCP
+	// connections TCPPipe, spreads queries over (DefaultSockets when 0).
+	Sockets int `json:"sockets"`
+	// Queries is the FixedRate, TCPConn and TCPPipe workload, cycled in
+	// order.
+	Queries []Question `json:"queries,omitempty"`
+	// Names, Search and Ndots are the Lookups workload: names as passed
+	// to getaddrinfo, cycled in order, and the resolv.conf search list
+	// and ndots option.
+	Names  []string `json:"names,omitempty"`
+	Search []string `json:"search,omitempty"`
+	Ndots  int      `json:"ndots,omitempty"`
+}
+
+// Question is one question of the FixedRate, TCPConn and TCPPipe
+// workloads; Name is absolute.
+type Question struct {
+	Name string `json:"name"`
+	Type uint16 `json:"type"`
 }
 
 // Lookup is what one client lookup sends: its queries leave together from
@@ -143,10 +175,52 @@ func (c Config) QueryRate() float64 {
 	return c.Rate * float64(n) / float64(len(c.Lookups))
 }
 
-// schedule returns the number of lookups to send.
-func (c Config) schedule() (int, error) {
+// events checks the fields every engine uses, fills in the defaults of
+// Timeout and Sockets, and returns the number of lookups or queries to
+// send: Rate*Duration, at least 1.
+func (c *Config) events() (int, error) {
 	if !c.Server.IsValid() {
 		return 0, errors.New("loadgen: no server")
+	}
+	if c.Rate <= 0 || c.Rate > 1e6 || math.IsNaN(c.Rate) {
+		return 0, fmt.Errorf("loadgen: rate %v: want (0, 1e6]", c.Rate)
+	}
+	if c.Duration <= 0 || c.Duration > 24*time.Hour {
+		return 0, fmt.Errorf("loadgen: duration %v: want (0, 24h]", c.Duration)
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Sockets <= 0 {
+		c.Sockets = DefaultSockets
+	}
+	if c.Sockets > 256 {
+		return 0, fmt.Errorf("loadgen: %d sockets: want at most 256", c.Sockets)
+	}
+	n := max(int(c.Rate*c.Duration.Seconds()), 1)
+	if n > MaxEvents {
+		return 0, fmt.Errorf("loadgen: %d events: more than %d", n, MaxEvents)
+	}
+	return n, nil
+}
+
+// queries checks the FixedRate, TCPConn and TCPPipe part of c and returns
+// the number of queries to send and the Queries as templates with ID 0.
+func (c *Config) queries() (int, [][]byte, error) {
+	n, err := c.events()
+	if err != nil {
+		return 0, nil, err
+	}
+	t, err := queryTemplates(c.Queries)
+	return n, t, err
+}
+
+// schedule checks Run's part of c and returns the number of lookups to
+// send.
+func (c *Config) schedule() (int, error) {
+	n, err := c.events()
+	if err != nil {
+		return 0, err
 	}
 	if len(c.Lookups) == 0 {
 		return 0, errors.New("loadgen: no lookups")
@@ -164,16 +238,6 @@ func (c Config) schedule() (int, error) {
 			}
 		}
 	}
-	if c.Rate <= 0 || c.Rate > 1e6 || math.IsNaN(c.Rate) {
-		return 0, fmt.Errorf("loadgen: rate %v: want (0, 1e6] lookups per second", c.Rate)
-	}
-	if c.Duration <= 0 || c.Duration > 24*time.Hour {
-		return 0, fmt.Errorf("loadgen: duration %v: want (0, 24h]", c.Duration)
-	}
-	n := int(c.Rate * c.Duration.Seconds())
-	if n < 1 {
-		n = 1
-	}
 	max := c.MaxQueries
 	if max == 0 {
 		max = DefaultMaxQueries
@@ -184,18 +248,21 @@ func (c Config) schedule() (int, error) {
 	return n, nil
 }
 
+// withDefaults fills in Run's defaults (events has set Timeout's).
 func (c Config) withDefaults() Config {
-	if c.Timeout <= 0 {
-		c.Timeout = DefaultTimeout
-	}
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = int(c.Rate*c.Timeout.Seconds()*2) + 64
-	}
-	if c.Dialer == nil {
-		c.Dialer = LocalDialer{}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
+}
+
+// dialer is c.Dialer, or LocalDialer.
+func (c *Config) dialer() Dialer {
+	if c.Dialer == nil {
+		return LocalDialer{}
+	}
+	return c.Dialer
 }

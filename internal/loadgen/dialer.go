@@ -145,12 +145,7 @@ func connect(c *net.UDPConn, server netip.AddrPort) error {
 	if err != nil {
 		return err
 	}
-	var sa unix.Sockaddr
-	if a := server.Addr(); a.Is4() {
-		sa = &unix.SockaddrInet4{Port: int(server.Port()), Addr: a.As4()}
-	} else {
-		sa = &unix.SockaddrInet6{Port: int(server.Port()), Addr: a.As16()}
-	}
+	sa, _ := sockaddr(server)
 	var cerr error
 	if err := rc.Control(func(fd uintptr) { cerr = unix.Connect(int(fd), sa) }); err != nil {
 		return err

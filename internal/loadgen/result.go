@@ -1,10 +1,11 @@
 package loadgen
 
 import (
-	"slices"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/meshdns/meshdns/internal/loadgen/stats"
 )
 
 // Record is what became of one query.
@@ -77,31 +78,22 @@ func (c *Counts) add(rec Record) {
 // Answered is Local+Upstream+Wrong.
 func (c Counts) Answered() int { return c.Local + c.Upstream + c.Wrong }
 
-// Latency holds percentiles of the answered queries' latencies, in
-// milliseconds.
-type Latency struct {
-	P50  float64 `json:"p50_ms"`
-	P90  float64 `json:"p90_ms"`
-	P99  float64 `json:"p99_ms"`
-	P999 float64 `json:"p99_9_ms"`
-	Max  float64 `json:"max_ms"`
-}
-
 // Summary is the totals of a set of queries.
 type Summary struct {
 	Counts
-	Latency Latency `json:"latency"`
+	// Latency is of the answered queries, in microseconds.
+	Latency stats.Latency `json:"latency"`
 	// SendLag is how late the generator sent queries after their
 	// scheduled time (a busy machine shows here, not as latency).
-	SendLag Latency `json:"send_lag"`
+	SendLag stats.Latency `json:"send_lag"`
 }
 
 // Second is one second of the timeline: the queries scheduled in it.
 type Second struct {
 	Second int `json:"second"`
 	Counts
-	// MaxMs is the slowest answer's latency, in milliseconds.
-	MaxMs float64 `json:"max_ms"`
+	// MaxUS is the slowest answer's latency, in microseconds.
+	MaxUS float64 `json:"max_us"`
 }
 
 // Summary sums every query.
@@ -121,38 +113,21 @@ func (r *Result) Window(from, to time.Time) Summary {
 
 func summarize(recs []Record) Summary {
 	var s Summary
-	lat := make([]time.Duration, 0, len(recs))
-	lag := make([]time.Duration, 0, len(recs))
+	lat := make([]int64, 0, len(recs))
+	lag := make([]int64, 0, len(recs))
 	for _, rec := range recs {
 		s.add(rec)
 		if rec.Class.Answered() {
-			lat = append(lat, rec.Latency)
+			lat = append(lat, int64(rec.Latency))
 		}
 		if rec.Class != NotSent {
-			lag = append(lag, rec.Sent-rec.At)
+			lag = append(lag, int64(rec.Sent-rec.At))
 		}
 	}
-	s.Latency = percentiles(lat)
-	s.SendLag = percentiles(lag)
+	s.Latency = stats.Summarize(lat)
+	s.SendLag = stats.Summarize(lag)
 	return s
 }
-
-// percentiles returns exact (nearest-rank) percentiles of lat, which it
-// sorts.
-func percentiles(lat []time.Duration) Latency {
-	if len(lat) == 0 {
-		return Latency{}
-	}
-	slices.Sort(lat)
-	at := func(p float64) float64 {
-		i := int(p*float64(len(lat))+0.999999) - 1
-		i = min(max(i, 0), len(lat)-1)
-		return ms(lat[i])
-	}
-	return Latency{P50: at(0.50), P90: at(0.90), P99: at(0.99), P999: at(0.999), Max: ms(lat[len(lat)-1])}
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // Timeline counts the queries by the second they were sent in.
 func (r *Result) Timeline() []Second {
@@ -164,7 +139,7 @@ func (r *Result) Timeline() []Second {
 		}
 		out[s].add(rec)
 		if rec.Class.Answered() {
-			out[s].MaxMs = max(out[s].MaxMs, ms(rec.Latency))
+			out[s].MaxUS = max(out[s].MaxUS, stats.Micros(int64(rec.Latency)))
 		}
 	}
 	return out

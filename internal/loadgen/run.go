@@ -36,7 +36,11 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	for i, l := range c.Lookups {
 		r.first[i] = perCycle
 		for _, q := range l.Queries {
-			r.lookups[i] = append(r.lookups[i], compile(q))
+			cq, err := compile(q, c.EDNSSize)
+			if err != nil {
+				return nil, fmt.Errorf("loadgen: lookup %d: %w", i, err)
+			}
+			r.lookups[i] = append(r.lookups[i], cq)
 		}
 		perCycle += len(l.Queries)
 	}
@@ -44,7 +48,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	r.perCycle = perCycle
 	total := (n/len(c.Lookups))*perCycle + r.first[n%len(c.Lookups)]
 	r.records = make([]Record, total)
-	r.interval = float64(time.Second) / c.Rate
+	r.interval = time.Duration(float64(time.Second) / c.Rate) // as pace spaces them
 	for i := range n {
 		at := r.due(i)
 		l := i % len(c.Lookups)
@@ -73,7 +77,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 	s := res.Summary()
 	c.Logger.Info("load done", "sent", s.Sent, "local", s.Local, "upstream", s.Upstream, "wrong", s.Wrong,
-		"lost", s.Lost, "not_sent", s.NotSent, "p99_ms", s.Latency.P99)
+		"lost", s.Lost, "not_sent", s.NotSent, "p99_us", s.Latency.P99)
 	return res, nil
 }
 
@@ -83,7 +87,7 @@ type run struct {
 	lookups  [][]compiled
 	first    []int // index of lookup i's first query within a cycle
 	perCycle int
-	interval float64 // nanoseconds between lookups
+	interval time.Duration // between lookups
 	start    time.Time
 	records  []Record // written by each lookup's goroutine at its own indices
 
@@ -97,37 +101,32 @@ type run struct {
 	wrongSamples []string
 }
 
-func (r *run) due(i int) time.Duration { return time.Duration(float64(i) * r.interval) }
+func (r *run) due(i int) time.Duration { return time.Duration(i) * r.interval }
 
 func (r *run) index(i int) int {
 	return (i/len(r.lookups))*r.perCycle + r.first[i%len(r.lookups)]
 }
 
-// pace starts lookup i at start+due(i), for i in [0, n), catching up in a
-// burst when it falls behind (open loop).
+// pace starts lookup i at start+due(i), for i in [0, n) (the pacer
+// catches up in a burst when it falls behind: open loop); the lookups a
+// cancelled ctx leaves unsent are NotSent.
 func (r *run) pace(ctx context.Context, n int) {
 	bufs := &sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
-	i := 0
-	for i < n {
-		if ctx.Err() != nil {
-			break
+	fired := 0
+	pace(ctx, r.cfg.Rate, n, func(i int, due time.Time) {
+		if i == 0 {
+			r.start = due // the schedule's start: due(i) counts from it
 		}
-		now := time.Since(r.start)
-		for i < n && r.due(i) <= now {
-			if r.inFlight.Load() >= int64(r.cfg.MaxInFlight) {
-				r.mark(i, NotSent)
-			} else {
-				r.inFlight.Add(1)
-				r.wg.Add(1)
-				go r.lookup(i, bufs)
-			}
-			i++
+		fired = i + 1
+		if r.inFlight.Load() >= int64(r.cfg.MaxInFlight) {
+			r.mark(i, NotSent)
+			return
 		}
-		if i < n {
-			time.Sleep(min(r.due(i)-time.Since(r.start), time.Millisecond))
-		}
-	}
-	for ; i < n; i++ {
+		r.inFlight.Add(1)
+		r.wg.Add(1)
+		go r.lookup(i, bufs)
+	})
+	for i := fired; i < n; i++ {
 		r.mark(i, NotSent)
 	}
 }
@@ -147,7 +146,7 @@ func (r *run) lookup(i int, bufs *sync.Pool) {
 	defer r.inFlight.Add(-1)
 	qs := r.lookups[i%len(r.lookups)]
 	base := r.index(i)
-	conn, err := r.cfg.Dialer.DialUDP(r.cfg.Server)
+	conn, err := r.cfg.dialer().DialUDP(r.cfg.Server)
 	if err != nil {
 		if r.dialErrors.Add(1) == 1 {
 			r.cfg.Logger.Warn("dial failed", "err", err)
@@ -167,19 +166,8 @@ func (r *run) lookup(i int, bufs *sync.Pool) {
 				k = -1
 			}
 		}
-		m := new(dns.Msg)
-		m.Id = ids[j]
-		m.RecursionDesired = true
-		m.Question = []dns.Question{{Name: qs[j].name, Qtype: qs[j].qtype, Qclass: dns.ClassINET}}
-		if r.cfg.EDNSSize > 0 {
-			m.SetEdns0(r.cfg.EDNSSize, false)
-		}
-		b, err := m.Pack()
-		if err != nil {
-			r.mark(i, NotSent)
-			return
-		}
-		msgs[j] = b
+		msgs[j] = append([]byte(nil), qs[j].wire...)
+		setID(msgs[j], ids[j])
 	}
 	// Latency counts from just before the send; windows and recoveries go
 	// by when it returned.

@@ -1,22 +1,27 @@
 package loadgen
 
 import (
-	"encoding/binary"
 	"net"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// enableTimestamps asks the kernel to stamp each datagram c receives with
-// its arrival time (SO_TIMESTAMPNS).
+// timestamps asks the kernel to stamp what socket fd receives with its
+// arrival time (SO_TIMESTAMPNS; on a TCP socket, the last segment read).
+func timestamps(fd int) error {
+	return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+}
+
+// enableTimestamps is timestamps for a Go socket.
 func enableTimestamps(c *net.UDPConn) error {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return err
 	}
 	var serr error
-	if err := rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) }); err != nil {
+	if err := rc.Control(func(fd uintptr) { serr = timestamps(int(fd)) }); err != nil {
 		return err
 	}
 	return serr
@@ -33,7 +38,7 @@ func readStamped(c *net.UDPConn, buf, oob []byte, stamped bool) (int, time.Time,
 	if err != nil {
 		return 0, time.Time{}, err
 	}
-	return n, arrival(oob[:oobn]), nil
+	return n, time.Unix(0, arrival(oob[:oobn])), nil
 }
 
 // drainOne reads one datagram already waiting in c without blocking; it
@@ -57,20 +62,33 @@ func drainOne(c *net.UDPConn, buf, oob []byte, stamped bool) (int, time.Time, er
 	if !stamped {
 		return n, time.Now(), nil
 	}
-	return n, arrival(oob[:oobn]), nil
+	return n, time.Unix(0, arrival(oob[:oobn])), nil
 }
 
-// arrival finds the SCM_TIMESTAMPNS control message in oob.
-func arrival(oob []byte) time.Time {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err == nil {
-		for _, m := range msgs {
-			if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
-				sec := int64(binary.NativeEndian.Uint64(m.Data[0:8]))
-				nsec := int64(binary.NativeEndian.Uint64(m.Data[8:16]))
-				return time.Unix(sec, nsec)
-			}
-		}
+// arrival is when what was just read with control messages oob arrived
+// (Unix ns): the kernel's timestamp, or now when there is none or it lies
+// in the future.
+func arrival(oob []byte) int64 {
+	now := time.Now().UnixNano()
+	if rx := rxTimestamp(oob); rx != 0 && rx <= now {
+		return rx
 	}
-	return time.Now()
+	return now
+}
+
+// rxTimestamp returns the SCM_TIMESTAMPNS value in oob as Unix ns, or 0.
+func rxTimestamp(oob []byte) int64 {
+	for len(oob) >= unix.SizeofCmsghdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		l := int(h.Len)
+		if l < unix.SizeofCmsghdr || l > len(oob) {
+			return 0
+		}
+		if h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS && l >= unix.CmsgLen(int(unsafe.Sizeof(unix.Timespec{}))) {
+			ts := (*unix.Timespec)(unsafe.Pointer(&oob[unix.CmsgLen(0)]))
+			return ts.Nano()
+		}
+		oob = oob[unix.CmsgSpace(l-unix.CmsgLen(0)):]
+	}
+	return 0
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/meshdns/meshdns/bench/internal/harness"
-	"github.com/meshdns/meshdns/bench/internal/stats"
+	"github.com/meshdns/meshdns/internal/loadgen/stats"
 )
 
 // cmdAB prints the A/B of bench/scripts/ab.sh: the results files

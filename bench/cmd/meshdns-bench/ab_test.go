@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/meshdns/meshdns/bench/internal/harness"
-	"github.com/meshdns/meshdns/bench/internal/stats"
+	"github.com/meshdns/meshdns/internal/loadgen/stats"
 )
 
 // TestAB: the medians across rounds of each binary, and their ratio, per

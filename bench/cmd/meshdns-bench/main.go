@@ -17,9 +17,9 @@ import (
 	"syscall"
 
 	"github.com/meshdns/meshdns/bench/internal/harness"
-	"github.com/meshdns/meshdns/bench/internal/loadgen"
 	"github.com/meshdns/meshdns/bench/internal/names"
 	"github.com/meshdns/meshdns/bench/internal/runas"
+	"github.com/meshdns/meshdns/internal/loadgen"
 )
 
 const usage = `usage:

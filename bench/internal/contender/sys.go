@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/meshdns/meshdns/bench/internal/loadgen"
+	"github.com/meshdns/meshdns/internal/loadgen"
 	"github.com/meshdns/meshdns/internal/netns"
 )
 

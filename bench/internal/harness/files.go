@@ -7,22 +7,22 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/meshdns/meshdns/bench/internal/loadgen"
 	"github.com/meshdns/meshdns/bench/internal/names"
+	"github.com/meshdns/meshdns/internal/loadgen"
 )
 
 // inputs are the generated files and workload lists.
 type inputs struct {
 	objects, meshHosts, allHosts, allZone string
 	dnsperf                               map[string]string // workload -> dnsperf data file
-	queries                               map[string][]loadgen.Query
+	queries                               map[string][]loadgen.Question
 	ndots                                 []string
 	probe                                 string
 }
 
 // writeInputs generates the name set's files in dir.
 func writeInputs(dir string, set *names.Set, mix names.Mix, ndotsNames int) (*inputs, error) {
-	in := &inputs{dnsperf: map[string]string{}, queries: map[string][]loadgen.Query{}}
+	in := &inputs{dnsperf: map[string]string{}, queries: map[string][]loadgen.Question{}}
 	write := func(name string, fill func(*bytes.Buffer) error) (string, error) {
 		var b bytes.Buffer
 		if err := fill(&b); err != nil {
@@ -50,7 +50,7 @@ func writeInputs(dir string, set *names.Set, mix names.Mix, ndotsNames int) (*in
 			return nil, err
 		}
 		for _, q := range qs {
-			in.queries[w] = append(in.queries[w], loadgen.Query{Name: q.Name, Type: q.Type})
+			in.queries[w] = append(in.queries[w], loadgen.Question{Name: q.Name, Type: q.Type})
 		}
 	}
 	if in.ndots, err = set.NdotsLookups(mix, ndotsNames); err != nil {

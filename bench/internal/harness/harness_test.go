@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshdns/meshdns/bench/internal/loadgen"
-	"github.com/meshdns/meshdns/bench/internal/stats"
+	"github.com/meshdns/meshdns/internal/loadgen"
+	"github.com/meshdns/meshdns/internal/loadgen/stats"
 )
 
 func TestRotate(t *testing.T) {
@@ -182,7 +182,7 @@ func TestRatios(t *testing.T) {
 // q/s; istio lost queries and reconnected.
 func tcpRuns() []Run {
 	mk := func(c string, answered, reconnects int, p50 float64, connErrors int) Run {
-		f := &loadgen.Result{Sent: 2000, Answered: answered, Lost: 2000 - answered, OK: answered, Seconds: 1,
+		f := &loadgen.FixedResult{Sent: 2000, Answered: answered, Lost: 2000 - answered, OK: answered, Timing: loadgen.Timing{Seconds: 1},
 			Reconnects: reconnects, ConnErrors: connErrors}
 		return Run{Round: 1, Contender: c, Workload: WorkloadTCPPipe, Tool: ToolFixed, Rate: 2000,
 			Lookups: 2000, Queries: 2000, Answered: answered, Lost: 2000 - answered, QPS: float64(answered),

@@ -6,7 +6,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/meshdns/meshdns/bench/internal/stats"
+	"github.com/meshdns/meshdns/internal/loadgen/stats"
 )
 
 func num(v float64, prec int) string {

@@ -12,9 +12,9 @@ import (
 
 	"github.com/meshdns/meshdns/bench/internal/contender"
 	"github.com/meshdns/meshdns/bench/internal/dnsperf"
-	"github.com/meshdns/meshdns/bench/internal/loadgen"
 	"github.com/meshdns/meshdns/bench/internal/procstat"
-	"github.com/meshdns/meshdns/bench/internal/stats"
+	"github.com/meshdns/meshdns/internal/loadgen"
+	"github.com/meshdns/meshdns/internal/loadgen/stats"
 	"github.com/meshdns/meshdns/internal/netns"
 )
 

@@ -2,8 +2,8 @@ package harness
 
 import (
 	"github.com/meshdns/meshdns/bench/internal/dnsperf"
-	"github.com/meshdns/meshdns/bench/internal/loadgen"
-	"github.com/meshdns/meshdns/bench/internal/stats"
+	"github.com/meshdns/meshdns/internal/loadgen"
+	"github.com/meshdns/meshdns/internal/loadgen/stats"
 )
 
 // Tools that produce a Run.
@@ -83,7 +83,7 @@ type Run struct {
 	UpstreamPerLookup  stats.Float `json:"upstream_per_lookup"`
 
 	DNSPerf *dnsperf.Result       `json:"dnsperf,omitempty"`
-	Fixed   *loadgen.Result       `json:"fixed,omitempty"`
+	Fixed   *loadgen.FixedResult  `json:"fixed,omitempty"`
 	Ndots   *loadgen.LookupResult `json:"ndots,omitempty"`
 	Error   string                `json:"error,omitempty"`
 }

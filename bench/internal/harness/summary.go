@@ -4,7 +4,7 @@ import (
 	"math"
 	"sort"
 
-	"github.com/meshdns/meshdns/bench/internal/stats"
+	"github.com/meshdns/meshdns/internal/loadgen/stats"
 )
 
 // metric extracts one figure from a run; NaN when the run has none.

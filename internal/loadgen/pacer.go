@@ -8,11 +8,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// maxSleep is the longest the pacer sleeps before it checks ctx again.
+const maxSleep = 10 * time.Millisecond
+
 // pace calls fire(i, due) for i in [0, n) at due = start + i/rate, on one
 // locked OS thread. When it is behind it fires every due event at once
 // (never skipping one: the schedule does not bend to the server). It
-// returns how late each event fired, in nanoseconds. A cancelled ctx stops
-// it early; the events not fired are not counted.
+// returns how late each event fired, in nanoseconds, and when the schedule
+// started (the first event's due). A cancelled ctx stops it early; the
+// events not fired are not counted.
 func pace(ctx context.Context, rate float64, n int, fire func(i int, due time.Time)) (lags []int64, start time.Time) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -32,7 +36,12 @@ func pace(ctx context.Context, rate float64, n int, fire func(i int, due time.Ti
 		now := time.Now()
 		due := start.Add(time.Duration(i) * interval)
 		if d := due.Sub(now); d > 0 {
-			ts := unix.NsecToTimespec(int64(d))
+			if ctx.Err() != nil {
+				break
+			}
+			// At most maxSleep at a time, so that a cancel is seen soon
+			// at low rates too.
+			ts := unix.NsecToTimespec(int64(min(d, maxSleep)))
 			_ = unix.Nanosleep(&ts, nil)
 			continue
 		}

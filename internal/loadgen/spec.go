@@ -25,7 +25,7 @@ type Spec struct {
 // Output is what the generator process prints: one of the two results
 // (Fixed for the fixed-rate kinds, UDP and TCP).
 type Output struct {
-	Fixed   *Result       `json:"fixed,omitempty"`
+	Fixed   *FixedResult  `json:"fixed,omitempty"`
 	Lookups *LookupResult `json:"lookups,omitempty"`
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/meshdns/meshdns/bench/internal/stats"
+	"github.com/meshdns/meshdns/internal/loadgen/stats"
 )
 
 // Phases of a TCPConn connection.
@@ -43,17 +43,13 @@ type connState struct {
 // includes the handshake; ServiceLatency from the connect() call. A query
 // whose connection fails, is reset or closed before the answer, or that is
 // not answered within cfg.Timeout is lost.
-func TCPConn(ctx context.Context, cfg Config) (*Result, error) {
-	n, err := cfg.events()
+func TCPConn(ctx context.Context, cfg Config) (*FixedResult, error) {
+	n, templates, err := cfg.queries()
 	if err != nil {
 		return nil, err
 	}
 	if n > MaxTCPConnEvents {
 		return nil, fmt.Errorf("loadgen: %d connections: more than %d", n, MaxTCPConnEvents)
-	}
-	templates, err := frameTemplates(cfg.Queries)
-	if err != nil {
-		return nil, err
 	}
 	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
@@ -73,7 +69,7 @@ func TCPConn(ctx context.Context, cfg Config) (*Result, error) {
 	go p.run()
 
 	sa, fam := sockaddr(cfg.Server)
-	res := &Result{Target: cfg.Rate}
+	res := &FixedResult{Target: cfg.Rate}
 	lags, start := pace(ctx, cfg.Rate, n, func(i int, due time.Time) {
 		res.Sent++
 		c := &p.states[i]
@@ -117,13 +113,7 @@ func TCPConn(ctx context.Context, cfg Config) (*Result, error) {
 	res.ConnErrors = int(p.connErrors.Load())
 	cl := stats.Summarize(p.connect)
 	res.ConnectLatency = &cl
-	res.Latency = stats.Summarize(all)
-	res.ServiceLatency = stats.Summarize(svc)
-	res.SendLag = stats.Summarize(lags)
-	res.Seconds = cfg.Duration.Seconds()
-	if elapsed > 0 {
-		res.Offered = float64(res.Sent) / max(elapsed.Seconds(), cfg.Duration.Seconds())
-	}
+	res.Timing, res.Offered = timing(all, svc, lags, res.Sent, elapsed, cfg.Duration)
 	return res, nil
 }
 

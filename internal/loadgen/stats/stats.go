@@ -19,11 +19,10 @@ func Percentile(sorted []int64, p float64) int64 {
 	if p >= 100 {
 		return sorted[n-1]
 	}
-	rank := int(math.Ceil(p / 100 * float64(n)))
-	if rank < 1 {
-		rank = 1
-	}
-	return sorted[rank-1]
+	// p/100*n can land a hair above a whole rank (99.9/100*1000 is
+	// 999.0000000000001): the epsilon keeps such a rank whole.
+	rank := int(math.Ceil(p/100*float64(n) - 1e-9))
+	return sorted[min(max(rank, 1), n)-1]
 }
 
 // Latency summarises latency samples in microseconds.
@@ -48,15 +47,18 @@ func Summarize(samples []int64) Latency {
 	for _, s := range samples {
 		sum += float64(s)
 	}
-	us := func(ns int64) float64 { return math.Round(float64(ns)/100) / 10 }
-	l.P50 = us(Percentile(samples, 50))
-	l.P90 = us(Percentile(samples, 90))
-	l.P99 = us(Percentile(samples, 99))
-	l.P999 = us(Percentile(samples, 99.9))
-	l.Max = us(samples[l.N-1])
+	l.P50 = Micros(Percentile(samples, 50))
+	l.P90 = Micros(Percentile(samples, 90))
+	l.P99 = Micros(Percentile(samples, 99))
+	l.P999 = Micros(Percentile(samples, 99.9))
+	l.Max = Micros(samples[l.N-1])
 	l.Mean = math.Round(sum/float64(l.N)/100) / 10
 	return l
 }
+
+// Micros converts nanoseconds to microseconds, rounded to 0.1 µs, as
+// Latency holds them.
+func Micros(ns int64) float64 { return math.Round(float64(ns)/100) / 10 }
 
 // Spread is the median and range of one figure across rounds.
 type Spread struct {

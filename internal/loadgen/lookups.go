@@ -8,8 +8,6 @@ import (
 	"net"
 	"sync"
 	"time"
-
-	"github.com/meshdns/meshdns/bench/internal/stats"
 )
 
 // udpPair is a PairExchanger over one connected UDP socket, as one
@@ -82,7 +80,6 @@ func Lookups(ctx context.Context, cfg Config) (*LookupResult, error) {
 	if cfg.Ndots <= 0 {
 		cfg.Ndots = 1
 	}
-	raddr := net.UDPAddrFromAddrPort(cfg.Server)
 	res := &LookupResult{Target: cfg.Rate, Lookups: 0}
 	var (
 		mu                      sync.Mutex
@@ -101,7 +98,7 @@ func Lookups(ctx context.Context, cfg Config) (*LookupResult, error) {
 			began := time.Now()
 			p := &udpPair{timeout: cfg.Timeout, buf: make([]byte, 4096)}
 			var o Outcome
-			conn, err := net.DialUDP("udp", nil, raddr)
+			conn, err := cfg.dialer().DialUDP(cfg.Server)
 			if err == nil {
 				p.conn = conn
 				o = Resolve(p, name, cfg.Search, cfg.Ndots)
@@ -134,10 +131,6 @@ func Lookups(ctx context.Context, cfg Config) (*LookupResult, error) {
 	if res.Lookups > 0 {
 		res.QueriesPerLookup = float64(queries) / float64(res.Lookups)
 	}
-	res.Latency = stats.Summarize(lat)
-	res.ServiceLatency = stats.Summarize(svc)
-	res.SendLag = stats.Summarize(lags)
-	res.Seconds = cfg.Duration.Seconds()
-	res.Offered = float64(res.Lookups) / max(elapsed.Seconds(), cfg.Duration.Seconds())
+	res.Timing, res.Offered = timing(lat, svc, lags, res.Lookups, elapsed, cfg.Duration)
 	return res, nil
 }

@@ -113,7 +113,7 @@ func TestTCPConnLoopback(t *testing.T) {
 		Rate:     1000,
 		Duration: 100 * time.Millisecond,
 		Timeout:  2 * time.Second,
-		Queries:  []Query{{"svc-1.example.", 1}, {"nope.example.", 1}, {"drop.example.", 1}, {"svc-2.example.", 28}},
+		Queries:  []Question{{"svc-1.example.", 1}, {"nope.example.", 1}, {"drop.example.", 1}, {"svc-2.example.", 28}},
 	}
 	res, err := TCPConn(context.Background(), cfg)
 	if err != nil {
@@ -142,7 +142,7 @@ func TestTCPConnRefused(t *testing.T) {
 	ln.Close() // nothing listens there now
 	res, err := TCPConn(context.Background(), Config{
 		Server: addr, Rate: 1000, Duration: 20 * time.Millisecond, Timeout: 2 * time.Second,
-		Queries: []Query{{"svc.example.", 1}},
+		Queries: []Question{{"svc.example.", 1}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +166,7 @@ func TestTCPPipeLoopback(t *testing.T) {
 		// reconnection chain from counting as loss.
 		Timeout: 10 * time.Second,
 		Sockets: 2,
-		Queries: []Query{{"svc-1.example.", 1}, {"nope.example.", 1}, {"slow-1.example.", 1},
+		Queries: []Question{{"svc-1.example.", 1}, {"nope.example.", 1}, {"slow-1.example.", 1},
 			{"svc-2.example.", 28}, {"svc-3.example.", 1}},
 	}
 	res, err := TCPPipe(context.Background(), cfg)
@@ -201,7 +201,7 @@ func TestTCPPipeDeadServer(t *testing.T) {
 	addr := ln.Addr().(*net.TCPAddr).AddrPort()
 	ln.Close()
 	_, err = TCPPipe(context.Background(), Config{Server: addr, Rate: 100, Duration: 10 * time.Millisecond,
-		Timeout: time.Second, Queries: []Query{{"svc.example.", 1}}})
+		Timeout: time.Second, Queries: []Question{{"svc.example.", 1}}})
 	if !errors.Is(err, unix.ECONNREFUSED) {
 		t.Errorf("pipelining to a closed port: %v, want connection refused", err)
 	}
@@ -258,7 +258,7 @@ func TestSpecTCPKinds(t *testing.T) {
 	srv := (&tcpServer{}).start(t)
 	for _, kind := range []string{KindTCPConn, KindTCPPipe} {
 		out, err := Spec{Kind: kind, Config: Config{Server: srv, Rate: 1000, Duration: 10 * time.Millisecond,
-			Timeout: 2 * time.Second, Queries: []Query{{"svc.example.", 1}}}}.Run(context.Background())
+			Timeout: 2 * time.Second, Queries: []Question{{"svc.example.", 1}}}}.Run(context.Background())
 		if err != nil || out.Fixed == nil || out.Lookups != nil || out.Fixed.OK != 10 || out.Fixed.Connections == 0 {
 			t.Errorf("%s: %+v, %v", kind, out.Fixed, err)
 		}

@@ -30,16 +30,48 @@ func AppendQuery(dst []byte, id uint16, name string, qtype uint16) ([]byte, erro
 	dst = binary.BigEndian.AppendUint16(dst, id)
 	dst = append(dst, 0x01, 0x00) // RD
 	dst = append(dst, 0, 1, 0, 0, 0, 0, 0, 0)
-	for _, label := range strings.Split(name, ".") {
+	for rest := name; ; {
+		label, after, more := strings.Cut(rest, ".")
 		if len(label) == 0 || len(label) > 63 {
 			return nil, fmt.Errorf("loadgen: bad label in %q", name)
 		}
 		dst = append(dst, byte(len(label)))
 		dst = append(dst, label...)
+		if !more {
+			break
+		}
+		rest = after
 	}
 	dst = append(dst, 0)
 	dst = binary.BigEndian.AppendUint16(dst, qtype)
 	return binary.BigEndian.AppendUint16(dst, 1), nil
+}
+
+// AppendOPT adds to query q (as AppendQuery made it) an EDNS OPT record
+// advertising udpSize, version 0, no flags and no options, as miekg/dns's
+// SetEdns0(udpSize, false) does.
+func AppendOPT(q []byte, udpSize uint16) []byte {
+	binary.BigEndian.PutUint16(q[10:], binary.BigEndian.Uint16(q[10:])+1) // ARCOUNT
+	q = append(q, 0)                                                      // root
+	q = binary.BigEndian.AppendUint16(q, 41)                              // OPT
+	q = binary.BigEndian.AppendUint16(q, udpSize)                         // class: UDP size
+	return append(q, 0, 0, 0, 0, 0, 0)                                    // TTL (rcode, version, flags), RDLENGTH
+}
+
+// queryTemplates encodes qs as queries with ID 0, which the engines copy
+// and give each query its own ID (setID).
+func queryTemplates(qs []Question) ([][]byte, error) {
+	if len(qs) == 0 {
+		return nil, errors.New("loadgen: no queries")
+	}
+	out := make([][]byte, len(qs))
+	for i, q := range qs {
+		var err error
+		if out[i], err = AppendQuery(nil, 0, q.Name, q.Type); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Reply is what the generator reads from a response.

@@ -11,6 +11,13 @@ func TestPercentile(t *testing.T) {
 	for i := range hundred {
 		hundred[i] = int64(i + 1)
 	}
+	thousand, thousand2 := make([]int64, 1000), make([]int64, 2000)
+	for i := range thousand2 {
+		if i < 1000 {
+			thousand[i] = int64(i + 1)
+		}
+		thousand2[i] = int64(i + 1)
+	}
 	tests := []struct {
 		name   string
 		sorted []int64
@@ -26,6 +33,8 @@ func TestPercentile(t *testing.T) {
 		{"p0", hundred, 0, 1},
 		{"p100", hundred, 100, 100},
 		{"p50 of 4", []int64{1, 2, 3, 4}, 50, 2},
+		{"p99.9 of 1000 is not the max", thousand, 99.9, 999},
+		{"p99.9 of 2000", thousand2, 99.9, 1998},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,6 +56,21 @@ func TestSummarize(t *testing.T) {
 	}
 	if z := Summarize(nil); z.N != 0 || z.P99 != 0 {
 		t.Errorf("Summarize(nil) = %+v", z)
+	}
+}
+
+// TestSummarizeThousand: 1..1000 ms, exact nearest-rank percentiles.
+func TestSummarizeThousand(t *testing.T) {
+	var ns []int64
+	for i := 1000; i >= 1; i-- {
+		ns = append(ns, int64(i)*1e6)
+	}
+	l := Summarize(ns)
+	if l.P50 != 500_000 || l.P90 != 900_000 || l.P99 != 990_000 || l.P999 != 999_000 || l.Max != 1_000_000 {
+		t.Errorf("percentiles %+v", l)
+	}
+	if l := Summarize([]int64{3e6}); l.P50 != 3000 || l.P999 != 3000 {
+		t.Errorf("one: %+v", l)
 	}
 }
 

@@ -56,7 +56,7 @@ func tcpSocket(fam int) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+	if err := timestamps(fd); err != nil {
 		unix.Close(fd)
 		return -1, err
 	}
@@ -139,27 +139,10 @@ func sendAll(fd int, b []byte) error {
 // when there is none or it is implausible (before the query was sent, or
 // in the future).
 func streamRx(oob []byte, sent int64) int64 {
-	now := time.Now().UnixNano()
-	rx := rxTimestamp(oob)
-	if rx == 0 || rx < sent || rx > now {
-		return now
+	if rx := arrival(oob); rx >= sent {
+		return rx
 	}
-	return rx
-}
-
-// frameTemplates encodes qs as queries with ID 0.
-func frameTemplates(qs []Query) ([][]byte, error) {
-	if len(qs) == 0 {
-		return nil, errors.New("loadgen: no queries")
-	}
-	out := make([][]byte, len(qs))
-	for i, q := range qs {
-		var err error
-		if out[i], err = AppendQuery(nil, 0, q.Name, q.Type); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return time.Now().UnixNano()
 }
 
 // appendFramedQuery appends template t with ID id, length-prefixed.

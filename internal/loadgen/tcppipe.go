@@ -2,7 +2,6 @@ package loadgen
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"net/netip"
 	"runtime"
@@ -12,8 +11,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/meshdns/meshdns/bench/internal/stats"
 )
 
 // pipeConn is one long-lived TCPPipe connection.
@@ -26,8 +23,7 @@ type pipeConn struct {
 	mu     sync.Mutex
 	fd     int
 	broken bool
-	nextID uint16
-	slots  [65536]slot
+	idTable
 
 	// Receiver only.
 	tally
@@ -50,12 +46,8 @@ type pipeConn struct {
 // schedule, and Reconnects and Resent count the cost. Queries scheduled
 // while a connection is being replaced wait for it. A query not answered
 // within cfg.Timeout is lost.
-func TCPPipe(ctx context.Context, cfg Config) (*Result, error) {
-	n, err := cfg.events()
-	if err != nil {
-		return nil, err
-	}
-	templates, err := frameTemplates(cfg.Queries)
+func TCPPipe(ctx context.Context, cfg Config) (*FixedResult, error) {
+	n, templates, err := cfg.queries()
 	if err != nil {
 		return nil, err
 	}
@@ -82,18 +74,10 @@ func TCPPipe(ctx context.Context, cfg Config) (*Result, error) {
 		conns = append(conns, c)
 	}
 
-	var stop atomic.Bool
-	var outstanding atomic.Int64
-	var wg sync.WaitGroup
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.receive(templates, &stop, &outstanding)
-		}()
-	}
+	var rs receivers
+	rs.start(len(conns), func(i int) { conns[i].receive(templates, &rs) })
 
-	res := &Result{Target: cfg.Rate}
+	res := &FixedResult{Target: cfg.Rate}
 	sendBuf := make([]byte, 0, 512)
 	lags, start := pace(ctx, cfg.Rate, n, func(i int, due time.Time) {
 		c := conns[i%len(conns)]
@@ -101,14 +85,7 @@ func TCPPipe(ctx context.Context, cfg Config) (*Result, error) {
 		res.Sent++
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		id := c.nextID
-		c.nextID++
-		sl := &c.slots[id]
-		if sl.due.Swap(due.UnixNano()) == 0 {
-			outstanding.Add(1)
-		} // else the ID wrapped while its query was unanswered: lost
-		sl.q.Store(int32(qi))
-		sl.sent.Store(time.Now().UnixNano())
+		id, _ := c.arm(qi, due, &rs.outstanding) // a wrapped ID's query is lost
 		if c.broken {
 			return // the receiver sends it on the new connection
 		}
@@ -119,12 +96,7 @@ func TCPPipe(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	})
 	elapsed := time.Since(start)
-	deadline := time.Now().Add(cfg.Timeout)
-	for outstanding.Load() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
-		time.Sleep(5 * time.Millisecond)
-	}
-	stop.Store(true)
-	wg.Wait()
+	rs.finish(ctx, cfg.Timeout)
 
 	var all, svc []int64
 	for _, c := range conns {
@@ -136,13 +108,7 @@ func TCPPipe(ctx context.Context, cfg Config) (*Result, error) {
 	res.Answered = len(all)
 	res.Lost = res.Sent - res.Answered
 	res.Connections = len(conns) + res.Reconnects
-	res.Latency = stats.Summarize(all)
-	res.ServiceLatency = stats.Summarize(svc)
-	res.SendLag = stats.Summarize(lags)
-	res.Seconds = cfg.Duration.Seconds()
-	if elapsed > 0 {
-		res.Offered = float64(res.Sent) / max(elapsed.Seconds(), cfg.Duration.Seconds())
-	}
+	res.Timing, res.Offered = timing(all, svc, lags, res.Sent, elapsed, cfg.Duration)
 	return res, nil
 }
 
@@ -156,9 +122,9 @@ func (c *pipeConn) breakLocked() {
 	_ = unix.Shutdown(c.fd, unix.SHUT_RDWR)
 }
 
-// receive reads answers until stop is set, replacing the connection when
-// the server closes it.
-func (c *pipeConn) receive(templates [][]byte, stop *atomic.Bool, outstanding *atomic.Int64) {
+// receive reads answers until rs is stopped, replacing the connection
+// when the server closes it.
+func (c *pipeConn) receive(templates [][]byte, rs *receivers) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	rbuf := make([]byte, 128<<10)
@@ -166,20 +132,16 @@ func (c *pipeConn) receive(templates [][]byte, stop *atomic.Bool, outstanding *a
 	c.mu.Lock()
 	fd := c.fd
 	c.mu.Unlock()
-	for !stop.Load() {
+	for !rs.stop.Load() {
 		n, oobn, _, _, err := unix.Recvmsg(fd, rbuf, oob, 0)
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
 			continue // SO_RCVTIMEO: check stop
 		}
 		if err != nil || n == 0 {
-			fd = c.reconnect(templates, stop)
+			fd = c.reconnect(templates, &rs.stop)
 			continue
 		}
-		now := time.Now().UnixNano()
-		rx := rxTimestamp(oob[:oobn])
-		if rx == 0 || rx > now {
-			rx = now
-		}
+		rx := arrival(oob[:oobn])
 		data := rbuf[:n]
 		if len(c.buf) > 0 {
 			c.buf = append(c.buf, data...)
@@ -191,7 +153,7 @@ func (c *pipeConn) receive(templates [][]byte, stop *atomic.Bool, outstanding *a
 				break
 			}
 			data = rest
-			c.answer(msg, templates, rx, outstanding)
+			c.answer(msg, templates, rx, &rs.outstanding)
 		}
 		c.buf = append(c.buf[:0], data...)
 	}
@@ -199,23 +161,10 @@ func (c *pipeConn) receive(templates [][]byte, stop *atomic.Bool, outstanding *a
 
 // answer matches one answer to its slot and records it.
 func (c *pipeConn) answer(msg []byte, templates [][]byte, rx int64, outstanding *atomic.Int64) {
-	if len(msg) < headerLen {
-		return
+	r, due, sent, ok := c.take(msg, templates, outstanding)
+	if !ok {
+		return // not an answer, a duplicate (answered on the old connection too), or lost
 	}
-	id := binary.BigEndian.Uint16(msg)
-	sl := &c.slots[id]
-	var hdr [2]byte
-	binary.BigEndian.PutUint16(hdr[:], id)
-	r, err := parseWithID(msg, templates[sl.q.Load()], hdr)
-	if err != nil {
-		return
-	}
-	sent := sl.sent.Load()
-	due := sl.due.Swap(0)
-	if due == 0 {
-		return // a duplicate (answered on the old connection too), or lost
-	}
-	outstanding.Add(-1)
 	if rx < sent {
 		rx = sent // a timestamp of a segment read before a resend
 	}

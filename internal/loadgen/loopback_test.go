@@ -69,7 +69,7 @@ func TestFixedRateLoopback(t *testing.T) {
 		Duration: 100 * time.Millisecond,
 		Timeout:  2 * time.Second,
 		Sockets:  2,
-		Queries:  []Query{{"svc-1.example.", 1}, {"nope.example.", 1}, {"drop.example.", 1}, {"svc-2.example.", 28}},
+		Queries:  []Question{{"svc-1.example.", 1}, {"nope.example.", 1}, {"drop.example.", 1}, {"svc-2.example.", 28}},
 	}
 	res, err := FixedRate(context.Background(), cfg)
 	if err != nil {
