@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/netns/netnstest"
@@ -110,12 +110,12 @@ func testOwnQueriesUnderRules(t *testing.T, backend string) {
 			t.Fatalf("%s: %v %v", tc.name, m, err)
 		}
 	}
-	fake := &FakeLearner{Outcome: dnsengine.CacheLearned}
+	fake := &FakeLearner{Outcome: cache.Learned}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- c.Run(rctx, fake) }()
 	defer func() { cancel(); <-done }()
-	req, err := dnsengine.NewRefreshRequest(topo.UpstreamV4, "www.example.org", dns.TypeA, false, false)
+	req, err := cache.NewRefreshRequest(topo.UpstreamV4, "www.example.org", dns.TypeA, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/meshdns/meshdns/nfq/rules"
 	"github.com/meshdns/meshdns/resolvconf"
 )
@@ -182,8 +183,8 @@ func (e *engineFlags) config() (dnsengine.Config, error) {
 		return c, usageError{err}
 	}
 	c.TTL, c.NegativeTTL, c.EDNSSize, c.PodRecords = uint32(e.ttl), uint32(e.negativeTTL), uint16(e.ednsSize), pr
-	if e.cacheMaxTTL > dnsengine.MaxCacheTTL || e.cacheNegativeTTL > dnsengine.MaxCacheTTL || e.cacheServfailTTL > dnsengine.MaxCacheTTL {
-		return c, usageError{fmt.Errorf("--cache-max-ttl, --cache-negative-ttl and --cache-servfail-ttl are at most %d (a week)", dnsengine.MaxCacheTTL)}
+	if e.cacheMaxTTL > cache.MaxTTL || e.cacheNegativeTTL > cache.MaxTTL || e.cacheServfailTTL > cache.MaxTTL {
+		return c, usageError{fmt.Errorf("--cache-max-ttl, --cache-negative-ttl and --cache-servfail-ttl are at most %d (a week)", cache.MaxTTL)}
 	}
 	if e.cacheSize > 1<<24 || e.cacheStale > 1<<31-1 || e.cachePrefetch > 1<<31-1 {
 		return c, usageError{fmt.Errorf("--cache-* value out of range")}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/meshdns/meshdns/nfq"
 	"github.com/meshdns/meshdns/observe"
 )
@@ -30,7 +31,7 @@ func (h *engineHandler) Handle(pkt []byte) (nfq.Verdict, []byte) {
 	return v, out
 }
 
-func (h *engineHandler) process(pkt []byte) (nfq.Verdict, []byte, dnsengine.Result) {
+func (h *engineHandler) process(pkt []byte) (nfq.Verdict, []byte, verdict.Result) {
 	res := h.shard.Process(h.e, pkt)
 	if h.debug != nil {
 		h.debug.LogAttrs(context.Background(), slog.LevelDebug, "packet",

@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/meshdns/meshdns/nfq"
 )
 
@@ -78,24 +78,24 @@ func (b *byteSize) Set(s string) error {
 // heldReleaser gives the queue consumer the engine's late verdicts.
 type heldReleaser struct{ c atomic.Pointer[nfq.Consumer] }
 
-func (r *heldReleaser) Release(token uint64, res dnsengine.Result) {
+func (r *heldReleaser) Release(token uint64, res verdict.Result) {
 	v, out := queueVerdict(res)
 	r.c.Load().Release(token, v, out)
 }
 
 // queueVerdict turns an engine verdict into the queue's.
-func queueVerdict(res dnsengine.Result) (nfq.Verdict, []byte) {
+func queueVerdict(res verdict.Result) (nfq.Verdict, []byte) {
 	switch res.Verdict {
-	case dnsengine.Rewrite:
+	case verdict.Rewrite:
 		if isTCP(res.Packet) {
 			// Queued in raw OUTPUT: once more through it, to be untracked
 			// (nfq/rules/render.go).
 			return nfq.RepeatModified, res.Packet
 		}
 		return nfq.AcceptModified, res.Packet
-	case dnsengine.Drop:
+	case verdict.Drop:
 		return nfq.Drop, nil
-	case dnsengine.Hold:
+	case verdict.Hold:
 		return nfq.Hold, nil
 	}
 	return nfq.Accept, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/meshdns/meshdns/exchange"
 )
 
@@ -47,7 +48,7 @@ func TestLoadTCPKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, _ := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{})
-	rel := tcpstack.ReleaseFunc(func(uint64, dnsengine.Result) {})
+	rel := tcpstack.ReleaseFunc(func(uint64, verdict.Result) {})
 	if err := e.EnableTCP(tcpstack.Config{Key: k3, Forwarder: &exchange.FakeForwarder{}, Releaser: rel}); err != nil {
 		t.Fatal(err)
 	}

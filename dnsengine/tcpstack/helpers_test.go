@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -70,15 +72,15 @@ func upstreamAnswer(q []byte) ([]byte, error) {
 // releases is the test's Releaser.
 type releases struct {
 	mu   sync.Mutex
-	got  map[uint64]dnsengine.Result
+	got  map[uint64]verdict.Result
 	dups []uint64
 }
 
-func (r *releases) Release(token uint64, res dnsengine.Result) {
+func (r *releases) Release(token uint64, res verdict.Result) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.got == nil {
-		r.got = map[uint64]dnsengine.Result{}
+		r.got = map[uint64]verdict.Result{}
 	}
 	if _, ok := r.got[token]; ok {
 		r.dups = append(r.dups, token)
@@ -87,7 +89,7 @@ func (r *releases) Release(token uint64, res dnsengine.Result) {
 }
 
 // take returns the release of token, if it happened, and forgets it.
-func (r *releases) take(token uint64) (dnsengine.Result, bool) {
+func (r *releases) take(token uint64) (verdict.Result, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	res, ok := r.got[token]
@@ -106,7 +108,7 @@ type tcpEnv struct {
 	e     *dnsengine.Engine
 	fwd   *fakeForwarder
 	rel   *releases
-	clock *dnsengine.FakeClock
+	clock *cache.FakeClock
 	cfg   tcpstack.Config
 }
 
@@ -118,7 +120,7 @@ func newTCPEnv(t testing.TB, tab *dnsengine.Table, tweak func(*tcpstack.Config))
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &tcpEnv{e: e, fwd: &fakeForwarder{}, rel: &releases{}, clock: &dnsengine.FakeClock{}}
+	env := &tcpEnv{e: e, fwd: &fakeForwarder{}, rel: &releases{}, clock: &cache.FakeClock{}}
 	env.cfg = tcpstack.Config{Key: testTCPKey, Forwarder: env.fwd, Releaser: env.rel, Clock: env.clock}
 	if tweak != nil {
 		tweak(&env.cfg)
@@ -210,7 +212,7 @@ func (c *tcpClient) mkSeg(flags string, payload []byte) enginetest.TCPSeg {
 
 // feed hands s to the engine and checks the result. A rewritten segment is
 // checked and absorbed. An accepted one must be unmodified.
-func (c *tcpClient) feed(s enginetest.TCPSeg) dnsengine.Result {
+func (c *tcpClient) feed(s enginetest.TCPSeg) verdict.Result {
 	c.t.Helper()
 	pkt, err := enginetest.TCPPacket(s)
 	if err != nil {
@@ -223,21 +225,21 @@ func (c *tcpClient) feed(s enginetest.TCPSeg) dnsengine.Result {
 	}
 	res := c.env.e.Process(pkt)
 	switch res.Verdict {
-	case dnsengine.Rewrite:
+	case verdict.Rewrite:
 		c.absorb(res.Packet)
-	case dnsengine.Accept, dnsengine.Drop, dnsengine.Hold:
+	case verdict.Accept, verdict.Drop, verdict.Hold:
 		if string(pkt) != string(orig) {
 			c.t.Fatalf("verdict %v but the packet was modified", res.Verdict)
 		}
 	}
-	if res.Verdict == dnsengine.Hold && res.Token == 0 {
+	if res.Verdict == verdict.Hold && res.Token == 0 {
 		c.t.Fatal("hold without a token")
 	}
 	return res
 }
 
 // send sends payload (and flags) as our next segment.
-func (c *tcpClient) send(flags string, payload []byte) dnsengine.Result {
+func (c *tcpClient) send(flags string, payload []byte) verdict.Result {
 	c.t.Helper()
 	s := c.mkSeg(flags, payload)
 	c.seq += uint32(len(payload))
@@ -253,7 +255,7 @@ func (c *tcpClient) send(flags string, payload []byte) dnsengine.Result {
 }
 
 // ack sends a pure ACK of everything received.
-func (c *tcpClient) ack() dnsengine.Result {
+func (c *tcpClient) ack() verdict.Result {
 	c.t.Helper()
 	return c.send(".", nil)
 }
@@ -371,11 +373,11 @@ func (c *tcpClient) connect() {
 	c.t.Helper()
 	c.seq = c.iss
 	res := c.send("S", nil)
-	if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPHandshake {
+	if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPHandshake {
 		c.t.Fatalf("SYN: %v %v, want rewrite tcp_handshake", res.Verdict, res.Reason)
 	}
 	c.connected = true
-	if res := c.ack(); res.Verdict != dnsengine.Drop {
+	if res := c.ack(); res.Verdict != verdict.Drop {
 		c.t.Fatalf("handshake ACK: %v %v, want drop", res.Verdict, res.Reason)
 	}
 }
@@ -391,13 +393,13 @@ func (c *tcpClient) msgs() []*dns.Msg {
 }
 
 // released takes the release of a held segment and absorbs it.
-func (c *tcpClient) released(token uint64) dnsengine.Result {
+func (c *tcpClient) released(token uint64) verdict.Result {
 	c.t.Helper()
 	res, ok := c.env.rel.take(token)
 	if !ok {
 		c.t.Fatalf("token %d not released", token)
 	}
-	if res.Verdict == dnsengine.Rewrite {
+	if res.Verdict == verdict.Rewrite {
 		c.absorb(res.Packet)
 	}
 	return res

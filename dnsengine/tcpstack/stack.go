@@ -109,7 +109,7 @@ type Releaser interface {
 	Release(token uint64, res verdict.Result)
 }
 
-// Clock is the stack's time source (dnsengine.FakeClock is a fake).
+// Clock is the stack's time source (cache.FakeClock is a fake).
 type Clock interface {
 	Now() time.Time
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -57,7 +58,7 @@ func TestTCPHandshake(t *testing.T) {
 			c.seq++
 			pkt, _ := enginetest.TCPPacket(syn)
 			res := env.e.Process(pkt)
-			if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPHandshake {
+			if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPHandshake {
 				t.Fatalf("%v %v", res.Verdict, res.Reason)
 			}
 			sa := c.absorb(res.Packet)
@@ -86,15 +87,15 @@ func TestTCPHandshake(t *testing.T) {
 			// The SYN again (our SYN-ACK was lost): the same SYN-ACK.
 			c.seq = c.iss
 			again := c.send("S", nil)
-			if again.Verdict != dnsengine.Rewrite || again.Reason != dnsengine.ReasonTCPHandshake {
+			if again.Verdict != verdict.Rewrite || again.Reason != verdict.ReasonTCPHandshake {
 				t.Fatalf("retransmitted SYN: %v %v", again.Verdict, again.Reason)
 			}
-			if res := c.ack(); res.Verdict != dnsengine.Drop {
+			if res := c.ack(); res.Verdict != verdict.Drop {
 				t.Fatalf("handshake ACK: %v %v", res.Verdict, res.Reason)
 			}
 			// A SYN after the handshake completed, with the same ISN, is a stale duplicate.
 			c.seq = c.iss
-			if res := c.feed(c.mkSeg("S", nil)); res.Verdict != dnsengine.Drop {
+			if res := c.feed(c.mkSeg("S", nil)); res.Verdict != verdict.Drop {
 				t.Fatalf("duplicate SYN: %v %v", res.Verdict, res.Reason)
 			}
 		})
@@ -113,7 +114,7 @@ func TestTCPQueryAndClose(t *testing.T) {
 			c.connect()
 			q := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 0x1111)
 			res := c.send("P.", q)
-			if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonAnswered {
+			if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonAnswered {
 				t.Fatalf("query: %v %v", res.Verdict, res.Reason)
 			}
 			if c.rcvNxt != c.srvISN+1+uint32(len(c.stream)) || len(c.stream) == 0 {
@@ -127,14 +128,14 @@ func TestTCPQueryAndClose(t *testing.T) {
 			if !ms[0].Authoritative {
 				t.Error("AA not set")
 			}
-			if res := c.ack(); res.Verdict != dnsengine.Drop || res.Reason != dnsengine.ReasonTCPAck {
+			if res := c.ack(); res.Verdict != verdict.Drop || res.Reason != verdict.ReasonTCPAck {
 				t.Fatalf("ACK of the answer: %v %v", res.Verdict, res.Reason)
 			}
 			res = c.send("F.", nil)
-			if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPClose || !c.finRcvd {
+			if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPClose || !c.finRcvd {
 				t.Fatalf("FIN: %v %v fin %v", res.Verdict, res.Reason, c.finRcvd)
 			}
-			if res := c.ack(); res.Verdict != dnsengine.Drop || res.Reason != dnsengine.ReasonTCPClose {
+			if res := c.ack(); res.Verdict != verdict.Drop || res.Reason != verdict.ReasonTCPClose {
 				t.Fatalf("last ACK: %v %v", res.Verdict, res.Reason)
 			}
 			if n := env.e.TCPFlows(); n != 0 {
@@ -154,7 +155,7 @@ func TestTCPPipelining(t *testing.T) {
 	q1 := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)
 	q2 := tcpQuery(t, "nope.default.svc.cluster.local", dns.TypeA, 2)
 	q3 := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeAAAA, 3)
-	if res := c.send("P.", q1); res.Reason != dnsengine.ReasonAnswered {
+	if res := c.send("P.", q1); res.Reason != verdict.ReasonAnswered {
 		t.Fatalf("q1: %v", res.Reason)
 	}
 	first := len(c.stream)
@@ -163,7 +164,7 @@ func TestTCPPipelining(t *testing.T) {
 	seg.Ack = c.srvISN + 1
 	c.seq += uint32(len(seg.Payload))
 	res := c.feed(seg)
-	if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonNXDomain {
+	if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonNXDomain {
 		t.Fatalf("q2+q3: %v %v", res.Verdict, res.Reason)
 	}
 	s, _ := enginetest.DecodeTCP(res.Packet)
@@ -188,13 +189,13 @@ func TestTCPSplitQuery(t *testing.T) {
 		c.connect()
 		q := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 7)
 		res := c.send("P.", q[:cut])
-		if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPAck || len(c.stream) != 0 {
+		if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPAck || len(c.stream) != 0 {
 			t.Fatalf("cut %d: first part: %v %v, %d bytes", cut, res.Verdict, res.Reason, len(c.stream))
 		}
 		if s, _ := enginetest.DecodeTCP(res.Packet); s.Ack != c.seq || len(s.Payload) != 0 || s.PSH {
 			t.Fatalf("cut %d: pure ACK expected, got %s ack %d want %d", cut, s.Flags(), s.Ack, c.seq)
 		}
-		if res := c.send("P.", q[cut:]); res.Reason != dnsengine.ReasonAnswered {
+		if res := c.send("P.", q[cut:]); res.Reason != verdict.ReasonAnswered {
 			t.Fatalf("cut %d: second part: %v %v", cut, res.Verdict, res.Reason)
 		}
 		if ms := c.msgs(); len(ms) != 1 {
@@ -219,7 +220,7 @@ func TestTCPRetransmission(t *testing.T) {
 	seg := c.mkSeg("P.", q)
 	seg.Seq, seg.Ack = start, c.srvISN+1
 	res := c.feed(seg)
-	if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPRetransmit {
+	if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPRetransmit {
 		t.Fatalf("retransmission: %v %v", res.Verdict, res.Reason)
 	}
 	s, _ := enginetest.DecodeTCP(res.Packet)
@@ -233,14 +234,14 @@ func TestTCPRetransmission(t *testing.T) {
 	c.ack()
 	c.seq = start
 	res = c.send("P.", q)
-	if s, _ := enginetest.DecodeTCP(res.Packet); res.Reason != dnsengine.ReasonTCPRetransmit || len(s.Payload) != 0 || s.Ack != start+uint32(len(q)) {
+	if s, _ := enginetest.DecodeTCP(res.Packet); res.Reason != verdict.ReasonTCPRetransmit || len(s.Payload) != 0 || s.Ack != start+uint32(len(q)) {
 		t.Fatalf("late retransmission: %v, %d bytes, ack %d", res.Reason, len(s.Payload), s.Ack)
 	}
 	// A gap: bytes after some we never saw.
 	gap := c.mkSeg("P.", q)
 	gap.Seq += 100
 	res = c.feed(gap)
-	if s, _ := enginetest.DecodeTCP(res.Packet); res.Verdict != dnsengine.Rewrite || s.Ack != c.seq || len(s.Payload) != 0 {
+	if s, _ := enginetest.DecodeTCP(res.Packet); res.Verdict != verdict.Rewrite || s.Ack != c.seq || len(s.Payload) != 0 {
 		t.Fatalf("gap: %v %v, ack %d want %d", res.Verdict, res.Reason, s.Ack, c.seq)
 	}
 }
@@ -259,7 +260,7 @@ func TestTCPWindow(t *testing.T) {
 	rounds := 1
 	for len(c.msgs()) == 0 {
 		res := c.ack()
-		if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPCarrier {
+		if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPCarrier {
 			t.Fatalf("round %d: %v %v", rounds, res.Verdict, res.Reason)
 		}
 		rounds++
@@ -274,7 +275,7 @@ func TestTCPWindow(t *testing.T) {
 	if want := (len(c.stream) + 999) / 1000; rounds != want {
 		t.Errorf("%d rounds, want %d", rounds, want)
 	}
-	if res := c.ack(); res.Verdict != dnsengine.Drop {
+	if res := c.ack(); res.Verdict != verdict.Drop {
 		t.Fatalf("final ACK: %v", res.Verdict)
 	}
 	// Zero window: the answer waits for a window update.
@@ -284,7 +285,7 @@ func TestTCPWindow(t *testing.T) {
 		t.Fatalf("zero window: %d bytes sent, ack %d", len(s.Payload), s.Ack)
 	}
 	c.opts.win = 1000
-	if res := c.ack(); res.Reason != dnsengine.ReasonTCPCarrier || len(c.msgs()) != 2 {
+	if res := c.ack(); res.Reason != verdict.ReasonTCPCarrier || len(c.msgs()) != 2 {
 		t.Fatalf("window update: %v, %d answers", res.Reason, len(c.msgs()))
 	}
 }
@@ -320,10 +321,10 @@ func TestTCPLargeAnswers(t *testing.T) {
 					t.Fatal("answers never completed")
 				}
 				res := c.ack()
-				if res.Verdict == dnsengine.Rewrite && len(res.Packet) > limit {
+				if res.Verdict == verdict.Rewrite && len(res.Packet) > limit {
 					t.Fatalf("packet of %d bytes, limit %d", len(res.Packet), limit)
 				}
-				if res.Verdict != dnsengine.Rewrite {
+				if res.Verdict != verdict.Rewrite {
 					t.Fatalf("round %d: %v %v with %d bytes received", i, res.Verdict, res.Reason, len(c.stream))
 				}
 			}
@@ -353,7 +354,7 @@ func TestTCPForward(t *testing.T) {
 			c.connect()
 			q := tcpQuery(t, "www.example.org", dns.TypeA, 0xabcd)
 			res := c.send("P.", q)
-			if res.Verdict != dnsengine.Hold || res.Reason != dnsengine.ReasonTCPHeld {
+			if res.Verdict != verdict.Hold || res.Reason != verdict.ReasonTCPHeld {
 				t.Fatalf("%v %v", res.Verdict, res.Reason)
 			}
 			calls := env.fwd.take()
@@ -374,7 +375,7 @@ func TestTCPForward(t *testing.T) {
 			calls[0].done(ans, nil)
 			calls[0].done(ans, nil) // a second call is ignored
 			rel := c.released(res.Token)
-			if rel.Verdict != dnsengine.Rewrite || rel.Reason != dnsengine.ReasonTCPForwarded {
+			if rel.Verdict != verdict.Rewrite || rel.Reason != verdict.ReasonTCPForwarded {
 				t.Fatalf("release: %v %v", rel.Verdict, rel.Reason)
 			}
 			ms := c.msgs()
@@ -421,7 +422,7 @@ func TestTCPForwardSync(t *testing.T) {
 	c := newClient(t, env, ep4(47200), linuxOpts)
 	c.connect()
 	res := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 1))
-	if res.Verdict != dnsengine.Hold {
+	if res.Verdict != verdict.Hold {
 		t.Fatalf("%v", res.Verdict)
 	}
 	c.released(res.Token)
@@ -440,11 +441,11 @@ func TestTCPMixed(t *testing.T) {
 	c.connect()
 	both := append(tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1), tcpQuery(t, "www.example.org", dns.TypeA, 2)...)
 	held := c.send("P.", both)
-	if held.Verdict != dnsengine.Hold {
+	if held.Verdict != verdict.Hold {
 		t.Fatalf("%v", held.Verdict)
 	}
 	res := c.send("P.", tcpQuery(t, "nope.default.svc.cluster.local", dns.TypeA, 3))
-	if res.Verdict != dnsengine.Rewrite {
+	if res.Verdict != verdict.Rewrite {
 		t.Fatalf("mesh query behind a held one: %v %v", res.Verdict, res.Reason)
 	}
 	calls := env.fwd.take()
@@ -470,7 +471,7 @@ func TestTCPFinWhileForwarding(t *testing.T) {
 	c.connect()
 	held := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 1))
 	res := c.send("F.", nil)
-	if res.Verdict != dnsengine.Rewrite || c.finRcvd {
+	if res.Verdict != verdict.Rewrite || c.finRcvd {
 		t.Fatalf("FIN: %v, our FIN sent early: %v", res.Verdict, c.finRcvd)
 	}
 	if s, _ := enginetest.DecodeTCP(res.Packet); s.Ack != c.seq {
@@ -483,7 +484,7 @@ func TestTCPFinWhileForwarding(t *testing.T) {
 	if len(c.msgs()) != 1 || !c.finRcvd {
 		t.Fatalf("%d answers, FIN %v", len(c.msgs()), c.finRcvd)
 	}
-	if res := c.ack(); res.Verdict != dnsengine.Drop || env.e.TCPFlows() != 0 {
+	if res := c.ack(); res.Verdict != verdict.Drop || env.e.TCPFlows() != 0 {
 		t.Fatalf("last ACK: %v, %d flows", res.Verdict, env.e.TCPFlows())
 	}
 }
@@ -495,13 +496,13 @@ func TestTCPReset(t *testing.T) {
 	c := newClient(t, env, ep4(47500), linuxOpts)
 	c.connect()
 	held := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 1))
-	if res := c.send("R.", nil); res.Verdict != dnsengine.Drop || res.Reason != dnsengine.ReasonTCPClose {
+	if res := c.send("R.", nil); res.Verdict != verdict.Drop || res.Reason != verdict.ReasonTCPClose {
 		t.Fatalf("RST: %v %v", res.Verdict, res.Reason)
 	}
 	if env.e.TCPFlows() != 0 {
 		t.Fatal("flow kept")
 	}
-	if rel, ok := env.rel.take(held.Token); !ok || rel.Verdict != dnsengine.Drop {
+	if rel, ok := env.rel.take(held.Token); !ok || rel.Verdict != verdict.Drop {
 		t.Fatalf("held segment: released %v as %v", ok, rel.Verdict)
 	}
 	for _, call := range env.fwd.take() {
@@ -520,12 +521,12 @@ func TestTCPFlowLimit(t *testing.T) {
 	newClient(t, env, ep4(48000), linuxOpts).connect()
 	c2 := newClient(t, env, ep4(48001), linuxOpts)
 	c2.seq = c2.iss
-	if res := c2.send("S", nil); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonTCPFlowLimit {
+	if res := c2.send("S", nil); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonTCPFlowLimit {
 		t.Fatalf("SYN past the limit: %v %v", res.Verdict, res.Reason)
 	}
 	// Its later segments (a flow with the real server) pass too.
 	c2.rcvNxt = 0x12345678
-	if res := c2.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonTCPForeign {
+	if res := c2.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonTCPForeign {
 		t.Fatalf("foreign data: %v %v", res.Verdict, res.Reason)
 	}
 
@@ -535,7 +536,7 @@ func TestTCPFlowLimit(t *testing.T) {
 	}
 	c3 := newClient(t, &tcpEnv{e: e}, ep4(48002), linuxOpts)
 	c3.seq = c3.iss
-	if res := c3.send("S", nil); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonNotReady {
+	if res := c3.send("S", nil); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonNotReady {
 		t.Fatalf("SYN without a table: %v %v", res.Verdict, res.Reason)
 	}
 }
@@ -555,7 +556,7 @@ func TestTCPResume(t *testing.T) {
 		t.Fatal("idle flow kept")
 	}
 	res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 2))
-	if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonAnswered || len(c.msgs()) != 2 {
+	if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonAnswered || len(c.msgs()) != 2 {
 		t.Fatalf("after idle expiry: %v %v, %d answers", res.Verdict, res.Reason, len(c.msgs()))
 	}
 
@@ -564,31 +565,31 @@ func TestTCPResume(t *testing.T) {
 	env2 := newTCPEnv(t, testTable(t), nil)
 	c.env = env2
 	res = c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 3))
-	if res.Verdict != dnsengine.Rewrite || len(c.msgs()) != 3 {
+	if res.Verdict != verdict.Rewrite || len(c.msgs()) != 3 {
 		t.Fatalf("after restart: %v %v, %d answers", res.Verdict, res.Reason, len(c.msgs()))
 	}
 	// Another restart: a pure ACK (or keepalive probe) is dropped and
 	// resumes nothing; the next query does.
 	env3 := newTCPEnv(t, testTable(t), nil)
 	c.env = env3
-	if res := c.ack(); res.Verdict != dnsengine.Drop || env3.e.TCPFlows() != 0 {
+	if res := c.ack(); res.Verdict != verdict.Drop || env3.e.TCPFlows() != 0 {
 		t.Fatalf("pure ACK of an unknown flow: %v %v, %d flows", res.Verdict, res.Reason, env3.e.TCPFlows())
 	}
 	env4 := newTCPEnv(t, testTable(t), nil)
 	c.env = env4
-	if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 4)); res.Verdict != dnsengine.Rewrite || len(c.msgs()) != 4 {
+	if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 4)); res.Verdict != verdict.Rewrite || len(c.msgs()) != 4 {
 		t.Fatalf("after restart: %v %v, %d answers", res.Verdict, res.Reason, len(c.msgs()))
 	}
 	c.ack()
 	// A keepalive probe (one byte behind, no data): an ACK.
 	probe := c.mkSeg(".", nil)
 	probe.Seq--
-	if res := c.feed(probe); res.Verdict != dnsengine.Rewrite {
+	if res := c.feed(probe); res.Verdict != verdict.Rewrite {
 		t.Fatalf("keepalive probe: %v %v", res.Verdict, res.Reason)
 	} else if s, _ := enginetest.DecodeTCP(res.Packet); s.Ack != c.seq || len(s.Payload) != 0 {
 		t.Fatalf("keepalive answered with ack %d and %d bytes, want ack %d", s.Ack, len(s.Payload), c.seq)
 	}
-	if res := c.send("F.", nil); res.Verdict != dnsengine.Rewrite || !c.finRcvd {
+	if res := c.send("F.", nil); res.Verdict != verdict.Rewrite || !c.finRcvd {
 		t.Fatalf("FIN after restart: %v %v", res.Verdict, res.Reason)
 	}
 
@@ -597,7 +598,7 @@ func TestTCPResume(t *testing.T) {
 	c4 := newClient(t, env, ep4(49001), linuxOpts)
 	c4.connect()
 	c4.env = other
-	if res := c4.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonTCPForeign {
+	if res := c4.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonTCPForeign {
 		t.Fatalf("other key: %v %v", res.Verdict, res.Reason)
 	}
 }
@@ -613,7 +614,7 @@ func TestTCPResumeUnframed(t *testing.T) {
 	s := c.mkSeg("P.", q[5:])
 	pkt, _ := enginetest.TCPPacket(s)
 	res := env2.e.Process(pkt)
-	if res.Verdict != dnsengine.Rewrite {
+	if res.Verdict != verdict.Rewrite {
 		t.Fatalf("%v %v", res.Verdict, res.Reason)
 	}
 	r, err := enginetest.DecodeTCP(res.Packet)
@@ -636,14 +637,14 @@ func TestTCPIdleMidAnswer(t *testing.T) {
 	c.send("P.", tcpQuery(t, "big.default.svc.cluster.local", dns.TypeA, 1))
 	env.clock.Advance(tcpstack.DefaultIdleTimeout)
 	env.e.SweepTCP()
-	if res := c.ack(); res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPClose || !c.reset {
+	if res := c.ack(); res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPClose || !c.reset {
 		t.Fatalf("%v %v, reset %v", res.Verdict, res.Reason, c.reset)
 	}
 	// A new connection on the same 4-tuple is served.
 	c2 := newClient(t, env, ep4(49050), clientOpts{mss: 1460, win: 500})
 	c2.iss += 5000
 	c2.connect()
-	if res := c2.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 2)); res.Reason != dnsengine.ReasonAnswered {
+	if res := c2.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 2)); res.Reason != verdict.ReasonAnswered {
 		t.Fatalf("new connection: %v", res.Reason)
 	}
 }
@@ -685,13 +686,13 @@ func TestTCPNewConnectionSameTuple(t *testing.T) {
 	pkt, _ := enginetest.TCPPacket(syn)
 	res := env.e.Process(pkt)
 	ch, err := enginetest.DecodeTCP(res.Packet)
-	if res.Verdict != dnsengine.Rewrite || err != nil || ch.SYN || ch.RST || !ch.ACK || ch.Ack != c.seq {
+	if res.Verdict != verdict.Rewrite || err != nil || ch.SYN || ch.RST || !ch.ACK || ch.Ack != c.seq {
 		t.Fatalf("second SYN: %v %v %+v, want a challenge ACK of %d", res.Verdict, res.Reason, ch, c.seq)
 	}
 	rst := c2.mkSeg("R", nil)
 	rst.Seq = ch.Ack
 	pkt, _ = enginetest.TCPPacket(rst)
-	if res := env.e.Process(pkt); res.Verdict != dnsengine.Drop || env.e.TCPFlows() != 0 {
+	if res := env.e.Process(pkt); res.Verdict != verdict.Drop || env.e.TCPFlows() != 0 {
 		t.Fatalf("the client's RST: %v %v, %d flows", res.Verdict, res.Reason, env.e.TCPFlows())
 	}
 	c2.connect()
@@ -709,13 +710,13 @@ func TestTCPBadChecksum(t *testing.T) {
 	c.connect()
 	pkt, _ := enginetest.TCPPacket(c.mkSeg("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)))
 	pkt[len(pkt)-1] ^= 0xff
-	if res := env.e.Process(pkt); res.Verdict != dnsengine.Drop || res.Reason != dnsengine.ReasonBadChecksum {
+	if res := env.e.Process(pkt); res.Verdict != verdict.Drop || res.Reason != verdict.ReasonBadChecksum {
 		t.Fatalf("known flow: %v %v", res.Verdict, res.Reason)
 	}
 	other := newClient(t, env, ep4(49401), linuxOpts)
 	pkt, _ = enginetest.TCPPacket(other.mkSeg("S", nil))
 	pkt[len(pkt)-1] ^= 0xff
-	if res := env.e.Process(pkt); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonBadChecksum {
+	if res := env.e.Process(pkt); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonBadChecksum {
 		t.Fatalf("unknown flow: %v %v", res.Verdict, res.Reason)
 	}
 }
@@ -732,7 +733,7 @@ func TestTCPBackpressure(t *testing.T) {
 	}
 	held := c.send("P.", all)
 	calls := env.fwd.take()
-	if held.Verdict != dnsengine.Hold || len(calls) != 2 {
+	if held.Verdict != verdict.Hold || len(calls) != 2 {
 		t.Fatalf("%v, %d forwards", held.Verdict, len(calls))
 	}
 	for _, call := range calls {
@@ -783,12 +784,12 @@ func TestTCPConcurrent(t *testing.T) {
 				}
 				c := newClient(t, env, ep, linuxOpts)
 				c.connect()
-				if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Reason != dnsengine.ReasonAnswered {
+				if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Reason != verdict.ReasonAnswered {
 					errs <- fmt.Sprintf("%v: mesh query %v", ep.Src, res.Reason)
 					continue
 				}
 				res := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 2))
-				if res.Verdict != dnsengine.Hold {
+				if res.Verdict != verdict.Hold {
 					errs <- fmt.Sprintf("%v: forwarded query %v", ep.Src, res.Verdict)
 					continue
 				}
