@@ -16,20 +16,15 @@ import (
 	"github.com/meshdns/meshdns/nfq/rules"
 	"github.com/meshdns/meshdns/observe"
 	"github.com/meshdns/meshdns/sync/model"
-	"github.com/meshdns/meshdns/sync/objects"
 )
 
 // runFlags are the flags of "meshdns run".
 type runFlags struct {
-	pod    podFlags
-	rules  ruleFlags
-	engine engineFlags
-	log    logFlags
-	sourceFlags
+	serveFlags
+	pod      podFlags
+	rules    ruleFlags
 	queueLen uint
 	impl     string
-	tcp      tcpFlags
-	metrics  string
 }
 
 // newRunFlags returns the flag set of "meshdns run" and the flags it fills.
@@ -38,11 +33,7 @@ func newRunFlags(stderr io.Writer) (*flag.FlagSet, *runFlags) {
 	f := &runFlags{}
 	f.pod.register(fs)
 	f.rules.register(fs, true)
-	f.engine.register(fs)
-	f.log.register(fs)
-	f.tcp.register(fs)
-	f.sourceFlags.register(fs)
-	fs.StringVar(&f.metrics, "metrics-addr", observe.DefaultAddr, "address of /metrics, /healthz, /readyz, /debug/names and /debug/pprof; empty disables")
+	f.serveFlags.register(fs)
 	fs.UintVar(&f.queueLen, "queue-len", 0, "packets the kernel holds per queue; beyond it packets bypass meshdns (fail-open); 0: 512 in all, split over the queues (what a stall releases at once)")
 	fs.StringVar(&f.impl, "queue-impl", "batch", "queue reader: batch (recvmmsg, batched verdicts) or go-nfqueue (one read and one verdict syscall per packet)")
 	return fs, f
@@ -50,14 +41,11 @@ func newRunFlags(stderr io.Writer) (*flag.FlagSet, *runFlags) {
 
 // check validates the flags that need no system state.
 func (f *runFlags) check() error {
-	if err := f.sourceFlags.check(); err != nil {
+	if err := f.serveFlags.check(); err != nil {
 		return err
 	}
 	if f.rules.rules != "iptables" && f.rules.rules != "none" {
 		return usageError{fmt.Errorf("--rules %q: want iptables or none", f.rules.rules)}
-	}
-	if err := f.tcp.check(); err != nil {
-		return err
 	}
 	if f.queueLen > 1<<20 {
 		return usageError{fmt.Errorf("--queue-len %d: want 0..1048576", f.queueLen)}
@@ -79,24 +67,14 @@ func queueOpen(impl string) (nfq.OpenFunc, error) {
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, f := newRunFlags(stderr)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
-	}
-	if err := f.check(); err != nil {
+	if err := parseArgs(fs, args, f.check); err != nil {
 		return err
 	}
 	open, err := queueOpen(f.impl)
 	if err != nil {
 		return err
 	}
-	log, err := f.log.logger(stderr)
-	if err != nil {
-		return err
-	}
-	ecfg, err := f.engine.config()
+	log, ecfg, err := f.setup(stderr)
 	if err != nil {
 		return err
 	}
@@ -114,11 +92,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// Names: from the objects file (its first load must succeed, or
 	// nothing starts) or from the API server (until its first full sync
 	// every packet passes through).
-	mopts := model.DefaultOptions()
-	mopts.ClusterDomain = f.pod.clusterDomain
-	mopts.Zones = splitList(f.engine.zones)
-	mopts.Namespaces = splitList(f.engine.namespaces)
-	mopts.AutoAllocate = f.engine.autoAllocate
+	mopts := f.engine.modelOptions(f.pod.clusterDomain)
 	mopts.Nameservers = pc.resolv.Nameservers
 	mopts.Logger = log
 	reg := &dnsengine.AtomicRegistry{}
@@ -130,17 +104,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var ready func() bool
 	var kobs kubeObserver
 	if f.objects != "" {
-		fsrc, err := objects.NewSource(objects.Config{Path: f.objects, Interval: f.reload, Logger: log})
+		fsrc, objs, err := f.loadObjects(log)
 		if err != nil {
 			return err
-		}
-		// Loaded once: Run then only watches for changes.
-		objs, err := fsrc.Load()
-		if err != nil {
-			return err
-		}
-		if st := fsrc.Stats().Parse; st.SkippedTotal() > 0 {
-			log.Info("objects of other kinds skipped", "file", f.objects, "count", st.SkippedTotal(), "kinds", st.Skipped)
 		}
 		store.update(objs)
 		if reg.Table() == nil {
@@ -240,10 +206,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := cons.Start(qctx); err != nil {
 		return fmt.Errorf("binding the queue: %w", err)
 	}
-	srcCtx, stopSrc := context.WithCancel(ctx)
+	srcDone, stopSrc := runSource(ctx, src, store)
 	defer stopSrc()
-	srcDone := make(chan error, 1)
-	go func() { srcDone <- src.Run(srcCtx, store.update) }()
 
 	if f.rules.rules == "iptables" {
 		if err := rules.Install(ctx, rcfg); err != nil {
