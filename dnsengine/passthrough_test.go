@@ -61,15 +61,7 @@ func dnsEdit(t testing.TB, f func(m []byte) []byte) []byte {
 	copy(out, p[:28])
 	copy(out[28:], m)
 	binary.BigEndian.PutUint16(out[2:], uint16(len(out)))
-	out[10], out[11] = 0, 0
-	var s uint32
-	for i := 0; i < 20; i += 2 {
-		s += uint32(binary.BigEndian.Uint16(out[i:]))
-	}
-	for s>>16 != 0 {
-		s = s&0xffff + s>>16
-	}
-	binary.BigEndian.PutUint16(out[10:], ^uint16(s))
+	fixIP4(out)
 	binary.BigEndian.PutUint16(out[24:], uint16(8+len(m)))
 	return fixUDP4(out)
 }

@@ -224,9 +224,7 @@ func TestTCPTrickleExpires(t *testing.T) {
 // it is dropped, inside it gets a challenge ACK; one at the next byte
 // ends it.
 func TestTCPInjectedRST(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(46000), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(46000))
 	q := func(id uint16) {
 		t.Helper()
 		n := len(c.msgs())
@@ -341,9 +339,7 @@ func serverRST(c *tcpClient) []byte {
 // passes them all.
 func TestTCPServerReset(t *testing.T) {
 	for _, ep := range []enginetest.Endpoints{ep4(47000), ep6(47000)} {
-		env := newTCPEnv(t, testTable(t), nil)
-		c := newClient(t, env, ep, linuxOpts)
-		c.connect()
+		env, c := connectedClient(t, ep)
 		pkt := serverRST(c)
 		if res := env.e.Process(pkt); res.Verdict != verdict.Drop || res.Reason != verdict.ReasonTCPServerReset || env.e.TCPFlows() != 1 {
 			t.Fatalf("%v: the nameserver's RST of a held flow: %v %v, %d flows; want drop tcp_server_reset, the flow kept",

@@ -184,6 +184,16 @@ func newClient(t testing.TB, env *tcpEnv, ep enginetest.Endpoints, o clientOpts)
 	return &tcpClient{t: t, env: env, ep: ep, opts: o, iss: 0xfffff000 + uint32(ep.SrcPort), tsVal: 1000}
 }
 
+// connectedClient returns an engine on the test table and a client at ep
+// (linuxOpts) whose handshake with it is done.
+func connectedClient(t testing.TB, ep enginetest.Endpoints) (*tcpEnv, *tcpClient) {
+	t.Helper()
+	env := newTCPEnv(t, testTable(t), nil)
+	c := newClient(t, env, ep, linuxOpts)
+	c.connect()
+	return env, c
+}
+
 func (c *tcpClient) scale() uint32 {
 	if c.opts.ws {
 		return uint32(c.opts.wscale)

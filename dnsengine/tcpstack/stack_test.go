@@ -109,9 +109,7 @@ func TestTCPHandshake(t *testing.T) {
 func TestTCPQueryAndClose(t *testing.T) {
 	for _, ep := range []enginetest.Endpoints{ep4(41000), ep6(41000)} {
 		t.Run(ep.Src.String(), func(t *testing.T) {
-			env := newTCPEnv(t, testTable(t), nil)
-			c := newClient(t, env, ep, linuxOpts)
-			c.connect()
+			env, c := connectedClient(t, ep)
 			q := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 0x1111)
 			res := c.send("P.", q)
 			if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonAnswered {
@@ -149,9 +147,7 @@ func TestTCPQueryAndClose(t *testing.T) {
 // acknowledged get only the new bytes; several queries in one segment are
 // answered in one reply, in order.
 func TestTCPPipelining(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(42000), linuxOpts)
-	c.connect()
+	_, c := connectedClient(t, ep4(42000))
 	q1 := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)
 	q2 := tcpQuery(t, "nope.default.svc.cluster.local", dns.TypeA, 2)
 	q3 := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeAAAA, 3)
@@ -184,9 +180,7 @@ func TestTCPPipelining(t *testing.T) {
 // length prefix) is acknowledged with a pure ACK and answered once whole.
 func TestTCPSplitQuery(t *testing.T) {
 	for _, cut := range []int{1, 2, 7, 20} {
-		env := newTCPEnv(t, testTable(t), nil)
-		c := newClient(t, env, ep4(43000), linuxOpts)
-		c.connect()
+		_, c := connectedClient(t, ep4(43000))
 		q := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 7)
 		res := c.send("P.", q[:cut])
 		if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPAck || len(c.stream) != 0 {
@@ -209,9 +203,7 @@ func TestTCPSplitQuery(t *testing.T) {
 // TestTCPRetransmission: data seen before gets everything unacknowledged
 // again; once acknowledged, a pure ACK; a gap gets a duplicate ACK.
 func TestTCPRetransmission(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(44000), linuxOpts)
-	c.connect()
+	_, c := connectedClient(t, ep4(44000))
 	q := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 9)
 	start := c.seq
 	c.send("P.", q)
@@ -349,9 +341,7 @@ func TestTCPLargeAnswers(t *testing.T) {
 func TestTCPForward(t *testing.T) {
 	for _, ep := range []enginetest.Endpoints{ep4(47000), ep6(47000)} {
 		t.Run(ep.Src.String(), func(t *testing.T) {
-			env := newTCPEnv(t, testTable(t), nil)
-			c := newClient(t, env, ep, linuxOpts)
-			c.connect()
+			env, c := connectedClient(t, ep)
 			q := tcpQuery(t, "www.example.org", dns.TypeA, 0xabcd)
 			res := c.send("P.", q)
 			if res.Verdict != verdict.Hold || res.Reason != verdict.ReasonTCPHeld {
@@ -392,9 +382,7 @@ func TestTCPForward(t *testing.T) {
 
 // TestTCPForwardFailure: a failed forward is answered SERVFAIL.
 func TestTCPForwardFailure(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(47100), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(47100))
 	q := enginetest.NewQuery("www.example.org", dns.TypeMX)
 	q.Id = 77
 	q.SetEdns0(1232, true)
@@ -436,9 +424,7 @@ func TestTCPForwardSync(t *testing.T) {
 // segment is answered at once, ahead of the forwarded one (RFC 7766
 // allows answers out of order); the held segment then carries the rest.
 func TestTCPMixed(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(47300), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(47300))
 	both := append(tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1), tcpQuery(t, "www.example.org", dns.TypeA, 2)...)
 	held := c.send("P.", both)
 	if held.Verdict != verdict.Hold {
@@ -466,9 +452,7 @@ func TestTCPMixed(t *testing.T) {
 // is outstanding: its FIN is acknowledged at once, and our FIN follows
 // the forwarded answer.
 func TestTCPFinWhileForwarding(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(47400), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(47400))
 	held := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 1))
 	res := c.send("F.", nil)
 	if res.Verdict != verdict.Rewrite || c.finRcvd {
@@ -492,9 +476,7 @@ func TestTCPFinWhileForwarding(t *testing.T) {
 // TestTCPReset: an RST is dropped and the flow forgotten; a held segment
 // is released as a drop, and its late answer ignored.
 func TestTCPReset(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(47500), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(47500))
 	held := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 1))
 	if res := c.send("R.", nil); res.Verdict != verdict.Drop || res.Reason != verdict.ReasonTCPClose {
 		t.Fatalf("RST: %v %v", res.Verdict, res.Reason)
@@ -606,9 +588,7 @@ func TestTCPResume(t *testing.T) {
 // TestTCPResumeUnframed: a resumed flow whose segment does not start a
 // query is reset.
 func TestTCPResumeUnframed(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(49100), linuxOpts)
-	c.connect()
+	_, c := connectedClient(t, ep4(49100))
 	env2 := newTCPEnv(t, testTable(t), nil)
 	q := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)
 	s := c.mkSeg("P.", q[5:])
@@ -652,9 +632,7 @@ func TestTCPIdleMidAnswer(t *testing.T) {
 // TestTCPHoldTimeout: a forward that never returns is answered SERVFAIL
 // when the hold times out.
 func TestTCPHoldTimeout(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(49200), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(49200))
 	held := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 1))
 	env.clock.Advance(tcpstack.DefaultHoldTimeout)
 	env.e.SweepTCP()
@@ -676,9 +654,7 @@ func TestTCPHoldTimeout(t *testing.T) {
 // TCP answers it with an RST at the acknowledged number, which ends the
 // old flow, and its retransmitted SYN opens the new one.
 func TestTCPNewConnectionSameTuple(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(49300), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(49300))
 	c2 := newClient(t, env, ep4(49300), linuxOpts)
 	c2.iss += 100000
 	syn := c2.mkSeg("S", nil)
@@ -705,9 +681,7 @@ func TestTCPNewConnectionSameTuple(t *testing.T) {
 // TestTCPBadChecksum: a corrupt segment of a known flow is dropped (the
 // client resends it); of an unknown one, passed.
 func TestTCPBadChecksum(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(49400), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(49400))
 	pkt, _ := enginetest.TCPPacket(c.mkSeg("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)))
 	pkt[len(pkt)-1] ^= 0xff
 	if res := env.e.Process(pkt); res.Verdict != verdict.Drop || res.Reason != verdict.ReasonBadChecksum {
