@@ -39,17 +39,6 @@ func (r podRunner) Run(ctx context.Context, stdin []byte, name string, args ...s
 	return out, nil
 }
 
-// statefulFirewall: conntrack on, INVALID dropped, a stateful INPUT policy
-// (loopback, established and related accepted, the rest dropped).
-const statefulFirewall = `*filter
-:INPUT DROP [0:0]
--A INPUT -m conntrack --ctstate INVALID -j DROP
--A INPUT -i lo -j ACCEPT
--A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
--A OUTPUT -m conntrack --ctstate INVALID -j DROP
-COMMIT
-`
-
 // TestKernelOwnQueriesUnderRenderedRules: in a pod namespace with the rules
 // nfq renders for meshdns (cache on: answers queued too) and a stateful
 // INPUT firewall, meshdns's own queries (forwarded over UDP, over TCP after
@@ -93,7 +82,7 @@ func testOwnQueriesUnderRules(t *testing.T, backend string) {
 	if err := rules.Install(ctx, rc); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Run(ctx, []byte(statefulFirewall), iptables(backend)+"-restore"); err != nil {
+	if _, err := r.Run(ctx, []byte(netnstest.StatefulFirewall), iptables(backend)+"-restore"); err != nil {
 		t.Fatal(err)
 	}
 
