@@ -3,6 +3,7 @@ package nfq
 import (
 	"context"
 	"fmt"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"testing"
 	"time"
 )
@@ -13,7 +14,7 @@ import (
 // when it fails closed (Config.FailClosed), as the reset queue does. Both
 // readers, 4 packets held, 20 sent.
 func TestKernelFailClosed(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireRoot(t)
 	for _, open := range readers {
 		for _, closed := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/fail-closed=%v", open.name, closed), func(t *testing.T) {

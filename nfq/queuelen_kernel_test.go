@@ -2,6 +2,7 @@ package nfq
 
 import (
 	"context"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,7 +13,7 @@ import (
 // and stalled), while the packets queued before it are still delivered:
 // none lost.
 func TestKernelQueueLenZero(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireRoot(t)
 	for _, open := range readers {
 		t.Run(open.name, func(t *testing.T) {
 			pod, up := newTopology(t)
