@@ -2,6 +2,7 @@ package dnsengine
 
 import (
 	"fmt"
+
 	"github.com/meshdns/meshdns/dnsengine/cache"
 )
 

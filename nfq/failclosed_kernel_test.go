@@ -3,9 +3,10 @@ package nfq
 import (
 	"context"
 	"fmt"
-	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"testing"
 	"time"
+
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 )
 
 // TestKernelFailClosed: a queue whose consumer has stopped reading (its

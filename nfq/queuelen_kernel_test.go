@@ -2,10 +2,11 @@ package nfq
 
 import (
 	"context"
-	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 )
 
 // TestKernelQueueLenZero: after Source.SetQueueLen(0) the kernel queues

@@ -2,11 +2,12 @@ package nfq
 
 import (
 	"fmt"
-	"github.com/meshdns/meshdns/internal/netns"
-	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"net"
 	"sync/atomic"
 	"testing"
+
+	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 )
 
 // readers are the two queue readers the kernel tests run against.

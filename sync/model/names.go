@@ -1,9 +1,10 @@
 package model
 
 import (
-	"github.com/meshdns/meshdns/dnsengine"
 	"net/netip"
 	"strings"
+
+	"github.com/meshdns/meshdns/dnsengine"
 )
 
 // validLabel reports whether s is an RFC 1123 label as Kubernetes requires
