@@ -5,6 +5,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/model/modeltest"
 	"github.com/miekg/dns"
@@ -15,7 +16,7 @@ import (
 type packetKind struct {
 	name string
 	pkt  []byte
-	want dnsengine.Reason
+	want verdict.Reason
 }
 
 // packetKinds are the packet kinds of the allocation test and the benchmarks.
@@ -33,18 +34,18 @@ func packetKinds(t testing.TB) []packetKind {
 	}
 	v4, v6 := enginetest.Default4(), enginetest.Default6()
 	return []packetKind{
-		{"udp4-hit", mk(v4, "web.default.svc.cluster.local", dns.TypeA, false), dnsengine.ReasonAnswered},
-		{"udp6-hit", mk(v6, "web.default.svc.cluster.local", dns.TypeA, true), dnsengine.ReasonAnswered},
-		{"udp4-hit-headless", mk(v4, "db.default.svc.cluster.local", dns.TypeA, true), dnsengine.ReasonAnswered},
-		{"udp4-srv", mk(v4, "_pg._tcp.db.default.svc.cluster.local", dns.TypeSRV, true), dnsengine.ReasonAnswered},
-		{"udp4-serviceentry", mk(v4, "payments.example.com", dns.TypeA, false), dnsengine.ReasonAnswered},
-		{"udp4-wildcard", mk(v4, "a.b.internal.example.com", dns.TypeA, false), dnsengine.ReasonAnswered},
-		{"udp4-pod", mk(v4, "10-244-1-9.default.pod.cluster.local", dns.TypeA, false), dnsengine.ReasonAnswered},
-		{"udp4-nodata", mk(v4, "web.default.svc.cluster.local", dns.TypeAAAA, false), dnsengine.ReasonNoData},
-		{"udp4-nxdomain", mk(v4, "api.github.com.default.svc.cluster.local", dns.TypeA, true), dnsengine.ReasonNXDomain},
-		{"udp4-miss", mk(v4, "www.example.org", dns.TypeA, false), dnsengine.ReasonNotOwned},
-		{"udp6-miss", mk(v6, "www.example.org", dns.TypeAAAA, true), dnsengine.ReasonNotOwned},
-		{"malformed", mk(v4, "www.example.org", dns.TypeA, false)[:40], dnsengine.ReasonMalformed},
+		{"udp4-hit", mk(v4, "web.default.svc.cluster.local", dns.TypeA, false), verdict.ReasonAnswered},
+		{"udp6-hit", mk(v6, "web.default.svc.cluster.local", dns.TypeA, true), verdict.ReasonAnswered},
+		{"udp4-hit-headless", mk(v4, "db.default.svc.cluster.local", dns.TypeA, true), verdict.ReasonAnswered},
+		{"udp4-srv", mk(v4, "_pg._tcp.db.default.svc.cluster.local", dns.TypeSRV, true), verdict.ReasonAnswered},
+		{"udp4-serviceentry", mk(v4, "payments.example.com", dns.TypeA, false), verdict.ReasonAnswered},
+		{"udp4-wildcard", mk(v4, "a.b.internal.example.com", dns.TypeA, false), verdict.ReasonAnswered},
+		{"udp4-pod", mk(v4, "10-244-1-9.default.pod.cluster.local", dns.TypeA, false), verdict.ReasonAnswered},
+		{"udp4-nodata", mk(v4, "web.default.svc.cluster.local", dns.TypeAAAA, false), verdict.ReasonNoData},
+		{"udp4-nxdomain", mk(v4, "api.github.com.default.svc.cluster.local", dns.TypeA, true), verdict.ReasonNXDomain},
+		{"udp4-miss", mk(v4, "www.example.org", dns.TypeA, false), verdict.ReasonNotOwned},
+		{"udp6-miss", mk(v6, "www.example.org", dns.TypeAAAA, true), verdict.ReasonNotOwned},
+		{"malformed", mk(v4, "www.example.org", dns.TypeA, false)[:40], verdict.ReasonMalformed},
 	}
 }
 
@@ -59,7 +60,7 @@ func TestProcessAllocs(t *testing.T) {
 func checkAllocs(t *testing.T, e *dnsengine.Engine, kinds []packetKind) {
 	for _, k := range kinds {
 		buf := make([]byte, len(k.pkt), enginetest.BufSize)
-		var res dnsengine.Result
+		var res verdict.Result
 		allocs := testing.AllocsPerRun(200, func() {
 			buf = buf[:len(k.pkt)]
 			copy(buf, k.pkt)
@@ -125,16 +126,16 @@ func groupedEngine(t testing.TB) (*dnsengine.Engine, []packetKind) {
 	for _, k := range []struct {
 		name string
 		qt   uint16
-		want dnsengine.Reason
+		want verdict.Reason
 	}{
-		{"svc-1.ns-0.svc.cluster.local", dns.TypeA, dnsengine.ReasonAnswered},
-		{"svc-0.ns-0.svc.cluster.local", dns.TypeA, dnsengine.ReasonAnswered},
-		{"_http._tcp.svc-1.ns-0.svc.cluster.local", dns.TypeSRV, dnsengine.ReasonAnswered},
-		{ptr, dns.TypePTR, dnsengine.ReasonAnswered},
-		{"ns-0.svc.cluster.local", dns.TypeA, dnsengine.ReasonNoData},
-		{"nx.ns-0.svc.cluster.local", dns.TypeA, dnsengine.ReasonNXDomain},
-		{"se-1.example.com", dns.TypeA, dnsengine.ReasonAnswered},
-		{"www.example.org", dns.TypeA, dnsengine.ReasonNotOwned},
+		{"svc-1.ns-0.svc.cluster.local", dns.TypeA, verdict.ReasonAnswered},
+		{"svc-0.ns-0.svc.cluster.local", dns.TypeA, verdict.ReasonAnswered},
+		{"_http._tcp.svc-1.ns-0.svc.cluster.local", dns.TypeSRV, verdict.ReasonAnswered},
+		{ptr, dns.TypePTR, verdict.ReasonAnswered},
+		{"ns-0.svc.cluster.local", dns.TypeA, verdict.ReasonNoData},
+		{"nx.ns-0.svc.cluster.local", dns.TypeA, verdict.ReasonNXDomain},
+		{"se-1.example.com", dns.TypeA, verdict.ReasonAnswered},
+		{"www.example.org", dns.TypeA, verdict.ReasonNotOwned},
 	} {
 		pkt, err := enginetest.QueryPacket(enginetest.Default4(), enginetest.NewQuery(k.name, k.qt))
 		if err != nil {

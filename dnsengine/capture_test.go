@@ -8,6 +8,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -129,13 +130,13 @@ func TestRepairCaptureChecksum(t *testing.T) {
 			buf := make([]byte, len(tc.pkt), enginetest.BufSize)
 			copy(buf, tc.pkt)
 			res := e.Process(buf)
-			if tc.repaired && res.Reason == dnsengine.ReasonBadChecksum {
+			if tc.repaired && res.Reason == verdict.ReasonBadChecksum {
 				t.Fatal("engine: bad_checksum after the repair")
 			}
-			if answered := res.Verdict == dnsengine.Rewrite; answered != tc.answered {
+			if answered := res.Verdict == verdict.Rewrite; answered != tc.answered {
 				t.Fatalf("engine: %v %v, want answered=%v", res.Verdict, res.Reason, tc.answered)
 			}
-			if res.Verdict == dnsengine.Rewrite {
+			if res.Verdict == verdict.Rewrite {
 				if err := enginetest.CheckTransport(res.Packet); err != nil {
 					t.Fatalf("response: %v", err)
 				}
@@ -153,7 +154,7 @@ func TestLiveEngineKeepsChecksumsStrict(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := e.Process(offloaded(pkt))
-	if res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonBadChecksum {
+	if res.Verdict != verdict.Accept || res.Reason != verdict.ReasonBadChecksum {
 		t.Fatalf("offloaded checksum: %v %v, want accept bad_checksum", res.Verdict, res.Reason)
 	}
 }

@@ -1,6 +1,10 @@
 package dnsengine
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/meshdns/meshdns/dnsengine/cache"
+)
 
 // PodRecords selects how <a-b-c-d>.<ns>.pod.<zone> names are answered.
 type PodRecords uint8
@@ -45,7 +49,7 @@ type Config struct {
 	// PodRecords selects how pod.<cluster domain> is answered.
 	PodRecords PodRecords
 	// Cache configures the cache of upstream answers (package cache).
-	Cache CacheConfig
+	Cache cache.Config
 	// PodNamespace is the namespace of the pod whose DNS the engine
 	// answers (lowercase). When set, the single-label name <svc> is
 	// answered as <svc>.<ns>.svc.<cluster domain>'s addresses
@@ -57,7 +61,7 @@ type Config struct {
 // negative TTL 5 s, EDNS size 1232 (DNS flag day 2020), pods insecure.
 func DefaultConfig() Config {
 	return Config{TTL: 30, NegativeTTL: 5, EDNSSize: 1232, PodRecords: PodRecordsInsecure,
-		Cache: DefaultCacheConfig()}
+		Cache: cache.DefaultConfig()}
 }
 
 func (c Config) validate() error {

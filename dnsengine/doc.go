@@ -3,8 +3,8 @@
 //
 // The package is pure. It knows nothing of netlink, NFQUEUE, client-go or
 // files: a caller hands it the bytes of an IPv4 or IPv6 packet in a buffer the
-// caller owns, and gets back a Result. The name data comes from a Registry,
-// which returns the current immutable *Table snapshot (built with a
+// caller owns, and gets back a verdict.Result. The name data comes from a
+// Registry, which returns the current immutable *Table snapshot (built with a
 // TableBuilder and swapped atomically by whoever syncs names). A table is
 // a base segment plus one segment per Kubernetes Service, its group
 // (table_groups.go): Table.Update derives a new table that replaces the
@@ -25,8 +25,9 @@
 // wire.Packet and dispatches by its Kind; wire also parses the question,
 // writes records and finishes the response), cache (the cache of upstream
 // answers: handed the UDP queries the table does not own and the UDP
-// responses; its names are aliased here: CacheConfig, RefreshRequest, ...),
-// verdict (Verdict, Reason, Result: aliased here), checksum (RFC 1071 sums)
-// and tcpstack (DNS over TCP: Process hands it TCP segments once EnableTCP
-// is called, and it answers through the engine's table only, tcp.go).
+// responses; Config.Cache is its cache.Config), verdict (Verdict, Reason,
+// Result: what Process returns, imported from there by callers), checksum
+// (RFC 1071 sums) and tcpstack (DNS over TCP: Process hands it TCP segments
+// once EnableTCP is called, and it answers through the engine's table only,
+// tcp.go).
 package dnsengine

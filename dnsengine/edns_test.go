@@ -7,6 +7,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -161,7 +162,7 @@ func TestNotReadyPassesEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, _, err := enginetest.Ask(e, enginetest.Default4(), enginetest.NewQuery("web.default.svc.cluster.local", dns.TypeA))
-	if err != nil || res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonNotReady {
+	if err != nil || res.Verdict != verdict.Accept || res.Reason != verdict.ReasonNotReady {
 		t.Fatalf("%v %v", res, err)
 	}
 }
@@ -174,7 +175,7 @@ func TestPodRecordsDisabled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Reason != dnsengine.ReasonNXDomain || r.Msg.Rcode != dns.RcodeNameError {
+	if res.Reason != verdict.ReasonNXDomain || r.Msg.Rcode != dns.RcodeNameError {
 		t.Fatalf("reason %v", res.Reason)
 	}
 }
@@ -187,20 +188,20 @@ func TestSearchExpansions(t *testing.T) {
 	search := []string{"default.svc.cluster.local", "svc.cluster.local", "cluster.local", "corp.example"}
 	tests := []struct {
 		name string
-		want []dnsengine.Reason // reason per query sent, until an answer or a pass
+		want []verdict.Reason // reason per query sent, until an answer or a pass
 	}{
-		{"web", []dnsengine.Reason{dnsengine.ReasonAnswered}},
-		{"web.default", []dnsengine.Reason{dnsengine.ReasonNXDomain, dnsengine.ReasonAnswered}},
-		{"web.default.svc", []dnsengine.Reason{dnsengine.ReasonNXDomain, dnsengine.ReasonNXDomain, dnsengine.ReasonAnswered}},
-		{"cache.prod", []dnsengine.Reason{dnsengine.ReasonNXDomain, dnsengine.ReasonAnswered}},
-		{"db-0.db", []dnsengine.Reason{dnsengine.ReasonAnswered}},
-		{"payments.example.com", []dnsengine.Reason{dnsengine.ReasonNXDomain, dnsengine.ReasonNXDomain, dnsengine.ReasonNXDomain,
-			dnsengine.ReasonNotOwned, dnsengine.ReasonAnswered}},
-		{"api.github.com", []dnsengine.Reason{dnsengine.ReasonNXDomain, dnsengine.ReasonNXDomain, dnsengine.ReasonNXDomain,
-			dnsengine.ReasonNotOwned, dnsengine.ReasonNotOwned}},
+		{"web", []verdict.Reason{verdict.ReasonAnswered}},
+		{"web.default", []verdict.Reason{verdict.ReasonNXDomain, verdict.ReasonAnswered}},
+		{"web.default.svc", []verdict.Reason{verdict.ReasonNXDomain, verdict.ReasonNXDomain, verdict.ReasonAnswered}},
+		{"cache.prod", []verdict.Reason{verdict.ReasonNXDomain, verdict.ReasonAnswered}},
+		{"db-0.db", []verdict.Reason{verdict.ReasonAnswered}},
+		{"payments.example.com", []verdict.Reason{verdict.ReasonNXDomain, verdict.ReasonNXDomain, verdict.ReasonNXDomain,
+			verdict.ReasonNotOwned, verdict.ReasonAnswered}},
+		{"api.github.com", []verdict.Reason{verdict.ReasonNXDomain, verdict.ReasonNXDomain, verdict.ReasonNXDomain,
+			verdict.ReasonNotOwned, verdict.ReasonNotOwned}},
 		// 4 dots < ndots:5: the search list first, every expansion answered in the pod.
-		{"web.default.svc.cluster.local", []dnsengine.Reason{dnsengine.ReasonNXDomain, dnsengine.ReasonNXDomain, dnsengine.ReasonNXDomain,
-			dnsengine.ReasonNotOwned, dnsengine.ReasonAnswered}},
+		{"web.default.svc.cluster.local", []verdict.Reason{verdict.ReasonNXDomain, verdict.ReasonNXDomain, verdict.ReasonNXDomain,
+			verdict.ReasonNotOwned, verdict.ReasonAnswered}},
 	}
 	for _, tc := range tests {
 		var names []string
@@ -208,14 +209,14 @@ func TestSearchExpansions(t *testing.T) {
 			names = append(names, tc.name+"."+s)
 		}
 		names = append(names, tc.name)
-		var got []dnsengine.Reason
+		var got []verdict.Reason
 		for _, n := range names {
 			res, _, err := enginetest.Ask(e, enginetest.Default4(), enginetest.NewQuery(n, dns.TypeA))
 			if err != nil {
 				t.Fatal(err)
 			}
 			got = append(got, res.Reason)
-			if res.Reason == dnsengine.ReasonAnswered {
+			if res.Reason == verdict.ReasonAnswered {
 				break
 			}
 		}

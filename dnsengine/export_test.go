@@ -1,6 +1,9 @@
 package dnsengine
 
-import "github.com/meshdns/meshdns/dnsengine/wire"
+import (
+	"github.com/meshdns/meshdns/dnsengine/verdict"
+	"github.com/meshdns/meshdns/dnsengine/wire"
+)
 
 // Hooks for the external differential tests (differential_test.go): the
 // reference table of reference_test.go and the message-level answer both
@@ -18,7 +21,7 @@ func NewRefBuilder(cfg TableConfig) (*RefBuilder, error) { return newRefBuilder(
 // AnswerMessage answers the DNS query msg from t (a *Table or a *RefTable)
 // as Process does for a UDP query, the response written over a copy of msg
 // in a buffer of room bytes. It returns nil when the query is passed through.
-func (e *Engine) AnswerMessage(t any, msg []byte, room int) ([]byte, Reason) {
+func (e *Engine) AnswerMessage(t any, msg []byte, room int) ([]byte, verdict.Reason) {
 	var q wire.Query
 	if r := wire.ParseQuery(msg, &q); r != 0 {
 		return nil, r
@@ -28,7 +31,7 @@ func (e *Engine) AnswerMessage(t any, msg []byte, room int) ([]byte, Reason) {
 	copy(buf, msg)
 	limit = min(limit, room)
 	var n int
-	var r Reason
+	var r verdict.Reason
 	switch tab := t.(type) {
 	case *Table:
 		n, r, _ = e.respond(tab, buf, &q, limit)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 )
 
 // FuzzProcess feeds arbitrary packets to the engine. It must never panic,
@@ -23,14 +24,14 @@ func FuzzProcess(f *testing.F) {
 		copy(pkt, in)
 		res := e.Process(pkt)
 		switch res.Verdict {
-		case dnsengine.Accept:
+		case verdict.Accept:
 			if res.Reason.Answered() {
 				t.Fatalf("accept with reason %v", res.Reason)
 			}
 			if !bytes.Equal(pkt, in) {
 				t.Fatal("packet modified on accept")
 			}
-		case dnsengine.Rewrite:
+		case verdict.Rewrite:
 			if !res.Reason.Answered() {
 				t.Fatalf("rewrite with reason %v", res.Reason)
 			}

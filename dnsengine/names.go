@@ -90,9 +90,13 @@ func ReverseName(ip netip.Addr) string {
 // IsLabel reports whether s is a lowercase RFC 1123 label, as Kubernetes
 // requires of namespaces.
 func IsLabel(s string) bool {
-	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
-		return false
-	}
+	return len(s) > 0 && len(s) <= 63 && s[0] != '-' && s[len(s)-1] != '-' && IsLDH(s)
+}
+
+// IsLDH reports whether every byte of s is a lowercase letter, a digit or
+// a hyphen ('-'): the letters of a label, with no rule on its length or
+// ends.
+func IsLDH(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {

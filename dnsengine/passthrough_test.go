@@ -7,6 +7,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -60,15 +61,7 @@ func dnsEdit(t testing.TB, f func(m []byte) []byte) []byte {
 	copy(out, p[:28])
 	copy(out[28:], m)
 	binary.BigEndian.PutUint16(out[2:], uint16(len(out)))
-	out[10], out[11] = 0, 0
-	var s uint32
-	for i := 0; i < 20; i += 2 {
-		s += uint32(binary.BigEndian.Uint16(out[i:]))
-	}
-	for s>>16 != 0 {
-		s = s&0xffff + s>>16
-	}
-	binary.BigEndian.PutUint16(out[10:], ^uint16(s))
+	fixIP4(out)
 	binary.BigEndian.PutUint16(out[24:], uint16(8+len(m)))
 	return fixUDP4(out)
 }
@@ -88,52 +81,52 @@ func TestPassThrough(t *testing.T) {
 	tests := []struct {
 		name   string
 		pkt    func(t testing.TB) []byte
-		reason dnsengine.Reason
+		reason verdict.Reason
 	}{
-		{"empty", func(t testing.TB) []byte { return []byte{} }, dnsengine.ReasonMalformed},
-		{"truncated IPv4 header", func(t testing.TB) []byte { return mesh4(t)[:19] }, dnsengine.ReasonMalformed},
-		{"IPv4 total length beyond buffer", func(t testing.TB) []byte { return mesh4(t)[:40] }, dnsengine.ReasonMalformed},
-		{"truncated IPv6 header", func(t testing.TB) []byte { return mesh6(t)[:39] }, dnsengine.ReasonMalformed},
-		{"IP version 5", func(t testing.TB) []byte { p := mesh4(t); p[0] = 0x55; return p }, dnsengine.ReasonNotIP},
-		{"IPv4 fragment (MF)", func(t testing.TB) []byte { p := mesh4(t); p[6] |= 0x20; return p }, dnsengine.ReasonNotIP},
-		{"IPv4 header checksum wrong", func(t testing.TB) []byte { p := mesh4(t); p[10] ^= 0xff; return p }, dnsengine.ReasonBadChecksum},
-		{"UDP checksum wrong", func(t testing.TB) []byte { p := mesh4(t); p[26] ^= 0x01; return p }, dnsengine.ReasonBadChecksum},
-		{"UDP checksum wrong v6", func(t testing.TB) []byte { p := mesh6(t); p[46] ^= 0x01; return p }, dnsengine.ReasonBadChecksum},
-		{"UDP checksum zero v6", func(t testing.TB) []byte { p := mesh6(t); p[46], p[47] = 0, 0; return p }, dnsengine.ReasonBadChecksum},
-		{"IPv6 hop-by-hop extension header", func(t testing.TB) []byte { p := mesh6(t); p[6] = 0; return p }, dnsengine.ReasonNotIP},
-		{"UDP length mismatch", func(t testing.TB) []byte { p := mesh4(t); p[25]--; return p }, dnsengine.ReasonMalformed},
-		{"UDP to another port", func(t testing.TB) []byte { p := mesh4(t); p[23] = 54; return fixUDP4(p) }, dnsengine.ReasonNotDNSQuery},
-		{"ICMP", func(t testing.TB) []byte { p := mesh4(t); p[9] = 1; p[10], p[11] = 0, 0; return fixIP4(p) }, dnsengine.ReasonNotDNSQuery},
-		{"TCP to 53", func(t testing.TB) []byte { return tcp4(t) }, dnsengine.ReasonTCP},
-		{"DNS response (QR)", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { m[2] |= 0x80; return m }) }, dnsengine.ReasonNotDNSQuery},
-		{"opcode NOTIFY", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { m[2] |= 4 << 3; return m }) }, dnsengine.ReasonUnsupported},
-		{"opcode UPDATE", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { m[2] |= 5 << 3; return m }) }, dnsengine.ReasonUnsupported},
-		{"qdcount 0", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { m[5] = 0; return m }) }, dnsengine.ReasonUnsupported},
+		{"empty", func(t testing.TB) []byte { return []byte{} }, verdict.ReasonMalformed},
+		{"truncated IPv4 header", func(t testing.TB) []byte { return mesh4(t)[:19] }, verdict.ReasonMalformed},
+		{"IPv4 total length beyond buffer", func(t testing.TB) []byte { return mesh4(t)[:40] }, verdict.ReasonMalformed},
+		{"truncated IPv6 header", func(t testing.TB) []byte { return mesh6(t)[:39] }, verdict.ReasonMalformed},
+		{"IP version 5", func(t testing.TB) []byte { p := mesh4(t); p[0] = 0x55; return p }, verdict.ReasonNotIP},
+		{"IPv4 fragment (MF)", func(t testing.TB) []byte { p := mesh4(t); p[6] |= 0x20; return p }, verdict.ReasonNotIP},
+		{"IPv4 header checksum wrong", func(t testing.TB) []byte { p := mesh4(t); p[10] ^= 0xff; return p }, verdict.ReasonBadChecksum},
+		{"UDP checksum wrong", func(t testing.TB) []byte { p := mesh4(t); p[26] ^= 0x01; return p }, verdict.ReasonBadChecksum},
+		{"UDP checksum wrong v6", func(t testing.TB) []byte { p := mesh6(t); p[46] ^= 0x01; return p }, verdict.ReasonBadChecksum},
+		{"UDP checksum zero v6", func(t testing.TB) []byte { p := mesh6(t); p[46], p[47] = 0, 0; return p }, verdict.ReasonBadChecksum},
+		{"IPv6 hop-by-hop extension header", func(t testing.TB) []byte { p := mesh6(t); p[6] = 0; return p }, verdict.ReasonNotIP},
+		{"UDP length mismatch", func(t testing.TB) []byte { p := mesh4(t); p[25]--; return p }, verdict.ReasonMalformed},
+		{"UDP to another port", func(t testing.TB) []byte { p := mesh4(t); p[23] = 54; return fixUDP4(p) }, verdict.ReasonNotDNSQuery},
+		{"ICMP", func(t testing.TB) []byte { p := mesh4(t); p[9] = 1; p[10], p[11] = 0, 0; return fixIP4(p) }, verdict.ReasonNotDNSQuery},
+		{"TCP to 53", func(t testing.TB) []byte { return tcp4(t) }, verdict.ReasonTCP},
+		{"DNS response (QR)", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { m[2] |= 0x80; return m }) }, verdict.ReasonNotDNSQuery},
+		{"opcode NOTIFY", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { m[2] |= 4 << 3; return m }) }, verdict.ReasonUnsupported},
+		{"opcode UPDATE", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { m[2] |= 5 << 3; return m }) }, verdict.ReasonUnsupported},
+		{"qdcount 0", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { m[5] = 0; return m }) }, verdict.ReasonUnsupported},
 		{"qdcount 2", func(t testing.TB) []byte {
 			return dnsEdit(t, func(m []byte) []byte { m[5] = 2; return append(m, m[12:]...) })
-		}, dnsengine.ReasonUnsupported},
+		}, verdict.ReasonUnsupported},
 		{"class CH", func(t testing.TB) []byte {
 			return dnsEdit(t, func(m []byte) []byte { m[len(m)-1] = 3; return m })
-		}, dnsengine.ReasonUnsupported},
+		}, verdict.ReasonUnsupported},
 		{"AXFR", func(t testing.TB) []byte {
 			return dnsEdit(t, func(m []byte) []byte { m[len(m)-3] = 252; return m })
-		}, dnsengine.ReasonUnsupported},
-		{"truncated question", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { return m[:20] }) }, dnsengine.ReasonMalformed},
-		{"header only", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { return m[:12] }) }, dnsengine.ReasonMalformed},
-		{"short header", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { return m[:7] }) }, dnsengine.ReasonMalformed},
+		}, verdict.ReasonUnsupported},
+		{"truncated question", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { return m[:20] }) }, verdict.ReasonMalformed},
+		{"header only", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { return m[:12] }) }, verdict.ReasonMalformed},
+		{"short header", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { return m[:7] }) }, verdict.ReasonMalformed},
 		{"compression pointer in question", func(t testing.TB) []byte {
 			return dnsEdit(t, func(m []byte) []byte { return append(m[:12], 0xc0, 12, 0, 1, 0, 1) })
-		}, dnsengine.ReasonMalformed},
+		}, verdict.ReasonMalformed},
 		{"pointer loop", func(t testing.TB) []byte {
 			return dnsEdit(t, func(m []byte) []byte { return append(m[:12], 3, 'f', 'o', 'o', 0xc0, 12, 0, 1, 0, 1) })
-		}, dnsengine.ReasonMalformed},
+		}, verdict.ReasonMalformed},
 		{"label longer than 63", func(t testing.TB) []byte {
 			return dnsEdit(t, func(m []byte) []byte {
 				q := append(m[:12:12], 64)
 				q = append(q, bytes.Repeat([]byte{'a'}, 64)...)
 				return append(q, 0, 0, 1, 0, 1)
 			})
-		}, dnsengine.ReasonMalformed},
+		}, verdict.ReasonMalformed},
 		{"name longer than 255", func(t testing.TB) []byte {
 			return dnsEdit(t, func(m []byte) []byte {
 				q := m[:12:12]
@@ -143,9 +136,9 @@ func TestPassThrough(t *testing.T) {
 				}
 				return append(q, 0, 0, 1, 0, 1)
 			})
-		}, dnsengine.ReasonMalformed},
-		{"trailing garbage", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { return append(m, 1, 2, 3) }) }, dnsengine.ReasonMalformed},
-		{"answer record in a query", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { m[7] = 1; return m }) }, dnsengine.ReasonUnsupported},
+		}, verdict.ReasonMalformed},
+		{"trailing garbage", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { return append(m, 1, 2, 3) }) }, verdict.ReasonMalformed},
+		{"answer record in a query", func(t testing.TB) []byte { return dnsEdit(t, func(m []byte) []byte { m[7] = 1; return m }) }, verdict.ReasonUnsupported},
 		{"TSIG-like additional record", func(t testing.TB) []byte {
 			m := enginetest.NewQuery("web.default.svc.cluster.local", dns.TypeA)
 			m.SetTsig("key.", dns.HmacSHA256, 300, 0)
@@ -153,42 +146,42 @@ func TestPassThrough(t *testing.T) {
 			m.Extra[0].(*dns.TSIG).MACSize = 1
 			b := msgBytes(t, m)
 			return dnsEdit(t, func([]byte) []byte { return b })
-		}, dnsengine.ReasonUnsupported},
+		}, verdict.ReasonUnsupported},
 		{"EDNS version 1", func(t testing.TB) []byte {
 			m := enginetest.NewQuery("web.default.svc.cluster.local", dns.TypeA)
 			m.SetEdns0(1232, false)
 			m.IsEdns0().SetVersion(1)
 			b := msgBytes(t, m)
 			return dnsEdit(t, func([]byte) []byte { return b })
-		}, dnsengine.ReasonUnsupported},
+		}, verdict.ReasonUnsupported},
 		{"EDNS option overrunning rdata", func(t testing.TB) []byte {
 			m := enginetest.NewQuery("web.default.svc.cluster.local", dns.TypeA)
 			m.SetEdns0(1232, false)
 			b := msgBytes(t, m)
 			b = append(b[:len(b)-2], 0, 4, 0, 10, 0, 0xff, 0, 0) // rdlen 4, option claims 0xff bytes
 			return dnsEdit(t, func([]byte) []byte { return b })
-		}, dnsengine.ReasonMalformed},
+		}, verdict.ReasonMalformed},
 		{"huge EDNS option", func(t testing.TB) []byte {
 			m := enginetest.NewQuery("nope.example.org", dns.TypeA)
 			m.SetEdns0(1232, false)
 			m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_LOCAL{Code: 65001, Data: make([]byte, 60000)})
 			b := msgBytes(t, m)
 			return dnsEdit(t, func([]byte) []byte { return b })
-		}, dnsengine.ReasonNotOwned},
+		}, verdict.ReasonNotOwned},
 		{"not a DNS payload", func(t testing.TB) []byte {
 			return dnsEdit(t, func([]byte) []byte { return []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n") })
-		}, dnsengine.ReasonUnsupported},
+		}, verdict.ReasonUnsupported},
 		{"other name", func(t testing.TB) []byte {
 			b := msgBytes(t, enginetest.NewQuery("www.example.org", dns.TypeA))
 			return dnsEdit(t, func([]byte) []byte { return b })
-		}, dnsengine.ReasonNotOwned},
+		}, verdict.ReasonNotOwned},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			pkt := tc.pkt(t)
 			orig := append([]byte(nil), pkt...)
 			res := e.Process(pkt)
-			if res.Verdict != dnsengine.Accept || res.Reason != tc.reason {
+			if res.Verdict != verdict.Accept || res.Reason != tc.reason {
 				t.Fatalf("verdict %v reason %v, want accept %v", res.Verdict, res.Reason, tc.reason)
 			}
 			if !bytes.Equal(pkt, orig) {
@@ -229,7 +222,7 @@ func tcp4(t testing.TB) []byte {
 func TestTCPOff(t *testing.T) {
 	e := testEngine(t, dnsengine.DefaultConfig())
 	pkt, _ := enginetest.TCPPacket(enginetest.TCPSeg{Src: enginetest.Client4, Dst: enginetest.Server4, SrcPort: 1234, DstPort: 53, SYN: true})
-	if res := e.Process(pkt); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonTCP {
+	if res := e.Process(pkt); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonTCP {
 		t.Fatalf("%v %v", res.Verdict, res.Reason)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
@@ -14,7 +15,7 @@ import (
 //
 // Process is ProcessQueued with no way to hold the packet: a TCP query
 // the TCP stack would forward is answered SERVFAIL.
-func (e *Engine) Process(pkt []byte) Result { return e.ProcessQueued(pkt, nil) }
+func (e *Engine) Process(pkt []byte) verdict.Result { return e.ProcessQueued(pkt, nil) }
 
 // ProcessQueued is Process for a packet its queue can hold (q, nil: it
 // cannot): the TCP stack holds a segment whose queries it forwards
@@ -24,7 +25,7 @@ func (e *Engine) Process(pkt []byte) Result { return e.ProcessQueued(pkt, nil) }
 // UDP query to the answering core (then the cache), a UDP response to the
 // cache, a TCP segment to the TCP stack (tcp.go). Anything
 // no handler takes is passed with the reason wire gave it.
-func (e *Engine) ProcessQueued(pkt []byte, q tcpstack.Holdable) Result {
+func (e *Engine) ProcessQueued(pkt []byte, q tcpstack.Holdable) verdict.Result {
 	var p wire.Packet
 	switch wire.Decode(pkt, &p) {
 	case wire.KindUDPQuery:
@@ -42,19 +43,19 @@ func (e *Engine) ProcessQueued(pkt []byte, q tcpstack.Holdable) Result {
 			return e.tcp.ServerReset(pkt, seg) // the nameserver's RST
 		}
 	}
-	return Result{Reason: p.Reason}
+	return verdict.Result{Reason: p.Reason}
 }
 
 // udpQuery answers the UDP query in pkt (decoded as ip) from the table, or
 // hands a query the table does not own to the cache.
-func (e *Engine) udpQuery(pkt []byte, ip *wire.Packet) Result {
+func (e *Engine) udpQuery(pkt []byte, ip *wire.Packet) verdict.Result {
 	t := e.reg.Table()
 	if t == nil {
-		return Result{Reason: ReasonNotReady}
+		return verdict.Result{Reason: verdict.ReasonNotReady}
 	}
 	var q wire.Query
 	if r := wire.ParseQuery(ip.UDPPayload(pkt), &q); r != 0 {
-		return Result{Reason: r}
+		return verdict.Result{Reason: r}
 	}
 	limit := q.Limit(e.cfg.EDNSSize)
 	buf := pkt[ip.L4+wire.UDPHeaderLen : cap(pkt)]
@@ -63,19 +64,19 @@ func (e *Engine) udpQuery(pkt []byte, ip *wire.Packet) Result {
 	}
 	n, r, tc := e.respond(t, buf, &q, limit)
 	if n == 0 {
-		if r == ReasonNotOwned && e.cache != nil {
+		if r == verdict.ReasonNotOwned && e.cache != nil {
 			return e.cache.Query(pkt, ip, &q, limit)
 		}
-		return Result{Reason: r}
+		return verdict.Result{Reason: r}
 	}
 	total := wire.FinishUDPResponse(pkt[:cap(pkt)], ip, n)
-	return Result{Verdict: Rewrite, Reason: r, Packet: pkt[:total], Truncated: tc}
+	return verdict.Result{Verdict: verdict.Rewrite, Reason: r, Packet: pkt[:total], Truncated: tc}
 }
 
 // respond writes the response to q over the query message at the start of
 // m, using at most limit bytes. It returns the response length (0 when the
 // query is passed through), the reason and whether TC was set.
-func (e *Engine) respond(t *Table, m []byte, q *wire.Query, limit int) (int, Reason, bool) {
+func (e *Engine) respond(t *Table, m []byte, q *wire.Query, limit int) (int, verdict.Reason, bool) {
 	var p plan
 	e.resolve(t, q, &p)
 	if p.needRuns {
@@ -86,7 +87,7 @@ func (e *Engine) respond(t *Table, m []byte, q *wire.Query, limit int) (int, Rea
 
 // respondRuns is respond for a name several segments hold, with room for
 // their runs of records.
-func (e *Engine) respondRuns(t *Table, m []byte, q *wire.Query, limit int) (int, Reason, bool) {
+func (e *Engine) respondRuns(t *Table, m []byte, q *wire.Query, limit int) (int, verdict.Reason, bool) {
 	var runs [maxRuns]run
 	p := plan{runs: &runs}
 	e.resolve(t, q, &p)
@@ -95,7 +96,7 @@ func (e *Engine) respondRuns(t *Table, m []byte, q *wire.Query, limit int) (int,
 
 // write writes the response p plans over the query message at the start
 // of m, using at most limit bytes.
-func (e *Engine) write(m []byte, q *wire.Query, limit int, p *plan) (int, Reason, bool) {
+func (e *Engine) write(m []byte, q *wire.Query, limit int, p *plan) (int, verdict.Reason, bool) {
 	if !p.reason.Answered() {
 		return 0, p.reason, false
 	}
@@ -104,7 +105,7 @@ func (e *Engine) write(m []byte, q *wire.Query, limit int, p *plan) (int, Reason
 		reserve = wire.OptRRLen
 	}
 	if q.QEnd+reserve > limit {
-		return 0, ReasonNoRoom, false
+		return 0, verdict.ReasonNoRoom, false
 	}
 	w := wire.Writer{B: m, Off: q.QEnd, Limit: limit - reserve}
 	var an, ns, ar int

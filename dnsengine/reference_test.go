@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
@@ -452,7 +453,7 @@ type refPlan struct {
 	chase   []refRR // the CNAME target's records, after the CNAME (owner: the target)
 	zone    *zone   // SOA of this zone in the authority section (negative answers)
 	soaAns  *zone   // SOA of this zone in the answer section (apex SOA query)
-	reason  Reason
+	reason  verdict.Reason
 	podType uint16 // a synthesized pod address record, when non-zero
 	podLen  int
 	podAddr [16]byte
@@ -470,8 +471,8 @@ func (e *Engine) refResolve(t *refTable, q *wire.Query, p *refPlan) {
 	if n != nil {
 		if n.inZone || z != nil {
 			e.refFromNode(t, n, q, z, p, true)
-			if p.reason == ReasonNoData && z != nil && string(z.name) == string(name) && q.QType == TypeSOA {
-				p.reason, p.soaAns, p.zone = ReasonAnswered, z, nil
+			if p.reason == verdict.ReasonNoData && z != nil && string(z.name) == string(name) && q.QType == TypeSOA {
+				p.reason, p.soaAns, p.zone = verdict.ReasonAnswered, z, nil
 			}
 		} else {
 			e.refFromNode(t, n, q, nil, p, false)
@@ -479,7 +480,7 @@ func (e *Engine) refResolve(t *refTable, q *wire.Query, p *refPlan) {
 		return
 	}
 	if z == nil || t.refPassedThrough(name) {
-		p.reason = ReasonNotOwned
+		p.reason = verdict.ReasonNotOwned
 		return
 	}
 	if t.podZone != nil && isSubdomain(name, t.podZone) {
@@ -488,7 +489,7 @@ func (e *Engine) refResolve(t *refTable, q *wire.Query, p *refPlan) {
 		p.rcode, p.zone, p.reason, p.podType, p.podLen, p.podAddr = pp.rcode, pp.zone, pp.reason, pp.podType, pp.podLen, pp.podAddr
 		return
 	}
-	p.rcode, p.zone, p.reason = wire.RcodeNXDomain, z, ReasonNXDomain
+	p.rcode, p.zone, p.reason = wire.RcodeNXDomain, z, verdict.ReasonNXDomain
 }
 
 // refFromNode answers from a refNode. Inside an authoritative zone a missing type
@@ -500,22 +501,22 @@ func (e *Engine) refFromNode(t *refTable, n *refNode, q *wire.Query, z *zone, p 
 		e.refFromCNAME(t, n, q, p)
 		return
 	case q.QType == TypeANY && len(n.rrs) > 0:
-		p.rrs, p.reason = n.rrs, ReasonAnswered
+		p.rrs, p.reason = n.rrs, verdict.ReasonAnswered
 		return
 	}
 	if rs := n.refTypeRange(q.QType); len(rs) > 0 {
-		p.rrs, p.rotate, p.reason = rs, true, ReasonAnswered
+		p.rrs, p.rotate, p.reason = rs, true, verdict.ReasonAnswered
 		return
 	}
 	if authoritative {
-		p.zone, p.reason = z, ReasonNoData
+		p.zone, p.reason = z, verdict.ReasonNoData
 		return
 	}
 	if n.hosts && (q.QType == TypeA || q.QType == TypeAAAA) {
-		p.reason = ReasonNoData
+		p.reason = verdict.ReasonNoData
 		return
 	}
-	p.reason = ReasonNotOwned
+	p.reason = verdict.ReasonNotOwned
 }
 
 // refFromCNAME answers an alias (an ExternalName service). A CNAME or ANY
@@ -527,7 +528,7 @@ func (e *Engine) refFromNode(t *refTable, n *refNode, q *wire.Query, z *zone, p 
 func (e *Engine) refFromCNAME(t *refTable, n *refNode, q *wire.Query, p *refPlan) {
 	p.rrs = n.rrs
 	if q.QType == TypeCNAME || q.QType == TypeANY {
-		p.reason = ReasonAnswered
+		p.reason = verdict.ReasonAnswered
 		return
 	}
 	target := n.rrs[0].rdata
@@ -536,16 +537,16 @@ func (e *Engine) refFromCNAME(t *refTable, n *refNode, q *wire.Query, p *refPlan
 		tn = t.refLookupWildcard(target)
 	}
 	if tn == nil || tn.cname {
-		p.rrs, p.reason = nil, ReasonNotOwned
+		p.rrs, p.reason = nil, verdict.ReasonNotOwned
 		return
 	}
-	p.chase, p.reason = tn.refTypeRange(q.QType), ReasonAnswered
+	p.chase, p.reason = tn.refTypeRange(q.QType), verdict.ReasonAnswered
 }
 
 // refRespond writes the response to q over the query message at the start of
 // m, using at most limit bytes. It returns the response length (0 when the
 // query is passed through), the reason and whether TC was set.
-func (e *Engine) refRespond(t *refTable, m []byte, q *wire.Query, limit int) (int, Reason, bool) {
+func (e *Engine) refRespond(t *refTable, m []byte, q *wire.Query, limit int) (int, verdict.Reason, bool) {
 	var p refPlan
 	e.refResolve(t, q, &p)
 	if !p.reason.Answered() {
@@ -556,7 +557,7 @@ func (e *Engine) refRespond(t *refTable, m []byte, q *wire.Query, limit int) (in
 		reserve = wire.OptRRLen
 	}
 	if q.QEnd+reserve > limit {
-		return 0, ReasonNoRoom, false
+		return 0, verdict.ReasonNoRoom, false
 	}
 	w := wire.Writer{B: m, Off: q.QEnd, Limit: limit - reserve}
 	var an, ns, ar int

@@ -1,6 +1,9 @@
 package dnsengine
 
-import "github.com/meshdns/meshdns/dnsengine/wire"
+import (
+	"github.com/meshdns/meshdns/dnsengine/verdict"
+	"github.com/meshdns/meshdns/dnsengine/wire"
+)
 
 // plan is what the engine decided to answer for one question.
 type plan struct {
@@ -19,7 +22,7 @@ type plan struct {
 	needRuns bool
 	zone     *zone // SOA of this zone in the authority section (negative answers)
 	soaAns   *zone // SOA of this zone in the answer section (apex SOA query)
-	reason   Reason
+	reason   verdict.Reason
 	podType  uint16 // a synthesized pod address record, when non-zero
 	podLen   int
 	podAddr  [16]byte
@@ -42,10 +45,10 @@ func (e *Engine) resolve(t *Table, q *wire.Query, p *plan) {
 		var ps [maxRuns]part
 		switch k := t.reverseParts(name, ps[:]); {
 		case k < 0:
-			p.reason = ReasonNotOwned
+			p.reason = verdict.ReasonNotOwned
 			return
 		case k > 1 && p.runs == nil:
-			p.needRuns, p.reason = true, ReasonNotOwned
+			p.needRuns, p.reason = true, verdict.ReasonNotOwned
 			return
 		case k > 1:
 			e.fromParts(ps[:k], q, z, p)
@@ -62,8 +65,8 @@ func (e *Engine) resolve(t *Table, q *wire.Query, p *plan) {
 	if n != noNode {
 		if s.flags(n)&nodeInZone != 0 || z != nil {
 			e.fromNode(t, s, n, q, z, p, true)
-			if p.reason == ReasonNoData && z != nil && string(z.name) == string(name) && q.QType == TypeSOA {
-				p.reason, p.soaAns, p.zone = ReasonAnswered, z, nil
+			if p.reason == verdict.ReasonNoData && z != nil && string(z.name) == string(name) && q.QType == TypeSOA {
+				p.reason, p.soaAns, p.zone = verdict.ReasonAnswered, z, nil
 			}
 		} else {
 			e.fromNode(t, s, n, q, nil, p, false)
@@ -74,14 +77,14 @@ func (e *Engine) resolve(t *Table, q *wire.Query, p *plan) {
 		return
 	}
 	if z == nil || t.passedThrough(name) {
-		p.reason = ReasonNotOwned
+		p.reason = verdict.ReasonNotOwned
 		return
 	}
 	if t.podZone != nil && isSubdomain(name, t.podZone) {
 		e.podRecord(t, q, z, p)
 		return
 	}
-	p.rcode, p.zone, p.reason = wire.RcodeNXDomain, z, ReasonNXDomain
+	p.rcode, p.zone, p.reason = wire.RcodeNXDomain, z, verdict.ReasonNXDomain
 }
 
 // fromNode answers from a node. Inside an authoritative zone a missing type
@@ -95,11 +98,11 @@ func (e *Engine) fromNode(t *Table, s *segment, n uint32, q *wire.Query, z *zone
 		e.fromCNAME(t, s, rs, q, p)
 		return
 	case q.QType == TypeANY && len(rs) > 0:
-		p.rrs, p.reason = rs, ReasonAnswered
+		p.rrs, p.reason = rs, verdict.ReasonAnswered
 		return
 	}
 	if rs := s.typeRange(n, q.QType); len(rs) > 0 {
-		p.rrs, p.rotate, p.reason = rs, true, ReasonAnswered
+		p.rrs, p.rotate, p.reason = rs, true, verdict.ReasonAnswered
 		return
 	}
 	negative(f, q, z, p, authoritative)
@@ -109,20 +112,20 @@ func (e *Engine) fromNode(t *Table, s *segment, n uint32, q *wire.Query, z *zone
 // the type asked.
 func negative(f uint32, q *wire.Query, z *zone, p *plan, authoritative bool) {
 	if authoritative {
-		p.zone, p.reason = z, ReasonNoData
+		p.zone, p.reason = z, verdict.ReasonNoData
 		return
 	}
 	if f&nodeHosts != 0 && (q.QType == TypeA || q.QType == TypeAAAA) {
-		p.reason = ReasonNoData
+		p.reason = verdict.ReasonNoData
 		return
 	}
-	p.reason = ReasonNotOwned
+	p.reason = verdict.ReasonNotOwned
 }
 
 // podRecord answers <a-b-c-d>.<ns>.pod.<zone> as CoreDNS's "pods insecure".
 func (e *Engine) podRecord(t *Table, q *wire.Query, z *zone, p *plan) {
 	if e.cfg.PodRecords == PodRecordsDisabled {
-		p.rcode, p.zone, p.reason = wire.RcodeNXDomain, z, ReasonNXDomain
+		p.rcode, p.zone, p.reason = wire.RcodeNXDomain, z, verdict.ReasonNXDomain
 		return
 	}
 	// k: the label index at which pod.<zone> starts.
@@ -135,7 +138,7 @@ func (e *Engine) podRecord(t *Table, q *wire.Query, z *zone, p *plan) {
 	}
 	switch k {
 	case 0, 1: // pod.<zone>, <ns>.pod.<zone>: empty non-terminals
-		p.zone, p.reason = z, ReasonNoData
+		p.zone, p.reason = z, verdict.ReasonNoData
 		return
 	case 2:
 		label := q.LName[q.LabelOff[0]+1 : q.LabelOff[1]]
@@ -145,14 +148,14 @@ func (e *Engine) podRecord(t *Table, q *wire.Query, z *zone, p *plan) {
 				typ = TypeAAAA
 			}
 			if q.QType == typ || q.QType == TypeANY {
-				p.podType, p.podLen, p.reason = typ, l, ReasonAnswered
+				p.podType, p.podLen, p.reason = typ, l, verdict.ReasonAnswered
 				return
 			}
-			p.zone, p.reason = z, ReasonNoData
+			p.zone, p.reason = z, verdict.ReasonNoData
 			return
 		}
 	}
-	p.rcode, p.zone, p.reason = wire.RcodeNXDomain, z, ReasonNXDomain
+	p.rcode, p.zone, p.reason = wire.RcodeNXDomain, z, verdict.ReasonNXDomain
 }
 
 // fromCNAME answers an alias (an ExternalName service) whose records are
@@ -164,7 +167,7 @@ func (e *Engine) podRecord(t *Table, q *wire.Query, z *zone, p *plan) {
 func (e *Engine) fromCNAME(t *Table, s *segment, rs []record, q *wire.Query, p *plan) {
 	p.rrs = rs
 	if q.QType == TypeCNAME || q.QType == TypeANY {
-		p.reason = ReasonAnswered
+		p.reason = verdict.ReasonAnswered
 		return
 	}
 	ts, tn := s, rs[0].data
@@ -177,10 +180,10 @@ func (e *Engine) fromCNAME(t *Table, s *segment, rs []record, q *wire.Query, p *
 		}
 	}
 	if tn == noNode || ts.flags(tn)&nodeCNAME != 0 {
-		p.rrs, p.reason = nil, ReasonNotOwned
+		p.rrs, p.reason = nil, verdict.ReasonNotOwned
 		return
 	}
-	p.cseg, p.chase, p.reason = ts, ts.typeRange(tn, q.QType), ReasonAnswered
+	p.cseg, p.chase, p.reason = ts, ts.typeRange(tn, q.QType), verdict.ReasonAnswered
 }
 
 // anyOrder is every type a table holds, in the order of a node's records.
@@ -194,7 +197,7 @@ func (e *Engine) fromParts(ps []part, q *wire.Query, z *zone, p *plan) {
 		f |= x.seg.flags(x.n)
 	}
 	if f&nodeCNAME != 0 {
-		p.reason = ReasonNotOwned
+		p.reason = verdict.ReasonNotOwned
 		return
 	}
 	add := func(s *segment, rs []record) bool {
@@ -216,13 +219,13 @@ func (e *Engine) fromParts(ps []part, q *wire.Query, z *zone, p *plan) {
 	for _, typ := range types {
 		for _, x := range ps {
 			if !add(x.seg, x.seg.typeRange(x.n, typ)) {
-				p.nruns, p.reason = 0, ReasonNotOwned
+				p.nruns, p.reason = 0, verdict.ReasonNotOwned
 				return
 			}
 		}
 	}
 	if p.nruns > 0 {
-		p.rotate, p.reason = q.QType != TypeANY, ReasonAnswered
+		p.rotate, p.reason = q.QType != TypeANY, verdict.ReasonAnswered
 		return
 	}
 	negative(f, q, z, p, f&nodeInZone != 0 || z != nil)

@@ -1,6 +1,9 @@
 package dnsengine
 
-import "github.com/meshdns/meshdns/dnsengine/wire"
+import (
+	"github.com/meshdns/meshdns/dnsengine/verdict"
+	"github.com/meshdns/meshdns/dnsengine/wire"
+)
 
 // shortName answers the single-label name <svc> from a pod of namespace
 // Config.PodNamespace as Istio's agent does: with the addresses of
@@ -38,9 +41,9 @@ func (e *Engine) shortName(t *Table, q *wire.Query, p *plan) bool {
 	switch q.QType {
 	case TypeA, TypeAAAA:
 		if rs := t2.typeRange(n, q.QType); len(rs) > 0 {
-			p.seg, p.rrs, p.rotate, p.reason = t2, rs, true, ReasonAnswered
+			p.seg, p.rrs, p.rotate, p.reason = t2, rs, true, verdict.ReasonAnswered
 		} else {
-			p.reason = ReasonNoData
+			p.reason = verdict.ReasonNoData
 		}
 	case TypeANY:
 		// The addresses only: A and AAAA sort first among a node's
@@ -50,9 +53,9 @@ func (e *Engine) shortName(t *Table, q *wire.Query, p *plan) bool {
 		for k < len(rs) && (rs[k].typ == TypeA || rs[k].typ == TypeAAAA) {
 			k++
 		}
-		p.seg, p.rrs, p.reason = t2, rs[:k], ReasonAnswered
+		p.seg, p.rrs, p.reason = t2, rs[:k], verdict.ReasonAnswered
 	default:
-		p.reason = ReasonNotOwned
+		p.reason = verdict.ReasonNotOwned
 	}
 	return true
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/objects"
 	"github.com/miekg/dns"
@@ -32,7 +33,7 @@ func TestPodNamespaceShortNames(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in := func(ns string, yes, no dnsengine.Reason) dnsengine.Reason {
+		in := func(ns string, yes, no verdict.Reason) verdict.Reason {
 			if podNS == ns {
 				return yes
 			}
@@ -41,18 +42,18 @@ func TestPodNamespaceShortNames(t *testing.T) {
 		for _, tc := range []struct {
 			name   string
 			qtype  uint16
-			want   dnsengine.Reason
+			want   verdict.Reason
 			answer string // the first answer's rdata, when answered
 		}{
-			{"web", dns.TypeA, in("default", dnsengine.ReasonAnswered, dnsengine.ReasonNotOwned), "10.96.23.17"},
-			{"WEB", dns.TypeAAAA, in("default", dnsengine.ReasonNoData, dnsengine.ReasonNotOwned), ""},
-			{"web", dns.TypeANY, in("default", dnsengine.ReasonAnswered, dnsengine.ReasonNotOwned), "10.96.23.17"},
-			{"web", dns.TypeMX, dnsengine.ReasonNotOwned, ""},
-			{"web", dns.TypeSRV, dnsengine.ReasonNotOwned, ""}, // the FQDN has SRV records; the short name does not
-			{"api", dns.TypeA, in("shop", dnsengine.ReasonAnswered, dnsengine.ReasonNotOwned), "10.96.112.40"},
-			{"web.default", dns.TypeA, dnsengine.ReasonNotOwned, ""}, // two labels: search expansion only
-			{"search", dns.TypeA, dnsengine.ReasonNotOwned, ""},      // ExternalName: no short form
-			{"nothere", dns.TypeA, dnsengine.ReasonNotOwned, ""},
+			{"web", dns.TypeA, in("default", verdict.ReasonAnswered, verdict.ReasonNotOwned), "10.96.23.17"},
+			{"WEB", dns.TypeAAAA, in("default", verdict.ReasonNoData, verdict.ReasonNotOwned), ""},
+			{"web", dns.TypeANY, in("default", verdict.ReasonAnswered, verdict.ReasonNotOwned), "10.96.23.17"},
+			{"web", dns.TypeMX, verdict.ReasonNotOwned, ""},
+			{"web", dns.TypeSRV, verdict.ReasonNotOwned, ""}, // the FQDN has SRV records; the short name does not
+			{"api", dns.TypeA, in("shop", verdict.ReasonAnswered, verdict.ReasonNotOwned), "10.96.112.40"},
+			{"web.default", dns.TypeA, verdict.ReasonNotOwned, ""}, // two labels: search expansion only
+			{"search", dns.TypeA, verdict.ReasonNotOwned, ""},      // ExternalName: no short form
+			{"nothere", dns.TypeA, verdict.ReasonNotOwned, ""},
 		} {
 			res, r, err := enginetest.Ask(e, enginetest.Default4(), enginetest.NewQuery(tc.name, tc.qtype))
 			if err != nil {
@@ -62,7 +63,7 @@ func TestPodNamespaceShortNames(t *testing.T) {
 				t.Errorf("pod namespace %q: %s %s: %v, want %v", podNS, tc.name, dns.TypeToString[tc.qtype], res.Reason, tc.want)
 				continue
 			}
-			if res.Reason != dnsengine.ReasonAnswered {
+			if res.Reason != verdict.ReasonAnswered {
 				continue
 			}
 			for _, rr := range r.Msg.Answer {

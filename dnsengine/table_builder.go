@@ -304,16 +304,31 @@ func (b *TableBuilder) AddAddress(name string, ip netip.Addr, src string) error 
 	if !ip.IsValid() {
 		return fmt.Errorf("table: %s: invalid address", name)
 	}
-	w, err := b.owner(name)
+	n, err := b.recordNode(name)
 	if err != nil {
-		return fmt.Errorf("table: %w", err)
-	}
-	n := b.nodeFor(w)
-	if b.flags(n)&nodeCNAME != 0 {
-		return fmt.Errorf("table: %s: already a CNAME", name)
+		return err
 	}
 	b.add(n, b.addrRecord(ip), src)
 	return nil
+}
+
+// recordNode returns the node of name, made to exist, for a record other
+// than a CNAME: an error if name is no valid owner or is a CNAME already.
+func (b *TableBuilder) recordNode(name string) (uint32, error) {
+	w, err := b.owner(name)
+	if err != nil {
+		return 0, fmt.Errorf("table: %w", err)
+	}
+	return b.recordNodeOf(w, name)
+}
+
+// recordNodeOf is recordNode for name already in wire form, w.
+func (b *TableBuilder) recordNodeOf(w []byte, name string) (uint32, error) {
+	n := b.nodeFor(w)
+	if b.flags(n)&nodeCNAME != 0 {
+		return n, fmt.Errorf("table: %s: already a CNAME", name)
+	}
+	return n, nil
 }
 
 // AddWildcardAddress adds an address for a wildcard pattern "*.suffix". A
@@ -382,9 +397,9 @@ func (b *TableBuilder) AddSRV(name string, priority, weight, port uint16, target
 	if 6+len(t) > 0xffff {
 		return fmt.Errorf("table: %s: SRV rdata too long", name)
 	}
-	n := b.nodeFor(w)
-	if b.flags(n)&nodeCNAME != 0 {
-		return fmt.Errorf("table: %s: already a CNAME", name)
+	n, err := b.recordNodeOf(w, name)
+	if err != nil {
+		return err
 	}
 	b.add(n, record{typ: TypeSRV, a: priority, b: weight, c: port, data: b.anyNode(t)}, src)
 	return nil
@@ -411,13 +426,9 @@ func (b *TableBuilder) AddTXT(name, text, src string) error {
 	if len(text) > 255 {
 		return fmt.Errorf("table: %s: TXT string longer than 255 bytes", name)
 	}
-	w, err := b.owner(name)
+	n, err := b.recordNode(name)
 	if err != nil {
-		return fmt.Errorf("table: %w", err)
-	}
-	n := b.nodeFor(w)
-	if b.flags(n)&nodeCNAME != 0 {
-		return fmt.Errorf("table: %s: already a CNAME", name)
+		return err
 	}
 	rd := append([]byte{byte(len(text))}, text...)
 	b.add(n, record{typ: TypeTXT, a: uint16(len(rd)), data: b.blob(rd)}, src)

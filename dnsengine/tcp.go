@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
@@ -61,10 +62,10 @@ func (a tcpAnswerer) Ready() bool { return a.e.reg.Table() != nil }
 
 // Answer answers msg from the current table as respond does for UDP, with
 // no size limit but dst's (and a TCP message's, 65535 bytes).
-func (a tcpAnswerer) Answer(msg, dst []byte) (int, Reason) {
+func (a tcpAnswerer) Answer(msg, dst []byte) (int, verdict.Reason) {
 	t := a.e.reg.Table()
 	if t == nil {
-		return 0, ReasonNotReady
+		return 0, verdict.ReasonNotReady
 	}
 	var q wire.Query
 	if r := wire.ParseQuery(msg, &q); r != 0 {
@@ -72,7 +73,7 @@ func (a tcpAnswerer) Answer(msg, dst []byte) (int, Reason) {
 	}
 	n := copy(dst, msg)
 	if n < len(msg) {
-		return 0, ReasonNoRoom
+		return 0, verdict.ReasonNoRoom
 	}
 	n, r, _ := a.e.respond(t, dst, &q, min(len(dst), 65535))
 	return n, r

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 )
 
 // Errors an exchange can fail with.
@@ -28,14 +28,14 @@ func (e *markError) Error() string { return "exchange: set SO_MARK: " + e.err.Er
 func (e *markError) Unwrap() error { return e.err }
 
 // Client makes meshdns's own exchanges with nameservers. It implements
-// tcpstack.Forwarder and dnsengine.Refresher.
+// tcpstack.Forwarder and cache.Refresher.
 type Client struct {
 	cfg    Config
 	log    *slog.Logger
 	fwdSem chan struct{} // forwarded queries in flight
 	refSem chan struct{} // refreshes in flight
 	bytes  atomic.Int64  // bytes held by exchanges in flight
-	queue  chan dnsengine.RefreshRequest
+	queue  chan cache.RefreshRequest
 
 	ctx    context.Context // done when the Client is closed
 	cancel context.CancelFunc
@@ -83,7 +83,7 @@ func New(cfg Config) (*Client, error) {
 		log:     cfg.Logger,
 		fwdSem:  make(chan struct{}, cfg.MaxInFlight),
 		refSem:  make(chan struct{}, cfg.MaxRefreshes),
-		queue:   make(chan dnsengine.RefreshRequest, cfg.RefreshQueue),
+		queue:   make(chan cache.RefreshRequest, cfg.RefreshQueue),
 		ctx:     ctx,
 		cancel:  cancel,
 		servers: make(map[netip.AddrPort]*server),

@@ -1,7 +1,7 @@
 // Package exchange makes meshdns's own queries to nameservers: the DNS
 // over TCP queries the engine does not answer itself (Client.Forward, the
 // tcpstack.Forwarder) and the refreshes of cache entries for serve-stale
-// and prefetch (Client.Refresh, the dnsengine.Refresher, whose answers go
+// and prefetch (Client.Refresh, the cache.Refresher, whose answers go
 // to a Learner: the engine's LearnRefresh).
 //
 // Every exchange is as hard to spoof as a good stub resolver's:

@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"sync"
 
-	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 )
 
 // FakeForwarder is a tcpstack.Forwarder for tests. With Answer set it
@@ -70,19 +70,19 @@ func (c *FakeCall) finish(resp []byte, err error) {
 // FakeLearner is a Learner for tests: it records what it is given and
 // answers Outcome.
 type FakeLearner struct {
-	Outcome dnsengine.CacheOutcome
+	Outcome cache.Outcome
 	mu      sync.Mutex
 	got     []Learned
 }
 
 // Learned is one call to FakeLearner.LearnRefresh.
 type Learned struct {
-	Req dnsengine.RefreshRequest
+	Req cache.RefreshRequest
 	Msg []byte
 }
 
 // LearnRefresh records the call.
-func (f *FakeLearner) LearnRefresh(req dnsengine.RefreshRequest, msg []byte) dnsengine.CacheOutcome {
+func (f *FakeLearner) LearnRefresh(req cache.RefreshRequest, msg []byte) cache.Outcome {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.got = append(f.got, Learned{Req: req, Msg: append([]byte(nil), msg...)})

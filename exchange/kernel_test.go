@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/netns/netnstest"
@@ -38,17 +38,6 @@ func (r podRunner) Run(ctx context.Context, stdin []byte, name string, args ...s
 	}
 	return out, nil
 }
-
-// statefulFirewall: conntrack on, INVALID dropped, a stateful INPUT policy
-// (loopback, established and related accepted, the rest dropped).
-const statefulFirewall = `*filter
-:INPUT DROP [0:0]
--A INPUT -m conntrack --ctstate INVALID -j DROP
--A INPUT -i lo -j ACCEPT
--A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
--A OUTPUT -m conntrack --ctstate INVALID -j DROP
-COMMIT
-`
 
 // TestKernelOwnQueriesUnderRenderedRules: in a pod namespace with the rules
 // nfq renders for meshdns (cache on: answers queued too) and a stateful
@@ -93,7 +82,7 @@ func testOwnQueriesUnderRules(t *testing.T, backend string) {
 	if err := rules.Install(ctx, rc); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Run(ctx, []byte(statefulFirewall), iptables(backend)+"-restore"); err != nil {
+	if _, err := r.Run(ctx, []byte(netnstest.StatefulFirewall), iptables(backend)+"-restore"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -110,12 +99,12 @@ func testOwnQueriesUnderRules(t *testing.T, backend string) {
 			t.Fatalf("%s: %v %v", tc.name, m, err)
 		}
 	}
-	fake := &FakeLearner{Outcome: dnsengine.CacheLearned}
+	fake := &FakeLearner{Outcome: cache.Learned}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- c.Run(rctx, fake) }()
 	defer func() { cancel(); <-done }()
-	req, err := dnsengine.NewRefreshRequest(topo.UpstreamV4, "www.example.org", dns.TypeA, false, false)
+	req, err := cache.NewRefreshRequest(topo.UpstreamV4, "www.example.org", dns.TypeA, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}

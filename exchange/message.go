@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 	"strings"
 
-	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/miekg/dns"
 )
 
@@ -84,7 +84,7 @@ func capEDNS(m []byte, qEnd int, max uint16) uint16 {
 
 // refreshQuery builds the query for req: RD, the key's CD, one question,
 // an OPT record with the key's DO and the given UDP size.
-func refreshQuery(req *dnsengine.RefreshRequest, id uint16, udpSize uint16) ([]byte, error) {
+func refreshQuery(req *cache.RefreshRequest, id uint16, udpSize uint16) ([]byte, error) {
 	m := new(dns.Msg)
 	m.Id = id
 	m.RecursionDesired = true

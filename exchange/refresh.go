@@ -5,17 +5,17 @@ import (
 	"errors"
 	"net/netip"
 
-	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 )
 
 // Learner takes the answers to refresh queries: *dnsengine.Engine.
 type Learner interface {
-	LearnRefresh(req dnsengine.RefreshRequest, msg []byte) dnsengine.CacheOutcome
+	LearnRefresh(req cache.RefreshRequest, msg []byte) cache.Outcome
 }
 
 // Refresh queues req for Run; it never blocks and returns false when the
 // queue is full.
-func (c *Client) Refresh(req dnsengine.RefreshRequest) bool {
+func (c *Client) Refresh(req cache.RefreshRequest) bool {
 	select {
 	case c.queue <- req:
 		return true
@@ -47,7 +47,7 @@ func (c *Client) Run(ctx context.Context, l Learner) error {
 // buffer.
 func refreshCost(udpSize uint16) int { return 512 + int(udpSize) + 1 }
 
-func (c *Client) refresh(req dnsengine.RefreshRequest, l Learner) {
+func (c *Client) refresh(req cache.RefreshRequest, l Learner) {
 	cost := refreshCost(c.cfg.UDPSize)
 	select {
 	case c.refSem <- struct{}{}:
@@ -86,7 +86,7 @@ func (c *Client) refresh(req dnsengine.RefreshRequest, l Learner) {
 			c.log.Debug("refresh: no answer", "server", to, "name", req.NameString(), "err", err)
 			return
 		}
-		if o := l.LearnRefresh(req, buf[:n]); o == dnsengine.CacheLearned {
+		if o := l.LearnRefresh(req, buf[:n]); o == cache.Learned {
 			c.stats.learned.Add(1)
 		} else {
 			c.stats.rejected.Add(1)

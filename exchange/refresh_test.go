@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/meshdns/meshdns/internal/clusterdns"
 	"github.com/miekg/dns"
 )
@@ -41,9 +42,9 @@ func startRefresher(t *testing.T, cfg Config, l Learner) *Client {
 	return c
 }
 
-func request(t *testing.T, name string, qtype uint16, do, cd bool) dnsengine.RefreshRequest {
+func request(t *testing.T, name string, qtype uint16, do, cd bool) cache.RefreshRequest {
 	t.Helper()
-	req, err := dnsengine.NewRefreshRequest(loopback, name, qtype, do, cd)
+	req, err := cache.NewRefreshRequest(loopback, name, qtype, do, cd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestRefreshRoundTrip(t *testing.T) {
 	t.Cleanup(func() { up.Stop() })
 	port := up.UDPAddrs()[0].(*net.UDPAddr).AddrPort().Port()
 
-	fake := &FakeLearner{Outcome: dnsengine.CacheLearned}
+	fake := &FakeLearner{Outcome: cache.Learned}
 	c := startRefresher(t, Config{ServerPort: port}, fake)
 	req := request(t, "WWW.example.org", dns.TypeA, true, true)
 	if !c.Refresh(req) {
@@ -94,7 +95,7 @@ func TestRefreshRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o := e.LearnRefresh(req, got.Msg); o != dnsengine.CacheLearned {
+	if o := e.LearnRefresh(req, got.Msg); o != cache.Learned {
 		t.Fatalf("engine: %v", o)
 	}
 }

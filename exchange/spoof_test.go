@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/miekg/dns"
 )
 
@@ -194,7 +194,7 @@ func TestForwardSpoofedTCP(t *testing.T) {
 // forgeries never reach the learner, the real answer does, once.
 func TestRefreshSpoofed(t *testing.T) {
 	srv := playServer(t)
-	fake := &FakeLearner{Outcome: dnsengine.CacheLearned}
+	fake := &FakeLearner{Outcome: cache.Learned}
 	c := startRefresher(t, Config{ServerPort: srv.ap.Port(), Timeout: 5 * time.Second}, fake)
 	c.Refresh(request(t, "bank.example.org", dns.TypeA, false, false))
 	q, from := srv.read()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"golang.org/x/sys/unix"
 )
 
@@ -13,7 +14,7 @@ import (
 // acknowledgement (the batch reader binds in Open, go-nfqueue in Start).
 // Each reader against the other and itself.
 func TestKernelBindTaken(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireRoot(t)
 	const queue = 51
 	for _, first := range readers {
 		for _, second := range readers {

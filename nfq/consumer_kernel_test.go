@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"github.com/meshdns/meshdns/nfq/rules"
 )
 
@@ -33,11 +35,11 @@ func newTopology(t *testing.T) (pod, up string) {
 	pod, up = newNetns(t, "pod"), newNetns(t, "up")
 	id := randomID(6)
 	pv, uv := "mdq"+id+"p", "mdq"+id+"u"
-	run(t, "ip", "link", "add", pv, "netns", pod, "type", "veth", "peer", "name", uv, "netns", up)
+	netnstest.Run(t, "ip", "link", "add", pv, "netns", pod, "type", "veth", "peer", "name", uv, "netns", up)
 	for _, c := range []struct{ ns, dev, v4, v6 string }{{pod, pv, "198.18.0.2/24", "fd53::2/64"}, {up, uv, "198.18.0.1/24", "fd53::1/64"}} {
-		run(t, "ip", "-n", c.ns, "addr", "add", c.v4, "dev", c.dev)
-		run(t, "ip", "-n", c.ns, "-6", "addr", "add", c.v6, "dev", c.dev, "nodad")
-		run(t, "ip", "-n", c.ns, "link", "set", c.dev, "up")
+		netnstest.Run(t, "ip", "-n", c.ns, "addr", "add", c.v4, "dev", c.dev)
+		netnstest.Run(t, "ip", "-n", c.ns, "-6", "addr", "add", c.v6, "dev", c.dev, "nodad")
+		netnstest.Run(t, "ip", "-n", c.ns, "link", "set", c.dev, "up")
 	}
 	return pod, up
 }
@@ -53,7 +55,7 @@ type upstream struct {
 func startUpstream(t *testing.T, ns string) *upstream {
 	t.Helper()
 	u := &upstream{seen: map[string]int{}}
-	err := inNetns(ns, func() error {
+	err := netns.Do(ns, func() error {
 		var err error
 		u.conn, err = net.ListenPacket("udp", "[::]:53")
 		return err
@@ -233,7 +235,7 @@ type client struct {
 func newClient(t *testing.T, pod string) *client {
 	t.Helper()
 	c := &client{conns: map[bool]net.PacketConn{}}
-	err := inNetns(pod, func() error {
+	err := netns.Do(pod, func() error {
 		for v6, network := range map[bool]string{false: "udp4", true: "udp6"} {
 			conn, err := net.ListenPacket(network, ":0")
 			if err != nil {
@@ -320,7 +322,7 @@ func (c *client) wantMeshAnswer(t *testing.T, srv netip.Addr) {
 }
 
 func TestKernelConsumer(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireRoot(t)
 	for _, backend := range []string{rules.BackendNFT, rules.BackendLegacy} {
 		for _, open := range readers {
 			t.Run(backend+"/"+open.name, func(t *testing.T) {

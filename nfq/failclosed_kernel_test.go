@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 )
 
 // TestKernelFailClosed: a queue whose consumer has stopped reading (its
@@ -13,7 +15,7 @@ import (
 // when it fails closed (Config.FailClosed), as the reset queue does. Both
 // readers, 4 packets held, 20 sent.
 func TestKernelFailClosed(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireRoot(t)
 	for _, open := range readers {
 		for _, closed := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/fail-closed=%v", open.name, closed), func(t *testing.T) {

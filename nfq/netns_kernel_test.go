@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"github.com/meshdns/meshdns/nfq/rules"
 )
 
@@ -15,7 +16,7 @@ import (
 // rules.NetNSRunner, the batch queue's netlink socket opened inside the pod by
 // Config.NetNS.
 func TestKernelFromOutside(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireRoot(t)
 	pod, up := newTopology(t)
 	ups := startUpstream(t, up)
 	cl := newClient(t, pod)

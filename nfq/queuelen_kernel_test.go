@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 )
 
 // TestKernelQueueLenZero: after Source.SetQueueLen(0) the kernel queues
@@ -12,7 +14,7 @@ import (
 // and stalled), while the packets queued before it are still delivered:
 // none lost.
 func TestKernelQueueLenZero(t *testing.T) {
-	requireRoot(t)
+	netnstest.RequireRoot(t)
 	for _, open := range readers {
 		t.Run(open.name, func(t *testing.T) {
 			pod, up := newTopology(t)

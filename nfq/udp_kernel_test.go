@@ -5,6 +5,9 @@ import (
 	"net"
 	"sync/atomic"
 	"testing"
+
+	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 )
 
 // readers are the two queue readers the kernel tests run against.
@@ -16,7 +19,7 @@ var readers = []struct {
 // queueUDP queues the pod's UDP to port on queue, with --queue-bypass.
 func queueUDP(t *testing.T, pod string, port, queue int) {
 	t.Helper()
-	run(t, "ip", "netns", "exec", pod, "iptables", "-t", "raw", "-A", "OUTPUT", "-p", "udp", "--dport", fmt.Sprint(port),
+	netnstest.Run(t, "ip", "netns", "exec", pod, "iptables", "-t", "raw", "-A", "OUTPUT", "-p", "udp", "--dport", fmt.Sprint(port),
 		"-j", "NFQUEUE", "--queue-num", fmt.Sprint(queue), "--queue-bypass")
 }
 
@@ -26,7 +29,7 @@ func udpSink(t *testing.T, up string, port int) *atomic.Int64 {
 	t.Helper()
 	var got atomic.Int64
 	var ln net.PacketConn
-	if err := inNetns(up, func() (err error) { ln, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", port)); return err }); err != nil {
+	if err := netns.Do(up, func() (err error) { ln, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", port)); return err }); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
@@ -45,7 +48,7 @@ func udpSink(t *testing.T, up string, port int) *atomic.Int64 {
 // sendUDP sends n one-byte datagrams from the pod to the upstream's port.
 func sendUDP(t *testing.T, pod string, port, n int) {
 	t.Helper()
-	if err := inNetns(pod, func() error {
+	if err := netns.Do(pod, func() error {
 		c, err := net.Dial("udp4", fmt.Sprintf("%v:%d", upV4, port))
 		if err != nil {
 			return err

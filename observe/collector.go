@@ -6,7 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 )
 
 // collector turns the Observer's atomics, the current table and the
@@ -76,7 +76,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 // resultOf is the result label of a reason: answered (from the table or
 // the cache), nxdomain, nodata, tcp (a DNS-over-TCP segment handled in
 // place; the reason says how) or passed (accepted untouched).
-func resultOf(r dnsengine.Reason) string {
+func resultOf(r verdict.Reason) string {
 	return r.Class().String()
 }
 
@@ -89,7 +89,7 @@ func (c *collector) collectPackets(ch chan<- prometheus.Metric) {
 	c.o.shardsMu.Unlock()
 
 	for i, n := range t.reasons {
-		r := dnsengine.Reason(i)
+		r := verdict.Reason(i)
 		ch <- prometheus.MustNewConstMetric(c.queries, prometheus.CounterValue, float64(n), resultOf(r), r.String())
 	}
 	ch <- prometheus.MustNewConstMetric(c.truncated, prometheus.CounterValue, float64(t.truncated))

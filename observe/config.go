@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 )
 
 // DefaultAddr is the default listen address of the metrics and health
@@ -43,7 +44,7 @@ type Config struct {
 	// CacheMetrics, TCPFlows and TCPMemory read the engine's cache and TCP
 	// counters at scrape time (Engine.CacheMetrics, Engine.TCPFlows,
 	// Engine.TCPMemory); nil leaves those metrics out.
-	CacheMetrics func() dnsengine.CacheMetrics
+	CacheMetrics func() cache.Metrics
 	TCPFlows     func() int
 	TCPMemory    func() int64
 	// Pprof serves net/http/pprof under /debug/pprof/ to loopback clients

@@ -3,13 +3,13 @@ package observe
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 )
 
 // engineCollector reads the engine's own counters at scrape time: the cache
 // of upstream answers and the DNS-over-TCP flow table.
 type engineCollector struct {
-	cache func() dnsengine.CacheMetrics
+	cache func() cache.Metrics
 	flows func() int
 	mem   func() int64
 
@@ -17,12 +17,12 @@ type engineCollector struct {
 	entries, capacity, responses, tcpFlows, tcpMemory                  *prometheus.Desc
 }
 
-func newEngineCollector(cache func() dnsengine.CacheMetrics, flows func() int, mem func() int64) *engineCollector {
+func newEngineCollector(cacheMetrics func() cache.Metrics, flows func() int, mem func() int64) *engineCollector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("meshdns_"+name, help, labels, nil)
 	}
 	return &engineCollector{
-		cache: cache, flows: flows, mem: mem,
+		cache: cacheMetrics, flows: flows, mem: mem,
 		hits:           d("cache_hits_total", "Queries answered from the cache of upstream answers."),
 		stale:          d("cache_stale_total", "Queries answered from an expired entry (serve-stale) while it is refreshed."),
 		misses:         d("cache_misses_total", "Queries for names the mesh does not own that the cache could not answer."),
@@ -72,6 +72,6 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(m.Entries))
 	ch <- prometheus.MustNewConstMetric(c.capacity, prometheus.GaugeValue, float64(m.Capacity))
 	for i, v := range m.Responses {
-		ch <- prometheus.MustNewConstMetric(c.responses, prometheus.CounterValue, float64(v), dnsengine.CacheOutcome(i).String())
+		ch <- prometheus.MustNewConstMetric(c.responses, prometheus.CounterValue, float64(v), cache.Outcome(i).String())
 	}
 }

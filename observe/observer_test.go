@@ -11,6 +11,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 )
 
 func newTestObserver(t *testing.T, cfg Config) *Observer {
@@ -103,12 +104,12 @@ func mustGather(t *testing.T, o *Observer, name string, labels map[string]string
 func TestQueriesByResultAndReason(t *testing.T) {
 	o := newTestObserver(t, Config{})
 	s1, s2 := o.Shard(), o.Shard()
-	s1.Count(dnsengine.Result{Reason: dnsengine.ReasonAnswered})
-	s2.Count(dnsengine.Result{Reason: dnsengine.ReasonAnswered, Truncated: true})
-	s2.Count(dnsengine.Result{Reason: dnsengine.ReasonNXDomain})
-	s1.Count(dnsengine.Result{Reason: dnsengine.ReasonNotOwned})
-	s1.Count(dnsengine.Result{Reason: dnsengine.ReasonMalformed})
-	s1.Count(dnsengine.Result{Reason: dnsengine.Reason(200)}) // out of range: ignored, no panic
+	s1.Count(verdict.Result{Reason: verdict.ReasonAnswered})
+	s2.Count(verdict.Result{Reason: verdict.ReasonAnswered, Truncated: true})
+	s2.Count(verdict.Result{Reason: verdict.ReasonNXDomain})
+	s1.Count(verdict.Result{Reason: verdict.ReasonNotOwned})
+	s1.Count(verdict.Result{Reason: verdict.ReasonMalformed})
+	s1.Count(verdict.Result{Reason: verdict.Reason(200)}) // out of range: ignored, no panic
 	s2.ObserveDuration(3 * time.Microsecond)
 
 	mustGather(t, o, "meshdns_queries_total", map[string]string{"result": "answered", "reason": "answered"}, 2)

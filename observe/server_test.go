@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 )
 
 func get(t *testing.T, h http.Handler, path string) (int, string) {
@@ -51,7 +52,7 @@ func TestHealthzReadyz(t *testing.T) {
 
 func TestMetricsEndpoint(t *testing.T) {
 	o := newTestObserver(t, Config{Registry: dnsengine.StaticRegistry{T: testTable(t)}})
-	o.Shard().Count(dnsengine.Result{Reason: dnsengine.ReasonNoData})
+	o.Shard().Count(verdict.Result{Reason: verdict.ReasonNoData})
 	code, body := get(t, o.Handler(), "/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics = %d", code)

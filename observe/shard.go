@@ -6,6 +6,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 )
 
 // latencyBounds are the upper bounds, in nanoseconds, of the processing time
@@ -23,7 +24,7 @@ const numBuckets = len(latencyBounds) + 1 // +Inf
 // its own Shard keeps them from sharing cache lines. The collector sums all
 // shards at scrape time.
 type Shard struct {
-	reasons   [dnsengine.NumReasons]atomic.Uint64
+	reasons   [verdict.NumReasons]atomic.Uint64
 	truncated atomic.Uint64
 	buckets   [numBuckets]atomic.Uint64
 	sumNanos  atomic.Uint64
@@ -35,7 +36,7 @@ type Shard struct {
 }
 
 // Count records one engine result.
-func (s *Shard) Count(r dnsengine.Result) {
+func (s *Shard) Count(r verdict.Result) {
 	if int(r.Reason) < len(s.reasons) {
 		s.reasons[r.Reason].Add(1)
 	}
@@ -46,7 +47,7 @@ func (s *Shard) Count(r dnsengine.Result) {
 
 // Inc counts one packet with reason r (for callers that keep only the
 // reason; Count also counts truncated responses).
-func (s *Shard) Inc(r dnsengine.Reason) {
+func (s *Shard) Inc(r verdict.Reason) {
 	if int(r) < len(s.reasons) {
 		s.reasons[r].Add(1)
 	}
@@ -75,7 +76,7 @@ func (s *Shard) ObserveDuration(d time.Duration) {
 // whole packet-path use of this package:
 //
 //	res := shard.Process(engine, pkt, q)
-func (s *Shard) Process(eng *dnsengine.Engine, pkt []byte, q tcpstack.Holdable) dnsengine.Result {
+func (s *Shard) Process(eng *dnsengine.Engine, pkt []byte, q tcpstack.Holdable) verdict.Result {
 	if !s.Sample() {
 		r := eng.ProcessQueued(pkt, q)
 		s.Count(r)
@@ -90,7 +91,7 @@ func (s *Shard) Process(eng *dnsengine.Engine, pkt []byte, q tcpstack.Holdable) 
 
 // shardTotals is the sum of all shards at one scrape.
 type shardTotals struct {
-	reasons   [dnsengine.NumReasons]uint64
+	reasons   [verdict.NumReasons]uint64
 	truncated uint64
 	buckets   [numBuckets]uint64
 	sumNanos  uint64

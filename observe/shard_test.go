@@ -6,6 +6,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -61,19 +62,19 @@ func TestShardProcessCountsAndTimes(t *testing.T) {
 	buf := make([]byte, 64, 65536)
 	for range 3 {
 		r := s.Process(eng, buf, nil)
-		if r.Verdict != dnsengine.Accept {
+		if r.Verdict != verdict.Accept {
 			t.Fatalf("verdict %v for garbage without a table, want accept", r.Verdict)
 		}
-		s.Count(dnsengine.Result{Reason: dnsengine.ReasonAnswered, Truncated: true})
+		s.Count(verdict.Result{Reason: verdict.ReasonAnswered, Truncated: true})
 	}
 	var tot shardTotals
 	tot.add(s)
-	if tot.reasons[dnsengine.ReasonAnswered] != 3 || tot.truncated != 3 {
-		t.Errorf("answered %d truncated %d, want 3 and 3", tot.reasons[dnsengine.ReasonAnswered], tot.truncated)
+	if tot.reasons[verdict.ReasonAnswered] != 3 || tot.truncated != 3 {
+		t.Errorf("answered %d truncated %d, want 3 and 3", tot.reasons[verdict.ReasonAnswered], tot.truncated)
 	}
 	var passed uint64
 	for i, n := range tot.reasons {
-		if !dnsengine.Reason(i).Answered() {
+		if !verdict.Reason(i).Answered() {
 			passed += n
 		}
 	}
@@ -105,7 +106,7 @@ func TestShardProcessAllocs(t *testing.T) {
 	s := o.Shard()
 	buf := make([]byte, len(query), 65536)
 	copy(buf, query)
-	if r := s.Process(eng, buf, nil); r.Verdict != dnsengine.Rewrite || r.Reason != dnsengine.ReasonAnswered {
+	if r := s.Process(eng, buf, nil); r.Verdict != verdict.Rewrite || r.Reason != verdict.ReasonAnswered {
 		t.Fatalf("mesh query: %v %v, want an answer", r.Verdict, r.Reason)
 	}
 	sampled := s.samples.Load()
@@ -155,8 +156,8 @@ func TestResultOf(t *testing.T) {
 		"response":         "passed",
 	}
 	seen := map[string]bool{}
-	for i := range dnsengine.NumReasons {
-		r := dnsengine.Reason(i)
+	for i := range verdict.NumReasons {
+		r := verdict.Reason(i)
 		seen[r.String()] = true
 		w, ok := want[r.String()]
 		if !ok {
@@ -185,7 +186,7 @@ func TestShardConcurrent(t *testing.T) {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for range 1000 {
-				s.Inc(dnsengine.ReasonAnswered)
+				s.Inc(verdict.ReasonAnswered)
 				if s.Sample() {
 					s.ObserveDuration(time.Microsecond)
 				}
@@ -195,7 +196,7 @@ func TestShardConcurrent(t *testing.T) {
 	for range 4 {
 		<-done
 	}
-	if got := s.reasons[dnsengine.ReasonAnswered].Load(); got != 4000 {
+	if got := s.reasons[verdict.ReasonAnswered].Load(); got != 4000 {
 		t.Fatalf("answered %d, want 4000", got)
 	}
 	if got := s.samples.Load(); got != 500 {

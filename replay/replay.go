@@ -9,12 +9,13 @@ import (
 	"sort"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/meshdns/meshdns/replay/pcapfile"
 )
 
 // Processor is the engine as replay sees it.
 type Processor interface {
-	Process(pkt []byte) dnsengine.Result
+	Process(pkt []byte) verdict.Result
 }
 
 // Config configures Run.
@@ -115,11 +116,11 @@ func Run(cfg Config, r io.Reader, w io.Writer) (Summary, error) {
 		res := cfg.Processor.Process(buf)
 		log.Debug("packet", "n", s.Read, "verdict", res.Verdict.String(), "reason", res.Reason.String())
 		switch res.Verdict {
-		case dnsengine.Rewrite:
+		case verdict.Rewrite:
 			switch res.Reason {
-			case dnsengine.ReasonNXDomain:
+			case verdict.ReasonNXDomain:
 				s.NXDomain++
-			case dnsengine.ReasonNoData:
+			case verdict.ReasonNoData:
 				s.NoData++
 			default:
 				s.Answered++
@@ -131,7 +132,7 @@ func Run(cfg Config, r io.Reader, w io.Writer) (Summary, error) {
 				return s, fmt.Errorf("writing output: %w", err)
 			}
 			s.Written++
-		case dnsengine.Drop:
+		case verdict.Drop:
 			s.Dropped++
 		default:
 			s.Passed++

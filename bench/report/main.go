@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -10,23 +9,17 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/meshdns/meshdns/bench/report/internal/pngplot"
 )
 
 func main() {
-	in := flag.String("in", "", "results JSON")
-	out := flag.String("out", "", "PNG to write")
-	flag.Parse()
-	if err := run(*in, *out); err != nil {
-		fmt.Fprintln(os.Stderr, "meshdns-bench-plot:", err)
-		os.Exit(1)
-	}
+	pngplot.Main("meshdns-bench-plot", "results JSON", run)
 }
 
 func run(in, out string) error {
-	if in == "" || out == "" {
-		return fmt.Errorf("-in and -out are required")
+	if err := pngplot.CheckArgs(in, out); err != nil {
+		return err
 	}
 	f, err := os.Open(in)
 	if err != nil {
@@ -52,27 +45,7 @@ func run(in, out string) error {
 			}
 		}
 	}
-	img := vgimg.New(vg.Length(cols)*8*vg.Inch, vg.Length(rows)*4.5*vg.Inch)
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
-		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	canvases := plot.Align(grid, tiles, dc)
-	for i := range grid {
-		for j := range grid[i] {
-			if grid[i][j] != nil {
-				grid[i][j].Draw(canvases[i][j])
-			}
-		}
-	}
-	w, err := os.Create(out)
-	if err != nil {
-		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(w); err != nil {
-		w.Close()
-		return err
-	}
-	return w.Close()
+	return pngplot.WriteGrid(out, grid, 8*vg.Inch, 4.5*vg.Inch)
 }
 
 func build(d *document) ([]*plot.Plot, error) {

@@ -30,12 +30,6 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// listFlag is a repeatable string flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, " ") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
 // options are the parsed command line.
 type options struct {
 	meshdns   string
@@ -48,7 +42,6 @@ type options struct {
 
 func parse(args []string, stderr io.Writer) (options, error) {
 	var o options
-	var extra listFlag
 	fs := flag.NewFlagSet("meshdns-demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.meshdns, "meshdns", "", "meshdns binary (default: meshdns beside this binary, else ./bin/meshdns)")
@@ -56,14 +49,13 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.prefix, "prefix", "demo", "namespace name prefix: mdt-<prefix>-pod, mdt-<prefix>-up")
 	fs.BoolVar(&o.noMeshdns, "no-meshdns", false, "only build the topology and run the lookups without meshdns")
 	fs.BoolVar(&o.verbose, "verbose", false, "show meshdns's log and every upstream query")
-	fs.Var(&extra, "meshdns-arg", "extra argument for meshdns run (repeatable)")
+	fs.Func("meshdns-arg", "extra argument for meshdns run (repeatable)", func(s string) error { o.extra = append(o.extra, s); return nil })
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	o.extra = extra
 	return o, nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"sort"
-	"strings"
 	"syscall"
 	"time"
 
@@ -22,12 +21,6 @@ import (
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
-
-// listFlag is a repeatable string flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // options are the parsed command line.
 type options struct {
@@ -43,10 +36,9 @@ type options struct {
 
 func parse(args []string, stderr io.Writer) (options, error) {
 	var o options
-	var listen listFlag
 	fs := flag.NewFlagSet("meshdns-upstream", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Var(&listen, "listen", "address to serve UDP and TCP on, ip:port (repeatable; default 127.0.0.1:5353)")
+	fs.Func("listen", "address to serve UDP and TCP on, ip:port (repeatable; default 127.0.0.1:5353)", func(s string) error { o.listen = append(o.listen, s); return nil })
 	fs.StringVar(&o.zone, "zone", "", "zone file to serve (default: the built-in example zone)")
 	fs.StringVar(&o.origin, "origin", ".", "origin of relative names in --zone")
 	fs.UintVar(&o.ttl, "ttl", clusterdns.DefaultTTL, "TTL of records that set none")
@@ -69,7 +61,6 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	if o.delay < 0 {
 		return o, errors.New("--delay must not be negative")
 	}
-	o.listen = listen
 	if len(o.listen) == 0 {
 		o.listen = []string{"127.0.0.1:5353"}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,11 +8,13 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/meshdns/meshdns/nfq/rules"
+	"github.com/meshdns/meshdns/observe"
 	"github.com/meshdns/meshdns/resolvconf"
+	"github.com/meshdns/meshdns/sync/model"
 )
 
 // podFlags locate the pod's DNS context.
@@ -182,8 +183,8 @@ func (e *engineFlags) config() (dnsengine.Config, error) {
 		return c, usageError{err}
 	}
 	c.TTL, c.NegativeTTL, c.EDNSSize, c.PodRecords = uint32(e.ttl), uint32(e.negativeTTL), uint16(e.ednsSize), pr
-	if e.cacheMaxTTL > dnsengine.MaxCacheTTL || e.cacheNegativeTTL > dnsengine.MaxCacheTTL || e.cacheServfailTTL > dnsengine.MaxCacheTTL {
-		return c, usageError{fmt.Errorf("--cache-max-ttl, --cache-negative-ttl and --cache-servfail-ttl are at most %d (a week)", dnsengine.MaxCacheTTL)}
+	if e.cacheMaxTTL > cache.MaxTTL || e.cacheNegativeTTL > cache.MaxTTL || e.cacheServfailTTL > cache.MaxTTL {
+		return c, usageError{fmt.Errorf("--cache-max-ttl, --cache-negative-ttl and --cache-servfail-ttl are at most %d (a week)", cache.MaxTTL)}
 	}
 	if e.cacheSize > 1<<24 || e.cacheStale > 1<<31-1 || e.cachePrefetch > 1<<31-1 {
 		return c, usageError{fmt.Errorf("--cache-* value out of range")}
@@ -192,6 +193,18 @@ func (e *engineFlags) config() (dnsengine.Config, error) {
 	c.Cache.MaxTTL, c.Cache.NegativeTTL, c.Cache.ServfailTTL = uint32(e.cacheMaxTTL), uint32(e.cacheNegativeTTL), uint32(e.cacheServfailTTL)
 	c.Cache.Stale, c.Cache.Prefetch = uint32(e.cacheStale), uint32(e.cachePrefetch)
 	return c, nil
+}
+
+// modelOptions are the options of the name table the flags ask for, in
+// the cluster domain clusterDomain; the caller adds the nameservers, the
+// logger and the serial.
+func (e *engineFlags) modelOptions(clusterDomain string) model.Options {
+	o := model.DefaultOptions()
+	o.ClusterDomain = clusterDomain
+	o.Zones = splitList(e.zones)
+	o.Namespaces = splitList(e.namespaces)
+	o.AutoAllocate = e.autoAllocate
+	return o
 }
 
 func splitList(s string) []string {
@@ -241,6 +254,22 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// parseArgs parses args into fs, as parseFlags, wants no positional
+// argument, and runs check (nil: none), the command's own checks of its
+// flags before it touches the system.
+func parseArgs(fs *flag.FlagSet, args []string, check func() error) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	if check == nil {
+		return nil
+	}
+	return check()
+}
+
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("meshdns "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -256,23 +285,39 @@ func addrs(as []netip.Addr) string {
 	return strings.Join(s, ",")
 }
 
-// sourceFlags choose the name source, shared by "run" and "node": an
-// objects file or the API server.
-type sourceFlags struct {
-	objects string
-	kubecfg string
-	reload  time.Duration
+// serveFlags are the flags of the commands that serve DNS, "run" and
+// "node": the answer policy, the log, DNS over TCP, the name source and
+// the metrics listener.
+type serveFlags struct {
+	engine engineFlags
+	log    logFlags
+	tcp    tcpFlags
+	sourceFlags
+	metrics string
 }
 
-func (f *sourceFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.objects, "objects", "", "file of Kubernetes objects (Services, EndpointSlices, ServiceEntries) to answer from, reloaded on change; without it names come from the API server")
-	fs.StringVar(&f.kubecfg, "kubeconfig", "", "kubeconfig of the API server to watch (default: in-cluster config)")
-	fs.DurationVar(&f.reload, "reload-interval", time.Second, "how often the objects file is checked for changes where inotify cannot watch it (otherwise changes are seen at once, with no timer)")
+func (s *serveFlags) register(fs *flag.FlagSet) {
+	s.engine.register(fs)
+	s.log.register(fs)
+	s.tcp.register(fs)
+	s.sourceFlags.register(fs)
+	fs.StringVar(&s.metrics, "metrics-addr", observe.DefaultAddr, "address of /metrics, /healthz, /readyz, /debug/names and /debug/pprof; empty disables")
 }
 
-func (f *sourceFlags) check() error {
-	if f.objects != "" && f.kubecfg != "" {
-		return usageError{errors.New("--objects and --kubeconfig exclude each other: one name source")}
+func (s *serveFlags) check() error {
+	if err := s.sourceFlags.check(); err != nil {
+		return err
 	}
-	return nil
+	return s.tcp.check()
+}
+
+// setup returns the logger writing to stderr and the engine's
+// configuration the flags ask for.
+func (s *serveFlags) setup(stderr io.Writer) (*slog.Logger, dnsengine.Config, error) {
+	log, err := s.log.logger(stderr)
+	if err != nil {
+		return nil, dnsengine.Config{}, err
+	}
+	ecfg, err := s.engine.config()
+	return log, ecfg, err
 }

@@ -56,19 +56,10 @@ func parseMeshdnsArgs(args []string) (parsedArgs, error) {
 	switch {
 	case len(args) >= 1 && args[0] == "run":
 		fs, f := newRunFlags(&out)
-		if err := parseFlags(fs, args[1:]); err != nil {
+		if err := parseArgs(fs, args[1:], f.check); err != nil {
 			return fail(err)
 		}
-		if fs.NArg() > 0 {
-			return fail(fmt.Errorf("unexpected arguments %q", fs.Args()))
-		}
-		if err := f.check(); err != nil {
-			return fail(err)
-		}
-		if _, err := f.log.logger(io.Discard); err != nil {
-			return fail(err)
-		}
-		if _, err := f.engine.config(); err != nil {
+		if _, _, err := f.setup(io.Discard); err != nil {
 			return fail(err)
 		}
 		if _, err := f.rules.config(manifestPod, discard, queueCount(f.rules.queues)); err != nil {
@@ -77,11 +68,8 @@ func parseMeshdnsArgs(args []string) (parsedArgs, error) {
 		return parsedArgs{command: "run", run: f}, nil
 	case len(args) >= 2 && args[0] == "rules" && args[1] == "install":
 		fs, f := newRulesFlags(args[1], &out)
-		if err := parseFlags(fs, args[2:]); err != nil {
+		if err := parseArgs(fs, args[2:], nil); err != nil {
 			return fail(err)
-		}
-		if fs.NArg() > 0 {
-			return fail(fmt.Errorf("unexpected arguments %q", fs.Args()))
 		}
 		if _, err := f.log.logger(io.Discard); err != nil {
 			return fail(err)
@@ -92,13 +80,7 @@ func parseMeshdnsArgs(args []string) (parsedArgs, error) {
 		return parsedArgs{command: "rules install", rules: f}, nil
 	case len(args) >= 1 && args[0] == "node":
 		fs, f := newNodeFlags(&out)
-		if err := parseFlags(fs, args[1:]); err != nil {
-			return fail(err)
-		}
-		if fs.NArg() > 0 {
-			return fail(fmt.Errorf("unexpected arguments %q", fs.Args()))
-		}
-		if err := f.check(); err != nil {
+		if err := parseArgs(fs, args[1:], f.check); err != nil {
 			return fail(err)
 		}
 		if _, err := f.engine.config(); err != nil {

@@ -20,16 +20,11 @@ import (
 	"github.com/meshdns/meshdns/node/podwatch"
 	"github.com/meshdns/meshdns/observe"
 	"github.com/meshdns/meshdns/sync/model"
-	"github.com/meshdns/meshdns/sync/objects"
 )
 
 // nodeFlags are the flags of "meshdns node".
 type nodeFlags struct {
-	engine engineFlags
-	log    logFlags
-	tcp    tcpFlags
-	sourceFlags
-	metrics       string
+	serveFlags
 	socket        string
 	cniCache      string
 	clusterDNS    string
@@ -47,11 +42,7 @@ type nodeFlags struct {
 func newNodeFlags(stderr io.Writer) (*flag.FlagSet, *nodeFlags) {
 	fs := newFlagSet("node", stderr)
 	f := &nodeFlags{}
-	f.engine.register(fs)
-	f.log.register(fs)
-	f.tcp.register(fs)
-	f.sourceFlags.register(fs)
-	fs.StringVar(&f.metrics, "metrics-addr", observe.DefaultAddr, "address of /metrics, /healthz, /readyz and /debug/pprof; empty disables")
+	f.serveFlags.register(fs)
 	fs.StringVar(&f.socket, "cni-socket", cniplugin.DefaultSocket, "UNIX socket meshdns-cni reports pod network namespaces on")
 	fs.StringVar(&f.cniCache, "cni-cache-dir", "/var/lib/cni", "the runtime's CNI cache (libcni's), read on start to recover the pods already running")
 	fs.StringVar(&f.clusterDNS, "cluster-dns", "", "comma-separated cluster DNS addresses, as the kubelet's --cluster-dns")
@@ -68,10 +59,7 @@ func newNodeFlags(stderr io.Writer) (*flag.FlagSet, *nodeFlags) {
 }
 
 func (f *nodeFlags) check() error {
-	if err := f.sourceFlags.check(); err != nil {
-		return err
-	}
-	if err := f.tcp.check(); err != nil {
+	if err := f.serveFlags.check(); err != nil {
 		return err
 	}
 	if f.queueNum > 0xffff || f.queueLen == 0 || f.queueLen > 1<<20 || f.maxPods == 0 || f.podMaxRate > 1<<24 {
@@ -110,20 +98,10 @@ func (f *nodeFlags) kubelet() (poddns.Kubelet, error) {
 
 func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs, f := newNodeFlags(stderr)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseArgs(fs, args, f.check); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
-	}
-	if err := f.check(); err != nil {
-		return err
-	}
-	log, err := f.log.logger(stderr)
-	if err != nil {
-		return err
-	}
-	ecfg, err := f.engine.config()
+	log, ecfg, err := f.setup(stderr)
 	if err != nil {
 		return err
 	}
@@ -133,11 +111,7 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 
 	// One name source and one set of objects for the node.
-	mopts := model.DefaultOptions()
-	mopts.ClusterDomain = f.clusterDomain
-	mopts.Zones = splitList(f.engine.zones)
-	mopts.Namespaces = splitList(f.engine.namespaces)
-	mopts.AutoAllocate = f.engine.autoAllocate
+	mopts := f.engine.modelOptions(f.clusterDomain)
 	mopts.Logger = log
 	// ns.dns.<zone> answers the cluster DNS's addresses, as CoreDNS
 	// answers its own.
@@ -160,12 +134,7 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var capture func(context.Context, podevent.Event) bool
 	podsSynced := func() bool { return true }
 	if f.objects != "" {
-		fsrc, err := objects.NewSource(objects.Config{Path: f.objects, Interval: f.reload, Logger: log})
-		if err != nil {
-			return err
-		}
-		// Loaded once: Run then only watches for changes.
-		objs, err := fsrc.Load()
+		fsrc, objs, err := f.loadObjects(log)
 		if err != nil {
 			return err
 		}
@@ -224,10 +193,8 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	defer podReg.Close()
 
-	srcCtx, stopSrc := context.WithCancel(ctx)
+	srcDone, stopSrc := runSource(ctx, src, store)
 	defer stopSrc()
-	srcDone := make(chan error, 1)
-	go func() { srcDone <- src.Run(srcCtx, store.update) }()
 
 	// Listen before recovering: a pod created meanwhile is reported, not
 	// missed (an add of a pod already served is a no-op).

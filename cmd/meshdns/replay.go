@@ -59,11 +59,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	opts := model.DefaultOptions()
-	opts.ClusterDomain = pf.clusterDomain
-	opts.Zones = splitList(ef.zones)
-	opts.Namespaces = splitList(ef.namespaces)
-	opts.AutoAllocate = ef.autoAllocate
+	opts := ef.modelOptions(pf.clusterDomain)
 	opts.Nameservers = pc.resolv.Nameservers
 	if fi, err := os.Stat(*objPath); err == nil {
 		opts.Serial = uint32(fi.ModTime().Unix()) // deterministic for a given file

@@ -37,11 +37,8 @@ func cmdRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	action := args[0]
 	fs, f := newRulesFlags(action, stderr)
 	pf, rf, lf := &f.pod, &f.rules, &f.log
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseArgs(fs, args[1:], nil); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
 	log, err := lf.logger(stderr)
 	if err != nil {

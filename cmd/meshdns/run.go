@@ -7,20 +7,15 @@ import (
 	"io"
 
 	"github.com/meshdns/meshdns/nfq"
-	"github.com/meshdns/meshdns/observe"
 )
 
 // runFlags are the flags of "meshdns run".
 type runFlags struct {
-	pod    podFlags
-	rules  ruleFlags
-	engine engineFlags
-	log    logFlags
-	sourceFlags
+	serveFlags
+	pod      podFlags
+	rules    ruleFlags
 	queueLen uint
 	impl     string
-	tcp      tcpFlags
-	metrics  string
 }
 
 // newRunFlags returns the flag set of "meshdns run" and the flags it fills.
@@ -29,11 +24,7 @@ func newRunFlags(stderr io.Writer) (*flag.FlagSet, *runFlags) {
 	f := &runFlags{}
 	f.pod.register(fs)
 	f.rules.register(fs, true)
-	f.engine.register(fs)
-	f.log.register(fs)
-	f.tcp.register(fs)
-	f.sourceFlags.register(fs)
-	fs.StringVar(&f.metrics, "metrics-addr", observe.DefaultAddr, "address of /metrics, /healthz, /readyz, /debug/names and /debug/pprof; empty disables")
+	f.serveFlags.register(fs)
 	fs.UintVar(&f.queueLen, "queue-len", 0, "packets the kernel holds per queue; beyond it packets bypass meshdns (fail-open); 0: 512 in all, split over the queues (what a stall releases at once)")
 	fs.StringVar(&f.impl, "queue-impl", "batch", "queue reader: batch (recvmmsg, batched verdicts) or go-nfqueue (one read and one verdict syscall per packet)")
 	return fs, f
@@ -41,14 +32,11 @@ func newRunFlags(stderr io.Writer) (*flag.FlagSet, *runFlags) {
 
 // check validates the flags that need no system state.
 func (f *runFlags) check() error {
-	if err := f.sourceFlags.check(); err != nil {
+	if err := f.serveFlags.check(); err != nil {
 		return err
 	}
 	if f.rules.rules != "iptables" && f.rules.rules != "none" {
 		return usageError{fmt.Errorf("--rules %q: want iptables or none", f.rules.rules)}
-	}
-	if err := f.tcp.check(); err != nil {
-		return err
 	}
 	if f.queueLen > 1<<20 {
 		return usageError{fmt.Errorf("--queue-len %d: want 0..1048576", f.queueLen)}
@@ -70,24 +58,14 @@ func queueOpen(impl string) (nfq.OpenFunc, error) {
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, f := newRunFlags(stderr)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
-	}
-	if err := f.check(); err != nil {
+	if err := parseArgs(fs, args, f.check); err != nil {
 		return err
 	}
 	open, err := queueOpen(f.impl)
 	if err != nil {
 		return err
 	}
-	log, err := f.log.logger(stderr)
-	if err != nil {
-		return err
-	}
-	ecfg, err := f.engine.config()
+	log, ecfg, err := f.setup(stderr)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/meshdns/meshdns/nfq/rules"
 	"github.com/meshdns/meshdns/observe"
 	"github.com/meshdns/meshdns/sync/model"
-	"github.com/meshdns/meshdns/sync/objects"
 )
 
 // runner is "meshdns run" being set up, step by step (cmdRun), and
@@ -37,7 +36,7 @@ type runner struct {
 	eng     *dnsengine.Engine
 	obs     *observe.Observer
 	cons    *nfq.Consumer
-	srcDone chan error
+	srcDone <-chan error
 	undo    []func()
 }
 
@@ -61,11 +60,7 @@ func (r *runner) goUntilReleased(fn func(context.Context)) {
 // first full sync every packet passes through).
 func (r *runner) loadNames(context.Context) error {
 	f, log := r.f, r.log
-	mopts := model.DefaultOptions()
-	mopts.ClusterDomain = f.pod.clusterDomain
-	mopts.Zones = splitList(f.engine.zones)
-	mopts.Namespaces = splitList(f.engine.namespaces)
-	mopts.AutoAllocate = f.engine.autoAllocate
+	mopts := f.engine.modelOptions(f.pod.clusterDomain)
 	mopts.Nameservers = r.pc.resolv.Nameservers
 	mopts.Logger = log
 	r.reg = &dnsengine.AtomicRegistry{}
@@ -82,17 +77,9 @@ func (r *runner) loadNames(context.Context) error {
 		r.src, r.ready = ks, ks.Synced
 		return nil
 	}
-	fsrc, err := objects.NewSource(objects.Config{Path: f.objects, Interval: f.reload, Logger: log})
+	fsrc, objs, err := f.loadObjects(log)
 	if err != nil {
 		return err
-	}
-	// Loaded once: Run then only watches for changes.
-	objs, err := fsrc.Load()
-	if err != nil {
-		return err
-	}
-	if st := fsrc.Stats().Parse; st.SkippedTotal() > 0 {
-		log.Info("objects of other kinds skipped", "file", f.objects, "count", st.SkippedTotal(), "kinds", st.Skipped)
 	}
 	store.update(objs)
 	if r.reg.Table() == nil {
@@ -209,10 +196,9 @@ func (r *runner) bindQueues(ctx context.Context) error {
 // followNames runs the name source until ctx is done: the table follows
 // its changes.
 func (r *runner) followNames(ctx context.Context) error {
-	ctx, stop := context.WithCancel(ctx)
+	done, stop := runSource(ctx, r.src, r.store)
+	r.srcDone = done
 	r.undo = append(r.undo, stop)
-	r.srcDone = make(chan error, 1)
-	go func() { r.srcDone <- r.src.Run(ctx, r.store.update) }()
 	return nil
 }
 

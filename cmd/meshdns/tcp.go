@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/meshdns/meshdns/nfq"
@@ -94,18 +93,18 @@ func (h heldPacket) Release(res verdict.Result) {
 }
 
 // queueVerdict turns an engine verdict into the queue's.
-func queueVerdict(res dnsengine.Result) (nfq.Verdict, []byte) {
+func queueVerdict(res verdict.Result) (nfq.Verdict, []byte) {
 	switch res.Verdict {
-	case dnsengine.Rewrite:
+	case verdict.Rewrite:
 		if isTCP(res.Packet) {
 			// Queued in raw OUTPUT: once more through it, to be untracked
 			// (nfq/rules/render.go).
 			return nfq.RepeatModified, res.Packet
 		}
 		return nfq.AcceptModified, res.Packet
-	case dnsengine.Drop:
+	case verdict.Drop:
 		return nfq.Drop, nil
-	case dnsengine.Hold:
+	case verdict.Hold:
 		return nfq.Hold, nil
 	}
 	return nfq.Accept, nil

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -15,17 +17,17 @@ import (
 // them, which allocates).
 type cacheNopRefresher struct{}
 
-func (cacheNopRefresher) Refresh(dnsengine.RefreshRequest) bool { return true }
+func (cacheNopRefresher) Refresh(cache.RefreshRequest) bool { return true }
 
 // cacheKinds are the cache's packet paths, each a sequence of packets
 // played in order, the last one's reason checked.
-func cacheKinds(t testing.TB) (*dnsengine.Engine, *dnsengine.FakeClock, []struct {
+func cacheKinds(t testing.TB) (*dnsengine.Engine, *cache.FakeClock, []struct {
 	name    string
 	pkts    [][]byte
 	advance time.Duration // the clock moves this much before each play
-	want    dnsengine.Reason
+	want    verdict.Reason
 }) {
-	clock := &dnsengine.FakeClock{}
+	clock := &cache.FakeClock{}
 	cfg := dnsengine.DefaultConfig()
 	cfg.Cache.Clock = clock
 	cfg.Cache.Refresher = cacheNopRefresher{}
@@ -55,17 +57,17 @@ func cacheKinds(t testing.TB) (*dnsengine.Engine, *dnsengine.FakeClock, []struct
 		name    string
 		pkts    [][]byte
 		advance time.Duration
-		want    dnsengine.Reason
+		want    verdict.Reason
 	}{
-		{"hit", [][]byte{mk("hot.example.org", false)}, 0, dnsengine.ReasonCacheHit},
-		{"hit-edns", [][]byte{mk("HOT.example.org", true)}, 0, dnsengine.ReasonCacheHit},
-		{"stale", [][]byte{mk("stale.example.org", false)}, 0, dnsengine.ReasonCacheStale},
-		{"miss", [][]byte{mk("cold.example.org", false)}, 0, dnsengine.ReasonNotOwned},
+		{"hit", [][]byte{mk("hot.example.org", false)}, 0, verdict.ReasonCacheHit},
+		{"hit-edns", [][]byte{mk("HOT.example.org", true)}, 0, verdict.ReasonCacheHit},
+		{"stale", [][]byte{mk("stale.example.org", false)}, 0, verdict.ReasonCacheStale},
+		{"miss", [][]byte{mk("cold.example.org", false)}, 0, verdict.ReasonNotOwned},
 		// Past TTL and stale window: the query misses (dropping the dead
 		// entry), its response is learned again. Kinds after this one see
 		// every earlier entry expire.
-		{"learn", [][]byte{learn.q, learn.r}, 4000 * time.Second, dnsengine.ReasonCacheLearned},
-		{"reject", [][]byte{learn.r}, 0, dnsengine.ReasonResponse},
+		{"learn", [][]byte{learn.q, learn.r}, 4000 * time.Second, verdict.ReasonCacheLearned},
+		{"reject", [][]byte{learn.r}, 0, verdict.ReasonResponse},
 	}
 }
 
@@ -75,7 +77,7 @@ func TestCacheAllocs(t *testing.T) {
 	e, clock, kinds := cacheKinds(t)
 	buf := make([]byte, 0, enginetest.BufSize)
 	for _, k := range kinds {
-		var res dnsengine.Result
+		var res verdict.Result
 		allocs := testing.AllocsPerRun(200, func() {
 			clock.Advance(k.advance)
 			for _, p := range k.pkts {
@@ -104,7 +106,7 @@ func BenchmarkCache(b *testing.B) {
 				for _, p := range k.pkts {
 					buf = buf[:len(p)]
 					copy(buf, p)
-					if r := e.Process(buf); r.Reason == dnsengine.ReasonMalformed {
+					if r := e.Process(buf); r.Reason == verdict.ReasonMalformed {
 						b.Fatal(r.Reason)
 					}
 				}
@@ -133,12 +135,12 @@ func TestCacheConcurrent(t *testing.T) {
 					return
 				}
 				switch res.Reason {
-				case dnsengine.ReasonCacheHit:
+				case verdict.ReasonCacheHit:
 					if resp.Msg.Question[0].Name != name+"." || len(resp.Msg.Answer) != 1 || resp.Msg.Answer[0].Header().Name != name+"." {
 						t.Errorf("hit for %s: %v", name, resp.Msg)
 						return
 					}
-				case dnsengine.ReasonNotOwned:
+				case verdict.ReasonNotOwned:
 					rep := cacheReply(t, q, dns.RcodeSuccess, name+". 300 IN A 198.18.5.5")
 					wire, _ := rep.Pack()
 					pkt, _ := enginetest.UDPPacket(cacheRespEP(ep), wire)

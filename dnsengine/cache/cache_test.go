@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -25,7 +27,7 @@ func TestCacheLearnAndAnswer(t *testing.T) {
 			ep2.SrcPort = 41000
 			q := cacheQ("WwW.ExAmple.ORG", dns.TypeA, 0x2222)
 			res, m := r.ask(ep2, q)
-			if res.Reason != dnsengine.ReasonCacheHit || res.Verdict != dnsengine.Rewrite {
+			if res.Reason != verdict.ReasonCacheHit || res.Verdict != verdict.Rewrite {
 				t.Fatalf("second query: %v/%v, want rewrite/cache_hit", res.Verdict, res.Reason)
 			}
 			if m.Id != 0x2222 || m.Question[0].Name != "WwW.ExAmple.ORG." || !m.RecursionAvailable || !m.RecursionDesired || m.Authoritative {
@@ -48,11 +50,11 @@ func TestCacheLearnAndAnswer(t *testing.T) {
 				t.Fatalf("after 59.9 s: %v, want TTL 1", m)
 			}
 			r.clock.Advance(100 * time.Millisecond) // 60 s: expired
-			if res, _ := r.ask(ep2, q); res.Reason != dnsengine.ReasonNotOwned {
+			if res, _ := r.ask(ep2, q); res.Reason != verdict.ReasonNotOwned {
 				t.Fatalf("after expiry: reason %v, want not_owned", res.Reason)
 			}
 			cm := r.e.CacheMetrics()
-			if cm.Hits != 3 || cm.Misses != 2 || cm.Responses[dnsengine.CacheLearned] != 1 {
+			if cm.Hits != 3 || cm.Misses != 2 || cm.Responses[cache.Learned] != 1 {
 				t.Fatalf("metrics %+v", cm)
 			}
 		})
@@ -94,13 +96,13 @@ func TestCacheMatchRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newCacheRig(t, nil)
 			q := cacheQ(name, dns.TypeA, 0x1111)
-			if res, _ := r.ask(ep, q); res.Reason != dnsengine.ReasonNotOwned {
+			if res, _ := r.ask(ep, q); res.Reason != verdict.ReasonNotOwned {
 				t.Fatalf("query: %v", res.Reason)
 			}
 			rep := cacheReply(t, q, dns.RcodeSuccess, answer...)
 			rep2 := cacheRespEP(ep)
 			tc.edit(r, rep, &rep2)
-			if res := r.answer(rep2, rep); res.Reason != dnsengine.ReasonResponse {
+			if res := r.answer(rep2, rep); res.Reason != verdict.ReasonResponse {
 				t.Fatalf("response reason %v, want response (not learned)", res.Reason)
 			}
 			if got := r.outcomes(); len(got) != 1 || got[tc.outcome] != 1 {
@@ -108,7 +110,7 @@ func TestCacheMatchRules(t *testing.T) {
 			}
 			for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
 				for _, n := range []string{name, "evil.example.org"} {
-					if res, _ := r.ask(cacheEP4(42000), cacheQ(n, qt, 7)); res.Reason != dnsengine.ReasonNotOwned {
+					if res, _ := r.ask(cacheEP4(42000), cacheQ(n, qt, 7)); res.Reason != verdict.ReasonNotOwned {
 						t.Fatalf("%s %d answered from the cache (%v) after a rejected response", n, qt, res.Reason)
 					}
 				}
@@ -131,7 +133,7 @@ func TestCacheSpoofKeepsQuery(t *testing.T) {
 	q := cacheQ("bank.example.org", dns.TypeA, 0x4242)
 	r.ask(ep, q)
 	spoof := cacheReply(t, cacheQ("evil.example.org", dns.TypeA, 0x4242), dns.RcodeSuccess, "evil.example.org. 3600 IN A 198.18.6.6")
-	if res := r.answer(cacheRespEP(ep), spoof); res.Reason != dnsengine.ReasonResponse {
+	if res := r.answer(cacheRespEP(ep), spoof); res.Reason != verdict.ReasonResponse {
 		t.Fatalf("spoof: %v", res.Reason)
 	}
 	real := cacheReply(t, q, dns.RcodeSuccess, "bank.example.org. 60 IN A 198.18.5.5")
@@ -141,17 +143,17 @@ func TestCacheSpoofKeepsQuery(t *testing.T) {
 	if got["question_mismatch"] != 1 || got["not_outstanding"] != 1 || got["learned"] != 1 {
 		t.Fatalf("outcomes %v", got)
 	}
-	if res, _ := r.ask(cacheEP4(42000), cacheQ("evil.example.org", dns.TypeA, 1)); res.Reason != dnsengine.ReasonNotOwned {
+	if res, _ := r.ask(cacheEP4(42000), cacheQ("evil.example.org", dns.TypeA, 1)); res.Reason != verdict.ReasonNotOwned {
 		t.Fatalf("spoofed name: %v", res.Reason)
 	}
 	q2 := cacheQ("other.example.org", dns.TypeA, 0x4343)
 	r.ask(ep, q2)
 	r.ask(ep, q2)
 	real2 := cacheReply(t, q2, dns.RcodeSuccess, "other.example.org. 60 IN A 198.18.5.6")
-	if res := r.answer(cacheRespEP(ep), real2); res.Reason != dnsengine.ReasonCacheLearned {
+	if res := r.answer(cacheRespEP(ep), real2); res.Reason != verdict.ReasonCacheLearned {
 		t.Fatalf("answer to the retransmission: %v", res.Reason)
 	}
-	if res := r.answer(cacheRespEP(ep), real2); res.Reason != dnsengine.ReasonResponse {
+	if res := r.answer(cacheRespEP(ep), real2); res.Reason != verdict.ReasonResponse {
 		t.Fatalf("duplicate answer: %v", res.Reason)
 	}
 }
@@ -202,20 +204,20 @@ func TestCacheTTLPolicy(t *testing.T) {
 			rep := cacheReply(t, q, tc.rcode, tc.recs...)
 			res := r.answer(cacheRespEP(ep), rep)
 			if tc.ttl == 0 {
-				if res.Reason != dnsengine.ReasonResponse || r.outcomes()[tc.reject] != 1 {
+				if res.Reason != verdict.ReasonResponse || r.outcomes()[tc.reject] != 1 {
 					t.Fatalf("reason %v outcomes %v, want rejected as %s", res.Reason, r.outcomes(), tc.reject)
 				}
-				if res, _ := r.ask(cacheEP4(41000), cacheQ("x.example.org", dns.TypeA, 2)); res.Reason != dnsengine.ReasonNotOwned {
+				if res, _ := r.ask(cacheEP4(41000), cacheQ("x.example.org", dns.TypeA, 2)); res.Reason != verdict.ReasonNotOwned {
 					t.Fatalf("answered from the cache: %v", res.Reason)
 				}
 				return
 			}
-			if res.Reason != dnsengine.ReasonCacheLearned {
+			if res.Reason != verdict.ReasonCacheLearned {
 				t.Fatalf("reason %v, outcomes %v", res.Reason, r.outcomes())
 			}
 			q2 := cacheQ("x.example.org", dns.TypeA, 2)
 			res, m := r.ask(cacheEP4(41000), q2)
-			if res.Reason != dnsengine.ReasonCacheHit || m.Rcode != tc.rcode {
+			if res.Reason != verdict.ReasonCacheHit || m.Rcode != tc.rcode {
 				t.Fatalf("hit: %v rcode %v", res.Reason, m)
 			}
 			for _, rr := range append(append([]dns.RR{}, m.Answer...), m.Ns...) {
@@ -227,11 +229,11 @@ func TestCacheTTLPolicy(t *testing.T) {
 				t.Fatalf("records %v, want those of %v", m, rep)
 			}
 			r.clock.Advance(time.Duration(tc.ttl)*time.Second - 1)
-			if res, _ := r.ask(cacheEP4(41000), q2); res.Reason != dnsengine.ReasonCacheHit {
+			if res, _ := r.ask(cacheEP4(41000), q2); res.Reason != verdict.ReasonCacheHit {
 				t.Fatalf("just before expiry: %v", res.Reason)
 			}
 			r.clock.Advance(1)
-			if res, _ := r.ask(cacheEP4(41000), q2); res.Reason != dnsengine.ReasonNotOwned {
+			if res, _ := r.ask(cacheEP4(41000), q2); res.Reason != verdict.ReasonNotOwned {
 				t.Fatalf("at expiry: %v", res.Reason)
 			}
 		})
@@ -253,12 +255,12 @@ func TestCacheKey(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		q    *dns.Msg
-		want dnsengine.Reason
+		want verdict.Reason
 	}{
-		{"DO", do, dnsengine.ReasonNotOwned},
-		{"CD", cd, dnsengine.ReasonNotOwned},
-		{"AAAA", cacheQ("k.example.org", dns.TypeAAAA, 5), dnsengine.ReasonNotOwned},
-		{"EDNS without DO", edns, dnsengine.ReasonCacheHit},
+		{"DO", do, verdict.ReasonNotOwned},
+		{"CD", cd, verdict.ReasonNotOwned},
+		{"AAAA", cacheQ("k.example.org", dns.TypeAAAA, 5), verdict.ReasonNotOwned},
+		{"EDNS without DO", edns, verdict.ReasonCacheHit},
 	} {
 		res, m := r.ask(cacheEP4(41000), tc.q)
 		if res.Reason != tc.want {
@@ -272,10 +274,10 @@ func TestCacheKey(t *testing.T) {
 	}
 	// The table answers mesh names before the cache is asked.
 	r.learn(ep, cacheQ("payments.example.com", dns.TypeTXT, 6), dns.RcodeSuccess, "payments.example.com. 60 IN TXT \"upstream\"")
-	if res, _ := r.ask(cacheEP4(41000), cacheQ("payments.example.com", dns.TypeA, 7)); res.Reason != dnsengine.ReasonAnswered {
+	if res, _ := r.ask(cacheEP4(41000), cacheQ("payments.example.com", dns.TypeA, 7)); res.Reason != verdict.ReasonAnswered {
 		t.Fatalf("mesh name: %v", res.Reason)
 	}
-	if res, _ := r.ask(cacheEP4(41000), cacheQ("payments.example.com", dns.TypeTXT, 8)); res.Reason != dnsengine.ReasonCacheHit {
+	if res, _ := r.ask(cacheEP4(41000), cacheQ("payments.example.com", dns.TypeTXT, 8)); res.Reason != verdict.ReasonCacheHit {
 		t.Fatalf("a type the table does not own: %v", res.Reason)
 	}
 }
@@ -310,7 +312,7 @@ func TestCacheTruncation(t *testing.T) {
 			q2.SetEdns0(tc.edns, false)
 		}
 		res, m := rr.ask(cacheEP4(41000), q2)
-		if res.Reason != dnsengine.ReasonCacheHit || res.Truncated != tc.trunc || m.Truncated != tc.trunc {
+		if res.Reason != verdict.ReasonCacheHit || res.Truncated != tc.trunc || m.Truncated != tc.trunc {
 			t.Fatalf("%s: reason %v truncated %v/%v", tc.name, res.Reason, res.Truncated, m.Truncated)
 		}
 		limit := 512

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -97,12 +98,8 @@ func (c Config) Validate() error {
 }
 
 func (c Config) withDefaults() Config {
-	if c.Outstanding == 0 {
-		c.Outstanding = DefaultOutstanding
-	}
-	if c.MatchWindow == 0 {
-		c.MatchWindow = DefaultMatchWindow
-	}
+	c.Outstanding = cmp.Or(c.Outstanding, DefaultOutstanding)
+	c.MatchWindow = cmp.Or(c.MatchWindow, DefaultMatchWindow)
 	if c.Clock == nil {
 		c.Clock = SystemClock{}
 	}

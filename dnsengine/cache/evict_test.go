@@ -7,6 +7,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -33,7 +34,7 @@ func makeCacheExchange(t testing.TB, ep enginetest.Endpoints, name string, id ui
 }
 
 // run plays the cacheExchange through e in buf and returns the two reasons.
-func (x cacheExchange) run(e *dnsengine.Engine, buf []byte) (dnsengine.Reason, dnsengine.Reason) {
+func (x cacheExchange) run(e *dnsengine.Engine, buf []byte) (verdict.Reason, verdict.Reason) {
 	buf = buf[:len(x.q)]
 	copy(buf, x.q)
 	r1 := e.Process(buf).Reason
@@ -53,13 +54,13 @@ func TestCacheEviction(t *testing.T) {
 	hotQ, _ := enginetest.QueryPacket(cacheEP4(41000), cacheQ("hot.example.org", dns.TypeA, 2))
 	for i := range 1000 {
 		x := makeCacheExchange(t, ep, fmt.Sprintf("n%d.example.org", i), uint16(i+10), fmt.Sprintf("n%d.example.org. 300 IN A 198.18.8.8", i))
-		if q, l := x.run(r.e, buf); q != dnsengine.ReasonNotOwned || l != dnsengine.ReasonCacheLearned {
+		if q, l := x.run(r.e, buf); q != verdict.ReasonNotOwned || l != verdict.ReasonCacheLearned {
 			t.Fatalf("name %d: %v, %v", i, q, l)
 		}
 		if i%10 == 0 {
 			buf = buf[:len(hotQ)]
 			copy(buf, hotQ)
-			if res := r.e.Process(buf); res.Reason != dnsengine.ReasonCacheHit {
+			if res := r.e.Process(buf); res.Reason != verdict.ReasonCacheHit {
 				t.Fatalf("hot entry evicted after %d names: %v", i, res.Reason)
 			}
 		}
@@ -96,10 +97,10 @@ func TestCacheSizeZero(t *testing.T) {
 	ep := cacheEP4(40000)
 	q := cacheQ("www.example.org", dns.TypeA, 1)
 	r.ask(ep, q)
-	if res := r.answer(cacheRespEP(ep), cacheReply(t, q, dns.RcodeSuccess, "www.example.org. 60 IN A 198.18.5.5")); res.Reason != dnsengine.ReasonNotDNSQuery {
+	if res := r.answer(cacheRespEP(ep), cacheReply(t, q, dns.RcodeSuccess, "www.example.org. 60 IN A 198.18.5.5")); res.Reason != verdict.ReasonNotDNSQuery {
 		t.Fatalf("response with the cache off: %v", res.Reason)
 	}
-	if res, _ := r.ask(cacheEP4(41000), cacheQ("www.example.org", dns.TypeA, 2)); res.Reason != dnsengine.ReasonNotOwned {
+	if res, _ := r.ask(cacheEP4(41000), cacheQ("www.example.org", dns.TypeA, 2)); res.Reason != verdict.ReasonNotOwned {
 		t.Fatalf("%v", res.Reason)
 	}
 	if cm := r.e.CacheMetrics(); cm.Enabled {
@@ -133,7 +134,7 @@ func TestCacheFloodMemoryFlat(t *testing.T) {
 	}
 	before := heap()
 	for _, x := range xs[size:] {
-		if _, l := x.run(r.e, buf); l != dnsengine.ReasonCacheLearned {
+		if _, l := x.run(r.e, buf); l != verdict.ReasonCacheLearned {
 			t.Fatalf("learn: %v", l)
 		}
 	}

@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -25,7 +27,7 @@ func TestCacheKeyedByServer(t *testing.T) {
 	r.learn(attacker, cacheQ("www.bank.example", dns.TypeA, 0x6666), dns.RcodeSuccess, "www.bank.example. 300 IN A 203.0.113.66")
 
 	victim := cacheEP4(41000) // asks resolv.conf's nameserver
-	if res, _ := r.ask(victim, cacheQ("www.bank.example", dns.TypeA, 1)); res.Reason != dnsengine.ReasonNotOwned {
+	if res, _ := r.ask(victim, cacheQ("www.bank.example", dns.TypeA, 1)); res.Reason != verdict.ReasonNotOwned {
 		t.Fatalf("query to the real nameserver: %v, want not_owned (answered from another server's entry)", res.Reason)
 	}
 	r.answer(cacheRespEP(victim), cacheReply(t, cacheQ("www.bank.example", dns.TypeA, 1), dns.RcodeSuccess, "www.bank.example. 300 IN A 198.18.7.7"))
@@ -38,7 +40,7 @@ func TestCacheKeyedByServer(t *testing.T) {
 		{enginetest.Endpoints{Src: enginetest.Client4, Dst: cacheOtherServer4, SrcPort: 42001, DstPort: 53}, "203.0.113.66"},
 	} {
 		res, m := r.ask(tc.ep, cacheQ("www.bank.example", dns.TypeA, 2))
-		if res.Reason != dnsengine.ReasonCacheHit || len(m.Answer) != 1 || m.Answer[0].(*dns.A).A.String() != tc.want {
+		if res.Reason != verdict.ReasonCacheHit || len(m.Answer) != 1 || m.Answer[0].(*dns.A).A.String() != tc.want {
 			t.Fatalf("query to %v: %v %v, want %s from the cache", tc.ep.Dst, res.Reason, m, tc.want)
 		}
 	}
@@ -59,38 +61,38 @@ func TestCacheForgedAnswers(t *testing.T) {
 	q := cacheQ(name, dns.TypeA, 0x4242)
 	tests := []struct {
 		name    string
-		forge   func(r *cacheRig) dnsengine.Result // sends the forgery
-		outcome string                             // "" when the forgery never reaches the cache's matching
+		forge   func(r *cacheRig) verdict.Result // sends the forgery
+		outcome string                           // "" when the forgery never reaches the cache's matching
 	}{
-		{"from another server", func(r *cacheRig) dnsengine.Result {
+		{"from another server", func(r *cacheRig) verdict.Result {
 			e := cacheRespEP(ep)
 			e.Src = cacheOtherServer4
 			return r.answer(e, cacheReply(t, q, dns.RcodeSuccess, forged))
 		}, "wrong_server"},
-		{"from another source port", func(r *cacheRig) dnsengine.Result {
+		{"from another source port", func(r *cacheRig) verdict.Result {
 			e := cacheRespEP(ep)
 			e.SrcPort = 5353
 			return r.answer(e, cacheReply(t, q, dns.RcodeSuccess, forged))
 		}, ""},
-		{"to another client port", func(r *cacheRig) dnsengine.Result {
+		{"to another client port", func(r *cacheRig) verdict.Result {
 			e := cacheRespEP(ep)
 			e.DstPort++
 			return r.answer(e, cacheReply(t, q, dns.RcodeSuccess, forged))
 		}, "not_outstanding"},
-		{"with another ID", func(r *cacheRig) dnsengine.Result {
+		{"with another ID", func(r *cacheRig) verdict.Result {
 			m := cacheReply(t, q, dns.RcodeSuccess, forged)
 			m.Id++
 			return r.answer(cacheRespEP(ep), m)
 		}, "not_outstanding"},
-		{"with another question", func(r *cacheRig) dnsengine.Result {
+		{"with another question", func(r *cacheRig) verdict.Result {
 			m := cacheReply(t, cacheQ("evil.example.org", dns.TypeA, q.Id), dns.RcodeSuccess, "evil.example.org. 3600 IN A 203.0.113.66")
 			return r.answer(cacheRespEP(ep), m)
 		}, "question_mismatch"},
-		{"with another type", func(r *cacheRig) dnsengine.Result {
+		{"with another type", func(r *cacheRig) verdict.Result {
 			m := cacheReply(t, cacheQ(name, dns.TypeAAAA, q.Id), dns.RcodeSuccess, "bank.example.org. 3600 IN AAAA 2001:db8::66")
 			return r.answer(cacheRespEP(ep), m)
 		}, "question_mismatch"},
-		{"after the same query to the attacker's server", func(r *cacheRig) dnsengine.Result {
+		{"after the same query to the attacker's server", func(r *cacheRig) verdict.Result {
 			// The attacker sends the victim's query (same address, port and
 			// ID: a raw socket) to its own server, then answers it.
 			e := ep
@@ -102,24 +104,24 @@ func TestCacheForgedAnswers(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newCacheRig(t, nil)
-			if res, _ := r.ask(ep, q); res.Reason != dnsengine.ReasonNotOwned {
+			if res, _ := r.ask(ep, q); res.Reason != verdict.ReasonNotOwned {
 				t.Fatalf("query: %v", res.Reason)
 			}
 			res := tc.forge(r)
-			if tc.outcome != "learned" && res.Reason == dnsengine.ReasonCacheLearned {
+			if tc.outcome != "learned" && res.Reason == verdict.ReasonCacheLearned {
 				t.Fatalf("forgery learned")
 			}
 			if got := r.outcomes(); tc.outcome != "" && got[tc.outcome] != 1 {
 				t.Fatalf("forgery: outcomes %v, want %s", got, tc.outcome)
 			}
-			if res := r.answer(cacheRespEP(ep), cacheReply(t, q, dns.RcodeSuccess, real)); res.Reason != dnsengine.ReasonCacheLearned {
+			if res := r.answer(cacheRespEP(ep), cacheReply(t, q, dns.RcodeSuccess, real)); res.Reason != verdict.ReasonCacheLearned {
 				t.Fatalf("the real answer after the forgery: %v (outcomes %v), want learned", res.Reason, r.outcomes())
 			}
 			res2, m := r.ask(cacheEP4(42000), cacheQ(name, dns.TypeA, 7))
-			if res2.Reason != dnsengine.ReasonCacheHit || !slices.Equal(cacheRRs(m), []string{"bank.example.org.\t60\tIN\tA\t198.18.5.5"}) {
+			if res2.Reason != verdict.ReasonCacheHit || !slices.Equal(cacheRRs(m), []string{"bank.example.org.\t60\tIN\tA\t198.18.5.5"}) {
 				t.Fatalf("query to the real nameserver: %v %v, want the real answer", res2.Reason, m)
 			}
-			if res, _ := r.ask(cacheEP4(42001), cacheQ("evil.example.org", dns.TypeA, 8)); res.Reason != dnsengine.ReasonNotOwned {
+			if res, _ := r.ask(cacheEP4(42001), cacheQ("evil.example.org", dns.TypeA, 8)); res.Reason != verdict.ReasonNotOwned {
 				t.Fatalf("forged name answered: %v", res.Reason)
 			}
 		})
@@ -136,7 +138,7 @@ func TestCacheLateForgery(t *testing.T) {
 	r.learn(ep, q, dns.RcodeSuccess, "bank.example.org. 60 IN A 198.18.5.5")
 	for i := range 3 {
 		m := cacheReply(t, q, dns.RcodeSuccess, fmt.Sprintf("bank.example.org. 3600 IN A 203.0.113.%d", i))
-		if res := r.answer(cacheRespEP(ep), m); res.Reason != dnsengine.ReasonResponse {
+		if res := r.answer(cacheRespEP(ep), m); res.Reason != verdict.ReasonResponse {
 			t.Fatalf("late response %d: %v", i, res.Reason)
 		}
 	}
@@ -165,7 +167,7 @@ func TestCacheTCOnlyForRequired(t *testing.T) {
 		t.Fatalf("upstream answer of %d bytes; the test wants more than 512", n)
 	}
 	res, m := r.ask(cacheEP4(41000), cacheQ("mail.example.org", dns.TypeMX, 2))
-	if res.Reason != dnsengine.ReasonCacheHit || res.Truncated || m.Truncated {
+	if res.Reason != verdict.ReasonCacheHit || res.Truncated || m.Truncated {
 		t.Fatalf("reason %v, TC %v/%v: want a hit without TC", res.Reason, res.Truncated, m.Truncated)
 	}
 	if len(m.Answer) != 1 || len(m.Extra) == 0 || len(m.Extra) >= 40 || len(res.Packet)-28 > 512 {
@@ -177,11 +179,11 @@ func TestCacheTCOnlyForRequired(t *testing.T) {
 // the prefetch arithmetic on 32-bit TTLs once overflowed) the engine is
 // not made.
 func TestCacheTTLCapBounded(t *testing.T) {
-	for _, edit := range []func(*dnsengine.CacheConfig){
-		func(c *dnsengine.CacheConfig) { c.MaxTTL = 429496730 },
-		func(c *dnsengine.CacheConfig) { c.MaxTTL = dnsengine.MaxCacheTTL + 1 },
-		func(c *dnsengine.CacheConfig) { c.NegativeTTL = dnsengine.MaxCacheTTL + 1 },
-		func(c *dnsengine.CacheConfig) { c.ServfailTTL = dnsengine.MaxCacheTTL + 1 },
+	for _, edit := range []func(*cache.Config){
+		func(c *cache.Config) { c.MaxTTL = 429496730 },
+		func(c *cache.Config) { c.MaxTTL = cache.MaxTTL + 1 },
+		func(c *cache.Config) { c.NegativeTTL = cache.MaxTTL + 1 },
+		func(c *cache.Config) { c.ServfailTTL = cache.MaxTTL + 1 },
 	} {
 		cfg := dnsengine.DefaultConfig()
 		edit(&cfg.Cache)
@@ -190,7 +192,7 @@ func TestCacheTTLCapBounded(t *testing.T) {
 		}
 	}
 	cfg := dnsengine.DefaultConfig()
-	cfg.Cache.MaxTTL = dnsengine.MaxCacheTTL
+	cfg.Cache.MaxTTL = cache.MaxTTL
 	if _, err := dnsengine.New(cfg, dnsengine.StaticRegistry{}); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +202,7 @@ func TestCacheTTLCapBounded(t *testing.T) {
 // in the last tenth of its TTL, not before (the test of "last tenth"
 // multiplies the remaining TTL by ten).
 func TestCachePrefetchWeekTTL(t *testing.T) {
-	r := newCacheRig(t, func(c *dnsengine.Config) { c.Cache.MaxTTL = dnsengine.MaxCacheTTL; c.Cache.Prefetch = 1 })
+	r := newCacheRig(t, func(c *dnsengine.Config) { c.Cache.MaxTTL = cache.MaxTTL; c.Cache.Prefetch = 1 })
 	r.learn(cacheEP4(40000), cacheQ("w.example.org", dns.TypeA, 1), dns.RcodeSuccess, "w.example.org. 604800 IN A 198.18.5.5")
 	r.ask(cacheEP4(41000), cacheQ("w.example.org", dns.TypeA, 2))
 	if n := len(r.ref.Requests()); n != 0 {

@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -79,7 +81,7 @@ func FuzzCacheResponse(f *testing.F) {
 	seed(qe, dns.RcodeSuccess, "www.example.org. 60 IN MX 10 mx.example.org.", "|", "example.org. 60 IN NS ns.example.org.", "|", "mx.example.org. 60 IN A 198.18.5.6")
 	seed(qe, dns.RcodeServerFailure)
 
-	clock := &dnsengine.FakeClock{}
+	clock := &cache.FakeClock{}
 	cfg := dnsengine.DefaultConfig()
 	cfg.Cache.Clock = clock
 	cfg.Cache.Size = 64
@@ -108,10 +110,10 @@ func FuzzCacheResponse(f *testing.F) {
 		}
 		orig := bytes.Clone(pkt)
 		res := e.Process(pkt)
-		if res.Verdict != dnsengine.Accept || !bytes.Equal(pkt, orig) {
+		if res.Verdict != verdict.Accept || !bytes.Equal(pkt, orig) {
 			t.Fatalf("response: verdict %v reason %v, or modified", res.Verdict, res.Reason)
 		}
-		if res.Reason != dnsengine.ReasonCacheLearned {
+		if res.Reason != verdict.ReasonCacheLearned {
 			return
 		}
 		upstream := new(dns.Msg)
@@ -132,7 +134,7 @@ func FuzzCacheResponse(f *testing.F) {
 				t.Fatal(err)
 			}
 			res := e.Process(pkt)
-			if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonCacheHit {
+			if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonCacheHit {
 				t.Fatalf("learned, then %v/%v", res.Verdict, res.Reason)
 			}
 			if int(binary.BigEndian.Uint16(res.Packet[2:])) != len(res.Packet) {

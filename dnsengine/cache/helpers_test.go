@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -15,13 +17,13 @@ import (
 type cacheRig struct {
 	t     testing.TB
 	e     *dnsengine.Engine
-	clock *dnsengine.FakeClock
-	ref   *dnsengine.FakeRefresher
+	clock *cache.FakeClock
+	ref   *cache.FakeRefresher
 }
 
 func newCacheRig(t testing.TB, edit func(*dnsengine.Config)) *cacheRig {
 	t.Helper()
-	r := &cacheRig{t: t, clock: &dnsengine.FakeClock{}, ref: &dnsengine.FakeRefresher{}}
+	r := &cacheRig{t: t, clock: &cache.FakeClock{}, ref: &cache.FakeRefresher{}}
 	cfg := dnsengine.DefaultConfig()
 	cfg.Cache.Clock = r.clock
 	cfg.Cache.Refresher = r.ref
@@ -72,7 +74,7 @@ func cacheRespEP(ep enginetest.Endpoints) enginetest.Endpoints {
 }
 
 // ask sends query q from ep; on a rewrite it returns the decoded response.
-func (r *cacheRig) ask(ep enginetest.Endpoints, q *dns.Msg) (dnsengine.Result, *dns.Msg) {
+func (r *cacheRig) ask(ep enginetest.Endpoints, q *dns.Msg) (verdict.Result, *dns.Msg) {
 	r.t.Helper()
 	res, resp, err := enginetest.Ask(r.e, ep, q)
 	if err != nil {
@@ -86,7 +88,7 @@ func (r *cacheRig) ask(ep enginetest.Endpoints, q *dns.Msg) (dnsengine.Result, *
 
 // answer sends m as a UDP packet between ep (the upstream's side) and
 // checks that it is accepted unmodified.
-func (r *cacheRig) answer(ep enginetest.Endpoints, m *dns.Msg) dnsengine.Result {
+func (r *cacheRig) answer(ep enginetest.Endpoints, m *dns.Msg) verdict.Result {
 	r.t.Helper()
 	wire, err := m.Pack()
 	if err != nil {
@@ -95,7 +97,7 @@ func (r *cacheRig) answer(ep enginetest.Endpoints, m *dns.Msg) dnsengine.Result 
 	return r.answerWire(ep, wire)
 }
 
-func (r *cacheRig) answerWire(ep enginetest.Endpoints, wire []byte) dnsengine.Result {
+func (r *cacheRig) answerWire(ep enginetest.Endpoints, wire []byte) verdict.Result {
 	r.t.Helper()
 	pkt, err := enginetest.UDPPacket(ep, wire)
 	if err != nil {
@@ -103,7 +105,7 @@ func (r *cacheRig) answerWire(ep enginetest.Endpoints, wire []byte) dnsengine.Re
 	}
 	orig := bytes.Clone(pkt)
 	res := r.e.Process(pkt)
-	if res.Verdict != dnsengine.Accept || !bytes.Equal(pkt, orig) {
+	if res.Verdict != verdict.Accept || !bytes.Equal(pkt, orig) {
 		r.t.Fatalf("response: verdict %v (reason %v) or packet modified; want accepted untouched", res.Verdict, res.Reason)
 	}
 	return res
@@ -113,11 +115,11 @@ func (r *cacheRig) answerWire(ep enginetest.Endpoints, wire []byte) dnsengine.Re
 // upstream's answer (rcode, records) is learned. It returns the answer.
 func (r *cacheRig) learn(ep enginetest.Endpoints, q *dns.Msg, rcode int, recs ...string) *dns.Msg {
 	r.t.Helper()
-	if res, _ := r.ask(ep, q); res.Reason != dnsengine.ReasonNotOwned {
+	if res, _ := r.ask(ep, q); res.Reason != verdict.ReasonNotOwned {
 		r.t.Fatalf("query before learning: reason %v, want not_owned", res.Reason)
 	}
 	m := cacheReply(r.t, q, rcode, recs...)
-	if res := r.answer(cacheRespEP(ep), m); res.Reason != dnsengine.ReasonCacheLearned {
+	if res := r.answer(cacheRespEP(ep), m); res.Reason != verdict.ReasonCacheLearned {
 		r.t.Fatalf("response: reason %v, want cache_learned (%v)", res.Reason, r.e.CacheMetrics().Responses)
 	}
 	return m
@@ -128,7 +130,7 @@ func (r *cacheRig) outcomes() map[string]uint64 {
 	out := map[string]uint64{}
 	for i, n := range r.e.CacheMetrics().Responses {
 		if n != 0 {
-			out[dnsengine.CacheOutcome(i).String()] = n
+			out[cache.Outcome(i).String()] = n
 		}
 	}
 	return out

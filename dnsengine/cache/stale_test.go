@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -24,7 +26,7 @@ func TestCacheServeStale(t *testing.T) {
 	q2 := cacheQ("S.example.org", dns.TypeA, 2)
 	q2.SetEdns0(1232, true)
 	res, m := r.ask(cacheEP4(41000), q2)
-	if res.Reason != dnsengine.ReasonCacheStale || m.Answer[0].Header().Ttl != dnsengine.StaleAnswerTTL {
+	if res.Reason != verdict.ReasonCacheStale || m.Answer[0].Header().Ttl != cache.StaleAnswerTTL {
 		t.Fatalf("stale answer: %v %v", res.Reason, m)
 	}
 	reqs := r.ref.Requests()
@@ -37,7 +39,7 @@ func TestCacheServeStale(t *testing.T) {
 	}
 	// Within the retry interval no second refresh is asked for.
 	r.clock.Advance(4 * time.Second)
-	if res, _ := r.ask(cacheEP4(41000), q2); res.Reason != dnsengine.ReasonCacheStale {
+	if res, _ := r.ask(cacheEP4(41000), q2); res.Reason != verdict.ReasonCacheStale {
 		t.Fatalf("%v", res.Reason)
 	}
 	if n := len(r.ref.Requests()); n != 0 {
@@ -49,14 +51,14 @@ func TestCacheServeStale(t *testing.T) {
 	wire, _ := fresh.Pack()
 	wrong := req
 	wrong.Type = dns.TypeAAAA
-	if o := r.e.LearnRefresh(wrong, wire); o != dnsengine.CacheQuestionMismatch {
+	if o := r.e.LearnRefresh(wrong, wire); o != cache.QuestionMismatch {
 		t.Fatalf("refresh answer for another question: %v", o)
 	}
-	if o := r.e.LearnRefresh(req, wire); o != dnsengine.CacheLearned {
+	if o := r.e.LearnRefresh(req, wire); o != cache.Learned {
 		t.Fatalf("LearnRefresh: %v", o)
 	}
 	res, m = r.ask(cacheEP4(41000), q2)
-	if res.Reason != dnsengine.ReasonCacheHit || m.Answer[0].(*dns.A).A.String() != "198.18.5.6" || m.Answer[0].Header().Ttl != 20 {
+	if res.Reason != verdict.ReasonCacheHit || m.Answer[0].(*dns.A).A.String() != "198.18.5.6" || m.Answer[0].Header().Ttl != 20 {
 		t.Fatalf("after refresh: %v %v", res.Reason, m)
 	}
 	// The upstream stays down: stale answers until the window closes, a
@@ -69,11 +71,11 @@ func TestCacheServeStale(t *testing.T) {
 		t.Fatalf("%d refreshes, want 2", n)
 	}
 	r.clock.Advance(3600 * time.Second)
-	if res, _ := r.ask(cacheEP4(41000), q2); res.Reason != dnsengine.ReasonNotOwned {
+	if res, _ := r.ask(cacheEP4(41000), q2); res.Reason != verdict.ReasonNotOwned {
 		t.Fatalf("past the stale window: %v", res.Reason)
 	}
 	cm := r.e.CacheMetrics()
-	if cm.Stale != 4 || cm.Refreshes != 3 || cm.Expired != 1 || cm.Responses[dnsengine.CacheLearned] != 2 || cm.Responses[dnsengine.CacheQuestionMismatch] != 1 {
+	if cm.Stale != 4 || cm.Refreshes != 3 || cm.Expired != 1 || cm.Responses[cache.Learned] != 2 || cm.Responses[cache.QuestionMismatch] != 1 {
 		t.Fatalf("metrics %+v", cm)
 	}
 }
@@ -85,7 +87,7 @@ func TestCacheStaleOff(t *testing.T) {
 	ep := cacheEP4(40000)
 	r.learn(ep, cacheQ("s.example.org", dns.TypeA, 1), dns.RcodeSuccess, "s.example.org. 10 IN A 198.18.5.5")
 	r.clock.Advance(10 * time.Second)
-	if res, _ := r.ask(cacheEP4(41000), cacheQ("s.example.org", dns.TypeA, 2)); res.Reason != dnsengine.ReasonNotOwned {
+	if res, _ := r.ask(cacheEP4(41000), cacheQ("s.example.org", dns.TypeA, 2)); res.Reason != verdict.ReasonNotOwned {
 		t.Fatalf("%v", res.Reason)
 	}
 	if n := len(r.ref.Requests()); n != 0 {
@@ -99,10 +101,10 @@ func TestCacheRefreshDropped(t *testing.T) {
 	r := newCacheRig(t, func(c *dnsengine.Config) { c.Cache.Stale = 60 })
 	r.ref.Cap = 1
 	ep := cacheEP4(40000)
-	r.ref.Refresh(dnsengine.RefreshRequest{}) // fills the queue
+	r.ref.Refresh(cache.RefreshRequest{}) // fills the queue
 	r.learn(ep, cacheQ("s.example.org", dns.TypeA, 1), dns.RcodeSuccess, "s.example.org. 10 IN A 198.18.5.5")
 	r.clock.Advance(11 * time.Second)
-	if res, _ := r.ask(cacheEP4(41000), cacheQ("s.example.org", dns.TypeA, 2)); res.Reason != dnsengine.ReasonCacheStale {
+	if res, _ := r.ask(cacheEP4(41000), cacheQ("s.example.org", dns.TypeA, 2)); res.Reason != verdict.ReasonCacheStale {
 		t.Fatalf("%v", res.Reason)
 	}
 	if cm := r.e.CacheMetrics(); cm.RefreshDropped != 1 || cm.Refreshes != 0 {
@@ -122,7 +124,7 @@ func TestCachePrefetch(t *testing.T) {
 		t.Helper()
 		ep2 := ep
 		ep2.SrcPort = 41000
-		if res, _ := r.ask(ep2, cacheQ(name, dns.TypeAAAA, 9)); res.Reason != dnsengine.ReasonCacheHit {
+		if res, _ := r.ask(ep2, cacheQ(name, dns.TypeAAAA, 9)); res.Reason != verdict.ReasonCacheHit {
 			t.Fatalf("%s: %v", name, res.Reason)
 		}
 	}
@@ -146,17 +148,17 @@ func TestCachePrefetch(t *testing.T) {
 
 // TestRefreshRequest covers the exported constructor.
 func TestRefreshRequest(t *testing.T) {
-	req, err := dnsengine.NewRefreshRequest(netip.MustParseAddr("::ffff:198.18.0.1"), "WWW.Example.org", dns.TypeA, false, true)
+	req, err := cache.NewRefreshRequest(netip.MustParseAddr("::ffff:198.18.0.1"), "WWW.Example.org", dns.TypeA, false, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if req.Server != enginetest.Server4 || req.NameString() != "www.example.org." || string(req.Name()) != "\x03www\x07example\x03org\x00" || !req.CD {
 		t.Fatalf("%+v", req)
 	}
-	if _, err := dnsengine.NewRefreshRequest(netip.Addr{}, "x.", 1, false, false); err == nil {
+	if _, err := cache.NewRefreshRequest(netip.Addr{}, "x.", 1, false, false); err == nil {
 		t.Fatal("invalid server accepted")
 	}
-	if _, err := dnsengine.NewRefreshRequest(enginetest.Server4, "a..b", 1, false, false); err == nil {
+	if _, err := cache.NewRefreshRequest(enginetest.Server4, "a..b", 1, false, false); err == nil {
 		t.Fatal("bad name accepted")
 	}
 }

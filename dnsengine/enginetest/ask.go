@@ -4,20 +4,21 @@ import (
 	"fmt"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
 // Ask sends m from ep through e. It returns the engine's result and, when
 // the packet was rewritten, the checked response; it verifies the response
 // goes back to the client from the server it asked.
-func Ask(e *dnsengine.Engine, ep Endpoints, m *dns.Msg) (dnsengine.Result, *Response, error) {
+func Ask(e *dnsengine.Engine, ep Endpoints, m *dns.Msg) (verdict.Result, *Response, error) {
 	pkt, err := QueryPacket(ep, m)
 	if err != nil {
-		return dnsengine.Result{}, nil, err
+		return verdict.Result{}, nil, err
 	}
 	orig := append([]byte(nil), pkt...)
 	res := e.Process(pkt)
-	if res.Verdict != dnsengine.Rewrite {
+	if res.Verdict != verdict.Rewrite {
 		if string(pkt) != string(orig) {
 			return res, nil, fmt.Errorf("verdict %v but the packet was modified", res.Verdict)
 		}

@@ -43,30 +43,38 @@ func NewQuery(name string, qtype uint16) *dns.Msg {
 // UDPPacket wraps a DNS payload in IPv4 or IPv6 + UDP headers with correct
 // checksums, in a buffer of capacity BufSize.
 func UDPPacket(ep Endpoints, payload []byte) ([]byte, error) {
-	return encap(ep, payload, false)
+	udp := &layers.UDP{SrcPort: layers.UDPPort(ep.SrcPort), DstPort: layers.UDPPort(ep.DstPort)}
+	return serialize(ep.Src, ep.Dst, layers.IPProtocolUDP, udp, payload)
 }
 
-func encap(ep Endpoints, payload []byte, tcpNoop bool) ([]byte, error) {
-	udp := &layers.UDP{SrcPort: layers.UDPPort(ep.SrcPort), DstPort: layers.UDPPort(ep.DstPort)}
-	sb := gopacket.NewSerializeBuffer()
-	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
-	var err error
-	if ep.Src.Is4() {
-		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP, Flags: layers.IPv4DontFragment,
-			Id: 0x4242, SrcIP: ep.Src.AsSlice(), DstIP: ep.Dst.AsSlice()}
-		_ = udp.SetNetworkLayerForChecksum(ip)
-		err = gopacket.SerializeLayers(sb, opts, ip, udp, gopacket.Payload(payload))
+// serialize has gopacket build an IPv4 or IPv6 packet from src to dst
+// holding the transport layer l4 (protocol proto) and payload, with
+// lengths and checksums computed, in a buffer of capacity BufSize.
+func serialize(src, dst netip.Addr, proto layers.IPProtocol, l4 transportLayer, payload []byte) ([]byte, error) {
+	var ip ipLayer
+	if src.Is4() {
+		ip = &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: proto, Flags: layers.IPv4DontFragment,
+			Id: 0x4242, SrcIP: src.AsSlice(), DstIP: dst.AsSlice()}
 	} else {
-		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolUDP, SrcIP: ep.Src.AsSlice(), DstIP: ep.Dst.AsSlice()}
-		_ = udp.SetNetworkLayerForChecksum(ip)
-		err = gopacket.SerializeLayers(sb, opts, ip, udp, gopacket.Payload(payload))
+		ip = &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: proto, SrcIP: src.AsSlice(), DstIP: dst.AsSlice()}
 	}
+	sb, err := serializeLayers(ip, l4, payload)
 	if err != nil {
 		return nil, err
 	}
-	buf := make([]byte, len(sb.Bytes()), BufSize)
-	copy(buf, sb.Bytes())
+	buf := make([]byte, len(sb), BufSize)
+	copy(buf, sb)
 	return buf, nil
+}
+
+// serializeLayers serializes ip, l4 and payload with computed lengths and
+// checksums (l4's under ip's pseudo-header).
+func serializeLayers(ip ipLayer, l4 transportLayer, payload []byte) ([]byte, error) {
+	sb := gopacket.NewSerializeBuffer()
+	_ = l4.SetNetworkLayerForChecksum(ip)
+	err := gopacket.SerializeLayers(sb, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
+		ip, l4, gopacket.Payload(payload))
+	return sb.Bytes(), err
 }
 
 // QueryPacket packs m into a UDP packet between ep.
@@ -135,33 +143,35 @@ type transportLayer interface {
 	SetNetworkLayerForChecksum(gopacket.NetworkLayer) error
 }
 
+// ipLayer is an IPv4 or IPv6 layer gopacket can serialize.
+type ipLayer interface {
+	gopacket.NetworkLayer
+	gopacket.SerializableLayer
+}
+
 // reserialized has gopacket serialize the decoded packet p again, with the
 // transport layer l4 and payload, computing lengths and checksums; the
 // result must equal pkt byte for byte. It returns the IP addresses.
 func reserialized(pkt []byte, p gopacket.Packet, l4 transportLayer, payload []byte) (src, dst netip.Addr, err error) {
-	sb := gopacket.NewSerializeBuffer()
-	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	var ip ipLayer
 	switch ipL := p.NetworkLayer().(type) {
 	case *layers.IPv4:
-		src, _ = netip.AddrFromSlice(ipL.SrcIP)
-		dst, _ = netip.AddrFromSlice(ipL.DstIP)
-		ip := *ipL
-		_ = l4.SetNetworkLayerForChecksum(&ip)
-		err = gopacket.SerializeLayers(sb, opts, &ip, l4, gopacket.Payload(payload))
+		c := *ipL
+		ip = &c
 	case *layers.IPv6:
-		src, _ = netip.AddrFromSlice(ipL.SrcIP)
-		dst, _ = netip.AddrFromSlice(ipL.DstIP)
-		ip := *ipL
-		_ = l4.SetNetworkLayerForChecksum(&ip)
-		err = gopacket.SerializeLayers(sb, opts, &ip, l4, gopacket.Payload(payload))
+		c := *ipL
+		ip = &c
 	default:
 		return src, dst, fmt.Errorf("no IP layer")
 	}
+	src, _ = netip.AddrFromSlice(ip.NetworkFlow().Src().Raw())
+	dst, _ = netip.AddrFromSlice(ip.NetworkFlow().Dst().Raw())
+	sb, err := serializeLayers(ip, l4, payload)
 	if err != nil {
 		return src, dst, err
 	}
-	if _, udp := l4.(*layers.UDP); !sameSerialization(pkt, sb.Bytes(), udp) {
-		return src, dst, fmt.Errorf("packet differs from gopacket's re-serialization (lengths or checksums wrong):\n got %x\nwant %x", pkt, sb.Bytes())
+	if _, udp := l4.(*layers.UDP); !sameSerialization(pkt, sb, udp) {
+		return src, dst, fmt.Errorf("packet differs from gopacket's re-serialization (lengths or checksums wrong):\n got %x\nwant %x", pkt, sb)
 	}
 	return src, dst, nil
 }

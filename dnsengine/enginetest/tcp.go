@@ -64,25 +64,7 @@ func TCPPacket(s TCPSeg) ([]byte, error) {
 		tcp.Options = append(tcp.Options, layers.TCPOption{OptionType: layers.TCPOptionKindNop, OptionLength: 1},
 			layers.TCPOption{OptionType: layers.TCPOptionKindWindowScale, OptionLength: 3, OptionData: []byte{s.WScale}})
 	}
-	sb := gopacket.NewSerializeBuffer()
-	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
-	var err error
-	if s.Src.Is4() {
-		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, Flags: layers.IPv4DontFragment,
-			Id: 0x4242, SrcIP: s.Src.AsSlice(), DstIP: s.Dst.AsSlice()}
-		_ = tcp.SetNetworkLayerForChecksum(ip)
-		err = gopacket.SerializeLayers(sb, opts, ip, tcp, gopacket.Payload(s.Payload))
-	} else {
-		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP, SrcIP: s.Src.AsSlice(), DstIP: s.Dst.AsSlice()}
-		_ = tcp.SetNetworkLayerForChecksum(ip)
-		err = gopacket.SerializeLayers(sb, opts, ip, tcp, gopacket.Payload(s.Payload))
-	}
-	if err != nil {
-		return nil, err
-	}
-	buf := make([]byte, len(sb.Bytes()), BufSize)
-	copy(buf, sb.Bytes())
-	return buf, nil
+	return serialize(s.Src, s.Dst, layers.IPProtocolTCP, tcp, s.Payload)
 }
 
 // DecodeTCP decodes a TCP packet and checks it independently: gopacket

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -51,7 +51,7 @@ func TestTCPAllocs(t *testing.T) {
 		pkts := tcpSteadyPackets(t, env, ep, runs+1)
 		buf := make([]byte, 0, enginetest.BufSize)
 		i := 0
-		var r1, r2 dnsengine.Result
+		var r1, r2 verdict.Result
 		q := &testHold{r: env.rel} // the queue's, made once (cmd's queuedPacket allocates nothing)
 		allocs := testing.AllocsPerRun(runs, func() {
 			buf = append(buf[:0], pkts[i][0]...)
@@ -60,7 +60,7 @@ func TestTCPAllocs(t *testing.T) {
 			r2 = env.e.ProcessQueued(buf, q)
 			i++
 		})
-		if r1.Verdict != dnsengine.Rewrite || r1.Reason != dnsengine.ReasonAnswered || r2.Verdict != dnsengine.Drop {
+		if r1.Verdict != verdict.Rewrite || r1.Reason != verdict.ReasonAnswered || r2.Verdict != verdict.Drop {
 			t.Fatalf("%v: last round %v %v, %v %v", ep.Src, r1.Verdict, r1.Reason, r2.Verdict, r2.Reason)
 		}
 		if allocs != 0 {
@@ -77,7 +77,7 @@ func BenchmarkTCPQuery(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		buf = append(buf[:0], pkts[i][0]...)
-		if r := env.e.Process(buf); r.Reason != dnsengine.ReasonAnswered {
+		if r := env.e.Process(buf); r.Reason != verdict.ReasonAnswered {
 			b.Fatal(r.Reason)
 		}
 		buf = append(buf[:0], pkts[i][1]...)

@@ -3,9 +3,10 @@ package tcpstack_test
 import (
 	"testing"
 
-	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 )
 
 // TestNewContract: New needs an Answerer, a Forwarder and a key of at
@@ -40,7 +41,7 @@ func TestNewContract(t *testing.T) {
 func TestStackWithoutEngine(t *testing.T) {
 	ans := &tcpstack.FakeAnswerer{NotReady: true}
 	st, err := tcpstack.New(tcpstack.Config{Key: testTCPKey, Forwarder: &fakeForwarder{},
-		Clock: &dnsengine.FakeClock{}}, ans)
+		Clock: &cache.FakeClock{}}, ans)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,12 +54,12 @@ func TestStackWithoutEngine(t *testing.T) {
 		return append(pkt, make([]byte, 200)...)[:len(pkt)], tcpstack.Layout{Off: 20, Len: len(pkt) - 20}
 	}
 	pkt, l := syn()
-	if res := st.Process(pkt, l, nil); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonNotReady {
+	if res := st.Process(pkt, l, nil); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonNotReady {
 		t.Fatalf("not ready: %v %v", res.Verdict, res.Reason)
 	}
 	ans.NotReady = false
 	pkt, l = syn()
-	if res := st.Process(pkt, l, nil); res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPHandshake {
+	if res := st.Process(pkt, l, nil); res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPHandshake {
 		t.Fatalf("ready: %v %v", res.Verdict, res.Reason)
 	}
 	if st.Flows() != 1 || st.Memory() <= 0 {
@@ -66,7 +67,7 @@ func TestStackWithoutEngine(t *testing.T) {
 	}
 	pkt, l = syn()
 	l.Len += 1000
-	if res := st.Process(pkt, l, nil); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonMalformed {
+	if res := st.Process(pkt, l, nil); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonMalformed {
 		t.Fatalf("bad layout: %v %v", res.Verdict, res.Reason)
 	}
 }

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -66,7 +66,7 @@ func FuzzTCP(f *testing.F) {
 				if res, ok := env.rel.take(tok); ok {
 					released[tok] = true
 					for _, c := range clients {
-						if res.Verdict == dnsengine.Rewrite && c.connected {
+						if res.Verdict == verdict.Rewrite && c.connected {
 							if s, err := enginetest.DecodeTCP(res.Packet); err == nil && s.DstPort == c.ep.SrcPort {
 								c.absorb(res.Packet)
 							}
@@ -76,10 +76,10 @@ func FuzzTCP(f *testing.F) {
 			}
 		}
 		note := func(res result) {
-			if res.Verdict == dnsengine.Hold {
+			if res.Verdict == verdict.Hold {
 				holds = append(holds, res.Token)
 			}
-			if res.Verdict == dnsengine.Rewrite && !res.Reason.Answered() && res.Reason < dnsengine.ReasonTCPHandshake {
+			if res.Verdict == verdict.Rewrite && !res.Reason.Answered() && res.Reason < verdict.ReasonTCPHandshake {
 				t.Fatalf("rewrite with reason %v", res.Reason)
 			}
 		}
@@ -122,7 +122,7 @@ func FuzzTCP(f *testing.F) {
 					note(res)
 				}
 				c.reconnecting = false
-				if res.Verdict != dnsengine.Rewrite {
+				if res.Verdict != verdict.Rewrite {
 					continue
 				}
 				c.connected = true
@@ -264,11 +264,11 @@ func FuzzTCPPacket(f *testing.F) {
 		copy(pkt, in)
 		res := env.process(pkt)
 		switch res.Verdict {
-		case dnsengine.Accept, dnsengine.Drop, dnsengine.Hold:
+		case verdict.Accept, verdict.Drop, verdict.Hold:
 			if !bytes.Equal(pkt, in) {
 				t.Fatalf("packet modified on %v", res.Verdict)
 			}
-		case dnsengine.Rewrite:
+		case verdict.Rewrite:
 			if len(in) > 9 && (in[0]>>4 == 4 && in[9] == 17 || in[0]>>4 == 6 && in[6] == 17) {
 				return // a UDP query's answer: FuzzProcess checks those
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -63,7 +64,7 @@ func TestTCPBudgetPartialQueries(t *testing.T) {
 			res := a.send("P.", chunk)
 			checkBudget(t, env)
 			if a.reset {
-				if res.Reason != dnsengine.ReasonTCPMemory {
+				if res.Reason != verdict.ReasonTCPMemory {
 					t.Fatalf("reset for %v", res.Reason)
 				}
 				resets++
@@ -81,7 +82,7 @@ func TestTCPBudgetPartialQueries(t *testing.T) {
 
 	good.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 2))
 	held := good.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 3))
-	if held.Verdict == dnsengine.Hold {
+	if held.Verdict == verdict.Hold {
 		good.released(held.Token)
 	}
 	ms := good.msgs()
@@ -106,8 +107,8 @@ func TestTCPBudgetManyFlows(t *testing.T) {
 		if i%500 == 0 {
 			checkBudget(t, env)
 		}
-		if res.Verdict == dnsengine.Accept {
-			if res.Reason != dnsengine.ReasonTCPMemory {
+		if res.Verdict == verdict.Accept {
+			if res.Reason != verdict.ReasonTCPMemory {
 				t.Fatalf("SYN passed for %v", res.Reason)
 			}
 			passed++
@@ -159,8 +160,8 @@ func TestTCPBudgetForwards(t *testing.T) {
 	for i := range 200 {
 		c := attacker(t, env, uint16(44000+i))
 		c.seq = c.iss
-		if res := c.send("S", nil); res.Verdict == dnsengine.Accept {
-			if res.Reason != dnsengine.ReasonTCPMemory {
+		if res := c.send("S", nil); res.Verdict == verdict.Accept {
+			if res.Reason != verdict.ReasonTCPMemory {
 				t.Fatalf("SYN passed for %v", res.Reason)
 			}
 			continue
@@ -174,7 +175,7 @@ func TestTCPBudgetForwards(t *testing.T) {
 				t.Fatal(err)
 			}
 			res := c.send("P.", q)
-			if res.Reason == dnsengine.ReasonTCPMemory {
+			if res.Reason == verdict.ReasonTCPMemory {
 				servfails++
 			}
 			checkBudget(t, env)
@@ -223,13 +224,11 @@ func TestTCPTrickleExpires(t *testing.T) {
 // it is dropped, inside it gets a challenge ACK; one at the next byte
 // ends it.
 func TestTCPInjectedRST(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(46000), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(46000))
 	q := func(id uint16) {
 		t.Helper()
 		n := len(c.msgs())
-		if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, id)); res.Reason != dnsengine.ReasonAnswered || len(c.msgs()) != n+1 {
+		if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, id)); res.Reason != verdict.ReasonAnswered || len(c.msgs()) != n+1 {
 			t.Fatalf("query %d: %v %v", id, res.Verdict, res.Reason)
 		}
 	}
@@ -238,7 +237,7 @@ func TestTCPInjectedRST(t *testing.T) {
 		s := c.mkSeg("R", nil)
 		s.Seq += off
 		pkt, _ := enginetest.TCPPacket(s)
-		if res := env.e.Process(pkt); res.Verdict != dnsengine.Drop || env.e.TCPFlows() != 1 {
+		if res := env.e.Process(pkt); res.Verdict != verdict.Drop || env.e.TCPFlows() != 1 {
 			t.Fatalf("RST %d bytes off: %v %v, %d flows", off, res.Verdict, res.Reason, env.e.TCPFlows())
 		}
 	}
@@ -247,18 +246,18 @@ func TestTCPInjectedRST(t *testing.T) {
 	pkt, _ := enginetest.TCPPacket(s)
 	res := env.e.Process(pkt)
 	ch, err := enginetest.DecodeTCP(res.Packet)
-	if res.Verdict != dnsengine.Rewrite || err != nil || !ch.ACK || ch.RST || ch.Ack != c.seq || env.e.TCPFlows() != 1 {
+	if res.Verdict != verdict.Rewrite || err != nil || !ch.ACK || ch.RST || ch.Ack != c.seq || env.e.TCPFlows() != 1 {
 		t.Fatalf("RST in the window: %v %v %+v, want a challenge ACK of %d", res.Verdict, res.Reason, ch, c.seq)
 	}
 	// A SYN with another ISN: a challenge ACK too, the flow is kept.
 	syn := c.mkSeg("S", nil)
 	syn.Seq = 12345
 	pkt, _ = enginetest.TCPPacket(syn)
-	if res := env.e.Process(pkt); res.Verdict != dnsengine.Rewrite || env.e.TCPFlows() != 1 {
+	if res := env.e.Process(pkt); res.Verdict != verdict.Rewrite || env.e.TCPFlows() != 1 {
 		t.Fatalf("injected SYN: %v %v, %d flows", res.Verdict, res.Reason, env.e.TCPFlows())
 	}
 	q(2)
-	if res := c.send("R", nil); res.Verdict != dnsengine.Drop || env.e.TCPFlows() != 0 {
+	if res := c.send("R", nil); res.Verdict != verdict.Drop || env.e.TCPFlows() != 0 {
 		t.Fatalf("RST at the next byte: %v %v, %d flows", res.Verdict, res.Reason, env.e.TCPFlows())
 	}
 }
@@ -289,7 +288,7 @@ func TestTCPForeignFlows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res := env.e.Process(pkt); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonTCPForeign {
+		if res := env.e.Process(pkt); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonTCPForeign {
 			t.Fatalf("foreign segment %d (%s, %d bytes): %v %v", i, s.Flags(), len(s.Payload), res.Verdict, res.Reason)
 		}
 	}
@@ -298,7 +297,7 @@ func TestTCPForeignFlows(t *testing.T) {
 	}
 	// An RST of a flow the engine does not hold passes too.
 	pkt, _ := enginetest.TCPPacket(enginetest.TCPSeg{Src: enginetest.Client4, Dst: enginetest.Server4, SrcPort: 5000, DstPort: 53, RST: true, ACK: true})
-	if res := env.e.Process(pkt); res.Verdict != dnsengine.Accept {
+	if res := env.e.Process(pkt); res.Verdict != verdict.Accept {
 		t.Fatalf("RST of an unknown flow: %v %v", res.Verdict, res.Reason)
 	}
 }
@@ -314,7 +313,7 @@ func TestTCPResumeNeedsTimestamps(t *testing.T) {
 	c.ack()
 	env.clock.Advance(6 * time.Second)
 	env.e.SweepTCP()
-	if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 2)); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonTCPForeign {
+	if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 2)); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonTCPForeign {
 		t.Fatalf("forgotten flow without timestamps: %v %v", res.Verdict, res.Reason)
 	}
 }
@@ -340,15 +339,13 @@ func serverRST(c *tcpClient) []byte {
 // passes them all.
 func TestTCPServerReset(t *testing.T) {
 	for _, ep := range []enginetest.Endpoints{ep4(47000), ep6(47000)} {
-		env := newTCPEnv(t, testTable(t), nil)
-		c := newClient(t, env, ep, linuxOpts)
-		c.connect()
+		env, c := connectedClient(t, ep)
 		pkt := serverRST(c)
-		if res := env.e.Process(pkt); res.Verdict != dnsengine.Drop || res.Reason != dnsengine.ReasonTCPServerReset || env.e.TCPFlows() != 1 {
+		if res := env.e.Process(pkt); res.Verdict != verdict.Drop || res.Reason != verdict.ReasonTCPServerReset || env.e.TCPFlows() != 1 {
 			t.Fatalf("%v: the nameserver's RST of a held flow: %v %v, %d flows; want drop tcp_server_reset, the flow kept",
 				ep.Src, res.Verdict, res.Reason, env.e.TCPFlows())
 		}
-		if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Reason != dnsengine.ReasonAnswered || len(c.msgs()) != 1 {
+		if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Reason != verdict.ReasonAnswered || len(c.msgs()) != 1 {
 			t.Fatalf("%v: query after the dropped RST: %v %v", ep.Src, res.Verdict, res.Reason)
 		}
 
@@ -359,7 +356,7 @@ func TestTCPServerReset(t *testing.T) {
 				t.Fatal(err)
 			}
 			orig := bytes.Clone(pkt)
-			if res := e.Process(pkt); res.Verdict != dnsengine.Accept || !bytes.Equal(pkt, orig) {
+			if res := e.Process(pkt); res.Verdict != verdict.Accept || !bytes.Equal(pkt, orig) {
 				t.Errorf("%v: %s: %v %v, want accepted untouched", ep.Src, what, res.Verdict, res.Reason)
 			}
 		}
@@ -435,10 +432,10 @@ func TestTCPBrokenForeignConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	orig := bytes.Clone(pkt)
-	if res := env.e.Process(pkt); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonTCPForeign || !bytes.Equal(pkt, orig) {
+	if res := env.e.Process(pkt); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonTCPForeign || !bytes.Equal(pkt, orig) {
 		t.Fatalf("the other connection's data: %v %v, want accepted untouched (tcp_foreign)", res.Verdict, res.Reason)
 	}
-	if res := c.ack(); res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPClose || !c.reset {
+	if res := c.ack(); res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPClose || !c.reset {
 		t.Fatalf("the broken flow's own segment: %v %v, reset %v; want an RST", res.Verdict, res.Reason, c.reset)
 	}
 }

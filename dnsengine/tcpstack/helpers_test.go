@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/dnsengine/cache"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
 	"github.com/meshdns/meshdns/dnsengine/verdict"
@@ -73,15 +74,15 @@ func upstreamAnswer(q []byte) ([]byte, error) {
 type releases struct {
 	mu   sync.Mutex
 	next uint64 // the last token given
-	got  map[uint64]dnsengine.Result
+	got  map[uint64]verdict.Result
 	dups []uint64
 }
 
-func (r *releases) release(token uint64, res dnsengine.Result) {
+func (r *releases) release(token uint64, res verdict.Result) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.got == nil {
-		r.got = map[uint64]dnsengine.Result{}
+		r.got = map[uint64]verdict.Result{}
 	}
 	if _, ok := r.got[token]; ok {
 		r.dups = append(r.dups, token)
@@ -123,7 +124,7 @@ func (env *tcpEnv) process(pkt []byte) result {
 }
 
 // take returns the release of token, if it happened, and forgets it.
-func (r *releases) take(token uint64) (dnsengine.Result, bool) {
+func (r *releases) take(token uint64) (verdict.Result, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	res, ok := r.got[token]
@@ -142,7 +143,7 @@ type tcpEnv struct {
 	e     *dnsengine.Engine
 	fwd   *fakeForwarder
 	rel   *releases
-	clock *dnsengine.FakeClock
+	clock *cache.FakeClock
 	cfg   tcpstack.Config
 }
 
@@ -154,7 +155,7 @@ func newTCPEnv(t testing.TB, tab *dnsengine.Table, tweak func(*tcpstack.Config))
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &tcpEnv{e: e, fwd: &fakeForwarder{}, rel: &releases{}, clock: &dnsengine.FakeClock{}}
+	env := &tcpEnv{e: e, fwd: &fakeForwarder{}, rel: &releases{}, clock: &cache.FakeClock{}}
 	env.cfg = tcpstack.Config{Key: testTCPKey, Forwarder: env.fwd, Clock: env.clock}
 	if tweak != nil {
 		tweak(&env.cfg)
@@ -220,6 +221,16 @@ func newClient(t testing.TB, env *tcpEnv, ep enginetest.Endpoints, o clientOpts)
 	return &tcpClient{t: t, env: env, ep: ep, opts: o, iss: 0xfffff000 + uint32(ep.SrcPort), tsVal: 1000}
 }
 
+// connectedClient returns an engine on the test table and a client at ep
+// (linuxOpts) whose handshake with it is done.
+func connectedClient(t testing.TB, ep enginetest.Endpoints) (*tcpEnv, *tcpClient) {
+	t.Helper()
+	env := newTCPEnv(t, testTable(t), nil)
+	c := newClient(t, env, ep, linuxOpts)
+	c.connect()
+	return env, c
+}
+
 func (c *tcpClient) scale() uint32 {
 	if c.opts.ws {
 		return uint32(c.opts.wscale)
@@ -266,14 +277,14 @@ func (c *tcpClient) feed(s enginetest.TCPSeg) result {
 		res = c.env.process(pkt)
 	}
 	switch res.Verdict {
-	case dnsengine.Rewrite:
+	case verdict.Rewrite:
 		c.absorb(res.Packet)
-	case dnsengine.Accept, dnsengine.Drop, dnsengine.Hold:
+	case verdict.Accept, verdict.Drop, verdict.Hold:
 		if string(pkt) != string(orig) {
 			c.t.Fatalf("verdict %v but the packet was modified", res.Verdict)
 		}
 	}
-	if (res.Verdict == dnsengine.Hold) != (res.Token != 0) {
+	if (res.Verdict == verdict.Hold) != (res.Token != 0) {
 		c.t.Fatalf("verdict %v, held %v", res.Verdict, res.Token != 0)
 	}
 	return res
@@ -414,11 +425,11 @@ func (c *tcpClient) connect() {
 	c.t.Helper()
 	c.seq = c.iss
 	res := c.send("S", nil)
-	if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPHandshake {
+	if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPHandshake {
 		c.t.Fatalf("SYN: %v %v, want rewrite tcp_handshake", res.Verdict, res.Reason)
 	}
 	c.connected = true
-	if res := c.ack(); res.Verdict != dnsengine.Drop {
+	if res := c.ack(); res.Verdict != verdict.Drop {
 		c.t.Fatalf("handshake ACK: %v %v, want drop", res.Verdict, res.Reason)
 	}
 }
@@ -434,13 +445,13 @@ func (c *tcpClient) msgs() []*dns.Msg {
 }
 
 // released takes the release of a held segment and absorbs it.
-func (c *tcpClient) released(token uint64) dnsengine.Result {
+func (c *tcpClient) released(token uint64) verdict.Result {
 	c.t.Helper()
 	res, ok := c.env.rel.take(token)
 	if !ok {
 		c.t.Fatalf("token %d not released", token)
 	}
-	if res.Verdict == dnsengine.Rewrite {
+	if res.Verdict == verdict.Rewrite {
 		c.absorb(res.Packet)
 	}
 	return res

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -137,7 +137,7 @@ func FuzzTCPHostile(f *testing.F) {
 			orig := bytes.Clone(pkt)
 			res := env.process(pkt)
 			switch res.Verdict {
-			case dnsengine.Rewrite:
+			case verdict.Rewrite:
 				if err := enginetest.CheckTransport(res.Packet); err != nil {
 					t.Fatalf("rewritten segment: %v", err)
 				}
@@ -158,7 +158,7 @@ func FuzzTCPHostile(f *testing.F) {
 				if r.HasTS {
 					p.tsE = r.TSVal
 				}
-			case dnsengine.Hold:
+			case verdict.Hold:
 				if res.Token == 0 {
 					t.Fatal("hold without Holdable.Hold")
 				}

@@ -1,6 +1,7 @@
 package tcpstack
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -118,7 +119,7 @@ type Held interface {
 	Release(res verdict.Result)
 }
 
-// Clock is the stack's time source (dnsengine.FakeClock is a fake).
+// Clock is the stack's time source (cache.FakeClock is a fake).
 type Clock interface {
 	Now() time.Time
 }
@@ -128,27 +129,13 @@ type systemClock struct{}
 func (systemClock) Now() time.Time { return time.Now() }
 
 func (c Config) withDefaults() Config {
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = DefaultIdleTimeout
-	}
-	if c.MaxFlows == 0 {
-		c.MaxFlows = DefaultMaxFlows
-	}
-	if c.HoldTimeout == 0 {
-		c.HoldTimeout = DefaultHoldTimeout
-	}
-	if c.MaxBuffered == 0 {
-		c.MaxBuffered = DefaultMaxBuffered
-	}
-	if c.MaxPending == 0 {
-		c.MaxPending = DefaultMaxPending
-	}
-	if c.MaxPacket == 0 {
-		c.MaxPacket = maxIPPacket
-	}
-	if c.MaxMemory == 0 {
-		c.MaxMemory = DefaultMaxMemory
-	}
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, DefaultIdleTimeout)
+	c.MaxFlows = cmp.Or(c.MaxFlows, DefaultMaxFlows)
+	c.HoldTimeout = cmp.Or(c.HoldTimeout, DefaultHoldTimeout)
+	c.MaxBuffered = cmp.Or(c.MaxBuffered, DefaultMaxBuffered)
+	c.MaxPending = cmp.Or(c.MaxPending, DefaultMaxPending)
+	c.MaxPacket = cmp.Or(c.MaxPacket, maxIPPacket)
+	c.MaxMemory = cmp.Or(c.MaxMemory, DefaultMaxMemory)
 	if c.Clock == nil {
 		c.Clock = systemClock{}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
 	"github.com/meshdns/meshdns/dnsengine/tcpstack"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/miekg/dns"
 )
 
@@ -57,7 +58,7 @@ func TestTCPHandshake(t *testing.T) {
 			c.seq++
 			pkt, _ := enginetest.TCPPacket(syn)
 			res := env.e.Process(pkt)
-			if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPHandshake {
+			if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPHandshake {
 				t.Fatalf("%v %v", res.Verdict, res.Reason)
 			}
 			sa := c.absorb(res.Packet)
@@ -86,15 +87,15 @@ func TestTCPHandshake(t *testing.T) {
 			// The SYN again (our SYN-ACK was lost): the same SYN-ACK.
 			c.seq = c.iss
 			again := c.send("S", nil)
-			if again.Verdict != dnsengine.Rewrite || again.Reason != dnsengine.ReasonTCPHandshake {
+			if again.Verdict != verdict.Rewrite || again.Reason != verdict.ReasonTCPHandshake {
 				t.Fatalf("retransmitted SYN: %v %v", again.Verdict, again.Reason)
 			}
-			if res := c.ack(); res.Verdict != dnsengine.Drop {
+			if res := c.ack(); res.Verdict != verdict.Drop {
 				t.Fatalf("handshake ACK: %v %v", res.Verdict, res.Reason)
 			}
 			// A SYN after the handshake completed, with the same ISN, is a stale duplicate.
 			c.seq = c.iss
-			if res := c.feed(c.mkSeg("S", nil)); res.Verdict != dnsengine.Drop {
+			if res := c.feed(c.mkSeg("S", nil)); res.Verdict != verdict.Drop {
 				t.Fatalf("duplicate SYN: %v %v", res.Verdict, res.Reason)
 			}
 		})
@@ -108,12 +109,10 @@ func TestTCPHandshake(t *testing.T) {
 func TestTCPQueryAndClose(t *testing.T) {
 	for _, ep := range []enginetest.Endpoints{ep4(41000), ep6(41000)} {
 		t.Run(ep.Src.String(), func(t *testing.T) {
-			env := newTCPEnv(t, testTable(t), nil)
-			c := newClient(t, env, ep, linuxOpts)
-			c.connect()
+			env, c := connectedClient(t, ep)
 			q := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 0x1111)
 			res := c.send("P.", q)
-			if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonAnswered {
+			if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonAnswered {
 				t.Fatalf("query: %v %v", res.Verdict, res.Reason)
 			}
 			if c.rcvNxt != c.srvISN+1+uint32(len(c.stream)) || len(c.stream) == 0 {
@@ -127,14 +126,14 @@ func TestTCPQueryAndClose(t *testing.T) {
 			if !ms[0].Authoritative {
 				t.Error("AA not set")
 			}
-			if res := c.ack(); res.Verdict != dnsengine.Drop || res.Reason != dnsengine.ReasonTCPAck {
+			if res := c.ack(); res.Verdict != verdict.Drop || res.Reason != verdict.ReasonTCPAck {
 				t.Fatalf("ACK of the answer: %v %v", res.Verdict, res.Reason)
 			}
 			res = c.send("F.", nil)
-			if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPClose || !c.finRcvd {
+			if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPClose || !c.finRcvd {
 				t.Fatalf("FIN: %v %v fin %v", res.Verdict, res.Reason, c.finRcvd)
 			}
-			if res := c.ack(); res.Verdict != dnsengine.Drop || res.Reason != dnsengine.ReasonTCPClose {
+			if res := c.ack(); res.Verdict != verdict.Drop || res.Reason != verdict.ReasonTCPClose {
 				t.Fatalf("last ACK: %v %v", res.Verdict, res.Reason)
 			}
 			if n := env.e.TCPFlows(); n != 0 {
@@ -148,13 +147,11 @@ func TestTCPQueryAndClose(t *testing.T) {
 // acknowledged get only the new bytes; several queries in one segment are
 // answered in one reply, in order.
 func TestTCPPipelining(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(42000), linuxOpts)
-	c.connect()
+	_, c := connectedClient(t, ep4(42000))
 	q1 := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)
 	q2 := tcpQuery(t, "nope.default.svc.cluster.local", dns.TypeA, 2)
 	q3 := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeAAAA, 3)
-	if res := c.send("P.", q1); res.Reason != dnsengine.ReasonAnswered {
+	if res := c.send("P.", q1); res.Reason != verdict.ReasonAnswered {
 		t.Fatalf("q1: %v", res.Reason)
 	}
 	first := len(c.stream)
@@ -163,7 +160,7 @@ func TestTCPPipelining(t *testing.T) {
 	seg.Ack = c.srvISN + 1
 	c.seq += uint32(len(seg.Payload))
 	res := c.feed(seg)
-	if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonNXDomain {
+	if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonNXDomain {
 		t.Fatalf("q2+q3: %v %v", res.Verdict, res.Reason)
 	}
 	s, _ := enginetest.DecodeTCP(res.Packet)
@@ -183,18 +180,16 @@ func TestTCPPipelining(t *testing.T) {
 // length prefix) is acknowledged with a pure ACK and answered once whole.
 func TestTCPSplitQuery(t *testing.T) {
 	for _, cut := range []int{1, 2, 7, 20} {
-		env := newTCPEnv(t, testTable(t), nil)
-		c := newClient(t, env, ep4(43000), linuxOpts)
-		c.connect()
+		_, c := connectedClient(t, ep4(43000))
 		q := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 7)
 		res := c.send("P.", q[:cut])
-		if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPAck || len(c.stream) != 0 {
+		if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPAck || len(c.stream) != 0 {
 			t.Fatalf("cut %d: first part: %v %v, %d bytes", cut, res.Verdict, res.Reason, len(c.stream))
 		}
 		if s, _ := enginetest.DecodeTCP(res.Packet); s.Ack != c.seq || len(s.Payload) != 0 || s.PSH {
 			t.Fatalf("cut %d: pure ACK expected, got %s ack %d want %d", cut, s.Flags(), s.Ack, c.seq)
 		}
-		if res := c.send("P.", q[cut:]); res.Reason != dnsengine.ReasonAnswered {
+		if res := c.send("P.", q[cut:]); res.Reason != verdict.ReasonAnswered {
 			t.Fatalf("cut %d: second part: %v %v", cut, res.Verdict, res.Reason)
 		}
 		if ms := c.msgs(); len(ms) != 1 {
@@ -208,9 +203,7 @@ func TestTCPSplitQuery(t *testing.T) {
 // TestTCPRetransmission: data seen before gets everything unacknowledged
 // again; once acknowledged, a pure ACK; a gap gets a duplicate ACK.
 func TestTCPRetransmission(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(44000), linuxOpts)
-	c.connect()
+	_, c := connectedClient(t, ep4(44000))
 	q := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 9)
 	start := c.seq
 	c.send("P.", q)
@@ -219,7 +212,7 @@ func TestTCPRetransmission(t *testing.T) {
 	seg := c.mkSeg("P.", q)
 	seg.Seq, seg.Ack = start, c.srvISN+1
 	res := c.feed(seg)
-	if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPRetransmit {
+	if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPRetransmit {
 		t.Fatalf("retransmission: %v %v", res.Verdict, res.Reason)
 	}
 	s, _ := enginetest.DecodeTCP(res.Packet)
@@ -233,14 +226,14 @@ func TestTCPRetransmission(t *testing.T) {
 	c.ack()
 	c.seq = start
 	res = c.send("P.", q)
-	if s, _ := enginetest.DecodeTCP(res.Packet); res.Reason != dnsengine.ReasonTCPRetransmit || len(s.Payload) != 0 || s.Ack != start+uint32(len(q)) {
+	if s, _ := enginetest.DecodeTCP(res.Packet); res.Reason != verdict.ReasonTCPRetransmit || len(s.Payload) != 0 || s.Ack != start+uint32(len(q)) {
 		t.Fatalf("late retransmission: %v, %d bytes, ack %d", res.Reason, len(s.Payload), s.Ack)
 	}
 	// A gap: bytes after some we never saw.
 	gap := c.mkSeg("P.", q)
 	gap.Seq += 100
 	res = c.feed(gap)
-	if s, _ := enginetest.DecodeTCP(res.Packet); res.Verdict != dnsengine.Rewrite || s.Ack != c.seq || len(s.Payload) != 0 {
+	if s, _ := enginetest.DecodeTCP(res.Packet); res.Verdict != verdict.Rewrite || s.Ack != c.seq || len(s.Payload) != 0 {
 		t.Fatalf("gap: %v %v, ack %d want %d", res.Verdict, res.Reason, s.Ack, c.seq)
 	}
 }
@@ -259,7 +252,7 @@ func TestTCPWindow(t *testing.T) {
 	rounds := 1
 	for len(c.msgs()) == 0 {
 		res := c.ack()
-		if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPCarrier {
+		if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPCarrier {
 			t.Fatalf("round %d: %v %v", rounds, res.Verdict, res.Reason)
 		}
 		rounds++
@@ -274,7 +267,7 @@ func TestTCPWindow(t *testing.T) {
 	if want := (len(c.stream) + 999) / 1000; rounds != want {
 		t.Errorf("%d rounds, want %d", rounds, want)
 	}
-	if res := c.ack(); res.Verdict != dnsengine.Drop {
+	if res := c.ack(); res.Verdict != verdict.Drop {
 		t.Fatalf("final ACK: %v", res.Verdict)
 	}
 	// Zero window: the answer waits for a window update.
@@ -284,7 +277,7 @@ func TestTCPWindow(t *testing.T) {
 		t.Fatalf("zero window: %d bytes sent, ack %d", len(s.Payload), s.Ack)
 	}
 	c.opts.win = 1000
-	if res := c.ack(); res.Reason != dnsengine.ReasonTCPCarrier || len(c.msgs()) != 2 {
+	if res := c.ack(); res.Reason != verdict.ReasonTCPCarrier || len(c.msgs()) != 2 {
 		t.Fatalf("window update: %v, %d answers", res.Reason, len(c.msgs()))
 	}
 }
@@ -320,10 +313,10 @@ func TestTCPLargeAnswers(t *testing.T) {
 					t.Fatal("answers never completed")
 				}
 				res := c.ack()
-				if res.Verdict == dnsengine.Rewrite && len(res.Packet) > limit {
+				if res.Verdict == verdict.Rewrite && len(res.Packet) > limit {
 					t.Fatalf("packet of %d bytes, limit %d", len(res.Packet), limit)
 				}
-				if res.Verdict != dnsengine.Rewrite {
+				if res.Verdict != verdict.Rewrite {
 					t.Fatalf("round %d: %v %v with %d bytes received", i, res.Verdict, res.Reason, len(c.stream))
 				}
 			}
@@ -348,12 +341,10 @@ func TestTCPLargeAnswers(t *testing.T) {
 func TestTCPForward(t *testing.T) {
 	for _, ep := range []enginetest.Endpoints{ep4(47000), ep6(47000)} {
 		t.Run(ep.Src.String(), func(t *testing.T) {
-			env := newTCPEnv(t, testTable(t), nil)
-			c := newClient(t, env, ep, linuxOpts)
-			c.connect()
+			env, c := connectedClient(t, ep)
 			q := tcpQuery(t, "www.example.org", dns.TypeA, 0xabcd)
 			res := c.send("P.", q)
-			if res.Verdict != dnsengine.Hold || res.Reason != dnsengine.ReasonTCPHeld {
+			if res.Verdict != verdict.Hold || res.Reason != verdict.ReasonTCPHeld {
 				t.Fatalf("%v %v", res.Verdict, res.Reason)
 			}
 			calls := env.fwd.take()
@@ -374,7 +365,7 @@ func TestTCPForward(t *testing.T) {
 			calls[0].done(ans, nil)
 			calls[0].done(ans, nil) // a second call is ignored
 			rel := c.released(res.Token)
-			if rel.Verdict != dnsengine.Rewrite || rel.Reason != dnsengine.ReasonTCPForwarded {
+			if rel.Verdict != verdict.Rewrite || rel.Reason != verdict.ReasonTCPForwarded {
 				t.Fatalf("release: %v %v", rel.Verdict, rel.Reason)
 			}
 			ms := c.msgs()
@@ -397,7 +388,7 @@ func TestTCPForwardUnheld(t *testing.T) {
 	c := newClient(t, env, ep4(47050), linuxOpts)
 	c.unheld = true
 	c.connect()
-	if res := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 0xabce)); res.Verdict != dnsengine.Rewrite {
+	if res := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 0xabce)); res.Verdict != verdict.Rewrite {
 		t.Fatalf("%v %v", res.Verdict, res.Reason)
 	}
 	if calls := env.fwd.take(); len(calls) != 0 {
@@ -412,9 +403,7 @@ func TestTCPForwardUnheld(t *testing.T) {
 
 // TestTCPForwardFailure: a failed forward is answered SERVFAIL.
 func TestTCPForwardFailure(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(47100), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(47100))
 	q := enginetest.NewQuery("www.example.org", dns.TypeMX)
 	q.Id = 77
 	q.SetEdns0(1232, true)
@@ -442,7 +431,7 @@ func TestTCPForwardSync(t *testing.T) {
 	c := newClient(t, env, ep4(47200), linuxOpts)
 	c.connect()
 	res := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 1))
-	if res.Verdict != dnsengine.Hold {
+	if res.Verdict != verdict.Hold {
 		t.Fatalf("%v", res.Verdict)
 	}
 	c.released(res.Token)
@@ -456,16 +445,14 @@ func TestTCPForwardSync(t *testing.T) {
 // segment is answered at once, ahead of the forwarded one (RFC 7766
 // allows answers out of order); the held segment then carries the rest.
 func TestTCPMixed(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(47300), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(47300))
 	both := append(tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1), tcpQuery(t, "www.example.org", dns.TypeA, 2)...)
 	held := c.send("P.", both)
-	if held.Verdict != dnsengine.Hold {
+	if held.Verdict != verdict.Hold {
 		t.Fatalf("%v", held.Verdict)
 	}
 	res := c.send("P.", tcpQuery(t, "nope.default.svc.cluster.local", dns.TypeA, 3))
-	if res.Verdict != dnsengine.Rewrite {
+	if res.Verdict != verdict.Rewrite {
 		t.Fatalf("mesh query behind a held one: %v %v", res.Verdict, res.Reason)
 	}
 	calls := env.fwd.take()
@@ -486,12 +473,10 @@ func TestTCPMixed(t *testing.T) {
 // is outstanding: its FIN is acknowledged at once, and our FIN follows
 // the forwarded answer.
 func TestTCPFinWhileForwarding(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(47400), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(47400))
 	held := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 1))
 	res := c.send("F.", nil)
-	if res.Verdict != dnsengine.Rewrite || c.finRcvd {
+	if res.Verdict != verdict.Rewrite || c.finRcvd {
 		t.Fatalf("FIN: %v, our FIN sent early: %v", res.Verdict, c.finRcvd)
 	}
 	if s, _ := enginetest.DecodeTCP(res.Packet); s.Ack != c.seq {
@@ -504,7 +489,7 @@ func TestTCPFinWhileForwarding(t *testing.T) {
 	if len(c.msgs()) != 1 || !c.finRcvd {
 		t.Fatalf("%d answers, FIN %v", len(c.msgs()), c.finRcvd)
 	}
-	if res := c.ack(); res.Verdict != dnsengine.Drop || env.e.TCPFlows() != 0 {
+	if res := c.ack(); res.Verdict != verdict.Drop || env.e.TCPFlows() != 0 {
 		t.Fatalf("last ACK: %v, %d flows", res.Verdict, env.e.TCPFlows())
 	}
 }
@@ -512,17 +497,15 @@ func TestTCPFinWhileForwarding(t *testing.T) {
 // TestTCPReset: an RST is dropped and the flow forgotten; a held segment
 // is released as a drop, and its late answer ignored.
 func TestTCPReset(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(47500), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(47500))
 	held := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 1))
-	if res := c.send("R.", nil); res.Verdict != dnsengine.Drop || res.Reason != dnsengine.ReasonTCPClose {
+	if res := c.send("R.", nil); res.Verdict != verdict.Drop || res.Reason != verdict.ReasonTCPClose {
 		t.Fatalf("RST: %v %v", res.Verdict, res.Reason)
 	}
 	if env.e.TCPFlows() != 0 {
 		t.Fatal("flow kept")
 	}
-	if rel, ok := env.rel.take(held.Token); !ok || rel.Verdict != dnsengine.Drop {
+	if rel, ok := env.rel.take(held.Token); !ok || rel.Verdict != verdict.Drop {
 		t.Fatalf("held segment: released %v as %v", ok, rel.Verdict)
 	}
 	for _, call := range env.fwd.take() {
@@ -541,12 +524,12 @@ func TestTCPFlowLimit(t *testing.T) {
 	newClient(t, env, ep4(48000), linuxOpts).connect()
 	c2 := newClient(t, env, ep4(48001), linuxOpts)
 	c2.seq = c2.iss
-	if res := c2.send("S", nil); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonTCPFlowLimit {
+	if res := c2.send("S", nil); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonTCPFlowLimit {
 		t.Fatalf("SYN past the limit: %v %v", res.Verdict, res.Reason)
 	}
 	// Its later segments (a flow with the real server) pass too.
 	c2.rcvNxt = 0x12345678
-	if res := c2.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonTCPForeign {
+	if res := c2.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonTCPForeign {
 		t.Fatalf("foreign data: %v %v", res.Verdict, res.Reason)
 	}
 
@@ -556,7 +539,7 @@ func TestTCPFlowLimit(t *testing.T) {
 	}
 	c3 := newClient(t, &tcpEnv{e: e}, ep4(48002), linuxOpts)
 	c3.seq = c3.iss
-	if res := c3.send("S", nil); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonNotReady {
+	if res := c3.send("S", nil); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonNotReady {
 		t.Fatalf("SYN without a table: %v %v", res.Verdict, res.Reason)
 	}
 }
@@ -576,7 +559,7 @@ func TestTCPResume(t *testing.T) {
 		t.Fatal("idle flow kept")
 	}
 	res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 2))
-	if res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonAnswered || len(c.msgs()) != 2 {
+	if res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonAnswered || len(c.msgs()) != 2 {
 		t.Fatalf("after idle expiry: %v %v, %d answers", res.Verdict, res.Reason, len(c.msgs()))
 	}
 
@@ -585,31 +568,31 @@ func TestTCPResume(t *testing.T) {
 	env2 := newTCPEnv(t, testTable(t), nil)
 	c.env = env2
 	res = c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 3))
-	if res.Verdict != dnsengine.Rewrite || len(c.msgs()) != 3 {
+	if res.Verdict != verdict.Rewrite || len(c.msgs()) != 3 {
 		t.Fatalf("after restart: %v %v, %d answers", res.Verdict, res.Reason, len(c.msgs()))
 	}
 	// Another restart: a pure ACK (or keepalive probe) is dropped and
 	// resumes nothing; the next query does.
 	env3 := newTCPEnv(t, testTable(t), nil)
 	c.env = env3
-	if res := c.ack(); res.Verdict != dnsengine.Drop || env3.e.TCPFlows() != 0 {
+	if res := c.ack(); res.Verdict != verdict.Drop || env3.e.TCPFlows() != 0 {
 		t.Fatalf("pure ACK of an unknown flow: %v %v, %d flows", res.Verdict, res.Reason, env3.e.TCPFlows())
 	}
 	env4 := newTCPEnv(t, testTable(t), nil)
 	c.env = env4
-	if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 4)); res.Verdict != dnsengine.Rewrite || len(c.msgs()) != 4 {
+	if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 4)); res.Verdict != verdict.Rewrite || len(c.msgs()) != 4 {
 		t.Fatalf("after restart: %v %v, %d answers", res.Verdict, res.Reason, len(c.msgs()))
 	}
 	c.ack()
 	// A keepalive probe (one byte behind, no data): an ACK.
 	probe := c.mkSeg(".", nil)
 	probe.Seq--
-	if res := c.feed(probe); res.Verdict != dnsengine.Rewrite {
+	if res := c.feed(probe); res.Verdict != verdict.Rewrite {
 		t.Fatalf("keepalive probe: %v %v", res.Verdict, res.Reason)
 	} else if s, _ := enginetest.DecodeTCP(res.Packet); s.Ack != c.seq || len(s.Payload) != 0 {
 		t.Fatalf("keepalive answered with ack %d and %d bytes, want ack %d", s.Ack, len(s.Payload), c.seq)
 	}
-	if res := c.send("F.", nil); res.Verdict != dnsengine.Rewrite || !c.finRcvd {
+	if res := c.send("F.", nil); res.Verdict != verdict.Rewrite || !c.finRcvd {
 		t.Fatalf("FIN after restart: %v %v", res.Verdict, res.Reason)
 	}
 
@@ -618,7 +601,7 @@ func TestTCPResume(t *testing.T) {
 	c4 := newClient(t, env, ep4(49001), linuxOpts)
 	c4.connect()
 	c4.env = other
-	if res := c4.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonTCPForeign {
+	if res := c4.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonTCPForeign {
 		t.Fatalf("other key: %v %v", res.Verdict, res.Reason)
 	}
 }
@@ -626,15 +609,13 @@ func TestTCPResume(t *testing.T) {
 // TestTCPResumeUnframed: a resumed flow whose segment does not start a
 // query is reset.
 func TestTCPResumeUnframed(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(49100), linuxOpts)
-	c.connect()
+	_, c := connectedClient(t, ep4(49100))
 	env2 := newTCPEnv(t, testTable(t), nil)
 	q := tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)
 	s := c.mkSeg("P.", q[5:])
 	pkt, _ := enginetest.TCPPacket(s)
 	res := env2.e.Process(pkt)
-	if res.Verdict != dnsengine.Rewrite {
+	if res.Verdict != verdict.Rewrite {
 		t.Fatalf("%v %v", res.Verdict, res.Reason)
 	}
 	r, err := enginetest.DecodeTCP(res.Packet)
@@ -657,14 +638,14 @@ func TestTCPIdleMidAnswer(t *testing.T) {
 	c.send("P.", tcpQuery(t, "big.default.svc.cluster.local", dns.TypeA, 1))
 	env.clock.Advance(tcpstack.DefaultIdleTimeout)
 	env.e.SweepTCP()
-	if res := c.ack(); res.Verdict != dnsengine.Rewrite || res.Reason != dnsengine.ReasonTCPClose || !c.reset {
+	if res := c.ack(); res.Verdict != verdict.Rewrite || res.Reason != verdict.ReasonTCPClose || !c.reset {
 		t.Fatalf("%v %v, reset %v", res.Verdict, res.Reason, c.reset)
 	}
 	// A new connection on the same 4-tuple is served.
 	c2 := newClient(t, env, ep4(49050), clientOpts{mss: 1460, win: 500})
 	c2.iss += 5000
 	c2.connect()
-	if res := c2.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 2)); res.Reason != dnsengine.ReasonAnswered {
+	if res := c2.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 2)); res.Reason != verdict.ReasonAnswered {
 		t.Fatalf("new connection: %v", res.Reason)
 	}
 }
@@ -672,9 +653,7 @@ func TestTCPIdleMidAnswer(t *testing.T) {
 // TestTCPHoldTimeout: a forward that never returns is answered SERVFAIL
 // when the hold times out.
 func TestTCPHoldTimeout(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(49200), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(49200))
 	held := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 1))
 	env.clock.Advance(tcpstack.DefaultHoldTimeout)
 	env.e.SweepTCP()
@@ -696,9 +675,7 @@ func TestTCPHoldTimeout(t *testing.T) {
 // TCP answers it with an RST at the acknowledged number, which ends the
 // old flow, and its retransmitted SYN opens the new one.
 func TestTCPNewConnectionSameTuple(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(49300), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(49300))
 	c2 := newClient(t, env, ep4(49300), linuxOpts)
 	c2.iss += 100000
 	syn := c2.mkSeg("S", nil)
@@ -706,13 +683,13 @@ func TestTCPNewConnectionSameTuple(t *testing.T) {
 	pkt, _ := enginetest.TCPPacket(syn)
 	res := env.e.Process(pkt)
 	ch, err := enginetest.DecodeTCP(res.Packet)
-	if res.Verdict != dnsengine.Rewrite || err != nil || ch.SYN || ch.RST || !ch.ACK || ch.Ack != c.seq {
+	if res.Verdict != verdict.Rewrite || err != nil || ch.SYN || ch.RST || !ch.ACK || ch.Ack != c.seq {
 		t.Fatalf("second SYN: %v %v %+v, want a challenge ACK of %d", res.Verdict, res.Reason, ch, c.seq)
 	}
 	rst := c2.mkSeg("R", nil)
 	rst.Seq = ch.Ack
 	pkt, _ = enginetest.TCPPacket(rst)
-	if res := env.e.Process(pkt); res.Verdict != dnsengine.Drop || env.e.TCPFlows() != 0 {
+	if res := env.e.Process(pkt); res.Verdict != verdict.Drop || env.e.TCPFlows() != 0 {
 		t.Fatalf("the client's RST: %v %v, %d flows", res.Verdict, res.Reason, env.e.TCPFlows())
 	}
 	c2.connect()
@@ -725,18 +702,16 @@ func TestTCPNewConnectionSameTuple(t *testing.T) {
 // TestTCPBadChecksum: a corrupt segment of a known flow is dropped (the
 // client resends it); of an unknown one, passed.
 func TestTCPBadChecksum(t *testing.T) {
-	env := newTCPEnv(t, testTable(t), nil)
-	c := newClient(t, env, ep4(49400), linuxOpts)
-	c.connect()
+	env, c := connectedClient(t, ep4(49400))
 	pkt, _ := enginetest.TCPPacket(c.mkSeg("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)))
 	pkt[len(pkt)-1] ^= 0xff
-	if res := env.e.Process(pkt); res.Verdict != dnsengine.Drop || res.Reason != dnsengine.ReasonBadChecksum {
+	if res := env.e.Process(pkt); res.Verdict != verdict.Drop || res.Reason != verdict.ReasonBadChecksum {
 		t.Fatalf("known flow: %v %v", res.Verdict, res.Reason)
 	}
 	other := newClient(t, env, ep4(49401), linuxOpts)
 	pkt, _ = enginetest.TCPPacket(other.mkSeg("S", nil))
 	pkt[len(pkt)-1] ^= 0xff
-	if res := env.e.Process(pkt); res.Verdict != dnsengine.Accept || res.Reason != dnsengine.ReasonBadChecksum {
+	if res := env.e.Process(pkt); res.Verdict != verdict.Accept || res.Reason != verdict.ReasonBadChecksum {
 		t.Fatalf("unknown flow: %v %v", res.Verdict, res.Reason)
 	}
 }
@@ -753,7 +728,7 @@ func TestTCPBackpressure(t *testing.T) {
 	}
 	held := c.send("P.", all)
 	calls := env.fwd.take()
-	if held.Verdict != dnsengine.Hold || len(calls) != 2 {
+	if held.Verdict != verdict.Hold || len(calls) != 2 {
 		t.Fatalf("%v, %d forwards", held.Verdict, len(calls))
 	}
 	for _, call := range calls {
@@ -804,12 +779,12 @@ func TestTCPConcurrent(t *testing.T) {
 				}
 				c := newClient(t, env, ep, linuxOpts)
 				c.connect()
-				if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Reason != dnsengine.ReasonAnswered {
+				if res := c.send("P.", tcpQuery(t, "web.default.svc.cluster.local", dns.TypeA, 1)); res.Reason != verdict.ReasonAnswered {
 					errs <- fmt.Sprintf("%v: mesh query %v", ep.Src, res.Reason)
 					continue
 				}
 				res := c.send("P.", tcpQuery(t, "www.example.org", dns.TypeA, 2))
-				if res.Verdict != dnsengine.Hold {
+				if res.Verdict != verdict.Hold {
 					errs <- fmt.Sprintf("%v: forwarded query %v", ep.Src, res.Verdict)
 					continue
 				}

@@ -60,7 +60,7 @@ const (
 	ReasonTCPForeign     // passed: a segment of a flow meshdns did not open
 	ReasonTCPMemory      // passed (a new flow), reset (a partial query) or SERVFAIL (an answer): the TCP memory budget is spent
 	ReasonTCPServerReset // dropped: the nameserver's RST of a flow meshdns holds (a segment of it reached the nameserver past a full queue)
-	// Cache of upstream answers (dnsengine cache*.go), when CacheConfig.Size > 0.
+	// Cache of upstream answers (package cache), when cache.Config.Size > 0.
 	ReasonCacheHit     // rewritten: answered from the cache
 	ReasonCacheStale   // rewritten: answered from an expired entry (serve-stale) while it is refreshed
 	ReasonCacheLearned // passed: an upstream response, learned into the cache

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/podtest"
 )
 
@@ -18,16 +17,7 @@ import (
 // refreshes use the same sockets: exchange's kernel test.)
 func TestKernelInitContainerOwnQueries(t *testing.T) {
 	t.Parallel()
-	p := startPod(t, podtest.Config{NoMeshdns: true, Records: map[string][]string{
-		"many.example.org": manyA(120),
-	}})
-	for _, cmd := range []string{"iptables-restore", "ip6tables-restore"} {
-		c := netns.Command(t.Context(), p.Topo.Pod, cmd)
-		c.Stdin = strings.NewReader(statefulFirewall)
-		if out, err := c.CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", cmd, err, out)
-		}
-	}
+	p := firewalledPod(t, map[string][]string{"many.example.org": manyA(120)})
 	p.MustExec(t, podtest.Binary(t), "rules", "install", "--capture=nameservers", "--queues=1")
 	p.StartMeshdns(t, objectsFile, tcpArgs(t, "--rules=none", "--queues=1")...)
 	for _, q := range []struct {

@@ -10,18 +10,20 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/internal/netns"
+	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"github.com/meshdns/meshdns/internal/podtest"
 	"github.com/miekg/dns"
 )
 
 // firewalledPod starts a pod with conntrack on, an INVALID-drop rule and
-// a stateful INPUT policy (statefulFirewall), without meshdns.
-func firewalledPod(t *testing.T) *podtest.Pod {
+// a stateful INPUT policy (netnstest.StatefulFirewall), without meshdns;
+// its upstream also holds records (podtest.Config.Records).
+func firewalledPod(t *testing.T, records map[string][]string) *podtest.Pod {
 	t.Helper()
-	p := startPod(t, podtest.Config{NoMeshdns: true})
+	p := startPod(t, podtest.Config{NoMeshdns: true, Records: records})
 	for _, cmd := range []string{"iptables-restore", "ip6tables-restore"} {
 		c := netns.Command(t.Context(), p.Topo.Pod, cmd)
-		c.Stdin = strings.NewReader(statefulFirewall)
+		c.Stdin = strings.NewReader(netnstest.StatefulFirewall)
 		if out, err := c.CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v\n%s", cmd, err, out)
 		}
@@ -47,7 +49,7 @@ func TestKernelTCPForeignFirewall(t *testing.T) {
 	t.Parallel()
 	t.Run("tcp-off", func(t *testing.T) {
 		t.Parallel()
-		p := firewalledPod(t)
+		p := firewalledPod(t, nil)
 		p.StartMeshdns(t, objectsFile, "--tcp=off")
 		c := dialDNS(t, p, "198.18.0.1:53")
 		askUpstream(t, c, "www.example.org", 1)
@@ -55,7 +57,7 @@ func TestKernelTCPForeignFirewall(t *testing.T) {
 	})
 	t.Run("max-flows", func(t *testing.T) {
 		t.Parallel()
-		p := firewalledPod(t)
+		p := firewalledPod(t, nil)
 		p.StartMeshdns(t, objectsFile, tcpArgs(t, "--tcp-max-flows=1")...)
 		a := dialDNS(t, p, "198.18.0.1:53")
 		if m, err := a.ask("web.default.svc.cluster.local", dns.TypeA, 1); err != nil || !fromMesh(m) {
@@ -70,7 +72,7 @@ func TestKernelTCPForeignFirewall(t *testing.T) {
 	})
 	t.Run("meshdns-down", func(t *testing.T) {
 		t.Parallel()
-		p := firewalledPod(t)
+		p := firewalledPod(t, nil)
 		args := tcpArgs(t)
 		p.StartMeshdns(t, objectsFile, args...)
 		if err := p.Meshdns.Kill(); err != nil {

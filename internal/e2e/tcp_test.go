@@ -415,34 +415,13 @@ func TestKernelTCPRestart(t *testing.T) {
 	}
 }
 
-// Firewall rules of a pod with conntrack on: INVALID packets dropped, and
-// a stateful INPUT policy (loopback, established and related accepted,
-// the rest dropped).
-const statefulFirewall = `*filter
-:INPUT DROP [0:0]
--A INPUT -m conntrack --ctstate INVALID -j DROP
--A INPUT -i lo -j ACCEPT
--A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
--A OUTPUT -m conntrack --ctstate INVALID -j DROP
-COMMIT
-`
-
 // TestKernelTCPFirewall: with conntrack on, an INVALID-drop rule and a
 // stateful INPUT policy in the pod, mesh and forwarded names (a truncated
 // one too: meshdns's own TCP to the upstream) are answered over TCP, and
 // no client is left in FIN-WAIT after closing.
 func TestKernelTCPFirewall(t *testing.T) {
 	t.Parallel()
-	p := startPod(t, podtest.Config{NoMeshdns: true, Records: map[string][]string{
-		"many.example.org": manyA(120),
-	}})
-	for _, cmd := range []string{"iptables-restore", "ip6tables-restore"} {
-		c := netns.Command(t.Context(), p.Topo.Pod, cmd)
-		c.Stdin = strings.NewReader(statefulFirewall)
-		if out, err := c.CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", cmd, err, out)
-		}
-	}
+	p := firewalledPod(t, map[string][]string{"many.example.org": manyA(120)})
 	p.StartMeshdns(t, objectsFile, tcpArgs(t)...)
 	for _, q := range []struct {
 		name, qtype string

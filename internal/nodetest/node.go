@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -98,9 +97,9 @@ func New(t testing.TB, cfg Config) *Node {
 	if len(br) > 15 {
 		br = br[:15]
 	}
-	run(t, "ip", "-n", n.NS, "link", "add", br, "type", "bridge")
-	run(t, "ip", "-n", n.NS, "addr", "add", ClusterDNS.String()+"/24", "dev", br)
-	run(t, "ip", "-n", n.NS, "link", "set", br, "up")
+	netnstest.Run(t, "ip", "-n", n.NS, "link", "add", br, "type", "bridge")
+	netnstest.Run(t, "ip", "-n", n.NS, "addr", "add", ClusterDNS.String()+"/24", "dev", br)
+	netnstest.Run(t, "ip", "-n", n.NS, "link", "set", br, "up")
 
 	bin := filepath.Join(n.Dir, "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {
@@ -248,14 +247,14 @@ func (p *Pod) RemoveNS() { removeNS(p.NS) }
 // Rules returns what the pod's iptables (nft backend) hold.
 func (p *Pod) Rules(t testing.TB) string {
 	t.Helper()
-	return run(t, "ip", "netns", "exec", p.NS, "iptables-save")
+	return netnstest.Run(t, "ip", "netns", "exec", p.NS, "iptables-save")
 }
 
 func addNS(t testing.TB, ns string) {
 	t.Helper()
-	run(t, "ip", "netns", "add", ns)
+	netnstest.Run(t, "ip", "netns", "add", ns)
 	t.Cleanup(func() { removeNS(ns) })
-	run(t, "ip", "-n", ns, "link", "set", "lo", "up")
+	netnstest.Run(t, "ip", "-n", ns, "link", "set", "lo", "up")
 }
 
 func removeNS(ns string) {
@@ -263,13 +262,4 @@ func removeNS(ns string) {
 		_ = exec.Command("ip", "netns", "del", ns).Run()
 	}
 	_ = os.RemoveAll(filepath.Join(netns.EtcDir, ns))
-}
-
-func run(t testing.TB, name string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
 }

@@ -1,9 +1,10 @@
 package model
 
 import (
-	"github.com/meshdns/meshdns/dnsengine"
 	"net/netip"
 	"strings"
+
+	"github.com/meshdns/meshdns/dnsengine"
 )
 
 // validLabel reports whether s is an RFC 1123 label as Kubernetes requires
@@ -14,18 +15,7 @@ func validLabel(s string) bool { return dnsengine.IsLabel(s) }
 // validPortName reports whether s (lowercase) can follow the '_' of an SRV
 // owner label: [a-z0-9-], 1 to 62 characters. Kubernetes requires an
 // IANA_SVC_NAME (at most 15), which this accepts.
-func validPortName(s string) bool {
-	if len(s) == 0 || len(s) > 62 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+func validPortName(s string) bool { return len(s) > 0 && len(s) <= 62 && dnsengine.IsLDH(s) }
 
 // validDomain reports whether s (lowercase, no trailing dot) is a host name
 // the table can hold: labels of 1 to 63 characters from [a-z0-9_-], 253

@@ -212,66 +212,53 @@ func ServiceEntryFromUnstructured(u *unstructured.Unstructured) (*ServiceEntry, 
 	return se, nil
 }
 
+// optField reads an optional field of type T (kind names it in errors: "a
+// string"); null counts as absent. present is false when it is absent.
+func optField[T any](obj map[string]any, kind string, path ...string) (v T, present bool, err error) {
+	f, ok, err := unstructured.NestedFieldNoCopy(obj, path...)
+	if err != nil {
+		return v, false, fmt.Errorf("%s: %w", strings.Join(path, "."), err)
+	}
+	if !ok || f == nil {
+		return v, false, nil
+	}
+	v, ok = f.(T)
+	if !ok {
+		return v, false, fmt.Errorf("%s: want %s, have %T", strings.Join(path, "."), kind, f)
+	}
+	return v, true, nil
+}
+
 // optString reads an optional string field; null counts as absent.
 func optString(obj map[string]any, path ...string) (string, error) {
-	v, ok, err := unstructured.NestedFieldNoCopy(obj, path...)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", strings.Join(path, "."), err)
-	}
-	if !ok || v == nil {
-		return "", nil
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", fmt.Errorf("%s: want a string, have %T", strings.Join(path, "."), v)
-	}
-	return s, nil
+	s, _, err := optField[string](obj, "a string", path...)
+	return s, err
 }
 
 // optStrings reads an optional list of strings.
 func optStrings(obj map[string]any, path ...string) ([]string, error) {
-	v, ok, err := unstructured.NestedFieldNoCopy(obj, path...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", strings.Join(path, "."), err)
-	}
-	if !ok || v == nil {
-		return nil, nil
-	}
-	l, ok := v.([]any)
-	if !ok {
-		return nil, fmt.Errorf("%s: want a list, have %T", strings.Join(path, "."), v)
-	}
-	out := make([]string, 0, len(l))
-	for i, e := range l {
-		s, ok := e.(string)
-		if !ok {
-			return nil, fmt.Errorf("%s[%d]: want a string, have %T", strings.Join(path, "."), i, e)
-		}
-		out = append(out, s)
-	}
-	return out, nil
+	return optList[string](obj, "a string", path...)
 }
 
 // optMaps reads an optional list of objects.
 func optMaps(obj map[string]any, path ...string) ([]map[string]any, error) {
-	v, ok, err := unstructured.NestedFieldNoCopy(obj, path...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", strings.Join(path, "."), err)
+	return optList[map[string]any](obj, "an object", path...)
+}
+
+// optList reads an optional list whose every element is a T (kind names
+// it in errors); nil when the list is absent.
+func optList[T any](obj map[string]any, kind string, path ...string) ([]T, error) {
+	l, present, err := optField[[]any](obj, "a list", path...)
+	if err != nil || !present {
+		return nil, err
 	}
-	if !ok || v == nil {
-		return nil, nil
-	}
-	l, ok := v.([]any)
-	if !ok {
-		return nil, fmt.Errorf("%s: want a list, have %T", strings.Join(path, "."), v)
-	}
-	out := make([]map[string]any, 0, len(l))
+	out := make([]T, 0, len(l))
 	for i, e := range l {
-		m, ok := e.(map[string]any)
+		v, ok := e.(T)
 		if !ok {
-			return nil, fmt.Errorf("%s[%d]: want an object, have %T", strings.Join(path, "."), i, e)
+			return nil, fmt.Errorf("%s[%d]: want %s, have %T", strings.Join(path, "."), i, kind, e)
 		}
-		out = append(out, m)
+		out = append(out, v)
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/objects"
 	"github.com/miekg/dns"
@@ -33,12 +34,12 @@ func TestSkippedServiceGoesUpstream(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		want dnsengine.Reason
+		want verdict.Reason
 	}{
-		{"badext.default.svc.corp.example", dnsengine.ReasonNotOwned},
-		{"x.badext.default.svc.corp.example", dnsengine.ReasonNotOwned},
-		{"noext.default.svc.corp.example", dnsengine.ReasonNotOwned},
-		{"nothere.default.svc.corp.example", dnsengine.ReasonNXDomain},
+		{"badext.default.svc.corp.example", verdict.ReasonNotOwned},
+		{"x.badext.default.svc.corp.example", verdict.ReasonNotOwned},
+		{"noext.default.svc.corp.example", verdict.ReasonNotOwned},
+		{"nothere.default.svc.corp.example", verdict.ReasonNXDomain},
 	} {
 		res, _, err := enginetest.Ask(e, enginetest.Default4(), enginetest.NewQuery(tc.name, dns.TypeA))
 		if err != nil {

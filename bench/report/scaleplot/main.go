@@ -9,7 +9,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 
@@ -17,8 +16,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/meshdns/meshdns/bench/report/internal/pngplot"
 )
 
 // series is one line: a value per number of endpoints (0: not measured).
@@ -41,18 +40,12 @@ type document struct {
 }
 
 func main() {
-	in := flag.String("in", "", "points JSON")
-	out := flag.String("out", "", "PNG to write")
-	flag.Parse()
-	if err := run(*in, *out); err != nil {
-		fmt.Fprintln(os.Stderr, "scaleplot:", err)
-		os.Exit(1)
-	}
+	pngplot.Main("scaleplot", "points JSON", run)
 }
 
 func run(in, out string) error {
-	if in == "" || out == "" {
-		return fmt.Errorf("-in and -out are required")
+	if err := pngplot.CheckArgs(in, out); err != nil {
+		return err
 	}
 	data, err := os.ReadFile(in)
 	if err != nil {
@@ -73,23 +66,7 @@ func run(in, out string) error {
 		}
 		grid[0][i] = p
 	}
-	img := vgimg.New(vg.Length(len(d.Panels))*5.5*vg.Inch, 4.5*vg.Inch)
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 1, Cols: len(d.Panels), PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
-		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	canvases := plot.Align(grid, tiles, dc)
-	for j, p := range grid[0] {
-		p.Draw(canvases[0][j])
-	}
-	w, err := os.Create(out)
-	if err != nil {
-		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(w); err != nil {
-		w.Close()
-		return err
-	}
-	return w.Close()
+	return pngplot.WriteGrid(out, grid, 5.5*vg.Inch, 4.5*vg.Inch)
 }
 
 func chart(eps []float64, pn panel) (*plot.Plot, error) {

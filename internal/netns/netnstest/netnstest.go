@@ -3,6 +3,8 @@ package netnstest
 import (
 	"context"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/meshdns/meshdns/internal/netns"
@@ -41,4 +43,15 @@ func ForTest(t testing.TB, cfg netns.Config) *netns.Topology {
 		}
 	})
 	return topo
+}
+
+// Run runs a command on the host and returns its combined output; it fails
+// t, with the output, when the command fails.
+func Run(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/dnsengine/enginetest"
+	"github.com/meshdns/meshdns/dnsengine/verdict"
 	"github.com/meshdns/meshdns/sync/kube"
 	"github.com/meshdns/meshdns/sync/model"
 )
@@ -120,7 +121,7 @@ func (n *names) ask(name string, qtype uint16) outcome {
 	if err != nil {
 		n.t.Fatalf("%s %s: %v", name, dns.TypeToString[qtype], err)
 	}
-	if res.Verdict != dnsengine.Rewrite {
+	if res.Verdict != verdict.Rewrite {
 		return outcome{passed: true, reason: res.Reason.String()}
 	}
 	o := outcome{rcode: resp.Msg.Rcode}
