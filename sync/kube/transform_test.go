@@ -55,7 +55,7 @@ func fullObjects() (svcs []*corev1.Service, eps []*discoveryv1.EndpointSlice, se
 		ObjectMeta:  meta("db", "pg-abcde"),
 		AddressType: discoveryv1.AddressTypeIPv4,
 		Endpoints: []discoveryv1.Endpoint{
-			{Addresses: []string{"10.1.0.1"}, Hostname: ptr.To("pg-0"), Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)},
+			{Addresses: []string{"10.1.0.1"}, Hostname: ptr.To("pg-0"), Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true), Serving: ptr.To(true), Terminating: ptr.To(false)},
 				NodeName: ptr.To("node-1"), Zone: ptr.To("zone-a"), TargetRef: &corev1.ObjectReference{Kind: "Pod", Namespace: "db", Name: "pg-0", UID: "u", ResourceVersion: "3"},
 				Hints: &discoveryv1.EndpointHints{ForZones: []discoveryv1.ForZone{{Name: "zone-a"}}}},
 			{Addresses: []string{"10.1.0.2"}, Hostname: ptr.To("pg-1"), Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(false)}},
@@ -104,7 +104,7 @@ func TestShrinkDropsWhatDNSDoesNotRead(t *testing.T) {
 	must := mustFor(t)
 	svcs, eps, ses := fullObjects()
 	s := must(shrinkService(svcs[0])).(*corev1.Service)
-	if s.Annotations != nil || s.ManagedFields != nil || s.OwnerReferences != nil || s.Finalizers != nil {
+	if s.Annotations != nil || s.Labels != nil || s.UID != "" || s.ManagedFields != nil || s.OwnerReferences != nil || s.Finalizers != nil {
 		t.Errorf("service metadata kept: %+v", s.ObjectMeta)
 	}
 	if s.Spec.Selector != nil || s.Spec.Ports[0].NodePort != 0 || len(s.Status.LoadBalancer.Ingress) != 0 || s.Spec.HealthCheckNodePort != 0 {
@@ -115,10 +115,16 @@ func TestShrinkDropsWhatDNSDoesNotRead(t *testing.T) {
 	}
 	e := must(shrinkEndpointSlice(eps[0])).(*discoveryv1.EndpointSlice)
 	ep := e.Endpoints[0]
-	if ep.NodeName != nil || ep.Zone != nil || ep.Hints != nil || ep.TargetRef.UID != "" || e.Annotations != nil {
-		t.Errorf("endpoint kept topology: %+v", ep)
+	if ep.NodeName != nil || ep.Zone != nil || ep.Hints != nil || ep.TargetRef != nil || e.Annotations != nil {
+		t.Errorf("endpoint kept topology or its target: %+v", ep)
 	}
-	if *ep.Hostname != "pg-0" || ep.TargetRef.Name != "pg-0" || e.Labels[discoveryv1.LabelServiceName] != "pg" {
+	if len(e.Labels) != 1 {
+		t.Errorf("endpoint slice kept labels DNS does not read: %v", e.Labels)
+	}
+	if ep.Conditions.Serving != nil || ep.Conditions.Terminating != nil {
+		t.Errorf("endpoint kept conditions DNS does not read: %+v", ep.Conditions)
+	}
+	if *ep.Hostname != "pg-0" || ep.Conditions.Ready == nil || !*ep.Conditions.Ready || e.Labels[discoveryv1.LabelServiceName] != "pg" {
 		t.Errorf("endpoint lost what DNS reads: %+v", e)
 	}
 	u := must(shrinkServiceEntry(ses[0])).(*unstructured.Unstructured)

@@ -21,6 +21,7 @@ import (
 	"github.com/meshdns/meshdns/internal/podtest"
 	"github.com/meshdns/meshdns/node/podwatch"
 	"github.com/meshdns/meshdns/sync/kube/apiservertest/kubetest"
+	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/model/modeltest"
 )
 
@@ -147,12 +148,21 @@ func envInt(b *testing.B, name string, def int) int {
 	return n
 }
 
-// createCluster writes the scale cluster shape (modeltest.ScaleCluster) of
-// services Services into the API server; ClusterIPs are the server's.
+// benchCluster is the scale cluster shape (modeltest.ScaleCluster) of
+// services Services with the fields the controllers write, as the
+// informers receive them.
+func benchCluster(services int) *model.Objects {
+	c := modeltest.ScaleCluster(services)
+	c.Controllers = true
+	return modeltest.Cluster(c)
+}
+
+// createCluster writes benchCluster(services) into the API server;
+// ClusterIPs are the server's.
 func createCluster(b *testing.B, cs kubernetes.Interface, services int) {
 	b.Helper()
 	ctx := context.Background()
-	objs := modeltest.Cluster(modeltest.ScaleCluster(services))
+	objs := benchCluster(services)
 	made := map[string]bool{"default": true}
 	for _, svc := range objs.Services {
 		if !made[svc.Namespace] {

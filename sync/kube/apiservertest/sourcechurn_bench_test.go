@@ -18,8 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
-
-	"github.com/meshdns/meshdns/sync/model/modeltest"
 )
 
 // BenchmarkSourceChurn is what a sustained churn of EndpointSlice updates
@@ -40,7 +38,7 @@ func BenchmarkSourceChurn(b *testing.B) {
 	const churn = 30 * time.Second
 	sb := newSourceBench(b, envInt(b, "MESHDNS_CHURN_SERVICES", 10000), "/meshdns-churn", 4*rate)
 	services, cs := sb.services, sb.cs
-	slicesOf := modeltest.Cluster(modeltest.ScaleCluster(services)).EndpointSlices
+	slicesOf := benchCluster(services).EndpointSlices
 	for range b.N {
 		p := sb.start(b, "--log-level", "debug")
 		time.Sleep(5 * time.Second)

@@ -1,6 +1,11 @@
 package apiservertest
 
 import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -17,18 +22,28 @@ import (
 // MESHDNS_RSS_SERVICES Services (default 10,000) of the scale shape: 10
 // ready endpoints each, every 10th headless (100,000 endpoints at the
 // default). It reports the RSS once the first table is loaded, 30 s later,
-// and the peak (VmHWM). Run as root:
+// and the peak (VmHWM). With MESHDNS_RSS_HEAP set to a file name it
+// writes meshdns's heap profile there at the end (go tool pprof). Run as
+// root:
 //
 //	cd sync/kube/apiservertest && go test -run '^$' -bench SourceRSS -benchtime 1x -timeout 30m .
 func BenchmarkSourceRSS(b *testing.B) {
 	sb := newSourceBench(b, envInt(b, "MESHDNS_RSS_SERVICES", 10000), "/meshdns-rss", 0)
 	services := sb.services
+	heapFile := os.Getenv("MESHDNS_RSS_HEAP")
+	var extra []string
+	if heapFile != "" {
+		extra = []string{"--metrics-addr", pprofAddr}
+	}
 	for range b.N {
-		p := sb.start(b)
+		p := sb.start(b, extra...)
 		rss0 := statusKiB(b, p.Pid(), "VmRSS")
 		time.Sleep(30 * time.Second)
 		rss1 := statusKiB(b, p.Pid(), "VmRSS")
 		hwm := statusKiB(b, p.Pid(), "VmHWM")
+		if heapFile != "" {
+			sb.heapProfile(b, heapFile)
+		}
 		if _, err := p.Stop(30 * time.Second); err != nil {
 			b.Fatal(err)
 		}
@@ -37,6 +52,32 @@ func BenchmarkSourceRSS(b *testing.B) {
 		b.ReportMetric(float64(rss0)/1024, "RSS-loaded-MiB")
 		b.ReportMetric(float64(rss1)/1024, "RSS-30s-MiB")
 		b.ReportMetric(float64(hwm)/1024, "RSS-peak-MiB")
+	}
+}
+
+// pprofAddr is where meshdns serves /debug/pprof in the pod namespace
+// when a benchmark asks for a profile.
+const pprofAddr = "127.0.0.1:19091"
+
+// heapProfile writes the heap profile of the meshdns serving pprofAddr in
+// the pod namespace to file.
+func (sb *sourceBench) heapProfile(b *testing.B, file string) {
+	b.Helper()
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return netns.Dial(ctx, sb.pod, network, addr)
+		}}}
+	resp, err := c.Get("http://" + pprofAddr + "/debug/pprof/heap")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("heap profile: %v %s", err, resp.Status)
+	}
+	if err := os.WriteFile(file, body, 0o644); err != nil {
+		b.Fatal(err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // ClusterConfig sizes a generated cluster.
@@ -21,6 +22,14 @@ type ClusterConfig struct {
 	// ServiceEntries: every 4th has a wildcard host, every 4th (offset 1)
 	// asks for an automatic VIP, the rest have a spec address.
 	ServiceEntries int
+	// Controllers fills in what Kubernetes's controllers write and DNS
+	// does not read, shaped as in examples/objects.yaml (kubectl -o
+	// yaml): a Service's app label and selector; an EndpointSlice's
+	// owner, managed-by label, copied app label and trigger-time
+	// annotation; an endpoint's serving and terminating conditions,
+	// node, zone and Pod reference. The API server benchmarks set it:
+	// the informers decode those fields before meshdns drops them.
+	Controllers bool
 }
 
 // ScaleCluster is the shape the name table's memory and build targets are
@@ -82,12 +91,18 @@ func Cluster(c ClusterConfig) *model.Objects {
 				{Name: ptr("grpc"), Protocol: &proto, Port: ptr[int32](9090)},
 			},
 		}
+		if c.Controllers {
+			controllerFields(svc, es, i)
+		}
 		for j := range c.Endpoints {
 			ep++
 			e := discoveryv1.Endpoint{Addresses: []string{addrAt(endpointBase, ep).String()},
 				Conditions: discoveryv1.EndpointConditions{Ready: &ready}}
 			if headless {
 				e.Hostname = ptr(fmt.Sprintf("%s-%d", name, j))
+			}
+			if c.Controllers {
+				controllerEndpoint(&e, ns, name, ep)
 			}
 			es.Endpoints = append(es.Endpoints, e)
 		}
@@ -113,6 +128,36 @@ func Cluster(c ClusterConfig) *model.Objects {
 		objs.ServiceEntries = append(objs.ServiceEntries, se)
 	}
 	return objs
+}
+
+// controllerFields gives Service number i and its slice what the
+// controllers write (ClusterConfig.Controllers).
+func controllerFields(svc *corev1.Service, es *discoveryv1.EndpointSlice, i int) {
+	app := map[string]string{"app": svc.Name}
+	svc.Labels, svc.Spec.Selector = app, app
+	es.Labels["app"] = svc.Name
+	es.Labels[discoveryv1.LabelManagedBy] = "endpointslice-controller.k8s.io"
+	es.Annotations = map[string]string{"endpoints.kubernetes.io/last-change-trigger-time": created.Format(time.RFC3339)}
+	es.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Service", Name: svc.Name,
+		UID: uid(1, i), Controller: ptr(true), BlockOwnerDeletion: ptr(true)}}
+}
+
+// controllerEndpoint gives endpoint number ep, of a Pod of Service name in
+// namespace ns, what the controllers write (ClusterConfig.Controllers).
+func controllerEndpoint(e *discoveryv1.Endpoint, ns, name string, ep int) {
+	e.Conditions.Serving, e.Conditions.Terminating = ptr(true), ptr(false)
+	e.NodeName = ptr(fmt.Sprintf("node-%d", ep%100))
+	e.Zone = ptr(fmt.Sprintf("zone-%c", 'a'+ep%3))
+	pod := fmt.Sprintf("%s-6d8f7b9c5-%05d", name, ep%100000)
+	if e.Hostname != nil {
+		pod = *e.Hostname
+	}
+	e.TargetRef = &corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: pod, UID: uid(2, ep)}
+}
+
+// uid is a UID in the form the API server gives, unique per kind and n.
+func uid(kind, n int) types.UID {
+	return types.UID(fmt.Sprintf("%08x-0000-4000-8000-%012x", kind, n))
 }
 
 func ptr[T any](v T) *T { return &v }
