@@ -50,7 +50,7 @@ func BenchmarkNodeScale(b *testing.B) {
 	// With Istio's ServiceEntry kind, as the sidecar and the agent watch
 	// it when it exists.
 	installCRD(b, ctx, admin, newApplier(b, admin), kubetest.RepoRoot(b, ".")+"/manifests/test/serviceentry-crd.yaml")
-	createCluster(b, cs, services)
+	createCluster(b, cs, modeltest.ScaleCluster(services))
 
 	n := nodetest.New(b, nodetest.Config{Zone: "$ORIGIN example.org.\n@ 7 IN SOA ns hostmaster 1 60 60 60 7\n"})
 	proxyIn(b, n.NS, s.Addr)
@@ -147,12 +147,13 @@ func envInt(b *testing.B, name string, def int) int {
 	return n
 }
 
-// createCluster writes the scale cluster shape (modeltest.ScaleCluster) of
-// services Services into the API server; ClusterIPs are the server's.
-func createCluster(b *testing.B, cs kubernetes.Interface, services int) {
+// createCluster writes the Services and EndpointSlices of the generated
+// cluster c (modeltest.Cluster) into the API server; ClusterIPs are the
+// server's. Its ServiceEntries are not written (createEntries does).
+func createCluster(b *testing.B, cs kubernetes.Interface, c modeltest.ClusterConfig) {
 	b.Helper()
 	ctx := context.Background()
-	objs := modeltest.Cluster(modeltest.ScaleCluster(services))
+	objs := modeltest.Cluster(c)
 	made := map[string]bool{"default": true}
 	for _, svc := range objs.Services {
 		if !made[svc.Namespace] {
