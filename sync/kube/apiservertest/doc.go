@@ -19,4 +19,11 @@
 // binary with --kubeconfig in a pod network namespace (internal/podtest; it
 // needs root, or MESHDNS_SKIP_KERNEL=1 to skip) and checks and times the
 // answers through the kernel path.
+//
+// The benchmarks (run only with -bench, never by `make test-apiserver`)
+// measure `meshdns run` reading the real API server: its memory
+// (BenchmarkSourceRSS), its CPU and latency under EndpointSlice churn
+// (BenchmarkSourceChurn), its CPU with no DNS traffic
+// (BenchmarkSourceIdle), and the node agent against one sidecar per pod
+// (BenchmarkNodeScale).
 package apiservertest

@@ -21,7 +21,6 @@ import (
 	"github.com/meshdns/meshdns/internal/podtest"
 	"github.com/meshdns/meshdns/node/podwatch"
 	"github.com/meshdns/meshdns/sync/kube/apiservertest/kubetest"
-	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/model/modeltest"
 )
 
@@ -51,7 +50,7 @@ func BenchmarkNodeScale(b *testing.B) {
 	// With Istio's ServiceEntry kind, as the sidecar and the agent watch
 	// it when it exists.
 	installCRD(b, ctx, admin, newApplier(b, admin), kubetest.RepoRoot(b, ".")+"/manifests/test/serviceentry-crd.yaml")
-	createCluster(b, cs, services)
+	createCluster(b, cs, modeltest.ScaleCluster(services))
 
 	n := nodetest.New(b, nodetest.Config{Zone: "$ORIGIN example.org.\n@ 7 IN SOA ns hostmaster 1 60 60 60 7\n"})
 	proxyIn(b, n.NS, s.Addr)
@@ -148,21 +147,22 @@ func envInt(b *testing.B, name string, def int) int {
 	return n
 }
 
-// benchCluster is the scale cluster shape (modeltest.ScaleCluster) of
+// benchShape is the scale cluster shape (modeltest.ScaleCluster) of
 // services Services with the fields the controllers write, as the
 // informers receive them.
-func benchCluster(services int) *model.Objects {
+func benchShape(services int) modeltest.ClusterConfig {
 	c := modeltest.ScaleCluster(services)
 	c.Controllers = true
-	return modeltest.Cluster(c)
+	return c
 }
 
-// createCluster writes benchCluster(services) into the API server;
-// ClusterIPs are the server's.
-func createCluster(b *testing.B, cs kubernetes.Interface, services int) {
+// createCluster writes the Services and EndpointSlices of the generated
+// cluster c (modeltest.Cluster) into the API server; ClusterIPs are the
+// server's. Its ServiceEntries are not written (createEntries does).
+func createCluster(b *testing.B, cs kubernetes.Interface, c modeltest.ClusterConfig) {
 	b.Helper()
 	ctx := context.Background()
-	objs := benchCluster(services)
+	objs := modeltest.Cluster(c)
 	made := map[string]bool{"default": true}
 	for _, svc := range objs.Services {
 		if !made[svc.Namespace] {

@@ -18,6 +18,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/meshdns/meshdns/sync/model/modeltest"
 )
 
 // BenchmarkSourceChurn is what a sustained churn of EndpointSlice updates
@@ -36,17 +38,19 @@ import (
 func BenchmarkSourceChurn(b *testing.B) {
 	rate := envInt(b, "MESHDNS_CHURN_RATE", 500)
 	const churn = 30 * time.Second
-	sb := newSourceBench(b, envInt(b, "MESHDNS_CHURN_SERVICES", 10000), "/meshdns-churn", 4*rate)
+	shape := benchShape(envInt(b, "MESHDNS_CHURN_SERVICES", 10000))
+	sb := newSourceBench(b, shape, "/meshdns-churn", 4*rate)
 	services, cs := sb.services, sb.cs
-	slicesOf := benchCluster(services).EndpointSlices
+	slicesOf := modeltest.Cluster(shape).EndpointSlices
 	for range b.N {
-		p := sb.start(b, "--log-level", "debug")
+		p := sb.start(b, slices.Concat(sourceOnly, []string{"--log-level", "debug"})...)
 		time.Sleep(5 * time.Second)
 		tables0 := len(tableTimes(b, p.Logs()))
-		cpu0 := schedNS(b, p.Pid())
+		cpu0, _ := schedstat(b, p.Pid())
 		start := time.Now()
 		writes := patchChurn(b, cs, slicesOf, rate, churn)
-		cpu := time.Duration(schedNS(b, p.Pid()) - cpu0)
+		cpu1, _ := schedstat(b, p.Pid())
+		cpu := time.Duration(cpu1 - cpu0)
 		elapsed := time.Since(start)
 		time.Sleep(3 * time.Second) // the last coalesced update
 		loads := tableTimes(b, p.Logs())
@@ -153,24 +157,26 @@ func tableTimes(b *testing.B, logs string) []time.Time {
 	return out
 }
 
-// schedNS is the CPU time of every thread of pid (schedstat), nanoseconds.
-func schedNS(b *testing.B, pid int) int64 {
+// schedstat sums the schedstat of every live thread of pid: its CPU time
+// in nanoseconds, and its run slices (how many times a thread was put on a
+// CPU: its wake-ups plus preemptions).
+func schedstat(b *testing.B, pid int) (ns, runs int64) {
 	b.Helper()
 	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
 	if err != nil {
 		b.Fatal(err)
 	}
-	var n int64
 	for _, t := range tasks {
 		raw, err := os.ReadFile(t)
 		if err != nil {
 			continue // a thread that ended
 		}
-		f := strings.Fields(string(raw))
-		if len(f) > 0 {
+		if f := strings.Fields(string(raw)); len(f) >= 3 {
 			v, _ := strconv.ParseInt(f[0], 10, 64)
-			n += v
+			n, _ := strconv.ParseInt(f[2], 10, 64)
+			ns += v
+			runs += n
 		}
 	}
-	return n
+	return ns, runs
 }

@@ -6,15 +6,18 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/meshdns/meshdns/internal/netns"
 	"github.com/meshdns/meshdns/internal/netns/netnstest"
 	"github.com/meshdns/meshdns/internal/podtest"
 	"github.com/meshdns/meshdns/sync/kube/apiservertest/kubetest"
+	"github.com/meshdns/meshdns/sync/model/modeltest"
 )
 
 // BenchmarkSourceRSS is the memory of `meshdns run` reading its names from
@@ -28,7 +31,7 @@ import (
 //
 //	cd sync/kube/apiservertest && go test -run '^$' -bench SourceRSS -benchtime 1x -timeout 30m .
 func BenchmarkSourceRSS(b *testing.B) {
-	sb := newSourceBench(b, envInt(b, "MESHDNS_RSS_SERVICES", 10000), "/meshdns-rss", 0)
+	sb := newSourceBench(b, benchShape(envInt(b, "MESHDNS_RSS_SERVICES", 10000)), "/meshdns-rss", 0)
 	services := sb.services
 	heapFile := os.Getenv("MESHDNS_RSS_HEAP")
 	var extra []string
@@ -36,7 +39,7 @@ func BenchmarkSourceRSS(b *testing.B) {
 		extra = []string{"--metrics-addr", pprofAddr}
 	}
 	for range b.N {
-		p := sb.start(b, extra...)
+		p := sb.start(b, slices.Concat(sourceOnly, extra)...)
 		rss0 := statusKiB(b, p.Pid(), "VmRSS")
 		time.Sleep(30 * time.Second)
 		rss1 := statusKiB(b, p.Pid(), "VmRSS")
@@ -81,19 +84,20 @@ func (sb *sourceBench) heapProfile(b *testing.B, file string) {
 	}
 }
 
-// sourceBench is a real API server holding the scale cluster
-// (modeltest.ScaleCluster) of services Services, and a pod namespace that
-// reaches it at apiInPod, for the benchmarks of the API server source.
+// sourceBench is a real API server holding a generated cluster
+// (modeltest.Cluster: its Services and EndpointSlices), and a pod namespace
+// that reaches it at apiInPod, for the benchmarks of the API server source.
 type sourceBench struct {
 	services     int
+	admin        *rest.Config
 	cs           kubernetes.Interface // admin
 	pod, kc, bin string               // namespace, kubeconfig, meshdns binary
 }
 
 // newSourceBench starts etcd (under prefix) and the API server, creates the
-// cluster and the pod namespace; qps, when not 0, is the admin client's
+// cluster c and the pod namespace; qps, when not 0, is the admin client's
 // rate limit (its burst too).
-func newSourceBench(b *testing.B, services int, prefix string, qps int) *sourceBench {
+func newSourceBench(b *testing.B, c modeltest.ClusterConfig, prefix string, qps int) *sourceBench {
 	b.Helper()
 	s := kubetest.StartAPIServer(b, kubetest.Options{EtcdURL: kubetest.StartEtcd(b), Prefix: prefix})
 	admin := kubetest.AdminConfig(s.Addr)
@@ -103,21 +107,22 @@ func newSourceBench(b *testing.B, services int, prefix string, qps int) *sourceB
 	cs := kubernetes.NewForConfigOrDie(admin)
 	kubetest.WaitNamespace(b, cs, "default")
 	start := time.Now()
-	createCluster(b, cs, services)
-	b.Logf("%d Services and their EndpointSlices created in %v", services, time.Since(start).Round(time.Second))
+	createCluster(b, cs, c)
+	b.Logf("%d Services and their EndpointSlices created in %v", c.Services, time.Since(start).Round(time.Second))
 	pod := netnstest.ForTest(b, netns.Config{}).Pod
 	proxyIn(b, pod, s.Addr)
-	return &sourceBench{services: services, cs: cs, pod: pod, kc: writeKubeconfig(b, "https://"+apiInPod), bin: podtest.Binary(b)}
+	return &sourceBench{services: c.Services, admin: admin, cs: cs, pod: pod, kc: writeKubeconfig(b, "https://"+apiInPod), bin: podtest.Binary(b)}
 }
 
-// start runs `meshdns run --kubeconfig` in the pod namespace (no rules, a
-// queue of its own), with extra flags, and returns once its first table
-// is loaded.
-func (sb *sourceBench) start(b *testing.B, extra ...string) *podtest.Process {
+// sourceOnly are the flags of the benchmarks of the source alone: no
+// rules, a queue of its own, no DNS over TCP, no metrics listener.
+var sourceOnly = []string{"--rules", "none", "--queue-num", "6000", "--tcp", "off", "--metrics-addr", ""}
+
+// start runs `meshdns run --kubeconfig` with args in the pod namespace
+// and returns once its first table is loaded.
+func (sb *sourceBench) start(b *testing.B, args ...string) *podtest.Process {
 	b.Helper()
-	args := append([]string{"run", "--kubeconfig", sb.kc, "--rules", "none", "--queue-num", "6000",
-		"--tcp", "off", "--metrics-addr", ""}, extra...)
-	p := podtest.StartIn(b, sb.pod, sb.bin, args...)
+	p := podtest.StartIn(b, sb.pod, sb.bin, append([]string{"run", "--kubeconfig", sb.kc}, args...)...)
 	if out, err := p.WaitLog(5*time.Minute, "name table loaded"); err != nil {
 		b.Fatalf("%v\n%s", err, out)
 	}
