@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/meshdns/meshdns/dnsengine/verdict"
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // DNS header: its length and the flags a SERVFAIL sets or keeps.
@@ -106,24 +107,16 @@ func (t *Stack) appendServfail(f *flow, query []byte) {
 	clear(m[6:12])
 }
 
-// questionEnd returns the end of the first question of m (uncompressed
-// name), or 0.
+// questionEnd returns the end of the first question of m, or 0: its
+// name read as the engine reads one (wire.ReadQuestionName: uncompressed,
+// at most 255 bytes), then its type and class.
 func questionEnd(m []byte) int {
 	if len(m) < headerLen || binary.BigEndian.Uint16(m[4:]) == 0 {
 		return 0
 	}
-	for off := headerLen; off < len(m); {
-		l := int(m[off])
-		switch {
-		case l == 0:
-			if off+5 <= len(m) {
-				return off + 5
-			}
-			return 0
-		case l&0xc0 != 0:
-			return 0
-		}
-		off += 1 + l
+	var lname [wire.MaxNameLen]byte
+	if _, _, end, ok := wire.ReadQuestionName(m, &lname, nil); ok && end+4 <= len(m) {
+		return end + 4
 	}
 	return 0
 }
