@@ -1,9 +1,7 @@
 package apiservertest
 
 import (
-	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -66,11 +64,7 @@ const pprofAddr = "127.0.0.1:19091"
 // the pod namespace to file.
 func (sb *sourceBench) heapProfile(b *testing.B, file string) {
 	b.Helper()
-	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return netns.Dial(ctx, sb.pod, network, addr)
-		}}}
-	resp, err := c.Get("http://" + pprofAddr + "/debug/pprof/heap")
+	resp, err := podHTTPClient(sb.pod).Get("http://" + pprofAddr + "/debug/pprof/heap")
 	if err != nil {
 		b.Fatal(err)
 	}
