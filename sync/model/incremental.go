@@ -16,9 +16,9 @@ import (
 )
 
 // Incremental keeps a name table in step with changing objects. Each
-// Apply finds the objects that changed since the previous one (by
-// namespace, name and pointer: sources hand unchanged objects back as the
-// same pointers) and rebuilds only the groups of the Services they touch
+// Apply finds the objects that changed since the previous one (a delta
+// says which; of complete Objects, those whose encoding differs from the
+// kept one, packed.go) and rebuilds only the groups of the Services they touch
 // (dnsengine.Table.Update), plus the base (ServiceEntries, namespaces)
 // when a change reaches it. The table answers exactly as one Build of the
 // same objects (TestIncrementalMatchesBuild).
@@ -42,9 +42,9 @@ type Incremental struct {
 	table *dnsengine.Table
 	last  *Objects // when built whole: the objects, for the next delta
 
-	eslices map[Key]*discoveryv1.EndpointSlice
+	eslices map[Key]sliceHome // every EndpointSlice kept: where it is filed
 	ses     []*ServiceEntry
-	rest    map[Key]*discoveryv1.EndpointSlice // filtered or unlabelled: no group's
+	rest    map[Key]struct{} // filtered or unlabelled EndpointSlices: no group's
 
 	groups     map[dnsengine.GroupKey]*groupPart
 	clusterIPs map[netip.Addr]int
@@ -62,9 +62,9 @@ type Incremental struct {
 
 // groupPart is what Incremental keeps of one group.
 type groupPart struct {
-	members  []*corev1.Service            // by namespace, name
-	slices   []*discoveryv1.EndpointSlice // by namespace, name
-	g        *dnsengine.Group             // nil: nothing in the table
+	members  []packed         // its Services, by namespace, name
+	slices   []packed         // its EndpointSlices, by namespace, name
+	g        *dnsengine.Group // nil: nothing in the table
 	rep      Report
 	ips      []netip.Addr // cluster IPs of its loaded Services
 	shadowed []netip.Addr
@@ -124,8 +124,16 @@ func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Rep
 	return m.apply(m.diff(objs), serial)
 }
 
+// sliceHome is where an EndpointSlice is filed: in group g, or (not
+// grouped) in the rest.
+type sliceHome struct {
+	g       dnsengine.GroupKey
+	grouped bool
+}
+
 // diff returns the changes from the objects Apply was last given to
-// objs, by key and pointer.
+// objs, by key and encoding. The slices no group takes are not kept
+// packed: each counts as changed (they only count in the report).
 func (m *Incremental) diff(objs *Objects) *Changes {
 	ch := &Changes{Services: map[Key]*corev1.Service{}, EndpointSlices: map[Key]*discoveryv1.EndpointSlice{}}
 	svcs := make(map[Key]*corev1.Service, len(objs.Services))
@@ -136,8 +144,8 @@ func (m *Incremental) diff(objs *Objects) *Changes {
 	}
 	for _, gp := range m.groups {
 		for _, old := range gp.members {
-			k := Key{old.Namespace, old.Name}
-			if x := svcs[k]; x != old {
+			k := old.Key
+			if x := svcs[k]; x == nil || !samePacked(old, x) {
 				ch.Services[k] = x
 			}
 			delete(svcs, k)
@@ -151,7 +159,7 @@ func (m *Incremental) diff(objs *Objects) *Changes {
 		}
 		k := Key{x.Namespace, x.Name}
 		seen[k] = true
-		if m.eslices[k] != x {
+		if old, ok := m.packedSlice(k); !ok || !samePacked(old, x) {
 			ch.EndpointSlices[k] = x
 		}
 	}
@@ -166,8 +174,54 @@ func (m *Incremental) diff(objs *Objects) *Changes {
 	return ch
 }
 
+// packedSlice returns the kept EndpointSlice of key k if a group holds it.
+func (m *Incremental) packedSlice(k Key) (packed, bool) {
+	home, ok := m.eslices[k]
+	if !ok || !home.grouped || m.groups[home.g] == nil {
+		return packed{}, false
+	}
+	l := m.groups[home.g].slices
+	i, ok := findPacked(l, k)
+	if !ok {
+		return packed{}, false
+	}
+	return l[i], true
+}
+
+// packChanges packs the objects of ch, before anything is changed: a
+// failure leaves m as it was.
+func packChanges(ch *Changes) (svcs, eps map[Key]packed, err error) {
+	svcs = make(map[Key]packed, len(ch.Services))
+	for k, x := range ch.Services {
+		if x != nil {
+			if svcs[k], err = pack(k, x); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	eps = make(map[Key]packed, len(ch.EndpointSlices))
+	for k, x := range ch.EndpointSlices {
+		if x != nil {
+			if eps[k], err = pack(k, x); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return svcs, eps, nil
+}
+
+// groupObjects are the objects of a group being rebuilt, unpacked.
+type groupObjects struct {
+	svcs []*corev1.Service
+	eps  []*discoveryv1.EndpointSlice
+}
+
 // apply brings the table up to date with ch.
 func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Report, error) {
+	packedSvcs, packedEps, err := packChanges(ch)
+	if err != nil {
+		return nil, Report{}, err
+	}
 	first := m.groups == nil
 	if first {
 		m.reset()
@@ -189,36 +243,57 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		g := groupKey(k.Namespace, k.Name)
 		dirty[g] = true
 		gp := part(g)
-		gp.members = setMember(gp.members, k, x, func(s *corev1.Service) Key { return Key{s.Namespace, s.Name} })
+		gp.members = setPacked(gp.members, k, packedSvcs[k], x == nil)
 	}
 
-	// EndpointSlices.
-	key := func(s *discoveryv1.EndpointSlice) Key { return Key{s.Namespace, s.Name} }
-	// file puts slice k, whose version es says where it belongs (its
-	// group, or the rest), there as x; nil takes it out.
-	file := func(k Key, es, x *discoveryv1.EndpointSlice) {
-		if g, ok := m.sliceGroup(es); ok {
-			dirty[g] = true
-			gp := part(g)
-			gp.slices = setMember(gp.slices, k, x, key)
-			return
-		}
-		restDirty = true
-		if x == nil {
-			delete(m.rest, k)
-		} else {
-			m.rest[k] = x
-		}
-	}
+	// EndpointSlices: out of where the old version was filed, into where
+	// the new one belongs (its group, or the rest).
 	for k, x := range ch.EndpointSlices {
-		if old := m.eslices[k]; old != nil {
-			file(k, old, nil)
+		if old, ok := m.eslices[k]; ok {
+			if old.grouped {
+				dirty[old.g] = true
+				gp := part(old.g)
+				gp.slices = setPacked(gp.slices, k, packed{}, true)
+			} else {
+				restDirty = true
+				delete(m.rest, k)
+			}
 			delete(m.eslices, k)
 		}
-		if x != nil {
-			m.eslices[k] = x
-			file(k, x, x)
+		if x == nil {
+			continue
 		}
+		g, grouped := m.sliceGroup(x)
+		m.eslices[k] = sliceHome{g: g, grouped: grouped}
+		if grouped {
+			dirty[g] = true
+			gp := part(g)
+			gp.slices = setPacked(gp.slices, k, packedEps[k], false)
+		} else {
+			restDirty = true
+			m.rest[k] = struct{}{}
+		}
+	}
+
+	// The objects of the groups to rebuild, unpacked once each; ch's own
+	// are used as they are.
+	unpacked := map[dnsengine.GroupKey]*groupObjects{}
+	objectsOf := func(g dnsengine.GroupKey) (*groupObjects, error) {
+		if o := unpacked[g]; o != nil {
+			return o, nil
+		}
+		gp := part(g)
+		svcs, err := unpackAll(gp.members, ch.Services)
+		if err != nil {
+			return nil, err
+		}
+		eps, err := unpackAll(gp.slices, ch.EndpointSlices)
+		if err != nil {
+			return nil, err
+		}
+		o := &groupObjects{svcs: svcs, eps: eps}
+		unpacked[g] = o
+		return o, nil
 	}
 
 	// ServiceEntries: a change rebuilds the base.
@@ -232,9 +307,13 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	// the groups holding those addresses.
 	var flipped []netip.Addr
 	for g := range dirty {
+		objs, err := objectsOf(g)
+		if err != nil {
+			return nil, Report{}, err
+		}
 		var ips []netip.Addr
 		s := &state{o: &m.o, out: discard{}}
-		for _, si := range s.checkServices(part(g).members) {
+		for _, si := range s.checkServices(objs.svcs) {
 			ips = append(ips, si.ips...)
 		}
 		for _, ip := range part(g).ips {
@@ -272,7 +351,11 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	up.Serial = serial
 	for _, g := range keys {
 		old := part(g)
-		gp, err := m.buildGroup(g, old)
+		objs, err := objectsOf(g)
+		if err != nil {
+			return nil, Report{}, err
+		}
+		gp, err := m.buildGroup(g, old, objs)
 		if err != nil {
 			return nil, Report{}, err
 		}
@@ -340,8 +423,8 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 func (m *Incremental) reset() {
 	m.table, m.groups, m.last = nil, nil, nil
 	m.ses = nil
-	m.eslices = map[Key]*discoveryv1.EndpointSlice{}
-	m.rest = map[Key]*discoveryv1.EndpointSlice{}
+	m.eslices = map[Key]sliceHome{}
+	m.rest = map[Key]struct{}{}
 	m.clusterIPs = map[netip.Addr]int{}
 	m.shadowed = map[netip.Addr]map[dnsengine.GroupKey]bool{}
 	m.nsNames = map[string]int{}
@@ -388,29 +471,11 @@ func (m *Incremental) sliceGroup(es *discoveryv1.EndpointSlice) (dnsengine.Group
 	return groupKey(es.Namespace, es.Labels[discoveryv1.LabelServiceName]), true
 }
 
-// setMember sets the object of key k in l, kept sorted by key, to x (nil:
-// removes it).
-func setMember[T any](l []*T, k Key, x *T, key func(*T) Key) []*T {
-	i, ok := slices.BinarySearchFunc(l, k, func(a *T, k Key) int {
-		ak := key(a)
-		return cmp.Or(cmp.Compare(ak.Namespace, k.Namespace), cmp.Compare(ak.Name, k.Name))
-	})
-	switch {
-	case ok && x == nil:
-		return slices.Delete(l, i, i+1)
-	case ok:
-		l[i] = x
-	case x != nil:
-		l = slices.Insert(l, i, x)
-	}
-	return l
-}
-
-// buildGroup builds group g from its Services and slices, as Build's
-// services step would for them.
-func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart) (*groupPart, error) {
+// buildGroup builds group g from its Services and slices, objs, as
+// Build's services step would for them.
+func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *groupObjects) (*groupPart, error) {
 	gp := &groupPart{members: old.members, slices: old.slices}
-	mem := gp.members
+	mem := objs.svcs
 	var b *dnsengine.TableBuilder
 	s := &state{o: &m.o, out: discard{}, scratch: m.scratch}
 	if len(mem) > 0 && validLabel(g.Namespace) && validLabel(g.Name) {
@@ -434,7 +499,7 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart) (*groupPa
 	}
 	gp.service = len(infos) > 0
 	bySvc := map[string][]*discoveryv1.EndpointSlice{}
-	for _, es := range gp.slices {
+	for _, es := range objs.eps {
 		k := es.Namespace + "/" + es.Labels[discoveryv1.LabelServiceName]
 		bySvc[k] = append(bySvc[k], es)
 	}

@@ -13,13 +13,16 @@ import (
 // restReport counts the slices no group takes.
 func (m *Incremental) restReport() {
 	s := &state{o: &m.o}
-	for _, es := range sortedByKey(slices.Collect(maps.Values(m.rest)), func(x *discoveryv1.EndpointSlice) (string, string) { return x.Namespace, x.Name }) {
-		if !m.o.wants(es.Namespace) {
+	keys := slices.SortedFunc(maps.Keys(m.rest), func(a, b Key) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	for _, k := range keys {
+		if !m.o.wants(k.Namespace) {
 			s.rep.EndpointSlices.Filtered++
 			continue
 		}
 		s.rep.EndpointSlices.Skipped++
-		s.problem(kindEndpointSlice, es.Namespace, es.Name, "no %s label", discoveryv1.LabelServiceName)
+		s.problem(kindEndpointSlice, k.Namespace, k.Name, "no %s label", discoveryv1.LabelServiceName)
 	}
 	m.restRep = s.rep
 }
