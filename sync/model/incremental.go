@@ -89,9 +89,10 @@ func NewIncremental(opts Options) (*Incremental, error) {
 }
 
 // Apply brings the table to objs, complete or a delta, and returns it
-// with what was made of the objects. The callee keeps objs and its
-// objects, which must not change. A delta before any complete Objects is
-// an error.
+// with what was made of the objects. Its Services and EndpointSlices are
+// kept packed, not as given (with options that make groups impossible,
+// every Apply is a whole build and objs is kept as given, so it must not
+// change). A delta before any complete Objects is an error.
 func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Report, error) {
 	if objs == nil {
 		objs = &Objects{}
