@@ -7,17 +7,18 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// The transforms below run in the informers before objects enter their
-// caches. Each builds a new, small object holding only what sync/model
-// reads; everything else (managedFields, annotations, status, owner
-// references, node names, topology hints) is dropped. Objects of other
-// types (deletion tombstones) pass through unchanged.
+// The transforms below run in the watchers' and informers' queues, on each
+// decoded object before it is queued. Each builds a new, small object
+// holding only what sync/model reads; everything else (managedFields,
+// annotations, status, owner references, node names, topology hints) is
+// dropped. Objects of other types (deletion tombstones) pass through
+// unchanged.
 
 // shrinkMeta keeps the name, the version, the creation and deletion times
 // and the label named label (none when label is empty): DNS reads one
 // label, an EndpointSlice's Service name, and the EndpointSlice controller
 // copies all of a Service's labels onto its slices. The UID is not read
-// (the caches key objects by namespace and name).
+// (objects are keyed by namespace and name).
 func shrinkMeta(m *metav1.ObjectMeta, label string) metav1.ObjectMeta {
 	out := metav1.ObjectMeta{
 		Name:              m.Name,
