@@ -36,8 +36,9 @@ type Config struct {
 	// Default: Client.
 	Discovery Discovery
 
-	// Namespaces limits the informers to these namespaces (one informer per
-	// namespace and resource). Nil or empty watches all namespaces.
+	// Namespaces limits the watchers and informers to these namespaces
+	// (one per namespace and resource). Nil or empty watches all
+	// namespaces.
 	Namespaces []string
 	// Debounce is how long the source gathers changes after the first
 	// one before it sends an update. Default DefaultDebounce.
@@ -45,8 +46,9 @@ type Config struct {
 	// MaxDelay bounds how long an update can be held back after the
 	// first change, when Debounce is longer. Default DefaultMaxDelay.
 	MaxDelay time.Duration
-	// ResyncPeriod is the informers' resync period; 0 (the default and the
-	// recommendation) disables resync: the source needs no periodic replay.
+	// ResyncPeriod is the watchers' and informers' resync period; 0 (the
+	// default and the recommendation) disables resync: the source needs no
+	// periodic replay (it ignores one).
 	ResyncPeriod time.Duration
 	// CRDRecheck is how often discovery is asked again while no
 	// ServiceEntry version is served. Default DefaultCRDRecheck; negative
@@ -62,18 +64,19 @@ type Config struct {
 }
 
 // Observer is told about the source's state; observe.Observer implements
-// it. Calls come from informer and source goroutines and must not block.
+// it. Calls come from watcher, informer and source goroutines and must not
+// block.
 type Observer interface {
 	// WatchError counts one failed list or watch of resource
-	// ("services", "endpointslices" or "serviceentries") reported by an
-	// informer: expired resource versions, decoding errors, denials.
+	// ("services", "endpointslices" or "serviceentries") reported by a
+	// reflector: expired resource versions, decoding errors, denials.
 	WatchError(resource string, err error)
 	// RequestError counts one failed request to the API server about
 	// resource (or "discovery"): transport errors and 429/5xx answers, as
 	// seen while the API server is unreachable or restarting. Only counted
 	// when the source builds its clients from RESTConfig.
 	RequestError(resource string, err error)
-	// SetSynced reports whether every informer has synced.
+	// SetSynced reports whether every watcher and informer has synced.
 	SetSynced(synced bool)
 	// SetObjects reports how many objects of kind ("Service",
 	// "EndpointSlice", "ServiceEntry") the last update held.

@@ -88,6 +88,7 @@ type harness struct {
 	t       *testing.T
 	src     *Source
 	updates chan *model.Objects
+	raw     chan *model.Objects // the updates as sent: deltas unpatched
 	cancel  context.CancelFunc
 	done    chan error
 }
@@ -99,12 +100,13 @@ func start(t *testing.T, cfg Config) *harness {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, src: src, updates: make(chan *model.Objects, 100), cancel: cancel, done: make(chan error, 1)}
+	h := &harness{t: t, src: src, updates: make(chan *model.Objects, 100), raw: make(chan *model.Objects, 1000), cancel: cancel, done: make(chan error, 1)}
 	// Deltas are applied to the previous update, so that tests read
 	// complete objects.
 	var view *model.Objects
 	go func() {
 		h.done <- src.Run(ctx, func(o *model.Objects) {
+			h.raw <- o
 			if o.Changes != nil {
 				if view == nil {
 					t.Errorf("a delta before the first complete update")

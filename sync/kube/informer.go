@@ -12,7 +12,9 @@ import (
 )
 
 // setup installs the transform, the event handlers and the watch error
-// handler on an informer that has not started.
+// handler on a ServiceEntry informer that has not started. (They are few:
+// an informer's cache of them costs little. Services and EndpointSlices
+// have watchers, watch.go, which keep no objects.)
 func (s *Source) setup(inf cache.SharedIndexInformer, resource string, transform cache.TransformFunc) error {
 	if err := inf.SetTransform(transform); err != nil {
 		return fmt.Errorf("kube: %s transform: %w", resource, err)
@@ -20,8 +22,8 @@ func (s *Source) setup(inf cache.SharedIndexInformer, resource string, transform
 	if err := inf.SetWatchErrorHandlerWithContext(s.watchErrorHandler(resource)); err != nil {
 		return fmt.Errorf("kube: %s watch error handler: %w", resource, err)
 	}
-	note := func(obj any) {
-		if s.pending.note(resource, obj) {
+	note := func(any) {
+		if s.pending.noteEntries() {
 			s.changed()
 		}
 	}
@@ -56,8 +58,7 @@ func sameVersion(a, b any) bool {
 }
 
 // watchErrorHandler logs and counts a failed list or watch. The reflector
-// backs off and retries by itself; the caches keep their contents, so the
-// last table keeps serving.
+// backs off and retries by itself; the last table keeps serving.
 func (s *Source) watchErrorHandler(resource string) cache.WatchErrorHandlerWithContext {
 	return func(ctx context.Context, _ *cache.Reflector, err error) {
 		if ctx.Err() != nil || errors.Is(err, context.Canceled) {

@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"slices"
 
-	"k8s.io/client-go/tools/cache"
-
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -21,23 +19,24 @@ type cachedEntry struct {
 	err error
 }
 
-// snapshot copies the informer caches into a fresh Objects, sorted by
-// namespace and name so the same cluster state gives the same Objects.
-// It runs on the Run goroutine only.
+// snapshot is the first complete update: every object pending holds
+// (nothing was taken from it before), sorted by namespace and name so the
+// same cluster state gives the same Objects. It runs on the Run goroutine
+// only.
 func (s *Source) snapshot() *model.Objects {
-	objs := &model.Objects{}
-	for _, inf := range s.services {
-		for _, o := range inf.GetStore().List() {
-			if svc, ok := o.(*corev1.Service); ok {
-				objs.Services = append(objs.Services, svc)
-			}
+	svcs, eps, _ := s.pending.take()
+	objs := &model.Objects{
+		Services:       make([]*corev1.Service, 0, len(svcs)),
+		EndpointSlices: make([]*discoveryv1.EndpointSlice, 0, len(eps)),
+	}
+	for _, svc := range svcs {
+		if svc != nil {
+			objs.Services = append(objs.Services, svc)
 		}
 	}
-	for _, inf := range s.slices {
-		for _, o := range inf.GetStore().List() {
-			if es, ok := o.(*discoveryv1.EndpointSlice); ok {
-				objs.EndpointSlices = append(objs.EndpointSlices, es)
-			}
+	for _, es := range eps {
+		if es != nil {
+			objs.EndpointSlices = append(objs.EndpointSlices, es)
 		}
 	}
 	objs.ServiceEntries = s.entryList()
@@ -89,18 +88,24 @@ func (s *Source) entryList() []*model.ServiceEntry {
 	return out
 }
 
-// countObjects reports how many objects of each kind the caches hold.
+// countObjects reports how many objects of each kind the source has
+// handed on: the sizes of the watchers' known stores, and of the
+// ServiceEntry informers' caches.
 func (s *Source) countObjects() {
-	count := func(infs []cache.SharedIndexInformer) int {
+	count := func(ws []*watcher) int {
 		n := 0
-		for _, inf := range infs {
-			n += len(inf.GetStore().ListKeys())
+		for _, w := range ws {
+			n += w.known.len()
 		}
 		return n
 	}
 	s.obs.SetObjects("Service", count(s.services))
 	s.obs.SetObjects("EndpointSlice", count(s.slices))
 	if e := s.entries.Load(); e != nil {
-		s.obs.SetObjects("ServiceEntry", count(e.informers))
+		n := 0
+		for _, inf := range e.informers {
+			n += len(inf.GetStore().ListKeys())
+		}
+		s.obs.SetObjects("ServiceEntry", n)
 	}
 }

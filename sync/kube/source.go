@@ -40,16 +40,16 @@ type Source struct {
 
 	running   atomic.Bool
 	synced    atomic.Bool
-	informers sync.WaitGroup // every informer's goroutine
+	informers sync.WaitGroup // every watcher's and informer's goroutine
 
-	// dirty is signalled (without blocking) by informer event handlers,
-	// after they note what changed in pending.
+	// dirty is signalled (without blocking) by the watchers and the
+	// ServiceEntry informers' event handlers, after they note what changed
+	// in pending.
 	dirty   chan struct{}
 	pending pending
-	counted time.Time // when the object counts were last refreshed
 
-	// Informers, set up by Run.
-	services, slices []cache.SharedIndexInformer
+	// Watchers (one per namespace) and informers, set up by Run.
+	services, slices []*watcher
 	entries          atomic.Pointer[entryInformers]
 	seCache          map[string]cachedEntry
 }
@@ -143,8 +143,9 @@ func New(cfg Config) (*Source, error) {
 	return s, nil
 }
 
-// Synced reports whether every informer has completed its first list, that
-// is whether Run has sent (or is about to send) its first update.
+// Synced reports whether every watcher and informer has completed its first
+// list, that is whether Run has sent (or is about to send) its first
+// update.
 func (s *Source) Synced() bool { return s.synced.Load() }
 
 // Run implements model.Source. It returns nil when ctx is done, and an
@@ -155,7 +156,7 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer func() {
-		// Cancel first: the informers end with ctx.
+		// Cancel first: the watchers and informers end with ctx.
 		cancel()
 		s.informers.Wait()
 		s.synced.Store(false)
@@ -163,18 +164,12 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 	}()
 
 	for _, ns := range s.namespaces {
-		svc := s.informer(kubeclient.Services, ns)
-		eps := s.informer(kubeclient.EndpointSlices, ns)
-		if err := s.setup(svc, "services", shrinkService); err != nil {
-			return err
-		}
-		if err := s.setup(eps, "endpointslices", shrinkEndpointSlice); err != nil {
-			return err
-		}
+		svc := s.watcher(kubeclient.Services, ns, shrinkService)
+		eps := s.watcher(kubeclient.EndpointSlices, ns, shrinkEndpointSlice)
 		s.services = append(s.services, svc)
 		s.slices = append(s.slices, eps)
-		for _, inf := range []cache.SharedIndexInformer{svc, eps} {
-			s.informers.Go(func() { inf.RunWithContext(ctx) })
+		for _, w := range []*watcher{svc, eps} {
+			s.informers.Go(func() { w.ctrl.RunWithContext(ctx) })
 		}
 	}
 
@@ -191,8 +186,8 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 	}
 
 	var wait []cache.InformerSynced
-	for _, i := range append(slices.Clone(s.services), s.slices...) {
-		wait = append(wait, i.HasSynced)
+	for _, w := range slices.Concat(s.services, s.slices) {
+		wait = append(wait, w.ctrl.HasSynced)
 	}
 	if e := s.entries.Load(); e != nil {
 		for _, i := range e.informers {
@@ -212,7 +207,6 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 	case <-s.dirty:
 	default:
 	}
-	s.pending.take() // likewise
 	objs := s.snapshot()
 	s.log.Info("API objects synced", "services", len(objs.Services), "endpointslices", len(objs.EndpointSlices), "serviceentries", len(objs.ServiceEntries))
 	update(objs)
@@ -269,20 +263,13 @@ func (s *Source) loop(ctx context.Context, update func(*model.Objects)) error {
 				}
 				if cache.WaitForCacheSync(ctx.Done(), waits...) {
 					e.synced.Store(true)
-					if s.pending.note("serviceentries", nil) {
+					if s.pending.noteEntries() {
 						s.changed()
 					}
 				}
 			}()
 		}
 	}
-}
-
-// informer is an informer of r in namespace ns ("" all), indexed by
-// namespace as client-go's informer factory makes them.
-func (s *Source) informer(r kubeclient.Resource, ns string) cache.SharedIndexInformer {
-	return cache.NewSharedIndexInformer(s.client.ListWatch(r, ns, ""), r.Object(), s.resync,
-		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 }
 
 // startEntries starts the ServiceEntry informers for gvr.

@@ -235,8 +235,8 @@ func TestCoalescing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Wait until the informer holds all three and the debounce timer is armed.
-	for len(h.src.services[0].GetStore().List()) != 3 || !clk.HasWaiters() {
+	// Wait until the watcher has seen all three and the debounce timer is armed.
+	for h.src.services[0].known.len() != 3 || !clk.HasWaiters() {
 		time.Sleep(time.Millisecond)
 	}
 	select {

@@ -12,7 +12,7 @@ import (
 
 // apiTransport counts failed requests to the API server: transport errors
 // (connection refused or reset, TLS, timeouts) and 429/5xx answers. The
-// informers retry these on their own, often inside client-go without
+// reflectors retry these on their own, often inside client-go without
 // reporting them to the watch error handler (a watch that cannot be
 // re-established is retried quietly), so this is where an unreachable API
 // server shows. It logs the first failure of a resource after a success
