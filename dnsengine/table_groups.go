@@ -1,6 +1,7 @@
 package dnsengine
 
 import (
+	"bytes"
 	"cmp"
 	"hash/maphash"
 	"net/netip"
@@ -34,20 +35,36 @@ import (
 type GroupKey struct{ Namespace, Name string }
 
 // Group is the segment of one Service. Build one with a TableBuilder made
-// with TableConfig.Group and finished with BuildGroup.
+// with TableConfig.Group and finished with BuildGroup. It is one
+// allocation: the segment and where its arena holds the Service's name.
 type Group struct {
-	key      string // lowercase wire name of the Service
-	ns, name string
-	seg      *segment
+	seg segment
+	key uint32 // arena offset of the Service's full node: the length of its lowercase wire name, then the name
+}
+
+// keyName returns the lowercase wire name of the group's Service.
+func (g *Group) keyName() []byte {
+	a := g.seg.arena[g.key:]
+	return a[1 : 1+int(a[0])]
+}
+
+// parts returns the namespace and name of the group's Service.
+func (g *Group) parts() (ns, name []byte) {
+	k := g.keyName()
+	name, k = k[1:1+int(k[0])], k[1+int(k[0]):]
+	return k[1 : 1+int(k[0])], name
 }
 
 // Key returns the Service of the group.
-func (g *Group) Key() GroupKey { return GroupKey{g.ns, g.name} }
+func (g *Group) Key() GroupKey {
+	ns, name := g.parts()
+	return GroupKey{string(ns), string(name)}
+}
 
 // Empty reports whether the group holds no name below its Service (a
 // headless Service without ready endpoints, or a pass-through): it then
 // makes no namespace exist.
-func (g *Group) Empty() bool { return g.seg.lookup([]byte(g.key)) == noNode }
+func (g *Group) Empty() bool { return g.seg.lookup(g.keyName()) == noNode }
 
 // ReverseHolders returns the Services whose groups hold the reverse name
 // of ip, in order.
@@ -105,8 +122,13 @@ func lowerWire(w []byte) []byte {
 }
 
 // before orders groups as a whole build adds their names.
-func (g *Group) before(o *Group) bool {
-	return cmp.Or(cmp.Compare(g.ns, o.ns), cmp.Compare(g.name, o.name)) < 0
+func (g *Group) before(o *Group) bool { return compareGroups(g, o) < 0 }
+
+// compareGroups orders groups by namespace, then name.
+func compareGroups(g, o *Group) int {
+	gns, gname := g.parts()
+	ons, oname := o.parts()
+	return cmp.Or(bytes.Compare(gns, ons), bytes.Compare(gname, oname))
 }
 
 const (
@@ -128,15 +150,44 @@ const (
 // groupIndex finds a group by the hash of its Service's wire name.
 type groupIndex [groupBlocks]*groupBlock
 
-type groupBlock [groupLeaves]map[string]*Group
+// groupBlock holds shards of groups, each sorted by hash: a few groups a
+// shard, 16 bytes each (a map of so few costs a hundred bytes a group).
+type groupBlock [groupLeaves][]groupEntry
 
-// get returns the group of the wire name key, or nil.
+// groupEntry is a group and the hash of its Service's wire name.
+type groupEntry struct {
+	h uint64
+	g *Group
+}
+
+// get returns the group of the wire name key, whose hash is h, or nil.
 func (x *groupIndex) get(h uint64, key []byte) *Group {
 	i := slotOf(h, groupBlocks*groupLeaves)
-	if b := x[i/groupLeaves]; b != nil {
-		return b[i%groupLeaves][string(key)]
+	b := x[i/groupLeaves]
+	if b == nil {
+		return nil
+	}
+	es := b[i%groupLeaves]
+	for j := searchGroups(es, h); j < len(es) && es[j].h == h; j++ {
+		if string(es[j].g.keyName()) == string(key) {
+			return es[j].g
+		}
 	}
 	return nil
+}
+
+// searchGroups returns the first entry of es whose hash is at least h.
+func searchGroups(es []groupEntry, h uint64) int {
+	lo, hi := 0, len(es)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if es[m].h < h {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // revIndex finds the groups holding a reverse name by the hash of the
@@ -266,12 +317,12 @@ func (t *Table) find(w []byte) (*segment, uint32) {
 	if g := t.groupOf(w); g != nil {
 		if n := g.seg.lookup(w); n != noNode {
 			if len(g.seg.records(n)) > 0 {
-				return g.seg, n
+				return &g.seg, n
 			}
 			if bn := t.base.lookup(w); bn != noNode {
 				return t.base, bn
 			}
-			return g.seg, n
+			return &g.seg, n
 		}
 	}
 	return t.base, t.base.lookup(w)
@@ -302,10 +353,10 @@ func (t *Table) reverseParts(w []byte, ps []part) int {
 		// no groups
 	} else if rs := t.rev.shard(h); rs != nil {
 		if g, ok := rs.get(h); ok {
-			add(g.seg)
+			add(&g.seg)
 		} else {
 			for _, g := range rs.multi[h] {
-				if !add(g.seg) {
+				if !add(&g.seg) {
 					return -1
 				}
 			}
@@ -339,14 +390,14 @@ func (t *Table) segments(fn func(*segment)) {
 		if b == nil {
 			continue
 		}
-		for _, m := range b {
-			for _, g := range m {
-				gs = append(gs, g)
+		for _, es := range b {
+			for _, e := range es {
+				gs = append(gs, e.g)
 			}
 		}
 	}
-	slices.SortFunc(gs, func(a, b *Group) int { return cmp.Or(cmp.Compare(a.ns, b.ns), cmp.Compare(a.name, b.name)) })
+	slices.SortFunc(gs, compareGroups)
 	for _, g := range gs {
-		fn(g.seg)
+		fn(&g.seg)
 	}
 }

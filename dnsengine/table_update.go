@@ -27,10 +27,11 @@ type TableUpdate struct {
 func (t *Table) Update(u TableUpdate) *Table {
 	nt := *t
 	if u.Base != nil {
-		nt.stats.add(&t.base.stats, -1)
+		old, nw := t.base.count(), u.Base.base.count()
+		nt.stats.add(&old, -1)
 		nt.base = u.Base.base
 		nt.zones = u.Base.zones
-		nt.stats.add(&nt.base.stats, 1)
+		nt.stats.add(&nw, 1)
 		if u.Serial == 0 {
 			u.Serial = t.serial
 		}
@@ -57,8 +58,11 @@ func (t *Table) Update(u TableUpdate) *Table {
 	var blockCopied [revBlocks]bool
 	revCopied := map[int]bool{}
 	var buf [wire.MaxNameLen]byte
-	shard := func(key string) map[string]*Group {
-		i := slotOf(maphash.String(nt.seed, key), groupBlocks*groupLeaves)
+	// shard returns the shard of the Service key, copied for nt, and the
+	// hash of key.
+	shard := func(key []byte) (*[]groupEntry, uint64) {
+		h := maphash.Bytes(nt.seed, key)
+		i := slotOf(h, groupBlocks*groupLeaves)
 		bi, li := i/groupLeaves, i%groupLeaves
 		if !groupBlockCopied[bi] {
 			groupBlockCopied[bi] = true
@@ -71,11 +75,20 @@ func (t *Table) Update(u TableUpdate) *Table {
 		b := nt.groups[bi]
 		if !groupCopied[i] {
 			groupCopied[i] = true
-			if b[li] = maps.Clone(b[li]); b[li] == nil {
-				b[li] = map[string]*Group{}
+			b[li] = slices.Clone(b[li])
+		}
+		return &b[li], h
+	}
+	// find returns the place of the group of key in the shard es: its
+	// index and whether it is there.
+	find := func(es []groupEntry, h uint64, key []byte) (int, bool) {
+		j := searchGroups(es, h)
+		for ; j < len(es) && es[j].h == h; j++ {
+			if string(es[j].g.keyName()) == string(key) {
+				return j, true
 			}
 		}
-		return b[li]
+		return j, false
 	}
 	revShard := func(h uint64) *revShard {
 		i := slotOf(h, revBlocks*revLeaves)
@@ -117,7 +130,8 @@ func (t *Table) Update(u TableUpdate) *Table {
 	}
 	drop := func(old *Group) {
 		nt.ngroups--
-		nt.stats.add(&old.seg.stats, -1)
+		st := old.seg.count()
+		nt.stats.add(&st, -1)
 		forReverse(old, func(h uint64) {
 			rs := revShard(h)
 			if g, ok := rs.get(h); ok && g == old {
@@ -140,21 +154,26 @@ func (t *Table) Update(u TableUpdate) *Table {
 		})
 	}
 	for _, k := range u.Remove {
-		key := string(append(append(append(append([]byte{byte(len(k.Name))}, k.Name...), byte(len(k.Namespace))), k.Namespace...), nt.svcZone...))
-		m := shard(key)
-		if old, ok := m[key]; ok {
-			delete(m, string(key))
+		key := append(append(append(append([]byte{byte(len(k.Name))}, k.Name...), byte(len(k.Namespace))), k.Namespace...), nt.svcZone...)
+		es, h := shard(key)
+		if j, ok := find(*es, h, key); ok {
+			old := (*es)[j].g
+			*es = slices.Delete(*es, j, j+1)
 			drop(old)
 		}
 	}
 	for _, g := range u.Set {
-		m := shard(g.key)
-		if old, ok := m[g.key]; ok {
-			drop(old)
+		key := g.keyName()
+		es, h := shard(key)
+		if j, ok := find(*es, h, key); ok {
+			drop((*es)[j].g)
+			(*es)[j].g = g
+		} else {
+			*es = slices.Insert(*es, j, groupEntry{h, g})
 		}
-		m[g.key] = g
 		nt.ngroups++
-		nt.stats.add(&g.seg.stats, 1)
+		st := g.seg.count()
+		nt.stats.add(&st, 1)
 		forReverse(g, func(h uint64) {
 			rs := revShard(h)
 			if o, ok := rs.get(h); ok {
@@ -183,6 +202,18 @@ func (t *Table) Update(u TableUpdate) *Table {
 			}
 			rs.set(h, g)
 		})
+	}
+	// Exact sizes: the shards grew by appending (at the first update, by
+	// every group), and a table keeps them until a change copies them.
+	for i := range groupCopied {
+		if es := &nt.groups[i/groupLeaves][i%groupLeaves]; cap(*es) > len(*es) {
+			*es = slices.Clone(*es)
+		}
+	}
+	for i := range revCopied {
+		if rs := nt.rev[i/revLeaves][i%revLeaves]; cap(rs.one) > len(rs.one) {
+			rs.one = slices.Clone(rs.one)
+		}
 	}
 	return &nt
 }
