@@ -271,12 +271,12 @@ func (t *segment) narrow() bool { return len(t.nodes) < 1<<16 }
 // lookupNarrow is lookup in a narrow index, for w whose hash is h. Slot i
 // is the low half of word i/2 when i is even, the high half when odd.
 func (t *segment) lookupNarrow(h uint64, w []byte) uint32 {
-	n := 2 * len(t.index)
-	for i := slotOf(h, n); ; i++ {
+	n := uint(2 * len(t.index))
+	for i := uint(slotOf(h, int(n))); ; i++ {
 		if i == n {
 			i = 0
 		}
-		s := t.index[i/2] >> (uint(i) % 2 * 16) & 0xffff
+		s := t.index[i>>1] >> (i & 1 * 16) & 0xffff
 		if s == 0 {
 			return noNode
 		}

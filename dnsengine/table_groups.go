@@ -79,8 +79,8 @@ func (t *Table) ReverseHolders(ip netip.Addr) []GroupKey {
 	if rs == nil {
 		return nil
 	}
-	gs := rs.multi[h]
-	if g, ok := rs.get(h); ok {
+	gs := rs.multi[revKey(h)]
+	if g, ok := rs.get(revKey(h)); ok {
 		gs = []*Group{g}
 	}
 	for _, g := range gs {
@@ -191,8 +191,10 @@ func searchGroups(es []groupEntry, h uint64) int {
 }
 
 // revIndex finds the groups holding a reverse name by the hash of the
-// name. A hash held by one group maps to it in one; the few held by more
-// are listed, in order, in multi.
+// name: its high bits choose the shard, its low 32 bits (revKey) the
+// entry. A key held by one group maps to it in hs and gs; the few held by
+// more are listed, in order, in multi. Two names may share a key: every
+// group found is asked for the name itself.
 type revIndex [revBlocks]*revBlock
 
 type revBlock [revLeaves]*revShard
@@ -206,36 +208,53 @@ func (r *revIndex) shard(h uint64) *revShard {
 	return nil
 }
 
+// revShard is one shard of a revIndex: 12 bytes a reverse name.
 type revShard struct {
-	one   []revEntry // sorted by hash
-	multi map[uint64][]*Group
+	hs    []uint32 // sorted keys held by one group
+	gs    []*Group // gs[i] holds hs[i]
+	multi map[uint32][]*Group
 }
 
-// revEntry is a reverse name's hash and the one group holding it.
-type revEntry struct {
-	h uint64
-	g *Group
-}
+// revKey is the key of the name of hash h in its shard.
+func revKey(h uint64) uint32 { return uint32(h) }
 
-// get returns the one group holding hash h, if one does.
-func (s *revShard) get(h uint64) (*Group, bool) {
-	i, ok := slices.BinarySearchFunc(s.one, h, func(e revEntry, h uint64) int { return cmp.Compare(e.h, h) })
+// get returns the one group holding key k, if one does.
+func (s *revShard) get(k uint32) (*Group, bool) {
+	i, ok := slices.BinarySearch(s.hs, k)
 	if !ok {
 		return nil, false
 	}
-	return s.one[i].g, true
+	return s.gs[i], true
 }
 
-// set makes g the one group holding h; nil removes h.
-func (s *revShard) set(h uint64, g *Group) {
-	i, ok := slices.BinarySearchFunc(s.one, h, func(e revEntry, h uint64) int { return cmp.Compare(e.h, h) })
+// set makes g the one group holding k; nil removes k.
+func (s *revShard) set(k uint32, g *Group) {
+	i, ok := slices.BinarySearch(s.hs, k)
 	switch {
 	case ok && g == nil:
-		s.one = slices.Delete(s.one, i, i+1)
+		s.hs, s.gs = slices.Delete(s.hs, i, i+1), slices.Delete(s.gs, i, i+1)
 	case ok:
-		s.one[i].g = g
+		s.gs[i] = g
 	case g != nil:
-		s.one = slices.Insert(s.one, i, revEntry{h, g})
+		s.hs, s.gs = slices.Insert(s.hs, i, k), slices.Insert(s.gs, i, g)
+	}
+}
+
+// setHolders makes gs, in order, the groups holding key k.
+func (s *revShard) setHolders(k uint32, gs []*Group) {
+	if len(gs) > 1 {
+		s.set(k, nil)
+		if s.multi == nil {
+			s.multi = map[uint32][]*Group{}
+		}
+		s.multi[k] = gs
+		return
+	}
+	delete(s.multi, k)
+	if len(gs) == 1 {
+		s.set(k, gs[0])
+	} else {
+		s.set(k, nil)
 	}
 }
 
@@ -352,10 +371,10 @@ func (t *Table) reverseParts(w []byte, ps []part) int {
 	if t.rev == nil {
 		// no groups
 	} else if rs := t.rev.shard(h); rs != nil {
-		if g, ok := rs.get(h); ok {
+		if g, ok := rs.get(revKey(h)); ok {
 			add(&g.seg)
 		} else {
-			for _, g := range rs.multi[h] {
+			for _, g := range rs.multi[revKey(h)] {
 				if !add(&g.seg) {
 					return -1
 				}

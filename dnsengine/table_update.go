@@ -9,6 +9,17 @@ import (
 	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
+// holds reports whether a group of gs other than except holds the name
+// w: whether a reverse name is held twice, not only its key (revIndex).
+func holds(gs []*Group, except *Group, w []byte) bool {
+	for _, g := range gs {
+		if g != except && g.seg.lookup(w) != noNode {
+			return true
+		}
+	}
+	return false
+}
+
 // TableUpdate is a change to a table.
 type TableUpdate struct {
 	// Base, when set, replaces the base segment with that of Base, a
@@ -106,15 +117,15 @@ func (t *Table) Update(u TableUpdate) *Table {
 			revCopied[i] = true
 			s := &revShard{}
 			if o := b[li]; o != nil {
-				s.one = slices.Clone(o.one)
+				s.hs, s.gs = slices.Clone(o.hs), slices.Clone(o.gs)
 				s.multi = maps.Clone(o.multi)
 			}
 			b[li] = s
 		}
 		return b[li]
 	}
-	// forReverse calls fn with the hash of each reverse name of g.
-	forReverse := func(g *Group, fn func(uint64)) {
+	// forReverse calls fn with each reverse name of g and its hash.
+	forReverse := func(g *Group, fn func(w []byte, h uint64)) {
 		s := g.seg
 		for n := 0; n+1 < len(s.nodes); n++ {
 			// A group's reverse names hold PTR records: skip the
@@ -124,7 +135,7 @@ func (t *Table) Update(u TableUpdate) *Table {
 			}
 			w := buf[:s.putName(buf[:], uint32(n))]
 			if isReverse(w) {
-				fn(maphash.Bytes(nt.seed, w))
+				fn(w, maphash.Bytes(nt.seed, w))
 			}
 		}
 	}
@@ -132,24 +143,23 @@ func (t *Table) Update(u TableUpdate) *Table {
 		nt.ngroups--
 		st := old.seg.count()
 		nt.stats.add(&st, -1)
-		forReverse(old, func(h uint64) {
-			rs := revShard(h)
-			if g, ok := rs.get(h); ok && g == old {
-				rs.set(h, nil)
+		forReverse(old, func(w []byte, h uint64) {
+			rs, k := revShard(h), revKey(h)
+			o, one := rs.get(k)
+			if one && o == old {
+				rs.set(k, nil)
 				return
 			}
-			l := rs.multi[h]
-			i := slices.Index(l, old)
-			if i < 0 {
-				return
+			l := rs.multi[k]
+			if one {
+				// Another of old's names had the key and is gone.
+				l = []*Group{o}
 			}
-			nt.revDup--
-			l = slices.Delete(slices.Clone(l), i, i+1)
-			if len(l) == 1 {
-				delete(rs.multi, h)
-				rs.set(h, l[0])
-			} else {
-				rs.multi[h] = l
+			if holds(l, old, w) {
+				nt.revDup--
+			}
+			if i := slices.Index(l, old); i >= 0 {
+				rs.setHolders(k, slices.Delete(slices.Clone(l), i, i+1))
 			}
 		})
 	}
@@ -174,33 +184,28 @@ func (t *Table) Update(u TableUpdate) *Table {
 		nt.ngroups++
 		st := g.seg.count()
 		nt.stats.add(&st, 1)
-		forReverse(g, func(h uint64) {
-			rs := revShard(h)
-			if o, ok := rs.get(h); ok {
-				rs.set(h, nil)
-				l := []*Group{o, g}
-				if g.before(o) {
-					l[0], l[1] = g, o
-				}
-				if rs.multi == nil {
-					rs.multi = map[uint64][]*Group{}
-				}
-				rs.multi[h] = l
-				nt.revDup++
+		forReverse(g, func(w []byte, h uint64) {
+			rs, k := revShard(h), revKey(h)
+			l := rs.multi[k]
+			if o, ok := rs.get(k); ok {
+				l = []*Group{o}
+			} else if l == nil {
+				rs.set(k, g)
 				return
 			}
-			if l, ok := rs.multi[h]; ok {
+			if holds(l, g, w) {
+				nt.revDup++
+			}
+			// g is there already when another of its names has the key.
+			if !slices.Contains(l, g) {
 				i, _ := slices.BinarySearchFunc(l, g, func(a, b *Group) int {
 					if a.before(b) {
 						return -1
 					}
 					return 1
 				})
-				rs.multi[h] = slices.Insert(slices.Clone(l), i, g)
-				nt.revDup++
-				return
+				rs.setHolders(k, slices.Insert(slices.Clone(l), i, g))
 			}
-			rs.set(h, g)
 		})
 	}
 	// Exact sizes: the shards grew by appending (at the first update, by
@@ -211,8 +216,9 @@ func (t *Table) Update(u TableUpdate) *Table {
 		}
 	}
 	for i := range revCopied {
-		if rs := nt.rev[i/revLeaves][i%revLeaves]; cap(rs.one) > len(rs.one) {
-			rs.one = slices.Clone(rs.one)
+		rs := nt.rev[i/revLeaves][i%revLeaves]
+		if cap(rs.hs) > len(rs.hs) || cap(rs.gs) > len(rs.gs) {
+			rs.hs, rs.gs = slices.Clone(rs.hs), slices.Clone(rs.gs)
 		}
 	}
 	return &nt
