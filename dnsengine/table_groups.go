@@ -139,7 +139,7 @@ const (
 	groupLeaves = 64
 	// revBlocks blocks of revLeaves shards: an update copies the block
 	// array, the blocks it touches and, in them, the shards (about 25
-	// names each at 100,000 endpoints, 16 bytes a name).
+	// names each at 100,000 endpoints, 12 bytes a name).
 	revBlocks = 64
 	revLeaves = 64
 	// maxRuns bounds the record runs of one answer: a reverse name held
