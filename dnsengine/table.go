@@ -320,17 +320,17 @@ func placeNarrow(words []uint32, h uint64, n uint32) {
 // nameEqual reports whether node n is the lowercase wire name w.
 func (t *segment) nameEqual(n uint32, w []byte) bool {
 	for {
-		nd := &t.nodes[n]
+		nd := t.nodes[n]
 		lab := t.arena[nd.label:]
-		l := int(lab[0])
+		l := 1 + int(lab[0])
 		if nd.parent == noNode {
 			// A full node: the rest of w is its name.
-			return string(w) == string(lab[1:1+l])
+			return string(w) == string(lab[1:l])
 		}
-		if len(w) < 1+l || string(w[:1+l]) != string(lab[:1+l]) {
+		if len(w) < l || w[0] != lab[0] || string(w[1:l]) != string(lab[1:l]) {
 			return false
 		}
-		w = w[1+l:]
+		w = w[l:]
 		n = nd.parent
 	}
 }

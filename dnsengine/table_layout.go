@@ -161,12 +161,16 @@ func (b *TableBuilder) buildIndex() {
 			count++
 		}
 	}
-	slots := count + count/7 + 1
+	// At most 7/8 full, a narrow index (two slots a word) at most 3/4:
+	// it still takes less than half the bytes, and a miss, which probes
+	// up to the first empty slot, probes a quarter as many. Every slot of
+	// the allocation is used (it is rounded up to a size class).
+	words := count + count/7 + 1
 	if t.narrow() {
-		t.index = make([]uint32, (slots+1)/2)
-	} else {
-		t.index = make([]uint32, slots)
+		words = (count + count/3 + 2) / 2
 	}
+	t.index = slices.Grow([]uint32(nil), words)
+	t.index = t.index[:cap(t.index)]
 	for n := range t.nodes {
 		// Every existing node was made by anyNode, which kept its hash.
 		if b.flags(uint32(n))&nodeExists != 0 {

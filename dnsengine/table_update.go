@@ -20,6 +20,10 @@ func holds(gs []*Group, except *Group, w []byte) bool {
 	return false
 }
 
+// spare reports whether a slice of capacity c holding n elements has
+// more room left than a copy would: a quarter of n, or 4.
+func spare(c, n int) bool { return c-n > max(n/4, 4) }
+
 // TableUpdate is a change to a table.
 type TableUpdate struct {
 	// Base, when set, replaces the base segment with that of Base, a
@@ -208,16 +212,18 @@ func (t *Table) Update(u TableUpdate) *Table {
 			}
 		})
 	}
-	// Exact sizes: the shards grew by appending (at the first update, by
-	// every group), and a table keeps them until a change copies them.
+	// Near exact sizes: the shards grew by appending (at the first update,
+	// by every group, doubling their capacity), and a table keeps them
+	// until a change copies them. A copy's own rounding up to the
+	// allocator's size is left alone.
 	for i := range groupCopied {
-		if es := &nt.groups[i/groupLeaves][i%groupLeaves]; cap(*es) > len(*es) {
+		if es := &nt.groups[i/groupLeaves][i%groupLeaves]; spare(cap(*es), len(*es)) {
 			*es = slices.Clone(*es)
 		}
 	}
 	for i := range revCopied {
 		rs := nt.rev[i/revLeaves][i%revLeaves]
-		if cap(rs.hs) > len(rs.hs) || cap(rs.gs) > len(rs.gs) {
+		if spare(cap(rs.hs), len(rs.hs)) || spare(cap(rs.gs), len(rs.gs)) {
 			rs.hs, rs.gs = slices.Clone(rs.hs), slices.Clone(rs.gs)
 		}
 	}
