@@ -92,14 +92,11 @@ func sortRecords(out []Record) {
 // sources returns the provenance of node n's records, comma separated.
 func (t *segment) sources(n uint32) string {
 	off := t.nodes[n].meta & metaSrcMask
-	cnt := t.srcLists[off]
+	cnt := t.src[off]
 	names := make([]string, 0, cnt)
-	for _, s := range t.srcLists[off+1 : off+1+cnt] {
-		start := uint32(0)
-		if s > 0 {
-			start = t.srcEnd[s-1]
-		}
-		names = append(names, string(t.srcText[start:t.srcEnd[s]]))
+	for _, a := range t.src[off+1 : off+1+cnt] {
+		l := uint32(binary.BigEndian.Uint16(t.arena[a:]))
+		names = append(names, string(t.arena[a+2:a+2+l]))
 	}
 	return strings.Join(names, ", ")
 }

@@ -33,6 +33,11 @@ const (
 //     node of the rest of the name, so a suffix shared by many names (a
 //     Service's FQDN, a /24 of reverse names) is held once. Names that are
 //     only suffixes or record targets are nodes too, without nodeExists.
+//     A node without a parent is a full node: its arena bytes are the
+//     length of its wire name, then the whole name. The root is one ("\x01\x00");
+//     a group (table_groups.go) makes its Service's name and its reverse
+//     names' shared parents full nodes rather than chains of suffix nodes
+//     it would hold for itself alone.
 //   - recs: the records of node i are recs[nodes[i].rec:nodes[i+1].rec],
 //     sorted by type (insertion order within a type). A record holds its
 //     rdata in 12 bytes: an IPv4 address inline, an IPv6 address or TXT
@@ -50,8 +55,8 @@ const (
 	nodeInZone  = 1 << 1 // under one of the authoritative zones
 	nodeCNAME   = 1 << 2 // holds a CNAME (ExternalName): answer it for any type
 	nodeHosts   = 1 << 3 // holds A or AAAA records
-	nodeMixed   = 1 << 4 // its A and AAAA records were not added all A first: see Table.glueOrder
-	nodeWild    = 1 << 5 // a wildcard "*.suffix" (found through Table.wild, not the index)
+	nodeMixed   = 1 << 4 // its A and AAAA records were not added all A first: see segMore.glueOrder
+	nodeWild    = 1 << 5 // a wildcard "*.suffix" (found through segMore.wild, not the index)
 	nodeHasRecs = 1 << 6 // build time: holds a record
 	metaFlags   = 24     // shift of the flags in node.meta
 	metaSrcMask = 1<<metaFlags - 1
@@ -59,10 +64,10 @@ const (
 
 // node is one name. See the comment above.
 type node struct {
-	label  uint32 // arena offset of the first label: its length byte, then its bytes; length 0 for the root
-	parent uint32 // the name without its first label; noNode for the root
+	label  uint32 // arena offset of the first label (its length byte, then its bytes); of a full node, its name's length, then the name
+	parent uint32 // the name without its first label; noNode for a full node
 	rec    uint32 // first record
-	meta   uint32 // flags<<metaFlags | offset of the source list in Table.srcLists
+	meta   uint32 // flags<<metaFlags | offset of the source list in segment.src
 }
 
 // record is one resource record. See the comment above.
@@ -84,22 +89,32 @@ type zone struct {
 // segment is one immutable part of a table: a flat name space (the slices
 // above) built by one TableBuilder. A table built from scratch is one
 // segment; a table that follows changes (table_groups.go) is a base
-// segment plus one segment per Kubernetes Service.
+// segment plus one segment per Kubernetes Service. A table of 10,000
+// Services holds 10,000 segments, so the header is kept small: what few
+// segments have is behind more, and the counts are computed when asked
+// (count).
 type segment struct {
-	arena []byte
+	arena []byte // labels, full names, AAAA and TXT rdata, provenance strings
 	nodes []node // plus a sentinel whose rec ends the last node's records
 	recs  []record
 	index []uint32 // node+1 per slot, 0 for empty; at most 7/8 full
-	seed  maphash.Seed
-	wild  map[string]uint32 // lowercase wire suffix of "*.suffix" -> node
-	pass  map[string]bool   // names (and everything below) left to the upstream
+	// src holds the provenance lists, for debug output: at each offset a
+	// count, then the arena offsets of that many provenance strings (each
+	// a 2-byte big-endian length, then its bytes). Offset 0 is the empty
+	// list.
+	src  []uint32
+	seed maphash.Seed
+	more *segMore // nil: no wildcards, pass-through names or glue order
+}
+
+// segMore is what few segments hold: a group has none of it, unless its
+// Service left its names to the upstream.
+type segMore struct {
+	wild map[string]uint32 // lowercase wire suffix of "*.suffix" -> node
+	pass map[string]bool   // names (and everything below) left to the upstream
 	// glueOrder lists the A and AAAA records of the nodes flagged
 	// nodeMixed in the order they were added, which SRV glue follows.
 	glueOrder map[uint32][]uint32
-	srcText   []byte   // provenance strings, for debug output, one after the other
-	srcEnd    []uint32 // the end of each provenance string in srcText
-	srcLists  []uint32 // at each offset: a count, then that many provenance string indices
-	stats     segStats
 }
 
 // Table is an immutable snapshot of the names the mesh owns. Build one
@@ -121,7 +136,7 @@ type Table struct {
 
 // Stats returns the counts of the table.
 func (t *Table) Stats() TableStats {
-	st := TableStats{Names: int(t.stats.names) - t.revDup, Records: int(t.stats.records), Wildcards: len(t.base.wild), ByType: map[string]int{}}
+	st := TableStats{Names: int(t.stats.names) - t.revDup, Records: int(t.stats.records), Wildcards: t.base.wildcards(), ByType: map[string]int{}}
 	for i, c := range t.stats.byType {
 		if c != 0 {
 			st.ByType[typeString(statTypes[i])] = int(c)
@@ -136,8 +151,7 @@ func (t *Table) Serial() uint32 { return t.serial }
 // Groups returns the number of Service groups of the table.
 func (t *Table) Groups() int { return t.ngroups }
 
-// segStats counts what a segment holds, without a map so that a segment
-// of a few names stays small.
+// segStats counts what a segment holds, without a map.
 type segStats struct {
 	names, records int32
 	byType         [len(statTypes)]int32
@@ -164,6 +178,34 @@ func (s *segStats) add(o *segStats, sign int32) {
 	for i := range s.byType {
 		s.byType[i] += sign * o.byType[i]
 	}
+}
+
+// count returns the counts of the segment: the names with records, the
+// records and the records of each type of statTypes. A table keeps the
+// sum of its segments' counts; a segment does not keep its own (a group's
+// few records are counted again when an update adds or drops it).
+func (t *segment) count() segStats {
+	var st segStats
+	for n := 0; n+1 < len(t.nodes); n++ {
+		if t.nodes[n].rec != t.nodes[n+1].rec {
+			st.names++
+		}
+	}
+	st.records = int32(len(t.recs))
+	for i := range t.recs {
+		if k := statIndex(t.recs[i].typ); k >= 0 {
+			st.byType[k]++
+		}
+	}
+	return st
+}
+
+// wildcards returns the number of wildcard names of the segment.
+func (t *segment) wildcards() int {
+	if t.more == nil {
+		return 0
+	}
+	return len(t.more.wild)
 }
 
 // TableStats counts what a table holds, for metrics and logs.
@@ -203,7 +245,11 @@ func (t *segment) lookup(w []byte) uint32 {
 	if len(t.index) == 0 {
 		return noNode
 	}
-	for i := t.slot(maphash.Bytes(t.seed, w)); ; i++ {
+	h := maphash.Bytes(t.seed, w)
+	if t.narrow() {
+		return t.lookupNarrow(h, w)
+	}
+	for i := slotOf(h, len(t.index)); ; i++ {
 		if i == len(t.index) {
 			i = 0
 		}
@@ -217,8 +263,28 @@ func (t *segment) lookup(w []byte) uint32 {
 	}
 }
 
-// slot maps a hash onto the index.
-func (t *segment) slot(h uint64) int { return slotOf(h, len(t.index)) }
+// narrow reports whether the segment's index packs two slots in a word:
+// with fewer than 1<<16 nodes (a group, a small table) node+1 fits in 16
+// bits, and a group's index takes half the bytes.
+func (t *segment) narrow() bool { return len(t.nodes) < 1<<16 }
+
+// lookupNarrow is lookup in a narrow index, for w whose hash is h. Slot i
+// is the low half of word i/2 when i is even, the high half when odd.
+func (t *segment) lookupNarrow(h uint64, w []byte) uint32 {
+	n := uint(2 * len(t.index))
+	for i := uint(slotOf(h, int(n))); ; i++ {
+		if i == n {
+			i = 0
+		}
+		s := t.index[i>>1] >> (i & 1 * 16) & 0xffff
+		if s == 0 {
+			return noNode
+		}
+		if t.nameEqual(s-1, w) {
+			return s - 1
+		}
+	}
+}
 
 // slotOf maps a hash onto a table of n slots (Lemire's multiply-shift: any
 // length).
@@ -239,43 +305,62 @@ func placeSlot(slots []uint32, h uint64, n uint32) {
 	slots[i] = n + 1
 }
 
+// placeNarrow is placeSlot for a narrow index (segment.narrow): slots
+// two to a word.
+func placeNarrow(words []uint32, h uint64, n uint32) {
+	i := slotOf(h, 2*len(words))
+	for words[i/2]>>(uint(i)%2*16)&0xffff != 0 {
+		if i++; i == 2*len(words) {
+			i = 0
+		}
+	}
+	words[i/2] |= (n + 1) << (uint(i) % 2 * 16)
+}
+
 // nameEqual reports whether node n is the lowercase wire name w.
 func (t *segment) nameEqual(n uint32, w []byte) bool {
 	for {
-		lab := t.arena[t.nodes[n].label:]
-		l := int(lab[0])
-		if len(w) < 1+l || int(w[0]) != l {
+		nd := t.nodes[n]
+		lab := t.arena[nd.label:]
+		l := 1 + int(lab[0])
+		if nd.parent == noNode {
+			// A full node: the rest of w is its name.
+			return string(w) == string(lab[1:l])
+		}
+		if len(w) < l || w[0] != lab[0] || string(w[1:l]) != string(lab[1:l]) {
 			return false
 		}
-		if l == 0 {
-			return len(w) == 1
-		}
-		if string(w[1:1+l]) != string(lab[1:1+l]) {
-			return false
-		}
-		w = w[1+l:]
-		n = t.nodes[n].parent
+		w = w[l:]
+		n = nd.parent
 	}
 }
 
 // nameLen returns the length of the wire name of node n.
 func (t *segment) nameLen(n uint32) int {
 	l := 0
-	for ; n != noNode; n = t.nodes[n].parent {
-		l += 1 + int(t.arena[t.nodes[n].label])
+	for {
+		nd := &t.nodes[n]
+		if nd.parent == noNode {
+			return l + int(t.arena[nd.label])
+		}
+		l += 1 + int(t.arena[nd.label])
+		n = nd.parent
 	}
-	return l
 }
 
 // putName writes the wire name of node n at the start of dst, which must
 // have room for nameLen(n) bytes, and returns its length.
 func (t *segment) putName(dst []byte, n uint32) int {
 	off := 0
-	for ; n != noNode; n = t.nodes[n].parent {
-		lab := t.arena[t.nodes[n].label:]
+	for {
+		nd := &t.nodes[n]
+		lab := t.arena[nd.label:]
+		if nd.parent == noNode {
+			return off + copy(dst[off:], lab[1:1+int(lab[0])])
+		}
 		off += copy(dst[off:], lab[:1+int(lab[0])])
+		n = nd.parent
 	}
-	return off
 }
 
 // rdataLen returns the length of the rdata of r.
@@ -333,11 +418,11 @@ func (t *Table) zoneOf(w []byte) *zone {
 // passedThrough reports whether w or a name above it was left to the
 // upstream with AddPassThrough.
 func (t *segment) passedThrough(w []byte) bool {
-	if len(t.pass) == 0 {
+	if t.more == nil || len(t.more.pass) == 0 {
 		return false
 	}
 	for p := w; p != nil; p = parentName(p) {
-		if t.pass[string(p)] {
+		if t.more.pass[string(p)] {
 			return true
 		}
 	}
@@ -346,11 +431,11 @@ func (t *segment) passedThrough(w []byte) bool {
 
 // lookupWildcard finds the most specific wildcard covering w (not w itself).
 func (t *segment) lookupWildcard(w []byte) uint32 {
-	if len(t.wild) == 0 {
+	if t.more == nil || len(t.more.wild) == 0 {
 		return noNode
 	}
 	for p := parentName(w); p != nil; p = parentName(p) {
-		if n, ok := t.wild[string(p)]; ok {
+		if n, ok := t.more.wild[string(p)]; ok {
 			return n
 		}
 	}

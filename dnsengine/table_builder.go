@@ -25,8 +25,8 @@ type TableBuilder struct {
 	wild   map[string]uint32
 	pass   map[string]bool
 	blobs  map[string]uint32 // arena offsets of AAAA and TXT rdata, shared by equal values
-	srcID  map[string]uint32
-	recs   []buildRecord // in the order added
+	srcID  map[string]uint32 // arena offset + 1 of each provenance string
+	recs   []buildRecord     // in the order added
 	err    error
 	// wbuf, tbuf: scratch for the wire form of an owner name and of a
 	// record's target, reused by every Add.
@@ -53,7 +53,7 @@ type TableBuilder struct {
 // buildRecord is a record before Build sorts it to its node.
 type buildRecord struct {
 	node uint32
-	src  uint32 // index in Table.srcs + 1; 0 for none
+	src  uint32 // arena offset of the provenance string + 1; 0 for none
 	r    record
 }
 
@@ -145,6 +145,45 @@ func (b *TableBuilder) newNode(w []byte, parent uint32) uint32 {
 	return n
 }
 
+// newFullNode appends a full node for w: its length, then the whole name.
+func (b *TableBuilder) newFullNode(w []byte) uint32 {
+	t := b.t
+	n := uint32(len(t.nodes))
+	t.nodes = append(t.nodes, node{label: uint32(len(t.arena)), parent: noNode})
+	b.hashes = append(b.hashes, 0)
+	t.arena = append(append(t.arena, byte(len(w))), w...)
+	return n
+}
+
+// chained reports whether the node of w is its first label below the
+// node of its parent, rather than a full node. Every name but the root
+// is, in a table built whole. A group's names are only down to its
+// Service's name, which is a full node, and, for reverse names, down to
+// the parent an address shares with its /24 (IPv4) or with the 255
+// addresses that differ from it in the last byte (IPv6): the suffixes
+// above are the same in every group, and held as nodes of its own they
+// cost a group more (about 10 nodes) than the bytes of the few full
+// names that replace them.
+func (b *TableBuilder) chained(w []byte) bool {
+	if w[0] == 0 {
+		return false
+	}
+	if b.stop == nil || isSubdomain(parentName(w), b.stop) {
+		return true
+	}
+	if !isReverse(w) {
+		return false
+	}
+	k := 0
+	for p := w; p[0] != 0; p = p[1+int(p[0]):] {
+		k++
+	}
+	if isSubdomain(w, []byte("\x07in-addr\x04arpa\x00")) {
+		return k == 6 // d.c.b.a.in-addr.arpa: its parent is the /24
+	}
+	return k >= 33 // the last two nibbles below ip6.arpa
+}
+
 // anyNode returns the node of w, creating it and its suffixes without
 // making them exist: for record targets and name suffixes.
 func (b *TableBuilder) anyNode(w []byte) uint32 {
@@ -153,11 +192,11 @@ func (b *TableBuilder) anyNode(w []byte) uint32 {
 	}
 	n, h, ok := b.findHash(w)
 	if !ok {
-		parent := noNode
-		if w[0] != 0 {
-			parent = b.anyNode(parentName(w))
+		if b.chained(w) {
+			n = b.newNode(w, b.anyNode(parentName(w)))
+		} else {
+			n = b.newFullNode(w)
 		}
-		n = b.newNode(w, parent)
 		b.hashes[n] = h
 		b.insert(h, n)
 	}
@@ -242,7 +281,8 @@ func (b *TableBuilder) blob(data []byte) uint32 {
 }
 
 // add records r for node n. Duplicates are dropped when Build sorts the
-// records, keeping the first.
+// records, keeping the first. The provenance src goes to the arena once,
+// its length in two bytes (debug output: a longer one is cut).
 func (b *TableBuilder) add(n uint32, r record, src string) {
 	var id uint32
 	if src != "" && src == b.lastSrc {
@@ -250,9 +290,10 @@ func (b *TableBuilder) add(n uint32, r record, src string) {
 	} else if src != "" {
 		var ok bool
 		if id, ok = b.srcID[src]; !ok {
-			b.t.srcText = append(b.t.srcText, src...)
-			b.t.srcEnd = append(b.t.srcEnd, uint32(len(b.t.srcText)))
-			id = uint32(len(b.t.srcEnd))
+			id = uint32(len(b.t.arena)) + 1
+			text := src[:min(len(src), 0xffff)]
+			b.t.arena = binary.BigEndian.AppendUint16(b.t.arena, uint16(len(text)))
+			b.t.arena = append(b.t.arena, text...)
 			b.srcID[src] = id
 		}
 		b.lastSrc, b.lastID = src, id
@@ -506,7 +547,7 @@ func (b *TableBuilder) Build() *Table {
 	}
 	t.zones = b.zones
 	t.base = b.finish()
-	t.stats = t.base.stats
+	t.stats = t.base.count()
 	return t
 }
 
@@ -532,8 +573,11 @@ func (b *TableBuilder) BuildGroup() (*Group, error) {
 			return nil, fmt.Errorf("table: group %s: name %s is not its own", wire.DecodeName(b.stop), wire.DecodeName(w))
 		}
 	}
-	g := &Group{key: string(b.stop), ns: b.cfg.Group.Namespace, name: b.cfg.Group.Name}
-	g.seg = b.finish()
+	// The Service's name is a full node (chained): its bytes in the arena
+	// are the group's key. A group without names below it gets the node
+	// for that, without records and not existing.
+	key := b.t.nodes[b.anyNode(b.stop)].label
+	g := &Group{seg: *b.finish(), key: key}
 	return g, nil
 }
 
@@ -541,12 +585,14 @@ func (b *TableBuilder) BuildGroup() (*Group, error) {
 // keeps its buffers for ResetGroup; any other lets them go.
 func (b *TableBuilder) finish() *segment {
 	t := b.t
-	t.wild, t.pass = b.wild, b.pass
-	if len(t.wild) == 0 {
-		t.wild = nil
-	}
-	if len(t.pass) == 0 {
-		t.pass = nil
+	if len(b.wild) > 0 || len(b.pass) > 0 {
+		t.more = &segMore{wild: b.wild, pass: b.pass}
+		if len(t.more.wild) == 0 {
+			t.more.wild = nil
+		}
+		if len(t.more.pass) == 0 {
+			t.more.pass = nil
+		}
 	}
 	b.keepNodes, b.keepArena = t.nodes, t.arena
 	b.layout()

@@ -1,6 +1,7 @@
 package dnsengine
 
 import (
+	"bytes"
 	"cmp"
 	"hash/maphash"
 	"net/netip"
@@ -34,20 +35,36 @@ import (
 type GroupKey struct{ Namespace, Name string }
 
 // Group is the segment of one Service. Build one with a TableBuilder made
-// with TableConfig.Group and finished with BuildGroup.
+// with TableConfig.Group and finished with BuildGroup. It is one
+// allocation: the segment and where its arena holds the Service's name.
 type Group struct {
-	key      string // lowercase wire name of the Service
-	ns, name string
-	seg      *segment
+	seg segment
+	key uint32 // arena offset of the Service's full node: the length of its lowercase wire name, then the name
+}
+
+// keyName returns the lowercase wire name of the group's Service.
+func (g *Group) keyName() []byte {
+	a := g.seg.arena[g.key:]
+	return a[1 : 1+int(a[0])]
+}
+
+// parts returns the namespace and name of the group's Service.
+func (g *Group) parts() (ns, name []byte) {
+	k := g.keyName()
+	name, k = k[1:1+int(k[0])], k[1+int(k[0]):]
+	return k[1 : 1+int(k[0])], name
 }
 
 // Key returns the Service of the group.
-func (g *Group) Key() GroupKey { return GroupKey{g.ns, g.name} }
+func (g *Group) Key() GroupKey {
+	ns, name := g.parts()
+	return GroupKey{string(ns), string(name)}
+}
 
 // Empty reports whether the group holds no name below its Service (a
 // headless Service without ready endpoints, or a pass-through): it then
 // makes no namespace exist.
-func (g *Group) Empty() bool { return g.seg.lookup([]byte(g.key)) == noNode }
+func (g *Group) Empty() bool { return g.seg.lookup(g.keyName()) == noNode }
 
 // ReverseHolders returns the Services whose groups hold the reverse name
 // of ip, in order.
@@ -62,8 +79,8 @@ func (t *Table) ReverseHolders(ip netip.Addr) []GroupKey {
 	if rs == nil {
 		return nil
 	}
-	gs := rs.multi[h]
-	if g, ok := rs.get(h); ok {
+	gs := rs.multi[revKey(h)]
+	if g, ok := rs.get(revKey(h)); ok {
 		gs = []*Group{g}
 	}
 	for _, g := range gs {
@@ -105,8 +122,13 @@ func lowerWire(w []byte) []byte {
 }
 
 // before orders groups as a whole build adds their names.
-func (g *Group) before(o *Group) bool {
-	return cmp.Or(cmp.Compare(g.ns, o.ns), cmp.Compare(g.name, o.name)) < 0
+func (g *Group) before(o *Group) bool { return compareGroups(g, o) < 0 }
+
+// compareGroups orders groups by namespace, then name.
+func compareGroups(g, o *Group) int {
+	gns, gname := g.parts()
+	ons, oname := o.parts()
+	return cmp.Or(bytes.Compare(gns, ons), bytes.Compare(gname, oname))
 }
 
 const (
@@ -117,7 +139,7 @@ const (
 	groupLeaves = 64
 	// revBlocks blocks of revLeaves shards: an update copies the block
 	// array, the blocks it touches and, in them, the shards (about 25
-	// names each at 100,000 endpoints, 16 bytes a name).
+	// names each at 100,000 endpoints, 12 bytes a name).
 	revBlocks = 64
 	revLeaves = 64
 	// maxRuns bounds the record runs of one answer: a reverse name held
@@ -128,20 +150,51 @@ const (
 // groupIndex finds a group by the hash of its Service's wire name.
 type groupIndex [groupBlocks]*groupBlock
 
-type groupBlock [groupLeaves]map[string]*Group
+// groupBlock holds shards of groups, each sorted by hash: a few groups a
+// shard, 16 bytes each (a map of so few costs a hundred bytes a group).
+type groupBlock [groupLeaves][]groupEntry
 
-// get returns the group of the wire name key, or nil.
+// groupEntry is a group and the hash of its Service's wire name.
+type groupEntry struct {
+	h uint64
+	g *Group
+}
+
+// get returns the group of the wire name key, whose hash is h, or nil.
 func (x *groupIndex) get(h uint64, key []byte) *Group {
 	i := slotOf(h, groupBlocks*groupLeaves)
-	if b := x[i/groupLeaves]; b != nil {
-		return b[i%groupLeaves][string(key)]
+	b := x[i/groupLeaves]
+	if b == nil {
+		return nil
+	}
+	es := b[i%groupLeaves]
+	for j := searchGroups(es, h); j < len(es) && es[j].h == h; j++ {
+		if string(es[j].g.keyName()) == string(key) {
+			return es[j].g
+		}
 	}
 	return nil
 }
 
+// searchGroups returns the first entry of es whose hash is at least h.
+func searchGroups(es []groupEntry, h uint64) int {
+	lo, hi := 0, len(es)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if es[m].h < h {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
 // revIndex finds the groups holding a reverse name by the hash of the
-// name. A hash held by one group maps to it in one; the few held by more
-// are listed, in order, in multi.
+// name: its high bits choose the shard, its low 32 bits (revKey) the
+// entry. A key held by one group maps to it in hs and gs; the few held by
+// more are listed, in order, in multi. Two names may share a key: every
+// group found is asked for the name itself.
 type revIndex [revBlocks]*revBlock
 
 type revBlock [revLeaves]*revShard
@@ -155,36 +208,53 @@ func (r *revIndex) shard(h uint64) *revShard {
 	return nil
 }
 
+// revShard is one shard of a revIndex: 12 bytes a reverse name.
 type revShard struct {
-	one   []revEntry // sorted by hash
-	multi map[uint64][]*Group
+	hs    []uint32 // sorted keys held by one group
+	gs    []*Group // gs[i] holds hs[i]
+	multi map[uint32][]*Group
 }
 
-// revEntry is a reverse name's hash and the one group holding it.
-type revEntry struct {
-	h uint64
-	g *Group
-}
+// revKey is the key of the name of hash h in its shard.
+func revKey(h uint64) uint32 { return uint32(h) }
 
-// get returns the one group holding hash h, if one does.
-func (s *revShard) get(h uint64) (*Group, bool) {
-	i, ok := slices.BinarySearchFunc(s.one, h, func(e revEntry, h uint64) int { return cmp.Compare(e.h, h) })
+// get returns the one group holding key k, if one does.
+func (s *revShard) get(k uint32) (*Group, bool) {
+	i, ok := slices.BinarySearch(s.hs, k)
 	if !ok {
 		return nil, false
 	}
-	return s.one[i].g, true
+	return s.gs[i], true
 }
 
-// set makes g the one group holding h; nil removes h.
-func (s *revShard) set(h uint64, g *Group) {
-	i, ok := slices.BinarySearchFunc(s.one, h, func(e revEntry, h uint64) int { return cmp.Compare(e.h, h) })
+// set makes g the one group holding k; nil removes k.
+func (s *revShard) set(k uint32, g *Group) {
+	i, ok := slices.BinarySearch(s.hs, k)
 	switch {
 	case ok && g == nil:
-		s.one = slices.Delete(s.one, i, i+1)
+		s.hs, s.gs = slices.Delete(s.hs, i, i+1), slices.Delete(s.gs, i, i+1)
 	case ok:
-		s.one[i].g = g
+		s.gs[i] = g
 	case g != nil:
-		s.one = slices.Insert(s.one, i, revEntry{h, g})
+		s.hs, s.gs = slices.Insert(s.hs, i, k), slices.Insert(s.gs, i, g)
+	}
+}
+
+// setHolders makes gs, in order, the groups holding key k.
+func (s *revShard) setHolders(k uint32, gs []*Group) {
+	if len(gs) > 1 {
+		s.set(k, nil)
+		if s.multi == nil {
+			s.multi = map[uint32][]*Group{}
+		}
+		s.multi[k] = gs
+		return
+	}
+	delete(s.multi, k)
+	if len(gs) == 1 {
+		s.set(k, gs[0])
+	} else {
+		s.set(k, nil)
 	}
 }
 
@@ -266,12 +336,12 @@ func (t *Table) find(w []byte) (*segment, uint32) {
 	if g := t.groupOf(w); g != nil {
 		if n := g.seg.lookup(w); n != noNode {
 			if len(g.seg.records(n)) > 0 {
-				return g.seg, n
+				return &g.seg, n
 			}
 			if bn := t.base.lookup(w); bn != noNode {
 				return t.base, bn
 			}
-			return g.seg, n
+			return &g.seg, n
 		}
 	}
 	return t.base, t.base.lookup(w)
@@ -301,11 +371,11 @@ func (t *Table) reverseParts(w []byte, ps []part) int {
 	if t.rev == nil {
 		// no groups
 	} else if rs := t.rev.shard(h); rs != nil {
-		if g, ok := rs.get(h); ok {
-			add(g.seg)
+		if g, ok := rs.get(revKey(h)); ok {
+			add(&g.seg)
 		} else {
-			for _, g := range rs.multi[h] {
-				if !add(g.seg) {
+			for _, g := range rs.multi[revKey(h)] {
+				if !add(&g.seg) {
 					return -1
 				}
 			}
@@ -339,14 +409,14 @@ func (t *Table) segments(fn func(*segment)) {
 		if b == nil {
 			continue
 		}
-		for _, m := range b {
-			for _, g := range m {
-				gs = append(gs, g)
+		for _, es := range b {
+			for _, e := range es {
+				gs = append(gs, e.g)
 			}
 		}
 	}
-	slices.SortFunc(gs, func(a, b *Group) int { return cmp.Or(cmp.Compare(a.ns, b.ns), cmp.Compare(a.name, b.name)) })
+	slices.SortFunc(gs, compareGroups)
 	for _, g := range gs {
-		fn(g.seg)
+		fn(&g.seg)
 	}
 }

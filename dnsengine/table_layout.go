@@ -7,8 +7,8 @@ import (
 )
 
 // layout sorts the builder's records to their nodes: duplicates dropped
-// (the first kept), each node's records sorted by type, provenance and
-// statistics computed.
+// (the first kept), each node's records sorted by type, provenance
+// computed.
 func (b *TableBuilder) layout() {
 	t := b.t
 	nn := len(t.nodes)
@@ -36,13 +36,12 @@ func (b *TableBuilder) layout() {
 		b.recs = b.recs[:0]
 	}
 	t.recs = make([]record, 0, len(sorted))
-	t.srcLists = []uint32{0} // offset 0: the empty list
+	t.src = []uint32{0} // offset 0: the empty list
 	if b.lists == nil {
 		b.lists = map[string]uint32{}
 	}
 	lists := b.lists
 	clear(lists)
-	var st segStats
 	var seen map[record]struct{}
 	var key []byte
 	var srcs []uint32
@@ -91,9 +90,9 @@ func (b *TableBuilder) layout() {
 			}
 			off, ok := lists[string(key)]
 			if !ok {
-				off = uint32(len(t.srcLists))
-				t.srcLists = append(t.srcLists, uint32(len(srcs)))
-				t.srcLists = append(t.srcLists, srcs...)
+				off = uint32(len(t.src))
+				t.src = append(t.src, uint32(len(srcs)))
+				t.src = append(t.src, srcs...)
 				lists[string(key)] = off
 			}
 			if off <= metaSrcMask {
@@ -123,16 +122,14 @@ func (b *TableBuilder) layout() {
 		first := len(t.recs)
 		for _, r := range kept {
 			t.recs = append(t.recs, r.r)
-			if i := statIndex(r.r.typ); i >= 0 {
-				st.byType[i]++
-			}
 		}
-		st.records += int32(len(kept))
-		st.names++
 		if mixed {
 			t.nodes[n].meta |= nodeMixed << metaFlags
-			if t.glueOrder == nil {
-				t.glueOrder = map[uint32][]uint32{}
+			if t.more == nil {
+				t.more = &segMore{}
+			}
+			if t.more.glueOrder == nil {
+				t.more.glueOrder = map[uint32][]uint32{}
 			}
 			ia := uint32(first + slices.IndexFunc(kept, func(r buildRecord) bool { return r.r.typ == TypeA }))
 			i6 := uint32(first + slices.IndexFunc(kept, func(r buildRecord) bool { return r.r.typ == TypeAAAA }))
@@ -146,14 +143,13 @@ func (b *TableBuilder) layout() {
 					i6++
 				}
 			}
-			t.glueOrder[uint32(n)] = idx
+			t.more.glueOrder[uint32(n)] = idx
 		}
 	}
 	t.nodes = append(t.nodes, node{rec: uint32(len(t.recs)), parent: noNode})
 	// Exact sizes: append left up to half of each slice unused.
 	t.nodes, t.arena = slices.Clone(t.nodes), slices.Clone(t.arena)
-	t.srcText, t.srcEnd, t.srcLists = slices.Clone(t.srcText), slices.Clone(t.srcEnd), slices.Clone(t.srcLists)
-	t.stats = st
+	t.src = slices.Clone(t.src)
 }
 
 // buildIndex hashes every existing name to its node.
@@ -165,11 +161,24 @@ func (b *TableBuilder) buildIndex() {
 			count++
 		}
 	}
-	t.index = make([]uint32, count+count/7+1)
+	// At most 7/8 full, a narrow index (two slots a word) at most 3/4:
+	// it still takes less than half the bytes, and a miss, which probes
+	// up to the first empty slot, probes a quarter as many. Every slot of
+	// the allocation is used (it is rounded up to a size class).
+	words := count + count/7 + 1
+	if t.narrow() {
+		words = (count + count/3 + 2) / 2
+	}
+	t.index = slices.Grow([]uint32(nil), words)
+	t.index = t.index[:cap(t.index)]
 	for n := range t.nodes {
 		// Every existing node was made by anyNode, which kept its hash.
 		if b.flags(uint32(n))&nodeExists != 0 {
-			placeSlot(t.index, b.hashes[n], uint32(n))
+			if t.narrow() {
+				placeNarrow(t.index, b.hashes[n], uint32(n))
+			} else {
+				placeSlot(t.index, b.hashes[n], uint32(n))
+			}
 		}
 	}
 }
@@ -178,7 +187,7 @@ func (b *TableBuilder) buildIndex() {
 // they were added, until fn returns false.
 func (t *segment) glueRecords(n uint32, fn func(*record) bool) {
 	if t.flags(n)&nodeMixed != 0 {
-		for _, i := range t.glueOrder[n] {
+		for _, i := range t.more.glueOrder[n] {
 			if !fn(&t.recs[i]) {
 				return
 			}

@@ -9,6 +9,21 @@ import (
 	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
+// holds reports whether a group of gs other than except holds the name
+// w: whether a reverse name is held twice, not only its key (revIndex).
+func holds(gs []*Group, except *Group, w []byte) bool {
+	for _, g := range gs {
+		if g != except && g.seg.lookup(w) != noNode {
+			return true
+		}
+	}
+	return false
+}
+
+// spare reports whether a slice of capacity c holding n elements has
+// more room left than a copy would: a quarter of n, or 4.
+func spare(c, n int) bool { return c-n > max(n/4, 4) }
+
 // TableUpdate is a change to a table.
 type TableUpdate struct {
 	// Base, when set, replaces the base segment with that of Base, a
@@ -27,10 +42,11 @@ type TableUpdate struct {
 func (t *Table) Update(u TableUpdate) *Table {
 	nt := *t
 	if u.Base != nil {
-		nt.stats.add(&t.base.stats, -1)
+		old, nw := t.base.count(), u.Base.base.count()
+		nt.stats.add(&old, -1)
 		nt.base = u.Base.base
 		nt.zones = u.Base.zones
-		nt.stats.add(&nt.base.stats, 1)
+		nt.stats.add(&nw, 1)
 		if u.Serial == 0 {
 			u.Serial = t.serial
 		}
@@ -57,8 +73,11 @@ func (t *Table) Update(u TableUpdate) *Table {
 	var blockCopied [revBlocks]bool
 	revCopied := map[int]bool{}
 	var buf [wire.MaxNameLen]byte
-	shard := func(key string) map[string]*Group {
-		i := slotOf(maphash.String(nt.seed, key), groupBlocks*groupLeaves)
+	// shard returns the shard of the Service key, copied for nt, and the
+	// hash of key.
+	shard := func(key []byte) (*[]groupEntry, uint64) {
+		h := maphash.Bytes(nt.seed, key)
+		i := slotOf(h, groupBlocks*groupLeaves)
 		bi, li := i/groupLeaves, i%groupLeaves
 		if !groupBlockCopied[bi] {
 			groupBlockCopied[bi] = true
@@ -71,11 +90,20 @@ func (t *Table) Update(u TableUpdate) *Table {
 		b := nt.groups[bi]
 		if !groupCopied[i] {
 			groupCopied[i] = true
-			if b[li] = maps.Clone(b[li]); b[li] == nil {
-				b[li] = map[string]*Group{}
+			b[li] = slices.Clone(b[li])
+		}
+		return &b[li], h
+	}
+	// find returns the place of the group of key in the shard es: its
+	// index and whether it is there.
+	find := func(es []groupEntry, h uint64, key []byte) (int, bool) {
+		j := searchGroups(es, h)
+		for ; j < len(es) && es[j].h == h; j++ {
+			if string(es[j].g.keyName()) == string(key) {
+				return j, true
 			}
 		}
-		return b[li]
+		return j, false
 	}
 	revShard := func(h uint64) *revShard {
 		i := slotOf(h, revBlocks*revLeaves)
@@ -93,15 +121,15 @@ func (t *Table) Update(u TableUpdate) *Table {
 			revCopied[i] = true
 			s := &revShard{}
 			if o := b[li]; o != nil {
-				s.one = slices.Clone(o.one)
+				s.hs, s.gs = slices.Clone(o.hs), slices.Clone(o.gs)
 				s.multi = maps.Clone(o.multi)
 			}
 			b[li] = s
 		}
 		return b[li]
 	}
-	// forReverse calls fn with the hash of each reverse name of g.
-	forReverse := func(g *Group, fn func(uint64)) {
+	// forReverse calls fn with each reverse name of g and its hash.
+	forReverse := func(g *Group, fn func(w []byte, h uint64)) {
 		s := g.seg
 		for n := 0; n+1 < len(s.nodes); n++ {
 			// A group's reverse names hold PTR records: skip the
@@ -111,78 +139,93 @@ func (t *Table) Update(u TableUpdate) *Table {
 			}
 			w := buf[:s.putName(buf[:], uint32(n))]
 			if isReverse(w) {
-				fn(maphash.Bytes(nt.seed, w))
+				fn(w, maphash.Bytes(nt.seed, w))
 			}
 		}
 	}
 	drop := func(old *Group) {
 		nt.ngroups--
-		nt.stats.add(&old.seg.stats, -1)
-		forReverse(old, func(h uint64) {
-			rs := revShard(h)
-			if g, ok := rs.get(h); ok && g == old {
-				rs.set(h, nil)
+		st := old.seg.count()
+		nt.stats.add(&st, -1)
+		forReverse(old, func(w []byte, h uint64) {
+			rs, k := revShard(h), revKey(h)
+			o, one := rs.get(k)
+			if one && o == old {
+				rs.set(k, nil)
 				return
 			}
-			l := rs.multi[h]
-			i := slices.Index(l, old)
-			if i < 0 {
-				return
+			l := rs.multi[k]
+			if one {
+				// Another of old's names had the key and is gone.
+				l = []*Group{o}
 			}
-			nt.revDup--
-			l = slices.Delete(slices.Clone(l), i, i+1)
-			if len(l) == 1 {
-				delete(rs.multi, h)
-				rs.set(h, l[0])
-			} else {
-				rs.multi[h] = l
+			if holds(l, old, w) {
+				nt.revDup--
+			}
+			if i := slices.Index(l, old); i >= 0 {
+				rs.setHolders(k, slices.Delete(slices.Clone(l), i, i+1))
 			}
 		})
 	}
 	for _, k := range u.Remove {
-		key := string(append(append(append(append([]byte{byte(len(k.Name))}, k.Name...), byte(len(k.Namespace))), k.Namespace...), nt.svcZone...))
-		m := shard(key)
-		if old, ok := m[key]; ok {
-			delete(m, string(key))
+		key := append(append(append(append([]byte{byte(len(k.Name))}, k.Name...), byte(len(k.Namespace))), k.Namespace...), nt.svcZone...)
+		es, h := shard(key)
+		if j, ok := find(*es, h, key); ok {
+			old := (*es)[j].g
+			*es = slices.Delete(*es, j, j+1)
 			drop(old)
 		}
 	}
 	for _, g := range u.Set {
-		m := shard(g.key)
-		if old, ok := m[g.key]; ok {
-			drop(old)
+		key := g.keyName()
+		es, h := shard(key)
+		if j, ok := find(*es, h, key); ok {
+			drop((*es)[j].g)
+			(*es)[j].g = g
+		} else {
+			*es = slices.Insert(*es, j, groupEntry{h, g})
 		}
-		m[g.key] = g
 		nt.ngroups++
-		nt.stats.add(&g.seg.stats, 1)
-		forReverse(g, func(h uint64) {
-			rs := revShard(h)
-			if o, ok := rs.get(h); ok {
-				rs.set(h, nil)
-				l := []*Group{o, g}
-				if g.before(o) {
-					l[0], l[1] = g, o
-				}
-				if rs.multi == nil {
-					rs.multi = map[uint64][]*Group{}
-				}
-				rs.multi[h] = l
-				nt.revDup++
+		st := g.seg.count()
+		nt.stats.add(&st, 1)
+		forReverse(g, func(w []byte, h uint64) {
+			rs, k := revShard(h), revKey(h)
+			l := rs.multi[k]
+			if o, ok := rs.get(k); ok {
+				l = []*Group{o}
+			} else if l == nil {
+				rs.set(k, g)
 				return
 			}
-			if l, ok := rs.multi[h]; ok {
+			if holds(l, g, w) {
+				nt.revDup++
+			}
+			// g is there already when another of its names has the key.
+			if !slices.Contains(l, g) {
 				i, _ := slices.BinarySearchFunc(l, g, func(a, b *Group) int {
 					if a.before(b) {
 						return -1
 					}
 					return 1
 				})
-				rs.multi[h] = slices.Insert(slices.Clone(l), i, g)
-				nt.revDup++
-				return
+				rs.setHolders(k, slices.Insert(slices.Clone(l), i, g))
 			}
-			rs.set(h, g)
 		})
+	}
+	// Near exact sizes: the shards grew by appending (at the first update,
+	// by every group, doubling their capacity), and a table keeps them
+	// until a change copies them. A copy's own rounding up to the
+	// allocator's size is left alone.
+	for i := range groupCopied {
+		if es := &nt.groups[i/groupLeaves][i%groupLeaves]; spare(cap(*es), len(*es)) {
+			*es = slices.Clone(*es)
+		}
+	}
+	for i := range revCopied {
+		rs := nt.rev[i/revLeaves][i%revLeaves]
+		if spare(cap(rs.hs), len(rs.hs)) || spare(cap(rs.gs), len(rs.gs)) {
+			rs.hs, rs.gs = slices.Clone(rs.hs), slices.Clone(rs.gs)
+		}
 	}
 	return &nt
 }
