@@ -58,6 +58,10 @@ func TestProcess(t *testing.T) {
 			{cache.Delta{Type: cache.Added, Object: svc("a", "")}, true},
 			{cache.Delta{Type: cache.Replaced, Object: svc("a", "")}, true},
 		}, known: []string{"ns/a"}},
+		{name: "version not a number: always a change", steps: []step{
+			{cache.Delta{Type: cache.Added, Object: svc("a", "v1")}, true},
+			{cache.Delta{Type: cache.Replaced, Object: svc("a", "v1")}, true},
+		}, known: []string{"ns/a"}},
 		{name: "deleted", steps: []step{
 			{cache.Delta{Type: cache.Added, Object: svc("a", "1")}, true},
 			{cache.Delta{Type: cache.Deleted, Object: svc("a", "1")}, true},
@@ -78,7 +82,7 @@ func TestProcess(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &Source{dirty: make(chan struct{}, 1)}
-			w := &watcher{resource: "services", known: &known{rv: map[string]string{}}}
+			w := &watcher{resource: "services", known: newKnown()}
 			for i, st := range tc.steps {
 				s.process(w, []cache.Delta{st.d})
 				svcs, _, _ := s.pending.take()
