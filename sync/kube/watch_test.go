@@ -388,3 +388,21 @@ func TestStopLeavesNoGoroutine(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestResyncSendsNothing: a resync replays what the watchers know, which
+// is no change.
+func TestResyncSendsNothing(t *testing.T) {
+	cs := k8sfake.NewClientset(service("a", "web", "10.0.0.1"), endpointSlice("a", "web-x", "web", true, "", "10.1.0.1"))
+	h := start(t, Config{Client: kubeclienttest.FromClientset(cs), Dynamic: newDynamic(), Discovery: NewFakeDiscovery(), ResyncPeriod: 10 * time.Millisecond, Debounce: time.Millisecond, CRDRecheck: -1})
+	<-h.raw
+	select {
+	case o := <-h.raw:
+		t.Fatalf("an update without a change: %+v", o.Changes)
+	case <-time.After(300 * time.Millisecond):
+	}
+	// The watchers still work.
+	if _, err := cs.CoreV1().Services("a").Create(context.Background(), service("a", "api"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("a/api", func(o *model.Objects) bool { s, _, _ := names(o); return slices.Contains(s, "a/api") })
+}
