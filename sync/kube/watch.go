@@ -2,6 +2,7 @@ package kube
 
 import (
 	"errors"
+	"strconv"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -34,7 +35,7 @@ type watcher struct {
 // watcher returns a watcher of r in namespace ns, whose queue shrinks
 // objects with shrink and whose changes go to s.pending.
 func (s *Source) watcher(r kubeclient.Resource, ns string, shrink cache.TransformFunc) *watcher {
-	w := &watcher{resource: r.String(), known: &known{rv: map[string]string{}}}
+	w := &watcher{resource: r.String(), known: newKnown()}
 	queue := cache.NewRealFIFOWithOptions(cache.RealFIFOOptions{
 		Name:         "meshdns " + w.resource,
 		KeyFunction:  cache.MetaNamespaceKeyFunc,
@@ -81,20 +82,17 @@ func (s *Source) process(w *watcher, deltas []cache.Delta) {
 			name = cache.ObjectName{Namespace: m.GetNamespace(), Name: m.GetName()}
 			// A relist replays every object: only a new version
 			// is a change.
-			if !w.known.set(name.String(), m.GetResourceVersion()) {
+			if !w.known.set(name, m.GetResourceVersion()) {
 				continue
 			}
 			obj = d.Object
 		case cache.Deleted:
-			key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(d.Object)
-			if err != nil {
+			var err error
+			if name, err = cache.DeletionHandlingObjectToName(d.Object); err != nil {
 				continue
 			}
 			// One never handed on needs no deletion.
-			if !w.known.delete(key) {
-				continue
-			}
-			if name, err = cache.ParseObjectName(key); err != nil {
+			if !w.known.delete(name) {
 				continue
 			}
 		default:
@@ -108,50 +106,90 @@ func (s *Source) process(w *watcher, deltas []cache.Delta) {
 }
 
 // known is what a watcher keeps of each object it has handed on: its
-// resourceVersion, by key ("namespace/name"). It is its queue's
-// KnownObjects.
+// resourceVersion, by namespace and name. It is its queue's KnownObjects,
+// whose keys are "namespace/name". As it is all the source keeps of a
+// cluster's objects it is kept small: versions as numbers (the API server's
+// are etcd revisions), names shared with the objects they came from,
+// namespaces once.
 type known struct {
 	mu sync.Mutex
-	rv map[string]string
+	ns map[string]map[string]version // namespace, name
+	n  int
 }
+
+// version is a resourceVersion as a number; noVersion when it is empty or
+// not a decimal number, which tells nothing: any version differs from it.
+type version uint64
+
+const noVersion version = 0
+
+func parseVersion(rv string) version {
+	v, err := strconv.ParseUint(rv, 10, 64)
+	if err != nil {
+		return noVersion
+	}
+	return version(v)
+}
+
+func newKnown() *known { return &known{ns: map[string]map[string]version{}} }
 
 var _ cache.KeyListerGetter = (*known)(nil)
 
-// set records version rv of key and reports whether that is a change: a
-// new key or another version (or an empty one, which tells nothing).
-func (k *known) set(key, rv string) (changed bool) {
+// set records version rv of the object at name and reports whether that
+// is a change: a new object or another version (or one that tells
+// nothing).
+func (k *known) set(name cache.ObjectName, rv string) (changed bool) {
+	v := parseVersion(rv)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if old, ok := k.rv[key]; ok && old == rv && rv != "" {
+	names := k.ns[name.Namespace]
+	if names == nil {
+		names = map[string]version{}
+		k.ns[name.Namespace] = names
+	}
+	old, ok := names[name.Name]
+	if ok && old == v && v != noVersion {
 		return false
 	}
-	k.rv[key] = rv
+	if !ok {
+		k.n++
+	}
+	names[name.Name] = v
 	return true
 }
 
-// delete forgets key and reports whether it was known.
-func (k *known) delete(key string) (was bool) {
+// delete forgets the object at name and reports whether it was known.
+func (k *known) delete(name cache.ObjectName) (was bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	_, was = k.rv[key]
-	delete(k.rv, key)
-	return was
+	names := k.ns[name.Namespace]
+	if _, was = names[name.Name]; !was {
+		return false
+	}
+	delete(names, name.Name)
+	if len(names) == 0 {
+		delete(k.ns, name.Namespace)
+	}
+	k.n--
+	return true
 }
 
 // len is the number of objects known.
 func (k *known) len() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return len(k.rv)
+	return k.n
 }
 
 // ListKeys implements cache.KeyLister: the queue asks on a relist.
 func (k *known) ListKeys() []string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	keys := make([]string, 0, len(k.rv))
-	for key := range k.rv {
-		keys = append(keys, key)
+	keys := make([]string, 0, k.n)
+	for ns, names := range k.ns {
+		for name := range names {
+			keys = append(keys, cache.ObjectName{Namespace: ns, Name: name}.String())
+		}
 	}
 	return keys
 }
@@ -161,9 +199,13 @@ func (k *known) ListKeys() []string {
 // the deletion it queues (DeletedFinalStateUnknown.Obj) or in a resync's
 // Sync, both keyed by it.
 func (k *known) GetByKey(key string) (any, bool, error) {
+	name, err := cache.ParseObjectName(key)
+	if err != nil {
+		return nil, false, err
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if _, ok := k.rv[key]; !ok {
+	if _, ok := k.ns[name.Namespace][name.Name]; !ok {
 		return nil, false, nil
 	}
 	return cache.ExplicitKey(key), true, nil

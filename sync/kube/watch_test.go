@@ -58,6 +58,10 @@ func TestProcess(t *testing.T) {
 			{cache.Delta{Type: cache.Added, Object: svc("a", "")}, true},
 			{cache.Delta{Type: cache.Replaced, Object: svc("a", "")}, true},
 		}, known: []string{"ns/a"}},
+		{name: "version not a number: always a change", steps: []step{
+			{cache.Delta{Type: cache.Added, Object: svc("a", "v1")}, true},
+			{cache.Delta{Type: cache.Replaced, Object: svc("a", "v1")}, true},
+		}, known: []string{"ns/a"}},
 		{name: "deleted", steps: []step{
 			{cache.Delta{Type: cache.Added, Object: svc("a", "1")}, true},
 			{cache.Delta{Type: cache.Deleted, Object: svc("a", "1")}, true},
@@ -78,7 +82,7 @@ func TestProcess(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &Source{dirty: make(chan struct{}, 1)}
-			w := &watcher{resource: "services", known: &known{rv: map[string]string{}}}
+			w := &watcher{resource: "services", known: newKnown()}
 			for i, st := range tc.steps {
 				s.process(w, []cache.Delta{st.d})
 				svcs, _, _ := s.pending.take()
@@ -383,4 +387,22 @@ func TestStopLeavesNoGoroutine(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestResyncSendsNothing: a resync replays what the watchers know, which
+// is no change.
+func TestResyncSendsNothing(t *testing.T) {
+	cs := k8sfake.NewClientset(service("a", "web", "10.0.0.1"), endpointSlice("a", "web-x", "web", true, "", "10.1.0.1"))
+	h := start(t, Config{Client: kubeclienttest.FromClientset(cs), Dynamic: newDynamic(), Discovery: NewFakeDiscovery(), ResyncPeriod: 10 * time.Millisecond, Debounce: time.Millisecond, CRDRecheck: -1})
+	<-h.raw
+	select {
+	case o := <-h.raw:
+		t.Fatalf("an update without a change: %+v", o.Changes)
+	case <-time.After(300 * time.Millisecond):
+	}
+	// The watchers still work.
+	if _, err := cs.CoreV1().Services("a").Create(context.Background(), service("a", "api"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("a/api", func(o *model.Objects) bool { s, _, _ := names(o); return slices.Contains(s, "a/api") })
 }
