@@ -99,6 +99,12 @@ func (sb *sourceBench) liveHeap(b *testing.B) uint64 {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		b.Fatalf("heap profile: %v %s", err, resp.Status)
 	}
+	if f := os.Getenv("MESHDNS_RSS_HEAP"); f != "" {
+		// The runtime's memory statistics are at the end of the text.
+		if err := os.WriteFile(f+".txt", body, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
 	for l := range strings.Lines(string(body)) {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "# HeapAlloc = "); ok {
 			n, err := strconv.ParseUint(v, 10, 64)
