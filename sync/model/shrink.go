@@ -9,12 +9,15 @@ import (
 // ShrinkService and ShrinkEndpointSlice return a new, small copy of an
 // object holding only what the model reads; everything else
 // (managedFields, annotations, status, owner references, node names,
-// topology hints, the Pod each endpoint points at) is dropped. Both
-// sources shrink each object as soon as it is decoded (the API server's in
-// its informers' transforms, the objects file's as it parses), so what a
-// cluster's controllers add to its objects costs nothing past decoding.
-// The model builds the same table from the shrunk objects as from the
-// originals (TestShrinkKeepsTheTable in sync/kube).
+// topology hints, the Pod each endpoint points at) is dropped. The API
+// server source shrinks each object as soon as it is decoded (in its
+// queues' transforms, sync/kube), so what a cluster's controllers add to
+// its objects costs nothing past decoding. The model builds the same table
+// from the shrunk objects as from the originals (TestShrinkKeepsTheTable
+// in sync/kube). The objects file's parser does not shrink: its objects
+// are garbage once the table is built, and a copy of each made the load's
+// peak higher, not lower (144-151 MiB against 133-137 at 100,000
+// endpoints, scripts/nametable-rss.sh, 2026-12-07).
 
 // ShrinkService returns the part of s the model reads, and its type.
 func ShrinkService(s *corev1.Service) *corev1.Service {

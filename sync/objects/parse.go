@@ -327,7 +327,7 @@ func (p *parser) object(raw json.RawMessage, h *head, w where) error {
 			return fail(err)
 		}
 		svc.Namespace = ns
-		p.objs.Services = append(p.objs.Services, model.ShrinkService(svc))
+		p.objs.Services = append(p.objs.Services, svc)
 		p.st.Services++
 	case "EndpointSlice":
 		es := &discoveryv1.EndpointSlice{}
@@ -335,7 +335,7 @@ func (p *parser) object(raw json.RawMessage, h *head, w where) error {
 			return fail(err)
 		}
 		es.Namespace = ns
-		p.objs.EndpointSlices = append(p.objs.EndpointSlices, model.ShrinkEndpointSlice(es))
+		p.objs.EndpointSlices = append(p.objs.EndpointSlices, es)
 		p.st.EndpointSlices++
 	default:
 		u := &unstructured.Unstructured{}
