@@ -312,12 +312,14 @@ func (s *serveFlags) check() error {
 }
 
 // setup returns the logger writing to stderr and the engine's
-// configuration the flags ask for.
+// configuration the flags ask for, and sets the Go runtime's memory limit
+// from the container's (memlimit.go).
 func (s *serveFlags) setup(stderr io.Writer) (*slog.Logger, dnsengine.Config, error) {
 	log, err := s.log.logger(stderr)
 	if err != nil {
 		return nil, dnsengine.Config{}, err
 	}
+	setMemoryLimit(log)
 	ecfg, err := s.engine.config()
 	return log, ecfg, err
 }

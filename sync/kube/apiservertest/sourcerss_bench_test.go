@@ -21,13 +21,13 @@ import (
 )
 
 // BenchmarkSourceRSS is the memory of `meshdns run` reading its names from
-// the real API server (the informer caches included), in a cluster of
+// the real API server (everything the source and the model keep), in a cluster of
 // MESHDNS_RSS_SERVICES Services (default 10,000) of the scale shape: 10
 // ready endpoints each, every 10th headless (100,000 endpoints at the
 // default). It reports the RSS once the first table is loaded, 30 s later,
 // and the peak (VmHWM). With MESHDNS_RSS_HEAP set to a file name it
-// writes meshdns's heap profile there at the end (go tool pprof), and
-// reports its live heap after a forced collection (runtime.MemStats
+// writes meshdns's heap profile there at the end (go tool pprof), its
+// runtime.MemStats beside it (FILE.txt), and reports its live heap after a forced collection (runtime.MemStats
 // HeapAlloc: exact, where the profile is sampled and the RSS moves with
 // the collector's timing). Run as root:
 //
@@ -47,8 +47,7 @@ func BenchmarkSourceRSS(b *testing.B) {
 		rss1 := statusKiB(b, p.Pid(), "VmRSS")
 		hwm := statusKiB(b, p.Pid(), "VmHWM")
 		if heapFile != "" {
-			sb.heapProfile(b, heapFile)
-			live := sb.liveHeap(b)
+			live := sb.heapProfile(b, heapFile)
 			b.Logf("live heap after a collection: %d KiB", live>>10)
 			b.ReportMetric(float64(live)/(1<<20), "heap-live-MiB")
 		}
@@ -68,44 +67,19 @@ func BenchmarkSourceRSS(b *testing.B) {
 const pprofAddr = "127.0.0.1:19091"
 
 // heapProfile writes the heap profile of the meshdns serving pprofAddr in
-// the pod namespace to file.
-func (sb *sourceBench) heapProfile(b *testing.B, file string) {
+// the pod namespace to file, and the same as text after a collection
+// (gc=1) to file+".txt": the runtime's memory statistics are at its end.
+// It returns HeapAlloc from them, the bytes of live objects.
+func (sb *sourceBench) heapProfile(b *testing.B, file string) (live uint64) {
 	b.Helper()
-	resp, err := podHTTPClient(sb.pod).Get("http://" + pprofAddr + "/debug/pprof/heap")
-	if err != nil {
+	if err := os.WriteFile(file, sb.pprofGet(b, "heap"), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		b.Fatalf("heap profile: %v %s", err, resp.Status)
-	}
-	if err := os.WriteFile(file, body, 0o644); err != nil {
+	text := sb.pprofGet(b, "heap?debug=1&gc=1")
+	if err := os.WriteFile(file+".txt", text, 0o644); err != nil {
 		b.Fatal(err)
 	}
-}
-
-// liveHeap is HeapAlloc of the meshdns serving pprofAddr in the pod
-// namespace, after the collection its heap profile handler runs (gc=1):
-// the bytes of live objects.
-func (sb *sourceBench) liveHeap(b *testing.B) uint64 {
-	b.Helper()
-	resp, err := podHTTPClient(sb.pod).Get("http://" + pprofAddr + "/debug/pprof/heap?debug=1&gc=1")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		b.Fatalf("heap profile: %v %s", err, resp.Status)
-	}
-	if f := os.Getenv("MESHDNS_RSS_HEAP"); f != "" {
-		// The runtime's memory statistics are at the end of the text.
-		if err := os.WriteFile(f+".txt", body, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for l := range strings.Lines(string(body)) {
+	for l := range strings.Lines(string(text)) {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "# HeapAlloc = "); ok {
 			n, err := strconv.ParseUint(v, 10, 64)
 			if err != nil {
@@ -116,6 +90,22 @@ func (sb *sourceBench) liveHeap(b *testing.B) uint64 {
 	}
 	b.Fatal("no HeapAlloc in the heap profile")
 	return 0
+}
+
+// pprofGet returns /debug/pprof/ plus path of the meshdns serving
+// pprofAddr in the pod namespace.
+func (sb *sourceBench) pprofGet(b *testing.B, path string) []byte {
+	b.Helper()
+	resp, err := podHTTPClient(sb.pod).Get("http://" + pprofAddr + "/debug/pprof/" + path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("%s: %v %s", path, err, resp.Status)
+	}
+	return body
 }
 
 // sourceBench is a real API server holding a generated cluster

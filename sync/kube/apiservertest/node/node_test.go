@@ -78,6 +78,11 @@ func TestNode(t *testing.T) {
 		if !rootReadOnly(t, pid) {
 			t.Error("sidecar's root filesystem is writable")
 		}
+		// meshdns gives the Go runtime 3/4 of its container's memory
+		// limit (cmd/meshdns/memlimit.go; the manifests set no GOMEMLIMIT).
+		if l := n.ContainerLog(pod, "meshdns"); !strings.Contains(l, `msg="Go memory limit set from the container's" limit_bytes=100663296 container_bytes=134217728`) {
+			t.Errorf("the sidecar did not set its Go memory limit to 3/4 of its 128Mi:\n%s", l)
+		}
 		// The queue is bound in the pod's namespace.
 		q, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/netfilter/nfnetlink_queue", pid))
 		if err != nil || !queueBound(string(q), 5353) {
