@@ -67,8 +67,8 @@ func findPacked(l []packed, k Key) (int, bool) {
 	})
 }
 
-// setPacked sets the object of key k in l, kept sorted by key, to p; nil
-// x removes it.
+// setPacked sets the object of key k in l, kept sorted by key, to p, or
+// removes it.
 func setPacked(l []packed, k Key, p packed, remove bool) []packed {
 	i, ok := findPacked(l, k)
 	switch {
