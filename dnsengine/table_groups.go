@@ -168,12 +168,23 @@ func (x *groupIndex) get(h uint64, key []byte) *Group {
 		return nil
 	}
 	es := b[i%groupLeaves]
-	for j := searchGroups(es, h); j < len(es) && es[j].h == h; j++ {
-		if string(es[j].g.keyName()) == string(key) {
-			return es[j].g
-		}
+	if j, ok := findGroup(es, h, key); ok {
+		return es[j].g
 	}
 	return nil
+}
+
+// findGroup returns the place in the shard es of the group of the wire
+// name key, whose hash is h: its index and whether it is there (else where
+// it would go).
+func findGroup(es []groupEntry, h uint64, key []byte) (int, bool) {
+	j := searchGroups(es, h)
+	for ; j < len(es) && es[j].h == h; j++ {
+		if string(es[j].g.keyName()) == string(key) {
+			return j, true
+		}
+	}
+	return j, false
 }
 
 // searchGroups returns the first entry of es whose hash is at least h.

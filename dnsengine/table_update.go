@@ -94,17 +94,6 @@ func (t *Table) Update(u TableUpdate) *Table {
 		}
 		return &b[li], h
 	}
-	// find returns the place of the group of key in the shard es: its
-	// index and whether it is there.
-	find := func(es []groupEntry, h uint64, key []byte) (int, bool) {
-		j := searchGroups(es, h)
-		for ; j < len(es) && es[j].h == h; j++ {
-			if string(es[j].g.keyName()) == string(key) {
-				return j, true
-			}
-		}
-		return j, false
-	}
 	revShard := func(h uint64) *revShard {
 		i := slotOf(h, revBlocks*revLeaves)
 		bi, li := i/revLeaves, i%revLeaves
@@ -170,7 +159,7 @@ func (t *Table) Update(u TableUpdate) *Table {
 	for _, k := range u.Remove {
 		key := append(append(append(append([]byte{byte(len(k.Name))}, k.Name...), byte(len(k.Namespace))), k.Namespace...), nt.svcZone...)
 		es, h := shard(key)
-		if j, ok := find(*es, h, key); ok {
+		if j, ok := findGroup(*es, h, key); ok {
 			old := (*es)[j].g
 			*es = slices.Delete(*es, j, j+1)
 			drop(old)
@@ -179,7 +168,7 @@ func (t *Table) Update(u TableUpdate) *Table {
 	for _, g := range u.Set {
 		key := g.keyName()
 		es, h := shard(key)
-		if j, ok := find(*es, h, key); ok {
+		if j, ok := findGroup(*es, h, key); ok {
 			drop((*es)[j].g)
 			(*es)[j].g = g
 		} else {
