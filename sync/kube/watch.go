@@ -3,6 +3,7 @@ package kube
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -145,7 +146,7 @@ func (k *known) set(name cache.ObjectName, rv string) (changed bool) {
 	names := k.ns[name.Namespace]
 	if names == nil {
 		names = map[string]version{}
-		k.ns[name.Namespace] = names
+		k.ns[strings.Clone(name.Namespace)] = names
 	}
 	old, ok := names[name.Name]
 	if ok && old == v && v != noVersion {
@@ -154,7 +155,11 @@ func (k *known) set(name cache.ObjectName, rv string) (changed bool) {
 	if !ok {
 		k.n++
 	}
-	names[name.Name] = v
+	// A copy of the name: the decoded object's own string would hold its
+	// span of the heap, with the object's other, dead strings, for as
+	// long as the key is known (sync/model's keeper says more). Setting
+	// an existing key stores the key given too.
+	names[strings.Clone(name.Name)] = v
 	return true
 }
 

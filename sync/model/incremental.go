@@ -56,6 +56,7 @@ type Incremental struct {
 	restRep    Report
 	groupsRep  Report                      // the groups' counts, summed
 	problems   map[dnsengine.GroupKey]bool // groups with problems
+	keep       keeper                      // copies the keys kept
 	scratch    buildScratch
 	gb         *dnsengine.TableBuilder // a finished group builder, kept for its buffers
 }
@@ -191,11 +192,11 @@ func (m *Incremental) packedSlice(k Key) (packed, bool) {
 
 // packChanges packs the objects of ch, before anything is changed: a
 // failure leaves m as it was.
-func packChanges(ch *Changes) (svcs, eps map[Key]packed, err error) {
+func packChanges(ch *Changes, keep *keeper) (svcs, eps map[Key]packed, err error) {
 	svcs = make(map[Key]packed, len(ch.Services))
 	for k, x := range ch.Services {
 		if x != nil {
-			if svcs[k], err = pack(k, x); err != nil {
+			if svcs[k], err = pack(keep.key(k), x); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -203,7 +204,7 @@ func packChanges(ch *Changes) (svcs, eps map[Key]packed, err error) {
 	eps = make(map[Key]packed, len(ch.EndpointSlices))
 	for k, x := range ch.EndpointSlices {
 		if x != nil {
-			if eps[k], err = pack(k, x); err != nil {
+			if eps[k], err = pack(keep.key(k), x); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -219,7 +220,7 @@ type groupObjects struct {
 
 // apply brings the table up to date with ch.
 func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Report, error) {
-	packedSvcs, packedEps, err := packChanges(ch)
+	packedSvcs, packedEps, err := packChanges(ch, &m.keep)
 	if err != nil {
 		return nil, Report{}, err
 	}
@@ -239,8 +240,13 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		return gp
 	}
 
-	// Services.
+	// Services. The keys kept are copies (keeper).
 	for k, x := range ch.Services {
+		if x != nil {
+			k = packedSvcs[k].Key
+		} else {
+			k = m.keep.key(k)
+		}
 		g := groupKey(k.Namespace, k.Name)
 		dirty[g] = true
 		gp := part(g)
@@ -264,7 +270,9 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		if x == nil {
 			continue
 		}
+		k = packedEps[k].Key
 		g, grouped := m.sliceGroup(x)
+		g = m.keep.group(g)
 		m.eslices[k] = sliceHome{g: g, grouped: grouped}
 		if grouped {
 			dirty[g] = true
