@@ -48,6 +48,8 @@ type TableBuilder struct {
 	start     []uint32
 	sorted    []buildRecord
 	lists     map[string]uint32
+	recBuf    []record // a group's records, before their exact copy
+	carve     *carver  // set: groups are carved from chunks (table_carve.go)
 }
 
 // buildRecord is a record before Build sorts it to its node.
@@ -577,7 +579,8 @@ func (b *TableBuilder) BuildGroup() (*Group, error) {
 	// are the group's key. A group without names below it gets the node
 	// for that, without records and not existing.
 	key := b.t.nodes[b.anyNode(b.stop)].label
-	g := &Group{seg: *b.finish(), key: key}
+	g := b.newGroup()
+	*g = Group{seg: *b.finish(), key: key}
 	return g, nil
 }
 

@@ -1,9 +1,14 @@
 package dnsengine
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
+	"slices"
 	"testing"
+	"unsafe"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // TestGroupFullNodes: a group holds as nodes its names below its Service
@@ -69,5 +74,75 @@ func TestGroupFullNodes(t *testing.T) {
 	}
 	if s.lookup(mustEncodeName("ns.svc.cluster.local")) != noNode || s.lookup(mustEncodeName("128.10.in-addr.arpa")) != noNode {
 		t.Error("a suffix above the group's names is found")
+	}
+}
+
+// TestCarveGroups: groups built while their builder carves share chunks
+// (one group's arrays follow the previous group's), answer as groups
+// built each on its own, and a builder that stopped carving carves no
+// more.
+func TestCarveGroups(t *testing.T) {
+	build := func(b *TableBuilder, name string) *Group {
+		t.Helper()
+		g := GroupKey{Namespace: "ns", Name: name}
+		if err := b.ResetGroup(g); err != nil {
+			t.Fatal(err)
+		}
+		svc := name + ".ns.svc.cluster.local"
+		for i := range 3 {
+			ip := netip.AddrFrom4([4]byte{10, 128, byte(len(name)), byte(i)})
+			host := fmt.Sprintf("h%d.%s", i, svc)
+			if err := b.AddAddress(host, ip, "EndpointSlice ns/"+name); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.AddPTR(ip, host, "EndpointSlice ns/"+name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		grp, err := b.BuildGroup()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return grp
+	}
+	newBuilder := func() *TableBuilder {
+		b, err := NewTableBuilder(TableConfig{ClusterDomain: "cluster.local", Group: &GroupKey{Namespace: "ns", Name: "first"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.BuildGroup(); err != nil { // finished: ResetGroup may follow
+			t.Fatal(err)
+		}
+		return b
+	}
+	follows := func(a, b []node) bool {
+		return unsafe.Add(unsafe.Pointer(unsafe.SliceData(a)), uintptr(len(a))*unsafe.Sizeof(node{})) == unsafe.Pointer(unsafe.SliceData(b))
+	}
+
+	carving, plain := newBuilder(), newBuilder()
+	carving.CarveGroups(true)
+	a, b := build(carving, "web"), build(carving, "api")
+	if !follows(a.seg.nodes, b.seg.nodes) || !follows(b.seg.nodes, carving.carve.nodes) || cap(a.seg.nodes) != len(a.seg.nodes) {
+		t.Error("the carved groups' nodes are not one after the other in the carver's chunk")
+	}
+	pa, pb := build(plain, "web"), build(plain, "api")
+	for _, pair := range [][2]*Group{{a, pa}, {b, pb}} {
+		c, p := &pair[0].seg, &pair[1].seg
+		if !slices.Equal(c.nodes, p.nodes) || !slices.Equal(c.recs, p.recs) || !bytes.Equal(c.arena, p.arena) ||
+			!slices.Equal(c.src, p.src) || c.narrow() != p.narrow() {
+			t.Errorf("group %v: carved and plain differ", pair[0].Key())
+		}
+		for n := 0; n+1 < len(c.nodes); n++ {
+			buf := make([]byte, c.nameLen(uint32(n)))
+			if name := buf[:c.putName(buf, uint32(n))]; c.flags(uint32(n))&nodeExists != 0 && c.lookup(name) != uint32(n) {
+				t.Errorf("carved group %v: %s not found", pair[0].Key(), wire.DecodeName(name))
+			}
+		}
+	}
+	left := carving.carve.nodes
+	carving.CarveGroups(false)
+	c := build(carving, "db")
+	if carving.carve != nil || unsafe.SliceData(c.seg.nodes) == unsafe.SliceData(left) {
+		t.Error("a group built after carving stopped is carved")
 	}
 }

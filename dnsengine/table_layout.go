@@ -35,7 +35,11 @@ func (b *TableBuilder) layout() {
 	} else {
 		b.recs = b.recs[:0]
 	}
-	t.recs = make([]record, 0, len(sorted))
+	if b.stop != nil {
+		t.recs = b.recBuf[:0] // a group's: copied exactly below
+	} else {
+		t.recs = make([]record, 0, len(sorted))
+	}
 	t.src = []uint32{0} // offset 0: the empty list
 	if b.lists == nil {
 		b.lists = map[string]uint32{}
@@ -148,8 +152,11 @@ func (b *TableBuilder) layout() {
 	}
 	t.nodes = append(t.nodes, node{rec: uint32(len(t.recs)), parent: noNode})
 	// Exact sizes: append left up to half of each slice unused.
-	t.nodes, t.arena = slices.Clone(t.nodes), slices.Clone(t.arena)
-	t.src = slices.Clone(t.src)
+	if b.stop != nil {
+		b.recBuf, t.recs = t.recs, b.ownRecs(t.recs)
+	}
+	t.nodes, t.arena = b.ownNodes(t.nodes), b.ownBytes(t.arena)
+	t.src = b.ownWords(t.src)
 }
 
 // buildIndex hashes every existing name to its node.
@@ -169,8 +176,7 @@ func (b *TableBuilder) buildIndex() {
 	if t.narrow() {
 		words = (count + count/3 + 2) / 2
 	}
-	t.index = slices.Grow([]uint32(nil), words)
-	t.index = t.index[:cap(t.index)]
+	t.index = b.indexWords(words)
 	for n := range t.nodes {
 		// Every existing node was made by anyNode, which kept its hash.
 		if b.flags(uint32(n))&nodeExists != 0 {

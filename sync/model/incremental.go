@@ -13,6 +13,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/meshdns/meshdns/dnsengine"
+	"github.com/meshdns/meshdns/internal/carve"
 )
 
 // Incremental keeps a name table in step with changing objects. Each
@@ -57,8 +58,17 @@ type Incremental struct {
 	groupsRep  Report                      // the groups' counts, summed
 	problems   map[dnsengine.GroupKey]bool // groups with problems
 	keep       keeper                      // copies the keys kept
-	scratch    buildScratch
-	gb         *dnsengine.TableBuilder // a finished group builder, kept for its buffers
+	// carved: during the first Apply of groups, the chunks what it keeps
+	// is carved from (internal/carve; dnsengine's table_carve.go says why).
+	carved  *chunks
+	scratch buildScratch
+	gb      *dnsengine.TableBuilder // a finished group builder, kept for its buffers
+}
+
+// chunks are the chunks of a first Apply's packed objects and groups.
+type chunks struct {
+	packed []byte
+	parts  []groupPart
 }
 
 // groupPart is what Incremental keeps of one group.
@@ -192,11 +202,15 @@ func (m *Incremental) packedSlice(k Key) (packed, bool) {
 
 // packChanges packs the objects of ch, before anything is changed: a
 // failure leaves m as it was.
-func packChanges(ch *Changes, keep *keeper) (svcs, eps map[Key]packed, err error) {
+func packChanges(ch *Changes, keep *keeper, c *chunks) (svcs, eps map[Key]packed, err error) {
+	var chunk *[]byte
+	if c != nil {
+		chunk = &c.packed
+	}
 	svcs = make(map[Key]packed, len(ch.Services))
 	for k, x := range ch.Services {
 		if x != nil {
-			if svcs[k], err = pack(keep.key(k), x); err != nil {
+			if svcs[k], err = pack(keep.key(k), x, chunk); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -204,7 +218,7 @@ func packChanges(ch *Changes, keep *keeper) (svcs, eps map[Key]packed, err error
 	eps = make(map[Key]packed, len(ch.EndpointSlices))
 	for k, x := range ch.EndpointSlices {
 		if x != nil {
-			if eps[k], err = pack(keep.key(k), x); err != nil {
+			if eps[k], err = pack(keep.key(k), x, chunk); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -220,11 +234,15 @@ type groupObjects struct {
 
 // apply brings the table up to date with ch.
 func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Report, error) {
-	packedSvcs, packedEps, err := packChanges(ch, &m.keep)
+	first := m.groups == nil
+	if first {
+		m.carved = &chunks{}
+		defer func() { m.carved = nil }()
+	}
+	packedSvcs, packedEps, err := packChanges(ch, &m.keep, m.carved)
 	if err != nil {
 		return nil, Report{}, err
 	}
-	first := m.groups == nil
 	if first {
 		m.reset()
 		m.groups = map[dnsengine.GroupKey]*groupPart{}
@@ -483,7 +501,11 @@ func (m *Incremental) sliceGroup(es *discoveryv1.EndpointSlice) (dnsengine.Group
 // buildGroup builds group g from its Services and slices, objs, as
 // Build's services step would for them.
 func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *groupObjects) (*groupPart, error) {
-	gp := &groupPart{members: old.members, slices: old.slices}
+	gp := new(groupPart)
+	if m.carved != nil {
+		gp = &carve.Take(&m.carved.parts, 1)[0]
+	}
+	gp.members, gp.slices = old.members, old.slices
 	mem := objs.svcs
 	var b *dnsengine.TableBuilder
 	s := &state{o: &m.o, out: discard{}, scratch: m.scratch}
@@ -500,6 +522,7 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 		if err != nil {
 			return nil, fmt.Errorf("model: %w", err)
 		}
+		b.CarveGroups(m.carved != nil)
 		s.out = b
 	}
 	infos := s.checkServices(mem)

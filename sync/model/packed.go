@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+
+	"github.com/meshdns/meshdns/internal/carve"
 )
 
 // Incremental keeps every Service and EndpointSlice between Applies, to
@@ -33,9 +35,15 @@ type protoObject[T any] interface {
 	Unmarshal([]byte) error
 }
 
-// pack encodes x into exactly its size.
-func pack[T any, P protoObject[T]](k Key, x P) (packed, error) {
-	b := make([]byte, x.Size())
+// pack encodes x into exactly its size, carved from *chunk unless chunk
+// is nil.
+func pack[T any, P protoObject[T]](k Key, x P, chunk *[]byte) (packed, error) {
+	var b []byte
+	if chunk != nil {
+		b = carve.Take(chunk, x.Size())
+	} else {
+		b = make([]byte, x.Size())
+	}
 	n, err := x.MarshalToSizedBuffer(b)
 	if err != nil {
 		return packed{}, fmt.Errorf("model: packing %s/%s: %w", k.Namespace, k.Name, err)
@@ -55,7 +63,7 @@ func unpack[T any, P protoObject[T]](p packed) (P, error) {
 // samePacked reports whether x encodes to p's bytes: an object handed over
 // again unchanged, whether or not it is the same pointer.
 func samePacked[T any, P protoObject[T]](p packed, x P) bool {
-	q, err := pack(p.Key, x)
+	q, err := pack(p.Key, x, nil)
 	return err == nil && bytes.Equal(p.b, q.b)
 }
 

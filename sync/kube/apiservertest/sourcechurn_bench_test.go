@@ -35,6 +35,9 @@ import (
 // root:
 //
 //	cd sync/kube/apiservertest && go test -run '^$' -bench SourceChurn -benchtime 1x -timeout 30m .
+//
+// With MESHDNS_CHURN_PROFILE=FILE it also writes meshdns's CPU profile of
+// the churn's first 25 s to FILE (from its /debug/pprof).
 func BenchmarkSourceChurn(b *testing.B) {
 	rate := envInt(b, "MESHDNS_CHURN_RATE", 500)
 	const churn = 30 * time.Second
@@ -43,13 +46,31 @@ func BenchmarkSourceChurn(b *testing.B) {
 	services, cs := sb.services, sb.cs
 	slicesOf := modeltest.Cluster(shape).EndpointSlices
 	for range b.N {
-		p := sb.start(b, slices.Concat(sourceOnly, []string{"--log-level", "debug"})...)
+		profile := os.Getenv("MESHDNS_CHURN_PROFILE")
+		extra := []string{"--log-level", "debug"}
+		if profile != "" {
+			extra = append(extra, "--metrics-addr", pprofAddr)
+		}
+		p := sb.start(b, slices.Concat(sourceOnly, extra)...)
 		time.Sleep(5 * time.Second)
+		var profiled sync.WaitGroup
+		if profile != "" {
+			profiled.Go(func() {
+				body, err := sb.pprofFetch("profile?seconds=25")
+				if err == nil {
+					err = os.WriteFile(profile, body, 0o644)
+				}
+				if err != nil {
+					b.Error(err)
+				}
+			})
+		}
 		tables0 := len(tableTimes(b, p.Logs()))
 		cpu0, _ := schedstat(b, p.Pid())
 		start := time.Now()
 		writes := patchChurn(b, cs, slicesOf, rate, churn)
 		cpu1, _ := schedstat(b, p.Pid())
+		profiled.Wait()
 		cpu := time.Duration(cpu1 - cpu0)
 		elapsed := time.Since(start)
 		time.Sleep(3 * time.Second) // the last coalesced update

@@ -1,6 +1,7 @@
 package apiservertest
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -96,16 +97,25 @@ func (sb *sourceBench) heapProfile(b *testing.B, file string) (live uint64) {
 // pprofAddr in the pod namespace.
 func (sb *sourceBench) pprofGet(b *testing.B, path string) []byte {
 	b.Helper()
-	resp, err := podHTTPClient(sb.pod).Get("http://" + pprofAddr + "/debug/pprof/" + path)
+	body, err := sb.pprofFetch(path)
 	if err != nil {
 		b.Fatal(err)
 	}
+	return body
+}
+
+// pprofFetch is pprofGet for another goroutine than the benchmark's.
+func (sb *sourceBench) pprofFetch(path string) ([]byte, error) {
+	resp, err := podHTTPClient(sb.pod).Get("http://" + pprofAddr + "/debug/pprof/" + path)
+	if err != nil {
+		return nil, err
+	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		b.Fatalf("%s: %v %s", path, err, resp.Status)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s: %s", path, resp.Status)
 	}
-	return body
+	return body, err
 }
 
 // sourceBench is a real API server holding a generated cluster
