@@ -15,10 +15,9 @@ import (
 	"github.com/meshdns/meshdns/sync/kube/kubeclient"
 )
 
-// newKubeSource watches the API server: the in-cluster config, or the
-// kubeconfig at path.
-func newKubeSource(path string, namespaces []string, log *slog.Logger, obs kube.Observer) (*kube.Source, error) {
-	rc, err := kubeRESTConfig(path, log)
+// newKubeSource watches the API server of f.
+func newKubeSource(f *sourceFlags, namespaces []string, log *slog.Logger, obs kube.Observer) (*kube.Source, error) {
+	rc, err := f.restConfig(log)
 	if err != nil {
 		return nil, err
 	}
@@ -30,10 +29,12 @@ func newKubeSource(path string, namespaces []string, log *slog.Logger, obs kube.
 	return src, nil
 }
 
-// kubeRESTConfig is the API server's client configuration: the in-cluster
-// config, or the kubeconfig at path.
-func kubeRESTConfig(path string, log *slog.Logger) (*rest.Config, error) {
+// restConfig is the API server's client configuration: the in-cluster
+// config, or the kubeconfig of --kubeconfig, with gzip as --kube-gzip
+// says.
+func (f *sourceFlags) restConfig(log *slog.Logger) (*rest.Config, error) {
 	klog.SetSlogLogger(log.With("component", "client-go"))
+	path := f.kubecfg
 	var rc *rest.Config
 	var err error
 	if path == "" {
@@ -45,6 +46,7 @@ func kubeRESTConfig(path string, log *slog.Logger) (*rest.Config, error) {
 		return nil, fmt.Errorf("--kubeconfig %s: %w", path, err)
 	}
 	rc.UserAgent = "meshdns"
+	rc.DisableCompression = !f.gzip
 	return rc, nil
 }
 
@@ -78,9 +80,9 @@ func (k *kubeObserver) SetObjects(kind string, n int) {
 	}
 }
 
-// newPodWatch watches the Pods of node through the API server of path.
-func newPodWatch(path, node string, log *slog.Logger) (*podwatch.Watch, error) {
-	rc, err := kubeRESTConfig(path, log)
+// newPodWatch watches the Pods of node through the API server of f.
+func newPodWatch(f *sourceFlags, node string, log *slog.Logger) (*podwatch.Watch, error) {
+	rc, err := f.restConfig(log)
 	if err != nil {
 		return nil, err
 	}

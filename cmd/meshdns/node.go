@@ -141,13 +141,13 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 		store.update(objs)
 		src = fsrc
 	} else {
-		ks, err := newKubeSource(f.kubecfg, mopts.Namespaces, log, nil)
+		ks, err := newKubeSource(&f.sourceFlags, mopts.Namespaces, log, nil)
 		if err != nil {
 			return err
 		}
 		src = ks
 		if f.nodeName != "" {
-			pw, err := newPodWatch(f.kubecfg, f.nodeName, log)
+			pw, err := newPodWatch(&f.sourceFlags, f.nodeName, log)
 			if err != nil {
 				return err
 			}

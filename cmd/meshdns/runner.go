@@ -70,7 +70,7 @@ func (r *runner) loadNames(context.Context) error {
 	}
 	r.store = store
 	if f.objects == "" {
-		ks, err := newKubeSource(f.kubecfg, mopts.Namespaces, log, &r.kobs)
+		ks, err := newKubeSource(&f.sourceFlags, mopts.Namespaces, log, &r.kobs)
 		if err != nil {
 			return err
 		}

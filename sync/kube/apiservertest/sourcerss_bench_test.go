@@ -106,7 +106,9 @@ func (sb *sourceBench) pprofGet(b *testing.B, path string) []byte {
 
 // pprofFetch is pprofGet for another goroutine than the benchmark's.
 func (sb *sourceBench) pprofFetch(path string) ([]byte, error) {
-	resp, err := podHTTPClient(sb.pod).Get("http://" + pprofAddr + "/debug/pprof/" + path)
+	hc := podHTTPClient(sb.pod)
+	hc.Timeout = time.Minute // a CPU profile takes its seconds
+	resp, err := hc.Get("http://" + pprofAddr + "/debug/pprof/" + path)
 	if err != nil {
 		return nil, err
 	}
