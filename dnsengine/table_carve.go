@@ -16,13 +16,16 @@ import (
 // is allocated on its own, so the chunks never hold more than the first
 // build's groups, however many of them changes replace.
 
-// carver holds the chunks the groups are carved from.
+// carver holds the chunks the groups (and, for TableUpdate.Carve, the
+// index shards) are carved from.
 type carver struct {
-	nodes  []node
-	recs   []record
-	bytes  []byte
-	words  []uint32
-	groups []Group
+	nodes   []node
+	recs    []record
+	bytes   []byte
+	words   []uint32
+	groups  []Group
+	entries []groupEntry
+	holders []*Group
 }
 
 // CarveGroups makes the groups b builds from now on share chunks of

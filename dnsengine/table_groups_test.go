@@ -79,8 +79,8 @@ func TestGroupFullNodes(t *testing.T) {
 
 // TestCarveGroups: groups built while their builder carves share chunks
 // (one group's arrays follow the previous group's), answer as groups
-// built each on its own, and a builder that stopped carving carves no
-// more.
+// built each on its own, a table whose index shards are carved finds
+// them, and a builder that stopped carving carves no more.
 func TestCarveGroups(t *testing.T) {
 	build := func(b *TableBuilder, name string) *Group {
 		t.Helper()
@@ -121,11 +121,11 @@ func TestCarveGroups(t *testing.T) {
 
 	carving, plain := newBuilder(), newBuilder()
 	carving.CarveGroups(true)
-	a, b := build(carving, "web"), build(carving, "api")
+	a, b := build(carving, "web"), build(carving, "shop")
 	if !follows(a.seg.nodes, b.seg.nodes) || !follows(b.seg.nodes, carving.carve.nodes) || cap(a.seg.nodes) != len(a.seg.nodes) {
 		t.Error("the carved groups' nodes are not one after the other in the carver's chunk")
 	}
-	pa, pb := build(plain, "web"), build(plain, "api")
+	pa, pb := build(plain, "web"), build(plain, "shop")
 	for _, pair := range [][2]*Group{{a, pa}, {b, pb}} {
 		c, p := &pair[0].seg, &pair[1].seg
 		if !slices.Equal(c.nodes, p.nodes) || !slices.Equal(c.recs, p.recs) || !bytes.Equal(c.arena, p.arena) ||
@@ -136,6 +136,22 @@ func TestCarveGroups(t *testing.T) {
 			buf := make([]byte, c.nameLen(uint32(n)))
 			if name := buf[:c.putName(buf, uint32(n))]; c.flags(uint32(n))&nodeExists != 0 && c.lookup(name) != uint32(n) {
 				t.Errorf("carved group %v: %s not found", pair[0].Key(), wire.DecodeName(name))
+			}
+		}
+	}
+	// A table of them, its index shards carved or not, finds each group
+	// by its reverse names.
+	tb, err := NewTableBuilder(TableConfig{ClusterDomain: "cluster.local"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := tb.Build()
+	for _, carved := range []bool{false, true} {
+		tab := empty.Update(TableUpdate{Set: []*Group{a, b}, Carve: carved})
+		for _, g := range []*Group{a, b} {
+			ip := netip.AddrFrom4([4]byte{10, 128, byte(len(g.Key().Name)), 1})
+			if h := tab.ReverseHolders(ip); len(h) != 1 || h[0] != g.Key() {
+				t.Errorf("carved shards %v: %v held by %v, want %v", carved, ip, h, g.Key())
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/meshdns/meshdns/dnsengine/wire"
+	"github.com/meshdns/meshdns/internal/carve"
 )
 
 // holds reports whether a group of gs other than except holds the name
@@ -35,6 +36,10 @@ type TableUpdate struct {
 	Remove []GroupKey
 	// Serial, when not 0, becomes the SOA serial.
 	Serial uint32
+	// Carve: the update is a first build's, setting every group at once;
+	// the index shards it makes are carved from shared chunks
+	// (table_carve.go) instead of each being allocated on its own.
+	Carve bool
 }
 
 // Update returns a new table with u applied; t is unchanged and shares
@@ -205,14 +210,22 @@ func (t *Table) Update(u TableUpdate) *Table {
 	// by every group, doubling their capacity), and a table keeps them
 	// until a change copies them. A copy's own rounding up to the
 	// allocator's size is left alone.
+	var c *carver
+	if u.Carve {
+		c = &carver{}
+	}
 	for i := range groupCopied {
-		if es := &nt.groups[i/groupLeaves][i%groupLeaves]; spare(cap(*es), len(*es)) {
+		if es := &nt.groups[i/groupLeaves][i%groupLeaves]; c != nil {
+			*es = carve.Copy(&c.entries, *es)
+		} else if spare(cap(*es), len(*es)) {
 			*es = slices.Clone(*es)
 		}
 	}
 	for i := range revCopied {
 		rs := nt.rev[i/revLeaves][i%revLeaves]
-		if spare(cap(rs.hs), len(rs.hs)) || spare(cap(rs.gs), len(rs.gs)) {
+		if c != nil {
+			rs.hs, rs.gs = carve.Copy(&c.words, rs.hs), carve.Copy(&c.holders, rs.gs)
+		} else if spare(cap(rs.hs), len(rs.hs)) || spare(cap(rs.gs), len(rs.gs)) {
 			rs.hs, rs.gs = slices.Clone(rs.hs), slices.Clone(rs.gs)
 		}
 	}

@@ -69,6 +69,8 @@ type Incremental struct {
 type chunks struct {
 	packed []byte
 	parts  []groupPart
+	lists  []packed     // groupPart.members and .slices
+	ips    []netip.Addr // groupPart.ips
 }
 
 // groupPart is what Incremental keeps of one group.
@@ -432,6 +434,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		}
 		m.table = b.Build()
 	}
+	up.Carve = m.carved != nil
 	m.table = m.table.Update(up)
 	if baseDirty {
 		base, err := m.buildBase()
@@ -506,6 +509,10 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 		gp = &carve.Take(&m.carved.parts, 1)[0]
 	}
 	gp.members, gp.slices = old.members, old.slices
+	if m.carved != nil {
+		gp.members = carve.Copy(&m.carved.lists, gp.members)
+		gp.slices = carve.Copy(&m.carved.lists, gp.slices)
+	}
 	mem := objs.svcs
 	var b *dnsengine.TableBuilder
 	s := &state{o: &m.o, out: discard{}, scratch: m.scratch}
@@ -528,6 +535,9 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 	infos := s.checkServices(mem)
 	for _, si := range infos {
 		gp.ips = append(gp.ips, si.ips...)
+	}
+	if m.carved != nil {
+		gp.ips = carve.Copy(&m.carved.ips, gp.ips)
 	}
 	gp.service = len(infos) > 0
 	bySvc := map[string][]*discoveryv1.EndpointSlice{}
