@@ -28,16 +28,20 @@ type TableBuilder struct {
 	srcID  map[string]uint32 // arena offset + 1 of each provenance string
 	recs   []buildRecord     // in the order added
 	err    error
-	// wbuf, tbuf: scratch for the wire form of an owner name and of a
-	// record's target, reused by every Add.
-	wbuf, tbuf []byte
-	// The last name anyNode returned and the last provenance add took:
-	// one object's records come one after the other (an endpoint's
-	// address, PTR target and SRV target are one name).
-	lastName []byte
-	lastNode uint32
-	lastSrc  string
-	lastID   uint32
+	// wbuf, tbuf: the wire form of an owner name and of a record's
+	// target; rbuf: of a reverse name. Reused by every Add.
+	wbuf, tbuf nameBuf
+	rbuf       []byte
+	// hot: the nodes anyNode returned lately, by the hash of their
+	// names. One object's records come one after the other (an
+	// endpoint's address, PTR target and SRV target are one name) and a
+	// Service's endpoints share its name and, often, their reverse names'
+	// parent: most lookups are answered here, from memory still in the
+	// CPU's cache, without probing names.
+	hot [hotSlots]hotNode
+	// The last provenance add took.
+	lastSrc string
+	lastID  uint32
 	// stop: for a group builder, the wire name of the Service: empty
 	// non-terminals are made up to it, not up to the zone apex.
 	stop []byte
@@ -79,8 +83,9 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 		names:  make([]uint32, max(minNames, 2*hint/3)),
 		recs:   make([]buildRecord, 0, hint),
 		hashes: make([]uint64, 0, hint/2),
-		wbuf:   make([]byte, 0, wire.MaxNameLen),
-		tbuf:   make([]byte, 0, wire.MaxNameLen),
+		wbuf:   nameBuf{w: make([]byte, 0, wire.MaxNameLen)},
+		tbuf:   nameBuf{w: make([]byte, 0, wire.MaxNameLen)},
+		rbuf:   make([]byte, 0, wire.MaxNameLen),
 		wild:   map[string]uint32{},
 		pass:   map[string]bool{},
 		blobs:  map[string]uint32{},
@@ -109,20 +114,37 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 	return b, nil
 }
 
-// owner returns the wire form of name in the builder's scratch: valid
-// until the next call.
-func (b *TableBuilder) owner(name string) ([]byte, error) {
-	w, err := wire.AppendName(b.wbuf[:0], name)
-	b.wbuf = w[:0]
+// nameBuf is scratch for the wire form of a name. It remembers the name
+// it holds: an object's records name it again and again (an endpoint's
+// address, the target of its PTR, the owner and target of its SRV), and
+// it is encoded once.
+type nameBuf struct {
+	w    []byte
+	name string // the name w is the wire form of, if held
+	held bool
+}
+
+// encode returns the wire form of name, valid until the next call: the
+// one nb holds, a copy of the one other holds, or a new encoding.
+func (nb *nameBuf) encode(name string, other *nameBuf) ([]byte, error) {
+	switch {
+	case nb.held && name == nb.name:
+		return nb.w, nil
+	case other.held && name == other.name:
+		nb.w, nb.name, nb.held = append(nb.w[:0], other.w...), name, true
+		return nb.w, nil
+	}
+	w, err := wire.AppendName(nb.w[:0], name)
+	nb.w, nb.name, nb.held = w, name, err == nil
 	return w, err
 }
 
+// owner returns the wire form of name in the builder's scratch: valid
+// until the next call.
+func (b *TableBuilder) owner(name string) ([]byte, error) { return b.wbuf.encode(name, &b.tbuf) }
+
 // target is owner for a record's target name, in a scratch of its own.
-func (b *TableBuilder) target(name string) ([]byte, error) {
-	t, err := wire.AppendName(b.tbuf[:0], name)
-	b.tbuf = t[:0]
-	return t, err
-}
+func (b *TableBuilder) target(name string) ([]byte, error) { return b.tbuf.encode(name, &b.wbuf) }
 
 func (b *TableBuilder) inZone(w []byte) bool {
 	for _, z := range b.zones {
@@ -186,13 +208,25 @@ func (b *TableBuilder) chained(w []byte) bool {
 	return k >= 33 // the last two nibbles below ip6.arpa
 }
 
+// hotSlots is the size of TableBuilder.hot: a slot by the low bits of a
+// name's hash, the latest name in it. 256 covers the names of a few
+// Services' endpoints.
+const hotSlots = 256
+
+// hotNode is a node anyNode returned and the hash of its name.
+type hotNode struct {
+	h uint64
+	n uint32 // the node + 1; 0: none
+}
+
 // anyNode returns the node of w, creating it and its suffixes without
 // making them exist: for record targets and name suffixes.
 func (b *TableBuilder) anyNode(w []byte) uint32 {
-	if b.lastName != nil && string(w) == string(b.lastName) {
-		return b.lastNode
+	h := maphash.Bytes(b.t.seed, w)
+	if e := b.hot[h%hotSlots]; e.n != 0 && e.h == h && b.t.nameEqual(e.n-1, w) {
+		return e.n - 1
 	}
-	n, h, ok := b.findHash(w)
+	n, ok := b.findHash(w, h)
 	if !ok {
 		if b.chained(w) {
 			n = b.newNode(w, b.anyNode(parentName(w)))
@@ -202,30 +236,28 @@ func (b *TableBuilder) anyNode(w []byte) uint32 {
 		b.hashes[n] = h
 		b.insert(h, n)
 	}
-	b.lastName, b.lastNode = append(b.lastName[:0], w...), n
+	b.hot[h%hotSlots] = hotNode{h: h, n: n + 1}
 	return n
 }
 
 // find returns the node of w, if there is one.
 func (b *TableBuilder) find(w []byte) (uint32, bool) {
-	n, _, ok := b.findHash(w)
-	return n, ok
+	return b.findHash(w, maphash.Bytes(b.t.seed, w))
 }
 
-// findHash is find, also returning the hash of w. A slot whose node's
-// hash differs is passed over without comparing names.
-func (b *TableBuilder) findHash(w []byte) (uint32, uint64, bool) {
-	h := maphash.Bytes(b.t.seed, w)
+// findHash is find for w, whose hash is h. A slot whose node's hash
+// differs is passed over without comparing names.
+func (b *TableBuilder) findHash(w []byte, h uint64) (uint32, bool) {
 	for i := slotOf(h, len(b.names)); ; i++ {
 		if i == len(b.names) {
 			i = 0
 		}
 		s := b.names[i]
 		if s == 0 {
-			return 0, h, false
+			return 0, false
 		}
 		if b.hashes[s-1] == h && b.t.nameEqual(s-1, w) {
-			return s - 1, h, true
+			return s - 1, true
 		}
 	}
 }
@@ -260,12 +292,19 @@ func (b *TableBuilder) nodeFor(w []byte) uint32 {
 	}
 	b.setFlags(n, f)
 	if in {
+		// A chained node's parent is the node of its parent name: no
+		// lookup for it.
+		c := n
 		for p := parentName(w); p != nil && b.inZone(p) && (b.stop == nil || isSubdomain(p, b.stop)); p = parentName(p) {
-			pn := b.anyNode(p)
+			pn := b.t.nodes[c].parent
+			if pn == noNode {
+				pn = b.anyNode(p)
+			}
 			if b.flags(pn)&nodeExists != 0 {
 				break
 			}
 			b.setFlags(pn, nodeExists|nodeInZone)
+			c = pn
 		}
 	}
 	return n
@@ -453,8 +492,8 @@ func (b *TableBuilder) AddPTR(ip netip.Addr, target, src string) error {
 	if !ip.IsValid() {
 		return fmt.Errorf("table: PTR for %s: invalid address", target)
 	}
-	w := appendReverseName(b.wbuf[:0], ip)
-	b.wbuf = w[:0]
+	w := appendReverseName(b.rbuf[:0], ip)
+	b.rbuf = w[:0]
 	t, err := b.target(target)
 	if err != nil {
 		return fmt.Errorf("table: PTR target: %w", err)
@@ -604,7 +643,7 @@ func (b *TableBuilder) finish() *segment {
 		b.t, b.wild, b.pass = nil, nil, nil
 		return t
 	}
-	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t, b.lastName = nil, nil, nil, nil, nil, nil, nil, nil, nil
+	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t = nil, nil, nil, nil, nil, nil, nil, nil
 	b.keepNodes, b.keepArena, b.start, b.sorted, b.lists = nil, nil, nil, nil, nil
 	return t
 }
@@ -632,6 +671,7 @@ func (b *TableBuilder) ResetGroup(g GroupKey) error {
 	b.wild, b.pass = map[string]uint32{}, map[string]bool{}
 	clear(b.blobs)
 	clear(b.srcID)
-	b.err, b.lastName, b.lastNode, b.lastSrc, b.lastID = nil, nil, 0, "", 0
+	b.hot = [hotSlots]hotNode{}
+	b.err, b.lastSrc, b.lastID = nil, "", 0
 	return nil
 }
