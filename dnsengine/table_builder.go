@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/meshdns/meshdns/dnsengine/wire"
@@ -45,15 +46,16 @@ type TableBuilder struct {
 	// stop: for a group builder, the wire name of the Service: empty
 	// non-terminals are made up to it, not up to the zone apex.
 	stop []byte
-	// Buffers a group builder keeps for ResetGroup: the node and arena
-	// arrays (the segment gets exact copies) and layout's scratch.
+	// What a group builder keeps for ResetGroup: the node and arena
+	// arrays (the segment gets exact copies), layout's scratch, the
+	// segment being built (a group is a copy of it) and the wire name
+	// svc.<cluster domain>, which group names end with.
 	keepNodes []node
 	keepArena []byte
-	start     []uint32
-	sorted    []buildRecord
-	lists     map[string]uint32
-	recBuf    []record // a group's records, before their exact copy
-	carve     *carver  // set: groups are carved from chunks (table_carve.go)
+	ls        layoutScratch
+	seg       segment
+	svcZone   []byte
+	carve     *carver // set: groups are carved from chunks (table_carve.go)
 }
 
 // buildRecord is a record before Build sorts it to its node.
@@ -100,6 +102,8 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 			return nil, fmt.Errorf("table: group: %w", err)
 		}
 		b.stop = w
+		b.svcZone = w[1+int(w[0]):]
+		b.svcZone = slices.Clone(b.svcZone[1+int(b.svcZone[0]):])
 	}
 	for _, z := range zs {
 		w, err := wire.EncodeName(z)
@@ -588,6 +592,7 @@ func (b *TableBuilder) Build() *Table {
 	}
 	t.zones = b.zones
 	t.base = b.finish()
+	b.stop = nil // the base may be b.seg: no ResetGroup after
 	t.stats = t.base.count()
 	return t
 }
@@ -640,11 +645,14 @@ func (b *TableBuilder) finish() *segment {
 	b.layout()
 	b.buildIndex()
 	if b.stop != nil {
-		b.t, b.wild, b.pass = nil, nil, nil
+		if len(b.wild) > 0 || len(b.pass) > 0 {
+			b.wild, b.pass = nil, nil // the segment's now
+		}
+		b.t = nil
 		return t
 	}
 	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t = nil, nil, nil, nil, nil, nil, nil, nil
-	b.keepNodes, b.keepArena, b.start, b.sorted, b.lists = nil, nil, nil, nil, nil
+	b.keepNodes, b.keepArena, b.ls = nil, nil, layoutScratch{}
 	return t
 }
 
@@ -659,16 +667,25 @@ func (b *TableBuilder) ResetGroup(g GroupKey) error {
 	if !IsLabel(g.Namespace) || !IsLabel(g.Name) {
 		return fmt.Errorf("table: group %s/%s: not a Service name", g.Namespace, g.Name)
 	}
-	stop, err := wire.EncodeName(g.Name + "." + g.Namespace + ".svc." + b.cfg.ClusterDomain)
-	if err != nil {
+	// The group's name, written into the previous one's buffer: its
+	// labels are lowercase (IsLabel), and the cluster domain encoded once.
+	stop := append(b.stop[:0], byte(len(g.Name)))
+	stop = append(append(stop, g.Name...), byte(len(g.Namespace)))
+	stop = append(append(stop, g.Namespace...), b.svcZone...)
+	if len(stop) > wire.MaxNameLen {
+		_, err := wire.EncodeName(g.Name + "." + g.Namespace + ".svc." + b.cfg.ClusterDomain)
 		return fmt.Errorf("table: group: %w", err)
 	}
-	b.cfg.Group, b.stop = &g, stop
-	b.t = &segment{seed: maphash.MakeSeed(), nodes: b.keepNodes[:0], arena: b.keepArena[:0]}
+	// cfg.Group stays the first group's: only NewTableBuilder reads it.
+	b.stop = stop
+	b.seg = segment{seed: maphash.MakeSeed(), nodes: b.keepNodes[:0], arena: b.keepArena[:0]}
+	b.t = &b.seg
 	clear(b.names)
 	b.nnames = 0
 	b.hashes, b.recs = b.hashes[:0], b.recs[:0]
-	b.wild, b.pass = map[string]uint32{}, map[string]bool{}
+	if b.wild == nil {
+		b.wild, b.pass = map[string]uint32{}, map[string]bool{}
+	}
 	clear(b.blobs)
 	clear(b.srcID)
 	b.hot = [hotSlots]hotNode{}
