@@ -40,9 +40,9 @@ type TableBuilder struct {
 	// parent: most lookups are answered here, from memory still in the
 	// CPU's cache, without probing names.
 	hot [hotSlots]hotNode
-	// The last provenance add took.
-	lastSrc string
-	lastID  uint32
+	// The provenances add took last, the latest first: a Service's and
+	// its EndpointSlices' records alternate.
+	lastSrc [2]srcRef
 	// stop: for a group builder, the wire name of the Service: empty
 	// non-terminals are made up to it, not up to the zone apex.
 	stop []byte
@@ -325,23 +325,41 @@ func (b *TableBuilder) blob(data []byte) uint32 {
 	return off
 }
 
+// srcRef is a provenance string and its arena offset + 1.
+type srcRef struct {
+	src string
+	id  uint32
+}
+
+// provenance returns the arena offset + 1 of the provenance src, which is
+// not empty, putting it in the arena the first time.
+func (b *TableBuilder) provenance(src string) uint32 {
+	switch src {
+	case b.lastSrc[0].src:
+		return b.lastSrc[0].id
+	case b.lastSrc[1].src:
+		b.lastSrc[0], b.lastSrc[1] = b.lastSrc[1], b.lastSrc[0]
+		return b.lastSrc[0].id
+	}
+	id, ok := b.srcID[src]
+	if !ok {
+		id = uint32(len(b.t.arena)) + 1
+		text := src[:min(len(src), 0xffff)]
+		b.t.arena = binary.BigEndian.AppendUint16(b.t.arena, uint16(len(text)))
+		b.t.arena = append(b.t.arena, text...)
+		b.srcID[src] = id
+	}
+	b.lastSrc[0], b.lastSrc[1] = srcRef{src, id}, b.lastSrc[0]
+	return id
+}
+
 // add records r for node n. Duplicates are dropped when Build sorts the
 // records, keeping the first. The provenance src goes to the arena once,
 // its length in two bytes (debug output: a longer one is cut).
 func (b *TableBuilder) add(n uint32, r record, src string) {
 	var id uint32
-	if src != "" && src == b.lastSrc {
-		id = b.lastID
-	} else if src != "" {
-		var ok bool
-		if id, ok = b.srcID[src]; !ok {
-			id = uint32(len(b.t.arena)) + 1
-			text := src[:min(len(src), 0xffff)]
-			b.t.arena = binary.BigEndian.AppendUint16(b.t.arena, uint16(len(text)))
-			b.t.arena = append(b.t.arena, text...)
-			b.srcID[src] = id
-		}
-		b.lastSrc, b.lastID = src, id
+	if src != "" {
+		id = b.provenance(src)
 	}
 	b.recs = append(b.recs, buildRecord{node: n, src: id, r: r})
 	f := uint32(nodeHasRecs)
@@ -689,6 +707,6 @@ func (b *TableBuilder) ResetGroup(g GroupKey) error {
 	clear(b.blobs)
 	clear(b.srcID)
 	b.hot = [hotSlots]hotNode{}
-	b.err, b.lastSrc, b.lastID = nil, "", 0
+	b.err, b.lastSrc = nil, [2]srcRef{}
 	return nil
 }
