@@ -352,7 +352,7 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 					owner = label + "." + si.fqdn
 				}
 				k := epKey{label, ip}
-				if x, ok := idx[k]; ok {
+				if x := merged(out, idx, k, n); x != nil {
 					for _, p := range ports {
 						if !slices.Contains(x.ports, p) {
 							x.ports = append(x.ports, p)
@@ -362,12 +362,32 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 				}
 				arena = append(arena, epAddr{label: label, owner: owner, ip: ip, ports: ports, src: src})
 				x := &arena[len(arena)-1]
-				idx[k] = x
+				if n > fewEndpoints {
+					idx[k] = x
+				}
 				out = append(out, x)
 			}
 		}
 	}
 	return out
+}
+
+// fewEndpoints is how many addresses a Service's slices may hold for
+// endpoints to find a repeat by a scan rather than by a map.
+const fewEndpoints = 16
+
+// merged returns the endpoint of out with key k, or nil. A Service whose
+// slices hold n addresses, more than fewEndpoints, has them in idx too.
+func merged(out []*epAddr, idx map[epKey]*epAddr, k epKey, n int) *epAddr {
+	if n > fewEndpoints {
+		return idx[k]
+	}
+	for _, x := range out {
+		if x.ip == k.ip && x.label == k.label {
+			return x
+		}
+	}
+	return nil
 }
 
 // clusterIP adds a ClusterIP service: its addresses and PTRs, SRV records
