@@ -40,6 +40,11 @@ type TableBuilder struct {
 	// parent: most lookups are answered here, from memory still in the
 	// CPU's cache, without probing names.
 	hot [hotSlots]hotNode
+	// last: the name anyNode returned last and its node, asked for most
+	// often (the owner and target of an endpoint's SRV records are its
+	// name): answered without hashing it.
+	last     []byte
+	lastNode uint32
 	// The provenances add took last, the latest first: a Service's and
 	// its EndpointSlices' records alternate.
 	lastSrc [2]srcRef
@@ -226,8 +231,12 @@ type hotNode struct {
 // anyNode returns the node of w, creating it and its suffixes without
 // making them exist: for record targets and name suffixes.
 func (b *TableBuilder) anyNode(w []byte) uint32 {
+	if len(b.last) > 0 && string(w) == string(b.last) {
+		return b.lastNode
+	}
 	h := maphash.Bytes(b.t.seed, w)
 	if e := b.hot[h%hotSlots]; e.n != 0 && e.h == h && b.t.nameEqual(e.n-1, w) {
+		b.last, b.lastNode = append(b.last[:0], w...), e.n-1
 		return e.n - 1
 	}
 	n, ok := b.findHash(w, h)
@@ -241,6 +250,7 @@ func (b *TableBuilder) anyNode(w []byte) uint32 {
 		b.insert(h, n)
 	}
 	b.hot[h%hotSlots] = hotNode{h: h, n: n + 1}
+	b.last, b.lastNode = append(b.last[:0], w...), n
 	return n
 }
 
@@ -669,7 +679,7 @@ func (b *TableBuilder) finish() *segment {
 		b.t = nil
 		return t
 	}
-	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t = nil, nil, nil, nil, nil, nil, nil, nil
+	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t, b.last = nil, nil, nil, nil, nil, nil, nil, nil, nil
 	b.keepNodes, b.keepArena, b.ls = nil, nil, layoutScratch{}
 	return t
 }
@@ -706,7 +716,7 @@ func (b *TableBuilder) ResetGroup(g GroupKey) error {
 	}
 	clear(b.blobs)
 	clear(b.srcID)
-	b.hot = [hotSlots]hotNode{}
+	b.hot, b.last = [hotSlots]hotNode{}, b.last[:0]
 	b.err, b.lastSrc = nil, [2]srcRef{}
 	return nil
 }
