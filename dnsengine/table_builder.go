@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/meshdns/meshdns/dnsengine/wire"
@@ -28,28 +29,38 @@ type TableBuilder struct {
 	srcID  map[string]uint32 // arena offset + 1 of each provenance string
 	recs   []buildRecord     // in the order added
 	err    error
-	// wbuf, tbuf: scratch for the wire form of an owner name and of a
-	// record's target, reused by every Add.
-	wbuf, tbuf []byte
-	// The last name anyNode returned and the last provenance add took:
-	// one object's records come one after the other (an endpoint's
-	// address, PTR target and SRV target are one name).
-	lastName []byte
+	// wbuf, tbuf: the wire form of an owner name and of a record's
+	// target; rbuf: of a reverse name. Reused by every Add.
+	wbuf, tbuf nameBuf
+	rbuf       []byte
+	// hot: the nodes anyNode returned lately, by the hash of their
+	// names. One object's records come one after the other (an
+	// endpoint's address, PTR target and SRV target are one name) and a
+	// Service's endpoints share its name and, often, their reverse names'
+	// parent: most lookups are answered here, from memory still in the
+	// CPU's cache, without probing names.
+	hot [hotSlots]hotNode
+	// last: the name anyNode returned last and its node, asked for most
+	// often (the owner and target of an endpoint's SRV records are its
+	// name): answered without hashing it.
+	last     []byte
 	lastNode uint32
-	lastSrc  string
-	lastID   uint32
+	// The provenances add took last, the latest first: a Service's and
+	// its EndpointSlices' records alternate.
+	lastSrc [2]srcRef
 	// stop: for a group builder, the wire name of the Service: empty
 	// non-terminals are made up to it, not up to the zone apex.
 	stop []byte
-	// Buffers a group builder keeps for ResetGroup: the node and arena
-	// arrays (the segment gets exact copies) and layout's scratch.
+	// What a group builder keeps for ResetGroup: the node and arena
+	// arrays (the segment gets exact copies), layout's scratch, the
+	// segment being built (a group is a copy of it) and the wire name
+	// svc.<cluster domain>, which group names end with.
 	keepNodes []node
 	keepArena []byte
-	start     []uint32
-	sorted    []buildRecord
-	lists     map[string]uint32
-	recBuf    []record // a group's records, before their exact copy
-	carve     *carver  // set: groups are carved from chunks (table_carve.go)
+	ls        layoutScratch
+	seg       segment
+	svcZone   []byte
+	carve     *carver // set: groups are carved from chunks (table_carve.go)
 }
 
 // buildRecord is a record before Build sorts it to its node.
@@ -79,8 +90,9 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 		names:  make([]uint32, max(minNames, 2*hint/3)),
 		recs:   make([]buildRecord, 0, hint),
 		hashes: make([]uint64, 0, hint/2),
-		wbuf:   make([]byte, 0, wire.MaxNameLen),
-		tbuf:   make([]byte, 0, wire.MaxNameLen),
+		wbuf:   nameBuf{w: make([]byte, 0, wire.MaxNameLen)},
+		tbuf:   nameBuf{w: make([]byte, 0, wire.MaxNameLen)},
+		rbuf:   make([]byte, 0, wire.MaxNameLen),
 		wild:   map[string]uint32{},
 		pass:   map[string]bool{},
 		blobs:  map[string]uint32{},
@@ -95,6 +107,8 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 			return nil, fmt.Errorf("table: group: %w", err)
 		}
 		b.stop = w
+		b.svcZone = w[1+int(w[0]):]
+		b.svcZone = slices.Clone(b.svcZone[1+int(b.svcZone[0]):])
 	}
 	for _, z := range zs {
 		w, err := wire.EncodeName(z)
@@ -109,20 +123,37 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 	return b, nil
 }
 
-// owner returns the wire form of name in the builder's scratch: valid
-// until the next call.
-func (b *TableBuilder) owner(name string) ([]byte, error) {
-	w, err := wire.AppendName(b.wbuf[:0], name)
-	b.wbuf = w[:0]
+// nameBuf is scratch for the wire form of a name. It remembers the name
+// it holds: an object's records name it again and again (an endpoint's
+// address, the target of its PTR, the owner and target of its SRV), and
+// it is encoded once.
+type nameBuf struct {
+	w    []byte
+	name string // the name w is the wire form of, if held
+	held bool
+}
+
+// encode returns the wire form of name, valid until the next call: the
+// one nb holds, a copy of the one other holds, or a new encoding.
+func (nb *nameBuf) encode(name string, other *nameBuf) ([]byte, error) {
+	switch {
+	case nb.held && name == nb.name:
+		return nb.w, nil
+	case other.held && name == other.name:
+		nb.w, nb.name, nb.held = append(nb.w[:0], other.w...), name, true
+		return nb.w, nil
+	}
+	w, err := wire.AppendName(nb.w[:0], name)
+	nb.w, nb.name, nb.held = w, name, err == nil
 	return w, err
 }
 
+// owner returns the wire form of name in the builder's scratch: valid
+// until the next call.
+func (b *TableBuilder) owner(name string) ([]byte, error) { return b.wbuf.encode(name, &b.tbuf) }
+
 // target is owner for a record's target name, in a scratch of its own.
-func (b *TableBuilder) target(name string) ([]byte, error) {
-	t, err := wire.AppendName(b.tbuf[:0], name)
-	b.tbuf = t[:0]
-	return t, err
-}
+func (b *TableBuilder) target(name string) ([]byte, error) { return b.tbuf.encode(name, &b.wbuf) }
 
 func (b *TableBuilder) inZone(w []byte) bool {
 	for _, z := range b.zones {
@@ -186,13 +217,29 @@ func (b *TableBuilder) chained(w []byte) bool {
 	return k >= 33 // the last two nibbles below ip6.arpa
 }
 
+// hotSlots is the size of TableBuilder.hot: a slot by the low bits of a
+// name's hash, the latest name in it. 256 covers the names of a few
+// Services' endpoints.
+const hotSlots = 256
+
+// hotNode is a node anyNode returned and the hash of its name.
+type hotNode struct {
+	h uint64
+	n uint32 // the node + 1; 0: none
+}
+
 // anyNode returns the node of w, creating it and its suffixes without
 // making them exist: for record targets and name suffixes.
 func (b *TableBuilder) anyNode(w []byte) uint32 {
-	if b.lastName != nil && string(w) == string(b.lastName) {
+	if len(b.last) > 0 && string(w) == string(b.last) {
 		return b.lastNode
 	}
-	n, h, ok := b.findHash(w)
+	h := maphash.Bytes(b.t.seed, w)
+	if e := b.hot[h%hotSlots]; e.n != 0 && e.h == h && b.t.nameEqual(e.n-1, w) {
+		b.last, b.lastNode = append(b.last[:0], w...), e.n-1
+		return e.n - 1
+	}
+	n, ok := b.findHash(w, h)
 	if !ok {
 		if b.chained(w) {
 			n = b.newNode(w, b.anyNode(parentName(w)))
@@ -202,30 +249,29 @@ func (b *TableBuilder) anyNode(w []byte) uint32 {
 		b.hashes[n] = h
 		b.insert(h, n)
 	}
-	b.lastName, b.lastNode = append(b.lastName[:0], w...), n
+	b.hot[h%hotSlots] = hotNode{h: h, n: n + 1}
+	b.last, b.lastNode = append(b.last[:0], w...), n
 	return n
 }
 
 // find returns the node of w, if there is one.
 func (b *TableBuilder) find(w []byte) (uint32, bool) {
-	n, _, ok := b.findHash(w)
-	return n, ok
+	return b.findHash(w, maphash.Bytes(b.t.seed, w))
 }
 
-// findHash is find, also returning the hash of w. A slot whose node's
-// hash differs is passed over without comparing names.
-func (b *TableBuilder) findHash(w []byte) (uint32, uint64, bool) {
-	h := maphash.Bytes(b.t.seed, w)
+// findHash is find for w, whose hash is h. A slot whose node's hash
+// differs is passed over without comparing names.
+func (b *TableBuilder) findHash(w []byte, h uint64) (uint32, bool) {
 	for i := slotOf(h, len(b.names)); ; i++ {
 		if i == len(b.names) {
 			i = 0
 		}
 		s := b.names[i]
 		if s == 0 {
-			return 0, h, false
+			return 0, false
 		}
 		if b.hashes[s-1] == h && b.t.nameEqual(s-1, w) {
-			return s - 1, h, true
+			return s - 1, true
 		}
 	}
 }
@@ -260,12 +306,19 @@ func (b *TableBuilder) nodeFor(w []byte) uint32 {
 	}
 	b.setFlags(n, f)
 	if in {
+		// A chained node's parent is the node of its parent name: no
+		// lookup for it.
+		c := n
 		for p := parentName(w); p != nil && b.inZone(p) && (b.stop == nil || isSubdomain(p, b.stop)); p = parentName(p) {
-			pn := b.anyNode(p)
+			pn := b.t.nodes[c].parent
+			if pn == noNode {
+				pn = b.anyNode(p)
+			}
 			if b.flags(pn)&nodeExists != 0 {
 				break
 			}
 			b.setFlags(pn, nodeExists|nodeInZone)
+			c = pn
 		}
 	}
 	return n
@@ -282,23 +335,41 @@ func (b *TableBuilder) blob(data []byte) uint32 {
 	return off
 }
 
+// srcRef is a provenance string and its arena offset + 1.
+type srcRef struct {
+	src string
+	id  uint32
+}
+
+// provenance returns the arena offset + 1 of the provenance src, which is
+// not empty, putting it in the arena the first time.
+func (b *TableBuilder) provenance(src string) uint32 {
+	switch src {
+	case b.lastSrc[0].src:
+		return b.lastSrc[0].id
+	case b.lastSrc[1].src:
+		b.lastSrc[0], b.lastSrc[1] = b.lastSrc[1], b.lastSrc[0]
+		return b.lastSrc[0].id
+	}
+	id, ok := b.srcID[src]
+	if !ok {
+		id = uint32(len(b.t.arena)) + 1
+		text := src[:min(len(src), 0xffff)]
+		b.t.arena = binary.BigEndian.AppendUint16(b.t.arena, uint16(len(text)))
+		b.t.arena = append(b.t.arena, text...)
+		b.srcID[src] = id
+	}
+	b.lastSrc[0], b.lastSrc[1] = srcRef{src, id}, b.lastSrc[0]
+	return id
+}
+
 // add records r for node n. Duplicates are dropped when Build sorts the
 // records, keeping the first. The provenance src goes to the arena once,
 // its length in two bytes (debug output: a longer one is cut).
 func (b *TableBuilder) add(n uint32, r record, src string) {
 	var id uint32
-	if src != "" && src == b.lastSrc {
-		id = b.lastID
-	} else if src != "" {
-		var ok bool
-		if id, ok = b.srcID[src]; !ok {
-			id = uint32(len(b.t.arena)) + 1
-			text := src[:min(len(src), 0xffff)]
-			b.t.arena = binary.BigEndian.AppendUint16(b.t.arena, uint16(len(text)))
-			b.t.arena = append(b.t.arena, text...)
-			b.srcID[src] = id
-		}
-		b.lastSrc, b.lastID = src, id
+	if src != "" {
+		id = b.provenance(src)
 	}
 	b.recs = append(b.recs, buildRecord{node: n, src: id, r: r})
 	f := uint32(nodeHasRecs)
@@ -453,8 +524,8 @@ func (b *TableBuilder) AddPTR(ip netip.Addr, target, src string) error {
 	if !ip.IsValid() {
 		return fmt.Errorf("table: PTR for %s: invalid address", target)
 	}
-	w := appendReverseName(b.wbuf[:0], ip)
-	b.wbuf = w[:0]
+	w := appendReverseName(b.rbuf[:0], ip)
+	b.rbuf = w[:0]
 	t, err := b.target(target)
 	if err != nil {
 		return fmt.Errorf("table: PTR target: %w", err)
@@ -549,6 +620,7 @@ func (b *TableBuilder) Build() *Table {
 	}
 	t.zones = b.zones
 	t.base = b.finish()
+	b.stop = nil // the base may be b.seg: no ResetGroup after
 	t.stats = t.base.count()
 	return t
 }
@@ -601,11 +673,14 @@ func (b *TableBuilder) finish() *segment {
 	b.layout()
 	b.buildIndex()
 	if b.stop != nil {
-		b.t, b.wild, b.pass = nil, nil, nil
+		if len(b.wild) > 0 || len(b.pass) > 0 {
+			b.wild, b.pass = nil, nil // the segment's now
+		}
+		b.t = nil
 		return t
 	}
-	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t, b.lastName = nil, nil, nil, nil, nil, nil, nil, nil, nil
-	b.keepNodes, b.keepArena, b.start, b.sorted, b.lists = nil, nil, nil, nil, nil
+	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t, b.last = nil, nil, nil, nil, nil, nil, nil, nil, nil
+	b.keepNodes, b.keepArena, b.ls = nil, nil, layoutScratch{}
 	return t
 }
 
@@ -620,18 +695,28 @@ func (b *TableBuilder) ResetGroup(g GroupKey) error {
 	if !IsLabel(g.Namespace) || !IsLabel(g.Name) {
 		return fmt.Errorf("table: group %s/%s: not a Service name", g.Namespace, g.Name)
 	}
-	stop, err := wire.EncodeName(g.Name + "." + g.Namespace + ".svc." + b.cfg.ClusterDomain)
-	if err != nil {
+	// The group's name, written into the previous one's buffer: its
+	// labels are lowercase (IsLabel), and the cluster domain encoded once.
+	stop := append(b.stop[:0], byte(len(g.Name)))
+	stop = append(append(stop, g.Name...), byte(len(g.Namespace)))
+	stop = append(append(stop, g.Namespace...), b.svcZone...)
+	if len(stop) > wire.MaxNameLen {
+		_, err := wire.EncodeName(g.Name + "." + g.Namespace + ".svc." + b.cfg.ClusterDomain)
 		return fmt.Errorf("table: group: %w", err)
 	}
-	b.cfg.Group, b.stop = &g, stop
-	b.t = &segment{seed: maphash.MakeSeed(), nodes: b.keepNodes[:0], arena: b.keepArena[:0]}
+	// cfg.Group stays the first group's: only NewTableBuilder reads it.
+	b.stop = stop
+	b.seg = segment{seed: maphash.MakeSeed(), nodes: b.keepNodes[:0], arena: b.keepArena[:0]}
+	b.t = &b.seg
 	clear(b.names)
 	b.nnames = 0
 	b.hashes, b.recs = b.hashes[:0], b.recs[:0]
-	b.wild, b.pass = map[string]uint32{}, map[string]bool{}
+	if b.wild == nil {
+		b.wild, b.pass = map[string]uint32{}, map[string]bool{}
+	}
 	clear(b.blobs)
 	clear(b.srcID)
-	b.err, b.lastName, b.lastNode, b.lastSrc, b.lastID = nil, nil, 0, "", 0
+	b.hot, b.last = [hotSlots]hotNode{}, b.last[:0]
+	b.err, b.lastSrc = nil, [2]srcRef{}
 	return nil
 }

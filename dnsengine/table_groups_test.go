@@ -162,3 +162,96 @@ func TestCarveGroups(t *testing.T) {
 		t.Error("a group built after carving stopped is carved")
 	}
 }
+
+// TestResetGroupReuse: a builder reset for group after group (keeping
+// its segment, maps and scratch) builds each group as a new builder
+// does, and leaves the groups it built before unchanged: one with its
+// own name passed through, one with many records at a name (layout's
+// map of repeats), one with a name twice its others' length.
+func TestResetGroupReuse(t *testing.T) {
+	type spec struct {
+		name string
+		eps  int  // endpoints: A at the Service's name and the endpoint's, PTR
+		pass bool // the Service's own name passed through
+	}
+	specs := []spec{
+		{name: "many", eps: 20},
+		{name: "passed", eps: 2, pass: true},
+		{name: "a-much-longer-service-name-than-the-others", eps: 3},
+		{name: "few", eps: 1},
+	}
+	fill := func(b *TableBuilder, sp spec) {
+		t.Helper()
+		svc := sp.name + ".ns.svc.cluster.local"
+		if sp.pass {
+			if err := b.AddPassThrough(svc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range sp.eps {
+			ip := netip.AddrFrom4([4]byte{10, 128, byte(len(sp.name)), byte(i)})
+			host := fmt.Sprintf("h%d.%s", i, svc)
+			for _, name := range []string{svc, host} {
+				if err := b.AddAddress(name, ip, "EndpointSlice ns/"+sp.name); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := b.AddPTR(ip, host, "EndpointSlice ns/"+sp.name); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.AddSRV(svc, 0, 5, 80, host, "Service ns/"+sp.name); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fresh := func(sp spec) *Group {
+		t.Helper()
+		b, err := NewTableBuilder(TableConfig{ClusterDomain: "cluster.local", Group: &GroupKey{Namespace: "ns", Name: sp.name}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill(b, sp)
+		g, err := b.BuildGroup()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	same := func(a, b *Group) bool {
+		x, y := &a.seg, &b.seg
+		return slices.Equal(x.nodes, y.nodes) && slices.Equal(x.recs, y.recs) && bytes.Equal(x.arena, y.arena) &&
+			slices.Equal(x.src, y.src) && (x.more == nil) == (y.more == nil) && a.Key() == b.Key()
+	}
+	b, err := NewTableBuilder(TableConfig{ClusterDomain: "cluster.local", Group: &GroupKey{Namespace: "ns", Name: "first"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.BuildGroup(); err != nil {
+		t.Fatal(err)
+	}
+	var built []*Group
+	for round := range 2 {
+		for _, sp := range specs {
+			if err := b.ResetGroup(GroupKey{Namespace: "ns", Name: sp.name}); err != nil {
+				t.Fatal(err)
+			}
+			fill(b, sp)
+			g, err := b.BuildGroup()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !same(g, fresh(sp)) {
+				t.Errorf("round %d: group %s differs from one a new builder builds", round, sp.name)
+			}
+			built = append(built, g)
+		}
+	}
+	for i, g := range built {
+		if sp := specs[i%len(specs)]; !same(g, fresh(sp)) {
+			t.Errorf("group %s (built %d) changed after the builder was reset", sp.name, i)
+		}
+		if sp := specs[i%len(specs)]; sp.pass != (g.seg.more != nil && g.seg.more.pass != nil) {
+			t.Errorf("group %s: pass-through names %v", sp.name, g.seg.more)
+		}
+	}
+}

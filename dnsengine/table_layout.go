@@ -6,64 +6,79 @@ import (
 	"slices"
 )
 
+// layoutScratch is what layout works in; a group builder keeps it from
+// group to group (ResetGroup), so that a group's layout allocates only
+// what the group keeps.
+type layoutScratch struct {
+	start  []uint32
+	byNode []uint32      // the builder's records by node: their indexes
+	kept   []buildRecord // a node's records, repeats dropped
+	recs   []record      // a group's records, before their exact copy
+	src    []uint32      // its provenance lists, likewise
+	lists  map[string]uint32
+	seen   map[record]struct{} // a node's records, when it has many
+	key    []byte
+	srcs   []uint32
+}
+
 // layout sorts the builder's records to their nodes: duplicates dropped
 // (the first kept), each node's records sorted by type, provenance
 // computed.
 func (b *TableBuilder) layout() {
-	t := b.t
+	t, ls := b.t, &b.ls
 	nn := len(t.nodes)
-	start := append(b.start[:0], make([]uint32, nn+1)...)
+	start := append(ls.start[:0], make([]uint32, nn+1)...)
 	for i := range b.recs {
 		start[b.recs[i].node+1]++
 	}
 	for i := 1; i <= nn; i++ {
 		start[i] += start[i-1]
 	}
-	sorted := append(b.sorted[:0], make([]buildRecord, len(b.recs))...)
+	// The records' indexes sorted by node, in the order added: a fifth
+	// of the bytes of sorted copies of the records, which a whole
+	// table's build would allocate anew.
+	byNode := append(ls.byNode[:0], make([]uint32, len(b.recs))...)
 	// pos[n], the next free place of node n, is kept in start[n+1]:
 	// shifted there it starts at start[n] and, counted up past node n's
 	// records, ends at start[n+1] again.
 	pos := start[1:]
 	copy(pos, start[:nn])
-	for _, r := range b.recs {
-		sorted[pos[r.node]] = r
+	for i, r := range b.recs {
+		byNode[pos[r.node]] = uint32(i)
 		pos[r.node]++
 	}
-	b.start, b.sorted = start, sorted
-	if b.stop == nil {
-		b.recs = nil
-	} else {
-		b.recs = b.recs[:0]
-	}
+	ls.start, ls.byNode = start, byNode
 	if b.stop != nil {
-		t.recs = b.recBuf[:0] // a group's: copied exactly below
+		t.recs = ls.recs[:0] // a group's: copied exactly below
 	} else {
-		t.recs = make([]record, 0, len(sorted))
+		t.recs = make([]record, 0, len(byNode))
 	}
-	t.src = []uint32{0} // offset 0: the empty list
-	if b.lists == nil {
-		b.lists = map[string]uint32{}
+	t.src = append(ls.src[:0], 0) // offset 0: the empty list; copied exactly below
+	if ls.lists == nil {
+		ls.lists = map[string]uint32{}
 	}
-	lists := b.lists
+	lists := ls.lists
 	clear(lists)
-	var seen map[record]struct{}
-	var key []byte
-	var srcs []uint32
+	key, srcs, kept := ls.key, ls.srcs, ls.kept
+	byType := func(x, y buildRecord) int { return cmp.Compare(x.r.typ, y.r.typ) }
 	for n := 0; n < nn; n++ {
-		rs := sorted[start[n]:start[n+1]]
+		rs := byNode[start[n]:start[n+1]]
 		t.nodes[n].rec = uint32(len(t.recs))
 		if len(rs) == 0 {
 			continue
 		}
 		// Drop duplicates, keeping the first.
-		kept := rs[:0]
+		kept = kept[:0]
+		seen := ls.seen
 		if len(rs) > 8 {
 			if seen == nil {
 				seen = map[record]struct{}{}
+				ls.seen = seen
 			}
 			clear(seen)
 		}
-		for _, r := range rs {
+		for _, i := range rs {
+			r := b.recs[i]
 			dup := false
 			if len(rs) > 8 {
 				_, dup = seen[r.r]
@@ -122,7 +137,9 @@ func (b *TableBuilder) layout() {
 				}
 			}
 		}
-		slices.SortStableFunc(kept, func(x, y buildRecord) int { return cmp.Compare(x.r.typ, y.r.typ) })
+		if !slices.IsSortedFunc(kept, byType) {
+			slices.SortStableFunc(kept, byType)
+		}
 		first := len(t.recs)
 		for _, r := range kept {
 			t.recs = append(t.recs, r.r)
@@ -151,12 +168,18 @@ func (b *TableBuilder) layout() {
 		}
 	}
 	t.nodes = append(t.nodes, node{rec: uint32(len(t.recs)), parent: noNode})
+	ls.key, ls.srcs, ls.kept = key, srcs, kept
+	if b.stop == nil {
+		b.recs = nil
+	} else {
+		b.recs = b.recs[:0]
+	}
 	// Exact sizes: append left up to half of each slice unused.
 	if b.stop != nil {
-		b.recBuf, t.recs = t.recs, b.ownRecs(t.recs)
+		ls.recs, t.recs = t.recs, b.ownRecs(t.recs)
 	}
 	t.nodes, t.arena = b.ownNodes(t.nodes), b.ownBytes(t.arena)
-	t.src = b.ownWords(t.src)
+	ls.src, t.src = t.src, b.ownWords(t.src)
 }
 
 // buildIndex hashes every existing name to its node.

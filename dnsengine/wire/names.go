@@ -3,6 +3,7 @@ package wire
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -20,41 +21,58 @@ func EncodeName(s string) ([]byte, error) {
 	return AppendName(make([]byte, 0, len(s)+2), s)
 }
 
-// AppendName appends the wire form of s (EncodeName) to dst.
+// AppendName appends the wire form of s (EncodeName) to dst. On an error
+// dst is returned as it was (its spare capacity may be written).
+//
+// One pass over s: a name's wire form is as long as the name plus two
+// bytes (each dot becomes the next label's length byte, plus the first
+// length byte and the final zero), so every byte goes straight to its
+// place and each label's length is filled in at the dot after it.
 func AppendName(dst []byte, s string) ([]byte, error) {
 	name := strings.TrimSuffix(s, ".")
-	s = name
-	start := len(dst)
-	out := dst
-	if s == "" {
-		return append(out, 0), nil
+	if name == "" {
+		return append(dst, 0), nil
 	}
-	for len(s) > 0 {
-		label := s
-		rest := ""
-		if i := strings.IndexByte(s, '.'); i >= 0 {
-			label, rest = s[:i], s[i+1:]
-			if rest == "" {
-				return dst, fmt.Errorf("name %q: %w", name, ErrEmptyLabel)
-			}
+	start := len(dst)
+	out := slices.Grow(dst, len(name)+2)[:start+len(name)+2]
+	lp := start // the length byte of the label being copied
+	body := out[start+1 : start+1+len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c != '.' {
+			body[i] = Lower(c)
+			continue
 		}
-		if label == "" {
+		if i == len(name)-1 {
 			return dst, fmt.Errorf("name %q: %w", name, ErrEmptyLabel)
 		}
-		if len(label) > 63 {
-			return dst, fmt.Errorf("name %q: label longer than 63 bytes", name)
+		if err := endLabel(out, lp, start+1+i, name); err != nil {
+			return dst, err
 		}
-		out = append(out, byte(len(label)))
-		for i := 0; i < len(label); i++ {
-			out = append(out, Lower(label[i]))
-		}
-		s = rest
+		lp = start + 1 + i
 	}
-	out = append(out, 0)
+	if err := endLabel(out, lp, len(out)-1, name); err != nil {
+		return dst, err
+	}
+	out[len(out)-1] = 0
 	if len(out)-start > MaxNameLen {
 		return dst, fmt.Errorf("name %q: longer than 255 bytes", name)
 	}
 	return out, nil
+}
+
+// endLabel writes at out[lp] the length of the label that ends before
+// out[end], or returns why it cannot be one (name is for the message).
+func endLabel(out []byte, lp, end int, name string) error {
+	n := end - lp - 1
+	switch {
+	case n == 0:
+		return fmt.Errorf("name %q: %w", name, ErrEmptyLabel)
+	case n > 63:
+		return fmt.Errorf("name %q: label longer than 63 bytes", name)
+	}
+	out[lp] = byte(n)
+	return nil
 }
 
 // DecodeName renders a wire name as dotted text with a trailing dot. It is

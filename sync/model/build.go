@@ -182,7 +182,11 @@ func (s *state) addSRVs(kind, ns, name, owner string, pairs []srvPair, src strin
 	// without a map; a large headless Service's own name gets one.
 	var seen map[srvPair]bool
 	if len(pairs) > 16 {
-		seen = make(map[srvPair]bool, len(pairs))
+		if s.scratch.seen == nil {
+			s.scratch.seen = make(map[srvPair]bool, len(pairs))
+		}
+		seen = s.scratch.seen
+		clear(seen)
 	}
 	for i, p := range pairs {
 		if p.port < 1 || p.port > 65535 {

@@ -46,20 +46,45 @@ func normHost(s string) string {
 	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
 }
 
-// dashed returns the endpoint label CoreDNS derives from an address without
-// a hostname: '.' or ':' replaced by '-'.
-func dashed(ip netip.Addr) string {
-	var buf [64]byte
-	b := ip.AppendTo(buf[:0])
-	for i, c := range b {
+// appendDashed appends to dst the endpoint label CoreDNS derives from an
+// address without a hostname: '.' or ':' replaced by '-'.
+func appendDashed(dst []byte, ip netip.Addr) []byte {
+	start := len(dst)
+	dst = ip.AppendTo(dst)
+	for i, c := range dst[start:] {
 		if c == '.' || c == ':' {
-			b[i] = '-'
+			dst[start+i] = '-'
 		}
 	}
-	return string(b)
+	return dst
 }
 
-// fqdn joins labels into an absolute name with a trailing dot.
+// fqdn joins labels into an absolute name with a trailing dot, in one
+// allocation.
 func fqdn(labels ...string) string {
-	return strings.Join(labels, ".") + "."
+	n := len(labels)
+	for _, l := range labels {
+		n += len(l)
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for _, l := range labels {
+		sb.WriteString(l)
+		sb.WriteByte('.')
+	}
+	return sb.String()
+}
+
+// lowerProto is strings.ToLower for a port's protocol, without allocating
+// for the ones Kubernetes knows.
+func lowerProto(p string) string {
+	switch p {
+	case "TCP":
+		return "tcp"
+	case "UDP":
+		return "udp"
+	case "SCTP":
+		return "sctp"
+	}
+	return strings.ToLower(p)
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestDashed: the endpoint label CoreDNS derives from an address, checked
+// TestDashed: the endpoint label (appended after a prefix) CoreDNS derives from an address, checked
 // against the obvious (allocating) form.
 func TestDashed(t *testing.T) {
 	for _, tc := range []struct{ ip, want string }{
@@ -17,8 +17,8 @@ func TestDashed(t *testing.T) {
 	} {
 		ip := netip.MustParseAddr(tc.ip)
 		slow := strings.NewReplacer(".", "-", ":", "-").Replace(ip.String())
-		if got := dashed(ip); got != tc.want || got != slow {
-			t.Errorf("dashed(%s) = %q, want %q (slow form %q)", tc.ip, got, tc.want, slow)
+		if got := string(appendDashed([]byte("x."), ip)); got != "x."+tc.want || got != "x."+slow {
+			t.Errorf("appendDashed(x., %s) = %q, want %q (slow form %q)", tc.ip, got, tc.want, slow)
 		}
 	}
 }

@@ -38,6 +38,7 @@ type svcInfo struct {
 // EndpointSlices.
 type epAddr struct {
 	label string // hostname or dashed address
+	owner string // <label>.<svc FQDN>: its name
 	ip    netip.Addr
 	ports []epPort
 	src   string
@@ -58,11 +59,27 @@ type labelGroup struct {
 // buildScratch is what building reuses from Service to Service.
 type buildScratch struct {
 	eps      []epAddr // the arena of endpoints' addresses
+	ports    []epPort // the arena of their slices' ports
 	out      []*epAddr
 	epIdx    map[epKey]*epAddr
 	labelIdx map[string]int
 	groups   []labelGroup
+	name     []byte // an endpoint's name being made
+	// A Service's SRV pairs: all its own, those of one named port, and
+	// (headless) those of every named port with the port.
+	all, pairs []srvPair
+	named      []namedPair
+	seen       map[srvPair]bool // addSRVs' repeats, made when first needed
 }
+
+// namedPair is an SRV pair of a headless Service's named port.
+type namedPair struct {
+	port portKey
+	pair srvPair
+}
+
+// portKey is a named port of a Service.
+type portKey struct{ name, proto string }
 
 type epPort struct {
 	name, proto string
@@ -89,7 +106,7 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 	eps = sortedByKey(eps, func(x *discoveryv1.EndpointSlice) (string, string) { return x.Namespace, x.Name })
 
 	infos := s.checkServices(svcs)
-	clusterIPs := map[netip.Addr]int{}
+	clusterIPs := make(map[netip.Addr]int, len(infos))
 	for _, si := range infos {
 		s.svcNames[si.fqdn] = true
 		for _, ip := range si.ips {
@@ -98,7 +115,7 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 	}
 
 	// EndpointSlices by service, and the ones that join none.
-	bySvc := map[string][]*discoveryv1.EndpointSlice{}
+	bySvc := make(map[string][]*discoveryv1.EndpointSlice, len(infos))
 	for _, es := range eps {
 		if !s.o.wants(es.Namespace) {
 			s.rep.EndpointSlices.Filtered++
@@ -120,8 +137,9 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 // emitServices writes the names of the checked Services infos, each with
 // its EndpointSlices from bySvc (by namespace/name), and reports the
 // slices no Service took.
-func (s *state) emitServices(infos []*svcInfo, bySvc map[string][]*discoveryv1.EndpointSlice, clusterIPs map[netip.Addr]int) {
-	for _, si := range infos {
+func (s *state) emitServices(infos []svcInfo, bySvc map[string][]*discoveryv1.EndpointSlice, clusterIPs map[netip.Addr]int) {
+	for i := range infos {
+		si := &infos[i]
 		k := si.svc.Namespace + "/" + si.svc.Name
 		slices := bySvc[k]
 		delete(bySvc, k)
@@ -151,8 +169,8 @@ func (s *state) emitServices(infos []*svcInfo, bySvc map[string][]*discoveryv1.E
 // checkServices checks svcs, counting the filtered and the skipped and
 // leaving the names of the skipped to the upstream, and returns the
 // loaded ones in order.
-func (s *state) checkServices(svcs []*corev1.Service) []*svcInfo {
-	var infos []*svcInfo
+func (s *state) checkServices(svcs []*corev1.Service) []svcInfo {
+	infos := make([]svcInfo, 0, len(svcs))
 	for _, svc := range svcs {
 		if !s.o.wants(svc.Namespace) {
 			s.rep.Services.Filtered++
@@ -174,11 +192,11 @@ func (s *state) checkServices(svcs []*corev1.Service) []*svcInfo {
 }
 
 // checkService validates a service and classifies it.
-func (s *state) checkService(svc *corev1.Service) (*svcInfo, bool) {
+func (s *state) checkService(svc *corev1.Service) (svcInfo, bool) {
 	ns, name := strings.ToLower(svc.Namespace), strings.ToLower(svc.Name)
-	fail := func(format string, args ...any) (*svcInfo, bool) {
+	fail := func(format string, args ...any) (svcInfo, bool) {
 		s.problem(kindService, svc.Namespace, svc.Name, format, args...)
-		return nil, false
+		return svcInfo{}, false
 	}
 	if !validLabel(ns) {
 		return fail("namespace %q is not a valid DNS label", svc.Namespace)
@@ -186,7 +204,7 @@ func (s *state) checkService(svc *corev1.Service) (*svcInfo, bool) {
 	if !validLabel(name) {
 		return fail("name %q is not a valid DNS label", svc.Name)
 	}
-	si := &svcInfo{
+	si := svcInfo{
 		svc:  svc,
 		ns:   ns,
 		name: name,
@@ -249,8 +267,9 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 	// The addresses live in the state's arena, sized first so that it does
 	// not move while pointers into it are handed out; the result is used
 	// before the next Service's.
-	n := 0
+	n, np := 0, 0
 	for _, es := range list {
+		np += max(len(es.Ports), 1)
 		for _, e := range es.Endpoints {
 			n += len(e.Addresses)
 		}
@@ -258,9 +277,12 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 	if cap(s.scratch.eps) < n {
 		s.scratch.eps = make([]epAddr, 0, n)
 	}
-	arena := s.scratch.eps[:0]
+	if cap(s.scratch.ports) < np {
+		s.scratch.ports = make([]epPort, 0, np)
+	}
+	arena, portArena := s.scratch.eps[:0], s.scratch.ports[:0]
 	out := s.scratch.out[:0]
-	defer func() { s.scratch.out = out[:0] }()
+	defer func() { s.scratch.out, s.scratch.ports = out[:0], portArena[:0] }()
 	idx := s.scratch.epIdx
 	clear(idx)
 	for _, es := range list {
@@ -274,14 +296,14 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 			continue
 		}
 		s.rep.EndpointSlices.Loaded++
-		var ports []epPort
+		first := len(portArena)
 		for _, p := range es.Ports {
 			ep := epPort{proto: "tcp", port: -1}
 			if p.Name != nil {
 				ep.name = strings.ToLower(*p.Name)
 			}
 			if p.Protocol != nil && *p.Protocol != "" {
-				ep.proto = strings.ToLower(string(*p.Protocol))
+				ep.proto = lowerProto(string(*p.Protocol))
 			}
 			if p.Port != nil {
 				ep.port = *p.Port
@@ -290,11 +312,14 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 					continue
 				}
 			}
-			ports = append(ports, ep)
+			portArena = append(portArena, ep)
 		}
-		if len(ports) == 0 {
-			ports = []epPort{{port: -1}}
+		if len(portArena) == first {
+			portArena = append(portArena, epPort{port: -1})
 		}
+		// The slice's ports, shared by its endpoints: clipped, so that a
+		// merge below appends to a copy.
+		ports := portArena[first:len(portArena):len(portArena)]
 		for _, e := range es.Endpoints {
 			ready := e.Conditions.Ready == nil || *e.Conditions.Ready || si.svc.Spec.PublishNotReadyAddresses
 			if !ready {
@@ -315,12 +340,19 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 					continue
 				}
 				ip = ip.Unmap()
-				label := host
+				// The name, in one allocation; a dashed label is its start.
+				label, owner := host, ""
 				if label == "" {
-					label = dashed(ip)
+					b := appendDashed(s.scratch.name[:0], ip)
+					n := len(b)
+					b = append(append(b, '.'), si.fqdn...)
+					owner, s.scratch.name = string(b), b
+					label = owner[:n]
+				} else {
+					owner = label + "." + si.fqdn
 				}
 				k := epKey{label, ip}
-				if x, ok := idx[k]; ok {
+				if x := merged(out, idx, k, n); x != nil {
 					for _, p := range ports {
 						if !slices.Contains(x.ports, p) {
 							x.ports = append(x.ports, p)
@@ -328,16 +360,34 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 					}
 					continue
 				}
-				// The slice's ports, shared by its endpoints: clipped, so
-				// that a merge above appends to a copy.
-				arena = append(arena, epAddr{label: label, ip: ip, ports: slices.Clip(ports), src: src})
+				arena = append(arena, epAddr{label: label, owner: owner, ip: ip, ports: ports, src: src})
 				x := &arena[len(arena)-1]
-				idx[k] = x
+				if n > fewEndpoints {
+					idx[k] = x
+				}
 				out = append(out, x)
 			}
 		}
 	}
 	return out
+}
+
+// fewEndpoints is how many addresses a Service's slices may hold for
+// endpoints to find a repeat by a scan rather than by a map.
+const fewEndpoints = 16
+
+// merged returns the endpoint of out with key k, or nil. A Service whose
+// slices hold n addresses, more than fewEndpoints, has them in idx too.
+func merged(out []*epAddr, idx map[epKey]*epAddr, k epKey, n int) *epAddr {
+	if n > fewEndpoints {
+		return idx[k]
+	}
+	for _, x := range out {
+		if x.ip == k.ip && x.label == k.label {
+			return x
+		}
+	}
+	return nil
 }
 
 // clusterIP adds a ClusterIP service: its addresses and PTRs, SRV records
@@ -349,17 +399,18 @@ func (s *state) clusterIP(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]
 			s.addPTR(kindService, ns, name, ip, si.fqdn, si.src)
 		}
 	}
-	var all []srvPair
+	all := s.scratch.all[:0]
 	for _, p := range si.svc.Spec.Ports {
 		if p.Port < 1 || p.Port > 65535 {
 			s.problem(kindService, ns, name, "port %d is out of range", p.Port)
 			continue
 		}
-		var named []srvPair
+		named := s.scratch.pairs[:0]
 		for range si.ips {
 			all = append(all, srvPair{si.fqdn, p.Port})
 			named = append(named, srvPair{si.fqdn, p.Port})
 		}
+		s.scratch.pairs = named
 		if p.Name == "" {
 			continue
 		}
@@ -374,6 +425,7 @@ func (s *state) clusterIP(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]
 		}
 	}
 	s.addSRVs(kindService, ns, name, si.fqdn, all, si.src)
+	s.scratch.all = all
 	s.endpointNames(si, eps, clusterIPs)
 }
 
@@ -384,30 +436,32 @@ func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]i
 	for _, e := range eps {
 		s.addAddress(kindService, ns, name, si.fqdn, e.ip, e.src)
 	}
-	var all []srvPair
-	type portKey struct{ name, proto string }
-	named := map[portKey][]srvPair{}
+	all, named := s.scratch.all[:0], s.scratch.named[:0]
 	for _, e := range eps {
-		t := e.label + "." + si.fqdn
 		for _, p := range e.ports {
-			all = append(all, srvPair{t, p.port})
+			all = append(all, srvPair{e.owner, p.port})
 			if p.name != "" {
-				k := portKey{p.name, p.proto}
-				named[k] = append(named[k], srvPair{t, p.port})
+				named = append(named, namedPair{portKey{p.name, p.proto}, srvPair{e.owner, p.port}})
 			}
 		}
 	}
-	keys := make([]portKey, 0, len(named))
-	for k := range named {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b portKey) int { return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.proto, b.proto)) })
-	for _, k := range keys {
+	// Each named port's pairs, in the order added, the ports in order.
+	slices.SortStableFunc(named, func(a, b namedPair) int {
+		return cmp.Or(cmp.Compare(a.port.name, b.port.name), cmp.Compare(a.port.proto, b.port.proto))
+	})
+	pairs := s.scratch.pairs
+	for i := 0; i < len(named); {
+		k := named[i].port
+		pairs = pairs[:0]
+		for ; i < len(named) && named[i].port == k; i++ {
+			pairs = append(pairs, named[i].pair)
+		}
 		if owner, ok := s.srvOwner(kindService, ns, name, k.name, k.proto, si.fqdn); ok {
-			s.addSRVs(kindService, ns, name, owner, named[k], si.src)
+			s.addSRVs(kindService, ns, name, owner, pairs, si.src)
 		}
 	}
 	s.addSRVs(kindService, ns, name, si.fqdn, all, si.src)
+	s.scratch.all, s.scratch.named, s.scratch.pairs = all, named, pairs
 	s.endpointNames(si, eps, clusterIPs)
 }
 
@@ -420,7 +474,7 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 	clear(s.scratch.labelIdx)
 	groups := s.scratch.groups[:0]
 	for _, e := range eps {
-		owner := e.label + "." + si.fqdn
+		owner := e.owner
 		if !s.addAddress(kindService, ns, name, owner, e.ip, e.src) {
 			continue
 		}
@@ -453,7 +507,7 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 // srvOwner returns _<port>._<proto>.<svc FQDN>.
 func (s *state) srvOwner(kind, ns, name, port, proto, svcFQDN string) (string, bool) {
 	port = strings.ToLower(port)
-	proto = strings.ToLower(proto)
+	proto = lowerProto(proto)
 	if proto == "" {
 		proto = "tcp"
 	}

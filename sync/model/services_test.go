@@ -1,0 +1,54 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// TestEndpointsMerged: an address in two EndpointSlices of a Service is
+// one endpoint with the ports of both, from the first, whether the
+// Service has few addresses (a repeat found by a scan) or many (by a
+// map, above fewEndpoints). (The table drops repeated records: a repeat
+// not merged would not show in its answers.)
+func TestEndpointsMerged(t *testing.T) {
+	for _, n := range []int{2, fewEndpoints / 2, fewEndpoints/2 + 1, 3 * fewEndpoints} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			svc := &corev1.Service{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web"},
+				Spec:       corev1.ServiceSpec{ClusterIP: "10.96.0.1", Ports: []corev1.ServicePort{{Name: "http", Port: 80}}},
+			}
+			slice := func(name, port string, num int32) *discoveryv1.EndpointSlice {
+				es := &discoveryv1.EndpointSlice{
+					ObjectMeta:  metav1.ObjectMeta{Namespace: "ns", Name: name, Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
+					AddressType: discoveryv1.AddressTypeIPv4,
+					Ports:       []discoveryv1.EndpointPort{{Name: &port, Port: &num}},
+				}
+				for i := range n {
+					es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{Addresses: []string{fmt.Sprintf("10.128.0.%d", i+1)}})
+				}
+				return es
+			}
+			s := &state{o: &options{domain: "cluster.local"}, scratch: buildScratch{epIdx: map[epKey]*epAddr{}}}
+			si, ok := s.checkService(svc)
+			if !ok {
+				t.Fatal(s.rep.Problems)
+			}
+			eps := s.endpoints(&si, []*discoveryv1.EndpointSlice{slice("web-a", "http", 80), slice("web-b", "grpc", 9090)})
+			if len(eps) != n {
+				t.Fatalf("%d endpoints, want %d", len(eps), n)
+			}
+			ports := []epPort{{"http", "tcp", 80}, {"grpc", "tcp", 9090}}
+			for i, e := range eps {
+				owner := fmt.Sprintf("10-128-0-%d.web.ns.svc.cluster.local.", i+1)
+				if e.owner != owner || e.label != owner[:len(e.label)] || !slices.Equal(e.ports, ports) || e.src != "EndpointSlice ns/web-a" {
+					t.Errorf("endpoint %d: %s (label %s), ports %v, from %s; want %s, ports %v, from web-a", i, e.owner, e.label, e.ports, e.src, owner, ports)
+				}
+			}
+		})
+	}
+}
