@@ -208,6 +208,7 @@ func (t *Table) Update(u TableUpdate) *Table {
 			rs.setHolders(k, slices.Delete(slices.Clone(l), i, i+1))
 		}
 	}
+	// count adds (sign 1) or takes away (-1) g's names and records.
 	count := func(g *Group, sign int32) {
 		nt.ngroups += int(sign)
 		st := g.seg.count()
@@ -245,13 +246,13 @@ func (t *Table) Update(u TableUpdate) *Table {
 		count(g, 1)
 		setID(id, g)
 		g.forReverse(&buf, func(w []byte) {
-			if old.seg.lookup(w) == noNode {
+			if !old.hasReverse(w) {
 				revAdd(id, g, w)
 			}
 		})
 		var kept []uint64 // the hashes of g's reverse names, once a name is lost
 		old.forReverse(&buf, func(w []byte) {
-			if g.seg.lookup(w) != noNode {
+			if g.hasReverse(w) {
 				return
 			}
 			if kept == nil {
@@ -300,6 +301,13 @@ func (g *Group) forReverse(buf *[wire.MaxNameLen]byte, fn func(w []byte)) {
 			fn(w)
 		}
 	}
+}
+
+// hasReverse reports whether w is one of the reverse names of g
+// (forReverse): a name of g with PTR records.
+func (g *Group) hasReverse(w []byte) bool {
+	n := g.seg.lookup(w)
+	return n != noNode && len(g.seg.typeRange(n, TypePTR)) > 0
 }
 
 // revHashes returns the hashes (revHash) of the reverse names of g, and
