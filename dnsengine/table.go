@@ -129,9 +129,16 @@ type Table struct {
 	seed    maphash.Seed
 	groups  *groupIndex // nil: no groups
 	rev     *revIndex
-	ngroups int
-	revDup  int // reverse names counted once per extra group holding them
-	stats   segStats
+	ids     groupIDs // the group of each Service id rev holds
+	free    []uint32 // ids below nid of no Service, for the next new ones
+	nid     uint32   // ids handed out so far
+	// hashClear: bits cleared from the hashes of reverse names and of
+	// Services' names, 0 but in tests, which make distinct names share
+	// shards, keys and hashes (revHash, groupHash).
+	hashClear uint64
+	ngroups   int
+	revDup    int // reverse names counted once per extra group holding them
+	stats     segStats
 }
 
 // Stats returns the counts of the table.

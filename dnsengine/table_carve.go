@@ -25,7 +25,6 @@ type carver struct {
 	words   []uint32
 	groups  []Group
 	entries []groupEntry
-	holders []*Group
 }
 
 // CarveGroups makes the groups b builds from now on share chunks of

@@ -3,7 +3,6 @@ package dnsengine
 import (
 	"bytes"
 	"cmp"
-	"hash/maphash"
 	"net/netip"
 	"slices"
 
@@ -73,18 +72,18 @@ func (t *Table) ReverseHolders(ip netip.Addr) []GroupKey {
 		return nil
 	}
 	w := appendReverseName(nil, ip)
-	h := maphash.Bytes(t.seed, w)
+	h := t.revHash(w)
 	var out []GroupKey
 	rs := t.rev.shard(h)
 	if rs == nil {
 		return nil
 	}
-	gs := rs.multi[revKey(h)]
-	if g, ok := rs.get(revKey(h)); ok {
-		gs = []*Group{g}
+	ids := rs.multi[revKey(h)]
+	if id, ok := rs.get(revKey(h)); ok {
+		ids = []uint32{id}
 	}
-	for _, g := range gs {
-		if g.seg.lookup(w) != noNode {
+	for _, id := range ids {
+		if g := t.ids.get(id); g.seg.lookup(w) != noNode {
 			out = append(out, g.Key())
 		}
 	}
@@ -154,10 +153,12 @@ type groupIndex [groupBlocks]*groupBlock
 // shard, 16 bytes each (a map of so few costs a hundred bytes a group).
 type groupBlock [groupLeaves][]groupEntry
 
-// groupEntry is a group and the hash of its Service's wire name.
+// groupEntry is a group, the hash of its Service's wire name and the id
+// of the Service in the table (groupIDs).
 type groupEntry struct {
-	h uint64
-	g *Group
+	h  uint64
+	g  *Group
+	id uint32
 }
 
 // get returns the group of the wire name key, whose hash is h, or nil.
@@ -202,10 +203,14 @@ func searchGroups(es []groupEntry, h uint64) int {
 }
 
 // revIndex finds the groups holding a reverse name by the hash of the
-// name: its high bits choose the shard, its low 32 bits (revKey) the
-// entry. A key held by one group maps to it in hs and gs; the few held by
-// more are listed, in order, in multi. Two names may share a key: every
-// group found is asked for the name itself.
+// name (Table.revHash): its high bits choose the shard, its low 32 bits
+// (revKey) the entry. An entry names its groups by the ids of their
+// Services (groupIDs), not by the groups: a new version of a Service's
+// group keeps the id, so replacing it touches only the entries of the
+// reverse names it adds or loses, not every name it holds. A key held by
+// one group maps to its id in hs and gs; the few held by more are listed,
+// in group order, in multi. Two names may share a key: every group found
+// is asked for the name itself.
 type revIndex [revBlocks]*revBlock
 
 type revBlock [revLeaves]*revShard
@@ -219,53 +224,57 @@ func (r *revIndex) shard(h uint64) *revShard {
 	return nil
 }
 
-// revShard is one shard of a revIndex: 12 bytes a reverse name.
+// revShard is one shard of a revIndex: 8 bytes a reverse name.
 type revShard struct {
 	hs    []uint32 // sorted keys held by one group
-	gs    []*Group // gs[i] holds hs[i]
-	multi map[uint32][]*Group
+	gs    []uint32 // the group of id gs[i] holds hs[i]
+	multi map[uint32][]uint32
 }
 
 // revKey is the key of the name of hash h in its shard.
 func revKey(h uint64) uint32 { return uint32(h) }
 
-// get returns the one group holding key k, if one does.
-func (s *revShard) get(k uint32) (*Group, bool) {
+// get returns the id of the one group holding key k, if one does.
+func (s *revShard) get(k uint32) (uint32, bool) {
 	i, ok := slices.BinarySearch(s.hs, k)
 	if !ok {
-		return nil, false
+		return 0, false
 	}
 	return s.gs[i], true
 }
 
-// set makes g the one group holding k; nil removes k.
-func (s *revShard) set(k uint32, g *Group) {
+// set makes the group of id the one holding k.
+func (s *revShard) set(k, id uint32) {
 	i, ok := slices.BinarySearch(s.hs, k)
-	switch {
-	case ok && g == nil:
+	if ok {
+		s.gs[i] = id
+		return
+	}
+	s.hs, s.gs = slices.Insert(s.hs, i, k), slices.Insert(s.gs, i, id)
+}
+
+// del makes k held by no group in hs and gs.
+func (s *revShard) del(k uint32) {
+	if i, ok := slices.BinarySearch(s.hs, k); ok {
 		s.hs, s.gs = slices.Delete(s.hs, i, i+1), slices.Delete(s.gs, i, i+1)
-	case ok:
-		s.gs[i] = g
-	case g != nil:
-		s.hs, s.gs = slices.Insert(s.hs, i, k), slices.Insert(s.gs, i, g)
 	}
 }
 
-// setHolders makes gs, in order, the groups holding key k.
-func (s *revShard) setHolders(k uint32, gs []*Group) {
-	if len(gs) > 1 {
-		s.set(k, nil)
+// setHolders makes the groups of ids, in order, the groups holding key k.
+func (s *revShard) setHolders(k uint32, ids []uint32) {
+	if len(ids) > 1 {
+		s.del(k)
 		if s.multi == nil {
-			s.multi = map[uint32][]*Group{}
+			s.multi = map[uint32][]uint32{}
 		}
-		s.multi[k] = gs
+		s.multi[k] = ids
 		return
 	}
 	delete(s.multi, k)
-	if len(gs) == 1 {
-		s.set(k, gs[0])
+	if len(ids) == 1 {
+		s.set(k, ids[0])
 	} else {
-		s.set(k, nil)
+		s.del(k)
 	}
 }
 
@@ -291,7 +300,7 @@ func (t *Table) groupOf(w []byte) *Group {
 	if key == nil {
 		return nil
 	}
-	return t.groups.get(maphash.Bytes(t.seed, key), key)
+	return t.groups.get(t.groupHash(key), key)
 }
 
 // serviceName returns the suffix of the lowercase wire name w that names
@@ -378,15 +387,15 @@ func (t *Table) reverseParts(w []byte, ps []part) int {
 		}
 		return true
 	}
-	h := maphash.Bytes(t.seed, w)
+	h := t.revHash(w)
 	if t.rev == nil {
 		// no groups
 	} else if rs := t.rev.shard(h); rs != nil {
-		if g, ok := rs.get(revKey(h)); ok {
-			add(&g.seg)
+		if id, ok := rs.get(revKey(h)); ok {
+			add(&t.ids.get(id).seg)
 		} else {
-			for _, g := range rs.multi[revKey(h)] {
-				if !add(&g.seg) {
+			for _, id := range rs.multi[revKey(h)] {
+				if !add(&t.ids.get(id).seg) {
 					return -1
 				}
 			}

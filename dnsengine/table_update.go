@@ -2,7 +2,6 @@ package dnsengine
 
 import (
 	"encoding/binary"
-	"hash/maphash"
 	"maps"
 	"slices"
 
@@ -10,11 +9,11 @@ import (
 	"github.com/meshdns/meshdns/internal/carve"
 )
 
-// holds reports whether a group of gs other than except holds the name
+// holds reports whether a group of ids other than except holds the name
 // w: whether a reverse name is held twice, not only its key (revIndex).
-func holds(gs []*Group, except *Group, w []byte) bool {
-	for _, g := range gs {
-		if g != except && g.seg.lookup(w) != noNode {
+func (t *Table) holds(ids []uint32, except uint32, w []byte) bool {
+	for _, id := range ids {
+		if id != except && t.ids.get(id).seg.lookup(w) != noNode {
 			return true
 		}
 	}
@@ -73,15 +72,18 @@ func (t *Table) Update(u TableUpdate) *Table {
 		g, r := *t.groups, *t.rev
 		nt.groups, nt.rev = &g, &r
 	}
+	nt.ids = slices.Clone(t.ids)
 	var groupBlockCopied [groupBlocks]bool
 	groupCopied := map[int]bool{}
 	var blockCopied [revBlocks]bool
 	revCopied := map[int]bool{}
+	idCopied := map[uint32]bool{}
+	freeCopied := false
 	var buf [wire.MaxNameLen]byte
 	// shard returns the shard of the Service key, copied for nt, and the
 	// hash of key.
 	shard := func(key []byte) (*[]groupEntry, uint64) {
-		h := maphash.Bytes(nt.seed, key)
+		h := nt.groupHash(key)
 		i := slotOf(h, groupBlocks*groupLeaves)
 		bi, li := i/groupLeaves, i%groupLeaves
 		if !groupBlockCopied[bi] {
@@ -98,6 +100,41 @@ func (t *Table) Update(u TableUpdate) *Table {
 			b[li] = slices.Clone(b[li])
 		}
 		return &b[li], h
+	}
+	// setID makes g (nil: none) the group of id, copying its leaf for nt.
+	setID := func(id uint32, g *Group) {
+		leaf := id / idLeaves
+		for uint32(len(nt.ids)) <= leaf {
+			nt.ids = append(nt.ids, nil)
+		}
+		if !idCopied[leaf] {
+			idCopied[leaf] = true
+			l := new([idLeaves]*Group)
+			if o := nt.ids[leaf]; o != nil {
+				*l = *o
+			}
+			nt.ids[leaf] = l
+		}
+		nt.ids[leaf][id%idLeaves] = g
+	}
+	// newID returns an id of no Service: a freed one, else the next.
+	newID := func() uint32 {
+		if n := len(nt.free); n > 0 {
+			id := nt.free[n-1]
+			nt.free = nt.free[:n-1]
+			return id
+		}
+		nt.nid++
+		return nt.nid - 1
+	}
+	// freeID makes id, of a removed Service, one for the next new one.
+	freeID := func(id uint32) {
+		setID(id, nil)
+		if !freeCopied {
+			freeCopied = true
+			nt.free = slices.Clone(nt.free)
+		}
+		nt.free = append(nt.free, id)
 	}
 	revShard := func(h uint64) *revShard {
 		i := slotOf(h, revBlocks*revLeaves)
@@ -122,88 +159,107 @@ func (t *Table) Update(u TableUpdate) *Table {
 		}
 		return b[li]
 	}
-	// forReverse calls fn with each reverse name of g and its hash.
-	forReverse := func(g *Group, fn func(w []byte, h uint64)) {
-		s := g.seg
-		for n := 0; n+1 < len(s.nodes); n++ {
-			// A group's reverse names hold PTR records: skip the
-			// others before writing out their names.
-			if len(s.typeRange(uint32(n), TypePTR)) == 0 {
-				continue
-			}
-			w := buf[:s.putName(buf[:], uint32(n))]
-			if isReverse(w) {
-				fn(w, maphash.Bytes(nt.seed, w))
-			}
+	// revAdd makes the group of id, g, a holder of its reverse name w.
+	revAdd := func(id uint32, g *Group, w []byte) {
+		h := nt.revHash(w)
+		rs, k := revShard(h), revKey(h)
+		l := rs.multi[k]
+		if o, ok := rs.get(k); ok {
+			l = []uint32{o}
+		} else if l == nil {
+			rs.set(k, id)
+			return
+		}
+		if nt.holds(l, id, w) {
+			nt.revDup++
+		}
+		// id is there already when another of its names has the key.
+		if !slices.Contains(l, id) {
+			i, _ := slices.BinarySearchFunc(l, g, func(o uint32, g *Group) int {
+				if nt.ids.get(o).before(g) {
+					return -1
+				}
+				return 1
+			})
+			rs.setHolders(k, slices.Insert(slices.Clone(l), i, id))
 		}
 	}
-	drop := func(old *Group) {
-		nt.ngroups--
-		st := old.seg.count()
-		nt.stats.add(&st, -1)
-		forReverse(old, func(w []byte, h uint64) {
-			rs, k := revShard(h), revKey(h)
-			o, one := rs.get(k)
-			if one && o == old {
-				rs.set(k, nil)
-				return
+	// revDrop makes the group of id no longer a holder of the reverse
+	// name w, of hash h. The group stays in the entry of w's key when
+	// keep: it holds another name of that shard and key.
+	revDrop := func(id uint32, w []byte, h uint64, keep bool) {
+		rs, k := revShard(h), revKey(h)
+		o, one := rs.get(k)
+		if one && o == id {
+			if !keep {
+				rs.del(k)
 			}
-			l := rs.multi[k]
-			if one {
-				// Another of old's names had the key and is gone.
-				l = []*Group{o}
-			}
-			if holds(l, old, w) {
-				nt.revDup--
-			}
-			if i := slices.Index(l, old); i >= 0 {
-				rs.setHolders(k, slices.Delete(slices.Clone(l), i, i+1))
-			}
-		})
+			return
+		}
+		l := rs.multi[k]
+		if one {
+			// Another of the group's names had the key and is gone.
+			l = []uint32{o}
+		}
+		if nt.holds(l, id, w) {
+			nt.revDup--
+		}
+		if i := slices.Index(l, id); i >= 0 && !keep {
+			rs.setHolders(k, slices.Delete(slices.Clone(l), i, i+1))
+		}
+	}
+	// count adds (sign 1) or takes away (-1) g's names and records.
+	count := func(g *Group, sign int32) {
+		nt.ngroups += int(sign)
+		st := g.seg.count()
+		nt.stats.add(&st, sign)
 	}
 	for _, k := range u.Remove {
 		key := append(append(append(append([]byte{byte(len(k.Name))}, k.Name...), byte(len(k.Namespace))), k.Namespace...), nt.svcZone...)
 		es, h := shard(key)
 		if j, ok := findGroup(*es, h, key); ok {
-			old := (*es)[j].g
+			e := (*es)[j]
 			*es = slices.Delete(*es, j, j+1)
-			drop(old)
+			count(e.g, -1)
+			e.g.forReverse(&buf, func(w []byte) { revDrop(e.id, w, nt.revHash(w), false) })
+			freeID(e.id)
 		}
 	}
 	for _, g := range u.Set {
 		key := g.keyName()
 		es, h := shard(key)
-		if j, ok := findGroup(*es, h, key); ok {
-			drop((*es)[j].g)
-			(*es)[j].g = g
-		} else {
-			*es = slices.Insert(*es, j, groupEntry{h, g})
+		j, ok := findGroup(*es, h, key)
+		if !ok {
+			id := newID()
+			*es = slices.Insert(*es, j, groupEntry{h, g, id})
+			count(g, 1)
+			setID(id, g)
+			g.forReverse(&buf, func(w []byte) { revAdd(id, g, w) })
+			continue
 		}
-		nt.ngroups++
-		st := g.seg.count()
-		nt.stats.add(&st, 1)
-		forReverse(g, func(w []byte, h uint64) {
-			rs, k := revShard(h), revKey(h)
-			l := rs.multi[k]
-			if o, ok := rs.get(k); ok {
-				l = []*Group{o}
-			} else if l == nil {
-				rs.set(k, g)
+		// A new version of the Service's group: only the reverse names
+		// it adds or loses change the reverse index.
+		e := &(*es)[j]
+		old, id := e.g, e.id
+		e.g = g
+		count(old, -1)
+		count(g, 1)
+		setID(id, g)
+		g.forReverse(&buf, func(w []byte) {
+			if !old.hasReverse(w) {
+				revAdd(id, g, w)
+			}
+		})
+		var kept []uint64 // the hashes of g's reverse names, once a name is lost
+		old.forReverse(&buf, func(w []byte) {
+			if g.hasReverse(w) {
 				return
 			}
-			if holds(l, g, w) {
-				nt.revDup++
+			if kept == nil {
+				kept = nt.revHashes(g)
 			}
-			// g is there already when another of its names has the key.
-			if !slices.Contains(l, g) {
-				i, _ := slices.BinarySearchFunc(l, g, func(a, b *Group) int {
-					if a.before(b) {
-						return -1
-					}
-					return 1
-				})
-				rs.setHolders(k, slices.Insert(slices.Clone(l), i, g))
-			}
+			h := nt.revHash(w)
+			revDrop(id, w, h, slices.ContainsFunc(kept, func(o uint64) bool { return sameRevEntry(o, h) }))
 		})
 	}
 	// Near exact sizes: the shards grew by appending (at the first update,
@@ -224,10 +280,47 @@ func (t *Table) Update(u TableUpdate) *Table {
 	for i := range revCopied {
 		rs := nt.rev[i/revLeaves][i%revLeaves]
 		if c != nil {
-			rs.hs, rs.gs = carve.Copy(&c.words, rs.hs), carve.Copy(&c.holders, rs.gs)
+			rs.hs, rs.gs = carve.Copy(&c.words, rs.hs), carve.Copy(&c.words, rs.gs)
 		} else if spare(cap(rs.hs), len(rs.hs)) || spare(cap(rs.gs), len(rs.gs)) {
 			rs.hs, rs.gs = slices.Clone(rs.hs), slices.Clone(rs.gs)
 		}
 	}
 	return &nt
+}
+
+// forReverse calls fn with each reverse name of g, written in buf.
+func (g *Group) forReverse(buf *[wire.MaxNameLen]byte, fn func(w []byte)) {
+	s := &g.seg
+	for n := 0; n+1 < len(s.nodes); n++ {
+		// A group's reverse names hold PTR records: skip the others
+		// before writing out their names.
+		if len(s.typeRange(uint32(n), TypePTR)) == 0 {
+			continue
+		}
+		if w := buf[:s.putName(buf[:], uint32(n))]; isReverse(w) {
+			fn(w)
+		}
+	}
+}
+
+// hasReverse reports whether w is one of the reverse names of g
+// (forReverse): a name of g with PTR records.
+func (g *Group) hasReverse(w []byte) bool {
+	n := g.seg.lookup(w)
+	return n != noNode && len(g.seg.typeRange(n, TypePTR)) > 0
+}
+
+// revHashes returns the hashes (revHash) of the reverse names of g, and
+// an empty slice, not nil, when g has none.
+func (t *Table) revHashes(g *Group) []uint64 {
+	hs := []uint64{}
+	var buf [wire.MaxNameLen]byte
+	g.forReverse(&buf, func(w []byte) { hs = append(hs, t.revHash(w)) })
+	return hs
+}
+
+// sameRevEntry reports whether the reverse names of hashes a and b share
+// a shard and a key of it (revIndex).
+func sameRevEntry(a, b uint64) bool {
+	return slotOf(a, revBlocks*revLeaves) == slotOf(b, revBlocks*revLeaves) && revKey(a) == revKey(b)
 }
