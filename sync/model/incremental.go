@@ -424,6 +424,9 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		} else {
 			m.groups[g] = gp
 		}
+		// old is replaced: cleared, so that a part carved by the first
+		// build, kept in its chunk by its neighbours, holds nothing.
+		*old = groupPart{}
 	}
 	if m.table == nil {
 		// An empty base until the groups are in: the ServiceEntries'
