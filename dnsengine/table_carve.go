@@ -10,7 +10,7 @@ import (
 // carved from shared chunks (internal/carve) instead of each array being
 // allocated on its own. Building a group leaves garbage (the builder's
 // maps, the model's scratch) between the arrays it keeps, and the holes it
-// leaves once collected kept 8-9 MB of spans in use at 100,000 endpoints,
+// leaves once collected kept 8-14 MB of spans in use at 100,000 endpoints,
 // about a fifth of the heap (bench/results/nametable/source-rss.txt). Only
 // a first build carves (TableBuilder.CarveGroups): a group rebuilt later
 // is allocated on its own, so the chunks never hold more than the first
