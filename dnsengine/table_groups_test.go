@@ -88,17 +88,11 @@ func TestCarveGroups(t *testing.T) {
 		if err := b.ResetGroup(g); err != nil {
 			t.Fatal(err)
 		}
-		svc := name + ".ns.svc.cluster.local"
+		var ips []netip.Addr
 		for i := range 3 {
-			ip := netip.AddrFrom4([4]byte{10, 128, byte(len(name)), byte(i)})
-			host := fmt.Sprintf("h%d.%s", i, svc)
-			if err := b.AddAddress(host, ip, "EndpointSlice ns/"+name); err != nil {
-				t.Fatal(err)
-			}
-			if err := b.AddPTR(ip, host, "EndpointSlice ns/"+name); err != nil {
-				t.Fatal(err)
-			}
+			ips = append(ips, netip.AddrFrom4([4]byte{10, 128, byte(len(name)), byte(i)}))
 		}
+		addEndpoints(t, b, name+".ns.svc.cluster.local", ips...)
 		grp, err := b.BuildGroup()
 		if err != nil {
 			t.Fatal(err)

@@ -21,6 +21,18 @@ func revGroup(t *testing.T, key GroupKey, vip byte, ips ...netip.Addr) *Group {
 	if err := b.AddAddress(svc, netip.AddrFrom4([4]byte{10, 96, 0, vip}), "Service"); err != nil {
 		t.Fatal(err)
 	}
+	addEndpoints(t, b, svc, ips...)
+	g, err := b.BuildGroup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// addEndpoints adds to b an endpoint of the Service svc for each of ips:
+// the address of h<last byte>.<svc> and its PTR record.
+func addEndpoints(t *testing.T, b *TableBuilder, svc string, ips ...netip.Addr) {
+	t.Helper()
 	for _, ip := range ips {
 		host := fmt.Sprintf("h%d.%s", ip.As4()[3], svc)
 		if err := b.AddAddress(host, ip, "EndpointSlice"); err != nil {
@@ -30,11 +42,6 @@ func revGroup(t *testing.T, key GroupKey, vip byte, ips ...netip.Addr) *Group {
 			t.Fatal(err)
 		}
 	}
-	g, err := b.BuildGroup()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
 }
 
 // emptyGrouped returns a table without names, its hashes cleared of the
