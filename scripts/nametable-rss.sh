@@ -3,11 +3,16 @@
 # (SERVICES Services, 10 endpoints each, 100 ServiceEntries), start
 # `meshdns run --objects` in a network namespace of its own (root needed)
 # and print its RSS once serving, 30 s later, and its peak (VmHWM), from
-# /proc/<pid>/status. Run from the repository root.
+# /proc/<pid>/status. Run from the repository root. MESHDNS_BIN=FILE runs
+# that meshdns binary instead of one built from the tree (A/B runs).
 set -eu
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
-go build -o "$bin/meshdns" ./cmd/meshdns
+if [ -n "${MESHDNS_BIN:-}" ]; then
+	cp "$MESHDNS_BIN" "$bin/meshdns"
+else
+	go build -o "$bin/meshdns" ./cmd/meshdns
+fi
 go build -o "$bin/gencluster" ./sync/model/modeltest/gencluster
 printf 'nameserver 10.96.0.10\nsearch ns-0.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n' > "$bin/resolv.conf"
 echo "| Services | endpoints | objects file | RSS serving | RSS 30 s later | peak RSS (VmHWM) | table log |"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"time"
 
@@ -27,6 +28,9 @@ type tableStore struct {
 	// logged: the problems of the last update, so that a delta logs only
 	// new ones.
 	logged map[string]bool
+	// loaded puts back the garbage collector's target once the first
+	// complete table is stored (loadgc.go).
+	loaded func()
 }
 
 func (s *tableStore) remember(ps []model.Problem) {
@@ -46,6 +50,7 @@ func newTableStore(reg *dnsengine.AtomicRegistry, opts model.Options, log *slog.
 		}
 		s.inc = inc
 	}
+	s.loaded = tightenGC(os.Getenv, log)
 	return s, nil
 }
 
@@ -97,6 +102,7 @@ func (s *tableStore) update(objs *model.Objects) {
 		s.log.Warn("object skipped", "problem", p.String())
 	}
 	s.reg.Store(t)
+	s.loaded()
 	// The objects and the previous table are garbage now, many times the
 	// size of the table: give their memory back at once rather than at the
 	// background scavenger's pace, so the steady RSS is the table's.
