@@ -13,10 +13,10 @@ import (
 // set, meshdns runs that load with a tighter target, loadGCPercent, and
 // restores the runtime's own once the first table serves: a few more
 // collections during a one-time load, against a lower peak. At 100,000
-// endpoints from an objects file the peak fell from 134-139 MiB to
-// 116-123 MiB with GOGC=25-50 (bench/results/nametable/rss-loadgc.md);
-// the steady state keeps GOGC=100, whose fewer collections cost less
-// CPU under churn.
+// endpoints from an objects file the peak fell from 134-135 MiB to
+// 120-124 MiB in alternating runs (bench/results/nametable/rss-loadgc.md).
+// The steady state keeps GOGC=100, whose fewer collections cost less CPU
+// under churn. The runtime's memory limit (memlimit.go) still applies.
 
 // loadGCPercent is the garbage collector's target while the first table
 // loads.
