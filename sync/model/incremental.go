@@ -228,10 +228,12 @@ func packChanges(ch *Changes, keep *keeper, c *chunks) (svcs, eps map[Key]packed
 	return svcs, eps, nil
 }
 
-// groupObjects are the objects of a group being rebuilt, unpacked.
+// groupObjects are the objects of a group being rebuilt, unpacked, and
+// its Services checked: once, for both the cluster-IP pass and the build.
 type groupObjects struct {
-	svcs []*corev1.Service
-	eps  []*discoveryv1.EndpointSlice
+	svcs    []*corev1.Service
+	eps     []*discoveryv1.EndpointSlice
+	checked checkedServices
 }
 
 // apply brings the table up to date with ch.
@@ -320,7 +322,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		if err != nil {
 			return nil, err
 		}
-		o := &groupObjects{svcs: svcs, eps: eps}
+		o := &groupObjects{svcs: svcs, eps: eps, checked: m.checkServices(svcs)}
 		unpacked[g] = o
 		return o, nil
 	}
@@ -340,19 +342,19 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		if err != nil {
 			return nil, Report{}, err
 		}
-		var ips []netip.Addr
-		s := &state{o: &m.o, out: discard{}}
-		for _, si := range s.checkServices(objs.svcs) {
-			ips = append(ips, si.ips...)
+		// The new addresses counted before the old are taken away: an
+		// address the group keeps never drops to 0, and only the
+		// addresses that come or go flip.
+		for _, si := range objs.checked.infos {
+			for _, ip := range si.ips {
+				if m.clusterIPs[ip]++; m.clusterIPs[ip] == 1 {
+					flipped = append(flipped, ip)
+				}
+			}
 		}
 		for _, ip := range part(g).ips {
 			if m.clusterIPs[ip]--; m.clusterIPs[ip] == 0 {
 				delete(m.clusterIPs, ip)
-				flipped = append(flipped, ip)
-			}
-		}
-		for _, ip := range ips {
-			if m.clusterIPs[ip]++; m.clusterIPs[ip] == 1 {
 				flipped = append(flipped, ip)
 			}
 		}
@@ -535,7 +537,7 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 		b.CarveGroups(m.carved != nil)
 		s.out = b
 	}
-	infos := s.checkServices(mem)
+	infos := s.replayChecks(&objs.checked)
 	for _, si := range infos {
 		gp.ips = append(gp.ips, si.ips...)
 	}
