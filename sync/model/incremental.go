@@ -62,6 +62,7 @@ type Incremental struct {
 	// is carved from (internal/carve; dnsengine's table_carve.go says why).
 	carved  *chunks
 	scratch buildScratch
+	as      applyScratch
 	gb      *dnsengine.TableBuilder // a finished group builder, kept for its buffers
 }
 
@@ -202,30 +203,29 @@ func (m *Incremental) packedSlice(k Key) (packed, bool) {
 	return l[i], true
 }
 
-// packChanges packs the objects of ch, before anything is changed: a
-// failure leaves m as it was.
-func packChanges(ch *Changes, keep *keeper, c *chunks) (svcs, eps map[Key]packed, err error) {
+// packChanges packs the objects of ch into svcs and eps (empty), before
+// anything is changed: a failure leaves m as it was.
+func packChanges(ch *Changes, keep *keeper, c *chunks, svcs, eps map[Key]packed) error {
 	var chunk *[]byte
 	if c != nil {
 		chunk = &c.packed
 	}
-	svcs = make(map[Key]packed, len(ch.Services))
+	var err error
 	for k, x := range ch.Services {
 		if x != nil {
 			if svcs[k], err = pack(keep.key(k), x, chunk); err != nil {
-				return nil, nil, err
+				return err
 			}
 		}
 	}
-	eps = make(map[Key]packed, len(ch.EndpointSlices))
 	for k, x := range ch.EndpointSlices {
 		if x != nil {
 			if eps[k], err = pack(keep.key(k), x, chunk); err != nil {
-				return nil, nil, err
+				return err
 			}
 		}
 	}
-	return svcs, eps, nil
+	return nil
 }
 
 // groupObjects are the objects of a group being rebuilt, unpacked, and
@@ -243,15 +243,19 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		m.carved = &chunks{}
 		defer func() { m.carved = nil }()
 	}
-	packedSvcs, packedEps, err := packChanges(ch, &m.keep, m.carved)
-	if err != nil {
+	as := &m.as
+	as.svcs, as.eps = fresh(as.svcs), fresh(as.eps)
+	as.dirty, as.unpacked = fresh(as.dirty), fresh(as.unpacked)
+	defer as.done()
+	packedSvcs, packedEps := as.svcs, as.eps
+	if err := packChanges(ch, &m.keep, m.carved, packedSvcs, packedEps); err != nil {
 		return nil, Report{}, err
 	}
 	if first {
 		m.reset()
 		m.groups = map[dnsengine.GroupKey]*groupPart{}
 	}
-	dirty := map[dnsengine.GroupKey]bool{}
+	dirty := as.dirty
 	restDirty := first
 	part := func(g dnsengine.GroupKey) *groupPart {
 		gp := m.groups[g]
@@ -308,7 +312,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 
 	// The objects of the groups to rebuild, unpacked once each; ch's own
 	// are used as they are.
-	unpacked := map[dnsengine.GroupKey]*groupObjects{}
+	unpacked := as.unpacked
 	objectsOf := func(g dnsengine.GroupKey) (*groupObjects, error) {
 		if o := unpacked[g]; o != nil {
 			return o, nil
@@ -336,7 +340,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 
 	// The cluster IPs of the changed groups; a change of the set reaches
 	// the groups holding those addresses.
-	var flipped []netip.Addr
+	flipped := as.flipped[:0]
 	for g := range dirty {
 		objs, err := objectsOf(g)
 		if err != nil {
@@ -371,10 +375,12 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	}
 
 	// Rebuild the groups.
-	keys := make([]dnsengine.GroupKey, 0, len(dirty))
+	as.flipped = flipped
+	keys := as.keys[:0]
 	for g := range dirty {
 		keys = append(keys, g)
 	}
+	as.keys = keys
 	slices.SortFunc(keys, func(a, b dnsengine.GroupKey) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
@@ -545,7 +551,8 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 		gp.ips = carve.Copy(&m.carved.ips, gp.ips)
 	}
 	gp.service = len(infos) > 0
-	bySvc := map[string][]*discoveryv1.EndpointSlice{}
+	m.as.bySvc = fresh(m.as.bySvc)
+	bySvc := m.as.bySvc
 	for _, es := range objs.eps {
 		k := es.Namespace + "/" + es.Labels[discoveryv1.LabelServiceName]
 		bySvc[k] = append(bySvc[k], es)

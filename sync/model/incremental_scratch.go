@@ -1,0 +1,55 @@
+package model
+
+import (
+	"net/netip"
+
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/meshdns/meshdns/dnsengine"
+)
+
+// applyScratch is what apply and buildGroup reuse from one call to the
+// next (an Incremental is used from one goroutine): the maps and lists a
+// change needs, cleared after use, so that one change's Apply does not
+// allocate them anew.
+type applyScratch struct {
+	dirty    map[dnsengine.GroupKey]bool
+	unpacked map[dnsengine.GroupKey]*groupObjects
+	svcs     map[Key]packed // the changed objects, packed
+	eps      map[Key]packed
+	bySvc    map[string][]*discoveryv1.EndpointSlice
+	keys     []dnsengine.GroupKey
+	flipped  []netip.Addr
+}
+
+// smallScratch is the most entries a scratch map may have held to be
+// kept: clearing a map costs its capacity, so one that a first Apply (a
+// whole cluster) grew is dropped rather than cleared on every change.
+const smallScratch = 64
+
+// fresh returns m emptied for reuse, or a new map if m is nil or held
+// more than smallScratch entries.
+func fresh[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil || len(m) > smallScratch {
+		return map[K]V{}
+	}
+	clear(m)
+	return m
+}
+
+// done empties the scratch after an apply: what it points at (decoded
+// objects, kept keys) is not held until the next one, and maps grown
+// past smallScratch are dropped.
+func (a *applyScratch) done() {
+	a.dirty, a.unpacked = fresh(a.dirty), fresh(a.unpacked)
+	a.svcs, a.eps = fresh(a.svcs), fresh(a.eps)
+	a.bySvc = fresh(a.bySvc)
+	clear(a.keys)
+	a.keys, a.flipped = a.keys[:0], a.flipped[:0]
+	if cap(a.keys) > smallScratch {
+		a.keys = nil
+	}
+	if cap(a.flipped) > smallScratch {
+		a.flipped = nil
+	}
+}
