@@ -318,11 +318,11 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 			return o, nil
 		}
 		gp := part(g)
-		svcs, err := unpackAll(gp.members, ch.Services)
+		svcs, err := unpackAll(gp.members, ch.Services, &m.as.svcPool)
 		if err != nil {
 			return nil, err
 		}
-		eps, err := unpackAll(gp.slices, ch.EndpointSlices)
+		eps, err := unpackAll(gp.slices, ch.EndpointSlices, &m.as.slicePool)
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package model
 import (
 	"net/netip"
 
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/meshdns/meshdns/dnsengine"
@@ -20,6 +21,9 @@ type applyScratch struct {
 	bySvc    map[string][]*discoveryv1.EndpointSlice
 	keys     []dnsengine.GroupKey
 	flipped  []netip.Addr
+	// The objects unpacked to rebuild groups.
+	svcPool   objectPool[corev1.Service]
+	slicePool objectPool[discoveryv1.EndpointSlice]
 }
 
 // smallScratch is the most entries a scratch map may have held to be
@@ -44,6 +48,8 @@ func (a *applyScratch) done() {
 	a.dirty, a.unpacked = fresh(a.dirty), fresh(a.unpacked)
 	a.svcs, a.eps = fresh(a.svcs), fresh(a.eps)
 	a.bySvc = fresh(a.bySvc)
+	a.svcPool.reset()
+	a.slicePool.reset()
 	clear(a.keys)
 	a.keys, a.flipped = a.keys[:0], a.flipped[:0]
 	if cap(a.keys) > smallScratch {
