@@ -554,7 +554,7 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 	m.as.bySvc = fresh(m.as.bySvc)
 	bySvc := m.as.bySvc
 	for _, es := range objs.eps {
-		k := es.Namespace + "/" + es.Labels[discoveryv1.LabelServiceName]
+		k := Key{es.Namespace, es.Labels[discoveryv1.LabelServiceName]}
 		bySvc[k] = append(bySvc[k], es)
 	}
 	s.emitServices(infos, bySvc, m.clusterIPs)

@@ -18,7 +18,7 @@ type applyScratch struct {
 	unpacked map[dnsengine.GroupKey]*groupObjects
 	svcs     map[Key]packed // the changed objects, packed
 	eps      map[Key]packed
-	bySvc    map[string][]*discoveryv1.EndpointSlice
+	bySvc    map[Key][]*discoveryv1.EndpointSlice
 	keys     []dnsengine.GroupKey
 	flipped  []netip.Addr
 	// The objects unpacked to rebuild groups.

@@ -115,7 +115,7 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 	}
 
 	// EndpointSlices by service, and the ones that join none.
-	bySvc := make(map[string][]*discoveryv1.EndpointSlice, len(infos))
+	bySvc := make(map[Key][]*discoveryv1.EndpointSlice, len(infos))
 	for _, es := range eps {
 		if !s.o.wants(es.Namespace) {
 			s.rep.EndpointSlices.Filtered++
@@ -127,7 +127,7 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 			s.problem(kindEndpointSlice, es.Namespace, es.Name, "no %s label", discoveryv1.LabelServiceName)
 			continue
 		}
-		k := es.Namespace + "/" + svcName
+		k := Key{es.Namespace, svcName}
 		bySvc[k] = append(bySvc[k], es)
 	}
 
@@ -135,12 +135,12 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 }
 
 // emitServices writes the names of the checked Services infos, each with
-// its EndpointSlices from bySvc (by namespace/name), and reports the
+// its EndpointSlices from bySvc (by namespace and name), and reports the
 // slices no Service took.
-func (s *state) emitServices(infos []svcInfo, bySvc map[string][]*discoveryv1.EndpointSlice, clusterIPs map[netip.Addr]int) {
+func (s *state) emitServices(infos []svcInfo, bySvc map[Key][]*discoveryv1.EndpointSlice, clusterIPs map[netip.Addr]int) {
 	for i := range infos {
 		si := &infos[i]
-		k := si.svc.Namespace + "/" + si.svc.Name
+		k := Key{si.svc.Namespace, si.svc.Name}
 		slices := bySvc[k]
 		delete(bySvc, k)
 		s.rep.Services.Loaded++
