@@ -489,7 +489,12 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 	ns, name := si.svc.Namespace, si.svc.Name
 	// The SRV pairs of each label, labels in the order first seen; the
 	// groups and the index are the state's, reused from Service to Service.
-	clear(s.scratch.labelIdx)
+	// A label's group is found by a scan of the groups' names (one label,
+	// one name) when the Service has few endpoints, else by the index.
+	few := len(eps) <= fewEndpoints
+	if !few {
+		clear(s.scratch.labelIdx)
+	}
 	groups := s.scratch.groups[:0]
 	for _, e := range eps {
 		owner := e.owner
@@ -501,10 +506,22 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 		} else {
 			s.shadowed = append(s.shadowed, e.ip)
 		}
-		gi, ok := s.scratch.labelIdx[e.label]
+		gi, ok := 0, false
+		if few {
+			for i := range groups {
+				if groups[i].owner == owner {
+					gi, ok = i, true
+					break
+				}
+			}
+		} else {
+			gi, ok = s.scratch.labelIdx[e.label]
+		}
 		if !ok {
 			gi = len(groups)
-			s.scratch.labelIdx[e.label] = gi
+			if !few {
+				s.scratch.labelIdx[e.label] = gi
+			}
 			if len(groups) < cap(groups) {
 				groups = groups[:gi+1]
 				groups[gi].owner, groups[gi].pairs = owner, groups[gi].pairs[:0]
