@@ -282,7 +282,8 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	// EndpointSlices: out of where the old version was filed, into where
 	// the new one belongs (its group, or the rest).
 	for k, x := range ch.EndpointSlices {
-		if old, ok := m.eslices[k]; ok {
+		old, had := m.eslices[k]
+		if had {
 			if old.grouped {
 				dirty[old.g] = true
 				gp := part(old.g)
@@ -298,7 +299,11 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		}
 		k = packedEps[k].Key
 		g, grouped := m.sliceGroup(x)
-		g = m.keep.group(g)
+		if had && old.grouped && grouped && old.g == g {
+			g = old.g // kept already
+		} else {
+			g = m.keep.group(g)
+		}
 		m.eslices[k] = sliceHome{g: g, grouped: grouped}
 		if grouped {
 			dirty[g] = true
