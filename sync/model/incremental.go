@@ -244,8 +244,8 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		defer func() { m.carved = nil }()
 	}
 	as := &m.as
-	as.svcs, as.eps = fresh(as.svcs), fresh(as.eps)
-	as.dirty, as.unpacked = fresh(as.dirty), fresh(as.unpacked)
+	as.svcs, as.eps = fresh(as.svcs, len(ch.Services)), fresh(as.eps, len(ch.EndpointSlices))
+	as.dirty, as.unpacked = fresh(as.dirty, 0), fresh(as.unpacked, 0)
 	defer as.done()
 	packedSvcs, packedEps := as.svcs, as.eps
 	if err := packChanges(ch, &m.keep, m.carved, packedSvcs, packedEps); err != nil {
@@ -556,7 +556,7 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 		gp.ips = carve.Copy(&m.carved.ips, gp.ips)
 	}
 	gp.service = len(infos) > 0
-	m.as.bySvc = fresh(m.as.bySvc)
+	m.as.bySvc = fresh(m.as.bySvc, 0)
 	bySvc := m.as.bySvc
 	for _, es := range objs.eps {
 		k := Key{es.Namespace, es.Labels[discoveryv1.LabelServiceName]}

@@ -9,7 +9,8 @@ import corev1 "k8s.io/api/core/v1"
 // builds the group from the outcome.
 type checkedServices struct {
 	infos       []svcInfo
-	rep         Report
+	counts      Counts // of Services
+	problems    []Problem
 	passThrough []string
 }
 
@@ -18,15 +19,15 @@ func (m *Incremental) checkServices(svcs []*corev1.Service) checkedServices {
 	rec := &passThroughs{}
 	s := &state{o: &m.o, out: rec}
 	infos := s.checkServices(svcs)
-	return checkedServices{infos: infos, rep: s.rep, passThrough: rec.names}
+	return checkedServices{infos: infos, counts: s.rep.Services, problems: s.rep.Problems, passThrough: rec.names}
 }
 
 // replayChecks reports into s what c reported and passes its names
 // through to s's writer, as checkServices on s would have, and returns
 // the Services loaded.
 func (s *state) replayChecks(c *checkedServices) []svcInfo {
-	s.rep.Services = addCounts(s.rep.Services, c.rep.Services, 1)
-	s.rep.Problems = append(s.rep.Problems, c.rep.Problems...)
+	s.rep.Services = addCounts(s.rep.Services, c.counts, 1)
+	s.rep.Problems = append(s.rep.Problems, c.problems...)
 	for _, n := range c.passThrough {
 		_ = s.out.AddPassThrough(n)
 	}

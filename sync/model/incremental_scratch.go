@@ -31,11 +31,12 @@ type applyScratch struct {
 // whole cluster) grew is dropped rather than cleared on every change.
 const smallScratch = 64
 
-// fresh returns m emptied for reuse, or a new map if m is nil or held
-// more than smallScratch entries.
-func fresh[K comparable, V any](m map[K]V) map[K]V {
-	if m == nil || len(m) > smallScratch {
-		return map[K]V{}
+// fresh returns m emptied for reuse, or a new map sized for n entries if
+// m is nil or held more than smallScratch entries, or n is more than
+// that.
+func fresh[K comparable, V any](m map[K]V, n int) map[K]V {
+	if m == nil || len(m) > smallScratch || n > smallScratch {
+		return make(map[K]V, n)
 	}
 	clear(m)
 	return m
@@ -45,9 +46,9 @@ func fresh[K comparable, V any](m map[K]V) map[K]V {
 // objects, kept keys) is not held until the next one, and maps grown
 // past smallScratch are dropped.
 func (a *applyScratch) done() {
-	a.dirty, a.unpacked = fresh(a.dirty), fresh(a.unpacked)
-	a.svcs, a.eps = fresh(a.svcs), fresh(a.eps)
-	a.bySvc = fresh(a.bySvc)
+	a.dirty, a.unpacked = fresh(a.dirty, 0), fresh(a.unpacked, 0)
+	a.svcs, a.eps = fresh(a.svcs, 0), fresh(a.eps, 0)
+	a.bySvc = fresh(a.bySvc, 0)
 	a.svcPool.reset()
 	a.slicePool.reset()
 	clear(a.keys)
