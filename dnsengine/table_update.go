@@ -80,6 +80,7 @@ func (t *Table) Update(u TableUpdate) *Table {
 	idCopied := map[uint32]bool{}
 	freeCopied := false
 	var buf [wire.MaxNameLen]byte
+	var keptBuf [32]uint64
 	// shard returns the shard of the Service key, copied for nt, and the
 	// hash of key.
 	shard := func(key []byte) (*[]groupEntry, uint64) {
@@ -159,9 +160,9 @@ func (t *Table) Update(u TableUpdate) *Table {
 		}
 		return b[li]
 	}
-	// revAdd makes the group of id, g, a holder of its reverse name w.
-	revAdd := func(id uint32, g *Group, w []byte) {
-		h := nt.revHash(w)
+	// revAdd makes the group of id, g, a holder of its reverse name w,
+	// of hash h.
+	revAdd := func(id uint32, g *Group, w []byte, h uint64) {
 		rs, k := revShard(h), revKey(h)
 		l := rs.multi[k]
 		if o, ok := rs.get(k); ok {
@@ -234,7 +235,7 @@ func (t *Table) Update(u TableUpdate) *Table {
 			*es = slices.Insert(*es, j, groupEntry{h, g, id})
 			count(g, 1)
 			setID(id, g)
-			g.forReverse(&buf, func(w []byte) { revAdd(id, g, w) })
+			g.forReverse(&buf, func(w []byte) { revAdd(id, g, w, nt.revHash(w)) })
 			continue
 		}
 		// A new version of the Service's group: only the reverse names
@@ -245,18 +246,19 @@ func (t *Table) Update(u TableUpdate) *Table {
 		count(old, -1)
 		count(g, 1)
 		setID(id, g)
+		// kept: the hashes of g's reverse names, for the names old
+		// loses (revDrop's keep), taken on the way.
+		kept := keptBuf[:0]
 		g.forReverse(&buf, func(w []byte) {
+			h := nt.revHash(w)
+			kept = append(kept, h)
 			if !old.hasReverse(w) {
-				revAdd(id, g, w)
+				revAdd(id, g, w, h)
 			}
 		})
-		var kept []uint64 // the hashes of g's reverse names, once a name is lost
 		old.forReverse(&buf, func(w []byte) {
 			if g.hasReverse(w) {
 				return
-			}
-			if kept == nil {
-				kept = nt.revHashes(g)
 			}
 			h := nt.revHash(w)
 			revDrop(id, w, h, slices.ContainsFunc(kept, func(o uint64) bool { return sameRevEntry(o, h) }))
@@ -308,15 +310,6 @@ func (g *Group) forReverse(buf *[wire.MaxNameLen]byte, fn func(w []byte)) {
 func (g *Group) hasReverse(w []byte) bool {
 	n := g.seg.lookup(w)
 	return n != noNode && len(g.seg.typeRange(n, TypePTR)) > 0
-}
-
-// revHashes returns the hashes (revHash) of the reverse names of g, and
-// an empty slice, not nil, when g has none.
-func (t *Table) revHashes(g *Group) []uint64 {
-	hs := []uint64{}
-	var buf [wire.MaxNameLen]byte
-	g.forReverse(&buf, func(w []byte) { hs = append(hs, t.revHash(w)) })
-	return hs
 }
 
 // sameRevEntry reports whether the reverse names of hashes a and b share

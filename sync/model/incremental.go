@@ -62,6 +62,7 @@ type Incremental struct {
 	// is carved from (internal/carve; dnsengine's table_carve.go says why).
 	carved  *chunks
 	scratch buildScratch
+	as      applyScratch
 	gb      *dnsengine.TableBuilder // a finished group builder, kept for its buffers
 }
 
@@ -202,36 +203,37 @@ func (m *Incremental) packedSlice(k Key) (packed, bool) {
 	return l[i], true
 }
 
-// packChanges packs the objects of ch, before anything is changed: a
-// failure leaves m as it was.
-func packChanges(ch *Changes, keep *keeper, c *chunks) (svcs, eps map[Key]packed, err error) {
+// packChanges packs the objects of ch into svcs and eps (empty), before
+// anything is changed: a failure leaves m as it was.
+func packChanges(ch *Changes, keep *keeper, c *chunks, svcs, eps map[Key]packed) error {
 	var chunk *[]byte
 	if c != nil {
 		chunk = &c.packed
 	}
-	svcs = make(map[Key]packed, len(ch.Services))
+	var err error
 	for k, x := range ch.Services {
 		if x != nil {
 			if svcs[k], err = pack(keep.key(k), x, chunk); err != nil {
-				return nil, nil, err
+				return err
 			}
 		}
 	}
-	eps = make(map[Key]packed, len(ch.EndpointSlices))
 	for k, x := range ch.EndpointSlices {
 		if x != nil {
 			if eps[k], err = pack(keep.key(k), x, chunk); err != nil {
-				return nil, nil, err
+				return err
 			}
 		}
 	}
-	return svcs, eps, nil
+	return nil
 }
 
-// groupObjects are the objects of a group being rebuilt, unpacked.
+// groupObjects are the objects of a group being rebuilt, unpacked, and
+// its Services checked: once, for both the cluster-IP pass and the build.
 type groupObjects struct {
-	svcs []*corev1.Service
-	eps  []*discoveryv1.EndpointSlice
+	svcs    []*corev1.Service
+	eps     []*discoveryv1.EndpointSlice
+	checked checkedServices
 }
 
 // apply brings the table up to date with ch.
@@ -241,15 +243,19 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		m.carved = &chunks{}
 		defer func() { m.carved = nil }()
 	}
-	packedSvcs, packedEps, err := packChanges(ch, &m.keep, m.carved)
-	if err != nil {
+	as := &m.as
+	as.svcs, as.eps = fresh(as.svcs, len(ch.Services)), fresh(as.eps, len(ch.EndpointSlices))
+	as.dirty, as.unpacked = fresh(as.dirty, 0), fresh(as.unpacked, 0)
+	defer as.done()
+	packedSvcs, packedEps := as.svcs, as.eps
+	if err := packChanges(ch, &m.keep, m.carved, packedSvcs, packedEps); err != nil {
 		return nil, Report{}, err
 	}
 	if first {
 		m.reset()
 		m.groups = map[dnsengine.GroupKey]*groupPart{}
 	}
-	dirty := map[dnsengine.GroupKey]bool{}
+	dirty := as.dirty
 	restDirty := first
 	part := func(g dnsengine.GroupKey) *groupPart {
 		gp := m.groups[g]
@@ -276,7 +282,8 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	// EndpointSlices: out of where the old version was filed, into where
 	// the new one belongs (its group, or the rest).
 	for k, x := range ch.EndpointSlices {
-		if old, ok := m.eslices[k]; ok {
+		old, had := m.eslices[k]
+		if had {
 			if old.grouped {
 				dirty[old.g] = true
 				gp := part(old.g)
@@ -292,7 +299,11 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		}
 		k = packedEps[k].Key
 		g, grouped := m.sliceGroup(x)
-		g = m.keep.group(g)
+		if had && old.grouped && grouped && old.g == g {
+			g = old.g // kept already
+		} else {
+			g = m.keep.group(g)
+		}
 		m.eslices[k] = sliceHome{g: g, grouped: grouped}
 		if grouped {
 			dirty[g] = true
@@ -306,21 +317,21 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 
 	// The objects of the groups to rebuild, unpacked once each; ch's own
 	// are used as they are.
-	unpacked := map[dnsengine.GroupKey]*groupObjects{}
+	unpacked := as.unpacked
 	objectsOf := func(g dnsengine.GroupKey) (*groupObjects, error) {
 		if o := unpacked[g]; o != nil {
 			return o, nil
 		}
 		gp := part(g)
-		svcs, err := unpackAll(gp.members, ch.Services)
+		svcs, err := unpackAll(gp.members, ch.Services, &m.as.svcPool)
 		if err != nil {
 			return nil, err
 		}
-		eps, err := unpackAll(gp.slices, ch.EndpointSlices)
+		eps, err := unpackAll(gp.slices, ch.EndpointSlices, &m.as.slicePool)
 		if err != nil {
 			return nil, err
 		}
-		o := &groupObjects{svcs: svcs, eps: eps}
+		o := &groupObjects{svcs: svcs, eps: eps, checked: m.checkServices(svcs)}
 		unpacked[g] = o
 		return o, nil
 	}
@@ -334,25 +345,25 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 
 	// The cluster IPs of the changed groups; a change of the set reaches
 	// the groups holding those addresses.
-	var flipped []netip.Addr
+	flipped := as.flipped[:0]
 	for g := range dirty {
 		objs, err := objectsOf(g)
 		if err != nil {
 			return nil, Report{}, err
 		}
-		var ips []netip.Addr
-		s := &state{o: &m.o, out: discard{}}
-		for _, si := range s.checkServices(objs.svcs) {
-			ips = append(ips, si.ips...)
+		// The new addresses counted before the old are taken away: an
+		// address the group keeps never drops to 0, and only the
+		// addresses that come or go flip.
+		for _, si := range objs.checked.infos {
+			for _, ip := range si.ips {
+				if m.clusterIPs[ip]++; m.clusterIPs[ip] == 1 {
+					flipped = append(flipped, ip)
+				}
+			}
 		}
 		for _, ip := range part(g).ips {
 			if m.clusterIPs[ip]--; m.clusterIPs[ip] == 0 {
 				delete(m.clusterIPs, ip)
-				flipped = append(flipped, ip)
-			}
-		}
-		for _, ip := range ips {
-			if m.clusterIPs[ip]++; m.clusterIPs[ip] == 1 {
 				flipped = append(flipped, ip)
 			}
 		}
@@ -369,10 +380,12 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	}
 
 	// Rebuild the groups.
-	keys := make([]dnsengine.GroupKey, 0, len(dirty))
+	as.flipped = flipped
+	keys := as.keys[:0]
 	for g := range dirty {
 		keys = append(keys, g)
 	}
+	as.keys = keys
 	slices.SortFunc(keys, func(a, b dnsengine.GroupKey) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
@@ -535,7 +548,7 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 		b.CarveGroups(m.carved != nil)
 		s.out = b
 	}
-	infos := s.checkServices(mem)
+	infos := s.replayChecks(&objs.checked)
 	for _, si := range infos {
 		gp.ips = append(gp.ips, si.ips...)
 	}
@@ -543,9 +556,10 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 		gp.ips = carve.Copy(&m.carved.ips, gp.ips)
 	}
 	gp.service = len(infos) > 0
-	bySvc := map[string][]*discoveryv1.EndpointSlice{}
+	m.as.bySvc = fresh(m.as.bySvc, 0)
+	bySvc := m.as.bySvc
 	for _, es := range objs.eps {
-		k := es.Namespace + "/" + es.Labels[discoveryv1.LabelServiceName]
+		k := Key{es.Namespace, es.Labels[discoveryv1.LabelServiceName]}
 		bySvc[k] = append(bySvc[k], es)
 	}
 	s.emitServices(infos, bySvc, m.clusterIPs)

@@ -51,9 +51,8 @@ func pack[T any, P protoObject[T]](k Key, x P, chunk *[]byte) (packed, error) {
 	return packed{Key: k, b: b[len(b)-n:]}, nil
 }
 
-// unpack decodes p into a new object.
-func unpack[T any, P protoObject[T]](p packed) (P, error) {
-	x := P(new(T))
+// unpack decodes p into x, a zero object.
+func unpack[T any, P protoObject[T]](p packed, x P) (P, error) {
 	if err := x.Unmarshal(p.b); err != nil {
 		return nil, fmt.Errorf("model: unpacking %s/%s: %w", p.Namespace, p.Name, err)
 	}
@@ -91,19 +90,52 @@ func setPacked(l []packed, k Key, p packed, remove bool) []packed {
 }
 
 // unpackAll returns the objects of l, in order: the version live holds for
-// a key it has (the objects of the Apply under way), else l's unpacked.
-func unpackAll[T any, P protoObject[T]](l []packed, live map[Key]P) ([]P, error) {
+// a key it has (the objects of the Apply under way), else l's unpacked
+// into an object of pool.
+func unpackAll[T any, P protoObject[T]](l []packed, live map[Key]P, pool *objectPool[T]) ([]P, error) {
 	out := make([]P, 0, len(l))
 	for _, p := range l {
 		if x, ok := live[p.Key]; ok && x != nil {
 			out = append(out, x)
 			continue
 		}
-		x, err := unpack[T, P](p)
+		x, err := unpack[T, P](p, pool.get())
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, x)
 	}
 	return out, nil
+}
+
+// objectPool hands out zero objects to unpack into, and takes them all
+// back at once (reset): the objects a group is rebuilt from live until its
+// build is done, and an Apply of one change unpacks a Service or two,
+// which the next one's reuse.
+type objectPool[T any] struct {
+	xs []*T
+	n  int // handed out: xs[:n]
+}
+
+// get returns a zero object.
+func (p *objectPool[T]) get() *T {
+	if p.n == len(p.xs) {
+		p.xs = append(p.xs, new(T))
+	}
+	p.n++
+	return p.xs[p.n-1]
+}
+
+// reset takes every object back, zeroed so that it holds nothing the
+// objects decoded into it did; a pool that grew past smallScratch objects
+// (a first Apply's) is dropped.
+func (p *objectPool[T]) reset() {
+	var zero T
+	for _, x := range p.xs[:p.n] {
+		*x = zero
+	}
+	p.n = 0
+	if len(p.xs) > smallScratch {
+		p.xs = nil
+	}
 }

@@ -42,12 +42,18 @@ type epAddr struct {
 	ip    netip.Addr
 	ports []epPort
 	src   string
+	host  string // its key's (epKey)
+	// Where its label and owner end in the Service's names, written one
+	// after the other and made strings at once.
+	labelEnd, end int
 }
 
-// epKey identifies an endpoint address of a service: merged by it.
+// epKey identifies an endpoint address of a service: merged by it. Its
+// label is the hostname, or empty for the dashed address (a function of
+// the address): a hostname that is the address dashed is keyed empty.
 type epKey struct {
-	label string
-	ip    netip.Addr
+	host string
+	ip   netip.Addr
 }
 
 // labelGroup is the SRV pairs of one endpoint label of a service.
@@ -115,7 +121,7 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 	}
 
 	// EndpointSlices by service, and the ones that join none.
-	bySvc := make(map[string][]*discoveryv1.EndpointSlice, len(infos))
+	bySvc := make(map[Key][]*discoveryv1.EndpointSlice, len(infos))
 	for _, es := range eps {
 		if !s.o.wants(es.Namespace) {
 			s.rep.EndpointSlices.Filtered++
@@ -127,7 +133,7 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 			s.problem(kindEndpointSlice, es.Namespace, es.Name, "no %s label", discoveryv1.LabelServiceName)
 			continue
 		}
-		k := es.Namespace + "/" + svcName
+		k := Key{es.Namespace, svcName}
 		bySvc[k] = append(bySvc[k], es)
 	}
 
@@ -135,12 +141,12 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 }
 
 // emitServices writes the names of the checked Services infos, each with
-// its EndpointSlices from bySvc (by namespace/name), and reports the
+// its EndpointSlices from bySvc (by namespace and name), and reports the
 // slices no Service took.
-func (s *state) emitServices(infos []svcInfo, bySvc map[string][]*discoveryv1.EndpointSlice, clusterIPs map[netip.Addr]int) {
+func (s *state) emitServices(infos []svcInfo, bySvc map[Key][]*discoveryv1.EndpointSlice, clusterIPs map[netip.Addr]int) {
 	for i := range infos {
 		si := &infos[i]
-		k := si.svc.Namespace + "/" + si.svc.Name
+		k := Key{si.svc.Namespace, si.svc.Name}
 		slices := bySvc[k]
 		delete(bySvc, k)
 		s.rep.Services.Loaded++
@@ -285,6 +291,10 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 	defer func() { s.scratch.out, s.scratch.ports = out[:0], portArena[:0] }()
 	idx := s.scratch.epIdx
 	clear(idx)
+	// names: the endpoints' names, in the order of out; dashed: an
+	// address dashed, to key a hostname that is one.
+	names := s.scratch.name[:0]
+	var dashed [64]byte
 	for _, es := range list {
 		src := "EndpointSlice " + es.Namespace + "/" + es.Name
 		prob := func(format string, args ...any) {
@@ -340,18 +350,10 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 					continue
 				}
 				ip = ip.Unmap()
-				// The name, in one allocation; a dashed label is its start.
-				label, owner := host, ""
-				if label == "" {
-					b := appendDashed(s.scratch.name[:0], ip)
-					n := len(b)
-					b = append(append(b, '.'), si.fqdn...)
-					owner, s.scratch.name = string(b), b
-					label = owner[:n]
-				} else {
-					owner = label + "." + si.fqdn
+				k := epKey{host, ip}
+				if host != "" && host == string(appendDashed(dashed[:0], ip)) {
+					k.host = ""
 				}
-				k := epKey{label, ip}
 				if x := merged(out, idx, k, n); x != nil {
 					for _, p := range ports {
 						if !slices.Contains(x.ports, p) {
@@ -360,7 +362,15 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 					}
 					continue
 				}
-				arena = append(arena, epAddr{label: label, owner: owner, ip: ip, ports: ports, src: src})
+				// Its name, <label>.<svc FQDN>, after the others'.
+				if host != "" {
+					names = append(names, host...)
+				} else {
+					names = appendDashed(names, ip)
+				}
+				labelEnd := len(names)
+				names = append(append(names, '.'), si.fqdn...)
+				arena = append(arena, epAddr{ip: ip, ports: ports, src: src, host: k.host, labelEnd: labelEnd, end: len(names)})
 				x := &arena[len(arena)-1]
 				if n > fewEndpoints {
 					idx[k] = x
@@ -369,6 +379,14 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 			}
 		}
 	}
+	// The names, in one allocation: each endpoint's follows the one
+	// before's.
+	all, start := string(names), 0
+	for _, x := range out {
+		x.label, x.owner = all[start:x.labelEnd], all[start:x.end]
+		start = x.end
+	}
+	s.scratch.name = names
 	return out
 }
 
@@ -383,7 +401,7 @@ func merged(out []*epAddr, idx map[epKey]*epAddr, k epKey, n int) *epAddr {
 		return idx[k]
 	}
 	for _, x := range out {
-		if x.ip == k.ip && x.label == k.label {
+		if x.ip == k.ip && x.host == k.host {
 			return x
 		}
 	}
@@ -471,7 +489,12 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 	ns, name := si.svc.Namespace, si.svc.Name
 	// The SRV pairs of each label, labels in the order first seen; the
 	// groups and the index are the state's, reused from Service to Service.
-	clear(s.scratch.labelIdx)
+	// A label's group is found by a scan of the groups' names (one label,
+	// one name) when the Service has few endpoints, else by the index.
+	few := len(eps) <= fewEndpoints
+	if !few {
+		clear(s.scratch.labelIdx)
+	}
 	groups := s.scratch.groups[:0]
 	for _, e := range eps {
 		owner := e.owner
@@ -483,10 +506,22 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 		} else {
 			s.shadowed = append(s.shadowed, e.ip)
 		}
-		gi, ok := s.scratch.labelIdx[e.label]
+		gi, ok := 0, false
+		if few {
+			for i := range groups {
+				if groups[i].owner == owner {
+					gi, ok = i, true
+					break
+				}
+			}
+		} else {
+			gi, ok = s.scratch.labelIdx[e.label]
+		}
 		if !ok {
 			gi = len(groups)
-			s.scratch.labelIdx[e.label] = gi
+			if !few {
+				s.scratch.labelIdx[e.label] = gi
+			}
 			if len(groups) < cap(groups) {
 				groups = groups[:gi+1]
 				groups[gi].owner, groups[gi].pairs = owner, groups[gi].pairs[:0]

@@ -13,11 +13,17 @@ import (
 // TestEndpointsMerged: an address in two EndpointSlices of a Service is
 // one endpoint with the ports of both, from the first, whether the
 // Service has few addresses (a repeat found by a scan) or many (by a
-// map, above fewEndpoints). (The table drops repeated records: a repeat
-// not merged would not show in its answers.)
+// map, above fewEndpoints), and whether the second slice gives it no
+// hostname or one that is its address dashed: the same name. (The table
+// drops repeated records: a repeat not merged would not show in its
+// answers.)
 func TestEndpointsMerged(t *testing.T) {
-	for _, n := range []int{2, fewEndpoints / 2, fewEndpoints/2 + 1, 3 * fewEndpoints} {
-		t.Run(fmt.Sprint(n), func(t *testing.T) {
+	for _, tc := range []struct {
+		n      int
+		dashed bool // web-b's endpoints have their dashed address as hostname
+	}{{2, false}, {fewEndpoints / 2, false}, {fewEndpoints/2 + 1, false}, {3 * fewEndpoints, false}, {2, true}, {3 * fewEndpoints, true}} {
+		n := tc.n
+		t.Run(fmt.Sprint(n, tc.dashed), func(t *testing.T) {
 			svc := &corev1.Service{
 				ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web"},
 				Spec:       corev1.ServiceSpec{ClusterIP: "10.96.0.1", Ports: []corev1.ServicePort{{Name: "http", Port: 80}}},
@@ -29,7 +35,11 @@ func TestEndpointsMerged(t *testing.T) {
 					Ports:       []discoveryv1.EndpointPort{{Name: &port, Port: &num}},
 				}
 				for i := range n {
-					es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{Addresses: []string{fmt.Sprintf("10.128.0.%d", i+1)}})
+					e := discoveryv1.Endpoint{Addresses: []string{fmt.Sprintf("10.128.0.%d", i+1)}}
+					if tc.dashed && name == "web-b" {
+						e.Hostname = new(fmt.Sprintf("10-128-0-%d", i+1))
+					}
+					es.Endpoints = append(es.Endpoints, e)
 				}
 				return es
 			}

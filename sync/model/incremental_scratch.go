@@ -1,0 +1,62 @@
+package model
+
+import (
+	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/meshdns/meshdns/dnsengine"
+)
+
+// applyScratch is what apply and buildGroup reuse from one call to the
+// next (an Incremental is used from one goroutine): the maps and lists a
+// change needs, cleared after use, so that one change's Apply does not
+// allocate them anew.
+type applyScratch struct {
+	dirty    map[dnsengine.GroupKey]bool
+	unpacked map[dnsengine.GroupKey]*groupObjects
+	svcs     map[Key]packed // the changed objects, packed
+	eps      map[Key]packed
+	bySvc    map[Key][]*discoveryv1.EndpointSlice
+	keys     []dnsengine.GroupKey
+	flipped  []netip.Addr
+	// The objects unpacked to rebuild groups.
+	svcPool   objectPool[corev1.Service]
+	slicePool objectPool[discoveryv1.EndpointSlice]
+}
+
+// smallScratch is the most entries a scratch map may have held to be
+// kept: clearing a map costs its capacity, so one that a first Apply (a
+// whole cluster) grew is dropped rather than cleared on every change.
+const smallScratch = 64
+
+// fresh returns m emptied for reuse, or a new map sized for n entries if
+// m is nil or held more than smallScratch entries, or n is more than
+// that.
+func fresh[K comparable, V any](m map[K]V, n int) map[K]V {
+	if m == nil || len(m) > smallScratch || n > smallScratch {
+		return make(map[K]V, n)
+	}
+	clear(m)
+	return m
+}
+
+// done empties the scratch after an apply: what it points at (decoded
+// objects, kept keys) is not held until the next one, and maps grown
+// past smallScratch are dropped.
+func (a *applyScratch) done() {
+	a.dirty, a.unpacked = fresh(a.dirty, 0), fresh(a.unpacked, 0)
+	a.svcs, a.eps = fresh(a.svcs, 0), fresh(a.eps, 0)
+	a.bySvc = fresh(a.bySvc, 0)
+	a.svcPool.reset()
+	a.slicePool.reset()
+	clear(a.keys)
+	a.keys, a.flipped = a.keys[:0], a.flipped[:0]
+	if cap(a.keys) > smallScratch {
+		a.keys = nil
+	}
+	if cap(a.flipped) > smallScratch {
+		a.flipped = nil
+	}
+}
