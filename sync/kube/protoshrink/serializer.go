@@ -19,6 +19,11 @@ func NewNegotiatedSerializer(ns runtime.NegotiatedSerializer) runtime.Negotiated
 	for i := range infos {
 		if infos[i].MediaType == runtime.ContentTypeProtobuf && infos[i].Serializer != nil {
 			infos[i].Serializer = &serializer{Serializer: infos[i].Serializer, d: d}
+			if ss := infos[i].StreamSerializer; ss != nil && ss.Serializer != nil {
+				stream := *ss
+				stream.Serializer = newStreamSerializer(ss.Serializer)
+				infos[i].StreamSerializer = &stream
+			}
 		}
 	}
 	return negotiated{NegotiatedSerializer: ns, infos: infos}
