@@ -12,7 +12,9 @@ import (
 // topology hints, the Pod each endpoint points at) is dropped. The API
 // server source shrinks each object as soon as it is decoded (in its
 // queues' transforms, sync/kube), so what a cluster's controllers add to
-// its objects costs nothing past decoding. The model builds the same table
+// its objects costs nothing past decoding; from protobuf it decodes them
+// already shrunk (sync/kube/protoshrink, whose tests fail should these
+// shrinks keep a field it does not read). The model builds the same table
 // from the shrunk objects as from the originals (TestShrinkKeepsTheTable
 // in sync/kube). The objects file's parser does not shrink: its objects
 // are garbage once the table is built, and a copy of each made the load's
