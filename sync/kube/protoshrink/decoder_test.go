@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -46,10 +47,21 @@ func decodeCases() []struct {
 	emptyLabel := realSlice("shop", "empty-label", 1)
 	emptyLabel.Labels[discoveryv1.LabelServiceName] = ""
 
+	// The bookmark ending a watch's initial events, as the API server
+	// sends it: an empty object but for its version and an annotation.
+	bookmarkMeta := metav1.ObjectMeta{ResourceVersion: "4242",
+		Annotations: map[string]string{metav1.InitialEventsAnnotationKey: "true"}}
+	sliceBookmark := &discoveryv1.EndpointSlice{ObjectMeta: bookmarkMeta,
+		TypeMeta: metav1.TypeMeta{APIVersion: "discovery.k8s.io/v1", Kind: "EndpointSlice"}}
+	serviceBookmark := &corev1.Service{ObjectMeta: bookmarkMeta,
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Service"}}
+
 	return []struct {
 		name string
 		obj  runtime.Object
 	}{
+		{"endpointslice initial-events-end bookmark", sliceBookmark},
+		{"service initial-events-end bookmark", serviceBookmark},
 		{"service", realService("shop", "web")},
 		{"service dual-stack", dual},
 		{"service headless publishNotReadyAddresses", headless},
@@ -115,5 +127,30 @@ func TestDecodeHandsOn(t *testing.T) {
 				t.Fatal("the fast decoder took it")
 			}
 		})
+	}
+}
+
+// TestInitialEventsEnd: the bookmark ending a watch's initial events keeps
+// the annotation client-go's reflector waits for (it reads it off the
+// decoded object, before any transform).
+func TestInitialEventsEnd(t *testing.T) {
+	std := protobufInfo(t, codecs(t)).Serializer
+	d := newDecoder()
+	for _, tc := range decodeCases() {
+		m, err := meta.Accessor(tc.obj)
+		if err != nil || m.GetAnnotations()[metav1.InitialEventsAnnotationKey] != "true" {
+			continue
+		}
+		obj, _, ok := d.decode(encode(t, std, tc.obj))
+		if !ok {
+			t.Fatalf("%s: not taken", tc.name)
+		}
+		got, err := meta.Accessor(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.GetAnnotations()[metav1.InitialEventsAnnotationKey] != "true" || got.GetResourceVersion() != "4242" {
+			t.Fatalf("%s: annotations %v, version %q", tc.name, got.GetAnnotations(), got.GetResourceVersion())
+		}
 	}
 }

@@ -11,8 +11,8 @@ import (
 )
 
 // fill sets every exported field of v (recursively) to a value that is not
-// zero: two elements a slice, two entries a map (one of them the
-// EndpointSlice's Service name label).
+// zero: two elements a slice, three entries a map (two of them the keys
+// of the label and the annotation the shrinks keep).
 func fill(v reflect.Value, n *int) {
 	*n++
 	switch v.Kind() {
@@ -39,7 +39,7 @@ func fill(v reflect.Value, n *int) {
 		fill(v.Index(1), n)
 	case reflect.Map:
 		v.Set(reflect.MakeMap(v.Type()))
-		for _, key := range []string{discoveryv1.LabelServiceName, "other"} {
+		for _, key := range []string{discoveryv1.LabelServiceName, metav1.InitialEventsAnnotationKey, "other"} {
 			val := reflect.New(v.Type().Elem()).Elem()
 			fill(val, n)
 			v.SetMapIndex(reflect.ValueOf(key).Convert(v.Type().Key()), val)

@@ -5,8 +5,9 @@ import (
 )
 
 // meta decodes an ObjectMeta message b into m, as model's shrink keeps it:
-// the name, namespace, resourceVersion, creation and deletion times, and
-// the label named label (none when label is empty). Like the generated
+// the name, namespace, resourceVersion, creation and deletion times, the
+// label named label (none when label is empty) and the annotation
+// metav1.InitialEventsAnnotationKey. Like the generated
 // decoder it decodes into what m already holds (a message field given
 // twice is merged).
 func (d *decoder) meta(b []byte, m *metav1.ObjectMeta, label string) bool {
@@ -43,9 +44,25 @@ func (d *decoder) meta(b []byte, m *metav1.ObjectMeta, label string) bool {
 			if m.DeletionTimestamp.Unmarshal(f.b) != nil {
 				return false
 			}
-		case 11:
-			if !f.isBytes() || !d.label(f.b, m, label) {
+		case 11, 12:
+			// Labels and annotations: one of each is kept.
+			key := label
+			if f.num == 12 {
+				key = metav1.InitialEventsAnnotationKey
+			}
+			if !f.isBytes() {
 				return false
+			}
+			v, found, ok := entry(f.b, key)
+			if !ok {
+				return false
+			}
+			switch {
+			case !found:
+			case f.num == 11:
+				m.Labels = setOne(m.Labels, key, v)
+			default:
+				m.Annotations = setOne(m.Annotations, key, v)
 			}
 		default:
 			if !d.s.objectMeta.check(f) {
@@ -56,36 +73,42 @@ func (d *decoder) meta(b []byte, m *metav1.ObjectMeta, label string) bool {
 	return true
 }
 
-// label decodes one entry of an ObjectMeta's labels, keeping it in m when
-// its key is label.
-func (d *decoder) label(b []byte, m *metav1.ObjectMeta, label string) bool {
-	var key, value []byte
+// entry decodes an entry of a map<string, string> (b) and returns its
+// value when its key is key (found false for another key, and for any when
+// key is empty).
+func entry(b []byte, key string) (value string, found, ok bool) {
+	var k, v []byte
 	for len(b) > 0 {
 		f, rest, ok := next(b)
 		if !ok {
-			return false
+			return "", false, false
 		}
 		b = rest
 		switch f.num {
 		case 1:
 			if !f.isBytes() {
-				return false
+				return "", false, false
 			}
-			key = f.b
+			k = f.b
 		case 2:
 			if !f.isBytes() {
-				return false
+				return "", false, false
 			}
-			value = f.b
+			v = f.b
 		}
 		// A map entry's other fields are skipped unchecked.
 	}
-	if label == "" || string(key) != label {
-		return true
+	if key == "" || string(k) != key {
+		return "", false, true
 	}
-	if m.Labels == nil {
-		m.Labels = map[string]string{}
+	return string(v), true, true
+}
+
+// setOne sets key to value in m, made if nil.
+func setOne(m map[string]string, key, value string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
 	}
-	m.Labels[label] = string(value)
-	return true
+	m[key] = value
+	return m
 }
