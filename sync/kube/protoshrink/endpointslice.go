@@ -7,6 +7,9 @@ import (
 // endpointSlice decodes an EndpointSlice message b into es as
 // model.ShrinkEndpointSlice keeps it.
 func (d *decoder) endpointSlice(b []byte, es *discoveryv1.EndpointSlice) bool {
+	if n := count(b, 2); n > 0 && es.Endpoints == nil {
+		es.Endpoints = make([]discoveryv1.Endpoint, 0, n)
+	}
 	for len(b) > 0 {
 		f, rest, ok := next(b)
 		if !ok {
@@ -104,6 +107,9 @@ func (d *decoder) conditions(b []byte, c *discoveryv1.EndpointConditions) bool {
 // endpointSliceList decodes an EndpointSliceList message b into l, each
 // item as endpointSlice decodes it.
 func (d *decoder) endpointSliceList(b []byte, l *discoveryv1.EndpointSliceList) bool {
+	if n := count(b, 2); n > 0 && l.Items == nil {
+		l.Items = make([]discoveryv1.EndpointSlice, 0, n)
+	}
 	for len(b) > 0 {
 		f, rest, ok := next(b)
 		if !ok {

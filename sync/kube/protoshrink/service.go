@@ -119,6 +119,9 @@ func (d *decoder) servicePort(b []byte, p *corev1.ServicePort) bool {
 // serviceList decodes a ServiceList message b into l, each item as
 // service decodes it.
 func (d *decoder) serviceList(b []byte, l *corev1.ServiceList) bool {
+	if n := count(b, 2); n > 0 && l.Items == nil {
+		l.Items = make([]corev1.Service, 0, n)
+	}
 	for len(b) > 0 {
 		f, rest, ok := next(b)
 		if !ok {

@@ -53,3 +53,21 @@ func (f field) isVarint() bool { return f.typ == protowire.VarintType }
 
 // str is f's value as a new string.
 func (f field) str() string { return string(f.b) }
+
+// count returns how many fields numbered num the message b holds (up to
+// where it cannot be read), for a repeated field's slice to be made at its
+// size once rather than grown.
+func count(b []byte, num protowire.Number) int {
+	n := 0
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok {
+			break
+		}
+		if f.num == num {
+			n++
+		}
+		b = rest
+	}
+	return n
+}
