@@ -12,7 +12,14 @@ import (
 // decoded object before it is queued. Each builds a new, small object holding only what sync/model reads
 // (model.ShrinkService, model.ShrinkEndpointSlice, and for ServiceEntries
 // the fields model.ServiceEntryFromUnstructured reads). Objects of other
-// types (deletion tombstones) pass through unchanged.
+// types (deletion tombstones) pass through unchanged. Services and
+// EndpointSlices the API server sends in protobuf arrive already shrunk
+// (kubeclient decodes them with protoshrink); shrinking one again is a
+// small copy (1.7 KB in 4 allocations for an EndpointSlice of 10
+// endpoints, against 2.3 KB in 58 for its decoding: protoshrink's
+// BenchmarkDecodeEndpointSlice, fast against fast+shrink), kept so that
+// objects from JSON and from protoshrink's fall back to the standard
+// decoder are shrunk by this one code.
 
 // shrinkService and shrinkEndpointSlice are model's shrinks as informer
 // transforms.

@@ -12,7 +12,9 @@ import (
 // topology hints, the Pod each endpoint points at) is dropped. The API
 // server source shrinks each object as soon as it is decoded (in its
 // queues' transforms, sync/kube), so what a cluster's controllers add to
-// its objects costs nothing past decoding. The model builds the same table
+// its objects costs nothing past decoding; from protobuf it decodes them
+// already shrunk (sync/kube/protoshrink, whose tests fail should these
+// shrinks keep a field it does not read). The model builds the same table
 // from the shrunk objects as from the originals (TestShrinkKeepsTheTable
 // in sync/kube). The objects file's parser does not shrink: its objects
 // are garbage once the table is built, and a copy of each made the load's
@@ -72,7 +74,11 @@ func ShrinkEndpointSlice(es *discoveryv1.EndpointSlice) *discoveryv1.EndpointSli
 // shrinkMeta keeps the name, the version, the creation and deletion times
 // and the label named label (none when label is empty): the model reads one
 // label, an EndpointSlice's Service name, and the EndpointSlice controller
-// copies all of a Service's labels onto its slices. The UID is not read
+// copies all of a Service's labels onto its slices. It also keeps the
+// annotation that marks the bookmark ending a watch's initial events
+// (metav1.InitialEventsAnnotationKey, on no stored object): client-go's
+// reflector reads it off the decoded bookmark, which
+// sync/kube/protoshrink decodes in this form. The UID is not read
 // (objects are keyed by namespace and name).
 func shrinkMeta(m *metav1.ObjectMeta, label string) metav1.ObjectMeta {
 	out := metav1.ObjectMeta{
@@ -84,6 +90,9 @@ func shrinkMeta(m *metav1.ObjectMeta, label string) metav1.ObjectMeta {
 	}
 	if v, ok := m.Labels[label]; ok && label != "" {
 		out.Labels = map[string]string{label: v}
+	}
+	if v, ok := m.Annotations[metav1.InitialEventsAnnotationKey]; ok {
+		out.Annotations = map[string]string{metav1.InitialEventsAnnotationKey: v}
 	}
 	return out
 }

@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/meshdns/meshdns/sync/kube/protoshrink"
 )
 
 // Resource is one of the resources meshdns lists and watches.
@@ -87,7 +89,9 @@ func New(rc *rest.Config) (*Client, error) {
 	if err := discoveryv1.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
-	codecs := serializer.NewCodecFactory(scheme).WithoutConversion()
+	// Services and EndpointSlices in protobuf decode straight into the
+	// small form the source keeps (protoshrink).
+	codecs := protoshrink.NewNegotiatedSerializer(serializer.NewCodecFactory(scheme).WithoutConversion())
 	restFor := func(gv schema.GroupVersion, apiPath string, protobuf bool) (*rest.RESTClient, error) {
 		c := rest.CopyConfig(rc)
 		c.GroupVersion, c.APIPath, c.NegotiatedSerializer = &gv, apiPath, codecs
