@@ -55,86 +55,59 @@ func (d *decoder) decode(data []byte) (obj runtime.Object, gvk *kschema.GroupVer
 		return nil, nil, false
 	}
 	var apiVersion, kind, raw []byte
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			return nil, nil, false
-		}
-		b = rest
+	if !walk(b, func(f field) bool {
 		switch f.num {
 		case 1:
-			if !f.isBytes() || !d.typeMeta(f.b, &apiVersion, &kind) {
-				return nil, nil, false
-			}
+			return f.isBytes() && d.typeMeta(f.b, &apiVersion, &kind)
 		case 2:
-			if !f.isBytes() {
-				return nil, nil, false
-			}
 			raw = f.b
+			return f.isBytes()
 		default:
-			if !d.s.unknown.check(f) {
-				return nil, nil, false
-			}
+			return d.s.unknown.check(f)
 		}
+	}) {
+		return nil, nil, false
 	}
+	core, discovery := string(apiVersion) == "v1", string(apiVersion) == "discovery.k8s.io/v1"
 	switch {
-	case string(apiVersion) == "v1" && string(kind) == "Service":
-		s := &corev1.Service{}
-		if !d.service(raw, s) {
-			return nil, nil, false
-		}
-		s.APIVersion, s.Kind = "v1", "Service"
-		return s, &kschema.GroupVersionKind{Version: "v1", Kind: "Service"}, true
-	case string(apiVersion) == "v1" && string(kind) == "ServiceList":
-		l := &corev1.ServiceList{}
-		if !d.serviceList(raw, l) {
-			return nil, nil, false
-		}
-		l.APIVersion, l.Kind = "v1", "ServiceList"
-		return l, &kschema.GroupVersionKind{Version: "v1", Kind: "ServiceList"}, true
-	case string(apiVersion) == "discovery.k8s.io/v1" && string(kind) == "EndpointSlice":
-		es := &discoveryv1.EndpointSlice{}
-		if !d.endpointSlice(raw, es) {
-			return nil, nil, false
-		}
-		es.APIVersion, es.Kind = "discovery.k8s.io/v1", "EndpointSlice"
-		return es, &kschema.GroupVersionKind{Group: "discovery.k8s.io", Version: "v1", Kind: "EndpointSlice"}, true
-	case string(apiVersion) == "discovery.k8s.io/v1" && string(kind) == "EndpointSliceList":
-		l := &discoveryv1.EndpointSliceList{}
-		if !d.endpointSliceList(raw, l) {
-			return nil, nil, false
-		}
-		l.APIVersion, l.Kind = "discovery.k8s.io/v1", "EndpointSliceList"
-		return l, &kschema.GroupVersionKind{Group: "discovery.k8s.io", Version: "v1", Kind: "EndpointSliceList"}, true
+	case core && string(kind) == "Service":
+		return typed(raw, d.service, corev1.SchemeGroupVersion.WithKind("Service"))
+	case core && string(kind) == "ServiceList":
+		return typed(raw, d.serviceList, corev1.SchemeGroupVersion.WithKind("ServiceList"))
+	case discovery && string(kind) == "EndpointSlice":
+		return typed(raw, d.endpointSlice, discoveryv1.SchemeGroupVersion.WithKind("EndpointSlice"))
+	case discovery && string(kind) == "EndpointSliceList":
+		return typed(raw, d.endpointSliceList, discoveryv1.SchemeGroupVersion.WithKind("EndpointSliceList"))
 	}
 	return nil, nil, false
+}
+
+// typed decodes raw into a new T with dec and sets its type to gvk, as the
+// standard decoder does.
+func typed[T any, P interface {
+	*T
+	runtime.Object
+}](raw []byte, dec func([]byte, P) bool, gvk kschema.GroupVersionKind) (runtime.Object, *kschema.GroupVersionKind, bool) {
+	x := P(new(T))
+	if !dec(raw, x) {
+		return nil, nil, false
+	}
+	x.GetObjectKind().SetGroupVersionKind(gvk)
+	return x, &gvk, true
 }
 
 // typeMeta decodes the envelope's TypeMeta message b into apiVersion and
 // kind (aliasing b), merging as the generated decoder does.
 func (d *decoder) typeMeta(b []byte, apiVersion, kind *[]byte) bool {
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			return false
-		}
-		b = rest
+	return walk(b, func(f field) bool {
 		switch f.num {
 		case 1:
-			if !f.isBytes() {
-				return false
-			}
 			*apiVersion = f.b
 		case 2:
-			if !f.isBytes() {
-				return false
-			}
 			*kind = f.b
 		default:
-			if !d.s.typeMeta.check(f) {
-				return false
-			}
+			return d.s.typeMeta.check(f)
 		}
-	}
-	return true
+		return f.isBytes()
+	})
 }

@@ -11,12 +11,7 @@ import (
 // decoder it decodes into what m already holds (a message field given
 // twice is merged).
 func (d *decoder) meta(b []byte, m *metav1.ObjectMeta, label string) bool {
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			return false
-		}
-		b = rest
+	return walk(b, func(f field) bool {
 		switch f.num {
 		case 1, 3, 6:
 			if !f.isBytes() {
@@ -31,9 +26,7 @@ func (d *decoder) meta(b []byte, m *metav1.ObjectMeta, label string) bool {
 				m.ResourceVersion = f.str()
 			}
 		case 8:
-			if !f.isBytes() || m.CreationTimestamp.Unmarshal(f.b) != nil {
-				return false
-			}
+			return f.isBytes() && m.CreationTimestamp.Unmarshal(f.b) == nil
 		case 9:
 			if !f.isBytes() {
 				return false
@@ -41,9 +34,7 @@ func (d *decoder) meta(b []byte, m *metav1.ObjectMeta, label string) bool {
 			if m.DeletionTimestamp == nil {
 				m.DeletionTimestamp = &metav1.Time{}
 			}
-			if m.DeletionTimestamp.Unmarshal(f.b) != nil {
-				return false
-			}
+			return m.DeletionTimestamp.Unmarshal(f.b) == nil
 		case 11, 12:
 			// Labels and annotations: one of each is kept.
 			key := label
@@ -65,12 +56,10 @@ func (d *decoder) meta(b []byte, m *metav1.ObjectMeta, label string) bool {
 				m.Annotations = setOne(m.Annotations, key, v)
 			}
 		default:
-			if !d.s.objectMeta.check(f) {
-				return false
-			}
+			return d.s.objectMeta.check(f)
 		}
-	}
-	return true
+		return true
+	})
 }
 
 // entry decodes an entry of a map<string, string> (b) and returns its
@@ -78,25 +67,20 @@ func (d *decoder) meta(b []byte, m *metav1.ObjectMeta, label string) bool {
 // key is empty).
 func entry(b []byte, key string) (value string, found, ok bool) {
 	var k, v []byte
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			return "", false, false
-		}
-		b = rest
+	ok = walk(b, func(f field) bool {
 		switch f.num {
 		case 1:
-			if !f.isBytes() {
-				return "", false, false
-			}
 			k = f.b
 		case 2:
-			if !f.isBytes() {
-				return "", false, false
-			}
 			v = f.b
+		default:
+			// A map entry's other fields are skipped unchecked.
+			return true
 		}
-		// A map entry's other fields are skipped unchecked.
+		return f.isBytes()
+	})
+	if !ok {
+		return "", false, false
 	}
 	if key == "" || string(k) != key {
 		return "", false, true

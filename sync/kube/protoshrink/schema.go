@@ -49,16 +49,7 @@ func (s *schema) check(f field) bool {
 
 // valid tells whether the generated decoder of s's type would take the
 // message b.
-func (s *schema) valid(b []byte) bool {
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok || !s.check(f) {
-			return false
-		}
-		b = rest
-	}
-	return true
-}
+func (s *schema) valid(b []byte) bool { return walk(b, s.check) }
 
 // schemas builds and remembers the schemas of Go types.
 type schemas map[reflect.Type]*schema

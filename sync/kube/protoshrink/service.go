@@ -7,46 +7,23 @@ import (
 // service decodes a Service message b into s as model.ShrinkService keeps
 // it.
 func (d *decoder) service(b []byte, s *corev1.Service) bool {
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			return false
-		}
-		b = rest
+	return walk(b, func(f field) bool {
 		switch f.num {
 		case 1:
-			if !f.isBytes() || !d.meta(f.b, &s.ObjectMeta, "") {
-				return false
-			}
+			return f.isBytes() && d.meta(f.b, &s.ObjectMeta, "")
 		case 2:
-			if !f.isBytes() || !d.serviceSpec(f.b, &s.Spec) {
-				return false
-			}
+			return f.isBytes() && d.serviceSpec(f.b, &s.Spec)
 		default:
-			if !d.s.service.check(f) {
-				return false
-			}
+			return d.s.service.check(f)
 		}
-	}
-	return true
+	})
 }
 
 func (d *decoder) serviceSpec(b []byte, s *corev1.ServiceSpec) bool {
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			return false
-		}
-		b = rest
+	return walk(b, func(f field) bool {
 		switch f.num {
 		case 1:
-			if !f.isBytes() {
-				return false
-			}
-			s.Ports = append(s.Ports, corev1.ServicePort{})
-			if !d.servicePort(f.b, &s.Ports[len(s.Ports)-1]) {
-				return false
-			}
+			return appendDecoded(&s.Ports, f, d.servicePort)
 		case 3, 4, 10, 17, 18, 19:
 			if !f.isBytes() {
 				return false
@@ -72,48 +49,36 @@ func (d *decoder) serviceSpec(b []byte, s *corev1.ServiceSpec) bool {
 			}
 			s.PublishNotReadyAddresses = f.v != 0
 		default:
-			if !d.s.serviceSpec.check(f) {
-				return false
-			}
+			return d.s.serviceSpec.check(f)
 		}
-	}
-	return true
+		return true
+	})
 }
 
 func (d *decoder) servicePort(b []byte, p *corev1.ServicePort) bool {
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			return false
-		}
-		b = rest
+	return walk(b, func(f field) bool {
 		switch f.num {
-		case 1:
+		case 1, 2:
 			if !f.isBytes() {
 				return false
 			}
-			p.Name = f.str()
-		case 2:
-			if !f.isBytes() {
-				return false
+			if f.num == 1 {
+				p.Name = f.str()
+			} else {
+				p.Protocol = corev1.Protocol(f.str())
 			}
-			p.Protocol = corev1.Protocol(f.str())
 		case 3:
 			if !f.isVarint() {
 				return false
 			}
 			p.Port = int32(f.v) //nolint:gosec // the generated decoder's truncation
 		case 4:
-			if !f.isBytes() || p.TargetPort.Unmarshal(f.b) != nil {
-				return false
-			}
+			return f.isBytes() && p.TargetPort.Unmarshal(f.b) == nil
 		default:
-			if !d.s.servicePort.check(f) {
-				return false
-			}
+			return d.s.servicePort.check(f)
 		}
-	}
-	return true
+		return true
+	})
 }
 
 // serviceList decodes a ServiceList message b into l, each item as
@@ -122,30 +87,14 @@ func (d *decoder) serviceList(b []byte, l *corev1.ServiceList) bool {
 	if n := count(b, 2); n > 0 && l.Items == nil {
 		l.Items = make([]corev1.Service, 0, n)
 	}
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			return false
-		}
-		b = rest
+	return walk(b, func(f field) bool {
 		switch f.num {
 		case 1:
-			if !f.isBytes() || l.ListMeta.Unmarshal(f.b) != nil {
-				return false
-			}
+			return f.isBytes() && l.ListMeta.Unmarshal(f.b) == nil
 		case 2:
-			if !f.isBytes() {
-				return false
-			}
-			l.Items = append(l.Items, corev1.Service{})
-			if !d.service(f.b, &l.Items[len(l.Items)-1]) {
-				return false
-			}
+			return appendDecoded(&l.Items, f, d.service)
 		default:
-			if !d.s.serviceList.check(f) {
-				return false
-			}
+			return d.s.serviceList.check(f)
 		}
-	}
-	return true
+	})
 }

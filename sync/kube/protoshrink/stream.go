@@ -59,51 +59,36 @@ func (s *streamSerializer) Decode(data []byte, defaults *kschema.GroupVersionKin
 // watchEvent decodes the WatchEvent message b into ev, its object's Raw
 // aliasing b.
 func (s *streamSerializer) watchEvent(b []byte, ev *metav1.WatchEvent) bool {
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			return false
-		}
-		b = rest
+	return walk(b, func(f field) bool {
 		switch f.num {
 		case 1:
 			if !f.isBytes() {
 				return false
 			}
 			ev.Type = eventType(f.b)
+			return true
 		case 2:
-			if !f.isBytes() || !s.rawExtension(f.b, &ev.Object) {
-				return false
-			}
+			return f.isBytes() && s.rawExtension(f.b, &ev.Object)
 		default:
-			if !s.event.check(f) {
-				return false
-			}
+			return s.event.check(f)
 		}
-	}
-	return true
+	})
 }
 
 func (s *streamSerializer) rawExtension(b []byte, r *runtime.RawExtension) bool {
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
+	return walk(b, func(f field) bool {
+		if f.num != 1 {
+			return s.raw.check(f)
+		}
+		if !f.isBytes() {
 			return false
 		}
-		b = rest
-		if f.num == 1 {
-			if !f.isBytes() {
-				return false
-			}
-			r.Raw = f.b
-			if r.Raw == nil {
-				r.Raw = []byte{}
-			}
-		} else if !s.raw.check(f) {
-			return false
+		r.Raw = f.b
+		if r.Raw == nil {
+			r.Raw = []byte{}
 		}
-	}
-	return true
+		return true
+	})
 }
 
 // eventType is b as a string, the constant for the event types the API

@@ -54,20 +54,48 @@ func (f field) isVarint() bool { return f.typ == protowire.VarintType }
 // str is f's value as a new string.
 func (f field) str() string { return string(f.b) }
 
+// walk calls visit with each field of the message b in turn and reports
+// whether every field could be read and visit took each: the one loop of
+// every decoder here.
+func walk(b []byte, visit func(f field) bool) bool {
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok || !visit(f) {
+			return false
+		}
+		b = rest
+	}
+	return true
+}
+
+// appendDecoded appends a zero T to *l and decodes the message f holds into
+// it with dec: a repeated message field's next element.
+func appendDecoded[T any](l *[]T, f field, dec func([]byte, *T) bool) bool {
+	if !f.isBytes() {
+		return false
+	}
+	*l = append(*l, *new(T))
+	return dec(f.b, &(*l)[len(*l)-1])
+}
+
 // count returns how many fields numbered num the message b holds (up to
 // where it cannot be read), for a repeated field's slice to be made at its
 // size once rather than grown.
 func count(b []byte, num protowire.Number) int {
 	n := 0
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			break
-		}
+	walk(b, func(f field) bool {
 		if f.num == num {
 			n++
 		}
-		b = rest
-	}
+		return true
+	})
 	return n
+}
+
+// unmarshal decodes the message b into x with x's generated decoder.
+func unmarshal[T any, P interface {
+	*T
+	Unmarshal([]byte) error
+}](b []byte, x *T) bool {
+	return P(x).Unmarshal(b) == nil
 }
