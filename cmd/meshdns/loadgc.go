@@ -13,12 +13,12 @@ import (
 // set, meshdns runs that load with a tighter target, loadGCPercent, and
 // restores the runtime's own once the first table serves: a few more
 // collections during a one-time load, against a lower peak. At 100,000
-// endpoints from an objects file the peak fell from 134-135 MiB to
-// 120-124 MiB in alternating runs (bench/results/nametable/rss-loadgc.md);
-// from the API server, from 124.8 and 139.3 MiB to 114.0-116.2
-// (source-rss.txt).
-// The steady state keeps GOGC=100, whose fewer collections cost less CPU
-// under churn. The runtime's memory limit (memlimit.go) still applies.
+// endpoints from an objects file the peak fell from 133.9-135.4 MiB to
+// 116.6-125.9 MiB in alternating runs, for no CPU cost shown
+// (bench/results/nametable/rss-loadgc.md); from the API server, from
+// 124.8 and 139.3 MiB to 114.0-119.9 (source-rss.txt). The steady state
+// keeps GOGC=100, whose fewer collections cost less CPU under churn. The
+// runtime's memory limit (memlimit.go) still applies.
 
 // loadGCPercent is the garbage collector's target while the first table
 // loads.
@@ -32,6 +32,6 @@ func tightenGC(getenv func(string) string, log *slog.Logger) (restore func()) {
 		return func() {}
 	}
 	old := debug.SetGCPercent(loadGCPercent)
-	log.Debug("garbage collector tightened for the first load", "gogc", loadGCPercent, "after", old)
+	log.Debug("garbage collector tightened for the first load", "gogc", loadGCPercent, "restored_after", old)
 	return sync.OnceFunc(func() { debug.SetGCPercent(old) })
 }
