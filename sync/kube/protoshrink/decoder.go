@@ -111,3 +111,20 @@ func (d *decoder) typeMeta(b []byte, apiVersion, kind *[]byte) bool {
 		return f.isBytes()
 	})
 }
+
+// list decodes a List message b (its ListMeta, field 1, and its items,
+// field 2) into meta and items, each item with item, its other fields
+// checked against s.
+func list[T any](b []byte, meta *metav1.ListMeta, items *[]T, item func([]byte, *T) bool, s *schema) bool {
+	prealloc(items, b, 2)
+	return walk(b, func(f field) bool {
+		switch f.num {
+		case 1:
+			return f.isBytes() && meta.Unmarshal(f.b) == nil
+		case 2:
+			return appendDecoded(items, f, item)
+		default:
+			return s.check(f)
+		}
+	})
+}

@@ -7,9 +7,7 @@ import (
 // endpointSlice decodes an EndpointSlice message b into es as
 // model.ShrinkEndpointSlice keeps it.
 func (d *decoder) endpointSlice(b []byte, es *discoveryv1.EndpointSlice) bool {
-	if n := count(b, 2); n > 0 && es.Endpoints == nil {
-		es.Endpoints = make([]discoveryv1.Endpoint, 0, n)
-	}
+	prealloc(&es.Endpoints, b, 2)
 	return walk(b, func(f field) bool {
 		switch f.num {
 		case 1:
@@ -71,17 +69,5 @@ func (d *decoder) conditions(b []byte, c *discoveryv1.EndpointConditions) bool {
 // endpointSliceList decodes an EndpointSliceList message b into l, each
 // item as endpointSlice decodes it.
 func (d *decoder) endpointSliceList(b []byte, l *discoveryv1.EndpointSliceList) bool {
-	if n := count(b, 2); n > 0 && l.Items == nil {
-		l.Items = make([]discoveryv1.EndpointSlice, 0, n)
-	}
-	return walk(b, func(f field) bool {
-		switch f.num {
-		case 1:
-			return f.isBytes() && l.ListMeta.Unmarshal(f.b) == nil
-		case 2:
-			return appendDecoded(&l.Items, f, d.endpointSlice)
-		default:
-			return d.s.endpointSliceList.check(f)
-		}
-	})
+	return list(b, &l.ListMeta, &l.Items, d.endpointSlice, d.s.endpointSliceList)
 }

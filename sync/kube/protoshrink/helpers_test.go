@@ -61,20 +61,23 @@ func shrunk(obj runtime.Object) runtime.Object {
 		return model.ShrinkEndpointSlice(o)
 	case *corev1.ServiceList:
 		l := *o
-		l.Items = nil
-		for i := range o.Items {
-			l.Items = append(l.Items, *model.ShrinkService(&o.Items[i]))
-		}
+		l.Items = shrunkItems(o.Items, model.ShrinkService)
 		return &l
 	case *discoveryv1.EndpointSliceList:
 		l := *o
-		l.Items = nil
-		for i := range o.Items {
-			l.Items = append(l.Items, *model.ShrinkEndpointSlice(&o.Items[i]))
-		}
+		l.Items = shrunkItems(o.Items, model.ShrinkEndpointSlice)
 		return &l
 	}
 	return obj
+}
+
+// shrunkItems is a List's items, each shrunk (nil for none).
+func shrunkItems[T any](items []T, shrink func(*T) *T) []T {
+	var out []T
+	for i := range items {
+		out = append(out, *shrink(&items[i]))
+	}
+	return out
 }
 
 // checkAgainstStandard decodes data with d and with the standard

@@ -84,17 +84,5 @@ func (d *decoder) servicePort(b []byte, p *corev1.ServicePort) bool {
 // serviceList decodes a ServiceList message b into l, each item as
 // service decodes it.
 func (d *decoder) serviceList(b []byte, l *corev1.ServiceList) bool {
-	if n := count(b, 2); n > 0 && l.Items == nil {
-		l.Items = make([]corev1.Service, 0, n)
-	}
-	return walk(b, func(f field) bool {
-		switch f.num {
-		case 1:
-			return f.isBytes() && l.ListMeta.Unmarshal(f.b) == nil
-		case 2:
-			return appendDecoded(&l.Items, f, d.service)
-		default:
-			return d.s.serviceList.check(f)
-		}
-	})
+	return list(b, &l.ListMeta, &l.Items, d.service, d.s.serviceList)
 }

@@ -78,6 +78,15 @@ func appendDecoded[T any](l *[]T, f field, dec func([]byte, *T) bool) bool {
 	return dec(f.b, &(*l)[len(*l)-1])
 }
 
+// prealloc makes *l, when nil, with room for the fields numbered num of
+// the message b: a repeated field's slice made at its size once rather
+// than grown.
+func prealloc[T any](l *[]T, b []byte, num protowire.Number) {
+	if n := count(b, num); n > 0 && *l == nil {
+		*l = make([]T, 0, n)
+	}
+}
+
 // count returns how many fields numbered num the message b holds (up to
 // where it cannot be read), for a repeated field's slice to be made at its
 // size once rather than grown.
