@@ -71,8 +71,17 @@ func desiredChains(c Config, f Family) []chainSpec {
 	}
 	// UDP is queued in mangle OUTPUT and untracked both ways: every query
 	// is a flow of its own, answered in place or not.
+	udpQueue := []string{queue}
+	if c.Filter != nil {
+		udpQueue = nil
+		for _, m := range c.Filter.matches(f) {
+			udpQueue = append(udpQueue, m+" "+queue)
+		}
+	}
 	for _, d := range dsts {
-		q.rules = append(q.rules, addr("-d", d)+"-p udp -m udp --dport 53 "+queue)
+		for _, uq := range udpQueue {
+			q.rules = append(q.rules, addr("-d", d)+"-p udp -m udp --dport 53 "+uq)
+		}
 		out.rules = append(out.rules, addr("-d", d)+"-p udp -m udp --dport 53 -j CT --notrack")
 		pre.rules = append(pre.rules, addr("-s", d)+"-p udp -m udp --sport 53 -j CT --notrack")
 	}

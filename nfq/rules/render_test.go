@@ -58,6 +58,8 @@ func TestRenderInstallGolden(t *testing.T) {
 	exact := Config{Nameservers: mustAddrs("10.96.0.10"), Mark: 0x40, MarkMask: 0xffffffff}
 	v4only := Config{Nameservers: mustAddrs("10.96.0.10")}
 	resets := Config{Nameservers: dualNameservers(), QueueNum: 10, Queues: 2, TCPResets: true}
+	filtered := Config{Nameservers: dualNameservers(), Queues: 2,
+		Filter: NewQueryFilter([]string{"cluster.local", "example.com.", "api.example.com", "*.wiki.example.org"}, true)}
 	mixed := readFixture(t, "saved-mixed.txt")
 	tests := []struct {
 		golden string
@@ -74,6 +76,9 @@ func TestRenderInstallGolden(t *testing.T) {
 		// The nameservers' RSTs on queue 12, after the balanced 10 and 11.
 		{"install-tcp-resets-v4.golden", resets, IPv4, nil},
 		{"install-tcp-resets-v6.golden", resets, IPv6, nil},
+		// The UDP queries of the filter's names and of single labels only.
+		{"install-filter-v4.golden", filtered, IPv4, nil},
+		{"install-filter-v6.golden", filtered, IPv6, nil},
 		// IPv6 gets no rules: whatever meshdns had there is removed.
 		{"remove-mixed.golden", v4only, IPv6, mixed},
 	}

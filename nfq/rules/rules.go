@@ -67,6 +67,9 @@ type Config struct {
 	// answers it with an RST; meshdns drops that RST and the client's TCP
 	// resends the segment (dnsengine/tcpstack/server_reset.go).
 	TCPResets bool
+	// Filter, when set, queues only the UDP queries that may ask for a
+	// name it covers (QueryFilter); nil queues every one.
+	Filter *QueryFilter
 	// Backend is BackendAuto ("" too), BackendNFT or BackendLegacy; see
 	// ResolveBackend.
 	Backend string
@@ -143,6 +146,9 @@ func (c Config) ResetQueue() uint16 { return c.QueueNum + max(c.Queues, 1) }
 func (c Config) withDefaults() (Config, error) {
 	c, err := c.withCommonDefaults()
 	if err != nil {
+		return c, err
+	}
+	if err := c.Filter.validate(c.CaptureResponses); err != nil {
 		return c, err
 	}
 	if !c.CaptureAll {

@@ -98,6 +98,9 @@ func TestKernelRules(t *testing.T) {
 	}{
 		{"nameservers", Config{Nameservers: mustAddrs("198.18.0.1", "fd53::1", "198.18.0.3")}},
 		{"capture-all", Config{CaptureAll: true, QueueNum: 3, Queues: 2}},
+		// The query filter's string and u32 matches, as -save prints them.
+		{"filter", Config{Nameservers: mustAddrs("198.18.0.1", "fd53::1"),
+			Filter: NewQueryFilter([]string{"cluster.local", "*.example.com"}, true)}},
 	}
 	for _, backend := range []string{BackendNFT, BackendLegacy} {
 		other := map[string]string{BackendNFT: BackendLegacy, BackendLegacy: BackendNFT}[backend]
