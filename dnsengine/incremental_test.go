@@ -48,6 +48,10 @@ func checkIncremental(t *testing.T, r *rand.Rand, steps int) (grouped int) {
 			t.Fatalf("step %d: reports differ (-build +incremental):\n%s", step, d)
 		}
 		compareTables(t, r, tab, ref)
+		if d := cmp.Diff(want.Apexes(), tab.Apexes()); d != "" {
+			t.Fatalf("step %d: apexes differ (-build +incremental):\n%s", step, d)
+		}
+		checkApexes(t, tab)
 		grouped += tab.Groups()
 	}
 	return grouped

@@ -124,8 +124,9 @@ type Table struct {
 	base    *segment
 	zones   []zone // the base's zones, their SOA carrying serial
 	serial  uint32
-	podZone []byte // wire "pod.<cluster domain>", nil without a cluster zone
-	svcZone []byte // wire "svc.<cluster domain>", nil without a cluster domain
+	apexes  []string // the base's part of Apexes
+	podZone []byte   // wire "pod.<cluster domain>", nil without a cluster zone
+	svcZone []byte   // wire "svc.<cluster domain>", nil without a cluster domain
 	seed    maphash.Seed
 	groups  *groupIndex // nil: no groups
 	rev     *revIndex

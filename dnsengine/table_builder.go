@@ -620,6 +620,7 @@ func (b *TableBuilder) Build() *Table {
 	}
 	t.zones = b.zones
 	t.base = b.finish()
+	t.apexes = t.base.apexes(t.zones)
 	b.stop = nil // the base may be b.seg: no ResetGroup after
 	t.stats = t.base.count()
 	return t

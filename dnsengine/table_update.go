@@ -50,6 +50,7 @@ func (t *Table) Update(u TableUpdate) *Table {
 		nt.stats.add(&old, -1)
 		nt.base = u.Base.base
 		nt.zones = u.Base.zones
+		nt.apexes = u.Base.apexes
 		nt.stats.add(&nw, 1)
 		if u.Serial == 0 {
 			u.Serial = t.serial
