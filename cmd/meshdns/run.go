@@ -16,6 +16,9 @@ type runFlags struct {
 	rules    ruleFlags
 	queueLen uint
 	impl     string
+	// queueFilter: auto queues only the UDP queries that may ask for a
+	// mesh name when the cache is off; off queues every one.
+	queueFilter string
 }
 
 // newRunFlags returns the flag set of "meshdns run" and the flags it fills.
@@ -26,6 +29,7 @@ func newRunFlags(stderr io.Writer) (*flag.FlagSet, *runFlags) {
 	f.rules.register(fs, true)
 	f.serveFlags.register(fs)
 	fs.UintVar(&f.queueLen, "queue-len", 0, "packets the kernel holds per queue; beyond it packets bypass meshdns (fail-open); 0: 512 in all, split over the queues (what a stall releases at once)")
+	fs.StringVar(&f.queueFilter, "queue-filter", "auto", "with --cache-size 0: auto queues only the UDP queries that may ask for a name meshdns answers (its zones, ServiceEntry hosts, reverse and single-label names; the rest never leave the kernel), off queues every one")
 	fs.StringVar(&f.impl, "queue-impl", "batch", "queue reader: batch (recvmmsg, batched verdicts) or go-nfqueue (one read and one verdict syscall per packet)")
 	return fs, f
 }
@@ -37,6 +41,9 @@ func (f *runFlags) check() error {
 	}
 	if f.rules.rules != "iptables" && f.rules.rules != "none" {
 		return usageError{fmt.Errorf("--rules %q: want iptables or none", f.rules.rules)}
+	}
+	if f.queueFilter != "auto" && f.queueFilter != "off" {
+		return usageError{fmt.Errorf("--queue-filter %q: want auto or off", f.queueFilter)}
 	}
 	if f.queueLen > 1<<20 {
 		return usageError{fmt.Errorf("--queue-len %d: want 0..1048576", f.queueLen)}
@@ -87,7 +94,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// capture anything: no packet is queued before a consumer is there
 	// (and with --queue-bypass none would be lost).
 	for _, step := range []func(context.Context) error{r.loadNames, r.startOwnQueries, r.startEngine,
-		r.startObserver, r.bindQueues, r.followNames, r.capture} {
+		r.startObserver, r.bindQueues, r.filterQueries, r.followNames, r.capture} {
 		if err := step(ctx); err != nil {
 			return err
 		}

@@ -36,6 +36,7 @@ type runner struct {
 	eng     *dnsengine.Engine
 	obs     *observe.Observer
 	cons    *nfq.Consumer
+	filter  *queryFilter // nil: every query is queued
 	srcDone <-chan error
 	undo    []func()
 }
@@ -193,6 +194,18 @@ func (r *runner) bindQueues(ctx context.Context) error {
 	return nil
 }
 
+// filterQueries, for an engine without a cache (--queue-filter auto,
+// --rules iptables), has the rules queue only the UDP queries that may
+// ask for a name the engine answers, as the tables go (queryfilter.go).
+func (r *runner) filterQueries(context.Context) error {
+	if r.f.queueFilter != "auto" || r.ecfg.Cache.Size > 0 || r.f.rules.rules != "iptables" {
+		return nil
+	}
+	r.filter = newQueryFilter(r.rcfg, r.ecfg.PodNamespace != "", r.log)
+	r.store.stored = r.filter.stored
+	return nil
+}
+
 // followNames runs the name source until ctx is done: the table follows
 // its changes.
 func (r *runner) followNames(ctx context.Context) error {
@@ -208,7 +221,12 @@ func (r *runner) capture(ctx context.Context) error {
 	if r.f.rules.rules != "iptables" {
 		return nil
 	}
-	if err := rules.Install(ctx, r.rcfg); err != nil {
+	if r.filter != nil {
+		if err := r.filter.install(ctx, r.reg.Table()); err != nil {
+			return err
+		}
+		r.goUntilReleased(r.filter.run)
+	} else if err := rules.Install(ctx, r.rcfg); err != nil {
 		return err
 	}
 	r.log.Info("rules installed", "capture", r.f.rules.capture, "nameservers", addrs(r.rcfg.Nameservers),
@@ -230,6 +248,9 @@ func (r *runner) serve(ctx context.Context) error {
 		}
 	case <-waitChan(r.cons.Wait):
 		runErr = errors.New("queue consumer stopped")
+	}
+	if r.filter != nil {
+		r.filter.close()
 	}
 	if r.f.rules.rules == "iptables" {
 		rmCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

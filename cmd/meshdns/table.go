@@ -31,6 +31,17 @@ type tableStore struct {
 	// loaded puts back the garbage collector's target once the first
 	// complete table is stored (loadgc.go).
 	loaded func()
+	// stored, when set, is handed each table published (queryfilter.go);
+	// it must not block.
+	stored func(*dnsengine.Table)
+}
+
+// publish hands t to the engine, then to stored.
+func (s *tableStore) publish(t *dnsengine.Table) {
+	s.reg.Store(t)
+	if s.stored != nil {
+		s.stored(t)
+	}
 }
 
 func (s *tableStore) remember(ps []model.Problem) {
@@ -85,7 +96,7 @@ func (s *tableStore) update(objs *model.Objects) {
 			}
 		}
 		s.remember(rep.Problems)
-		s.reg.Store(t)
+		s.publish(t)
 		s.log.Debug("name table updated", "changed", objs.Len(), "groups", t.Groups(), "update", time.Since(start).Round(time.Microsecond))
 		if s.obs != nil {
 			s.obs.TableStored(t)
@@ -101,7 +112,7 @@ func (s *tableStore) update(objs *model.Objects) {
 		}
 		s.log.Warn("object skipped", "problem", p.String())
 	}
-	s.reg.Store(t)
+	s.publish(t)
 	s.loaded()
 	// The objects and the previous table are garbage now, many times the
 	// size of the table: give their memory back at once rather than at the
