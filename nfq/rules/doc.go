@@ -26,8 +26,12 @@
 //	  -s NS ! -i lo -p tcp --sport 53 --tcp-flags RST RST                 TCPResets only
 //	        -j NFQUEUE --queue-num N+Queues --queue-bypass
 //
-// (The TCP queries are queued in raw OUTPUT, before conntrack; render.go
-// says why.) --queue-bypass keeps DNS working whenever no consumer is
+// With a Filter (QueryFilter: an engine without a cache), the UDP queue
+// rule becomes one rule per name the engine answers under, each with an
+// xt_string --icase match of the name's wire form, and one xt_u32 rule
+// for single-label questions; other UDP queries go to the nameserver
+// without being queued. (The TCP queries are queued in raw OUTPUT, before
+// conntrack; render.go says why.) --queue-bypass keeps DNS working whenever no consumer is
 // bound. NOTRACK keeps answered queries from leaving conntrack entries
 // behind. The queues fail open: past their length the kernel passes
 // packets on unanswered. The reset queue (TCPResets, Config.ResetQueue)
