@@ -10,8 +10,8 @@ import (
 // Meshdns is the project: `meshdns run` in the pod namespace, installing
 // its own NFQUEUE rules as in production. The zero value is the default
 // configuration ("meshdns"); Variant and Args make the variants of the
-// registry: without the cache (the pure pass-through path) and with
-// go-nfqueue's queue reader.
+// registry: without the cache (the pure pass-through path), without the
+// cache nor the query filter, and with go-nfqueue's queue reader.
 type Meshdns struct {
 	// Variant is appended to the name ("meshdns-<Variant>").
 	Variant string
@@ -19,10 +19,14 @@ type Meshdns struct {
 	Args []string
 }
 
-// Meshdns variants.
+// Meshdns variants. Without the cache, --queue-filter auto (the default)
+// keeps the queries for names meshdns does not own in the kernel;
+// nocache-queue-all queues them too, as before the filter: the round
+// trip through the queue that the filter saves.
 var (
-	MeshdnsNoCache   = Meshdns{Variant: "nocache", Args: []string{"--cache-size", "0"}}
-	MeshdnsGoNfqueue = Meshdns{Variant: "go-nfqueue", Args: []string{"--queue-impl", "go-nfqueue"}}
+	MeshdnsNoCache         = Meshdns{Variant: "nocache", Args: []string{"--cache-size", "0"}}
+	MeshdnsNoCacheQueueAll = Meshdns{Variant: "nocache-queue-all", Args: []string{"--cache-size", "0", "--queue-filter", "off"}}
+	MeshdnsGoNfqueue       = Meshdns{Variant: "go-nfqueue", Args: []string{"--queue-impl", "go-nfqueue"}}
 )
 
 // Name implements Contender.

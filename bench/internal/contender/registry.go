@@ -7,7 +7,7 @@ import (
 
 // Registry lists every contender by name, in the default order.
 func Registry() []Contender {
-	return []Contender{Direct{}, Meshdns{}, MeshdnsNoCache, MeshdnsGoNfqueue, Istio{}, CoreDNSNodeLocal{}, DnsmasqLocal{}}
+	return []Contender{Direct{}, Meshdns{}, MeshdnsNoCache, MeshdnsNoCacheQueueAll, MeshdnsGoNfqueue, Istio{}, CoreDNSNodeLocal{}, DnsmasqLocal{}}
 }
 
 // Upstreams lists every upstream variant by name.

@@ -345,7 +345,7 @@ func (h *harness) meta() Meta {
 		},
 	}
 	m.Notes = append(m.Notes,
-		"external repeats the same 200 external names: meshdns (cache on by default), coredns-nodelocal and the other caching contenders answer them from their caches after the first query of each name, so for them it measures cache hits; meshdns-nocache (--cache-size 0) measures meshdns's pure pass-through path.",
+		"external repeats the same 200 external names: meshdns (cache on by default), coredns-nodelocal and the other caching contenders answer them from their caches after the first query of each name, so for them it measures cache hits; meshdns-nocache (--cache-size 0) measures meshdns's pure pass-through path, where the rules' query filter keeps those queries in the kernel; meshdns-nocache-queue-all (--queue-filter off too) takes them through the queue, as meshdns did before the filter.",
 		"coredns-nodelocal forwards the cluster zone over UDP (node-local-dns uses force_tcp) so the upstream counter sees its queries.",
 		"The istio contender is istio.io/istio pkg/dns/client at "+IstioVersion+", fed a NameTable built from the objects file as istiod would (bench/istio).",
 	)

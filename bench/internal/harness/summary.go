@@ -189,7 +189,7 @@ func Summarize(runs []Run, contenders []string) []Summary {
 
 // RatioPairs are the comparisons the issue asks for.
 var RatioPairs = [][2]string{{"meshdns", "istio"}, {"meshdns", "direct"}, {"meshdns", "dnsmasq-local"},
-	{"meshdns-nocache", "direct"}, {"meshdns-go-nfqueue", "meshdns"}}
+	{"meshdns-nocache", "direct"}, {"meshdns-nocache-queue-all", "direct"}, {"meshdns-go-nfqueue", "meshdns"}}
 
 // ratioMetrics are the metrics compared per key kind. Over TCP the
 // answered q/s is compared too: a contender that loses or drops
