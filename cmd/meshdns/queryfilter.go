@@ -27,6 +27,9 @@ type queryFilter struct {
 	mu     sync.Mutex
 	cur    *rules.QueryFilter // installed; nil: every query
 	closed bool               // the rules are being removed: install nothing more
+	// off: the rules with a filter could not be installed (a kernel
+	// without xt_string or xt_u32): every query is queued from then on.
+	off bool
 }
 
 func newQueryFilter(rc rules.Config, single bool, log *slog.Logger) *queryFilter {
@@ -56,20 +59,39 @@ func (q *queryFilter) stored(t *dnsengine.Table) {
 func (q *queryFilter) install(ctx context.Context, t *dnsengine.Table) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	return q.installLocked(ctx, q.of(t))
+}
+
+// installLocked installs the rules with f; if that fails with a filter,
+// it installs them without one and turns the filter off: a missing match
+// module must not leave the pod without its rules, nor meshdns without a
+// start. It fails only when no rules could be installed.
+func (q *queryFilter) installLocked(ctx context.Context, f *rules.QueryFilter) error {
 	rc := q.rc
-	rc.Filter = q.of(t)
-	if err := rules.Install(ctx, rc); err != nil {
+	rc.Filter = f
+	err := rules.Install(ctx, rc)
+	if err == nil {
+		q.cur = f
+		q.log.Info("query filter", "queued", f.String())
+		return nil
+	}
+	if f == nil {
 		return err
 	}
-	q.cur = rc.Filter
-	q.log.Info("query filter", "queued", rc.Filter.String())
+	rc.Filter = nil
+	if err2 := rules.Install(ctx, rc); err2 != nil {
+		return err2 // the previous rules stay; the next table tries again
+	}
+	q.log.Warn("rules with a query filter not installed: every query is queued from now on", "err", err)
+	q.cur, q.off = nil, true
 	return nil
 }
 
 // run reinstalls the rules whenever the latest table's filter differs
-// from the installed one, until ctx is done or close is called. A failed
-// install leaves the previous rules, which queue a superset or miss the
-// new names only, and is tried again with the next table.
+// from the installed one, until ctx is done or close is called. An
+// install that fails with a filter turns it off (installLocked); one that
+// fails otherwise leaves the previous rules, which queue a superset or
+// miss the new names only, and is tried again with the next table.
 func (q *queryFilter) run(ctx context.Context) {
 	for {
 		select {
@@ -79,14 +101,9 @@ func (q *queryFilter) run(ctx context.Context) {
 		}
 		f := q.of(q.latest.Load())
 		q.mu.Lock()
-		if !q.closed && !f.Equal(q.cur) {
-			rc := q.rc
-			rc.Filter = f
-			if err := rules.Install(ctx, rc); err != nil {
+		if !q.closed && !q.off && !f.Equal(q.cur) {
+			if err := q.installLocked(ctx, f); err != nil {
 				q.log.Error("query filter not updated", "err", err)
-			} else {
-				q.cur = f
-				q.log.Info("query filter", "queued", f.String())
 			}
 		}
 		q.mu.Unlock()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -90,5 +91,53 @@ func TestQueryFilterFollowsTables(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if n := len(restores()); n != 3 {
 		t.Errorf("%d restores after close, want 3", n)
+	}
+}
+
+// noMatchRunner fails iptables-restore when its input holds a string or
+// u32 match, as on a kernel without xt_string or xt_u32.
+type noMatchRunner struct{ rules.FakeRunner }
+
+func (r *noMatchRunner) Run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
+	out, err := r.FakeRunner.Run(ctx, stdin, name, args...)
+	if strings.Contains(name, "restore") && (strings.Contains(string(stdin), "-m string") || strings.Contains(string(stdin), "-m u32")) {
+		return nil, errors.New("iptables-restore: Couldn't load match `string'")
+	}
+	return out, err
+}
+
+// TestQueryFilterUnavailable: when the rules with a filter cannot be
+// installed, the rules without one are, meshdns starts, and no table
+// tries the filter again.
+func TestQueryFilterUnavailable(t *testing.T) {
+	r := &noMatchRunner{}
+	rc := rules.Config{Nameservers: []netip.Addr{netip.MustParseAddr("10.96.0.10")}, Runner: r, Backend: rules.BackendNFT}
+	q := newQueryFilter(rc, false, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := q.install(ctx, filterTable(t, "payments.example.com.")); err != nil {
+		t.Fatalf("install: %v, want the rules without the filter", err)
+	}
+	var last string
+	n := 0
+	for _, c := range r.Calls() {
+		if strings.Contains(c.Name, "restore") {
+			last, n = c.Stdin, n+1
+		}
+	}
+	if n != 2 || strings.Contains(last, "-m string") || !strings.Contains(last, "--dport 53 -j NFQUEUE") {
+		t.Fatalf("%d restores, the last:\n%s\nwant 2, the last queueing every query", n, last)
+	}
+	go q.run(ctx)
+	q.stored(filterTable(t, "new.example.io."))
+	time.Sleep(100 * time.Millisecond)
+	restores := 0
+	for _, c := range r.Calls() {
+		if strings.Contains(c.Name, "restore") {
+			restores++
+		}
+	}
+	if restores != 2 {
+		t.Errorf("%d restores after a new table, want 2: the filter was tried again", restores)
 	}
 }
