@@ -19,9 +19,8 @@ type TableBuilder struct {
 	zones []zone
 	t     *segment // the table being built: arena and nodes
 	// names: every node (existing or not, wildcards excepted) by the hash
-	// of its name, as Table.index: no copy of the names while building.
-	names  []uint32
-	nnames int
+	// of its name: no copy of the names while building.
+	names  nameSlots
 	hashes []uint64 // by node: the hash of its name (nodes in names only)
 	wild   map[string]uint32
 	pass   map[string]bool
@@ -87,7 +86,6 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 	b := &TableBuilder{
 		cfg:    cfg,
 		t:      &segment{seed: maphash.MakeSeed(), nodes: make([]node, 0, hint/2), arena: make([]byte, 0, 4*hint)},
-		names:  make([]uint32, max(minNames, 2*hint/3)),
 		recs:   make([]buildRecord, 0, hint),
 		hashes: make([]uint64, 0, hint/2),
 		wbuf:   nameBuf{w: make([]byte, 0, wire.MaxNameLen)},
@@ -98,6 +96,7 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 		blobs:  map[string]uint32{},
 		srcID:  map[string]uint32{},
 	}
+	b.names.reset(max(minNames, 2*hint/3))
 	if g := cfg.Group; g != nil {
 		if !IsLabel(g.Namespace) || !IsLabel(g.Name) || cfg.ClusterDomain == "" {
 			return nil, fmt.Errorf("table: group %s/%s: not a Service name in a cluster domain", g.Namespace, g.Name)
@@ -247,7 +246,7 @@ func (b *TableBuilder) anyNode(w []byte) uint32 {
 			n = b.newFullNode(w)
 		}
 		b.hashes[n] = h
-		b.insert(h, n)
+		b.names.insert(h, n, b.hashes)
 	}
 	b.hot[h%hotSlots] = hotNode{h: h, n: n + 1}
 	b.last, b.lastNode = append(b.last[:0], w...), n
@@ -262,34 +261,7 @@ func (b *TableBuilder) find(w []byte) (uint32, bool) {
 // findHash is find for w, whose hash is h. A slot whose node's hash
 // differs is passed over without comparing names.
 func (b *TableBuilder) findHash(w []byte, h uint64) (uint32, bool) {
-	for i := slotOf(h, len(b.names)); ; i++ {
-		if i == len(b.names) {
-			i = 0
-		}
-		s := b.names[i]
-		if s == 0 {
-			return 0, false
-		}
-		if b.hashes[s-1] == h && b.t.nameEqual(s-1, w) {
-			return s - 1, true
-		}
-	}
-}
-
-// insert adds node n, whose name hashes to h, to b.names, growing it to
-// stay at most 3/4 full.
-func (b *TableBuilder) insert(h uint64, n uint32) {
-	if (b.nnames+1)*4 > len(b.names)*3 {
-		old := b.names
-		b.names = make([]uint32, 2*len(old))
-		for _, s := range old {
-			if s != 0 {
-				placeSlot(b.names, b.hashes[s-1], s-1)
-			}
-		}
-	}
-	placeSlot(b.names, h, n)
-	b.nnames++
+	return b.names.find(b.t, w, h)
 }
 
 // nodeFor returns the node of w, making it exist and, under a zone, its
@@ -679,7 +651,7 @@ func (b *TableBuilder) finish() *segment {
 		b.t = nil
 		return t
 	}
-	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t, b.last = nil, nil, nil, nil, nil, nil, nil, nil, nil
+	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t, b.last = nameSlots{}, nil, nil, nil, nil, nil, nil, nil, nil
 	b.keepNodes, b.keepArena, b.ls = nil, nil, layoutScratch{}
 	return t
 }
@@ -708,8 +680,7 @@ func (b *TableBuilder) ResetGroup(g GroupKey) error {
 	b.stop = stop
 	b.seg = segment{seed: maphash.MakeSeed(), nodes: b.keepNodes[:0], arena: b.keepArena[:0]}
 	b.t = &b.seg
-	clear(b.names)
-	b.nnames = 0
+	b.names.reset(len(b.names.slots))
 	b.hashes, b.recs = b.hashes[:0], b.recs[:0]
 	if b.wild == nil {
 		b.wild, b.pass = map[string]uint32{}, map[string]bool{}
