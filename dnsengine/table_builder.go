@@ -39,11 +39,9 @@ type TableBuilder struct {
 	// parent: most lookups are answered here, from memory still in the
 	// CPU's cache, without probing names.
 	hot [hotSlots]hotNode
-	// last: the name anyNode returned last and its node, asked for most
-	// often (the owner and target of an endpoint's SRV records are its
-	// name): answered without hashing it.
-	last     []byte
-	lastNode uint32
+	// recent: the names anyNode returned last, asked for most often:
+	// answered without hashing them.
+	recent recentNames
 	// The provenances add took last, the latest first: a Service's and
 	// its EndpointSlices' records alternate.
 	lastSrc [2]srcRef
@@ -94,7 +92,9 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 		wild:   map[string]uint32{},
 		pass:   map[string]bool{},
 		blobs:  map[string]uint32{},
-		srcID:  map[string]uint32{},
+		// About a provenance (a Service, an EndpointSlice) for 32
+		// records.
+		srcID: make(map[string]uint32, hint/32),
 	}
 	b.names.reset(max(minNames, 2*hint/3))
 	if g := cfg.Group; g != nil {
@@ -230,12 +230,12 @@ type hotNode struct {
 // anyNode returns the node of w, creating it and its suffixes without
 // making them exist: for record targets and name suffixes.
 func (b *TableBuilder) anyNode(w []byte) uint32 {
-	if len(b.last) > 0 && string(w) == string(b.last) {
-		return b.lastNode
+	if n, ok := b.recent.find(w); ok {
+		return n
 	}
 	h := maphash.Bytes(b.t.seed, w)
 	if e := b.hot[h%hotSlots]; e.n != 0 && e.h == h && b.t.nameEqual(e.n-1, w) {
-		b.last, b.lastNode = append(b.last[:0], w...), e.n-1
+		b.recent.add(w, e.n-1)
 		return e.n - 1
 	}
 	n, ok := b.findHash(w, h)
@@ -249,7 +249,7 @@ func (b *TableBuilder) anyNode(w []byte) uint32 {
 		b.names.insert(h, n, b.hashes)
 	}
 	b.hot[h%hotSlots] = hotNode{h: h, n: n + 1}
-	b.last, b.lastNode = append(b.last[:0], w...), n
+	b.recent.add(w, n)
 	return n
 }
 
@@ -651,7 +651,7 @@ func (b *TableBuilder) finish() *segment {
 		b.t = nil
 		return t
 	}
-	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t, b.last = nameSlots{}, nil, nil, nil, nil, nil, nil, nil, nil
+	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t, b.recent = nameSlots{}, nil, nil, nil, nil, nil, nil, nil, recentNames{}
 	b.keepNodes, b.keepArena, b.ls = nil, nil, layoutScratch{}
 	return t
 }
@@ -687,7 +687,8 @@ func (b *TableBuilder) ResetGroup(g GroupKey) error {
 	}
 	clear(b.blobs)
 	clear(b.srcID)
-	b.hot, b.last = [hotSlots]hotNode{}, b.last[:0]
+	b.hot = [hotSlots]hotNode{}
+	b.recent.reset()
 	b.err, b.lastSrc = nil, [2]srcRef{}
 	return nil
 }
