@@ -556,13 +556,7 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 		gp.ips = carve.Copy(&m.carved.ips, gp.ips)
 	}
 	gp.service = len(infos) > 0
-	m.as.bySvc = fresh(m.as.bySvc, 0)
-	bySvc := m.as.bySvc
-	for _, es := range objs.eps {
-		k := Key{es.Namespace, es.Labels[discoveryv1.LabelServiceName]}
-		bySvc[k] = append(bySvc[k], es)
-	}
-	s.emitServices(infos, bySvc, m.clusterIPs)
+	s.emitServices(infos, s.labelledSlices(objs.eps), m.clusterIPs)
 	m.scratch = s.scratch
 	gp.rep, gp.shadowed = s.rep, s.shadowed
 	if b != nil {

@@ -76,6 +76,10 @@ type buildScratch struct {
 	all, pairs []srvPair
 	named      []namedPair
 	seen       map[srvPair]bool // addSRVs' repeats, made when first needed
+	// A group's EndpointSlices with their Services, and the slices
+	// sorted (emitServices).
+	refs   []svcSlice
+	slices []*discoveryv1.EndpointSlice
 }
 
 // namedPair is an SRV pair of a headless Service's named port.
@@ -92,24 +96,71 @@ type epPort struct {
 	port        int32 // -1: the slice has no ports
 }
 
+// sortedByKey returns the objects of in that are not nil, sorted by key,
+// objects of one key in the order of in. The keys are read once each and
+// sorted beside the objects: comparing them does not read the objects.
 func sortedByKey[T any](in []*T, key func(*T) (string, string)) []*T {
-	out := make([]*T, 0, len(in))
-	for _, x := range in {
+	type keyed struct {
+		a, b string
+		i    int
+		x    *T
+	}
+	ks := make([]keyed, 0, len(in))
+	for i, x := range in {
 		if x != nil {
-			out = append(out, x)
+			a, b := key(x)
+			ks = append(ks, keyed{a, b, i, x})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b *T) int {
-		an, aa := key(a)
-		bn, bb := key(b)
-		return cmp.Or(cmp.Compare(an, bn), cmp.Compare(aa, bb))
-	})
+	byKey := func(x, y keyed) int {
+		return cmp.Or(cmp.Compare(x.a, y.a), cmp.Compare(x.b, y.b), cmp.Compare(x.i, y.i))
+	}
+	if !slices.IsSortedFunc(ks, byKey) {
+		slices.SortFunc(ks, byKey)
+	}
+	out := make([]*T, len(ks))
+	for i := range ks {
+		out[i] = ks[i].x
+	}
 	return out
+}
+
+// svcSlice is an EndpointSlice and the Service it is labelled for.
+type svcSlice struct {
+	ns, svc, name string
+	i             int // its place in the list given: repeats keep their order
+	es            *discoveryv1.EndpointSlice
+}
+
+// sortSlices sorts l by namespace, Service and name, slices of one key
+// in the order given, and returns the slices in that order in out.
+func sortSlices(l []svcSlice, out []*discoveryv1.EndpointSlice) []*discoveryv1.EndpointSlice {
+	bySvc := func(x, y svcSlice) int {
+		return cmp.Or(cmp.Compare(x.ns, y.ns), cmp.Compare(x.svc, y.svc), cmp.Compare(x.name, y.name), cmp.Compare(x.i, y.i))
+	}
+	if !slices.IsSortedFunc(l, bySvc) {
+		slices.SortFunc(l, bySvc)
+	}
+	out = out[:0]
+	for i := range l {
+		out = append(out, l[i].es)
+	}
+	return out
+}
+
+// labelledSlices returns eps, all labelled for a Service, as svcSlices, in
+// the builder's scratch.
+func (s *state) labelledSlices(eps []*discoveryv1.EndpointSlice) []svcSlice {
+	l := s.scratch.refs[:0]
+	for i, es := range eps {
+		l = append(l, svcSlice{es.Namespace, es.Labels[discoveryv1.LabelServiceName], es.Name, i, es})
+	}
+	s.scratch.refs = l
+	return l
 }
 
 func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlice) {
 	svcs = sortedByKey(svcs, func(x *corev1.Service) (string, string) { return x.Namespace, x.Name })
-	eps = sortedByKey(eps, func(x *discoveryv1.EndpointSlice) (string, string) { return x.Namespace, x.Name })
 
 	infos := s.checkServices(svcs)
 	clusterIPs := make(map[netip.Addr]int, len(infos))
@@ -120,9 +171,12 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 		}
 	}
 
-	// EndpointSlices by service, and the ones that join none.
-	bySvc := make(map[Key][]*discoveryv1.EndpointSlice, len(infos))
-	for _, es := range eps {
+	// The EndpointSlices labelled for a Service; the others are counted.
+	l := make([]svcSlice, 0, len(eps))
+	for i, es := range eps {
+		if es == nil {
+			continue
+		}
 		if !s.o.wants(es.Namespace) {
 			s.rep.EndpointSlices.Filtered++
 			continue
@@ -133,22 +187,32 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 			s.problem(kindEndpointSlice, es.Namespace, es.Name, "no %s label", discoveryv1.LabelServiceName)
 			continue
 		}
-		k := Key{es.Namespace, svcName}
-		bySvc[k] = append(bySvc[k], es)
+		l = append(l, svcSlice{es.Namespace, svcName, es.Name, i, es})
 	}
 
-	s.emitServices(infos, bySvc, clusterIPs)
+	s.emitServices(infos, l, clusterIPs)
 }
 
-// emitServices writes the names of the checked Services infos, each with
-// its EndpointSlices from bySvc (by namespace and name), and reports the
-// slices no Service took.
-func (s *state) emitServices(infos []svcInfo, bySvc map[Key][]*discoveryv1.EndpointSlice, clusterIPs map[netip.Addr]int) {
+// emitServices writes the names of the checked Services infos, sorted by
+// namespace and name, each with its EndpointSlices from eps (labelled
+// for it, in any order), and reports the slices no Service took.
+func (s *state) emitServices(infos []svcInfo, eps []svcSlice, clusterIPs map[netip.Addr]int) {
+	// Both sorted by namespace and Service: a Service's slices are the
+	// next ones of eps with its key, those before it no Service's.
+	list := sortSlices(eps, s.scratch.slices)
+	s.scratch.slices = list[:0]
+	var orphans []*discoveryv1.EndpointSlice
+	j := 0
 	for i := range infos {
 		si := &infos[i]
-		k := Key{si.svc.Namespace, si.svc.Name}
-		slices := bySvc[k]
-		delete(bySvc, k)
+		ns, name := si.svc.Namespace, si.svc.Name
+		for ; j < len(eps) && cmp.Or(cmp.Compare(eps[j].ns, ns), cmp.Compare(eps[j].svc, name)) < 0; j++ {
+			orphans = append(orphans, list[j])
+		}
+		first := j
+		for ; j < len(eps) && eps[j].ns == ns && eps[j].svc == name; j++ {
+		}
+		slices := list[first:j:j]
 		s.rep.Services.Loaded++
 		switch si.kind {
 		case svcExternalName:
@@ -162,14 +226,14 @@ func (s *state) emitServices(infos []svcInfo, bySvc map[Key][]*discoveryv1.Endpo
 		}
 	}
 	// Slices whose service is missing, filtered or skipped.
-	var orphans []*discoveryv1.EndpointSlice
-	for _, l := range bySvc {
-		orphans = append(orphans, l...)
-	}
+	orphans = append(orphans, list[j:]...)
 	for _, es := range orphans {
 		s.rep.EndpointSlices.Skipped++
 		s.problem(kindEndpointSlice, es.Namespace, es.Name, "no usable Service %s/%s", es.Namespace, es.Labels[discoveryv1.LabelServiceName])
 	}
+	// The scratch kept holds no object.
+	clear(eps)
+	clear(list)
 }
 
 // checkServices checks svcs, counting the filtered and the skipped and
