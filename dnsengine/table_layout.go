@@ -16,7 +16,7 @@ type layoutScratch struct {
 	recs   []record      // a group's records, before their exact copy
 	src    []uint32      // its provenance lists, likewise
 	lists  map[string]uint32
-	recent [2]srcList // the lists found last, the latest first
+	recent [2]srcList          // the lists found last, the latest first
 	seen   map[record]struct{} // a node's records, when it has many
 	key    []byte
 	srcs   []uint32
