@@ -60,6 +60,7 @@ type epKey struct {
 type labelGroup struct {
 	owner string
 	pairs []srvPair
+	done  bool // its SRV records added
 }
 
 // buildScratch is what building reuses from Service to Service.
@@ -560,7 +561,7 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 		clear(s.scratch.labelIdx)
 	}
 	groups := s.scratch.groups[:0]
-	for _, e := range eps {
+	for i, e := range eps {
 		owner := e.owner
 		if !s.addAddress(kindService, ns, name, owner, e.ip, e.src) {
 			continue
@@ -588,7 +589,7 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 			}
 			if len(groups) < cap(groups) {
 				groups = groups[:gi+1]
-				groups[gi].owner, groups[gi].pairs = owner, groups[gi].pairs[:0]
+				groups[gi].owner, groups[gi].pairs, groups[gi].done = owner, groups[gi].pairs[:0], false
 			} else {
 				groups = append(groups, labelGroup{owner: owner})
 			}
@@ -596,11 +597,30 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 		for _, p := range e.ports {
 			groups[gi].pairs = append(groups[gi].pairs, srvPair{owner, p.port})
 		}
+		// The SRV records of a label no later endpoint has go in now,
+		// while its name is the builder's latest: they go to its node
+		// after its addresses either way.
+		if few && !labelIn(eps[i+1:], e.label) {
+			s.addSRVs(kindService, ns, name, owner, groups[gi].pairs, si.src)
+			groups[gi].done = true
+		}
 	}
 	for _, g := range groups {
-		s.addSRVs(kindService, ns, name, g.owner, g.pairs, si.src)
+		if !g.done {
+			s.addSRVs(kindService, ns, name, g.owner, g.pairs, si.src)
+		}
 	}
 	s.scratch.groups = groups
+}
+
+// labelIn reports whether an endpoint of eps has the label l.
+func labelIn(eps []*epAddr, l string) bool {
+	for _, e := range eps {
+		if e.label == l {
+			return true
+		}
+	}
+	return false
 }
 
 // srvOwner returns _<port>._<proto>.<svc FQDN>.
