@@ -39,6 +39,9 @@ type TableBuilder struct {
 	// parent: most lookups are answered here, from memory still in the
 	// CPU's cache, without probing names.
 	hot [hotSlots]hotNode
+	// hotGen: ResetGroup empties hot by counting it up, rather than
+	// clearing its 4 KB for each of many small groups.
+	hotGen uint32
 	// recent: the names anyNode returned last, asked for most often:
 	// answered without hashing them.
 	recent recentNames
@@ -223,8 +226,9 @@ const hotSlots = 256
 
 // hotNode is a node anyNode returned and the hash of its name.
 type hotNode struct {
-	h uint64
-	n uint32 // the node + 1; 0: none
+	h   uint64
+	n   uint32 // the node + 1; 0: none
+	gen uint32 // TableBuilder.hotGen when it was set: another is none
 }
 
 // anyNode returns the node of w, creating it and its suffixes without
@@ -234,7 +238,7 @@ func (b *TableBuilder) anyNode(w []byte) uint32 {
 		return n
 	}
 	h := maphash.Bytes(b.t.seed, w)
-	if e := b.hot[h%hotSlots]; e.n != 0 && e.h == h && b.t.nameEqual(e.n-1, w) {
+	if e := b.hot[h%hotSlots]; e.n != 0 && e.gen == b.hotGen && e.h == h && b.t.nameEqual(e.n-1, w) {
 		b.recent.add(w, e.n-1)
 		return e.n - 1
 	}
@@ -248,7 +252,7 @@ func (b *TableBuilder) anyNode(w []byte) uint32 {
 		b.hashes[n] = h
 		b.names.insert(h, n, b.hashes)
 	}
-	b.hot[h%hotSlots] = hotNode{h: h, n: n + 1}
+	b.hot[h%hotSlots] = hotNode{h: h, n: n + 1, gen: b.hotGen}
 	b.recent.add(w, n)
 	return n
 }
@@ -610,7 +614,9 @@ func (b *TableBuilder) BuildGroup() (*Group, error) {
 		return nil, fmt.Errorf("table: group %s: wildcards or pass-through names other than its own", wire.DecodeName(b.stop))
 	}
 	for n := range b.t.nodes {
-		if b.flags(uint32(n))&nodeExists == 0 {
+		// A chained node is below the Service's name or a reverse name
+		// (chained): only full nodes' names are checked.
+		if b.flags(uint32(n))&nodeExists == 0 || b.t.nodes[n].parent != noNode {
 			continue
 		}
 		var buf [wire.MaxNameLen]byte
@@ -687,7 +693,9 @@ func (b *TableBuilder) ResetGroup(g GroupKey) error {
 	}
 	clear(b.blobs)
 	clear(b.srcID)
-	b.hot = [hotSlots]hotNode{}
+	if b.hotGen++; b.hotGen == 0 {
+		b.hot = [hotSlots]hotNode{} // wrapped around: old entries could match
+	}
 	b.recent.reset()
 	b.err, b.lastSrc = nil, [2]srcRef{}
 	return nil

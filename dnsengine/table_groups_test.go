@@ -249,3 +249,39 @@ func TestResetGroupReuse(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupRefusesOthersNames: a group builder refuses to finish with a
+// name that is neither below its Service nor a reverse name (another
+// Service's, one above its own, a name outside the cluster domain), and
+// finishes with its own names, deep ones included.
+func TestGroupRefusesOthersNames(t *testing.T) {
+	ip := netip.MustParseAddr("10.128.0.1")
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"web.ns.svc.cluster.local", true},
+		{"a.b.c.web.ns.svc.cluster.local", true},
+		{"_http._tcp.web.ns.svc.cluster.local", true},
+		{"api.ns.svc.cluster.local", false},
+		{"a.api.ns.svc.cluster.local", false},
+		{"ns.svc.cluster.local", false},
+		{"web.other.svc.cluster.local", false},
+		{"example.com", false},
+		{"a.b.example.com", false},
+	} {
+		b, err := NewTableBuilder(TableConfig{ClusterDomain: "cluster.local", Group: &GroupKey{Namespace: "ns", Name: "web"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.AddAddress(tc.name, ip, "Service ns/web"); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.AddPTR(ip, tc.name, "Service ns/web"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.BuildGroup(); (err == nil) != tc.ok {
+			t.Errorf("%s: BuildGroup error %v, want ok %v", tc.name, err, tc.ok)
+		}
+	}
+}

@@ -520,9 +520,11 @@ func (m *Incremental) sliceGroup(es *discoveryv1.EndpointSlice) (dnsengine.Group
 // buildGroup builds group g from its Services and slices, objs, as
 // Build's services step would for them.
 func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *groupObjects) (*groupPart, error) {
-	gp := new(groupPart)
+	var gp *groupPart
 	if m.carved != nil {
 		gp = &carve.Take(&m.carved.parts, 1)[0]
+	} else {
+		gp = new(groupPart)
 	}
 	gp.members, gp.slices = old.members, old.slices
 	if m.carved != nil {
