@@ -111,7 +111,7 @@ type state struct {
 	// shadowed lists endpoint addresses that got no PTR because they are
 	// a Service's cluster IP.
 	shadowed []netip.Addr
-	scratch  buildScratch
+	scratch  *buildScratch // reused from Service to Service (and by Incremental from group to group)
 }
 
 func build(objs *Objects, o *options, out Writer) Report {
@@ -119,7 +119,7 @@ func build(objs *Objects, o *options, out Writer) Report {
 		objs = &Objects{}
 	}
 	s := &state{o: o, out: out, svcNames: make(map[string]bool, len(objs.Services)),
-		scratch: buildScratch{epIdx: map[epKey]*epAddr{}, labelIdx: map[string]int{}}}
+		scratch: &buildScratch{epIdx: map[epKey]*epAddr{}, labelIdx: map[string]int{}}}
 	s.services(objs.Services, objs.EndpointSlices)
 	s.serviceEntries(objs.ServiceEntries)
 	slices.SortStableFunc(s.rep.Problems, func(a, b Problem) int {

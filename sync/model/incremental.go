@@ -533,7 +533,7 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 	}
 	mem := objs.svcs
 	var b *dnsengine.TableBuilder
-	s := &state{o: &m.o, out: discard{}, scratch: m.scratch}
+	s := &state{o: &m.o, out: discard{}, scratch: &m.scratch}
 	if len(mem) > 0 && validLabel(g.Namespace) && validLabel(g.Name) {
 		var err error
 		if m.gb != nil {
@@ -559,7 +559,6 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 	}
 	gp.service = len(infos) > 0
 	s.emitServices(infos, s.labelledSlices(objs.eps), m.clusterIPs)
-	m.scratch = s.scratch
 	gp.rep, gp.shadowed = s.rep, s.shadowed
 	if b != nil {
 		grp, err := b.BuildGroup()
