@@ -97,64 +97,12 @@ type epPort struct {
 	port        int32 // -1: the slice has no ports
 }
 
-// sortedByKey returns the objects of in that are not nil, sorted by key,
-// objects of one key in the order of in. The keys are read once each and
-// sorted beside the objects: comparing them does not read the objects.
-func sortedByKey[T any](in []*T, key func(*T) (string, string)) []*T {
-	type keyed struct {
-		a, b string
-		i    int
-		x    *T
-	}
-	ks := make([]keyed, 0, len(in))
-	for i, x := range in {
-		if x != nil {
-			a, b := key(x)
-			ks = append(ks, keyed{a, b, i, x})
-		}
-	}
-	byKey := func(x, y keyed) int {
-		return cmp.Or(cmp.Compare(x.a, y.a), cmp.Compare(x.b, y.b), cmp.Compare(x.i, y.i))
-	}
-	if !slices.IsSortedFunc(ks, byKey) {
-		slices.SortFunc(ks, byKey)
-	}
-	out := make([]*T, len(ks))
-	for i := range ks {
-		out[i] = ks[i].x
-	}
-	return out
-}
-
-// svcSlice is an EndpointSlice and the Service it is labelled for.
-type svcSlice struct {
-	ns, svc, name string
-	i             int // its place in the list given: repeats keep their order
-	es            *discoveryv1.EndpointSlice
-}
-
-// sortSlices sorts l by namespace, Service and name, slices of one key
-// in the order given, and returns the slices in that order in out.
-func sortSlices(l []svcSlice, out []*discoveryv1.EndpointSlice) []*discoveryv1.EndpointSlice {
-	bySvc := func(x, y svcSlice) int {
-		return cmp.Or(cmp.Compare(x.ns, y.ns), cmp.Compare(x.svc, y.svc), cmp.Compare(x.name, y.name), cmp.Compare(x.i, y.i))
-	}
-	if !slices.IsSortedFunc(l, bySvc) {
-		slices.SortFunc(l, bySvc)
-	}
-	out = out[:0]
-	for i := range l {
-		out = append(out, l[i].es)
-	}
-	return out
-}
-
 // labelledSlices returns eps, all labelled for a Service, as svcSlices, in
 // the builder's scratch.
 func (s *state) labelledSlices(eps []*discoveryv1.EndpointSlice) []svcSlice {
 	l := s.scratch.refs[:0]
 	for i, es := range eps {
-		l = append(l, svcSlice{es.Namespace, es.Labels[discoveryv1.LabelServiceName], es.Name, i, es})
+		l = append(l, newSvcSlice(es.Namespace, es.Labels[discoveryv1.LabelServiceName], i, es))
 	}
 	s.scratch.refs = l
 	return l
@@ -188,7 +136,7 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 			s.problem(kindEndpointSlice, es.Namespace, es.Name, "no %s label", discoveryv1.LabelServiceName)
 			continue
 		}
-		l = append(l, svcSlice{es.Namespace, svcName, es.Name, i, es})
+		l = append(l, newSvcSlice(es.Namespace, svcName, i, es))
 	}
 
 	s.emitServices(infos, l, clusterIPs)
@@ -207,11 +155,11 @@ func (s *state) emitServices(infos []svcInfo, eps []svcSlice, clusterIPs map[net
 	for i := range infos {
 		si := &infos[i]
 		ns, name := si.svc.Namespace, si.svc.Name
-		for ; j < len(eps) && cmp.Or(cmp.Compare(eps[j].ns, ns), cmp.Compare(eps[j].svc, name)) < 0; j++ {
+		for ; j < len(eps) && cmp.Or(cmp.Compare(eps[j].ns.s, ns), cmp.Compare(eps[j].svc.s, name)) < 0; j++ {
 			orphans = append(orphans, list[j])
 		}
 		first := j
-		for ; j < len(eps) && eps[j].ns == ns && eps[j].svc == name; j++ {
+		for ; j < len(eps) && eps[j].ns.s == ns && eps[j].svc.s == name; j++ {
 		}
 		slices := list[first:j:j]
 		s.rep.Services.Loaded++
