@@ -111,7 +111,11 @@ type state struct {
 	// shadowed lists endpoint addresses that got no PTR because they are
 	// a Service's cluster IP.
 	shadowed []netip.Addr
-	scratch  *buildScratch // reused from Service to Service (and by Incremental from group to group)
+	// ipRange: the bounds of the cluster IPs, when known (Build's; not
+	// an Incremental group's): an endpoint address outside them is no
+	// cluster IP without a lookup.
+	ipRange addrRange
+	scratch *buildScratch // reused from Service to Service (and by Incremental from group to group)
 }
 
 func build(objs *Objects, o *options, out Writer) Report {

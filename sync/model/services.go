@@ -117,6 +117,7 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 		s.svcNames[si.fqdn] = true
 		for _, ip := range si.ips {
 			clusterIPs[ip]++
+			s.ipRange.add(ip)
 		}
 	}
 
@@ -514,7 +515,7 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 		if !s.addAddress(kindService, ns, name, owner, e.ip, e.src) {
 			continue
 		}
-		if clusterIPs[e.ip] == 0 {
+		if s.ipRange.outside(e.ip) || clusterIPs[e.ip] == 0 {
 			s.addPTR(kindService, ns, name, e.ip, owner, e.src)
 		} else {
 			s.shadowed = append(s.shadowed, e.ip)
@@ -587,4 +588,28 @@ func (s *state) srvOwner(kind, ns, name, port, proto, svcFQDN string) (string, b
 		return "", false
 	}
 	return "_" + port + "._" + proto + "." + svcFQDN, true
+}
+
+// addrRange is the least and the greatest of a set of addresses.
+type addrRange struct {
+	lo, hi netip.Addr
+	ok     bool // addresses added
+}
+
+func (r *addrRange) add(ip netip.Addr) {
+	switch {
+	case !r.ok:
+		r.lo, r.hi, r.ok = ip, ip, true
+	case ip.Less(r.lo):
+		r.lo = ip
+	case r.hi.Less(ip):
+		r.hi = ip
+	}
+}
+
+// outside reports whether ip is known not to be one of the addresses
+// added: r holds their bounds and ip lies outside them. A zero r knows
+// nothing.
+func (r *addrRange) outside(ip netip.Addr) bool {
+	return r.ok && (ip.Less(r.lo) || r.hi.Less(ip))
 }

@@ -3,6 +3,7 @@ package model
 import (
 	"cmp"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -52,5 +53,30 @@ func TestSortedByKeyStable(t *testing.T) {
 	slices.SortStableFunc(want, func(a, b *obj) int { return cmp.Or(strings.Compare(a.ns, b.ns), strings.Compare(a.name, b.name)) })
 	if !slices.Equal(got, want) {
 		t.Fatal("sortedByKey differs from a stable sort by key")
+	}
+}
+
+// TestAddrRange: an address is outside the range only if it lies below
+// the least or above the greatest address added, across families; a
+// range of nothing knows nothing.
+func TestAddrRange(t *testing.T) {
+	var r addrRange
+	if r.outside(netip.MustParseAddr("10.0.0.1")) {
+		t.Fatal("an empty range places an address outside")
+	}
+	for _, a := range []string{"10.96.0.10", "10.96.0.2", "10.96.1.0"} {
+		r.add(netip.MustParseAddr(a))
+	}
+	for a, want := range map[string]bool{
+		"10.96.0.2": false, "10.96.0.5": false, "10.96.1.0": false,
+		"10.96.0.1": true, "10.96.1.1": true, "10.128.0.1": true, "fd00::1": true,
+	} {
+		if got := r.outside(netip.MustParseAddr(a)); got != want {
+			t.Errorf("outside(%s) = %v, want %v", a, got, want)
+		}
+	}
+	r.add(netip.MustParseAddr("fd00::5"))
+	if r.outside(netip.MustParseAddr("fd00::1")) || r.outside(netip.MustParseAddr("10.128.0.1")) || !r.outside(netip.MustParseAddr("fd00::6")) {
+		t.Error("a range over both families misplaces an address")
 	}
 }
