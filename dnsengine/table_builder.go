@@ -491,7 +491,11 @@ func (b *TableBuilder) AddSRV(name string, priority, weight, port uint16, target
 	if err != nil {
 		return err
 	}
-	b.add(n, record{typ: TypeSRV, a: priority, b: weight, c: port, data: b.anyNode(t)}, src)
+	tn := n // an endpoint's own SRV records: its name is owner and target
+	if target != name {
+		tn = b.anyNode(t)
+	}
+	b.add(n, record{typ: TypeSRV, a: priority, b: weight, c: port, data: tn}, src)
 	return nil
 }
 
