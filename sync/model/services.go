@@ -501,12 +501,23 @@ func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]i
 // (unless the address is a ClusterIP), and SRV for its ports.
 func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]int) {
 	ns, name := si.svc.Namespace, si.svc.Name
-	// The SRV pairs of each label, labels in the order first seen; the
-	// groups and the index are the state's, reused from Service to Service.
-	// A label's group is found by a scan of the groups' names (one label,
-	// one name) when the Service has few endpoints, else by the index.
+	// Without hostnames, every endpoint's label is its own address
+	// dashed: no two share one, and each endpoint's SRV records go in
+	// with its address, while its name is the builder's latest.
+	hosts := false
+	for _, e := range eps {
+		if e.host != "" {
+			hosts = true
+			break
+		}
+	}
+	// Else the SRV pairs of each label, labels in the order first seen;
+	// the groups and the index are the state's, reused from Service to
+	// Service. A label's group is found by a scan of the groups' names
+	// (one label, one name) when the Service has few endpoints, else by
+	// the index.
 	few := len(eps) <= fewEndpoints
-	if !few {
+	if hosts && !few {
 		clear(s.scratch.labelIdx)
 	}
 	groups := s.scratch.groups[:0]
@@ -519,6 +530,15 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 			s.addPTR(kindService, ns, name, e.ip, owner, e.src)
 		} else {
 			s.shadowed = append(s.shadowed, e.ip)
+		}
+		if !hosts {
+			pairs := s.scratch.pairs[:0]
+			for _, p := range e.ports {
+				pairs = append(pairs, srvPair{owner, p.port})
+			}
+			s.scratch.pairs = pairs
+			s.addSRVs(kindService, ns, name, owner, pairs, si.src)
+			continue
 		}
 		gi, ok := 0, false
 		if few {
@@ -546,9 +566,8 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 		for _, p := range e.ports {
 			groups[gi].pairs = append(groups[gi].pairs, srvPair{owner, p.port})
 		}
-		// The SRV records of a label no later endpoint has go in now,
-		// while its name is the builder's latest: they go to its node
-		// after its addresses either way.
+		// The SRV records of a label no later endpoint has go in now, as
+		// above: they go to its node after its addresses either way.
 		if few && !labelIn(eps[i+1:], e.label) {
 			s.addSRVs(kindService, ns, name, owner, groups[gi].pairs, si.src)
 			groups[gi].done = true
