@@ -285,3 +285,21 @@ func TestGroupRefusesOthersNames(t *testing.T) {
 		}
 	}
 }
+
+// TestShardSet: a shard set holds the shards added, and yields them in
+// order, each once.
+func TestShardSet(t *testing.T) {
+	var s shardSet
+	want := []int{0, 1, 63, 64, 65, 1000, 4095}
+	for _, i := range []int{1000, 0, 64, 63, 4095, 1, 65, 64} {
+		s.add(i)
+	}
+	for i := range shards {
+		if s.has(i) != slices.Contains(want, i) {
+			t.Fatalf("has(%d) = %v", i, s.has(i))
+		}
+	}
+	if got := slices.Collect(s.all()); !slices.Equal(got, want) {
+		t.Fatalf("all = %v, want %v", got, want)
+	}
+}
