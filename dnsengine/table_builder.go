@@ -275,7 +275,10 @@ func (b *TableBuilder) nodeFor(w []byte) uint32 {
 	if b.flags(n)&nodeExists != 0 {
 		return n
 	}
-	in := b.inZone(w)
+	// Below a name in a zone is in it: a chained node's parent, when
+	// flagged so, answers without a walk of the zones.
+	up := b.t.nodes[n].parent
+	in := up != noNode && b.flags(up)&nodeInZone != 0 || b.inZone(w)
 	f := uint32(nodeExists)
 	if in {
 		f |= nodeInZone
@@ -284,9 +287,17 @@ func (b *TableBuilder) nodeFor(w []byte) uint32 {
 	if in {
 		// A chained node's parent is the node of its parent name: no
 		// lookup for it.
+		// One that exists already ends the walk before its name is
+		// checked: an endpoint's name's parent, its Service's, mostly.
 		c := n
-		for p := parentName(w); p != nil && b.inZone(p) && (b.stop == nil || isSubdomain(p, b.stop)); p = parentName(p) {
+		for p := parentName(w); p != nil; p = parentName(p) {
 			pn := b.t.nodes[c].parent
+			if pn != noNode && b.flags(pn)&nodeExists != 0 {
+				break
+			}
+			if !b.inZone(p) || b.stop != nil && !isSubdomain(p, b.stop) {
+				break
+			}
 			if pn == noNode {
 				pn = b.anyNode(p)
 			}

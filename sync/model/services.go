@@ -479,7 +479,10 @@ func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]i
 	}
 	// Each named port's pairs, in the order added, the ports in order.
 	slices.SortStableFunc(named, func(a, b namedPair) int {
-		return cmp.Or(cmp.Compare(a.port.name, b.port.name), cmp.Compare(a.port.proto, b.port.proto))
+		if c := strings.Compare(a.port.name, b.port.name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.port.proto, b.port.proto)
 	})
 	pairs := s.scratch.pairs
 	for i := 0; i < len(named); {
