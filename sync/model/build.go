@@ -115,6 +115,7 @@ type state struct {
 	// an Incremental group's): an endpoint address outside them is no
 	// cluster IP without a lookup.
 	ipRange addrRange
+	ips     []netip.Addr  // checkServices' cluster IPs: an array for all its Services
 	scratch *buildScratch // reused from Service to Service (and by Incremental from group to group)
 }
 

@@ -191,6 +191,8 @@ func (s *state) emitServices(infos []svcInfo, eps []svcSlice, clusterIPs map[net
 // loaded ones in order.
 func (s *state) checkServices(svcs []*corev1.Service) []svcInfo {
 	infos := make([]svcInfo, 0, len(svcs))
+	// The cluster IPs, one array for all, a Service's mostly one.
+	s.ips = make([]netip.Addr, 0, len(svcs))
 	for _, svc := range svcs {
 		if !s.o.wants(svc.Namespace) {
 			s.rep.Services.Filtered++
@@ -224,13 +226,8 @@ func (s *state) checkService(svc *corev1.Service) (svcInfo, bool) {
 	if !validLabel(name) {
 		return fail("name %q is not a valid DNS label", svc.Name)
 	}
-	si := svcInfo{
-		svc:  svc,
-		ns:   ns,
-		name: name,
-		fqdn: fqdn(name, ns, "svc", s.o.domain),
-		src:  "Service " + svc.Namespace + "/" + svc.Name,
-	}
+	si := svcInfo{svc: svc, ns: ns, name: name}
+	si.src, si.fqdn = serviceNames(svc.Namespace, svc.Name, name, ns, s.o.domain)
 	if len(si.fqdn) > 254 {
 		return fail("name %s is longer than 253 characters", si.fqdn)
 	}
@@ -255,14 +252,16 @@ func (s *state) checkService(svc *corev1.Service) (svcInfo, bool) {
 		if len(raw) == 0 && svc.Spec.ClusterIP != "" {
 			raw = []string{svc.Spec.ClusterIP}
 		}
+		first := len(s.ips)
 		for _, r := range raw {
 			ip, err := netip.ParseAddr(r)
 			if err != nil || ip.Zone() != "" {
 				s.problem(kindService, svc.Namespace, svc.Name, "cluster IP %q is not an IP address", r)
 				continue
 			}
-			si.ips = append(si.ips, ip.Unmap())
+			s.ips = append(s.ips, ip.Unmap())
 		}
+		si.ips = s.ips[first:len(s.ips):len(s.ips)]
 		if len(si.ips) == 0 {
 			return fail("no cluster IP")
 		}
