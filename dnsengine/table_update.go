@@ -166,11 +166,12 @@ func (t *Table) Update(u TableUpdate) *Table {
 	// of hash h.
 	revAdd := func(id uint32, g *Group, w []byte, h uint64) {
 		rs, k := revShard(h), revKey(h)
-		l := rs.multi[k]
-		if o, ok := rs.get(k); ok {
-			l = []uint32{o}
-		} else if l == nil {
-			rs.set(k, id)
+		var l []uint32
+		if i, ok := slices.BinarySearch(rs.hs, k); ok {
+			l = []uint32{rs.gs[i]}
+		} else if l = rs.multi[k]; l == nil {
+			// The key's first holder: at the place the search found.
+			rs.insertAt(i, k, id)
 			return
 		}
 		if nt.holds(l, id, w) {
