@@ -551,8 +551,12 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 		s.out = b
 	}
 	infos := s.replayChecks(&objs.checked)
-	for _, si := range infos {
-		gp.ips = append(gp.ips, si.ips...)
+	if len(infos) == 1 {
+		gp.ips = infos[0].ips // a group's one Service: its own, not copied
+	} else {
+		for _, si := range infos {
+			gp.ips = append(gp.ips, si.ips...)
+		}
 	}
 	if m.carved != nil {
 		gp.ips = carve.Copy(&m.carved.ips, gp.ips)
