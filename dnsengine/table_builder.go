@@ -19,9 +19,8 @@ type TableBuilder struct {
 	zones []zone
 	t     *segment // the table being built: arena and nodes
 	// names: every node (existing or not, wildcards excepted) by the hash
-	// of its name, as Table.index: no copy of the names while building.
-	names  []uint32
-	nnames int
+	// of its name: no copy of the names while building.
+	names  nameSlots
 	hashes []uint64 // by node: the hash of its name (nodes in names only)
 	wild   map[string]uint32
 	pass   map[string]bool
@@ -40,11 +39,12 @@ type TableBuilder struct {
 	// parent: most lookups are answered here, from memory still in the
 	// CPU's cache, without probing names.
 	hot [hotSlots]hotNode
-	// last: the name anyNode returned last and its node, asked for most
-	// often (the owner and target of an endpoint's SRV records are its
-	// name): answered without hashing it.
-	last     []byte
-	lastNode uint32
+	// hotGen: ResetGroup empties hot by counting it up, rather than
+	// clearing its 4 KB for each of many small groups.
+	hotGen uint32
+	// recent: the names anyNode returned last, asked for most often:
+	// answered without hashing them.
+	recent recentNames
 	// The provenances add took last, the latest first: a Service's and
 	// its EndpointSlices' records alternate.
 	lastSrc [2]srcRef
@@ -87,7 +87,6 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 	b := &TableBuilder{
 		cfg:    cfg,
 		t:      &segment{seed: maphash.MakeSeed(), nodes: make([]node, 0, hint/2), arena: make([]byte, 0, 4*hint)},
-		names:  make([]uint32, max(minNames, 2*hint/3)),
 		recs:   make([]buildRecord, 0, hint),
 		hashes: make([]uint64, 0, hint/2),
 		wbuf:   nameBuf{w: make([]byte, 0, wire.MaxNameLen)},
@@ -96,8 +95,11 @@ func NewTableBuilder(cfg TableConfig) (*TableBuilder, error) {
 		wild:   map[string]uint32{},
 		pass:   map[string]bool{},
 		blobs:  map[string]uint32{},
-		srcID:  map[string]uint32{},
+		// About a provenance (a Service, an EndpointSlice) for 32
+		// records.
+		srcID: make(map[string]uint32, hint/32),
 	}
+	b.names.reset(max(minNames, 2*hint/3))
 	if g := cfg.Group; g != nil {
 		if !IsLabel(g.Namespace) || !IsLabel(g.Name) || cfg.ClusterDomain == "" {
 			return nil, fmt.Errorf("table: group %s/%s: not a Service name in a cluster domain", g.Namespace, g.Name)
@@ -224,19 +226,20 @@ const hotSlots = 256
 
 // hotNode is a node anyNode returned and the hash of its name.
 type hotNode struct {
-	h uint64
-	n uint32 // the node + 1; 0: none
+	h   uint64
+	n   uint32 // the node + 1; 0: none
+	gen uint32 // TableBuilder.hotGen when it was set: another is none
 }
 
 // anyNode returns the node of w, creating it and its suffixes without
 // making them exist: for record targets and name suffixes.
 func (b *TableBuilder) anyNode(w []byte) uint32 {
-	if len(b.last) > 0 && string(w) == string(b.last) {
-		return b.lastNode
+	if n, ok := b.recent.find(w); ok {
+		return n
 	}
 	h := maphash.Bytes(b.t.seed, w)
-	if e := b.hot[h%hotSlots]; e.n != 0 && e.h == h && b.t.nameEqual(e.n-1, w) {
-		b.last, b.lastNode = append(b.last[:0], w...), e.n-1
+	if e := b.hot[h%hotSlots]; e.n != 0 && e.gen == b.hotGen && e.h == h && b.t.nameEqual(e.n-1, w) {
+		b.recent.add(w, e.n-1)
 		return e.n - 1
 	}
 	n, ok := b.findHash(w, h)
@@ -247,10 +250,10 @@ func (b *TableBuilder) anyNode(w []byte) uint32 {
 			n = b.newFullNode(w)
 		}
 		b.hashes[n] = h
-		b.insert(h, n)
+		b.names.insert(h, n, b.hashes)
 	}
-	b.hot[h%hotSlots] = hotNode{h: h, n: n + 1}
-	b.last, b.lastNode = append(b.last[:0], w...), n
+	b.hot[h%hotSlots] = hotNode{h: h, n: n + 1, gen: b.hotGen}
+	b.recent.add(w, n)
 	return n
 }
 
@@ -262,34 +265,7 @@ func (b *TableBuilder) find(w []byte) (uint32, bool) {
 // findHash is find for w, whose hash is h. A slot whose node's hash
 // differs is passed over without comparing names.
 func (b *TableBuilder) findHash(w []byte, h uint64) (uint32, bool) {
-	for i := slotOf(h, len(b.names)); ; i++ {
-		if i == len(b.names) {
-			i = 0
-		}
-		s := b.names[i]
-		if s == 0 {
-			return 0, false
-		}
-		if b.hashes[s-1] == h && b.t.nameEqual(s-1, w) {
-			return s - 1, true
-		}
-	}
-}
-
-// insert adds node n, whose name hashes to h, to b.names, growing it to
-// stay at most 3/4 full.
-func (b *TableBuilder) insert(h uint64, n uint32) {
-	if (b.nnames+1)*4 > len(b.names)*3 {
-		old := b.names
-		b.names = make([]uint32, 2*len(old))
-		for _, s := range old {
-			if s != 0 {
-				placeSlot(b.names, b.hashes[s-1], s-1)
-			}
-		}
-	}
-	placeSlot(b.names, h, n)
-	b.nnames++
+	return b.names.find(b.t, w, h)
 }
 
 // nodeFor returns the node of w, making it exist and, under a zone, its
@@ -299,7 +275,10 @@ func (b *TableBuilder) nodeFor(w []byte) uint32 {
 	if b.flags(n)&nodeExists != 0 {
 		return n
 	}
-	in := b.inZone(w)
+	// Below a name in a zone is in it: a chained node's parent, when
+	// flagged so, answers without a walk of the zones.
+	up := b.t.nodes[n].parent
+	in := up != noNode && b.flags(up)&nodeInZone != 0 || b.inZone(w)
 	f := uint32(nodeExists)
 	if in {
 		f |= nodeInZone
@@ -308,9 +287,17 @@ func (b *TableBuilder) nodeFor(w []byte) uint32 {
 	if in {
 		// A chained node's parent is the node of its parent name: no
 		// lookup for it.
+		// One that exists already ends the walk before its name is
+		// checked: an endpoint's name's parent, its Service's, mostly.
 		c := n
-		for p := parentName(w); p != nil && b.inZone(p) && (b.stop == nil || isSubdomain(p, b.stop)); p = parentName(p) {
+		for p := parentName(w); p != nil; p = parentName(p) {
 			pn := b.t.nodes[c].parent
+			if pn != noNode && b.flags(pn)&nodeExists != 0 {
+				break
+			}
+			if !b.inZone(p) || b.stop != nil && !isSubdomain(p, b.stop) {
+				break
+			}
 			if pn == noNode {
 				pn = b.anyNode(p)
 			}
@@ -515,7 +502,11 @@ func (b *TableBuilder) AddSRV(name string, priority, weight, port uint16, target
 	if err != nil {
 		return err
 	}
-	b.add(n, record{typ: TypeSRV, a: priority, b: weight, c: port, data: b.anyNode(t)}, src)
+	tn := n // an endpoint's own SRV records: its name is owner and target
+	if target != name {
+		tn = b.anyNode(t)
+	}
+	b.add(n, record{typ: TypeSRV, a: priority, b: weight, c: port, data: tn}, src)
 	return nil
 }
 
@@ -639,7 +630,9 @@ func (b *TableBuilder) BuildGroup() (*Group, error) {
 		return nil, fmt.Errorf("table: group %s: wildcards or pass-through names other than its own", wire.DecodeName(b.stop))
 	}
 	for n := range b.t.nodes {
-		if b.flags(uint32(n))&nodeExists == 0 {
+		// A chained node is below the Service's name or a reverse name
+		// (chained): only full nodes' names are checked.
+		if b.flags(uint32(n))&nodeExists == 0 || b.t.nodes[n].parent != noNode {
 			continue
 		}
 		var buf [wire.MaxNameLen]byte
@@ -680,7 +673,7 @@ func (b *TableBuilder) finish() *segment {
 		b.t = nil
 		return t
 	}
-	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t, b.last = nil, nil, nil, nil, nil, nil, nil, nil, nil
+	b.names, b.hashes, b.wild, b.pass, b.blobs, b.srcID, b.recs, b.t, b.recent = nameSlots{}, nil, nil, nil, nil, nil, nil, nil, recentNames{}
 	b.keepNodes, b.keepArena, b.ls = nil, nil, layoutScratch{}
 	return t
 }
@@ -709,15 +702,17 @@ func (b *TableBuilder) ResetGroup(g GroupKey) error {
 	b.stop = stop
 	b.seg = segment{seed: maphash.MakeSeed(), nodes: b.keepNodes[:0], arena: b.keepArena[:0]}
 	b.t = &b.seg
-	clear(b.names)
-	b.nnames = 0
+	b.names.reset(len(b.names.slots))
 	b.hashes, b.recs = b.hashes[:0], b.recs[:0]
 	if b.wild == nil {
 		b.wild, b.pass = map[string]uint32{}, map[string]bool{}
 	}
 	clear(b.blobs)
 	clear(b.srcID)
-	b.hot, b.last = [hotSlots]hotNode{}, b.last[:0]
+	if b.hotGen++; b.hotGen == 0 {
+		b.hot = [hotSlots]hotNode{} // wrapped around: old entries could match
+	}
+	b.recent.reset()
 	b.err, b.lastSrc = nil, [2]srcRef{}
 	return nil
 }

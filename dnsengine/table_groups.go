@@ -250,6 +250,12 @@ func (s *revShard) set(k, id uint32) {
 		s.gs[i] = id
 		return
 	}
+	s.insertAt(i, k, id)
+}
+
+// insertAt makes the group of id the one holding k, at i in hs and gs:
+// where a search for k, not there, found its place.
+func (s *revShard) insertAt(i int, k, id uint32) {
 	s.hs, s.gs = slices.Insert(s.hs, i, k), slices.Insert(s.gs, i, id)
 }
 

@@ -249,3 +249,57 @@ func TestResetGroupReuse(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupRefusesOthersNames: a group builder refuses to finish with a
+// name that is neither below its Service nor a reverse name (another
+// Service's, one above its own, a name outside the cluster domain), and
+// finishes with its own names, deep ones included.
+func TestGroupRefusesOthersNames(t *testing.T) {
+	ip := netip.MustParseAddr("10.128.0.1")
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"web.ns.svc.cluster.local", true},
+		{"a.b.c.web.ns.svc.cluster.local", true},
+		{"_http._tcp.web.ns.svc.cluster.local", true},
+		{"api.ns.svc.cluster.local", false},
+		{"a.api.ns.svc.cluster.local", false},
+		{"ns.svc.cluster.local", false},
+		{"web.other.svc.cluster.local", false},
+		{"example.com", false},
+		{"a.b.example.com", false},
+	} {
+		b, err := NewTableBuilder(TableConfig{ClusterDomain: "cluster.local", Group: &GroupKey{Namespace: "ns", Name: "web"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.AddAddress(tc.name, ip, "Service ns/web"); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.AddPTR(ip, tc.name, "Service ns/web"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.BuildGroup(); (err == nil) != tc.ok {
+			t.Errorf("%s: BuildGroup error %v, want ok %v", tc.name, err, tc.ok)
+		}
+	}
+}
+
+// TestShardSet: a shard set holds the shards added, and yields them in
+// order, each once.
+func TestShardSet(t *testing.T) {
+	var s shardSet
+	want := []int{0, 1, 63, 64, 65, 1000, 4095}
+	for _, i := range []int{1000, 0, 64, 63, 4095, 1, 65, 64} {
+		s.add(i)
+	}
+	for i := range shards {
+		if s.has(i) != slices.Contains(want, i) {
+			t.Fatalf("has(%d) = %v", i, s.has(i))
+		}
+	}
+	if got := slices.Collect(s.all()); !slices.Equal(got, want) {
+		t.Fatalf("all = %v, want %v", got, want)
+	}
+}

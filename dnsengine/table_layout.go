@@ -16,9 +16,28 @@ type layoutScratch struct {
 	recs   []record      // a group's records, before their exact copy
 	src    []uint32      // its provenance lists, likewise
 	lists  map[string]uint32
+	recent [2]srcList          // the lists found last, the latest first
 	seen   map[record]struct{} // a node's records, when it has many
 	key    []byte
 	srcs   []uint32
+}
+
+// srcList is a provenance list of segment.src and its offset there.
+type srcList struct {
+	srcs []uint32
+	off  uint32
+}
+
+// recentList returns the offset of srcs if it is one of the lists found
+// last, making it the latest.
+func (ls *layoutScratch) recentList(srcs []uint32) (uint32, bool) {
+	for i := range ls.recent {
+		if r := ls.recent[i]; len(r.srcs) > 0 && slices.Equal(r.srcs, srcs) {
+			ls.recent[0], ls.recent[i] = r, ls.recent[0]
+			return r.off, true
+		}
+	}
+	return 0, false
 }
 
 // layout sorts the builder's records to their nodes: duplicates dropped
@@ -55,10 +74,16 @@ func (b *TableBuilder) layout() {
 	}
 	t.src = append(ls.src[:0], 0) // offset 0: the empty list; copied exactly below
 	if ls.lists == nil {
-		ls.lists = map[string]uint32{}
+		// A table's: about one list a Service for its own names, one
+		// for its endpoints' and one for their reverse names, a node in
+		// eight.
+		ls.lists = make(map[string]uint32, nn/8)
 	}
 	lists := ls.lists
 	clear(lists)
+	for i := range ls.recent {
+		ls.recent[i].srcs = ls.recent[i].srcs[:0]
+	}
 	key, srcs, kept := ls.key, ls.srcs, ls.kept
 	byType := func(x, y buildRecord) int { return cmp.Compare(x.r.typ, y.r.typ) }
 	for n := 0; n < nn; n++ {
@@ -103,16 +128,25 @@ func (b *TableBuilder) layout() {
 			}
 		}
 		if len(srcs) > 0 {
-			key = key[:0]
-			for _, s := range srcs {
-				key = binary.LittleEndian.AppendUint32(key, s)
-			}
-			off, ok := lists[string(key)]
+			// Nodes one after the other mostly have one of two lists
+			// (an endpoint's name: its slice's and its Service's; its
+			// reverse name: its slice's): those are not looked up.
+			off, ok := ls.recentList(srcs)
 			if !ok {
-				off = uint32(len(t.src))
-				t.src = append(t.src, uint32(len(srcs)))
-				t.src = append(t.src, srcs...)
-				lists[string(key)] = off
+				key = key[:0]
+				for _, s := range srcs {
+					key = binary.LittleEndian.AppendUint32(key, s)
+				}
+				off, ok = lists[string(key)]
+				if !ok {
+					off = uint32(len(t.src))
+					t.src = append(t.src, uint32(len(srcs)))
+					t.src = append(t.src, srcs...)
+					lists[string(key)] = off
+				}
+				old := ls.recent[1].srcs // its buffer reused
+				ls.recent[1] = ls.recent[0]
+				ls.recent[0] = srcList{srcs: append(old[:0], srcs...), off: off}
 			}
 			if off <= metaSrcMask {
 				t.nodes[n].meta |= off

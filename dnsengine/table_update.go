@@ -2,7 +2,9 @@ package dnsengine
 
 import (
 	"encoding/binary"
+	"iter"
 	"maps"
+	"math/bits"
 	"slices"
 
 	"github.com/meshdns/meshdns/dnsengine/wire"
@@ -75,9 +77,9 @@ func (t *Table) Update(u TableUpdate) *Table {
 	}
 	nt.ids = slices.Clone(t.ids)
 	var groupBlockCopied [groupBlocks]bool
-	groupCopied := map[int]bool{}
+	var groupCopied shardSet
 	var blockCopied [revBlocks]bool
-	revCopied := map[int]bool{}
+	var revCopied shardSet
 	idCopied := map[uint32]bool{}
 	freeCopied := false
 	var buf [wire.MaxNameLen]byte
@@ -97,8 +99,8 @@ func (t *Table) Update(u TableUpdate) *Table {
 			nt.groups[bi] = b
 		}
 		b := nt.groups[bi]
-		if !groupCopied[i] {
-			groupCopied[i] = true
+		if !groupCopied.has(i) {
+			groupCopied.add(i)
 			b[li] = slices.Clone(b[li])
 		}
 		return &b[li], h
@@ -150,8 +152,8 @@ func (t *Table) Update(u TableUpdate) *Table {
 			nt.rev[bi] = b
 		}
 		b := nt.rev[bi]
-		if !revCopied[i] {
-			revCopied[i] = true
+		if !revCopied.has(i) {
+			revCopied.add(i)
 			s := &revShard{}
 			if o := b[li]; o != nil {
 				s.hs, s.gs = slices.Clone(o.hs), slices.Clone(o.gs)
@@ -165,11 +167,12 @@ func (t *Table) Update(u TableUpdate) *Table {
 	// of hash h.
 	revAdd := func(id uint32, g *Group, w []byte, h uint64) {
 		rs, k := revShard(h), revKey(h)
-		l := rs.multi[k]
-		if o, ok := rs.get(k); ok {
-			l = []uint32{o}
-		} else if l == nil {
-			rs.set(k, id)
+		var l []uint32
+		if i, ok := slices.BinarySearch(rs.hs, k); ok {
+			l = []uint32{rs.gs[i]}
+		} else if l = rs.multi[k]; l == nil {
+			// The key's first holder: at the place the search found.
+			rs.insertAt(i, k, id)
 			return
 		}
 		if nt.holds(l, id, w) {
@@ -273,14 +276,14 @@ func (t *Table) Update(u TableUpdate) *Table {
 	if u.Carve {
 		c = &carver{}
 	}
-	for i := range groupCopied {
+	for i := range groupCopied.all() {
 		if es := &nt.groups[i/groupLeaves][i%groupLeaves]; c != nil {
 			*es = carve.Copy(&c.entries, *es)
 		} else if spare(cap(*es), len(*es)) {
 			*es = slices.Clone(*es)
 		}
 	}
-	for i := range revCopied {
+	for i := range revCopied.all() {
 		rs := nt.rev[i/revLeaves][i%revLeaves]
 		if c != nil {
 			rs.hs, rs.gs = carve.Copy(&c.words, rs.hs), carve.Copy(&c.words, rs.gs)
@@ -317,4 +320,27 @@ func (g *Group) hasReverse(w []byte) bool {
 // a shard and a key of it (revIndex).
 func sameRevEntry(a, b uint64) bool {
 	return slotOf(a, revBlocks*revLeaves) == slotOf(b, revBlocks*revLeaves) && revKey(a) == revKey(b)
+}
+
+// shardSet is a set of the shards of an index (groupBlocks*groupLeaves,
+// revBlocks*revLeaves): a bit each.
+type shardSet [shards / 64]uint64
+
+const shards = max(groupBlocks*groupLeaves, revBlocks*revLeaves)
+
+func (s *shardSet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
+
+func (s *shardSet) add(i int) { s[i/64] |= 1 << (i % 64) }
+
+// all yields the shards of s in order.
+func (s *shardSet) all() iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for w, b := range s {
+			for ; b != 0; b &= b - 1 {
+				if !yield(w*64 + bits.TrailingZeros64(b)) {
+					return
+				}
+			}
+		}
+	}
 }

@@ -111,7 +111,12 @@ type state struct {
 	// shadowed lists endpoint addresses that got no PTR because they are
 	// a Service's cluster IP.
 	shadowed []netip.Addr
-	scratch  buildScratch
+	// ipRange: the bounds of the cluster IPs, when known (Build's; not
+	// an Incremental group's): an endpoint address outside them is no
+	// cluster IP without a lookup.
+	ipRange addrRange
+	ips     []netip.Addr  // checkServices' cluster IPs: an array for all its Services
+	scratch *buildScratch // reused from Service to Service (and by Incremental from group to group)
 }
 
 func build(objs *Objects, o *options, out Writer) Report {
@@ -119,7 +124,7 @@ func build(objs *Objects, o *options, out Writer) Report {
 		objs = &Objects{}
 	}
 	s := &state{o: o, out: out, svcNames: make(map[string]bool, len(objs.Services)),
-		scratch: buildScratch{epIdx: map[epKey]*epAddr{}, labelIdx: map[string]int{}}}
+		scratch: &buildScratch{epIdx: map[epKey]*epAddr{}, labelIdx: map[string]int{}}}
 	s.services(objs.Services, objs.EndpointSlices)
 	s.serviceEntries(objs.ServiceEntries)
 	slices.SortStableFunc(s.rep.Problems, func(a, b Problem) int {

@@ -520,9 +520,11 @@ func (m *Incremental) sliceGroup(es *discoveryv1.EndpointSlice) (dnsengine.Group
 // buildGroup builds group g from its Services and slices, objs, as
 // Build's services step would for them.
 func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *groupObjects) (*groupPart, error) {
-	gp := new(groupPart)
+	var gp *groupPart
 	if m.carved != nil {
 		gp = &carve.Take(&m.carved.parts, 1)[0]
+	} else {
+		gp = new(groupPart)
 	}
 	gp.members, gp.slices = old.members, old.slices
 	if m.carved != nil {
@@ -531,7 +533,7 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 	}
 	mem := objs.svcs
 	var b *dnsengine.TableBuilder
-	s := &state{o: &m.o, out: discard{}, scratch: m.scratch}
+	s := &state{o: &m.o, out: discard{}, scratch: &m.scratch}
 	if len(mem) > 0 && validLabel(g.Namespace) && validLabel(g.Name) {
 		var err error
 		if m.gb != nil {
@@ -549,21 +551,18 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 		s.out = b
 	}
 	infos := s.replayChecks(&objs.checked)
-	for _, si := range infos {
-		gp.ips = append(gp.ips, si.ips...)
+	if len(infos) == 1 {
+		gp.ips = infos[0].ips // a group's one Service: its own, not copied
+	} else {
+		for _, si := range infos {
+			gp.ips = append(gp.ips, si.ips...)
+		}
 	}
 	if m.carved != nil {
 		gp.ips = carve.Copy(&m.carved.ips, gp.ips)
 	}
 	gp.service = len(infos) > 0
-	m.as.bySvc = fresh(m.as.bySvc, 0)
-	bySvc := m.as.bySvc
-	for _, es := range objs.eps {
-		k := Key{es.Namespace, es.Labels[discoveryv1.LabelServiceName]}
-		bySvc[k] = append(bySvc[k], es)
-	}
-	s.emitServices(infos, bySvc, m.clusterIPs)
-	m.scratch = s.scratch
+	s.emitServices(infos, s.labelledSlices(objs.eps), m.clusterIPs)
 	gp.rep, gp.shadowed = s.rep, s.shadowed
 	if b != nil {
 		grp, err := b.BuildGroup()

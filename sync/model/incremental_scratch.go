@@ -18,7 +18,6 @@ type applyScratch struct {
 	unpacked map[dnsengine.GroupKey]*groupObjects
 	svcs     map[Key]packed // the changed objects, packed
 	eps      map[Key]packed
-	bySvc    map[Key][]*discoveryv1.EndpointSlice
 	keys     []dnsengine.GroupKey
 	flipped  []netip.Addr
 	// The objects unpacked to rebuild groups.
@@ -48,7 +47,6 @@ func fresh[K comparable, V any](m map[K]V, n int) map[K]V {
 func (a *applyScratch) done() {
 	a.dirty, a.unpacked = fresh(a.dirty, 0), fresh(a.unpacked, 0)
 	a.svcs, a.eps = fresh(a.svcs, 0), fresh(a.eps, 0)
-	a.bySvc = fresh(a.bySvc, 0)
 	a.svcPool.reset()
 	a.slicePool.reset()
 	clear(a.keys)

@@ -59,20 +59,26 @@ func appendDashed(dst []byte, ip netip.Addr) []byte {
 	return dst
 }
 
-// fqdn joins labels into an absolute name with a trailing dot, in one
-// allocation.
-func fqdn(labels ...string) string {
-	n := len(labels)
-	for _, l := range labels {
-		n += len(l)
-	}
+// serviceNames returns a Service's provenance, "Service
+// <namespace>/<name>", and its FQDN, <name>.<ns>.svc.<domain>. (name and
+// ns lowercased), in one allocation.
+func serviceNames(namespace, name, lname, ns, domain string) (src, fqdn string) {
+	const prefix, svc = "Service ", ".svc."
 	var sb strings.Builder
-	sb.Grow(n)
-	for _, l := range labels {
-		sb.WriteString(l)
-		sb.WriteByte('.')
-	}
-	return sb.String()
+	sb.Grow(len(prefix) + len(namespace) + 1 + len(name) + len(lname) + 1 + len(ns) + len(svc) + len(domain) + 1)
+	sb.WriteString(prefix)
+	sb.WriteString(namespace)
+	sb.WriteByte('/')
+	sb.WriteString(name)
+	n := sb.Len()
+	sb.WriteString(lname)
+	sb.WriteByte('.')
+	sb.WriteString(ns)
+	sb.WriteString(svc)
+	sb.WriteString(domain)
+	sb.WriteByte('.')
+	all := sb.String()
+	return all[:n], all[n:]
 }
 
 // lowerProto is strings.ToLower for a port's protocol, without allocating

@@ -60,6 +60,7 @@ type epKey struct {
 type labelGroup struct {
 	owner string
 	pairs []srvPair
+	done  bool // its SRV records added
 }
 
 // buildScratch is what building reuses from Service to Service.
@@ -76,6 +77,10 @@ type buildScratch struct {
 	all, pairs []srvPair
 	named      []namedPair
 	seen       map[srvPair]bool // addSRVs' repeats, made when first needed
+	// A group's EndpointSlices with their Services, and the slices
+	// sorted (emitServices).
+	refs   []svcSlice
+	slices []*discoveryv1.EndpointSlice
 }
 
 // namedPair is an SRV pair of a headless Service's named port.
@@ -92,24 +97,19 @@ type epPort struct {
 	port        int32 // -1: the slice has no ports
 }
 
-func sortedByKey[T any](in []*T, key func(*T) (string, string)) []*T {
-	out := make([]*T, 0, len(in))
-	for _, x := range in {
-		if x != nil {
-			out = append(out, x)
-		}
+// labelledSlices returns eps, all labelled for a Service, as svcSlices, in
+// the builder's scratch.
+func (s *state) labelledSlices(eps []*discoveryv1.EndpointSlice) []svcSlice {
+	l := s.scratch.refs[:0]
+	for i, es := range eps {
+		l = append(l, newSvcSlice(es.Namespace, es.Labels[discoveryv1.LabelServiceName], i, es))
 	}
-	slices.SortStableFunc(out, func(a, b *T) int {
-		an, aa := key(a)
-		bn, bb := key(b)
-		return cmp.Or(cmp.Compare(an, bn), cmp.Compare(aa, bb))
-	})
-	return out
+	s.scratch.refs = l
+	return l
 }
 
 func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlice) {
 	svcs = sortedByKey(svcs, func(x *corev1.Service) (string, string) { return x.Namespace, x.Name })
-	eps = sortedByKey(eps, func(x *discoveryv1.EndpointSlice) (string, string) { return x.Namespace, x.Name })
 
 	infos := s.checkServices(svcs)
 	clusterIPs := make(map[netip.Addr]int, len(infos))
@@ -117,12 +117,16 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 		s.svcNames[si.fqdn] = true
 		for _, ip := range si.ips {
 			clusterIPs[ip]++
+			s.ipRange.add(ip)
 		}
 	}
 
-	// EndpointSlices by service, and the ones that join none.
-	bySvc := make(map[Key][]*discoveryv1.EndpointSlice, len(infos))
-	for _, es := range eps {
+	// The EndpointSlices labelled for a Service; the others are counted.
+	l := make([]svcSlice, 0, len(eps))
+	for i, es := range eps {
+		if es == nil {
+			continue
+		}
 		if !s.o.wants(es.Namespace) {
 			s.rep.EndpointSlices.Filtered++
 			continue
@@ -133,22 +137,32 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 			s.problem(kindEndpointSlice, es.Namespace, es.Name, "no %s label", discoveryv1.LabelServiceName)
 			continue
 		}
-		k := Key{es.Namespace, svcName}
-		bySvc[k] = append(bySvc[k], es)
+		l = append(l, newSvcSlice(es.Namespace, svcName, i, es))
 	}
 
-	s.emitServices(infos, bySvc, clusterIPs)
+	s.emitServices(infos, l, clusterIPs)
 }
 
-// emitServices writes the names of the checked Services infos, each with
-// its EndpointSlices from bySvc (by namespace and name), and reports the
-// slices no Service took.
-func (s *state) emitServices(infos []svcInfo, bySvc map[Key][]*discoveryv1.EndpointSlice, clusterIPs map[netip.Addr]int) {
+// emitServices writes the names of the checked Services infos, sorted by
+// namespace and name, each with its EndpointSlices from eps (labelled
+// for it, in any order), and reports the slices no Service took.
+func (s *state) emitServices(infos []svcInfo, eps []svcSlice, clusterIPs map[netip.Addr]int) {
+	// Both sorted by namespace and Service: a Service's slices are the
+	// next ones of eps with its key, those before it no Service's.
+	list := sortSlices(eps, s.scratch.slices)
+	s.scratch.slices = list[:0]
+	var orphans []*discoveryv1.EndpointSlice
+	j := 0
 	for i := range infos {
 		si := &infos[i]
-		k := Key{si.svc.Namespace, si.svc.Name}
-		slices := bySvc[k]
-		delete(bySvc, k)
+		ns, name := si.svc.Namespace, si.svc.Name
+		for ; j < len(eps) && cmp.Or(cmp.Compare(eps[j].ns.s, ns), cmp.Compare(eps[j].svc.s, name)) < 0; j++ {
+			orphans = append(orphans, list[j])
+		}
+		first := j
+		for ; j < len(eps) && eps[j].ns.s == ns && eps[j].svc.s == name; j++ {
+		}
+		slices := list[first:j:j]
 		s.rep.Services.Loaded++
 		switch si.kind {
 		case svcExternalName:
@@ -162,14 +176,14 @@ func (s *state) emitServices(infos []svcInfo, bySvc map[Key][]*discoveryv1.Endpo
 		}
 	}
 	// Slices whose service is missing, filtered or skipped.
-	var orphans []*discoveryv1.EndpointSlice
-	for _, l := range bySvc {
-		orphans = append(orphans, l...)
-	}
+	orphans = append(orphans, list[j:]...)
 	for _, es := range orphans {
 		s.rep.EndpointSlices.Skipped++
 		s.problem(kindEndpointSlice, es.Namespace, es.Name, "no usable Service %s/%s", es.Namespace, es.Labels[discoveryv1.LabelServiceName])
 	}
+	// The scratch kept holds no object.
+	clear(eps)
+	clear(list)
 }
 
 // checkServices checks svcs, counting the filtered and the skipped and
@@ -177,6 +191,8 @@ func (s *state) emitServices(infos []svcInfo, bySvc map[Key][]*discoveryv1.Endpo
 // loaded ones in order.
 func (s *state) checkServices(svcs []*corev1.Service) []svcInfo {
 	infos := make([]svcInfo, 0, len(svcs))
+	// The cluster IPs, one array for all, a Service's mostly one.
+	s.ips = make([]netip.Addr, 0, len(svcs))
 	for _, svc := range svcs {
 		if !s.o.wants(svc.Namespace) {
 			s.rep.Services.Filtered++
@@ -210,13 +226,8 @@ func (s *state) checkService(svc *corev1.Service) (svcInfo, bool) {
 	if !validLabel(name) {
 		return fail("name %q is not a valid DNS label", svc.Name)
 	}
-	si := svcInfo{
-		svc:  svc,
-		ns:   ns,
-		name: name,
-		fqdn: fqdn(name, ns, "svc", s.o.domain),
-		src:  "Service " + svc.Namespace + "/" + svc.Name,
-	}
+	si := svcInfo{svc: svc, ns: ns, name: name}
+	si.src, si.fqdn = serviceNames(svc.Namespace, svc.Name, name, ns, s.o.domain)
 	if len(si.fqdn) > 254 {
 		return fail("name %s is longer than 253 characters", si.fqdn)
 	}
@@ -241,14 +252,16 @@ func (s *state) checkService(svc *corev1.Service) (svcInfo, bool) {
 		if len(raw) == 0 && svc.Spec.ClusterIP != "" {
 			raw = []string{svc.Spec.ClusterIP}
 		}
+		first := len(s.ips)
 		for _, r := range raw {
 			ip, err := netip.ParseAddr(r)
 			if err != nil || ip.Zone() != "" {
 				s.problem(kindService, svc.Namespace, svc.Name, "cluster IP %q is not an IP address", r)
 				continue
 			}
-			si.ips = append(si.ips, ip.Unmap())
+			s.ips = append(s.ips, ip.Unmap())
 		}
+		si.ips = s.ips[first:len(s.ips):len(s.ips)]
 		if len(si.ips) == 0 {
 			return fail("no cluster IP")
 		}
@@ -465,7 +478,10 @@ func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]i
 	}
 	// Each named port's pairs, in the order added, the ports in order.
 	slices.SortStableFunc(named, func(a, b namedPair) int {
-		return cmp.Or(cmp.Compare(a.port.name, b.port.name), cmp.Compare(a.port.proto, b.port.proto))
+		if c := strings.Compare(a.port.name, b.port.name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.port.proto, b.port.proto)
 	})
 	pairs := s.scratch.pairs
 	for i := 0; i < len(named); {
@@ -487,24 +503,44 @@ func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]i
 // (unless the address is a ClusterIP), and SRV for its ports.
 func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]int) {
 	ns, name := si.svc.Namespace, si.svc.Name
-	// The SRV pairs of each label, labels in the order first seen; the
-	// groups and the index are the state's, reused from Service to Service.
-	// A label's group is found by a scan of the groups' names (one label,
-	// one name) when the Service has few endpoints, else by the index.
+	// Without hostnames, every endpoint's label is its own address
+	// dashed: no two share one, and each endpoint's SRV records go in
+	// with its address, while its name is the builder's latest.
+	hosts := false
+	for _, e := range eps {
+		if e.host != "" {
+			hosts = true
+			break
+		}
+	}
+	// Else the SRV pairs of each label, labels in the order first seen;
+	// the groups and the index are the state's, reused from Service to
+	// Service. A label's group is found by a scan of the groups' names
+	// (one label, one name) when the Service has few endpoints, else by
+	// the index.
 	few := len(eps) <= fewEndpoints
-	if !few {
+	if hosts && !few {
 		clear(s.scratch.labelIdx)
 	}
 	groups := s.scratch.groups[:0]
-	for _, e := range eps {
+	for i, e := range eps {
 		owner := e.owner
 		if !s.addAddress(kindService, ns, name, owner, e.ip, e.src) {
 			continue
 		}
-		if clusterIPs[e.ip] == 0 {
+		if s.ipRange.outside(e.ip) || clusterIPs[e.ip] == 0 {
 			s.addPTR(kindService, ns, name, e.ip, owner, e.src)
 		} else {
 			s.shadowed = append(s.shadowed, e.ip)
+		}
+		if !hosts {
+			pairs := s.scratch.pairs[:0]
+			for _, p := range e.ports {
+				pairs = append(pairs, srvPair{owner, p.port})
+			}
+			s.scratch.pairs = pairs
+			s.addSRVs(kindService, ns, name, owner, pairs, si.src)
+			continue
 		}
 		gi, ok := 0, false
 		if few {
@@ -524,7 +560,7 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 			}
 			if len(groups) < cap(groups) {
 				groups = groups[:gi+1]
-				groups[gi].owner, groups[gi].pairs = owner, groups[gi].pairs[:0]
+				groups[gi].owner, groups[gi].pairs, groups[gi].done = owner, groups[gi].pairs[:0], false
 			} else {
 				groups = append(groups, labelGroup{owner: owner})
 			}
@@ -532,11 +568,29 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 		for _, p := range e.ports {
 			groups[gi].pairs = append(groups[gi].pairs, srvPair{owner, p.port})
 		}
+		// The SRV records of a label no later endpoint has go in now, as
+		// above: they go to its node after its addresses either way.
+		if few && !labelIn(eps[i+1:], e.label) {
+			s.addSRVs(kindService, ns, name, owner, groups[gi].pairs, si.src)
+			groups[gi].done = true
+		}
 	}
 	for _, g := range groups {
-		s.addSRVs(kindService, ns, name, g.owner, g.pairs, si.src)
+		if !g.done {
+			s.addSRVs(kindService, ns, name, g.owner, g.pairs, si.src)
+		}
 	}
 	s.scratch.groups = groups
+}
+
+// labelIn reports whether an endpoint of eps has the label l.
+func labelIn(eps []*epAddr, l string) bool {
+	for _, e := range eps {
+		if e.label == l {
+			return true
+		}
+	}
+	return false
 }
 
 // srvOwner returns _<port>._<proto>.<svc FQDN>.
@@ -555,4 +609,28 @@ func (s *state) srvOwner(kind, ns, name, port, proto, svcFQDN string) (string, b
 		return "", false
 	}
 	return "_" + port + "._" + proto + "." + svcFQDN, true
+}
+
+// addrRange is the least and the greatest of a set of addresses.
+type addrRange struct {
+	lo, hi netip.Addr
+	ok     bool // addresses added
+}
+
+func (r *addrRange) add(ip netip.Addr) {
+	switch {
+	case !r.ok:
+		r.lo, r.hi, r.ok = ip, ip, true
+	case ip.Less(r.lo):
+		r.lo = ip
+	case r.hi.Less(ip):
+		r.hi = ip
+	}
+}
+
+// outside reports whether ip is known not to be one of the addresses
+// added: r holds their bounds and ip lies outside them. A zero r knows
+// nothing.
+func (r *addrRange) outside(ip netip.Addr) bool {
+	return r.ok && (ip.Less(r.lo) || r.hi.Less(ip))
 }

@@ -43,7 +43,7 @@ func TestEndpointsMerged(t *testing.T) {
 				}
 				return es
 			}
-			s := &state{o: &options{domain: "cluster.local"}, scratch: buildScratch{epIdx: map[epKey]*epAddr{}}}
+			s := &state{o: &options{domain: "cluster.local"}, scratch: &buildScratch{epIdx: map[epKey]*epAddr{}}}
 			si, ok := s.checkService(svc)
 			if !ok {
 				t.Fatal(s.rep.Problems)
