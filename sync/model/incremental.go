@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -160,7 +161,7 @@ func (m *Incremental) diff(objs *Objects) *Changes {
 	for _, gp := range m.groups {
 		for _, old := range gp.members {
 			k := old.Key
-			if x := svcs[k]; x == nil || !samePacked(old, x) {
+			if x := svcs[k]; x == nil || !bytes.Equal(old.b, enc(&m.as, appendService, x)) {
 				ch.Services[k] = x
 			}
 			delete(svcs, k)
@@ -174,7 +175,7 @@ func (m *Incremental) diff(objs *Objects) *Changes {
 		}
 		k := Key{x.Namespace, x.Name}
 		seen[k] = true
-		if old, ok := m.packedSlice(k); !ok || !samePacked(old, x) {
+		if old, ok := m.packedSlice(k); !ok || !bytes.Equal(old.b, enc(&m.as, appendSlice, x)) {
 			ch.EndpointSlices[k] = x
 		}
 	}
@@ -204,28 +205,22 @@ func (m *Incremental) packedSlice(k Key) (packed, bool) {
 }
 
 // packChanges packs the objects of ch into svcs and eps (empty), before
-// anything is changed: a failure leaves m as it was.
-func packChanges(ch *Changes, keep *keeper, c *chunks, svcs, eps map[Key]packed) error {
+// anything is changed.
+func (m *Incremental) packChanges(ch *Changes, svcs, eps map[Key]packed) {
 	var chunk *[]byte
-	if c != nil {
-		chunk = &c.packed
+	if m.carved != nil {
+		chunk = &m.carved.packed
 	}
-	var err error
 	for k, x := range ch.Services {
 		if x != nil {
-			if svcs[k], err = pack(keep.key(k), x, chunk); err != nil {
-				return err
-			}
+			svcs[k] = newPacked(m.keep.key(k), enc(&m.as, appendService, x), chunk)
 		}
 	}
 	for k, x := range ch.EndpointSlices {
 		if x != nil {
-			if eps[k], err = pack(keep.key(k), x, chunk); err != nil {
-				return err
-			}
+			eps[k] = newPacked(m.keep.key(k), enc(&m.as, appendSlice, x), chunk)
 		}
 	}
-	return nil
 }
 
 // groupObjects are the objects of a group being rebuilt, unpacked, and
@@ -248,9 +243,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	as.dirty, as.unpacked = fresh(as.dirty, 0), fresh(as.unpacked, 0)
 	defer as.done()
 	packedSvcs, packedEps := as.svcs, as.eps
-	if err := packChanges(ch, &m.keep, m.carved, packedSvcs, packedEps); err != nil {
-		return nil, Report{}, err
-	}
+	m.packChanges(ch, packedSvcs, packedEps)
 	if first {
 		m.reset()
 		m.groups = map[dnsengine.GroupKey]*groupPart{}
@@ -323,11 +316,11 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 			return o, nil
 		}
 		gp := part(g)
-		svcs, err := unpackAll(gp.members, ch.Services, &m.as.svcPool)
+		svcs, err := unpackAll(gp.members, ch.Services, &m.as.svcPool, unpackService)
 		if err != nil {
 			return nil, err
 		}
-		eps, err := unpackAll(gp.slices, ch.EndpointSlices, &m.as.slicePool)
+		eps, err := unpackAll(gp.slices, ch.EndpointSlices, &m.as.slicePool, unpackSlice)
 		if err != nil {
 			return nil, err
 		}

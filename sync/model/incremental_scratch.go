@@ -21,6 +21,7 @@ type applyScratch struct {
 	bySvc    map[Key][]*discoveryv1.EndpointSlice
 	keys     []dnsengine.GroupKey
 	flipped  []netip.Addr
+	buf      []byte // an object packed (enc)
 	// The objects unpacked to rebuild groups.
 	svcPool   objectPool[corev1.Service]
 	slicePool objectPool[discoveryv1.EndpointSlice]
@@ -59,4 +60,14 @@ func (a *applyScratch) done() {
 	if cap(a.flipped) > smallScratch {
 		a.flipped = nil
 	}
+	if cap(a.buf) > 64<<10 {
+		a.buf = nil
+	}
+}
+
+// enc returns x packed by appendTo into the scratch buffer, valid until
+// the next call.
+func enc[T any](a *applyScratch, appendTo func([]byte, *T) []byte, x *T) []byte {
+	a.buf = appendTo(a.buf[:0], x)
+	return a.buf
 }
