@@ -44,7 +44,7 @@ type Incremental struct {
 	table *dnsengine.Table
 	last  *Objects // when built whole: the objects, for the next delta
 
-	eslices map[Key]sliceHome // every EndpointSlice kept: where it is filed
+	eslices map[Key]*groupPart // every EndpointSlice kept: its group, nil for the rest
 	ses     []*ServiceEntry
 	rest    map[Key]struct{} // filtered or unlabelled EndpointSlices: no group's
 
@@ -75,17 +75,29 @@ type chunks struct {
 	ips    []netip.Addr // groupPart.ips
 }
 
-// groupPart is what Incremental keeps of one group.
+// groupPart is what Incremental keeps of one group. A group's part stays
+// where it is while the group has objects (its EndpointSlices point at
+// it, Incremental.eslices); a rebuild replaces what it holds.
 type groupPart struct {
-	members  []packed         // its Services, by namespace, name
-	slices   []packed         // its EndpointSlices, by namespace, name
-	g        *dnsengine.Group // nil: nothing in the table
-	rep      Report
-	ips      []netip.Addr // cluster IPs of its loaded Services
-	shadowed []netip.Addr
-	service  bool // a Service of it loaded: its FQDN is a Service name
-	names    bool // it holds names below its Service
+	key     dnsengine.GroupKey // its strings kept (keeper)
+	members []packed           // its Services, by namespace, name
+	slices  []packed           // its EndpointSlices, by namespace, name
+	g       *dnsengine.Group   // nil: nothing in the table
+	// The cluster IPs of its loaded Services, ips[:nIPs], then the
+	// endpoint addresses it gives no PTR because they are cluster IPs
+	// of other groups (shadowed).
+	ips     []netip.Addr
+	rep     partReport
+	nIPs    int32
+	service bool // a Service of it loaded: its FQDN is a Service name
+	names   bool // it holds names below its Service
 }
+
+// clusterIPs returns the cluster IPs of p's loaded Services.
+func (p *groupPart) clusterIPs() []netip.Addr { return p.ips[:p.nIPs] }
+
+// shadowed returns the addresses p gives no PTR for being cluster IPs.
+func (p *groupPart) shadowed() []netip.Addr { return p.ips[p.nIPs:] }
 
 // NewIncremental returns an Incremental for opts. Options.Serial is
 // ignored: Apply takes the serial.
@@ -140,13 +152,6 @@ func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Rep
 	return m.apply(m.diff(objs), serial)
 }
 
-// sliceHome is where an EndpointSlice is filed: in group g, or (not
-// grouped) in the rest.
-type sliceHome struct {
-	g       dnsengine.GroupKey
-	grouped bool
-}
-
 // diff returns the changes from the objects Apply was last given to
 // objs, by key and encoding. The slices no group takes are not kept
 // packed: each counts as changed (they only count in the report).
@@ -192,11 +197,11 @@ func (m *Incremental) diff(objs *Objects) *Changes {
 
 // packedSlice returns the kept EndpointSlice of key k if a group holds it.
 func (m *Incremental) packedSlice(k Key) (packed, bool) {
-	home, ok := m.eslices[k]
-	if !ok || !home.grouped || m.groups[home.g] == nil {
+	gp := m.eslices[k]
+	if gp == nil {
 		return packed{}, false
 	}
-	l := m.groups[home.g].slices
+	l := gp.slices
 	i, ok := findPacked(l, k)
 	if !ok {
 		return packed{}, false
@@ -253,8 +258,12 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	part := func(g dnsengine.GroupKey) *groupPart {
 		gp := m.groups[g]
 		if gp == nil {
-			gp = &groupPart{}
-			m.groups[g] = gp
+			gp = new(groupPart)
+			if m.carved != nil {
+				gp = &carve.Take(&m.carved.parts, 1)[0]
+			}
+			gp.key = m.keep.group(g)
+			m.groups[gp.key] = gp
 		}
 		return gp
 	}
@@ -266,9 +275,8 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		} else {
 			k = m.keep.key(k)
 		}
-		g := groupKey(k.Namespace, k.Name)
-		dirty[g] = true
-		gp := part(g)
+		gp := part(groupKey(k.Namespace, k.Name))
+		dirty[gp.key] = true
 		gp.members = setPacked(gp.members, k, packedSvcs[k], x == nil)
 	}
 
@@ -277,10 +285,9 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	for k, x := range ch.EndpointSlices {
 		old, had := m.eslices[k]
 		if had {
-			if old.grouped {
-				dirty[old.g] = true
-				gp := part(old.g)
-				gp.slices = setPacked(gp.slices, k, packed{}, true)
+			if old != nil {
+				dirty[old.key] = true
+				old.slices = setPacked(old.slices, k, packed{}, true)
 			} else {
 				restDirty = true
 				delete(m.rest, k)
@@ -292,17 +299,13 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		}
 		k = packedEps[k].Key
 		g, grouped := m.sliceGroup(x)
-		if had && old.grouped && grouped && old.g == g {
-			g = old.g // kept already
-		} else {
-			g = m.keep.group(g)
-		}
-		m.eslices[k] = sliceHome{g: g, grouped: grouped}
 		if grouped {
-			dirty[g] = true
 			gp := part(g)
+			m.eslices[k] = gp
+			dirty[gp.key] = true
 			gp.slices = setPacked(gp.slices, k, packedEps[k], false)
 		} else {
+			m.eslices[k] = nil
 			restDirty = true
 			m.rest[k] = struct{}{}
 		}
@@ -354,7 +357,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 				}
 			}
 		}
-		for _, ip := range part(g).ips {
+		for _, ip := range part(g).clusterIPs() {
 			if m.clusterIPs[ip]--; m.clusterIPs[ip] == 0 {
 				delete(m.clusterIPs, ip)
 				flipped = append(flipped, ip)
@@ -386,21 +389,22 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	up.Serial = serial
 	for _, g := range keys {
 		old := part(g)
+		g = old.key // the kept strings
 		objs, err := objectsOf(g)
 		if err != nil {
 			return nil, Report{}, err
 		}
-		gp, err := m.buildGroup(g, old, objs)
+		gp, err := m.buildGroup(old, objs)
 		if err != nil {
 			return nil, Report{}, err
 		}
-		for _, ip := range old.shadowed {
+		for _, ip := range old.shadowed() {
 			delete(m.shadowed[ip], g)
 			if len(m.shadowed[ip]) == 0 {
 				delete(m.shadowed, ip)
 			}
 		}
-		for _, ip := range gp.shadowed {
+		for _, ip := range gp.shadowed() {
 			if m.shadowed[ip] == nil {
 				m.shadowed[ip] = map[dnsengine.GroupKey]bool{}
 			}
@@ -418,7 +422,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		if old.service != gp.service || m.seKeys[g] || m.seReverse {
 			baseDirty = true
 		}
-		m.account(g, old, gp)
+		m.account(g, old, &gp)
 		switch {
 		case gp.g != nil:
 			up.Set = append(up.Set, gp.g)
@@ -426,13 +430,13 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 			up.Remove = append(up.Remove, g)
 		}
 		if gp.g == nil && len(gp.members) == 0 && len(gp.slices) == 0 {
+			// Gone: cleared, so that a part carved by the first build,
+			// kept in its chunk by its neighbours, holds nothing. No
+			// slice points at it: it has none.
 			delete(m.groups, g)
-		} else {
-			m.groups[g] = gp
+			gp = groupPart{}
 		}
-		// old is replaced: cleared, so that a part carved by the first
-		// build, kept in its chunk by its neighbours, holds nothing.
-		*old = groupPart{}
+		*old = gp
 	}
 	if m.table == nil {
 		// An empty base until the groups are in: the ServiceEntries'
@@ -462,7 +466,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 func (m *Incremental) reset() {
 	m.table, m.groups, m.last = nil, nil, nil
 	m.ses = nil
-	m.eslices = map[Key]sliceHome{}
+	m.eslices = map[Key]*groupPart{}
 	m.rest = map[Key]struct{}{}
 	m.clusterIPs = map[netip.Addr]int{}
 	m.shadowed = map[netip.Addr]map[dnsengine.GroupKey]bool{}
@@ -510,14 +514,11 @@ func (m *Incremental) sliceGroup(es *discoveryv1.EndpointSlice) (dnsengine.Group
 	return groupKey(es.Namespace, es.Labels[discoveryv1.LabelServiceName]), true
 }
 
-// buildGroup builds group g from its Services and slices, objs, as
-// Build's services step would for them.
-func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *groupObjects) (*groupPart, error) {
-	gp := new(groupPart)
-	if m.carved != nil {
-		gp = &carve.Take(&m.carved.parts, 1)[0]
-	}
-	gp.members, gp.slices = old.members, old.slices
+// buildGroup returns the new part of group old.key, built from its
+// Services and slices, objs, as Build's services step would for them.
+func (m *Incremental) buildGroup(old *groupPart, objs *groupObjects) (groupPart, error) {
+	g := old.key
+	gp := groupPart{key: g, members: old.members, slices: old.slices}
 	if m.carved != nil {
 		gp.members = carve.Copy(&m.carved.lists, gp.members)
 		gp.slices = carve.Copy(&m.carved.lists, gp.slices)
@@ -536,18 +537,17 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 			b, err = dnsengine.NewTableBuilder(cfg)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("model: %w", err)
+			return groupPart{}, fmt.Errorf("model: %w", err)
 		}
 		b.CarveGroups(m.carved != nil)
 		s.out = b
 	}
 	infos := s.replayChecks(&objs.checked)
+	var ips []netip.Addr
 	for _, si := range infos {
-		gp.ips = append(gp.ips, si.ips...)
+		ips = append(ips, si.ips...)
 	}
-	if m.carved != nil {
-		gp.ips = carve.Copy(&m.carved.ips, gp.ips)
-	}
+	gp.nIPs = int32(len(ips))
 	gp.service = len(infos) > 0
 	m.as.bySvc = fresh(m.as.bySvc, 0)
 	bySvc := m.as.bySvc
@@ -557,11 +557,15 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 	}
 	s.emitServices(infos, bySvc, m.clusterIPs)
 	m.scratch = s.scratch
-	gp.rep, gp.shadowed = s.rep, s.shadowed
+	gp.rep = newPartReport(&s.rep)
+	gp.ips = append(ips, s.shadowed...)
+	if m.carved != nil {
+		gp.ips = carve.Copy(&m.carved.ips, gp.ips)
+	}
 	if b != nil {
 		grp, err := b.BuildGroup()
 		if err != nil {
-			return nil, fmt.Errorf("model: %w", err)
+			return groupPart{}, fmt.Errorf("model: %w", err)
 		}
 		m.gb = b // its buffers serve the next group
 		gp.g, gp.names = grp, !grp.Empty()

@@ -41,7 +41,9 @@ func (m *Incremental) report() Report {
 	add(&m.restRep)
 	add(&m.baseRep)
 	for g := range m.problems {
-		r.Problems = append(r.Problems, m.groups[g].rep.Problems...)
+		if p := m.groups[g].rep.problems; p != nil {
+			r.Problems = append(r.Problems, *p...)
+		}
 	}
 	r.Problems = append(r.Problems, m.restRep.Problems...)
 	r.Problems = append(r.Problems, m.baseRep.Problems...)
@@ -55,10 +57,9 @@ func (m *Incremental) report() Report {
 // the report of group g.
 func (m *Incremental) account(g dnsengine.GroupKey, old, gp *groupPart) {
 	t := &m.groupsRep
-	t.Services = addCounts(addCounts(t.Services, old.rep.Services, -1), gp.rep.Services, 1)
-	t.EndpointSlices = addCounts(addCounts(t.EndpointSlices, old.rep.EndpointSlices, -1), gp.rep.EndpointSlices, 1)
-	t.AutoVIPs += gp.rep.AutoVIPs - old.rep.AutoVIPs
-	if len(gp.rep.Problems) > 0 {
+	t.Services = addCounts(addCounts(t.Services, old.rep.services.counts(), -1), gp.rep.services.counts(), 1)
+	t.EndpointSlices = addCounts(addCounts(t.EndpointSlices, old.rep.slices.counts(), -1), gp.rep.slices.counts(), 1)
+	if gp.rep.problems != nil {
 		m.problems[g] = true
 	} else {
 		delete(m.problems, g)
@@ -67,4 +68,33 @@ func (m *Incremental) account(g dnsengine.GroupKey, old, gp *groupPart) {
 
 func addCounts(a, b Counts, sign int) Counts {
 	return Counts{Loaded: a.Loaded + sign*b.Loaded, Skipped: a.Skipped + sign*b.Skipped, Filtered: a.Filtered + sign*b.Filtered}
+}
+
+// partReport is a group's Report, in less room: a group counts only
+// Services and EndpointSlices, never more than an int32 holds, and has
+// problems rarely.
+type partReport struct {
+	services, slices smallCounts
+	problems         *[]Problem // nil: none
+}
+
+// smallCounts are Counts in int32s.
+type smallCounts struct{ loaded, skipped, filtered int32 }
+
+func (c smallCounts) counts() Counts {
+	return Counts{Loaded: int(c.loaded), Skipped: int(c.skipped), Filtered: int(c.filtered)}
+}
+
+func newSmallCounts(c Counts) smallCounts {
+	return smallCounts{int32(c.Loaded), int32(c.Skipped), int32(c.Filtered)}
+}
+
+// newPartReport returns r, a group's report, as a partReport.
+func newPartReport(r *Report) partReport {
+	p := partReport{services: newSmallCounts(r.Services), slices: newSmallCounts(r.EndpointSlices)}
+	if len(r.Problems) > 0 {
+		l := r.Problems
+		p.problems = &l
+	}
+	return p
 }
