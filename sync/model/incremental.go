@@ -44,7 +44,7 @@ type Incremental struct {
 	table *dnsengine.Table
 	last  *Objects // when built whole: the objects, for the next delta
 
-	eslices map[Key]*groupPart // every EndpointSlice kept: its group, nil for the rest
+	eslices map[Key]*groupPart // EndpointSlices not where their name says: their group, nil for the rest (incremental_slices.go)
 	ses     []*ServiceEntry
 	rest    map[Key]struct{} // filtered or unlabelled EndpointSlices: no group's
 
@@ -184,11 +184,11 @@ func (m *Incremental) diff(objs *Objects) *Changes {
 			ch.EndpointSlices[k] = x
 		}
 	}
-	for k := range m.eslices {
+	m.sliceKeys(func(k Key) {
 		if !seen[k] {
 			ch.EndpointSlices[k] = nil
 		}
-	}
+	})
 	if m.table == nil || !slices.Equal(m.ses, objs.ServiceEntries) {
 		ch.ServiceEntries, ch.ServiceEntriesChanged = objs.ServiceEntries, true
 	}
@@ -197,7 +197,7 @@ func (m *Incremental) diff(objs *Objects) *Changes {
 
 // packedSlice returns the kept EndpointSlice of key k if a group holds it.
 func (m *Incremental) packedSlice(k Key) (packed, bool) {
-	gp := m.eslices[k]
+	gp, _ := m.sliceHome(k)
 	if gp == nil {
 		return packed{}, false
 	}
@@ -283,7 +283,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	// EndpointSlices: out of where the old version was filed, into where
 	// the new one belongs (its group, or the rest).
 	for k, x := range ch.EndpointSlices {
-		old, had := m.eslices[k]
+		old, had := m.sliceHome(k)
 		if had {
 			if old != nil {
 				dirty[old.key] = true
@@ -301,11 +301,11 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		g, grouped := m.sliceGroup(x)
 		if grouped {
 			gp := part(g)
-			m.eslices[k] = gp
+			m.fileSlice(k, gp)
 			dirty[gp.key] = true
 			gp.slices = setPacked(gp.slices, k, packedEps[k], false)
 		} else {
-			m.eslices[k] = nil
+			m.fileSlice(k, nil)
 			restDirty = true
 			m.rest[k] = struct{}{}
 		}
