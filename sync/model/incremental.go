@@ -255,18 +255,26 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	}
 	dirty := as.dirty
 	restDirty := first
-	part := func(g dnsengine.GroupKey) *groupPart {
+	// partOf returns the part of group g, new if it has none; kept says
+	// that g's name is a kept string already (a kept Service name, or
+	// one lowercased from it).
+	partOf := func(g dnsengine.GroupKey, kept bool) *groupPart {
 		gp := m.groups[g]
 		if gp == nil {
 			gp = new(groupPart)
 			if m.carved != nil {
 				gp = &carve.Take(&m.carved.parts, 1)[0]
 			}
-			gp.key = m.keep.group(g)
+			if kept {
+				gp.key = dnsengine.GroupKey{Namespace: m.keep.namespace(g.Namespace), Name: g.Name}
+			} else {
+				gp.key = m.keep.group(g)
+			}
 			m.groups[gp.key] = gp
 		}
 		return gp
 	}
+	part := func(g dnsengine.GroupKey) *groupPart { return partOf(g, false) }
 
 	// Services. The keys kept are copies (keeper).
 	for k, x := range ch.Services {
@@ -275,7 +283,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		} else {
 			k = m.keep.key(k)
 		}
-		gp := part(groupKey(k.Namespace, k.Name))
+		gp := partOf(groupKey(k.Namespace, k.Name), true)
 		dirty[gp.key] = true
 		gp.members = setPacked(gp.members, k, packedSvcs[k], x == nil)
 	}
