@@ -49,7 +49,7 @@ type Incremental struct {
 	rest    map[Key]struct{} // filtered or unlabelled EndpointSlices: no group's
 
 	groups     map[dnsengine.GroupKey]*groupPart
-	clusterIPs map[netip.Addr]int
+	clusterIPs ipCounts
 	shadowed   map[netip.Addr]map[dnsengine.GroupKey]bool
 	nsNames    map[string]int // groups with names, by namespace
 	seKeys     map[dnsengine.GroupKey]bool
@@ -360,14 +360,13 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		// addresses that come or go flip.
 		for _, si := range objs.checked.infos {
 			for _, ip := range si.ips {
-				if m.clusterIPs[ip]++; m.clusterIPs[ip] == 1 {
+				if m.clusterIPs.add(ip) {
 					flipped = append(flipped, ip)
 				}
 			}
 		}
 		for _, ip := range part(g).clusterIPs() {
-			if m.clusterIPs[ip]--; m.clusterIPs[ip] == 0 {
-				delete(m.clusterIPs, ip)
+			if m.clusterIPs.remove(ip) {
 				flipped = append(flipped, ip)
 			}
 		}
@@ -476,7 +475,7 @@ func (m *Incremental) reset() {
 	m.ses = nil
 	m.eslices = map[Key]*groupPart{}
 	m.rest = map[Key]struct{}{}
-	m.clusterIPs = map[netip.Addr]int{}
+	m.clusterIPs = ipCounts{}
 	m.shadowed = map[netip.Addr]map[dnsengine.GroupKey]bool{}
 	m.nsNames = map[string]int{}
 	m.seKeys = map[dnsengine.GroupKey]bool{}

@@ -112,11 +112,11 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 	eps = sortedByKey(eps, func(x *discoveryv1.EndpointSlice) (string, string) { return x.Namespace, x.Name })
 
 	infos := s.checkServices(svcs)
-	clusterIPs := make(map[netip.Addr]int, len(infos))
+	clusterIPs := make(ipCounts, len(infos))
 	for _, si := range infos {
 		s.svcNames[si.fqdn] = true
 		for _, ip := range si.ips {
-			clusterIPs[ip]++
+			clusterIPs.add(ip)
 		}
 	}
 
@@ -143,7 +143,7 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 // emitServices writes the names of the checked Services infos, each with
 // its EndpointSlices from bySvc (by namespace and name), and reports the
 // slices no Service took.
-func (s *state) emitServices(infos []svcInfo, bySvc map[Key][]*discoveryv1.EndpointSlice, clusterIPs map[netip.Addr]int) {
+func (s *state) emitServices(infos []svcInfo, bySvc map[Key][]*discoveryv1.EndpointSlice, clusterIPs ipCounts) {
 	for i := range infos {
 		si := &infos[i]
 		k := Key{si.svc.Namespace, si.svc.Name}
@@ -410,7 +410,7 @@ func merged(out []*epAddr, idx map[epKey]*epAddr, k epKey, n int) *epAddr {
 
 // clusterIP adds a ClusterIP service: its addresses and PTRs, SRV records
 // and the names of its endpoints.
-func (s *state) clusterIP(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]int) {
+func (s *state) clusterIP(si *svcInfo, eps []*epAddr, clusterIPs ipCounts) {
 	ns, name := si.svc.Namespace, si.svc.Name
 	for _, ip := range si.ips {
 		if s.addAddress(kindService, ns, name, si.fqdn, ip, si.src) {
@@ -449,7 +449,7 @@ func (s *state) clusterIP(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]
 
 // headless adds a headless service: the addresses of its ready endpoints
 // under the service name and their own names, PTRs and SRV records.
-func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]int) {
+func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs ipCounts) {
 	ns, name := si.svc.Namespace, si.svc.Name
 	for _, e := range eps {
 		s.addAddress(kindService, ns, name, si.fqdn, e.ip, e.src)
@@ -485,7 +485,7 @@ func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]i
 
 // endpointNames adds <endpoint>.<svc FQDN>: its addresses, the PTR of each
 // (unless the address is a ClusterIP), and SRV for its ports.
-func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]int) {
+func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs ipCounts) {
 	ns, name := si.svc.Namespace, si.svc.Name
 	// The SRV pairs of each label, labels in the order first seen; the
 	// groups and the index are the state's, reused from Service to Service.
@@ -501,7 +501,7 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 		if !s.addAddress(kindService, ns, name, owner, e.ip, e.src) {
 			continue
 		}
-		if clusterIPs[e.ip] == 0 {
+		if !clusterIPs.has(e.ip) {
 			s.addPTR(kindService, ns, name, e.ip, owner, e.src)
 		} else {
 			s.shadowed = append(s.shadowed, e.ip)
