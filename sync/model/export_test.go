@@ -15,7 +15,7 @@ func PackRoundTrip(objs *Objects) (*Objects, map[string][]byte, error) {
 		b := appendService(nil, x)
 		enc["Service "+k.Namespace+"/"+k.Name] = b
 		y := new(corev1.Service)
-		if err := unpackService(b, k, y); err != nil {
+		if err := unpackService(string(b), k, y); err != nil {
 			return nil, nil, err
 		}
 		out.Services = append(out.Services, y)
@@ -25,7 +25,7 @@ func PackRoundTrip(objs *Objects) (*Objects, map[string][]byte, error) {
 		b := appendSlice(nil, x)
 		enc["EndpointSlice "+k.Namespace+"/"+k.Name] = b
 		y := new(discoveryv1.EndpointSlice)
-		if err := unpackSlice(b, k, y); err != nil {
+		if err := unpackSlice(string(b), k, y); err != nil {
 			return nil, nil, err
 		}
 		out.EndpointSlices = append(out.EndpointSlices, y)
@@ -36,9 +36,9 @@ func PackRoundTrip(objs *Objects) (*Objects, map[string][]byte, error) {
 // UnpackService and UnpackSlice decode packed bytes b, as Incremental
 // does a kept object.
 func UnpackService(b []byte) error {
-	return unpackService(b, Key{"ns", "name"}, new(corev1.Service))
+	return unpackService(string(b), Key{"ns", "name"}, new(corev1.Service))
 }
 
 func UnpackSlice(b []byte) error {
-	return unpackSlice(b, Key{"ns", "name"}, new(discoveryv1.EndpointSlice))
+	return unpackSlice(string(b), Key{"ns", "name"}, new(discoveryv1.EndpointSlice))
 }

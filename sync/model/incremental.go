@@ -69,29 +69,36 @@ type Incremental struct {
 
 // chunks are the chunks of a first Apply's packed objects and groups.
 type chunks struct {
-	packed []byte
-	parts  []groupPart
-	lists  []packed     // groupPart.members and .slices
-	ips    []netip.Addr // groupPart.ips
+	objs  []byte // groupPart.objs
+	parts []groupPart
+	ips   []netip.Addr // groupPart.ips
 }
 
 // groupPart is what Incremental keeps of one group. A group's part stays
 // where it is while the group has objects (its EndpointSlices point at
 // it, Incremental.eslices); a rebuild replaces what it holds.
 type groupPart struct {
-	key     dnsengine.GroupKey // its strings kept (keeper)
-	members []packed           // its Services, by namespace, name
-	slices  []packed           // its EndpointSlices, by namespace, name
-	g       *dnsengine.Group   // nil: nothing in the table
+	key  dnsengine.GroupKey // its strings kept (keeper)
+	objs []byte             // its Services, then its EndpointSlices, packed (packed.go)
+	g    *dnsengine.Group   // nil: nothing in the table
 	// The cluster IPs of its loaded Services, ips[:nIPs], then the
 	// endpoint addresses it gives no PTR because they are cluster IPs
 	// of other groups (shadowed).
 	ips     []netip.Addr
 	rep     partReport
 	nIPs    int32
-	service bool // a Service of it loaded: its FQDN is a Service name
-	names   bool // it holds names below its Service
+	nSvcs   int32 // Services in objs
+	service bool  // a Service of it loaded: its FQDN is a Service name
+	names   bool  // it holds names below its Service
 }
+
+// objects returns p's objects.
+func (p *groupPart) objects() objects {
+	return objects{b: p.objs, nSvcs: p.nSvcs, ns: p.key.Namespace}
+}
+
+// setObjects sets p's objects to o.
+func (p *groupPart) setObjects(o objects) { p.objs, p.nSvcs = o.b, o.nSvcs }
 
 // clusterIPs returns the cluster IPs of p's loaded Services.
 func (p *groupPart) clusterIPs() []netip.Addr { return p.ips[:p.nIPs] }
@@ -164,13 +171,16 @@ func (m *Incremental) diff(objs *Objects) *Changes {
 		}
 	}
 	for _, gp := range m.groups {
-		for _, old := range gp.members {
-			k := old.Key
-			if x := svcs[k]; x == nil || !bytes.Equal(old.b, enc(&m.as, appendService, x)) {
+		_ = gp.objects().each("", func(svc bool, k Key, body string) bool {
+			if !svc {
+				return false
+			}
+			if x := svcs[k]; x == nil || body != string(enc(&m.as, appendService, x)) {
 				ch.Services[k] = x
 			}
 			delete(svcs, k)
-		}
+			return true
+		})
 	}
 	maps.Copy(ch.Services, svcs) // new
 	seen := make(map[Key]bool, len(objs.EndpointSlices))
@@ -180,7 +190,7 @@ func (m *Incremental) diff(objs *Objects) *Changes {
 		}
 		k := Key{x.Namespace, x.Name}
 		seen[k] = true
-		if old, ok := m.packedSlice(k); !ok || !bytes.Equal(old.b, enc(&m.as, appendSlice, x)) {
+		if old, ok := m.packedSlice(k); !ok || !bytes.Equal(old, enc(&m.as, appendSlice, x)) {
 			ch.EndpointSlices[k] = x
 		}
 	}
@@ -195,37 +205,14 @@ func (m *Incremental) diff(objs *Objects) *Changes {
 	return ch
 }
 
-// packedSlice returns the kept EndpointSlice of key k if a group holds it.
-func (m *Incremental) packedSlice(k Key) (packed, bool) {
+// packedSlice returns the body of the kept EndpointSlice of key k if a
+// group holds it.
+func (m *Incremental) packedSlice(k Key) ([]byte, bool) {
 	gp, _ := m.sliceHome(k)
 	if gp == nil {
-		return packed{}, false
+		return nil, false
 	}
-	l := gp.slices
-	i, ok := findPacked(l, k)
-	if !ok {
-		return packed{}, false
-	}
-	return l[i], true
-}
-
-// packChanges packs the objects of ch into svcs and eps (empty), before
-// anything is changed.
-func (m *Incremental) packChanges(ch *Changes, svcs, eps map[Key]packed) {
-	var chunk *[]byte
-	if m.carved != nil {
-		chunk = &m.carved.packed
-	}
-	for k, x := range ch.Services {
-		if x != nil {
-			svcs[k] = newPacked(m.keep.key(k), enc(&m.as, appendService, x), chunk)
-		}
-	}
-	for k, x := range ch.EndpointSlices {
-		if x != nil {
-			eps[k] = newPacked(m.keep.key(k), enc(&m.as, appendSlice, x), chunk)
-		}
-	}
+	return gp.objects().body(false, k)
 }
 
 // groupObjects are the objects of a group being rebuilt, unpacked, and
@@ -244,48 +231,38 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		defer func() { m.carved = nil }()
 	}
 	as := &m.as
-	as.svcs, as.eps = fresh(as.svcs, len(ch.Services)), fresh(as.eps, len(ch.EndpointSlices))
 	as.dirty, as.unpacked = fresh(as.dirty, 0), fresh(as.unpacked, 0)
 	defer as.done()
-	packedSvcs, packedEps := as.svcs, as.eps
-	m.packChanges(ch, packedSvcs, packedEps)
 	if first {
 		m.reset()
 		m.groups = map[dnsengine.GroupKey]*groupPart{}
 	}
 	dirty := as.dirty
 	restDirty := first
-	// partOf returns the part of group g, new if it has none; kept says
-	// that g's name is a kept string already (a kept Service name, or
-	// one lowercased from it).
-	partOf := func(g dnsengine.GroupKey, kept bool) *groupPart {
+	// part returns the part of group g, new if it has none, its key a
+	// copy (keeper).
+	part := func(g dnsengine.GroupKey) *groupPart {
 		gp := m.groups[g]
 		if gp == nil {
 			gp = new(groupPart)
 			if m.carved != nil {
 				gp = &carve.Take(&m.carved.parts, 1)[0]
 			}
-			if kept {
-				gp.key = dnsengine.GroupKey{Namespace: m.keep.namespace(g.Namespace), Name: g.Name}
-			} else {
-				gp.key = m.keep.group(g)
-			}
+			gp.key = m.keep.group(g)
 			m.groups[gp.key] = gp
 		}
 		return gp
 	}
-	part := func(g dnsengine.GroupKey) *groupPart { return partOf(g, false) }
 
-	// Services. The keys kept are copies (keeper).
+	// Services, packed into their group's objects.
 	for k, x := range ch.Services {
-		if x != nil {
-			k = packedSvcs[k].Key
-		} else {
-			k = m.keep.key(k)
-		}
-		gp := partOf(groupKey(k.Namespace, k.Name), true)
+		gp := part(groupKey(k.Namespace, k.Name))
 		dirty[gp.key] = true
-		gp.members = setPacked(gp.members, k, packedSvcs[k], x == nil)
+		var body []byte // nil: removed
+		if x != nil {
+			body = enc(&m.as, appendService, x)
+		}
+		gp.setObjects(gp.objects().set(true, k, body))
 	}
 
 	// EndpointSlices: out of where the old version was filed, into where
@@ -295,7 +272,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		if had {
 			if old != nil {
 				dirty[old.key] = true
-				old.slices = setPacked(old.slices, k, packed{}, true)
+				old.setObjects(old.objects().set(false, k, nil))
 			} else {
 				restDirty = true
 				delete(m.rest, k)
@@ -305,15 +282,15 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		if x == nil {
 			continue
 		}
-		k = packedEps[k].Key
 		g, grouped := m.sliceGroup(x)
 		if grouped {
 			gp := part(g)
 			m.fileSlice(k, gp)
 			dirty[gp.key] = true
-			gp.slices = setPacked(gp.slices, k, packedEps[k], false)
+			gp.setObjects(gp.objects().set(false, k, enc(&m.as, appendSlice, x)))
 		} else {
-			m.fileSlice(k, nil)
+			k = m.keep.key(k)
+			m.eslices[k] = nil
 			restDirty = true
 			m.rest[k] = struct{}{}
 		}
@@ -326,12 +303,13 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		if o := unpacked[g]; o != nil {
 			return o, nil
 		}
-		gp := part(g)
-		svcs, err := unpackAll(gp.members, ch.Services, &m.as.svcPool, unpackService)
+		objs := part(g).objects()
+		s := string(objs.b) // what the objects unpacked hold substrings of
+		svcs, err := unpackAll(objs, s, true, ch.Services, &m.as.svcPool, unpackService)
 		if err != nil {
 			return nil, err
 		}
-		eps, err := unpackAll(gp.slices, ch.EndpointSlices, &m.as.slicePool, unpackSlice)
+		eps, err := unpackAll(objs, s, false, ch.EndpointSlices, &m.as.slicePool, unpackSlice)
 		if err != nil {
 			return nil, err
 		}
@@ -436,7 +414,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		case old.g != nil:
 			up.Remove = append(up.Remove, g)
 		}
-		if gp.g == nil && len(gp.members) == 0 && len(gp.slices) == 0 {
+		if gp.g == nil && len(gp.objs) == 0 {
 			// Gone: cleared, so that a part carved by the first build,
 			// kept in its chunk by its neighbours, holds nothing. No
 			// slice points at it: it has none.
@@ -525,10 +503,9 @@ func (m *Incremental) sliceGroup(es *discoveryv1.EndpointSlice) (dnsengine.Group
 // Services and slices, objs, as Build's services step would for them.
 func (m *Incremental) buildGroup(old *groupPart, objs *groupObjects) (groupPart, error) {
 	g := old.key
-	gp := groupPart{key: g, members: old.members, slices: old.slices}
+	gp := groupPart{key: g, objs: old.objs, nSvcs: old.nSvcs}
 	if m.carved != nil {
-		gp.members = carve.Copy(&m.carved.lists, gp.members)
-		gp.slices = carve.Copy(&m.carved.lists, gp.slices)
+		gp.objs = carve.Copy(&m.carved.objs, gp.objs)
 	}
 	mem := objs.svcs
 	var b *dnsengine.TableBuilder

@@ -16,8 +16,6 @@ import (
 type applyScratch struct {
 	dirty    map[dnsengine.GroupKey]bool
 	unpacked map[dnsengine.GroupKey]*groupObjects
-	svcs     map[Key]packed // the changed objects, packed
-	eps      map[Key]packed
 	bySvc    map[Key][]*discoveryv1.EndpointSlice
 	keys     []dnsengine.GroupKey
 	flipped  []netip.Addr
@@ -48,7 +46,6 @@ func fresh[K comparable, V any](m map[K]V, n int) map[K]V {
 // past smallScratch are dropped.
 func (a *applyScratch) done() {
 	a.dirty, a.unpacked = fresh(a.dirty, 0), fresh(a.unpacked, 0)
-	a.svcs, a.eps = fresh(a.svcs, 0), fresh(a.eps, 0)
 	a.bySvc = fresh(a.bySvc, 0)
 	a.svcPool.reset()
 	a.slicePool.reset()

@@ -31,7 +31,7 @@ func namedGroup(k Key) (dnsengine.GroupKey, bool) {
 func (m *Incremental) sliceHome(k Key) (*groupPart, bool) {
 	if g, ok := namedGroup(k); ok {
 		if gp := m.groups[g]; gp != nil {
-			if _, ok := findPacked(gp.slices, k); ok {
+			if _, _, ok := gp.objects().find(false, k); ok {
 				return gp, true
 			}
 		}
@@ -40,23 +40,24 @@ func (m *Incremental) sliceHome(k Key) (*groupPart, bool) {
 	return gp, ok
 }
 
-// fileSlice notes that slice k is filed in gp (nil: in the rest); the
-// caller puts it in gp's list of slices.
+// fileSlice notes that slice k is filed in gp; the caller puts it in
+// gp's objects. The key kept, if any, is a copy.
 func (m *Incremental) fileSlice(k Key, gp *groupPart) {
-	if gp != nil {
-		if g, ok := namedGroup(k); ok && g == gp.key {
-			return
-		}
+	if g, ok := namedGroup(k); ok && g == gp.key {
+		return
 	}
-	m.eslices[k] = gp
+	m.eslices[m.keep.key(k)] = gp
 }
 
 // sliceKeys calls f with the key of every slice kept.
 func (m *Incremental) sliceKeys(f func(Key)) {
 	for _, gp := range m.groups {
-		for _, p := range gp.slices {
-			f(p.Key)
-		}
+		_ = gp.objects().each("", func(svc bool, k Key, _ string) bool {
+			if !svc {
+				f(k)
+			}
+			return true
+		})
 	}
 	for k, gp := range m.eslices {
 		if gp == nil {

@@ -262,9 +262,8 @@ func appendSlice(b []byte, x *discoveryv1.EndpointSlice) []byte {
 	return b
 }
 
-// reader reads packed bytes. Its strings are substrings of s, the packed
-// bytes made a string once; the addresses it formats are appended to
-// text, made a string at the end (texts) and cut by the caller.
+// reader reads packed bytes, s. Its strings are substrings of s; the
+// addresses it formats are collected in addrs, made strings at the end.
 type reader struct {
 	s   string
 	i   int
@@ -433,8 +432,8 @@ func (r *reader) readAddr(t *addrs, refs []addrRef, dst *string) []addrRef {
 
 // unpackService decodes b, packed by appendService for key k, into x, a
 // zero Service.
-func unpackService(b []byte, k Key, x *corev1.Service) error {
-	r := &reader{s: string(b)}
+func unpackService(b string, k Key, x *corev1.Service) error {
+	r := &reader{s: b}
 	var t addrs
 	var refs []addrRef
 	x.Namespace, x.Name = k.Namespace, k.Name
@@ -469,8 +468,8 @@ func unpackService(b []byte, k Key, x *corev1.Service) error {
 
 // unpackSlice decodes b, packed by appendSlice for key k, into x, a zero
 // EndpointSlice.
-func unpackSlice(b []byte, k Key, x *discoveryv1.EndpointSlice) error {
-	r := &reader{s: string(b)}
+func unpackSlice(b string, k Key, x *discoveryv1.EndpointSlice) error {
+	r := &reader{s: b}
 	var t addrs
 	var refs []addrRef
 	x.Namespace, x.Name = k.Namespace, k.Name
