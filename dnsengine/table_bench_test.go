@@ -21,7 +21,10 @@ import (
 // reference (the table before it). ns/op is one build's wall time,
 // cpu-ms/build its CPU time (GC included); B/endpoint and
 // B/service are the Go heap the built table holds (after GC), divided by
-// the endpoints and Services it was built from. MESHDNS_BENCH_ENDPOINTS
+// the endpoints and Services it was built from. For model.Incremental,
+// B/endpoint is its table and its state together; table-B/endpoint its
+// table alone and model-B/endpoint the rest (its packed objects, maps and
+// scratch). MESHDNS_BENCH_ENDPOINTS
 // sets the sizes (comma separated; default 1000,10000,100000).
 //
 //	go test -run '^$' -bench BenchmarkTableBuild -benchtime 5x ./dnsengine/
@@ -48,10 +51,11 @@ func BenchmarkTableBuild(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, _, err := inc.Apply(objs, 1); err != nil {
+				tab, _, err := inc.Apply(objs, 1)
+				if err != nil {
 					b.Fatal(err)
 				}
-				return inc
+				return incBuild{inc, tab}
 			},
 			"reference": func() any {
 				rb, err := dnsengine.NewRefBuilder(cfg)
@@ -71,6 +75,13 @@ func BenchmarkTableBuild(b *testing.B) {
 			build := builds[kind]
 			b.Run(fmt.Sprintf("%s/endpoints=%d", kind, eps), func(b *testing.B) {
 				heap := heapOf(build)
+				var table uint64 // incremental: its table alone
+				if kind == "incremental" {
+					_, table = heapSplit(func() (any, any) {
+						x := build().(incBuild)
+						return x.inc, x.tab
+					})
+				}
 				cpu0 := cpuTime()
 				b.ResetTimer()
 				for range b.N {
@@ -80,6 +91,10 @@ func BenchmarkTableBuild(b *testing.B) {
 				b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/build")
 				b.ReportMetric(float64(heap)/float64(eps), "B/endpoint")
 				b.ReportMetric(float64(heap)/float64(services), "B/service")
+				if kind == "incremental" {
+					b.ReportMetric(float64(table)/float64(eps), "table-B/endpoint")
+					b.ReportMetric(float64(heap-min(heap, table))/float64(eps), "model-B/endpoint")
+				}
 			})
 		}
 	}
@@ -170,6 +185,30 @@ func heapOf(build func() any) uint64 {
 		return 0
 	}
 	return after.HeapAlloc - before.HeapAlloc
+}
+
+// incBuild is an Incremental and the table it built.
+type incBuild struct {
+	inc *model.Incremental
+	tab *dnsengine.Table
+}
+
+// heapSplit returns the live heap the two values build returns hold
+// together, and the second alone.
+func heapSplit(build func() (any, any)) (both, second uint64) {
+	var before, mid, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	a, v := build()
+	runtime.GC()
+	runtime.ReadMemStats(&mid)
+	runtime.KeepAlive(a)
+	a = nil
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(v)
+	sub := func(x, y uint64) uint64 { return x - min(x, y) }
+	return sub(mid.HeapAlloc, before.HeapAlloc), sub(after.HeapAlloc, before.HeapAlloc)
 }
 
 func splitComma(s string) []string {
