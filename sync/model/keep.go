@@ -6,8 +6,9 @@ import (
 	"github.com/meshdns/meshdns/dnsengine"
 )
 
-// keeper copies the strings Incremental keeps (the keys of its objects and
-// groups) out of the objects they arrive in. A decoded object's strings
+// keeper copies the strings Incremental keeps (the keys of its groups, and
+// of the EndpointSlices filed apart, incremental_slices.go) out of the
+// objects they arrive in. A decoded object's strings
 // are small allocations made next to each other; a namespace or a name
 // kept from one holds its whole span of the heap, mostly the object's
 // other, dead strings, for as long as the key lives. At 100,000 endpoints
