@@ -3,6 +3,8 @@ package model
 import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/meshdns/meshdns/dnsengine"
 )
 
 // PackRoundTrip returns objs with each Service and EndpointSlice packed
@@ -42,3 +44,7 @@ func UnpackService(b []byte) error {
 func UnpackSlice(b []byte) error {
 	return unpackSlice(string(b), Key{"ns", "name"}, new(discoveryv1.EndpointSlice))
 }
+
+// SetGroupHash makes m hash group keys with h (from its next complete
+// Objects on), to force keys of equal hashes.
+func SetGroupHash(m *Incremental, h func(dnsengine.GroupKey) uint64) { m.groupHash = h }

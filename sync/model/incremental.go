@@ -48,7 +48,7 @@ type Incremental struct {
 	ses     []*ServiceEntry
 	rest    map[Key]struct{} // filtered or unlabelled EndpointSlices: no group's
 
-	groups     map[dnsengine.GroupKey]*groupPart
+	groups     *groupIndex // nil: no groups yet
 	clusterIPs ipCounts
 	shadowed   map[netip.Addr]map[dnsengine.GroupKey]bool
 	nsNames    map[string]int // groups with names, by namespace
@@ -65,6 +65,9 @@ type Incremental struct {
 	scratch buildScratch
 	as      applyScratch
 	gb      *dnsengine.TableBuilder // a finished group builder, kept for its buffers
+	// groupHash, if set (by tests), hashes group keys in place of
+	// groupIndex's own hash.
+	groupHash func(dnsengine.GroupKey) uint64
 }
 
 // chunks are the chunks of a first Apply's packed objects and groups.
@@ -87,9 +90,10 @@ type groupPart struct {
 	ips     []netip.Addr
 	rep     partReport
 	nIPs    int32
-	nSvcs   int32 // Services in objs
-	service bool  // a Service of it loaded: its FQDN is a Service name
-	names   bool  // it holds names below its Service
+	nSvcs   int32      // Services in objs
+	next    *groupPart // the next part of keys of the same hash (groupIndex)
+	service bool       // a Service of it loaded: its FQDN is a Service name
+	names   bool       // it holds names below its Service
 }
 
 // objects returns p's objects.
@@ -170,7 +174,7 @@ func (m *Incremental) diff(objs *Objects) *Changes {
 			svcs[Key{x.Namespace, x.Name}] = x
 		}
 	}
-	for _, gp := range m.groups {
+	m.groups.each(func(gp *groupPart) {
 		_ = gp.objects().each("", func(svc bool, k Key, body string) bool {
 			if !svc {
 				return false
@@ -181,7 +185,7 @@ func (m *Incremental) diff(objs *Objects) *Changes {
 			delete(svcs, k)
 			return true
 		})
-	}
+	})
 	maps.Copy(ch.Services, svcs) // new
 	seen := make(map[Key]bool, len(objs.EndpointSlices))
 	for _, x := range objs.EndpointSlices {
@@ -235,21 +239,21 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	defer as.done()
 	if first {
 		m.reset()
-		m.groups = map[dnsengine.GroupKey]*groupPart{}
+		m.groups = newGroupIndex(m.groupHash)
 	}
 	dirty := as.dirty
 	restDirty := first
 	// part returns the part of group g, new if it has none, its key a
 	// copy (keeper).
 	part := func(g dnsengine.GroupKey) *groupPart {
-		gp := m.groups[g]
+		gp := m.groups.get(g)
 		if gp == nil {
 			gp = new(groupPart)
 			if m.carved != nil {
 				gp = &carve.Take(&m.carved.parts, 1)[0]
 			}
 			gp.key = m.keep.group(g)
-			m.groups[gp.key] = gp
+			m.groups.add(gp)
 		}
 		return gp
 	}
@@ -418,7 +422,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 			// Gone: cleared, so that a part carved by the first build,
 			// kept in its chunk by its neighbours, holds nothing. No
 			// slice points at it: it has none.
-			delete(m.groups, g)
+			m.groups.remove(old)
 			gp = groupPart{}
 		}
 		*old = gp
@@ -503,7 +507,7 @@ func (m *Incremental) sliceGroup(es *discoveryv1.EndpointSlice) (dnsengine.Group
 // Services and slices, objs, as Build's services step would for them.
 func (m *Incremental) buildGroup(old *groupPart, objs *groupObjects) (groupPart, error) {
 	g := old.key
-	gp := groupPart{key: g, objs: old.objs, nSvcs: old.nSvcs}
+	gp := groupPart{key: g, objs: old.objs, nSvcs: old.nSvcs, next: old.next}
 	if m.carved != nil {
 		gp.objs = carve.Copy(&m.carved.objs, gp.objs)
 	}

@@ -41,7 +41,7 @@ func (m *Incremental) report() Report {
 	add(&m.restRep)
 	add(&m.baseRep)
 	for g := range m.problems {
-		if p := m.groups[g].rep.problems; p != nil {
+		if p := m.groups.get(g).rep.problems; p != nil {
 			r.Problems = append(r.Problems, *p...)
 		}
 	}

@@ -30,7 +30,7 @@ func namedGroup(k Key) (dnsengine.GroupKey, bool) {
 // whether it is kept at all.
 func (m *Incremental) sliceHome(k Key) (*groupPart, bool) {
 	if g, ok := namedGroup(k); ok {
-		if gp := m.groups[g]; gp != nil {
+		if gp := m.groups.get(g); gp != nil {
 			if _, _, ok := gp.objects().find(false, k); ok {
 				return gp, true
 			}
@@ -51,14 +51,14 @@ func (m *Incremental) fileSlice(k Key, gp *groupPart) {
 
 // sliceKeys calls f with the key of every slice kept.
 func (m *Incremental) sliceKeys(f func(Key)) {
-	for _, gp := range m.groups {
+	m.groups.each(func(gp *groupPart) {
 		_ = gp.objects().each("", func(svc bool, k Key, _ string) bool {
 			if !svc {
 				f(k)
 			}
 			return true
 		})
-	}
+	})
 	for k, gp := range m.eslices {
 		if gp == nil {
 			f(k)
