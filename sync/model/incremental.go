@@ -1,7 +1,6 @@
 package model
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -164,8 +163,9 @@ func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Rep
 }
 
 // diff returns the changes from the objects Apply was last given to
-// objs, by key and encoding. The slices no group takes are not kept
-// packed: each counts as changed (they only count in the report).
+// objs, by key and encoding, in one pass over the groups' objects. The
+// slices no group takes are not kept packed: each counts as changed
+// (they only count in the report).
 func (m *Incremental) diff(objs *Objects) *Changes {
 	ch := &Changes{Services: map[Key]*corev1.Service{}, EndpointSlices: map[Key]*discoveryv1.EndpointSlice{}}
 	svcs := make(map[Key]*corev1.Service, len(objs.Services))
@@ -174,49 +174,40 @@ func (m *Incremental) diff(objs *Objects) *Changes {
 			svcs[Key{x.Namespace, x.Name}] = x
 		}
 	}
+	eps := make(map[Key]*discoveryv1.EndpointSlice, len(objs.EndpointSlices))
+	for _, x := range objs.EndpointSlices {
+		if x != nil {
+			eps[Key{x.Namespace, x.Name}] = x
+		}
+	}
+	// The objects kept: unchanged, changed or gone.
 	m.groups.each(func(gp *groupPart) {
 		_ = gp.objects().each("", func(svc bool, k Key, body string) bool {
-			if !svc {
-				return false
+			if svc {
+				if x := svcs[k]; x == nil || body != string(enc(&m.as, appendService, x)) {
+					ch.Services[k] = x
+				}
+				delete(svcs, k)
+			} else {
+				if x := eps[k]; x == nil || body != string(enc(&m.as, appendSlice, x)) {
+					ch.EndpointSlices[k] = x
+				}
+				delete(eps, k)
 			}
-			if x := svcs[k]; x == nil || body != string(enc(&m.as, appendService, x)) {
-				ch.Services[k] = x
-			}
-			delete(svcs, k)
 			return true
 		})
 	})
-	maps.Copy(ch.Services, svcs) // new
-	seen := make(map[Key]bool, len(objs.EndpointSlices))
-	for _, x := range objs.EndpointSlices {
-		if x == nil {
-			continue
-		}
-		k := Key{x.Namespace, x.Name}
-		seen[k] = true
-		if old, ok := m.packedSlice(k); !ok || !bytes.Equal(old, enc(&m.as, appendSlice, x)) {
-			ch.EndpointSlices[k] = x
+	for k, gp := range m.eslices {
+		if _, ok := eps[k]; gp == nil && !ok {
+			ch.EndpointSlices[k] = nil // no group's, and gone
 		}
 	}
-	m.sliceKeys(func(k Key) {
-		if !seen[k] {
-			ch.EndpointSlices[k] = nil
-		}
-	})
+	maps.Copy(ch.Services, svcs)      // new
+	maps.Copy(ch.EndpointSlices, eps) // new, or no group's
 	if m.table == nil || !slices.Equal(m.ses, objs.ServiceEntries) {
 		ch.ServiceEntries, ch.ServiceEntriesChanged = objs.ServiceEntries, true
 	}
 	return ch
-}
-
-// packedSlice returns the body of the kept EndpointSlice of key k if a
-// group holds it.
-func (m *Incremental) packedSlice(k Key) ([]byte, bool) {
-	gp, _ := m.sliceHome(k)
-	if gp == nil {
-		return nil, false
-	}
-	return gp.objects().body(false, k)
 }
 
 // groupObjects are the objects of a group being rebuilt, unpacked, and
@@ -236,6 +227,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	}
 	as := &m.as
 	as.dirty, as.unpacked = fresh(as.dirty, 0), fresh(as.unpacked, 0)
+	as.pending = fresh(as.pending, 0)
 	defer as.done()
 	if first {
 		m.reset()
@@ -258,15 +250,25 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		return gp
 	}
 
+	// change notes a change of an object of group gp: its new body, or
+	// (nil) its removal. The changes are made once all are known, one
+	// new block of objects a group.
+	change := func(gp *groupPart, svc bool, k Key, body []byte) {
+		dirty[gp.key] = true
+		c := objChange{svc: svc, k: k, remove: body == nil}
+		c.start = len(as.bodies)
+		as.bodies = append(as.bodies, body...)
+		c.end = len(as.bodies)
+		as.pending[gp] = append(as.pending[gp], c)
+	}
+
 	// Services, packed into their group's objects.
 	for k, x := range ch.Services {
-		gp := part(groupKey(k.Namespace, k.Name))
-		dirty[gp.key] = true
 		var body []byte // nil: removed
 		if x != nil {
 			body = enc(&m.as, appendService, x)
 		}
-		gp.setObjects(gp.objects().set(true, k, body))
+		change(part(groupKey(k.Namespace, k.Name)), true, k, body)
 	}
 
 	// EndpointSlices: out of where the old version was filed, into where
@@ -275,8 +277,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		old, had := m.sliceHome(k)
 		if had {
 			if old != nil {
-				dirty[old.key] = true
-				old.setObjects(old.objects().set(false, k, nil))
+				change(old, false, k, nil)
 			} else {
 				restDirty = true
 				delete(m.rest, k)
@@ -290,14 +291,21 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		if grouped {
 			gp := part(g)
 			m.fileSlice(k, gp)
-			dirty[gp.key] = true
-			gp.setObjects(gp.objects().set(false, k, enc(&m.as, appendSlice, x)))
+			change(gp, false, k, enc(&m.as, appendSlice, x))
 		} else {
 			k = m.keep.key(k)
 			m.eslices[k] = nil
 			restDirty = true
 			m.rest[k] = struct{}{}
 		}
+	}
+
+	for gp, cs := range as.pending {
+		o, err := gp.objects().setAll(cs, as.bodies)
+		if err != nil {
+			return nil, Report{}, fmt.Errorf("model: group %s/%s: %w", gp.key.Namespace, gp.key.Name, err)
+		}
+		gp.setObjects(o)
 	}
 
 	// The objects of the groups to rebuild, unpacked once each; ch's own

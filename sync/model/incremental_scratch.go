@@ -20,6 +20,10 @@ type applyScratch struct {
 	keys     []dnsengine.GroupKey
 	flipped  []netip.Addr
 	buf      []byte // an object packed (enc)
+	// The changes of each group's objects, made at once (objects.setAll),
+	// and their bodies.
+	pending map[*groupPart][]objChange
+	bodies  []byte
 	// The objects unpacked to rebuild groups.
 	svcPool   objectPool[corev1.Service]
 	slicePool objectPool[discoveryv1.EndpointSlice]
@@ -47,6 +51,11 @@ func fresh[K comparable, V any](m map[K]V, n int) map[K]V {
 func (a *applyScratch) done() {
 	a.dirty, a.unpacked = fresh(a.dirty, 0), fresh(a.unpacked, 0)
 	a.bySvc = fresh(a.bySvc, 0)
+	a.pending = fresh(a.pending, 0)
+	a.bodies = a.bodies[:0]
+	if cap(a.bodies) > 64<<10 {
+		a.bodies = nil
+	}
 	a.svcPool.reset()
 	a.slicePool.reset()
 	clear(a.keys)

@@ -31,7 +31,7 @@ func namedGroup(k Key) (dnsengine.GroupKey, bool) {
 func (m *Incremental) sliceHome(k Key) (*groupPart, bool) {
 	if g, ok := namedGroup(k); ok {
 		if gp := m.groups.get(g); gp != nil {
-			if _, _, ok := gp.objects().find(false, k); ok {
+			if gp.objects().find(false, k) {
 				return gp, true
 			}
 		}
@@ -47,21 +47,4 @@ func (m *Incremental) fileSlice(k Key, gp *groupPart) {
 		return
 	}
 	m.eslices[m.keep.key(k)] = gp
-}
-
-// sliceKeys calls f with the key of every slice kept.
-func (m *Incremental) sliceKeys(f func(Key)) {
-	m.groups.each(func(gp *groupPart) {
-		_ = gp.objects().each("", func(svc bool, k Key, _ string) bool {
-			if !svc {
-				f(k)
-			}
-			return true
-		})
-	})
-	for k, gp := range m.eslices {
-		if gp == nil {
-			f(k)
-		}
-	}
 }

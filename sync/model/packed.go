@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 // Incremental keeps every Service and EndpointSlice between Applies, to
@@ -29,8 +30,9 @@ import (
 //
 // A list of objects, each with its key's two strings, a slice of its
 // bytes and a copy of its name, took about 130 bytes more a group (13 an
-// endpoint at 100,000) than the block. A change of an object makes a new
-// block: blocks are never changed, so one may be shared until replaced.
+// endpoint at 100,000) than the block. The changes an Apply makes to a
+// group's objects make one new block (setAll): blocks are never changed,
+// so one may be shared until replaced.
 
 // objAt is where the parts of one object of a block are: offsets of
 // the block, ns[0] < 0 for the group's namespace.
@@ -137,70 +139,113 @@ func (o objects) each(s string, f func(svc bool, k Key, body string) bool) error
 	return nil
 }
 
-// find returns where the object of key k, a Service or not, is in o's
-// block (start, end) and true, or where it would go (start == end) and
-// false. A block that is no block (never one of the model's) finds
-// nothing, at its end.
-func (o objects) find(svc bool, k Key) (start, end int, found bool) {
-	i, n := 0, 0
-	for i < len(o.b) {
+// find reports whether o holds the object of key k, a Service or not.
+// A block that is no block (never one of the model's) holds nothing past
+// where it stops being one.
+func (o objects) find(svc bool, k Key) bool {
+	for i, n := 0, 0; i < len(o.b); n++ {
 		at, ok := readObj(o.b, i)
 		if !ok {
-			return len(o.b), len(o.b), false
+			return false
 		}
 		if isSvc := n < int(o.nSvcs); isSvc == svc {
 			switch c := at.compareKey(o.b, o.ns, k); {
 			case c == 0:
-				return i, at.end, true
+				return true
 			case c > 0:
-				return i, i, false
+				return false
 			}
 		} else if svc {
-			break // past the Services
+			return false // past the Services
 		}
-		i, n = at.end, n+1
+		i = at.end
 	}
-	return i, i, false
+	return false
 }
 
-// body returns the body of the object of key k, a Service or not, and
-// whether o holds it.
-func (o objects) body(svc bool, k Key) ([]byte, bool) {
-	start, _, found := o.find(svc, k)
-	if !found {
-		return nil, false
-	}
-	at, _ := readObj(o.b, start)
-	return o.b[at.body[0]:at.body[1]], true
+// objChange is a change of one object of a group: its kind and key, and
+// its new body, bodies[start:end] of the bodies it comes with, or
+// removed.
+type objChange struct {
+	svc        bool
+	k          Key
+	start, end int
+	remove     bool
 }
 
-// set returns o with the object of key k, a Service or not, set to body,
-// or removed (body nil), in a new block; o itself is left as it was.
-func (o objects) set(svc bool, k Key, body []byte) objects {
-	start, end, found := o.find(svc, k)
-	if body == nil && !found {
-		return o
+// before reports whether the object of kind svc and key k goes before
+// the object at in block b of a group of namespace ns, of kind isSvc.
+func before(svc bool, k Key, at objAt, b []byte, ns string, isSvc bool) int {
+	if svc != isSvc {
+		if svc {
+			return -1
+		}
+		return 1
 	}
-	out := o
-	n := len(o.b) - (end - start)
-	if body != nil {
-		n += 3*binary.MaxVarintLen32 + len(k.Namespace) + len(k.Name) + len(body)
+	return -at.compareKey(b, ns, k)
+}
+
+// setAll returns o with the changes cs made, bodies holding their bodies,
+// in a new block (o itself is left as it was): one pass over o's objects
+// and the changes, sorted here. Of two changes of one object the later
+// counts.
+func (o objects) setAll(cs []objChange, bodies []byte) (objects, error) {
+	slices.SortStableFunc(cs, func(a, b objChange) int {
+		if a.svc != b.svc {
+			if a.svc {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(a.k.Namespace, b.k.Namespace), cmp.Compare(a.k.Name, b.k.Name))
+	})
+	size := len(o.b)
+	for _, c := range cs {
+		size += 3*binary.MaxVarintLen32 + len(c.k.Namespace) + len(c.k.Name) + c.end - c.start
 	}
-	b := make([]byte, 0, n)
-	b = append(b, o.b[:start]...)
-	if body != nil {
-		b = appendObj(b, o.ns, k, body)
+	out := objects{b: make([]byte, 0, size), ns: o.ns}
+	ci := 0
+	// next returns the last of the changes of the object cs[ci] changes,
+	// and moves past them.
+	next := func() objChange {
+		c := cs[ci]
+		for ci++; ci < len(cs) && cs[ci].svc == c.svc && cs[ci].k == c.k; ci++ {
+			c = cs[ci]
+		}
+		return c
 	}
-	out.b = append(b, o.b[end:]...)
-	if svc {
-		switch {
-		case body == nil:
-			out.nSvcs--
-		case !found:
+	emit := func(c objChange) {
+		if c.remove {
+			return
+		}
+		out.b = appendObj(out.b, o.ns, c.k, bodies[c.start:c.end])
+		if c.svc {
 			out.nSvcs++
 		}
 	}
-	return out
+	for i, n := 0, 0; i < len(o.b); n++ {
+		at, ok := readObj(o.b, i)
+		if !ok {
+			return o, errPacked
+		}
+		isSvc := n < int(o.nSvcs)
+		for ci < len(cs) && before(cs[ci].svc, cs[ci].k, at, o.b, o.ns, isSvc) < 0 {
+			emit(next())
+		}
+		if ci < len(cs) && before(cs[ci].svc, cs[ci].k, at, o.b, o.ns, isSvc) == 0 {
+			emit(next()) // in place of the one kept
+		} else {
+			out.b = append(out.b, o.b[i:at.end]...)
+			if isSvc {
+				out.nSvcs++
+			}
+		}
+		i = at.end
+	}
+	for ci < len(cs) {
+		emit(next())
+	}
+	return out, nil
 }
 
 // unpackAll returns the objects of o, Services or not (svc), in order:

@@ -8,11 +8,12 @@ import (
 	"testing"
 )
 
-// TestObjectsBlock: a group's block of objects, after random sets and
-// removals of Services and EndpointSlices (some in a namespace not the
-// group's), holds what a map of the same steps holds: the Services first,
-// each run in key order, each body found by its key; and the block an
-// earlier step returned is left as it was.
+// TestObjectsBlock: a group's block of objects, after random batches of
+// sets and removals of Services and EndpointSlices (some in a namespace
+// not the group's, some changing one object twice), holds what a map of
+// the same changes, made in order, holds: the Services first, each run in
+// key order, each found by its kind and key; and the block a batch
+// started from is left as it was.
 func TestObjectsBlock(t *testing.T) {
 	type obj struct {
 		svc  bool
@@ -27,22 +28,32 @@ func TestObjectsBlock(t *testing.T) {
 		want := map[obj]string{} // body by kind and key
 		for step := range 30 {
 			prev, prevB := o, string(o.b)
-			k := Key{nss[r.IntN(len(nss))], names[r.IntN(len(names))]}
-			svc := r.IntN(2) == 0
-			id := obj{svc: svc, k: k}
-			if r.IntN(3) == 0 {
-				o = o.set(svc, k, nil)
-				delete(want, id)
-			} else {
-				body := fmt.Sprintf("body %d/%d", run, step)
-				if r.IntN(8) == 0 {
-					body = "" // an empty body is an object too
+			var cs []objChange
+			var bodies []byte
+			for range 1 + r.IntN(4) {
+				c := objChange{svc: r.IntN(2) == 0, k: Key{nss[r.IntN(len(nss))], names[r.IntN(len(names))]}}
+				id := obj{svc: c.svc, k: c.k}
+				if r.IntN(3) == 0 {
+					c.remove = true
+					delete(want, id)
+				} else {
+					body := fmt.Sprintf("body %d/%d/%d", run, step, len(cs))
+					if r.IntN(8) == 0 {
+						body = "" // an empty body is an object too
+					}
+					c.start = len(bodies)
+					bodies = append(bodies, body...)
+					c.end = len(bodies)
+					want[id] = body
 				}
-				o = o.set(svc, k, []byte(body))
-				want[id] = body
+				cs = append(cs, c)
+			}
+			var err error
+			if o, err = o.setAll(cs, bodies); err != nil {
+				t.Fatal(err)
 			}
 			if string(prev.b) != prevB {
-				t.Fatalf("run %d step %d: set changed the block it was given", run, step)
+				t.Fatalf("run %d step %d: setAll changed the block it was given", run, step)
 			}
 			var got []obj
 			if err := o.each("", func(svc bool, k Key, body string) bool {
@@ -72,10 +83,10 @@ func TestObjectsBlock(t *testing.T) {
 				if x.svc {
 					nSvcs++
 				}
-				if b, ok := o.body(x.svc, x.k); !ok || string(b) != x.body {
-					t.Fatalf("run %d step %d: body of %v: %q, %v", run, step, x, b, ok)
+				if !o.find(x.svc, x.k) {
+					t.Fatalf("run %d step %d: %v not found", run, step, x)
 				}
-				if _, ok := o.body(!x.svc, x.k); ok != hasKey(want, obj{svc: !x.svc, k: x.k}) {
+				if o.find(!x.svc, x.k) != hasKey(want, obj{svc: !x.svc, k: x.k}) {
 					t.Fatalf("run %d step %d: %v found as the other kind", run, step, x)
 				}
 			}
@@ -91,20 +102,35 @@ func hasKey[K comparable, V any](m map[K]V, k K) bool {
 	return ok
 }
 
-// TestObjectsBlockMalformed: bytes that are no block (never the model's
-// own) find nothing and report an error, without a panic.
+// TestObjectsBlockMalformed: a block cut inside an object (never the
+// model's own) makes setAll and each report an error, and neither they
+// nor find panic on it or on junk after it.
 func TestObjectsBlockMalformed(t *testing.T) {
-	good := objects{ns: "ns"}.set(true, Key{"ns", "a"}, []byte("body")).set(false, Key{"other", "b"}, []byte("xy"))
+	body := []byte("bodyxy")
+	good, err := objects{ns: "ns"}.setAll([]objChange{{svc: true, k: Key{"ns", "a"}, end: 4}, {k: Key{"other", "b"}, start: 4, end: 6}}, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, ok := readObj(good.b, 0)
+	if !ok {
+		t.Fatal("the first object unread")
+	}
 	for i := range len(good.b) {
-		for _, bad := range [][]byte{good.b[:i], append(slices.Clone(good.b[:i]), 0xff, 0xff, 0xff)} {
-			o := objects{b: bad, nSvcs: 1, ns: "ns"}
-			_, _ = o.body(false, Key{"other", "b"})
-			_ = o.set(false, Key{"other", "c"}, []byte("z"))
-			n := 0
-			err := o.each("", func(bool, Key, string) bool { n++; return true })
-			if i > 0 && err == nil && n == 2 {
-				t.Errorf("%x: read as the whole block", bad)
-			}
+		cut := objects{b: good.b[:i], nSvcs: 1, ns: "ns"}
+		junk := objects{b: append(slices.Clone(good.b[:i]), 0xff, 0xff, 0xff), nSvcs: 1, ns: "ns"}
+		for _, o := range []objects{cut, junk} {
+			_ = o.find(false, Key{"other", "b"})
+			_, _ = o.setAll([]objChange{{k: Key{"other", "c"}, start: 0, end: 1}}, body)
+			_ = o.each("", func(bool, Key, string) bool { return true })
+		}
+		if i == 0 || i == first.end {
+			continue // whole objects
+		}
+		if _, err := cut.setAll([]objChange{{k: Key{"other", "c"}, start: 0, end: 1}}, body); err == nil {
+			t.Errorf("%x: setAll without an error", cut.b)
+		}
+		if err := cut.each("", func(bool, Key, string) bool { return true }); err == nil {
+			t.Errorf("%x: each without an error", cut.b)
 		}
 	}
 }
