@@ -12,7 +12,9 @@ import (
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/model/modeltest"
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // BenchmarkTableBuild builds the name table of modeltest.ScaleCluster
@@ -143,6 +145,45 @@ func BenchmarkTableUpdate(b *testing.B) {
 			}
 			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/update")
 		})
+	}
+}
+
+// BenchmarkTableBuildBigService builds, with model.Incremental, one
+// Service of 2,000 EndpointSlices of 10 endpoints each: the first Apply's
+// cost for a Service whose group is large (a model that copied the
+// group's objects once a slice was quadratic in them).
+//
+//	go test -run '^$' -bench BenchmarkTableBuildBigService -benchtime 5x ./dnsengine/
+func BenchmarkTableBuildBigService(b *testing.B) {
+	objs := &model.Objects{Services: []*corev1.Service{{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "big"},
+		Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.1", ClusterIPs: []string{"10.96.0.1"},
+			Ports: []corev1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}}},
+	}}}
+	ready, n := true, 0
+	for i := range 2000 {
+		es := &discoveryv1.EndpointSlice{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: fmt.Sprintf("big-%05d", i),
+				Labels: map[string]string{discoveryv1.LabelServiceName: "big"}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+		}
+		for range 10 {
+			n++
+			es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{
+				Addresses:  []string{fmt.Sprintf("10.%d.%d.%d", 128+n>>16, n>>8&255, n&255)},
+				Conditions: discoveryv1.EndpointConditions{Ready: &ready}})
+		}
+		objs.EndpointSlices = append(objs.EndpointSlices, es)
+	}
+	b.ReportAllocs()
+	for range b.N {
+		inc, err := model.NewIncremental(model.DefaultOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := inc.Apply(objs, 1); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
