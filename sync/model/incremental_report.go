@@ -3,6 +3,7 @@ package model
 import (
 	"cmp"
 	"maps"
+	"math"
 	"slices"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -41,9 +42,7 @@ func (m *Incremental) report() Report {
 	add(&m.restRep)
 	add(&m.baseRep)
 	for g := range m.problems {
-		if p := m.groups.get(g).rep.problems; p != nil {
-			r.Problems = append(r.Problems, *p...)
-		}
+		r.Problems = append(r.Problems, m.groups.get(g).rep.problems()...)
 	}
 	r.Problems = append(r.Problems, m.restRep.Problems...)
 	r.Problems = append(r.Problems, m.baseRep.Problems...)
@@ -57,9 +56,9 @@ func (m *Incremental) report() Report {
 // the report of group g.
 func (m *Incremental) account(g dnsengine.GroupKey, old, gp *groupPart) {
 	t := &m.groupsRep
-	t.Services = addCounts(addCounts(t.Services, old.rep.services.counts(), -1), gp.rep.services.counts(), 1)
-	t.EndpointSlices = addCounts(addCounts(t.EndpointSlices, old.rep.slices.counts(), -1), gp.rep.slices.counts(), 1)
-	if gp.rep.problems != nil {
+	t.Services = addCounts(addCounts(t.Services, old.rep.services(), -1), gp.rep.services(), 1)
+	t.EndpointSlices = addCounts(addCounts(t.EndpointSlices, old.rep.slices(), -1), gp.rep.slices(), 1)
+	if len(gp.rep.problems()) > 0 {
 		m.problems[g] = true
 	} else {
 		delete(m.problems, g)
@@ -71,30 +70,43 @@ func addCounts(a, b Counts, sign int) Counts {
 }
 
 // partReport is a group's Report, in less room: a group counts only
-// Services and EndpointSlices, never more than an int32 holds, and has
-// problems rarely.
+// Services and EndpointSlices, never more than an int32 holds, and
+// mostly loads all of them without a problem. Its counts of the loaded
+// are kept, the rest only when there is any (more).
 type partReport struct {
-	services, slices smallCounts
-	problems         *[]Problem // nil: none
+	svcsLoaded, slicesLoaded int32
+	more                     *Report // nil: none skipped or filtered, no problems
 }
 
-// smallCounts are Counts in int32s.
-type smallCounts struct{ loaded, skipped, filtered int32 }
-
-func (c smallCounts) counts() Counts {
-	return Counts{Loaded: int(c.loaded), Skipped: int(c.skipped), Filtered: int(c.filtered)}
+// services and slices return the counts of p.
+func (p partReport) services() Counts {
+	if p.more != nil {
+		return p.more.Services
+	}
+	return Counts{Loaded: int(p.svcsLoaded)}
 }
 
-func newSmallCounts(c Counts) smallCounts {
-	return smallCounts{int32(c.Loaded), int32(c.Skipped), int32(c.Filtered)}
+func (p partReport) slices() Counts {
+	if p.more != nil {
+		return p.more.EndpointSlices
+	}
+	return Counts{Loaded: int(p.slicesLoaded)}
+}
+
+// problems returns the problems of p.
+func (p partReport) problems() []Problem {
+	if p.more == nil {
+		return nil
+	}
+	return p.more.Problems
 }
 
 // newPartReport returns r, a group's report, as a partReport.
 func newPartReport(r *Report) partReport {
-	p := partReport{services: newSmallCounts(r.Services), slices: newSmallCounts(r.EndpointSlices)}
-	if len(r.Problems) > 0 {
-		l := r.Problems
-		p.problems = &l
+	if r.Services == (Counts{Loaded: r.Services.Loaded}) && r.EndpointSlices == (Counts{Loaded: r.EndpointSlices.Loaded}) &&
+		len(r.Problems) == 0 && r.Services.Loaded <= math.MaxInt32 && r.EndpointSlices.Loaded <= math.MaxInt32 {
+		return partReport{svcsLoaded: int32(r.Services.Loaded), slicesLoaded: int32(r.EndpointSlices.Loaded)}
 	}
-	return p
+	more := &Report{Services: r.Services, EndpointSlices: r.EndpointSlices, Problems: r.Problems}
+	return partReport{more: more}
 }
