@@ -91,6 +91,7 @@ type groupPart struct {
 	nIPs    int32
 	nSvcs   int32      // Services in objs
 	next    *groupPart // the next part of keys of the same hash (groupIndex)
+	pend    int32      // during an Apply, 1 + its index in applyScratch.parts if its objects change
 	service bool       // a Service of it loaded: its FQDN is a Service name
 	names   bool       // it holds names below its Service
 }
@@ -227,7 +228,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	}
 	as := &m.as
 	as.dirty, as.unpacked = fresh(as.dirty, 0), fresh(as.unpacked, 0)
-	as.pending = fresh(as.pending, 0)
+	as.changes = slices.Grow(as.changes, len(ch.Services)+len(ch.EndpointSlices))
 	defer as.done()
 	if first {
 		m.reset()
@@ -255,11 +256,15 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	// new block of objects a group.
 	change := func(gp *groupPart, svc bool, k Key, body []byte) {
 		dirty[gp.key] = true
-		c := objChange{svc: svc, k: k, remove: body == nil}
-		c.start = len(as.bodies)
-		as.bodies = append(as.bodies, body...)
-		c.end = len(as.bodies)
-		as.pending[gp] = append(as.pending[gp], c)
+		if gp.pend == 0 {
+			as.parts = append(as.parts, gp)
+			gp.pend = int32(len(as.parts))
+		}
+		c := objChange{part: gp.pend, svc: svc, k: k}
+		if body != nil {
+			c.body = as.body(body)
+		}
+		as.changes = append(as.changes, c)
 	}
 
 	// Services, packed into their group's objects.
@@ -300,8 +305,12 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		}
 	}
 
-	for gp, cs := range as.pending {
-		o, err := gp.objects().setAll(cs, as.bodies)
+	// The changes, by part (in the order noted within one), one new
+	// block a part.
+	slices.SortStableFunc(as.changes, func(a, b objChange) int { return cmp.Compare(a.part, b.part) })
+	for cs := range runsOf(as.changes) {
+		gp := as.parts[cs[0].part-1]
+		o, err := gp.objects().setAll(cs)
 		if err != nil {
 			return nil, Report{}, fmt.Errorf("model: group %s/%s: %w", gp.key.Namespace, gp.key.Name, err)
 		}

@@ -20,9 +20,11 @@ type applyScratch struct {
 	keys     []dnsengine.GroupKey
 	flipped  []netip.Addr
 	buf      []byte // an object packed (enc)
-	// The changes of each group's objects, made at once (objects.setAll),
-	// and their bodies.
-	pending map[*groupPart][]objChange
+	// The changes of groups' objects, made at once (objects.setAll): the
+	// parts changed (groupPart.pend), the changes, and the chunk their
+	// bodies are cut from.
+	parts   []*groupPart
+	changes []objChange
 	bodies  []byte
 	// The objects unpacked to rebuild groups.
 	svcPool   objectPool[corev1.Service]
@@ -51,10 +53,14 @@ func fresh[K comparable, V any](m map[K]V, n int) map[K]V {
 func (a *applyScratch) done() {
 	a.dirty, a.unpacked = fresh(a.dirty, 0), fresh(a.unpacked, 0)
 	a.bySvc = fresh(a.bySvc, 0)
-	a.pending = fresh(a.pending, 0)
-	a.bodies = a.bodies[:0]
-	if cap(a.bodies) > 64<<10 {
-		a.bodies = nil
+	for _, gp := range a.parts {
+		gp.pend = 0
+	}
+	clear(a.parts)
+	clear(a.changes)
+	a.parts, a.changes = a.parts[:0], a.changes[:0]
+	if cap(a.parts) > smallScratch || cap(a.changes) > smallScratch {
+		a.parts, a.changes = nil, nil
 	}
 	a.svcPool.reset()
 	a.slicePool.reset()
@@ -76,4 +82,37 @@ func (a *applyScratch) done() {
 func enc[T any](a *applyScratch, appendTo func([]byte, *T) []byte, x *T) []byte {
 	a.buf = appendTo(a.buf[:0], x)
 	return a.buf
+}
+
+// runsOf yields the runs of changes of one part, cs sorted by part.
+func runsOf(cs []objChange) func(func([]objChange) bool) {
+	return func(yield func([]objChange) bool) {
+		for len(cs) > 0 {
+			n := 1
+			for n < len(cs) && cs[n].part == cs[0].part {
+				n++
+			}
+			if !yield(cs[:n]) {
+				return
+			}
+			cs = cs[n:]
+		}
+	}
+}
+
+// bodyChunk is the size of the chunks the changed objects' bodies are cut
+// from: many an Apply of one change each, one every 16 KB of a first
+// Apply's, with none of the copying of one growing buffer.
+const bodyChunk = 16 << 10
+
+// body returns a copy of b cut from a's chunk of bodies, valid until the
+// Apply is done. The chunk is kept from one Apply to the next; the bodies
+// in it are the Apply's own.
+func (a *applyScratch) body(b []byte) []byte {
+	if cap(a.bodies)-len(a.bodies) < len(b) {
+		a.bodies = make([]byte, 0, max(bodyChunk, len(b)))
+	}
+	n := len(a.bodies)
+	a.bodies = append(a.bodies, b...)
+	return a.bodies[n:len(a.bodies):len(a.bodies)]
 }

@@ -152,13 +152,12 @@ func (o objects) find(svc bool, k Key) bool {
 }
 
 // objChange is a change of one object of a group: its kind and key, and
-// its new body, bodies[start:end] of the bodies it comes with, or
-// removed.
+// its new body, or nil: removed.
 type objChange struct {
-	svc        bool
-	k          Key
-	start, end int
-	remove     bool
+	part int32 // for Incremental.apply: the part changed (groupPart.pend)
+	svc  bool
+	k    Key
+	body []byte
 }
 
 // before reports whether the object of kind svc and key k goes before
@@ -173,11 +172,10 @@ func before(svc bool, k Key, at objAt, b []byte, ns string, isSvc bool) int {
 	return -at.compareKey(b, ns, k)
 }
 
-// setAll returns o with the changes cs made, bodies holding their bodies,
-// in a new block (o itself is left as it was): one pass over o's objects
-// and the changes, sorted here. Of two changes of one object the later
-// counts.
-func (o objects) setAll(cs []objChange, bodies []byte) (objects, error) {
+// setAll returns o with the changes cs made, in a new block (o itself is
+// left as it was): one pass over o's objects and the changes, sorted
+// here. Of two changes of one object the later counts.
+func (o objects) setAll(cs []objChange) (objects, error) {
 	slices.SortStableFunc(cs, func(a, b objChange) int {
 		if a.svc != b.svc {
 			if a.svc {
@@ -189,7 +187,7 @@ func (o objects) setAll(cs []objChange, bodies []byte) (objects, error) {
 	})
 	size := len(o.b)
 	for _, c := range cs {
-		size += 3*binary.MaxVarintLen32 + len(c.k.Namespace) + len(c.k.Name) + c.end - c.start
+		size += 3*binary.MaxVarintLen32 + len(c.k.Namespace) + len(c.k.Name) + len(c.body)
 	}
 	out := objects{b: make([]byte, 0, size), ns: o.ns}
 	ci := 0
@@ -203,10 +201,10 @@ func (o objects) setAll(cs []objChange, bodies []byte) (objects, error) {
 		return c
 	}
 	emit := func(c objChange) {
-		if c.remove {
+		if c.body == nil {
 			return
 		}
-		out.b = appendObj(out.b, o.ns, c.k, bodies[c.start:c.end])
+		out.b = appendObj(out.b, o.ns, c.k, c.body)
 		if c.svc {
 			out.nSvcs++
 		}

@@ -29,27 +29,22 @@ func TestObjectsBlock(t *testing.T) {
 		for step := range 30 {
 			prev, prevB := o, string(o.b)
 			var cs []objChange
-			var bodies []byte
 			for range 1 + r.IntN(4) {
 				c := objChange{svc: r.IntN(2) == 0, k: Key{nss[r.IntN(len(nss))], names[r.IntN(len(names))]}}
 				id := obj{svc: c.svc, k: c.k}
 				if r.IntN(3) == 0 {
-					c.remove = true
-					delete(want, id)
+					delete(want, id) // c.body nil: removed
 				} else {
-					body := fmt.Sprintf("body %d/%d/%d", run, step, len(cs))
+					c.body = fmt.Appendf([]byte{}, "body %d/%d/%d", run, step, len(cs))
 					if r.IntN(8) == 0 {
-						body = "" // an empty body is an object too
+						c.body = []byte{} // an empty body is an object too
 					}
-					c.start = len(bodies)
-					bodies = append(bodies, body...)
-					c.end = len(bodies)
-					want[id] = body
+					want[id] = string(c.body)
 				}
 				cs = append(cs, c)
 			}
 			var err error
-			if o, err = o.setAll(cs, bodies); err != nil {
+			if o, err = o.setAll(cs); err != nil {
 				t.Fatal(err)
 			}
 			if string(prev.b) != prevB {
@@ -106,8 +101,7 @@ func hasKey[K comparable, V any](m map[K]V, k K) bool {
 // model's own) makes setAll and each report an error, and neither they
 // nor find panic on it or on junk after it.
 func TestObjectsBlockMalformed(t *testing.T) {
-	body := []byte("bodyxy")
-	good, err := objects{ns: "ns"}.setAll([]objChange{{svc: true, k: Key{"ns", "a"}, end: 4}, {k: Key{"other", "b"}, start: 4, end: 6}}, body)
+	good, err := objects{ns: "ns"}.setAll([]objChange{{svc: true, k: Key{"ns", "a"}, body: []byte("body")}, {k: Key{"other", "b"}, body: []byte("xy")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,13 +114,13 @@ func TestObjectsBlockMalformed(t *testing.T) {
 		junk := objects{b: append(slices.Clone(good.b[:i]), 0xff, 0xff, 0xff), nSvcs: 1, ns: "ns"}
 		for _, o := range []objects{cut, junk} {
 			_ = o.find(false, Key{"other", "b"})
-			_, _ = o.setAll([]objChange{{k: Key{"other", "c"}, start: 0, end: 1}}, body)
+			_, _ = o.setAll([]objChange{{k: Key{"other", "c"}, body: []byte("z")}})
 			_ = o.each("", func(bool, Key, string) bool { return true })
 		}
 		if i == 0 || i == first.end {
 			continue // whole objects
 		}
-		if _, err := cut.setAll([]objChange{{k: Key{"other", "c"}, start: 0, end: 1}}, body); err == nil {
+		if _, err := cut.setAll([]objChange{{k: Key{"other", "c"}, body: []byte("z")}}); err == nil {
 			t.Errorf("%x: setAll without an error", cut.b)
 		}
 		if err := cut.each("", func(bool, Key, string) bool { return true }); err == nil {
