@@ -12,7 +12,9 @@ import (
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/model/modeltest"
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // BenchmarkTableBuild builds the name table of modeltest.ScaleCluster
@@ -21,7 +23,10 @@ import (
 // reference (the table before it). ns/op is one build's wall time,
 // cpu-ms/build its CPU time (GC included); B/endpoint and
 // B/service are the Go heap the built table holds (after GC), divided by
-// the endpoints and Services it was built from. MESHDNS_BENCH_ENDPOINTS
+// the endpoints and Services it was built from. For model.Incremental,
+// B/endpoint is its table and its state together; table-B/endpoint its
+// table alone and model-B/endpoint the rest (its packed objects, maps and
+// scratch). MESHDNS_BENCH_ENDPOINTS
 // sets the sizes (comma separated; default 1000,10000,100000).
 //
 //	go test -run '^$' -bench BenchmarkTableBuild -benchtime 5x ./dnsengine/
@@ -48,10 +53,11 @@ func BenchmarkTableBuild(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, _, err := inc.Apply(objs, 1); err != nil {
+				tab, _, err := inc.Apply(objs, 1)
+				if err != nil {
 					b.Fatal(err)
 				}
-				return inc
+				return incBuild{inc, tab}
 			},
 			"reference": func() any {
 				rb, err := dnsengine.NewRefBuilder(cfg)
@@ -71,6 +77,13 @@ func BenchmarkTableBuild(b *testing.B) {
 			build := builds[kind]
 			b.Run(fmt.Sprintf("%s/endpoints=%d", kind, eps), func(b *testing.B) {
 				heap := heapOf(build)
+				var table uint64 // incremental: its table alone
+				if kind == "incremental" {
+					_, table = heapSplit(func() (any, any) {
+						x := build().(incBuild)
+						return x.inc, x.tab
+					})
+				}
 				cpu0 := cpuTime()
 				b.ResetTimer()
 				for range b.N {
@@ -80,6 +93,10 @@ func BenchmarkTableBuild(b *testing.B) {
 				b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/build")
 				b.ReportMetric(float64(heap)/float64(eps), "B/endpoint")
 				b.ReportMetric(float64(heap)/float64(services), "B/service")
+				if kind == "incremental" {
+					b.ReportMetric(float64(table)/float64(eps), "table-B/endpoint")
+					b.ReportMetric(float64(heap-min(heap, table))/float64(eps), "model-B/endpoint")
+				}
 			})
 		}
 	}
@@ -131,6 +148,45 @@ func BenchmarkTableUpdate(b *testing.B) {
 	}
 }
 
+// BenchmarkTableBuildBigService builds, with model.Incremental, one
+// Service of 2,000 EndpointSlices of 10 endpoints each: the first Apply's
+// cost for a Service whose group is large (a model that copied the
+// group's objects once a slice was quadratic in them).
+//
+//	go test -run '^$' -bench BenchmarkTableBuildBigService -benchtime 5x ./dnsengine/
+func BenchmarkTableBuildBigService(b *testing.B) {
+	objs := &model.Objects{Services: []*corev1.Service{{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "big"},
+		Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.1", ClusterIPs: []string{"10.96.0.1"},
+			Ports: []corev1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}}},
+	}}}
+	ready, n := true, 0
+	for i := range 2000 {
+		es := &discoveryv1.EndpointSlice{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: fmt.Sprintf("big-%05d", i),
+				Labels: map[string]string{discoveryv1.LabelServiceName: "big"}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+		}
+		for range 10 {
+			n++
+			es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{
+				Addresses:  []string{fmt.Sprintf("10.%d.%d.%d", 128+n>>16, n>>8&255, n&255)},
+				Conditions: discoveryv1.EndpointConditions{Ready: &ready}})
+		}
+		objs.EndpointSlices = append(objs.EndpointSlices, es)
+	}
+	b.ReportAllocs()
+	for range b.N {
+		inc, err := model.NewIncremental(model.DefaultOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := inc.Apply(objs, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // benchSizes returns the endpoint counts of MESHDNS_BENCH_ENDPOINTS
 // (comma separated), default 1000, 10000 and 100000.
 func benchSizes(b *testing.B) []int {
@@ -170,6 +226,30 @@ func heapOf(build func() any) uint64 {
 		return 0
 	}
 	return after.HeapAlloc - before.HeapAlloc
+}
+
+// incBuild is an Incremental and the table it built.
+type incBuild struct {
+	inc *model.Incremental
+	tab *dnsengine.Table
+}
+
+// heapSplit returns the live heap the two values build returns hold
+// together, and the second alone.
+func heapSplit(build func() (any, any)) (both, second uint64) {
+	var before, mid, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	a, v := build()
+	runtime.GC()
+	runtime.ReadMemStats(&mid)
+	runtime.KeepAlive(a)
+	a = nil
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(v)
+	sub := func(x, y uint64) uint64 { return x - min(x, y) }
+	return sub(mid.HeapAlloc, before.HeapAlloc), sub(after.HeapAlloc, before.HeapAlloc)
 }
 
 func splitComma(s string) []string {

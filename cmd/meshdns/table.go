@@ -14,8 +14,8 @@ import (
 // tableStore brings the table up to date with each set of objects (or
 // delta) a source delivers and publishes it to the engine's registry.
 // With the API server as source a change rebuilds only the Services it
-// touches (model.Incremental), which keeps the objects packed (their
-// protobuf encoding, sync/model/packed.go). The objects file is reloaded whole on a change, and
+// touches (model.Incremental), which keeps the objects packed (what
+// the model reads of them, sync/model/packed_codec.go). The objects file is reloaded whole on a change, and
 // its objects are decoded whole: each load is one model.Build, and the
 // objects are garbage once it is done. Updates run on the source's
 // goroutine, never on the packet path.

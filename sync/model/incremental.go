@@ -43,12 +43,12 @@ type Incremental struct {
 	table *dnsengine.Table
 	last  *Objects // when built whole: the objects, for the next delta
 
-	eslices map[Key]sliceHome // every EndpointSlice kept: where it is filed
+	eslices map[Key]*groupPart // EndpointSlices not where their name says: their group, nil for the rest (incremental_slices.go)
 	ses     []*ServiceEntry
 	rest    map[Key]struct{} // filtered or unlabelled EndpointSlices: no group's
 
-	groups     map[dnsengine.GroupKey]*groupPart
-	clusterIPs map[netip.Addr]int
+	groups     *groupIndex // nil: no groups yet
+	clusterIPs ipCounts
 	shadowed   map[netip.Addr]map[dnsengine.GroupKey]bool
 	nsNames    map[string]int // groups with names, by namespace
 	seKeys     map[dnsengine.GroupKey]bool
@@ -64,27 +64,51 @@ type Incremental struct {
 	scratch buildScratch
 	as      applyScratch
 	gb      *dnsengine.TableBuilder // a finished group builder, kept for its buffers
+	// groupHash, if set (by tests), hashes group keys in place of
+	// groupIndex's own hash.
+	groupHash func(dnsengine.GroupKey) uint64
 }
 
 // chunks are the chunks of a first Apply's packed objects and groups.
 type chunks struct {
-	packed []byte
-	parts  []groupPart
-	lists  []packed     // groupPart.members and .slices
-	ips    []netip.Addr // groupPart.ips
+	objs  []byte // groupPart.objs
+	parts []groupPart
+	ips   []netip.Addr // groupPart.ips
 }
 
-// groupPart is what Incremental keeps of one group.
+// groupPart is what Incremental keeps of one group. A group's part stays
+// where it is while the group has objects (its EndpointSlices point at
+// it, Incremental.eslices); a rebuild replaces what it holds.
 type groupPart struct {
-	members  []packed         // its Services, by namespace, name
-	slices   []packed         // its EndpointSlices, by namespace, name
-	g        *dnsengine.Group // nil: nothing in the table
-	rep      Report
-	ips      []netip.Addr // cluster IPs of its loaded Services
-	shadowed []netip.Addr
-	service  bool // a Service of it loaded: its FQDN is a Service name
-	names    bool // it holds names below its Service
+	key  dnsengine.GroupKey // its strings kept (keeper)
+	objs []byte             // its Services, then its EndpointSlices, packed (packed.go)
+	g    *dnsengine.Group   // nil: nothing in the table
+	// The cluster IPs of its loaded Services, ips[:nIPs], then the
+	// endpoint addresses it gives no PTR because they are cluster IPs
+	// of other groups (shadowed).
+	ips     []netip.Addr
+	rep     partReport
+	nIPs    int32
+	nSvcs   int32      // Services in objs
+	next    *groupPart // the next part of keys of the same hash (groupIndex)
+	pend    int32      // during an Apply, 1 + its index in applyScratch.parts if its objects change
+	service bool       // a Service of it loaded: its FQDN is a Service name
+	names   bool       // it holds names below its Service
 }
+
+// objects returns p's objects.
+func (p *groupPart) objects() objects {
+	return objects{b: p.objs, nSvcs: p.nSvcs, ns: p.key.Namespace}
+}
+
+// setObjects sets p's objects to o.
+func (p *groupPart) setObjects(o objects) { p.objs, p.nSvcs = o.b, o.nSvcs }
+
+// clusterIPs returns the cluster IPs of p's loaded Services.
+func (p *groupPart) clusterIPs() []netip.Addr { return p.ips[:p.nIPs] }
+
+// shadowed returns the addresses p gives no PTR for being cluster IPs.
+func (p *groupPart) shadowed() []netip.Addr { return p.ips[p.nIPs:] }
 
 // NewIncremental returns an Incremental for opts. Options.Serial is
 // ignored: Apply takes the serial.
@@ -139,16 +163,10 @@ func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Rep
 	return m.apply(m.diff(objs), serial)
 }
 
-// sliceHome is where an EndpointSlice is filed: in group g, or (not
-// grouped) in the rest.
-type sliceHome struct {
-	g       dnsengine.GroupKey
-	grouped bool
-}
-
 // diff returns the changes from the objects Apply was last given to
-// objs, by key and encoding. The slices no group takes are not kept
-// packed: each counts as changed (they only count in the report).
+// objs, by key and encoding, in one pass over the groups' objects. The
+// slices no group takes are not kept packed: each counts as changed
+// (they only count in the report).
 func (m *Incremental) diff(objs *Objects) *Changes {
 	ch := &Changes{Services: map[Key]*corev1.Service{}, EndpointSlices: map[Key]*discoveryv1.EndpointSlice{}}
 	svcs := make(map[Key]*corev1.Service, len(objs.Services))
@@ -157,75 +175,40 @@ func (m *Incremental) diff(objs *Objects) *Changes {
 			svcs[Key{x.Namespace, x.Name}] = x
 		}
 	}
-	for _, gp := range m.groups {
-		for _, old := range gp.members {
-			k := old.Key
-			if x := svcs[k]; x == nil || !samePacked(old, x) {
-				ch.Services[k] = x
-			}
-			delete(svcs, k)
-		}
-	}
-	maps.Copy(ch.Services, svcs) // new
-	seen := make(map[Key]bool, len(objs.EndpointSlices))
+	eps := make(map[Key]*discoveryv1.EndpointSlice, len(objs.EndpointSlices))
 	for _, x := range objs.EndpointSlices {
-		if x == nil {
-			continue
-		}
-		k := Key{x.Namespace, x.Name}
-		seen[k] = true
-		if old, ok := m.packedSlice(k); !ok || !samePacked(old, x) {
-			ch.EndpointSlices[k] = x
+		if x != nil {
+			eps[Key{x.Namespace, x.Name}] = x
 		}
 	}
-	for k := range m.eslices {
-		if !seen[k] {
-			ch.EndpointSlices[k] = nil
+	// The objects kept: unchanged, changed or gone.
+	m.groups.each(func(gp *groupPart) {
+		_ = gp.objects().each("", func(svc bool, k Key, body string) bool {
+			if svc {
+				if x := svcs[k]; x == nil || body != string(enc(&m.as, appendService, x)) {
+					ch.Services[k] = x
+				}
+				delete(svcs, k)
+			} else {
+				if x := eps[k]; x == nil || body != string(enc(&m.as, appendSlice, x)) {
+					ch.EndpointSlices[k] = x
+				}
+				delete(eps, k)
+			}
+			return true
+		})
+	})
+	for k, gp := range m.eslices {
+		if _, ok := eps[k]; gp == nil && !ok {
+			ch.EndpointSlices[k] = nil // no group's, and gone
 		}
 	}
+	maps.Copy(ch.Services, svcs)      // new
+	maps.Copy(ch.EndpointSlices, eps) // new, or no group's
 	if m.table == nil || !slices.Equal(m.ses, objs.ServiceEntries) {
 		ch.ServiceEntries, ch.ServiceEntriesChanged = objs.ServiceEntries, true
 	}
 	return ch
-}
-
-// packedSlice returns the kept EndpointSlice of key k if a group holds it.
-func (m *Incremental) packedSlice(k Key) (packed, bool) {
-	home, ok := m.eslices[k]
-	if !ok || !home.grouped || m.groups[home.g] == nil {
-		return packed{}, false
-	}
-	l := m.groups[home.g].slices
-	i, ok := findPacked(l, k)
-	if !ok {
-		return packed{}, false
-	}
-	return l[i], true
-}
-
-// packChanges packs the objects of ch into svcs and eps (empty), before
-// anything is changed: a failure leaves m as it was.
-func packChanges(ch *Changes, keep *keeper, c *chunks, svcs, eps map[Key]packed) error {
-	var chunk *[]byte
-	if c != nil {
-		chunk = &c.packed
-	}
-	var err error
-	for k, x := range ch.Services {
-		if x != nil {
-			if svcs[k], err = pack(keep.key(k), x, chunk); err != nil {
-				return err
-			}
-		}
-	}
-	for k, x := range ch.EndpointSlices {
-		if x != nil {
-			if eps[k], err = pack(keep.key(k), x, chunk); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // groupObjects are the objects of a group being rebuilt, unpacked, and
@@ -244,50 +227,62 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		defer func() { m.carved = nil }()
 	}
 	as := &m.as
-	as.svcs, as.eps = fresh(as.svcs, len(ch.Services)), fresh(as.eps, len(ch.EndpointSlices))
 	as.dirty, as.unpacked = fresh(as.dirty, 0), fresh(as.unpacked, 0)
+	as.changes = slices.Grow(as.changes, len(ch.Services)+len(ch.EndpointSlices))
 	defer as.done()
-	packedSvcs, packedEps := as.svcs, as.eps
-	if err := packChanges(ch, &m.keep, m.carved, packedSvcs, packedEps); err != nil {
-		return nil, Report{}, err
-	}
 	if first {
 		m.reset()
-		m.groups = map[dnsengine.GroupKey]*groupPart{}
+		m.groups = newGroupIndex(m.groupHash)
 	}
 	dirty := as.dirty
 	restDirty := first
+	// part returns the part of group g, new if it has none, its key a
+	// copy (keeper).
 	part := func(g dnsengine.GroupKey) *groupPart {
-		gp := m.groups[g]
+		gp := m.groups.get(g)
 		if gp == nil {
-			gp = &groupPart{}
-			m.groups[g] = gp
+			gp = new(groupPart)
+			if m.carved != nil {
+				gp = &carve.Take(&m.carved.parts, 1)[0]
+			}
+			gp.key = m.keep.group(g)
+			m.groups.add(gp)
 		}
 		return gp
 	}
 
-	// Services. The keys kept are copies (keeper).
-	for k, x := range ch.Services {
-		if x != nil {
-			k = packedSvcs[k].Key
-		} else {
-			k = m.keep.key(k)
+	// change notes a change of an object of group gp: its new body, or
+	// (nil) its removal. The changes are made once all are known, one
+	// new block of objects a group.
+	change := func(gp *groupPart, svc bool, k Key, body []byte) {
+		dirty[gp.key] = true
+		if gp.pend == 0 {
+			as.parts = append(as.parts, gp)
+			gp.pend = int32(len(as.parts))
 		}
-		g := groupKey(k.Namespace, k.Name)
-		dirty[g] = true
-		gp := part(g)
-		gp.members = setPacked(gp.members, k, packedSvcs[k], x == nil)
+		c := objChange{part: gp.pend, svc: svc, k: k}
+		if body != nil {
+			c.body = as.body(body)
+		}
+		as.changes = append(as.changes, c)
+	}
+
+	// Services, packed into their group's objects.
+	for k, x := range ch.Services {
+		var body []byte // nil: removed
+		if x != nil {
+			body = enc(&m.as, appendService, x)
+		}
+		change(part(groupKey(k.Namespace, k.Name)), true, k, body)
 	}
 
 	// EndpointSlices: out of where the old version was filed, into where
 	// the new one belongs (its group, or the rest).
 	for k, x := range ch.EndpointSlices {
-		old, had := m.eslices[k]
+		old, had := m.sliceHome(k)
 		if had {
-			if old.grouped {
-				dirty[old.g] = true
-				gp := part(old.g)
-				gp.slices = setPacked(gp.slices, k, packed{}, true)
+			if old != nil {
+				change(old, false, k, nil)
 			} else {
 				restDirty = true
 				delete(m.rest, k)
@@ -297,22 +292,29 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		if x == nil {
 			continue
 		}
-		k = packedEps[k].Key
 		g, grouped := m.sliceGroup(x)
-		if had && old.grouped && grouped && old.g == g {
-			g = old.g // kept already
-		} else {
-			g = m.keep.group(g)
-		}
-		m.eslices[k] = sliceHome{g: g, grouped: grouped}
 		if grouped {
-			dirty[g] = true
 			gp := part(g)
-			gp.slices = setPacked(gp.slices, k, packedEps[k], false)
+			m.fileSlice(k, gp)
+			change(gp, false, k, enc(&m.as, appendSlice, x))
 		} else {
+			k = m.keep.key(k)
+			m.eslices[k] = nil
 			restDirty = true
 			m.rest[k] = struct{}{}
 		}
+	}
+
+	// The changes, by part (in the order noted within one), one new
+	// block a part.
+	slices.SortStableFunc(as.changes, func(a, b objChange) int { return cmp.Compare(a.part, b.part) })
+	for cs := range runsOf(as.changes) {
+		gp := as.parts[cs[0].part-1]
+		o, err := gp.objects().setAll(cs)
+		if err != nil {
+			return nil, Report{}, fmt.Errorf("model: group %s/%s: %w", gp.key.Namespace, gp.key.Name, err)
+		}
+		gp.setObjects(o)
 	}
 
 	// The objects of the groups to rebuild, unpacked once each; ch's own
@@ -322,12 +324,13 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		if o := unpacked[g]; o != nil {
 			return o, nil
 		}
-		gp := part(g)
-		svcs, err := unpackAll(gp.members, ch.Services, &m.as.svcPool)
+		objs := part(g).objects()
+		s := string(objs.b) // what the objects unpacked hold substrings of
+		svcs, err := unpackAll(objs, s, true, ch.Services, &m.as.svcPool, unpackService)
 		if err != nil {
 			return nil, err
 		}
-		eps, err := unpackAll(gp.slices, ch.EndpointSlices, &m.as.slicePool)
+		eps, err := unpackAll(objs, s, false, ch.EndpointSlices, &m.as.slicePool, unpackSlice)
 		if err != nil {
 			return nil, err
 		}
@@ -356,14 +359,13 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		// addresses that come or go flip.
 		for _, si := range objs.checked.infos {
 			for _, ip := range si.ips {
-				if m.clusterIPs[ip]++; m.clusterIPs[ip] == 1 {
+				if m.clusterIPs.add(ip) {
 					flipped = append(flipped, ip)
 				}
 			}
 		}
-		for _, ip := range part(g).ips {
-			if m.clusterIPs[ip]--; m.clusterIPs[ip] == 0 {
-				delete(m.clusterIPs, ip)
+		for _, ip := range part(g).clusterIPs() {
+			if m.clusterIPs.remove(ip) {
 				flipped = append(flipped, ip)
 			}
 		}
@@ -393,21 +395,22 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	up.Serial = serial
 	for _, g := range keys {
 		old := part(g)
+		g = old.key // the kept strings
 		objs, err := objectsOf(g)
 		if err != nil {
 			return nil, Report{}, err
 		}
-		gp, err := m.buildGroup(g, old, objs)
+		gp, err := m.buildGroup(old, objs)
 		if err != nil {
 			return nil, Report{}, err
 		}
-		for _, ip := range old.shadowed {
+		for _, ip := range old.shadowed() {
 			delete(m.shadowed[ip], g)
 			if len(m.shadowed[ip]) == 0 {
 				delete(m.shadowed, ip)
 			}
 		}
-		for _, ip := range gp.shadowed {
+		for _, ip := range gp.shadowed() {
 			if m.shadowed[ip] == nil {
 				m.shadowed[ip] = map[dnsengine.GroupKey]bool{}
 			}
@@ -425,21 +428,21 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		if old.service != gp.service || m.seKeys[g] || m.seReverse {
 			baseDirty = true
 		}
-		m.account(g, old, gp)
+		m.account(g, old, &gp)
 		switch {
 		case gp.g != nil:
 			up.Set = append(up.Set, gp.g)
 		case old.g != nil:
 			up.Remove = append(up.Remove, g)
 		}
-		if gp.g == nil && len(gp.members) == 0 && len(gp.slices) == 0 {
-			delete(m.groups, g)
-		} else {
-			m.groups[g] = gp
+		if gp.g == nil && len(gp.objs) == 0 {
+			// Gone: cleared, so that a part carved by the first build,
+			// kept in its chunk by its neighbours, holds nothing. No
+			// slice points at it: it has none.
+			m.groups.remove(old)
+			gp = groupPart{}
 		}
-		// old is replaced: cleared, so that a part carved by the first
-		// build, kept in its chunk by its neighbours, holds nothing.
-		*old = groupPart{}
+		*old = gp
 	}
 	if m.table == nil {
 		// An empty base until the groups are in: the ServiceEntries'
@@ -469,9 +472,9 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 func (m *Incremental) reset() {
 	m.table, m.groups, m.last = nil, nil, nil
 	m.ses = nil
-	m.eslices = map[Key]sliceHome{}
+	m.eslices = map[Key]*groupPart{}
 	m.rest = map[Key]struct{}{}
-	m.clusterIPs = map[netip.Addr]int{}
+	m.clusterIPs = ipCounts{}
 	m.shadowed = map[netip.Addr]map[dnsengine.GroupKey]bool{}
 	m.nsNames = map[string]int{}
 	m.seKeys = map[dnsengine.GroupKey]bool{}
@@ -517,19 +520,13 @@ func (m *Incremental) sliceGroup(es *discoveryv1.EndpointSlice) (dnsengine.Group
 	return groupKey(es.Namespace, es.Labels[discoveryv1.LabelServiceName]), true
 }
 
-// buildGroup builds group g from its Services and slices, objs, as
-// Build's services step would for them.
-func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *groupObjects) (*groupPart, error) {
-	var gp *groupPart
+// buildGroup returns the new part of group old.key, built from its
+// Services and slices, objs, as Build's services step would for them.
+func (m *Incremental) buildGroup(old *groupPart, objs *groupObjects) (groupPart, error) {
+	g := old.key
+	gp := groupPart{key: g, objs: old.objs, nSvcs: old.nSvcs, next: old.next}
 	if m.carved != nil {
-		gp = &carve.Take(&m.carved.parts, 1)[0]
-	} else {
-		gp = new(groupPart)
-	}
-	gp.members, gp.slices = old.members, old.slices
-	if m.carved != nil {
-		gp.members = carve.Copy(&m.carved.lists, gp.members)
-		gp.slices = carve.Copy(&m.carved.lists, gp.slices)
+		gp.objs = carve.Copy(&m.carved.objs, gp.objs)
 	}
 	mem := objs.svcs
 	var b *dnsengine.TableBuilder
@@ -545,29 +542,28 @@ func (m *Incremental) buildGroup(g dnsengine.GroupKey, old *groupPart, objs *gro
 			b, err = dnsengine.NewTableBuilder(cfg)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("model: %w", err)
+			return groupPart{}, fmt.Errorf("model: %w", err)
 		}
 		b.CarveGroups(m.carved != nil)
 		s.out = b
 	}
 	infos := s.replayChecks(&objs.checked)
-	if len(infos) == 1 {
-		gp.ips = infos[0].ips // a group's one Service: its own, not copied
-	} else {
-		for _, si := range infos {
-			gp.ips = append(gp.ips, si.ips...)
-		}
+	var ips []netip.Addr
+	for _, si := range infos {
+		ips = append(ips, si.ips...)
 	}
+	gp.nIPs = int32(len(ips))
+	gp.service = len(infos) > 0
+	s.emitServices(infos, s.labelledSlices(objs.eps), m.clusterIPs)
+	gp.rep = newPartReport(&s.rep)
+	gp.ips = append(ips, s.shadowed...)
 	if m.carved != nil {
 		gp.ips = carve.Copy(&m.carved.ips, gp.ips)
 	}
-	gp.service = len(infos) > 0
-	s.emitServices(infos, s.labelledSlices(objs.eps), m.clusterIPs)
-	gp.rep, gp.shadowed = s.rep, s.shadowed
 	if b != nil {
 		grp, err := b.BuildGroup()
 		if err != nil {
-			return nil, fmt.Errorf("model: %w", err)
+			return groupPart{}, fmt.Errorf("model: %w", err)
 		}
 		m.gb = b // its buffers serve the next group
 		gp.g, gp.names = grp, !grp.Empty()

@@ -54,7 +54,7 @@ func (m *Incremental) isService(fqdn string) bool {
 	if !ok || fqdn != g.Name+"."+g.Namespace+".svc."+m.o.domain+"." {
 		return false
 	}
-	gp := m.groups[g]
+	gp := m.groups.get(g)
 	return gp != nil && gp.service
 }
 

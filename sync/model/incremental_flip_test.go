@@ -45,14 +45,14 @@ func TestClusterIPFlips(t *testing.T) {
 	b := groupKey("ns", "b")
 	ptr := netip.MustParseAddr("10.96.0.10")
 	holders := func(tab *dnsengine.Table) []dnsengine.GroupKey { return tab.ReverseHolders(ptr) }
-	built := inc.groups[b].g
+	built := inc.groups.get(b).g
 
 	// a's slice changes, its Service does not: b stays as built.
 	tab, _, err := inc.Apply(&Objects{Changes: &Changes{EndpointSlices: map[Key]*discoveryv1.EndpointSlice{{"ns", "a-1"}: slice("a", "10.1.0.2")}}}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inc.groups[b].g != built {
+	if inc.groups.get(b).g != built {
 		t.Error("a change keeping a's cluster IP rebuilt b")
 	}
 	if got := holders(tab); !slices.Equal(got, []dnsengine.GroupKey{groupKey("ns", "a")}) {
@@ -65,7 +65,7 @@ func TestClusterIPFlips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inc.groups[b].g == built {
+	if inc.groups.get(b).g == built {
 		t.Error("a's cluster IP went and b was not rebuilt")
 	}
 	if got := holders(tab); !slices.Equal(got, []dnsengine.GroupKey{b}) {

@@ -3,6 +3,7 @@ package model
 import (
 	"cmp"
 	"maps"
+	"math"
 	"slices"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -41,7 +42,7 @@ func (m *Incremental) report() Report {
 	add(&m.restRep)
 	add(&m.baseRep)
 	for g := range m.problems {
-		r.Problems = append(r.Problems, m.groups[g].rep.Problems...)
+		r.Problems = append(r.Problems, m.groups.get(g).rep.problems()...)
 	}
 	r.Problems = append(r.Problems, m.restRep.Problems...)
 	r.Problems = append(r.Problems, m.baseRep.Problems...)
@@ -55,10 +56,9 @@ func (m *Incremental) report() Report {
 // the report of group g.
 func (m *Incremental) account(g dnsengine.GroupKey, old, gp *groupPart) {
 	t := &m.groupsRep
-	t.Services = addCounts(addCounts(t.Services, old.rep.Services, -1), gp.rep.Services, 1)
-	t.EndpointSlices = addCounts(addCounts(t.EndpointSlices, old.rep.EndpointSlices, -1), gp.rep.EndpointSlices, 1)
-	t.AutoVIPs += gp.rep.AutoVIPs - old.rep.AutoVIPs
-	if len(gp.rep.Problems) > 0 {
+	t.Services = addCounts(addCounts(t.Services, old.rep.services(), -1), gp.rep.services(), 1)
+	t.EndpointSlices = addCounts(addCounts(t.EndpointSlices, old.rep.slices(), -1), gp.rep.slices(), 1)
+	if len(gp.rep.problems()) > 0 {
 		m.problems[g] = true
 	} else {
 		delete(m.problems, g)
@@ -67,4 +67,46 @@ func (m *Incremental) account(g dnsengine.GroupKey, old, gp *groupPart) {
 
 func addCounts(a, b Counts, sign int) Counts {
 	return Counts{Loaded: a.Loaded + sign*b.Loaded, Skipped: a.Skipped + sign*b.Skipped, Filtered: a.Filtered + sign*b.Filtered}
+}
+
+// partReport is a group's Report, in less room: a group counts only
+// Services and EndpointSlices, never more than an int32 holds, and
+// mostly loads all of them without a problem. Its counts of the loaded
+// are kept, the rest only when there is any (more).
+type partReport struct {
+	svcsLoaded, slicesLoaded int32
+	more                     *Report // nil: none skipped or filtered, no problems
+}
+
+// services and slices return the counts of p.
+func (p partReport) services() Counts {
+	if p.more != nil {
+		return p.more.Services
+	}
+	return Counts{Loaded: int(p.svcsLoaded)}
+}
+
+func (p partReport) slices() Counts {
+	if p.more != nil {
+		return p.more.EndpointSlices
+	}
+	return Counts{Loaded: int(p.slicesLoaded)}
+}
+
+// problems returns the problems of p.
+func (p partReport) problems() []Problem {
+	if p.more == nil {
+		return nil
+	}
+	return p.more.Problems
+}
+
+// newPartReport returns r, a group's report, as a partReport.
+func newPartReport(r *Report) partReport {
+	if r.Services == (Counts{Loaded: r.Services.Loaded}) && r.EndpointSlices == (Counts{Loaded: r.EndpointSlices.Loaded}) &&
+		len(r.Problems) == 0 && r.Services.Loaded <= math.MaxInt32 && r.EndpointSlices.Loaded <= math.MaxInt32 {
+		return partReport{svcsLoaded: int32(r.Services.Loaded), slicesLoaded: int32(r.EndpointSlices.Loaded)}
+	}
+	more := &Report{Services: r.Services, EndpointSlices: r.EndpointSlices, Problems: r.Problems}
+	return partReport{more: more}
 }

@@ -16,10 +16,15 @@ import (
 type applyScratch struct {
 	dirty    map[dnsengine.GroupKey]bool
 	unpacked map[dnsengine.GroupKey]*groupObjects
-	svcs     map[Key]packed // the changed objects, packed
-	eps      map[Key]packed
 	keys     []dnsengine.GroupKey
 	flipped  []netip.Addr
+	buf      []byte // an object packed (enc)
+	// The changes of groups' objects, made at once (objects.setAll): the
+	// parts changed (groupPart.pend), the changes, and the chunk their
+	// bodies are cut from.
+	parts   []*groupPart
+	changes []objChange
+	bodies  []byte
 	// The objects unpacked to rebuild groups.
 	svcPool   objectPool[corev1.Service]
 	slicePool objectPool[discoveryv1.EndpointSlice]
@@ -46,7 +51,15 @@ func fresh[K comparable, V any](m map[K]V, n int) map[K]V {
 // past smallScratch are dropped.
 func (a *applyScratch) done() {
 	a.dirty, a.unpacked = fresh(a.dirty, 0), fresh(a.unpacked, 0)
-	a.svcs, a.eps = fresh(a.svcs, 0), fresh(a.eps, 0)
+	for _, gp := range a.parts {
+		gp.pend = 0
+	}
+	clear(a.parts)
+	clear(a.changes)
+	a.parts, a.changes = a.parts[:0], a.changes[:0]
+	if cap(a.parts) > smallScratch || cap(a.changes) > smallScratch {
+		a.parts, a.changes = nil, nil
+	}
 	a.svcPool.reset()
 	a.slicePool.reset()
 	clear(a.keys)
@@ -57,4 +70,47 @@ func (a *applyScratch) done() {
 	if cap(a.flipped) > smallScratch {
 		a.flipped = nil
 	}
+	if cap(a.buf) > 64<<10 {
+		a.buf = nil
+	}
+}
+
+// enc returns x packed by appendTo into the scratch buffer, valid until
+// the next call.
+func enc[T any](a *applyScratch, appendTo func([]byte, *T) []byte, x *T) []byte {
+	a.buf = appendTo(a.buf[:0], x)
+	return a.buf
+}
+
+// runsOf yields the runs of changes of one part, cs sorted by part.
+func runsOf(cs []objChange) func(func([]objChange) bool) {
+	return func(yield func([]objChange) bool) {
+		for len(cs) > 0 {
+			n := 1
+			for n < len(cs) && cs[n].part == cs[0].part {
+				n++
+			}
+			if !yield(cs[:n]) {
+				return
+			}
+			cs = cs[n:]
+		}
+	}
+}
+
+// bodyChunk is the size of the chunks the changed objects' bodies are cut
+// from: many an Apply of one change each, one every 16 KB of a first
+// Apply's, with none of the copying of one growing buffer.
+const bodyChunk = 16 << 10
+
+// body returns a copy of b cut from a's chunk of bodies, valid until the
+// Apply is done. The chunk is kept from one Apply to the next; the bodies
+// in it are the Apply's own.
+func (a *applyScratch) body(b []byte) []byte {
+	if cap(a.bodies)-len(a.bodies) < len(b) {
+		a.bodies = make([]byte, 0, max(bodyChunk, len(b)))
+	}
+	n := len(a.bodies)
+	a.bodies = append(a.bodies, b...)
+	return a.bodies[n:len(a.bodies):len(a.bodies)]
 }

@@ -6,11 +6,12 @@ import (
 	"github.com/meshdns/meshdns/dnsengine"
 )
 
-// keeper copies the strings Incremental keeps (the keys of its objects and
-// groups) out of the objects they arrive in. A decoded object's strings
-// are small allocations made next to each other; a namespace or a name
-// kept from one holds its whole span of the heap, mostly the object's
-// other, dead strings, for as long as the key lives. At 100,000 endpoints
+// keeper copies the strings Incremental keeps (the keys of its groups, and
+// of the EndpointSlices filed apart, incremental_slices.go) out of the
+// objects they arrive in. A decoded object's strings are small
+// allocations made next to each other; a namespace or a name kept from
+// one holds its whole span of the heap, mostly the object's other, dead
+// strings, for as long as the key lives. At 100,000 endpoints
 // such kept keys held about 14 MB of spans that were mostly free
 // (HeapInuse against HeapAlloc; bench/results/nametable/source-rss.txt).
 // Namespaces are interned: a cluster has few, and every key repeats one.

@@ -112,11 +112,11 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 	svcs = sortedByKey(svcs, func(x *corev1.Service) (string, string) { return x.Namespace, x.Name })
 
 	infos := s.checkServices(svcs)
-	clusterIPs := make(map[netip.Addr]int, len(infos))
+	clusterIPs := make(ipCounts, len(infos))
 	for _, si := range infos {
 		s.svcNames[si.fqdn] = true
 		for _, ip := range si.ips {
-			clusterIPs[ip]++
+			clusterIPs.add(ip)
 			s.ipRange.add(ip)
 		}
 	}
@@ -146,7 +146,7 @@ func (s *state) services(svcs []*corev1.Service, eps []*discoveryv1.EndpointSlic
 // emitServices writes the names of the checked Services infos, sorted by
 // namespace and name, each with its EndpointSlices from eps (labelled
 // for it, in any order), and reports the slices no Service took.
-func (s *state) emitServices(infos []svcInfo, eps []svcSlice, clusterIPs map[netip.Addr]int) {
+func (s *state) emitServices(infos []svcInfo, eps []svcSlice, clusterIPs ipCounts) {
 	// Both sorted by namespace and Service: a Service's slices are the
 	// next ones of eps with its key, those before it no Service's.
 	list := sortSlices(eps, s.scratch.slices)
@@ -423,7 +423,7 @@ func merged(out []*epAddr, idx map[epKey]*epAddr, k epKey, n int) *epAddr {
 
 // clusterIP adds a ClusterIP service: its addresses and PTRs, SRV records
 // and the names of its endpoints.
-func (s *state) clusterIP(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]int) {
+func (s *state) clusterIP(si *svcInfo, eps []*epAddr, clusterIPs ipCounts) {
 	ns, name := si.svc.Namespace, si.svc.Name
 	for _, ip := range si.ips {
 		if s.addAddress(kindService, ns, name, si.fqdn, ip, si.src) {
@@ -462,7 +462,7 @@ func (s *state) clusterIP(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]
 
 // headless adds a headless service: the addresses of its ready endpoints
 // under the service name and their own names, PTRs and SRV records.
-func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]int) {
+func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs ipCounts) {
 	ns, name := si.svc.Namespace, si.svc.Name
 	for _, e := range eps {
 		s.addAddress(kindService, ns, name, si.fqdn, e.ip, e.src)
@@ -501,7 +501,7 @@ func (s *state) headless(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]i
 
 // endpointNames adds <endpoint>.<svc FQDN>: its addresses, the PTR of each
 // (unless the address is a ClusterIP), and SRV for its ports.
-func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.Addr]int) {
+func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs ipCounts) {
 	ns, name := si.svc.Namespace, si.svc.Name
 	// Without hostnames, every endpoint's label is its own address
 	// dashed: no two share one, and each endpoint's SRV records go in
@@ -528,7 +528,7 @@ func (s *state) endpointNames(si *svcInfo, eps []*epAddr, clusterIPs map[netip.A
 		if !s.addAddress(kindService, ns, name, owner, e.ip, e.src) {
 			continue
 		}
-		if s.ipRange.outside(e.ip) || clusterIPs[e.ip] == 0 {
+		if s.ipRange.outside(e.ip) || !clusterIPs.has(e.ip) {
 			s.addPTR(kindService, ns, name, e.ip, owner, e.src)
 		} else {
 			s.shadowed = append(s.shadowed, e.ip)
