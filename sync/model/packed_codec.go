@@ -457,14 +457,7 @@ func unpackService(b string, k Key, x *corev1.Service) error {
 			p.Port = r.int32()
 		}
 	}
-	if r.err == nil && r.i != len(r.s) {
-		r.fail()
-	}
-	if r.err != nil {
-		return r.err
-	}
-	setAddrs(&t, refs)
-	return nil
+	return r.finish(&t, refs)
 }
 
 // unpackSlice decodes b, packed by appendSlice for key k, into x, a zero
@@ -529,12 +522,18 @@ func unpackSlice(b string, k Key, x *discoveryv1.EndpointSlice) error {
 			}
 		}
 	}
+	return r.finish(&t, refs)
+}
+
+// finish ends an unpack: an error if the bytes were malformed or not all
+// read, else the addresses read are written to their strings.
+func (r *reader) finish(t *addrs, refs []addrRef) error {
 	if r.err == nil && r.i != len(r.s) {
 		r.fail()
 	}
 	if r.err != nil {
 		return r.err
 	}
-	setAddrs(&t, refs)
+	setAddrs(t, refs)
 	return nil
 }
