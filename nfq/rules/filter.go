@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/meshdns/meshdns/dnsengine/wire"
 )
 
 // MaxFilterNames bounds the names of a QueryFilter: each is one rule, a
@@ -117,11 +119,7 @@ func (f *QueryFilter) String() string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		for len(w) > 1 {
-			b.Write(w[1 : 1+int(w[0])])
-			b.WriteByte('.')
-			w = w[1+int(w[0]):]
-		}
+		b.WriteString(wire.DecodeName(w))
 	}
 	if f.SingleLabel {
 		if len(f.Names) > 0 {
@@ -158,22 +156,18 @@ func (f *QueryFilter) matches(fam Family) []string {
 	return out
 }
 
-// wireName encodes a presentation-form name, lowercase, without escapes:
-// false for the root or what is not a name.
+// wireName encodes a presentation-form name in lowercase wire form (the
+// engine's encoding, wire.EncodeName): false for the root or what is not
+// a name, escaped labels (\., \ddd) included.
 func wireName(name string) ([]byte, bool) {
-	name = strings.TrimSuffix(strings.ToLower(name), ".")
-	if name == "" || len(name) > 253 {
+	if strings.ContainsAny(name, "\\ \"") {
 		return nil, false
 	}
-	w := make([]byte, 0, len(name)+2)
-	for l := range strings.SplitSeq(name, ".") {
-		if l == "" || len(l) > 63 || strings.ContainsAny(l, "\\ \"") {
-			return nil, false
-		}
-		w = append(w, byte(len(l)))
-		w = append(w, l...)
+	w, err := wire.EncodeName(name)
+	if err != nil || len(w) == 1 {
+		return nil, false
 	}
-	return append(w, 0), true
+	return w, true
 }
 
 // validWire reports whether w is a wire name of one label or more, and
