@@ -68,15 +68,19 @@ func (q replayQuery) key() string {
 // (Ethernet), tcpdump on "any" (Linux cooked, SLL2 by default and SLL with
 // -y), dumpcap (Wireshark's capture engine: pcapng).
 var captures = []struct {
-	file  string
-	argv  []string // {file} is replaced by the output path
-	ready string   // what the tool says once it captures
+	file string
+	argv []string // {file} is replaced by the output path
+	// ready is what the tool prints once its socket captures (filter
+	// attached): tcpdump's "listening on" and dumpcap's "File:" (strace
+	// shows both after SO_ATTACH_FILTER). dumpcap's "Capturing on" comes
+	// before it opens the interface: a query sent then is not recorded.
+	ready string
 	link  layers.LinkType
 }{
 	{"tcpdump-eth0.pcap", []string{"tcpdump", "-Z", "root", "--immediate-mode", "-U", "-i", "eth0", "-w", "{file}", "udp port 53"}, "listening on", layers.LinkTypeEthernet},
 	{"tcpdump-any.pcap", []string{"tcpdump", "-Z", "root", "--immediate-mode", "-U", "-i", "any", "-w", "{file}", "udp port 53"}, "listening on", layers.LinkType(276 & 0xff)},
 	{"tcpdump-any-sll.pcap", []string{"tcpdump", "-Z", "root", "--immediate-mode", "-U", "-i", "any", "-y", "LINUX_SLL", "-w", "{file}", "udp port 53"}, "listening on", layers.LinkTypeLinuxSLL},
-	{"dumpcap-eth0.pcapng", []string{"dumpcap", "-q", "-i", "eth0", "-f", "udp port 53", "-w", "{file}"}, "Capturing on", layers.LinkTypeEthernet},
+	{"dumpcap-eth0.pcapng", []string{"dumpcap", "-q", "-i", "eth0", "-f", "udp port 53", "-w", "{file}"}, "File: ", layers.LinkTypeEthernet},
 }
 
 // TestKernelReplayCapture: real captures of a pod's DNS traffic, taken by
