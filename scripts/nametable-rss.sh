@@ -25,7 +25,7 @@ for n in "$@"; do
 	ip netns exec "$ns" "$bin/meshdns" run --objects "$bin/objects.json" --resolv-conf "$bin/resolv.conf" > "$bin/log" 2>&1 &
 	pid=$!
 	i=0
-	until grep -q 'msg=serving' "$bin/log"; do
+	until grep -qs 'msg=serving' "$bin/log"; do
 		i=$((i + 1))
 		if [ $i -gt 6000 ] || ! kill -0 $pid 2>/dev/null; then cat "$bin/log" >&2; break; fi
 		sleep 0.1

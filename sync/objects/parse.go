@@ -55,11 +55,17 @@ func Load(path string) (*model.Objects, Stats, error) {
 
 // Parse reads an objects file from r; name is used in errors. On error it
 // returns nil objects: either the whole file loads or nothing does.
-func Parse(r io.Reader, name string) (objs *model.Objects, st Stats, err error) {
+func Parse(r io.Reader, name string) (*model.Objects, Stats, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		return nil, Stats{}, &ParseError{File: name, Err: err}
 	}
+	return parseData(data, name)
+}
+
+// parseData is Parse of the file's content, read whole (up to one byte
+// more than MaxFileSize).
+func parseData(data []byte, name string) (objs *model.Objects, st Stats, err error) {
 	if len(data) > MaxFileSize {
 		return nil, Stats{}, &ParseError{File: name, Err: fmt.Errorf("larger than %d bytes", MaxFileSize)}
 	}

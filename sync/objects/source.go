@@ -1,7 +1,6 @@
 package objects
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -44,6 +43,10 @@ type SourceStats struct {
 	Errors uint64
 	// LastError is the last of those errors, nil once a load succeeds.
 	LastError error
+	// Reads counts the times the whole file was read into memory to be
+	// parsed. A look at a file that may have changed hashes it as it
+	// streams, and reads it only when the hash differs.
+	Reads uint64
 	// Parse holds the counts of the last successful parse.
 	Parse Stats
 }
@@ -213,11 +216,11 @@ func (s *Source) first() (*model.Objects, error) {
 	if err != nil {
 		return nil, fmt.Errorf("objects: %w", err)
 	}
-	data, err := os.ReadFile(s.cfg.Path)
+	data, err := s.read()
 	if err != nil {
 		return nil, fmt.Errorf("objects: %w", err)
 	}
-	objs, err := s.parse(fi, data)
+	objs, err := s.parse(fi, data, sha256.Sum256(data))
 	if err != nil {
 		return nil, err
 	}
@@ -240,17 +243,26 @@ func (s *Source) poll() *model.Objects {
 		fi.ModTime().Equal(s.prev.ModTime()) && fi.ModTime().Before(s.readAt.Add(-racyWindow)) {
 		return nil
 	}
-	data, err := os.ReadFile(s.cfg.Path)
+	// The content is hashed as it streams first: a file looked at again
+	// unchanged (a fresh file's racy window, a touch, a rewrite of the
+	// same bytes) costs no copy of it in memory, so it leaves the steady
+	// RSS alone.
+	h, err := hashFile(s.cfg.Path)
 	if err != nil {
 		s.fail(fmt.Errorf("objects file unreadable, keeping the previous objects: %w", err))
 		return nil
 	}
-	h := sha256.Sum256(data)
 	if h == s.hash || s.bad && h == s.badHash {
 		s.prev, s.readAt = fi, s.now()
 		return nil
 	}
-	objs, err := s.parse(fi, data)
+	data, err := s.read()
+	if err != nil {
+		s.fail(fmt.Errorf("objects file unreadable, keeping the previous objects: %w", err))
+		return nil
+	}
+	h = sha256.Sum256(data) // what is parsed, if the file changed again
+	objs, err := s.parse(fi, data, h)
 	if err != nil {
 		s.prev, s.readAt = fi, s.now()
 		s.bad, s.badHash = true, h
@@ -260,15 +272,26 @@ func (s *Source) poll() *model.Objects {
 	return objs
 }
 
-// parse parses data read from a file described by fi and records it as
-// the current content.
-func (s *Source) parse(fi os.FileInfo, data []byte) (*model.Objects, error) {
+// read reads the whole file into memory, to be parsed.
+func (s *Source) read() ([]byte, error) {
+	data, err := readFile(s.cfg.Path)
+	if err == nil {
+		s.mu.Lock()
+		s.stats.Reads++
+		s.mu.Unlock()
+	}
+	return data, err
+}
+
+// parse parses data (whose hash is h) read from a file described by fi
+// and records it as the current content.
+func (s *Source) parse(fi os.FileInfo, data []byte, h [sha256.Size]byte) (*model.Objects, error) {
 	readAt := s.now()
-	objs, st, err := Parse(bytes.NewReader(data), s.cfg.Path)
+	objs, st, err := parseData(data, s.cfg.Path)
 	if err != nil {
 		return nil, err
 	}
-	s.prev, s.readAt, s.hash, s.bad = fi, readAt, sha256.Sum256(data), false
+	s.prev, s.readAt, s.hash, s.bad = fi, readAt, h, false
 	s.mu.Lock()
 	s.stats.Loads++
 	s.stats.LastError = nil

@@ -66,7 +66,9 @@ func TestSourcePoll(t *testing.T) {
 	if svcName(t, objs) != "aa" {
 		t.Fatal("first load")
 	}
-	step := func(what string, want string, loads, errs uint64) {
+	// reads: the times the file was read whole into memory; a look that
+	// finds the content unchanged only hashes it.
+	step := func(what string, want string, loads, errs, reads uint64) {
 		t.Helper()
 		got := s.poll()
 		if want == "" && got != nil {
@@ -75,24 +77,24 @@ func TestSourcePoll(t *testing.T) {
 		if want != "" && (got == nil || svcName(t, got) != want) {
 			t.Errorf("%s: want an update with %s, got %v", what, want, got)
 		}
-		if st := s.Stats(); st.Loads != loads || st.Errors != errs {
-			t.Errorf("%s: loads %d errors %d, want %d %d", what, st.Loads, st.Errors, loads, errs)
+		if st := s.Stats(); st.Loads != loads || st.Errors != errs || st.Reads != reads {
+			t.Errorf("%s: loads %d errors %d reads %d, want %d %d %d", what, st.Loads, st.Errors, st.Reads, loads, errs, reads)
 		}
 	}
-	step("unchanged", "", 1, 0)
+	step("unchanged", "", 1, 0, 1)
 	f.write(svcYAML("bb"), base.Add(time.Minute))
-	step("changed", "bb", 2, 0)
+	step("changed", "bb", 2, 0, 2)
 	f.touch(base.Add(2 * time.Minute))
-	step("touched, same content", "", 2, 0)
+	step("touched, same content: hashed, not read", "", 2, 0, 2)
 	f.write("apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: nope}\n", base.Add(3*time.Minute))
-	step("broken", "", 2, 1)
+	step("broken", "", 2, 1, 3)
 	if err := s.Stats().LastError; err == nil || !strings.Contains(err.Error(), "document 1 (line 1) (Service x)") {
 		t.Errorf("LastError %v does not locate the problem", err)
 	}
 	f.touch(base.Add(4 * time.Minute))
-	step("same broken content again: reported once", "", 2, 1)
+	step("same broken content again: reported once, not read", "", 2, 1, 3)
 	f.write(svcYAML("cc"), base.Add(5*time.Minute))
-	step("repaired", "cc", 3, 1)
+	step("repaired", "cc", 3, 1, 4)
 	if s.Stats().LastError != nil {
 		t.Error("LastError not cleared by a good load")
 	}
@@ -108,15 +110,15 @@ func TestSourcePoll(t *testing.T) {
 	if err := os.Rename(tmp, f.path); err != nil {
 		t.Fatal(err)
 	}
-	step("renamed over", "dd", 4, 1)
+	step("renamed over", "dd", 4, 1, 5)
 
 	if err := os.Remove(f.path); err != nil {
 		t.Fatal(err)
 	}
-	step("removed", "", 4, 2)
-	step("still removed: reported once", "", 4, 2)
+	step("removed", "", 4, 2, 5)
+	step("still removed: reported once", "", 4, 2, 5)
 	f.write(svcYAML("ee"), base.Add(6*time.Minute))
-	step("back", "ee", 5, 2)
+	step("back", "ee", 5, 2, 6)
 }
 
 // TestSourceRacy: a rewrite that keeps size and modification time is still
@@ -131,6 +133,15 @@ func TestSourceRacy(t *testing.T) {
 	}
 	if _, err := s.first(); err != nil {
 		t.Fatal(err)
+	}
+	// Still in the window and unchanged (a file written just before
+	// meshdns started, as a ConfigMap volume's is): looked at again, but
+	// only hashed, not read into memory.
+	if got := s.poll(); got != nil {
+		t.Fatalf("unchanged file: update %v", got.Services)
+	}
+	if r := s.Stats().Reads; r != 1 {
+		t.Fatalf("an unchanged file in the racy window was read whole again: %d reads, want 1", r)
 	}
 	f.write(svcYAML("bb"), mtime)
 	if got := s.poll(); got == nil || svcName(t, got) != "bb" {
