@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/meshdns/meshdns/sync/model"
@@ -45,12 +44,11 @@ func (s Stats) SkippedTotal() int {
 
 // Load parses the objects file at path.
 func Load(path string) (*model.Objects, Stats, error) {
-	f, err := os.Open(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, Stats{}, err
 	}
-	defer f.Close()
-	return Parse(f, path)
+	return parseData(data, path)
 }
 
 // Parse reads an objects file from r; name is used in errors. On error it

@@ -3,13 +3,15 @@ package objects
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"os"
 )
 
 // readFile reads the file at path whole, into a buffer sized once from
-// its length (os.ReadFile's way), up to one byte more than MaxFileSize
-// (parseData refuses that). The file is read whole because the parser
+// its length (os.ReadFile's way). A file larger than MaxFileSize is
+// refused unread; one that grows while it is read is read up to one byte
+// more (parseData refuses that). The file is read whole because the parser
 // needs all of it (errors give the line of the object they are about).
 func readFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
@@ -18,7 +20,10 @@ func readFile(path string) ([]byte, error) {
 	}
 	defer f.Close()
 	var b bytes.Buffer
-	if fi, err := f.Stat(); err == nil && fi.Size() <= MaxFileSize {
+	if fi, err := f.Stat(); err == nil {
+		if fi.Size() > MaxFileSize {
+			return nil, fmt.Errorf("%s: larger than %d bytes", path, MaxFileSize)
+		}
 		// Room for the content and the read that finds its end, so the
 		// buffer is never grown (and copied) as it fills.
 		b.Grow(int(fi.Size()) + bytes.MinRead)
