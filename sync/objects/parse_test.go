@@ -3,6 +3,7 @@ package objects
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,4 +199,42 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Build: %v", err)
 		}
 	})
+}
+
+// TestLines checks the counter a stream's documents ask their lines of
+// against counting from the start each time: offsets that increase (a
+// stream), go back, or fall outside the data.
+func TestLines(t *testing.T) {
+	data := []byte("{}\n\n{\"a\":\n1}\n{}\n\n\n{}")
+	slow := func(off int64) int {
+		off = min(max(off, 0), int64(len(data)))
+		return 1 + bytes.Count(data[:off], []byte("\n"))
+	}
+	offsets := []int64{0, 1, 2, 3, 3, 4, 9, 10, 12, 13, 5, 6, 20, 100, 2, -1, 17, int64(len(data))}
+	var c lines
+	for _, off := range offsets {
+		if got, want := c.at(data, off), slow(off); got != want {
+			t.Errorf("at(%d) = %d, want %d", off, got, want)
+		}
+	}
+	for off := int64(-2); off <= int64(len(data))+2; off++ {
+		if got, want := lineAt(data, off), slow(off); got != want {
+			t.Errorf("lineAt(%d) = %d, want %d", off, got, want)
+		}
+	}
+}
+
+// TestJSONStreamLines: the line of each document of a JSON stream, told
+// in the error about it, for documents after many others (the counter
+// carries from one document to the next).
+func TestJSONStreamLines(t *testing.T) {
+	var b strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&b, "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {\"name\": \"c%d\"}}\n\n", i)
+	}
+	b.WriteString(`{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"ports": "nope"}}`)
+	_, _, err := Parse(strings.NewReader(b.String()), "f.json")
+	if err == nil || !strings.Contains(err.Error(), "document 51 (line 151)") {
+		t.Fatalf("error %v, want it at document 51 (line 151)", err)
+	}
 }
