@@ -66,6 +66,16 @@ func TestApexes(t *testing.T) {
 				// An empty non-terminal outside the zones answers nothing.
 				b.AddEmpty("empty.example.net."))
 		}, []string{"api.example.com.", "cluster.local.", "internal.", "wild.example.org."}},
+		// A host under a reverse zone with an address and no PTR in the
+		// table: listed itself, since in-addr.arpa. is not.
+		{"a reverse-tree host without PTRs", nil, func(b *dnsengine.TableBuilder) error {
+			return b.AddAddress("svc.10.in-addr.arpa.", ip("10.1.0.1"), "")
+		}, []string{"cluster.local.", "svc.10.in-addr.arpa."}},
+		// With a PTR, the reverse zones cover it.
+		{"a reverse-tree host and a PTR", nil, func(b *dnsengine.TableBuilder) error {
+			return firstErr(b.AddAddress("svc.10.in-addr.arpa.", ip("10.1.0.1"), ""),
+				b.AddPTR(ip("10.96.0.5"), "web.default.svc.cluster.local.", ""))
+		}, []string{"cluster.local.", "in-addr.arpa.", "ip6.arpa."}},
 		{"more zones", []string{"cluster.local", "mesh.internal"}, func(b *dnsengine.TableBuilder) error {
 			return b.AddAddress("x.mesh.internal.", ip("10.1.0.6"), "")
 		}, []string{"cluster.local.", "mesh.internal."}},

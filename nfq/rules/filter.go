@@ -92,6 +92,9 @@ func (f *QueryFilter) validate(captureResponses bool) error {
 		return errors.New("rules: a query filter with the nameservers' answers captured: the cache would learn answers to queries it never saw")
 	case len(f.Names) > MaxFilterNames:
 		return fmt.Errorf("rules: query filter: %d names, at most %d", len(f.Names), MaxFilterNames)
+	case len(f.Names) == 0 && !f.SingleLabel:
+		// It would queue no query at all; nil queues them all.
+		return errors.New("rules: an empty query filter (no names, no single labels): it would queue nothing; use none to queue every query")
 	}
 	for _, w := range f.Names {
 		if !validWire(w) {
@@ -146,9 +149,15 @@ func (f *QueryFilter) matches(fam Family) []string {
 	if fam == IPv6 {
 		dns, single = 48, "0x3c>>0x18@0x3d>>0x18=0x0" // 60>>24@61>>24=0
 	}
+	// Knuth-Morris-Pratt, not Boyer-Moore: the kernel's Boyer-Moore
+	// (lib/ts_bm.c) misses a pattern that spans two blocks of a packet,
+	// and a query written in two sends (MSG_MORE, UDP_CORK) on a veth or
+	// lo keeps its second part in a page fragment: its name would go to
+	// the nameserver (TestKernelFilterSplitQuery). KMP carries its state
+	// from one block to the next.
 	var out []string
 	for _, w := range f.Names {
-		out = append(out, fmt.Sprintf(`-m string --hex-string "|%s|" --algo bm --from %d --icase`, hex.EncodeToString(w), dns+12))
+		out = append(out, fmt.Sprintf(`-m string --hex-string "|%s|" --algo kmp --from %d --icase`, hex.EncodeToString(w), dns+12))
 	}
 	if f.SingleLabel {
 		out = append(out, `-m u32 --u32 "`+single+`"`)

@@ -113,6 +113,9 @@ func TestQueryFilterValidate(t *testing.T) {
 		{"the root", &QueryFilter{Names: [][]byte{{0}}}, false, true},
 		{"too long", &QueryFilter{Names: [][]byte{append([]byte(strings.Repeat("\x3f"+strings.Repeat("a", 63), 3)), 0)}}, false, true},
 		{"too many", &QueryFilter{Names: make([][]byte, MaxFilterNames+1)}, false, true},
+		// Empty, it would queue no UDP query at all.
+		{"empty", &QueryFilter{}, false, true},
+		{"single labels only", &QueryFilter{SingleLabel: true}, false, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if err := tt.f.validate(tt.response); (err != nil) != tt.wantErr {
@@ -122,5 +125,8 @@ func TestQueryFilterValidate(t *testing.T) {
 	}
 	if _, err := RenderInstall(Config{Nameservers: mustAddrs("10.96.0.10"), CaptureResponses: true, Filter: ok}, IPv4, nil); err == nil {
 		t.Error("RenderInstall with a filter and CaptureResponses: no error")
+	}
+	if _, err := RenderInstall(Config{Nameservers: mustAddrs("10.96.0.10"), Filter: &QueryFilter{}}, IPv4, nil); err == nil {
+		t.Error("RenderInstall with an empty filter: no error")
 	}
 }
