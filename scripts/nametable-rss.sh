@@ -4,7 +4,9 @@
 # `meshdns run --objects` in a network namespace of its own (root needed)
 # and print its RSS once serving, 30 s later, and its peak (VmHWM), from
 # /proc/<pid>/status. Run from the repository root. MESHDNS_BIN=FILE runs
-# that meshdns binary instead of one built from the tree (A/B runs).
+# that meshdns binary instead of one built from the tree (A/B runs);
+# GENCLUSTER_FLAGS=-controllers writes the objects as kubectl exports them
+# (owners, labels, nodes, zones, Pod references).
 set -eu
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
@@ -18,7 +20,7 @@ printf 'nameserver 10.96.0.10\nsearch ns-0.svc.cluster.local svc.cluster.local c
 echo "| Services | endpoints | objects file | RSS serving | RSS 30 s later | peak RSS (VmHWM) | table log |"
 echo "|---|---|---|---|---|---|---|"
 for n in "$@"; do
-	"$bin/gencluster" -services "$n" > "$bin/objects.json"
+	"$bin/gencluster" -services "$n" ${GENCLUSTER_FLAGS:-} > "$bin/objects.json"
 	ns="mdt-rss$$-$n"
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up

@@ -63,18 +63,28 @@ func Parse(r io.Reader, name string) (*model.Objects, Stats, error) {
 
 // parseData is Parse of the file's content, read whole (up to one byte
 // more than MaxFileSize).
-func parseData(data []byte, name string) (objs *model.Objects, st Stats, err error) {
+func parseData(data []byte, name string) (*model.Objects, Stats, error) {
+	return parse(data, name, false)
+}
+
+// parse is parseData, reading every document whole when whole is set.
+func parse(data []byte, name string, whole bool) (*model.Objects, Stats, error) {
+	p := &parser{file: name, objs: &model.Objects{}, st: Stats{Skipped: map[string]int{}}, whole: whole}
+	return p.run(data)
+}
+
+// run parses data, the whole file.
+func (p *parser) run(data []byte) (objs *model.Objects, st Stats, err error) {
 	if len(data) > MaxFileSize {
-		return nil, Stats{}, &ParseError{File: name, Err: fmt.Errorf("larger than %d bytes", MaxFileSize)}
+		return nil, Stats{}, &ParseError{File: p.file, Err: fmt.Errorf("larger than %d bytes", MaxFileSize)}
 	}
 	defer func() {
 		// The YAML library is third-party code fed arbitrary bytes: a
 		// panic in it must not take the pod's DNS helper down.
 		if r := recover(); r != nil {
-			objs, st, err = nil, Stats{}, &ParseError{File: name, Err: fmt.Errorf("parser panic: %v", r)}
+			objs, st, err = nil, Stats{}, &ParseError{File: p.file, Err: fmt.Errorf("parser panic: %v", r)}
 		}
 	}()
-	p := &parser{file: name, objs: &model.Objects{}, st: Stats{Skipped: map[string]int{}}}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if looksJSON(data) {
 		err = p.jsonStream(data)
@@ -91,6 +101,12 @@ type parser struct {
 	file string
 	objs *model.Objects
 	st   Stats
+	// whole: read every document whole, a List's items too, and JSON
+	// with the decoder (the tests' reference for the in-place reading).
+	whole bool
+	// listsWhole counts the YAML Lists begun an item at a time and read
+	// whole after all (an item that does not convert alone).
+	listsWhole int
 }
 
 // where locates the document being parsed.
@@ -135,11 +151,36 @@ func (c *lines) at(data []byte, off int64) int {
 	return 1 + c.line
 }
 
+// jsonStream reads a stream of JSON values: each one in place (a
+// subslice of data, jsonscan.go) once json.Valid accepts it, and from the
+// first one that is not an object or an array, or not valid, on with the
+// decoder (jsonDecode), which reports what is wrong where.
 func (p *parser) jsonStream(data []byte) error {
-	d := json.NewDecoder(bytes.NewReader(data))
 	var ln lines
+	off := 0
 	for n := 1; ; n++ {
-		start := d.InputOffset()
+		start := jsonSpace(data, off)
+		if start == len(data) {
+			return nil
+		}
+		end, ok := jsonEnd(data, start)
+		if p.whole || !ok || data[start] != '{' && data[start] != '[' || !json.Valid(data[start:end]) {
+			return p.jsonDecode(data, off, n, &ln)
+		}
+		p.st.Documents++
+		if err := p.value(data[start:end], where{doc: n, line: ln.at(data, int64(start))}, 0); err != nil {
+			return err
+		}
+		off = end
+	}
+}
+
+// jsonDecode reads the stream of JSON values of data from offset off on
+// with a decoder; n is the number of the first.
+func (p *parser) jsonDecode(data []byte, off, n int, ln *lines) error {
+	d := json.NewDecoder(bytes.NewReader(data[off:]))
+	for ; ; n++ {
+		start := int64(off) + d.InputOffset()
 		start += int64(len(data[start:]) - len(bytes.TrimLeft(data[start:], " \t\r\n")))
 		var raw json.RawMessage
 		err := d.Decode(&raw)
@@ -150,7 +191,7 @@ func (p *parser) jsonStream(data []byte) error {
 		if err != nil {
 			var se *json.SyntaxError
 			if errors.As(err, &se) {
-				err = fmt.Errorf("%w (at line %d)", err, lineAt(data, se.Offset))
+				err = fmt.Errorf("%w (at line %d)", err, ln.at(data, int64(off)+se.Offset))
 			}
 			return p.errorf(w, "", "", "", err)
 		}
@@ -169,49 +210,58 @@ type yamlDoc struct {
 
 // splitYAML splits a stream at "---" lines (and after "..." lines),
 // keeping documents that hold anything besides blank lines and comments.
+// Their bodies are data's own bytes, not copies.
 func splitYAML(data []byte) []yamlDoc {
 	var docs []yamlDoc
 	cur := yamlDoc{line: 1}
-	content := false
-	flush := func(next int) {
+	start, content := 0, false
+	flush := func(end, nextLine, nextStart int) {
 		if content {
+			cur.body = data[start:end]
 			docs = append(docs, cur)
 		}
-		cur, content = yamlDoc{line: next}, false
+		cur, content, start = yamlDoc{line: nextLine}, false, nextStart
 	}
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	for i, l := range lines {
+	off := 0
+	for i := 1; off < len(data); i++ {
+		next := len(data)
+		if e := bytes.IndexByte(data[off:], '\n'); e >= 0 {
+			next = off + e + 1
+		}
+		l := data[off:next]
 		t := bytes.TrimRight(l, "\r\n")
 		switch {
 		case bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) || bytes.HasPrefix(t, []byte("---\t")):
-			flush(i + 2)
-			rest := bytes.TrimSpace(t[3:])
-			if len(rest) > 0 && rest[0] != '#' {
+			flush(off, i+1, next)
+			if rest := bytes.TrimSpace(t[3:]); len(rest) > 0 && rest[0] != '#' {
 				// "--- value": the document starts on this line.
-				cur.line = i + 1
-				cur.body = append(cur.body, rest...)
-				cur.body = append(cur.body, '\n')
-				content = true
+				cur.line, start, content = i, off+bytes.Index(l, rest), true
 			}
 		case bytes.Equal(t, []byte("...")):
-			flush(i + 2)
+			flush(off, i+1, next)
 		default:
-			cur.body = append(cur.body, l...)
 			if s := bytes.TrimSpace(t); len(s) > 0 && s[0] != '#' {
 				if !content {
-					cur.line = i + 1
+					cur.line = i
 				}
 				content = true
 			}
 		}
+		off = next
 	}
-	flush(0)
+	flush(len(data), 0, 0)
 	return docs
 }
 
 func (p *parser) yamlStream(data []byte) error {
 	for n, doc := range splitYAML(data) {
 		w := where{doc: n + 1, line: doc.line}
+		if done, err := p.yamlList(doc.body, w); done {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		js, err := yaml.YAMLToJSONStrict(doc.body)
 		if err != nil {
 			return p.errorf(w, "", "", "", err)
@@ -235,19 +285,24 @@ type head struct {
 		Name      string `json:"name"`
 		Namespace string `json:"namespace"`
 	} `json:"metadata"`
+	// Items is the JSON of the items, in place (rawRef): a List's
+	// items are read one by one where they are.
+	Items rawRef `json:"items"`
+}
+
+// legacyHead is head with its items decoded: its errors are the ones an
+// items field that is not an array gets.
+type legacyHead struct {
 	Items *[]json.RawMessage `json:"items"`
 }
 
 // value handles one JSON value: an object, a List of them, or a bare
 // array of them.
+// raw is valid JSON (json.Valid's, a decoder's, or a part of either).
 func (p *parser) value(raw json.RawMessage, w where, depth int) error {
 	t := bytes.TrimLeft(raw, " \t\r\n")
 	if len(t) > 0 && t[0] == '[' {
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return p.errorf(w, "", "", "", err)
-		}
-		return p.items(items, "", "", w, depth)
+		return p.items(jsonElems(t), "", "", w, depth)
 	}
 	if len(t) == 0 || t[0] != '{' {
 		return p.errorf(w, "", "", "", errors.New("not an object"))
@@ -259,37 +314,49 @@ func (p *parser) value(raw json.RawMessage, w where, depth int) error {
 	if h.Kind == "" {
 		return p.errorf(w, "", h.Metadata.Namespace, h.Metadata.Name, errors.New("no kind"))
 	}
-	if h.Items != nil && strings.HasSuffix(h.Kind, "List") {
-		return p.items(*h.Items, h.APIVersion, strings.TrimSuffix(h.Kind, "List"), w, depth)
+	if items := bytes.TrimLeft(h.Items.b, " \t\r\n"); len(items) > 0 && string(items) != "null" {
+		if items[0] != '[' {
+			var lh legacyHead
+			if err := json.Unmarshal(raw, &lh); err != nil {
+				return p.errorf(w, "", "", "", fmt.Errorf("object header: %w", err))
+			}
+		}
+		if items[0] == '[' && strings.HasSuffix(h.Kind, "List") {
+			return p.items(jsonElems(items), h.APIVersion, strings.TrimSuffix(h.Kind, "List"), w, depth)
+		}
 	}
 	return p.object(raw, &h, w)
 }
 
 // items handles the items of a List. Items of a typed list (ServiceList)
 // may leave out apiVersion and kind: they are the list's.
-func (p *parser) items(items []json.RawMessage, apiVersion, kind string, w where, depth int) error {
+func (p *parser) items(items [][]byte, apiVersion, kind string, w where, depth int) error {
 	if depth >= maxListDepth {
 		return p.errorf(w, "", "", "", fmt.Errorf("Lists nested deeper than %d", maxListDepth))
 	}
-	base := w.item
 	for i, it := range items {
-		iw := w
-		iw.item = fmt.Sprintf("%sitems[%d]", base, i)
-		if base != "" {
-			iw.item = fmt.Sprintf("%s.items[%d]", base, i)
-		}
-		if kind != "" {
-			fixed, err := defaultTypeMeta(it, apiVersion, kind)
-			if err != nil {
-				return p.errorf(iw, "", "", "", err)
-			}
-			it = fixed
-		}
-		if err := p.value(it, iw, depth+1); err != nil {
+		if err := p.item(i, it, apiVersion, kind, w, depth); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// item handles item i of a List (whose items are at depth+1).
+func (p *parser) item(i int, it []byte, apiVersion, kind string, w where, depth int) error {
+	iw := w
+	iw.item = fmt.Sprintf("%sitems[%d]", w.item, i)
+	if w.item != "" {
+		iw.item = fmt.Sprintf("%s.items[%d]", w.item, i)
+	}
+	if kind != "" {
+		fixed, err := defaultTypeMeta(it, apiVersion, kind)
+		if err != nil {
+			return p.errorf(iw, "", "", "", err)
+		}
+		it = fixed
+	}
+	return p.value(it, iw, depth+1)
 }
 
 // defaultTypeMeta sets apiVersion and kind on an item that lacks them.
@@ -351,7 +418,11 @@ func (p *parser) object(raw json.RawMessage, h *head, w where) error {
 			return fail(err)
 		}
 		svc.Namespace = ns
-		p.objs.Services = append(p.objs.Services, svc)
+		// Only what the model reads is kept (as the API server source
+		// keeps it): a file exported with kubectl holds owners, labels,
+		// annotations, conditions, nodes and Pod references, and all of
+		// them held at once made the load's peak.
+		p.objs.Services = append(p.objs.Services, model.ShrinkService(svc))
 		p.st.Services++
 	case "EndpointSlice":
 		es := &discoveryv1.EndpointSlice{}
@@ -359,7 +430,7 @@ func (p *parser) object(raw json.RawMessage, h *head, w where) error {
 			return fail(err)
 		}
 		es.Namespace = ns
-		p.objs.EndpointSlices = append(p.objs.EndpointSlices, es)
+		p.objs.EndpointSlices = append(p.objs.EndpointSlices, model.ShrinkEndpointSlice(es))
 		p.st.EndpointSlices++
 	default:
 		u := &unstructured.Unstructured{}

@@ -170,7 +170,8 @@ func TestSplitYAML(t *testing.T) {
 }
 
 // FuzzParse: Parse never panics; it returns either objects that build or
-// a *ParseError and nothing.
+// a *ParseError and nothing; and it returns what reading every document
+// whole returns (a List's items, JSON with the decoder), error included.
 func FuzzParse(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*")
 	seeds = append(seeds, "../../examples/objects.yaml")
@@ -184,7 +185,17 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("--- !!binary\n"))
 	f.Add([]byte("{\"kind\":\"ServiceList\",\"apiVersion\":\"v1\",\"items\":[{}]}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		objs, _, err := Parse(bytes.NewReader(data), "fuzz")
+		objs, st, err := Parse(bytes.NewReader(data), "fuzz")
+		wobjs, wst, werr := parse(data, "fuzz", true)
+		if fmt.Sprint(err) != fmt.Sprint(werr) {
+			t.Fatalf("error %v, read whole %v", err, werr)
+		}
+		if d := cmp.Diff(wobjs, objs); d != "" {
+			t.Fatalf("objects (-whole +in place):\n%s", d)
+		}
+		if d := cmp.Diff(wst, st); d != "" {
+			t.Fatalf("stats (-whole +in place):\n%s", d)
+		}
 		if err != nil {
 			var pe *ParseError
 			if !errors.As(err, &pe) || objs != nil {
