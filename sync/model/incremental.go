@@ -144,7 +144,14 @@ func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Rep
 		}
 		objs = m.last.Patch(objs.Changes)
 	}
-	if m.flat || duplicates(objs) {
+	if !m.flat && m.groups == nil {
+		tab, rep, ok, err := m.applyFirst(objs, serial)
+		if ok || err != nil {
+			return tab, rep, err
+		}
+		// Duplicate keys: built flat, below.
+	}
+	if m.flat || m.groups == nil || duplicates(objs) {
 		// Duplicate keys (a malformed objects file) are built as Build
 		// does, whole.
 		opts := m.o
@@ -219,32 +226,21 @@ type groupObjects struct {
 	checked checkedServices
 }
 
-// apply brings the table up to date with ch.
+// apply brings the table up to date with ch, once groups were built
+// (applyFirst).
 func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Report, error) {
-	first := m.groups == nil
-	if first {
-		m.carved = &chunks{}
-		defer func() { m.carved = nil }()
-	}
 	as := &m.as
 	as.dirty, as.unpacked = fresh(as.dirty, 0), fresh(as.unpacked, 0)
 	as.changes = slices.Grow(as.changes, len(ch.Services)+len(ch.EndpointSlices))
 	defer as.done()
-	if first {
-		m.reset()
-		m.groups = newGroupIndex(m.groupHash)
-	}
 	dirty := as.dirty
-	restDirty := first
+	restDirty := false
 	// part returns the part of group g, new if it has none, its key a
 	// copy (keeper).
 	part := func(g dnsengine.GroupKey) *groupPart {
 		gp := m.groups.get(g)
 		if gp == nil {
 			gp = new(groupPart)
-			if m.carved != nil {
-				gp = &carve.Take(&m.carved.parts, 1)[0]
-			}
 			gp.key = m.keep.group(g)
 			m.groups.add(gp)
 		}
@@ -340,7 +336,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 	}
 
 	// ServiceEntries: a change rebuilds the base.
-	baseDirty := first
+	baseDirty := false
 	if ch.ServiceEntriesChanged {
 		baseDirty = true
 		m.ses = slices.Clone(ch.ServiceEntries)
@@ -404,46 +400,61 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		if err != nil {
 			return nil, Report{}, err
 		}
-		for _, ip := range old.shadowed() {
-			delete(m.shadowed[ip], g)
-			if len(m.shadowed[ip]) == 0 {
-				delete(m.shadowed, ip)
-			}
-		}
-		for _, ip := range gp.shadowed() {
-			if m.shadowed[ip] == nil {
-				m.shadowed[ip] = map[dnsengine.GroupKey]bool{}
-			}
-			m.shadowed[ip][g] = true
-		}
-		if old.names != gp.names {
-			if gp.names {
-				m.nsNames[g.Namespace]++
-				baseDirty = baseDirty || m.nsNames[g.Namespace] == 1
-			} else {
-				m.nsNames[g.Namespace]--
-				baseDirty = baseDirty || m.nsNames[g.Namespace] == 0
-			}
-		}
-		if old.service != gp.service || m.seKeys[g] || m.seReverse {
-			baseDirty = true
-		}
-		m.account(g, old, &gp)
-		switch {
-		case gp.g != nil:
-			up.Set = append(up.Set, gp.g)
-		case old.g != nil:
-			up.Remove = append(up.Remove, g)
-		}
-		if gp.g == nil && len(gp.objs) == 0 {
-			// Gone: cleared, so that a part carved by the first build,
-			// kept in its chunk by its neighbours, holds nothing. No
-			// slice points at it: it has none.
-			m.groups.remove(old)
-			gp = groupPart{}
-		}
-		*old = gp
+		baseDirty = m.settle(old, gp, &up) || baseDirty
 	}
+	return m.finishApply(up, baseDirty, restDirty, serial)
+}
+
+// settle puts gp, group old.key rebuilt, in place of old: its shadowed
+// addresses, names and report are accounted for, its table group noted
+// in up. It reports whether the base must be rebuilt for it.
+func (m *Incremental) settle(old *groupPart, gp groupPart, up *dnsengine.TableUpdate) (baseDirty bool) {
+	g := old.key
+	for _, ip := range old.shadowed() {
+		delete(m.shadowed[ip], g)
+		if len(m.shadowed[ip]) == 0 {
+			delete(m.shadowed, ip)
+		}
+	}
+	for _, ip := range gp.shadowed() {
+		if m.shadowed[ip] == nil {
+			m.shadowed[ip] = map[dnsengine.GroupKey]bool{}
+		}
+		m.shadowed[ip][g] = true
+	}
+	if old.names != gp.names {
+		if gp.names {
+			m.nsNames[g.Namespace]++
+			baseDirty = baseDirty || m.nsNames[g.Namespace] == 1
+		} else {
+			m.nsNames[g.Namespace]--
+			baseDirty = baseDirty || m.nsNames[g.Namespace] == 0
+		}
+	}
+	if old.service != gp.service || m.seKeys[g] || m.seReverse {
+		baseDirty = true
+	}
+	m.account(g, old, &gp)
+	switch {
+	case gp.g != nil:
+		up.Set = append(up.Set, gp.g)
+	case old.g != nil:
+		up.Remove = append(up.Remove, g)
+	}
+	if gp.g == nil && len(gp.objs) == 0 {
+		// Gone: cleared, so that a part carved by the first build,
+		// kept in its chunk by its neighbours, holds nothing. No
+		// slice points at it: it has none.
+		m.groups.remove(old)
+		gp = groupPart{}
+	}
+	*old = gp
+	return baseDirty
+}
+
+// finishApply ends an Apply: the groups' changes, up, into the table,
+// then the base rebuilt and the rest's report made again if asked.
+func (m *Incremental) finishApply(up dnsengine.TableUpdate, baseDirty, restDirty bool, serial uint32) (*dnsengine.Table, Report, error) {
 	if m.table == nil {
 		// An empty base until the groups are in: the ServiceEntries'
 		// hosts are checked against them.
@@ -525,9 +536,6 @@ func (m *Incremental) sliceGroup(es *discoveryv1.EndpointSlice) (dnsengine.Group
 func (m *Incremental) buildGroup(old *groupPart, objs *groupObjects) (groupPart, error) {
 	g := old.key
 	gp := groupPart{key: g, objs: old.objs, nSvcs: old.nSvcs, next: old.next}
-	if m.carved != nil {
-		gp.objs = carve.Copy(&m.carved.objs, gp.objs)
-	}
 	mem := objs.svcs
 	var b *dnsengine.TableBuilder
 	s := &state{o: &m.o, out: discard{}, scratch: &m.scratch}
