@@ -49,15 +49,19 @@ type Incremental struct {
 
 	groups     *groupIndex // nil: no groups yet
 	clusterIPs ipCounts
-	shadowed   map[netip.Addr]map[dnsengine.GroupKey]bool
-	nsNames    map[string]int // groups with names, by namespace
-	seKeys     map[dnsengine.GroupKey]bool
-	seReverse  bool // a ServiceEntry host is a reverse name
-	baseRep    Report
-	restRep    Report
-	groupsRep  Report                      // the groups' counts, summed
-	problems   map[dnsengine.GroupKey]bool // groups with problems
-	keep       keeper                      // copies the keys kept
+	// ipRange holds the bounds of every cluster IP clusterIPs counted
+	// since the first Apply, gone or not: an endpoint address outside
+	// them is no cluster IP without a lookup (state.ipRange).
+	ipRange   addrRange
+	shadowed  map[netip.Addr]map[dnsengine.GroupKey]bool
+	nsNames   map[string]int // groups with names, by namespace
+	seKeys    map[dnsengine.GroupKey]bool
+	seReverse bool // a ServiceEntry host is a reverse name
+	baseRep   Report
+	restRep   Report
+	groupsRep Report                      // the groups' counts, summed
+	problems  map[dnsengine.GroupKey]bool // groups with problems
+	keep      keeper                      // copies the keys kept
 	// carved: during the first Apply of groups, the chunks what it keeps
 	// is carved from (internal/carve; dnsengine's table_carve.go says why).
 	carved  *chunks
@@ -357,6 +361,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 			for _, ip := range si.ips {
 				if m.clusterIPs.add(ip) {
 					flipped = append(flipped, ip)
+					m.ipRange.add(ip)
 				}
 			}
 		}
@@ -485,7 +490,7 @@ func (m *Incremental) reset() {
 	m.ses = nil
 	m.eslices = map[Key]*groupPart{}
 	m.rest = map[Key]struct{}{}
-	m.clusterIPs = ipCounts{}
+	m.clusterIPs, m.ipRange = ipCounts{}, addrRange{}
 	m.shadowed = map[netip.Addr]map[dnsengine.GroupKey]bool{}
 	m.nsNames = map[string]int{}
 	m.seKeys = map[dnsengine.GroupKey]bool{}
@@ -538,7 +543,7 @@ func (m *Incremental) buildGroup(old *groupPart, objs *groupObjects) (groupPart,
 	gp := groupPart{key: g, objs: old.objs, nSvcs: old.nSvcs, next: old.next}
 	mem := objs.svcs
 	var b *dnsengine.TableBuilder
-	s := &state{o: &m.o, out: discard{}, scratch: &m.scratch}
+	s := &state{o: &m.o, out: discard{}, scratch: &m.scratch, ipRange: m.ipRange}
 	if len(mem) > 0 && validLabel(g.Namespace) && validLabel(g.Name) {
 		var err error
 		if m.gb != nil {

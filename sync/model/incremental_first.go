@@ -140,7 +140,9 @@ func (m *Incremental) applyFirst(objs *Objects, serial uint32) (*dnsengine.Table
 		o.checked = m.checkServices(o.svcs)
 		for _, si := range o.checked.infos {
 			for _, ip := range si.ips {
-				m.clusterIPs.add(ip)
+				if m.clusterIPs.add(ip) {
+					m.ipRange.add(ip)
+				}
 			}
 		}
 	}
