@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -107,8 +108,7 @@ func (m *Incremental) applyFirst(objs *Objects, serial uint32) (*dnsengine.Table
 	gos := make([]groupObjects, len(parts))
 	svcList := make([]*corev1.Service, 0, len(svcs))
 	sliceList := make([]*discoveryv1.EndpointSlice, 0, len(eps))
-	var blk []byte // a group's block, then carved
-	for p, gp := range parts {
+	for p := range parts {
 		run := byPart[start[p]:start[p+1]]
 		n := 0 // its Services
 		for n < len(run) && run[n] >= 0 {
@@ -117,26 +117,26 @@ func (m *Incremental) applyFirst(objs *Objects, serial uint32) (*dnsengine.Table
 		if !sortedUnique(run[:n], svcKey) || !sortedUnique(run[n:], sliceKey) {
 			return nil, Report{}, false, nil
 		}
-		// Packed into its block, as setAll would from no objects.
-		ns := gp.key.Namespace
-		blk = blk[:0]
 		s0, e0 := len(svcList), len(sliceList)
 		for _, i := range run[:n] {
-			x := svcs[i]
-			as.buf = appendService(as.buf[:0], x)
-			blk = appendObj(blk, ns, Key{x.Namespace, x.Name}, as.buf)
-			svcList = append(svcList, x)
+			svcList = append(svcList, svcs[i])
 		}
 		for _, i := range run[n:] {
-			x := eps[^i]
-			as.buf = appendSlice(as.buf[:0], x)
-			blk = appendObj(blk, ns, Key{x.Namespace, x.Name}, as.buf)
-			sliceList = append(sliceList, x)
+			sliceList = append(sliceList, eps[^i])
 		}
-		gp.objs, gp.nSvcs = carve.Copy(&m.carved.objs, blk), int32(n)
 		o := &gos[p]
 		o.svcs = svcList[s0:len(svcList):len(svcList)]
 		o.eps = sliceList[e0:len(sliceList):len(sliceList)]
+	}
+	if m.firstDuplicates(gos) {
+		return nil, Report{}, false, nil
+	}
+	m.ses = slices.Clone(objs.ServiceEntries)
+
+	// Every group's Services checked, for the set of cluster IPs a
+	// group's build needs.
+	for p := range parts {
+		o := &gos[p]
 		o.checked = m.checkServices(o.svcs)
 		for _, si := range o.checked.infos {
 			for _, ip := range si.ips {
@@ -146,17 +146,28 @@ func (m *Incremental) applyFirst(objs *Objects, serial uint32) (*dnsengine.Table
 			}
 		}
 	}
-	if m.firstDuplicates() {
-		return nil, Report{}, false, nil
-	}
-	m.ses = slices.Clone(objs.ServiceEntries)
 
-	// The groups built in order of their keys.
+	// The groups in order of their keys, each packed into its block (as
+	// setAll would from no objects) and built from the objects given
+	// while they are at hand.
 	order := sortedParts(parts)
 	var up dnsengine.TableUpdate
 	up.Serial = serial
+	var blk []byte // a group's block, then carved
 	for _, gp := range order {
-		built, err := m.buildGroup(gp, &gos[gp.pend-1])
+		o := &gos[gp.pend-1]
+		ns := gp.key.Namespace
+		blk = blk[:0]
+		for _, x := range o.svcs {
+			as.buf = appendService(as.buf[:0], x)
+			blk = appendObj(blk, ns, Key{x.Namespace, x.Name}, as.buf)
+		}
+		for _, x := range o.eps {
+			as.buf = appendSlice(as.buf[:0], x)
+			blk = appendObj(blk, ns, Key{x.Namespace, x.Name}, as.buf)
+		}
+		gp.objs, gp.nSvcs = carve.Copy(&m.carved.objs, blk), int32(len(o.svcs))
+		built, err := m.buildGroup(gp, o)
 		if err != nil {
 			return nil, Report{}, false, err
 		}
@@ -193,16 +204,22 @@ func sortedUnique(run []int32, key func(int32) (string, string)) bool {
 
 // firstDuplicates reports whether an EndpointSlice filed apart from the
 // group its name implies (Incremental.eslices: in another group, or in
-// none) has the key of a slice filed in that group. Slices of one key
-// filed apart were found as they were filed, and those in one group by
-// its sort.
-func (m *Incremental) firstDuplicates() bool {
+// none) has the key of a slice of that group, gos holding each part's
+// objects sorted by key. Slices of one key filed apart were found as
+// they were filed, and those of one group by its sort.
+func (m *Incremental) firstDuplicates(gos []groupObjects) bool {
 	for k, gp := range m.eslices {
 		g, ok := namedGroup(k)
 		if !ok {
 			continue
 		}
-		if named := m.groups.get(g); named != nil && named != gp && named.objects().find(false, k) {
+		named := m.groups.get(g)
+		if named == nil || named == gp {
+			continue
+		}
+		if _, found := slices.BinarySearchFunc(gos[named.pend-1].eps, k, func(x *discoveryv1.EndpointSlice, k Key) int {
+			return cmp.Or(strings.Compare(x.Namespace, k.Namespace), strings.Compare(x.Name, k.Name))
+		}); found {
 			return true
 		}
 	}
