@@ -116,8 +116,11 @@ type state struct {
 	// it counted): an endpoint address outside them is no cluster IP
 	// without a lookup.
 	ipRange addrRange
-	ips     []netip.Addr  // checkServices' cluster IPs: an array for all its Services
-	scratch *buildScratch // reused from Service to Service (and by Incremental from group to group)
+	ips     []netip.Addr // checkServices' cluster IPs: an array for all its Services
+	// checkChunks, if set, are the chunks checkServices carves its
+	// results from (an Incremental's first Apply).
+	checkChunks *checkChunks
+	scratch     *buildScratch // reused from Service to Service (and by Incremental from group to group)
 }
 
 func build(objs *Objects, o *options, out Writer) Report {

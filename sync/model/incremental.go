@@ -334,7 +334,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		if err != nil {
 			return nil, err
 		}
-		o := &groupObjects{svcs: svcs, eps: eps, checked: m.checkServices(svcs)}
+		o := &groupObjects{svcs: svcs, eps: eps, checked: m.checkServices(svcs, nil)}
 		unpacked[g] = o
 		return o, nil
 	}
@@ -550,8 +550,8 @@ func (m *Incremental) buildGroup(old *groupPart, objs *groupObjects) (groupPart,
 			b, m.gb = m.gb, nil
 			err = b.ResetGroup(g)
 		} else {
-			cfg := m.cfg
-			cfg.Group = &g
+			cfg, key := m.cfg, g // key: g left on the stack
+			cfg.Group = &key
 			b, err = dnsengine.NewTableBuilder(cfg)
 		}
 		if err != nil {
@@ -561,7 +561,9 @@ func (m *Incremental) buildGroup(old *groupPart, objs *groupObjects) (groupPart,
 		s.out = b
 	}
 	infos := s.replayChecks(&objs.checked)
-	var ips []netip.Addr
+	// The addresses gathered in the scratch, then copied to their own
+	// array, or carved.
+	ips := m.as.ips[:0]
 	for _, si := range infos {
 		ips = append(ips, si.ips...)
 	}
@@ -569,10 +571,13 @@ func (m *Incremental) buildGroup(old *groupPart, objs *groupObjects) (groupPart,
 	gp.service = len(infos) > 0
 	s.emitServices(infos, s.labelledSlices(objs.eps), m.clusterIPs)
 	gp.rep = newPartReport(&s.rep)
-	gp.ips = append(ips, s.shadowed...)
+	ips = append(ips, s.shadowed...)
 	if m.carved != nil {
-		gp.ips = carve.Copy(&m.carved.ips, gp.ips)
+		gp.ips = carve.Copy(&m.carved.ips, ips)
+	} else {
+		gp.ips = carve.Copy(nil, ips)
 	}
+	m.as.ips = ips[:0]
 	if b != nil {
 		grp, err := b.BuildGroup()
 		if err != nil {

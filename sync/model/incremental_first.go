@@ -135,9 +135,10 @@ func (m *Incremental) applyFirst(objs *Objects, serial uint32) (*dnsengine.Table
 
 	// Every group's Services checked, for the set of cluster IPs a
 	// group's build needs.
+	var chunks checkChunks
 	for p := range parts {
 		o := &gos[p]
-		o.checked = m.checkServices(o.svcs)
+		o.checked = m.checkServices(o.svcs, &chunks)
 		for _, si := range o.checked.infos {
 			for _, ip := range si.ips {
 				if m.clusterIPs.add(ip) {
