@@ -153,25 +153,30 @@ func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Rep
 		if ok || err != nil {
 			return tab, rep, err
 		}
-		// Duplicate keys: built flat, below.
+		return m.buildFlat(objs, serial)
 	}
-	if m.flat || m.groups == nil || duplicates(objs) {
-		// Duplicate keys (a malformed objects file) are built as Build
-		// does, whole.
-		opts := m.o
-		opts.serial = serial
-		cfg := opts.tableConfig()
-		cfg.SizeHint = sizeHint(objs)
-		b, err := dnsengine.NewTableBuilder(cfg)
-		if err != nil {
-			return nil, Report{}, fmt.Errorf("model: %w", err)
-		}
-		rep := build(objs, &opts, b)
-		m.reset()
-		m.table, m.last = b.Build(), objs
-		return m.table, rep, nil
+	if m.flat || duplicates(objs) {
+		return m.buildFlat(objs, serial)
 	}
 	return m.apply(m.diff(objs), serial)
+}
+
+// buildFlat builds the table of objs whole, as Build does: for options
+// that make groups impossible, and for objects with duplicate keys (a
+// malformed objects file). It forgets the groups.
+func (m *Incremental) buildFlat(objs *Objects, serial uint32) (*dnsengine.Table, Report, error) {
+	opts := m.o
+	opts.serial = serial
+	cfg := opts.tableConfig()
+	cfg.SizeHint = sizeHint(objs)
+	b, err := dnsengine.NewTableBuilder(cfg)
+	if err != nil {
+		return nil, Report{}, fmt.Errorf("model: %w", err)
+	}
+	rep := build(objs, &opts, b)
+	m.reset()
+	m.table, m.last = b.Build(), objs
+	return m.table, rep, nil
 }
 
 // diff returns the changes from the objects Apply was last given to
