@@ -40,6 +40,10 @@ func (ls *layoutScratch) recentList(srcs []uint32) (uint32, bool) {
 	return 0, false
 }
 
+// scanRecords is the most records of a node whose duplicates layout
+// finds by a scan rather than by a map.
+const scanRecords = 32
+
 // layout sorts the builder's records to their nodes: duplicates dropped
 // (the first kept), each node's records sorted by type, provenance
 // computed.
@@ -92,10 +96,12 @@ func (b *TableBuilder) layout() {
 		if len(rs) == 0 {
 			continue
 		}
-		// Drop duplicates, keeping the first.
+		// Drop duplicates, keeping the first: by a scan of those kept
+		// for a node of a few dozen records (a Service's name with the
+		// SRV records of its endpoints' ports), by a map for more.
 		kept = kept[:0]
 		seen := ls.seen
-		if len(rs) > 8 {
+		if len(rs) > scanRecords {
 			if seen == nil {
 				seen = map[record]struct{}{}
 				ls.seen = seen
@@ -105,7 +111,7 @@ func (b *TableBuilder) layout() {
 		for _, i := range rs {
 			r := b.recs[i]
 			dup := false
-			if len(rs) > 8 {
+			if len(rs) > scanRecords {
 				_, dup = seen[r.r]
 				seen[r.r] = struct{}{}
 			} else {

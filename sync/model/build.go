@@ -111,12 +111,16 @@ type state struct {
 	// shadowed lists endpoint addresses that got no PTR because they are
 	// a Service's cluster IP.
 	shadowed []netip.Addr
-	// ipRange: the bounds of the cluster IPs, when known (Build's; not
-	// an Incremental group's): an endpoint address outside them is no
-	// cluster IP without a lookup.
+	// ipRange: bounds of the cluster IPs, when known (Build's; for an
+	// Incremental group, Incremental.ipRange, bounds of every cluster IP
+	// it counted): an endpoint address outside them is no cluster IP
+	// without a lookup.
 	ipRange addrRange
-	ips     []netip.Addr  // checkServices' cluster IPs: an array for all its Services
-	scratch *buildScratch // reused from Service to Service (and by Incremental from group to group)
+	ips     []netip.Addr // checkServices' cluster IPs: an array for all its Services
+	// checkChunks, if set, are the chunks checkServices carves its
+	// results from (an Incremental's first Apply).
+	checkChunks *checkChunks
+	scratch     *buildScratch // reused from Service to Service (and by Incremental from group to group)
 }
 
 func build(objs *Objects, o *options, out Writer) Report {

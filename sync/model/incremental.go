@@ -49,15 +49,19 @@ type Incremental struct {
 
 	groups     *groupIndex // nil: no groups yet
 	clusterIPs ipCounts
-	shadowed   map[netip.Addr]map[dnsengine.GroupKey]bool
-	nsNames    map[string]int // groups with names, by namespace
-	seKeys     map[dnsengine.GroupKey]bool
-	seReverse  bool // a ServiceEntry host is a reverse name
-	baseRep    Report
-	restRep    Report
-	groupsRep  Report                      // the groups' counts, summed
-	problems   map[dnsengine.GroupKey]bool // groups with problems
-	keep       keeper                      // copies the keys kept
+	// ipRange holds the bounds of every cluster IP clusterIPs counted
+	// since the first Apply, gone or not: an endpoint address outside
+	// them is no cluster IP without a lookup (state.ipRange).
+	ipRange   addrRange
+	shadowed  map[netip.Addr]map[dnsengine.GroupKey]bool
+	nsNames   map[string]int // groups with names, by namespace
+	seKeys    map[dnsengine.GroupKey]bool
+	seReverse bool // a ServiceEntry host is a reverse name
+	baseRep   Report
+	restRep   Report
+	groupsRep Report                      // the groups' counts, summed
+	problems  map[dnsengine.GroupKey]bool // groups with problems
+	keep      keeper                      // copies the keys kept
 	// carved: during the first Apply of groups, the chunks what it keeps
 	// is carved from (internal/carve; dnsengine's table_carve.go says why).
 	carved  *chunks
@@ -144,23 +148,35 @@ func (m *Incremental) Apply(objs *Objects, serial uint32) (*dnsengine.Table, Rep
 		}
 		objs = m.last.Patch(objs.Changes)
 	}
-	if m.flat || duplicates(objs) {
-		// Duplicate keys (a malformed objects file) are built as Build
-		// does, whole.
-		opts := m.o
-		opts.serial = serial
-		cfg := opts.tableConfig()
-		cfg.SizeHint = sizeHint(objs)
-		b, err := dnsengine.NewTableBuilder(cfg)
-		if err != nil {
-			return nil, Report{}, fmt.Errorf("model: %w", err)
+	if !m.flat && m.groups == nil {
+		tab, rep, ok, err := m.applyFirst(objs, serial)
+		if ok || err != nil {
+			return tab, rep, err
 		}
-		rep := build(objs, &opts, b)
-		m.reset()
-		m.table, m.last = b.Build(), objs
-		return m.table, rep, nil
+		return m.buildFlat(objs, serial)
+	}
+	if m.flat || duplicates(objs) {
+		return m.buildFlat(objs, serial)
 	}
 	return m.apply(m.diff(objs), serial)
+}
+
+// buildFlat builds the table of objs whole, as Build does: for options
+// that make groups impossible, and for objects with duplicate keys (a
+// malformed objects file). It forgets the groups.
+func (m *Incremental) buildFlat(objs *Objects, serial uint32) (*dnsengine.Table, Report, error) {
+	opts := m.o
+	opts.serial = serial
+	cfg := opts.tableConfig()
+	cfg.SizeHint = sizeHint(objs)
+	b, err := dnsengine.NewTableBuilder(cfg)
+	if err != nil {
+		return nil, Report{}, fmt.Errorf("model: %w", err)
+	}
+	rep := build(objs, &opts, b)
+	m.reset()
+	m.table, m.last = b.Build(), objs
+	return m.table, rep, nil
 }
 
 // diff returns the changes from the objects Apply was last given to
@@ -219,32 +235,21 @@ type groupObjects struct {
 	checked checkedServices
 }
 
-// apply brings the table up to date with ch.
+// apply brings the table up to date with ch, once groups were built
+// (applyFirst).
 func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Report, error) {
-	first := m.groups == nil
-	if first {
-		m.carved = &chunks{}
-		defer func() { m.carved = nil }()
-	}
 	as := &m.as
 	as.dirty, as.unpacked = fresh(as.dirty, 0), fresh(as.unpacked, 0)
 	as.changes = slices.Grow(as.changes, len(ch.Services)+len(ch.EndpointSlices))
 	defer as.done()
-	if first {
-		m.reset()
-		m.groups = newGroupIndex(m.groupHash)
-	}
 	dirty := as.dirty
-	restDirty := first
+	restDirty := false
 	// part returns the part of group g, new if it has none, its key a
 	// copy (keeper).
 	part := func(g dnsengine.GroupKey) *groupPart {
 		gp := m.groups.get(g)
 		if gp == nil {
 			gp = new(groupPart)
-			if m.carved != nil {
-				gp = &carve.Take(&m.carved.parts, 1)[0]
-			}
 			gp.key = m.keep.group(g)
 			m.groups.add(gp)
 		}
@@ -334,13 +339,13 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		if err != nil {
 			return nil, err
 		}
-		o := &groupObjects{svcs: svcs, eps: eps, checked: m.checkServices(svcs)}
+		o := &groupObjects{svcs: svcs, eps: eps, checked: m.checkServices(svcs, nil)}
 		unpacked[g] = o
 		return o, nil
 	}
 
 	// ServiceEntries: a change rebuilds the base.
-	baseDirty := first
+	baseDirty := false
 	if ch.ServiceEntriesChanged {
 		baseDirty = true
 		m.ses = slices.Clone(ch.ServiceEntries)
@@ -361,6 +366,7 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 			for _, ip := range si.ips {
 				if m.clusterIPs.add(ip) {
 					flipped = append(flipped, ip)
+					m.ipRange.add(ip)
 				}
 			}
 		}
@@ -404,46 +410,61 @@ func (m *Incremental) apply(ch *Changes, serial uint32) (*dnsengine.Table, Repor
 		if err != nil {
 			return nil, Report{}, err
 		}
-		for _, ip := range old.shadowed() {
-			delete(m.shadowed[ip], g)
-			if len(m.shadowed[ip]) == 0 {
-				delete(m.shadowed, ip)
-			}
-		}
-		for _, ip := range gp.shadowed() {
-			if m.shadowed[ip] == nil {
-				m.shadowed[ip] = map[dnsengine.GroupKey]bool{}
-			}
-			m.shadowed[ip][g] = true
-		}
-		if old.names != gp.names {
-			if gp.names {
-				m.nsNames[g.Namespace]++
-				baseDirty = baseDirty || m.nsNames[g.Namespace] == 1
-			} else {
-				m.nsNames[g.Namespace]--
-				baseDirty = baseDirty || m.nsNames[g.Namespace] == 0
-			}
-		}
-		if old.service != gp.service || m.seKeys[g] || m.seReverse {
-			baseDirty = true
-		}
-		m.account(g, old, &gp)
-		switch {
-		case gp.g != nil:
-			up.Set = append(up.Set, gp.g)
-		case old.g != nil:
-			up.Remove = append(up.Remove, g)
-		}
-		if gp.g == nil && len(gp.objs) == 0 {
-			// Gone: cleared, so that a part carved by the first build,
-			// kept in its chunk by its neighbours, holds nothing. No
-			// slice points at it: it has none.
-			m.groups.remove(old)
-			gp = groupPart{}
-		}
-		*old = gp
+		baseDirty = m.settle(old, gp, &up) || baseDirty
 	}
+	return m.finishApply(up, baseDirty, restDirty, serial)
+}
+
+// settle puts gp, group old.key rebuilt, in place of old: its shadowed
+// addresses, names and report are accounted for, its table group noted
+// in up. It reports whether the base must be rebuilt for it.
+func (m *Incremental) settle(old *groupPart, gp groupPart, up *dnsengine.TableUpdate) (baseDirty bool) {
+	g := old.key
+	for _, ip := range old.shadowed() {
+		delete(m.shadowed[ip], g)
+		if len(m.shadowed[ip]) == 0 {
+			delete(m.shadowed, ip)
+		}
+	}
+	for _, ip := range gp.shadowed() {
+		if m.shadowed[ip] == nil {
+			m.shadowed[ip] = map[dnsengine.GroupKey]bool{}
+		}
+		m.shadowed[ip][g] = true
+	}
+	if old.names != gp.names {
+		if gp.names {
+			m.nsNames[g.Namespace]++
+			baseDirty = baseDirty || m.nsNames[g.Namespace] == 1
+		} else {
+			m.nsNames[g.Namespace]--
+			baseDirty = baseDirty || m.nsNames[g.Namespace] == 0
+		}
+	}
+	if old.service != gp.service || m.seKeys[g] || m.seReverse {
+		baseDirty = true
+	}
+	m.account(g, old, &gp)
+	switch {
+	case gp.g != nil:
+		up.Set = append(up.Set, gp.g)
+	case old.g != nil:
+		up.Remove = append(up.Remove, g)
+	}
+	if gp.g == nil && len(gp.objs) == 0 {
+		// Gone: cleared, so that a part carved by the first build,
+		// kept in its chunk by its neighbours, holds nothing. No
+		// slice points at it: it has none.
+		m.groups.remove(old)
+		gp = groupPart{}
+	}
+	*old = gp
+	return baseDirty
+}
+
+// finishApply ends an Apply: the groups' changes, up, into the table,
+// then the base rebuilt and the rest's report made again if asked.
+func (m *Incremental) finishApply(up dnsengine.TableUpdate, baseDirty, restDirty bool, serial uint32) (*dnsengine.Table, Report, error) {
 	if m.table == nil {
 		// An empty base until the groups are in: the ServiceEntries'
 		// hosts are checked against them.
@@ -474,7 +495,7 @@ func (m *Incremental) reset() {
 	m.ses = nil
 	m.eslices = map[Key]*groupPart{}
 	m.rest = map[Key]struct{}{}
-	m.clusterIPs = ipCounts{}
+	m.clusterIPs, m.ipRange = ipCounts{}, addrRange{}
 	m.shadowed = map[netip.Addr]map[dnsengine.GroupKey]bool{}
 	m.nsNames = map[string]int{}
 	m.seKeys = map[dnsengine.GroupKey]bool{}
@@ -525,20 +546,17 @@ func (m *Incremental) sliceGroup(es *discoveryv1.EndpointSlice) (dnsengine.Group
 func (m *Incremental) buildGroup(old *groupPart, objs *groupObjects) (groupPart, error) {
 	g := old.key
 	gp := groupPart{key: g, objs: old.objs, nSvcs: old.nSvcs, next: old.next}
-	if m.carved != nil {
-		gp.objs = carve.Copy(&m.carved.objs, gp.objs)
-	}
 	mem := objs.svcs
 	var b *dnsengine.TableBuilder
-	s := &state{o: &m.o, out: discard{}, scratch: &m.scratch}
+	s := &state{o: &m.o, out: discard{}, scratch: &m.scratch, ipRange: m.ipRange}
 	if len(mem) > 0 && validLabel(g.Namespace) && validLabel(g.Name) {
 		var err error
 		if m.gb != nil {
 			b, m.gb = m.gb, nil
 			err = b.ResetGroup(g)
 		} else {
-			cfg := m.cfg
-			cfg.Group = &g
+			cfg, key := m.cfg, g // key: g left on the stack
+			cfg.Group = &key
 			b, err = dnsengine.NewTableBuilder(cfg)
 		}
 		if err != nil {
@@ -548,7 +566,9 @@ func (m *Incremental) buildGroup(old *groupPart, objs *groupObjects) (groupPart,
 		s.out = b
 	}
 	infos := s.replayChecks(&objs.checked)
-	var ips []netip.Addr
+	// The addresses gathered in the scratch, then copied to their own
+	// array, or carved.
+	ips := m.as.ips[:0]
 	for _, si := range infos {
 		ips = append(ips, si.ips...)
 	}
@@ -556,10 +576,13 @@ func (m *Incremental) buildGroup(old *groupPart, objs *groupObjects) (groupPart,
 	gp.service = len(infos) > 0
 	s.emitServices(infos, s.labelledSlices(objs.eps), m.clusterIPs)
 	gp.rep = newPartReport(&s.rep)
-	gp.ips = append(ips, s.shadowed...)
+	ips = append(ips, s.shadowed...)
 	if m.carved != nil {
-		gp.ips = carve.Copy(&m.carved.ips, gp.ips)
+		gp.ips = carve.Copy(&m.carved.ips, ips)
+	} else {
+		gp.ips = carve.Copy(nil, ips)
 	}
+	m.as.ips = ips[:0]
 	if b != nil {
 		grp, err := b.BuildGroup()
 		if err != nil {

@@ -1,6 +1,10 @@
 package model
 
-import corev1 "k8s.io/api/core/v1"
+import (
+	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
+)
 
 // checkedServices is what checkServices made of a group's Services: the
 // Services loaded, the counts and problems it reported and the names it
@@ -14,12 +18,21 @@ type checkedServices struct {
 	passThrough []string
 }
 
-// checkServices checks svcs as the services step would.
-func (m *Incremental) checkServices(svcs []*corev1.Service) checkedServices {
-	rec := &passThroughs{}
-	s := &state{o: &m.o, out: rec}
+// checkServices checks svcs as the services step would. A first Apply
+// hands it chunks (c) its results are carved from, for every group's.
+func (m *Incremental) checkServices(svcs []*corev1.Service, c *checkChunks) checkedServices {
+	rec := &m.as.pass
+	rec.names = nil // the names kept are the result's
+	s := &state{o: &m.o, out: rec, checkChunks: c}
 	infos := s.checkServices(svcs)
 	return checkedServices{infos: infos, counts: s.rep.Services, problems: s.rep.Problems, passThrough: rec.names}
+}
+
+// checkChunks are chunks (internal/carve) of the Services checked, and
+// of their cluster IPs, for the checks of many groups.
+type checkChunks struct {
+	infos []svcInfo
+	ips   []netip.Addr
 }
 
 // replayChecks reports into s what c reported and passes its names

@@ -43,9 +43,22 @@ func (x *groupIndex) get(g dnsengine.GroupKey) *groupPart {
 	return nil
 }
 
+// lookup returns the hash of g and the part of g, or nil.
+func (x *groupIndex) lookup(g dnsengine.GroupKey) (uint64, *groupPart) {
+	h := x.hashOf(g)
+	for gp := x.byHash[h]; gp != nil; gp = gp.next {
+		if gp.key == g {
+			return h, gp
+		}
+	}
+	return h, nil
+}
+
 // add adds gp, whose key it does not hold.
-func (x *groupIndex) add(gp *groupPart) {
-	h := x.hashOf(gp.key)
+func (x *groupIndex) add(gp *groupPart) { x.addHashed(gp, x.hashOf(gp.key)) }
+
+// addHashed adds gp, whose key it does not hold and hashes to h.
+func (x *groupIndex) addHashed(gp *groupPart, h uint64) {
 	gp.next = x.byHash[h]
 	x.byHash[h] = gp
 }

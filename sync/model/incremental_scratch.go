@@ -18,7 +18,9 @@ type applyScratch struct {
 	unpacked map[dnsengine.GroupKey]*groupObjects
 	keys     []dnsengine.GroupKey
 	flipped  []netip.Addr
-	buf      []byte // an object packed (enc)
+	ips      []netip.Addr // a group's addresses (buildGroup)
+	pass     passThroughs // checkServices' writer
+	buf      []byte       // an object packed (enc)
 	// The changes of groups' objects, made at once (objects.setAll): the
 	// parts changed (groupPart.pend), the changes, and the chunk their
 	// bodies are cut from.
@@ -69,6 +71,9 @@ func (a *applyScratch) done() {
 	}
 	if cap(a.flipped) > smallScratch {
 		a.flipped = nil
+	}
+	if cap(a.ips) > smallScratch {
+		a.ips = nil
 	}
 	if cap(a.buf) > 64<<10 {
 		a.buf = nil

@@ -154,10 +154,12 @@ func ipForm(s string) (netip.Addr, bool) {
 	if err != nil || a.Zone() != "" {
 		return netip.Addr{}, false
 	}
-	var buf [64]byte
 	if a.Is4() {
-		return a, string(a.AppendTo(buf[:0])) == s
+		// ParseAddr takes an IPv4 address only in its canonical text
+		// (four decimal fields, no leading zeros: TestIPFormIPv4).
+		return a, true
 	}
+	var buf [64]byte
 	return a, string(netip.AddrFrom16(a.As16()).AppendTo(buf[:0])) == s
 }
 

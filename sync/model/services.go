@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/meshdns/meshdns/internal/carve"
 )
 
 const (
@@ -190,9 +192,13 @@ func (s *state) emitServices(infos []svcInfo, eps []svcSlice, clusterIPs ipCount
 // leaving the names of the skipped to the upstream, and returns the
 // loaded ones in order.
 func (s *state) checkServices(svcs []*corev1.Service) []svcInfo {
-	infos := make([]svcInfo, 0, len(svcs))
+	var infos []svcInfo
 	// The cluster IPs, one array for all, a Service's mostly one.
-	s.ips = make([]netip.Addr, 0, len(svcs))
+	if c := s.checkChunks; c != nil {
+		infos, s.ips = carve.Take(&c.infos, len(svcs))[:0], carve.Take(&c.ips, len(svcs))[:0]
+	} else {
+		infos, s.ips = make([]svcInfo, 0, len(svcs)), make([]netip.Addr, 0, len(svcs))
+	}
 	for _, svc := range svcs {
 		if !s.o.wants(svc.Namespace) {
 			s.rep.Services.Filtered++
