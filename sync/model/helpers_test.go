@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshdns/meshdns/dnsengine"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -72,6 +73,12 @@ func zoneOf(t testing.TB, objs *Objects, opts Options) ([]string, Report) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return objectRecords(tab), rep
+}
+
+// objectRecords returns the records of tab that come from objects (not
+// meshdns's own: zone apexes), in zone-file notation, sorted.
+func objectRecords(tab *dnsengine.Table) []string {
 	var out []string
 	for _, r := range tab.Records() {
 		if r.Source == "meshdns" {
@@ -80,7 +87,7 @@ func zoneOf(t testing.TB, objs *Objects, opts Options) ([]string, Report) {
 		out = append(out, r.String())
 	}
 	slices.Sort(out)
-	return out, rep
+	return out
 }
 
 // expectation is a .zone file: records, plus directives

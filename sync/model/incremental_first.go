@@ -227,29 +227,7 @@ func (m *Incremental) firstDuplicates(gos []groupObjects) bool {
 	return false
 }
 
-// sortedParts returns parts sorted by key, comparing the keys' first
-// bytes kept beside the parts (strKey) before their strings.
+// sortedParts returns parts sorted by key (sortedByKey).
 func sortedParts(parts []*groupPart) []*groupPart {
-	type keyed struct {
-		ns, name strKey
-		gp       *groupPart
-	}
-	ks := make([]keyed, len(parts))
-	for i, gp := range parts {
-		ks[i] = keyed{newStrKey(gp.key.Namespace), newStrKey(gp.key.Name), gp}
-	}
-	byKey := func(a, b keyed) int {
-		if c := a.ns.compare(b.ns); c != 0 {
-			return c
-		}
-		return a.name.compare(b.name)
-	}
-	if !slices.IsSortedFunc(ks, byKey) {
-		slices.SortFunc(ks, byKey)
-	}
-	out := make([]*groupPart, len(ks))
-	for i := range ks {
-		out[i] = ks[i].gp
-	}
-	return out
+	return sortedByKey(parts, func(gp *groupPart) (string, string) { return gp.key.Namespace, gp.key.Name })
 }

@@ -72,13 +72,7 @@ func TestFirstApplyDuplicates(t *testing.T) {
 			t.Errorf("built flat: %v, want %v", got, flat)
 		}
 		want, wantRep := zoneOf(t, objs, DefaultOptions())
-		var got []string
-		for _, r := range tab.Records() {
-			if r.Source != "meshdns" {
-				got = append(got, r.String())
-			}
-		}
-		slices.Sort(got)
+		got := objectRecords(tab)
 		if !slices.Equal(got, want) || fmt.Sprint(rep) != fmt.Sprint(wantRep) {
 			t.Errorf("records %q, report %+v; Build: %q, %+v", got, rep, want, wantRep)
 		}

@@ -71,13 +71,7 @@ func TestSliceHomes(t *testing.T) {
 				t.Fatal(err)
 			}
 			want, wantRep := zoneOf(t, objs, DefaultOptions())
-			var got []string
-			for _, r := range tab.Records() {
-				if r.Source != "meshdns" {
-					got = append(got, r.String())
-				}
-			}
-			slices.Sort(got)
+			got := objectRecords(tab)
 			if !slices.Equal(got, want) || fmt.Sprint(rep) != fmt.Sprint(wantRep) {
 				t.Errorf("step %d (whole %v): records %q, report %+v; Build: %q, %+v", i, whole, got, rep, want, wantRep)
 			}
