@@ -297,8 +297,8 @@ type legacyHead struct {
 }
 
 // value handles one JSON value: an object, a List of them, or a bare
-// array of them.
-// raw is valid JSON (json.Valid's, a decoder's, or a part of either).
+// array of them. raw is valid JSON (json.Valid's, a decoder's, or a part
+// of either).
 func (p *parser) value(raw json.RawMessage, w where, depth int) error {
 	t := bytes.TrimLeft(raw, " \t\r\n")
 	if len(t) > 0 && t[0] == '[' {
@@ -311,19 +311,20 @@ func (p *parser) value(raw json.RawMessage, w where, depth int) error {
 	if err := json.Unmarshal(raw, &h); err != nil {
 		return p.errorf(w, "", "", "", fmt.Errorf("object header: %w", err))
 	}
+	items := bytes.TrimLeft(h.Items.b, " \t\r\n")
+	list := len(items) > 0 && string(items) != "null"
+	if list && items[0] != '[' {
+		// Not an array: the error decoding it gets, as before the kind.
+		var lh legacyHead
+		if err := json.Unmarshal(raw, &lh); err != nil {
+			return p.errorf(w, "", "", "", fmt.Errorf("object header: %w", err))
+		}
+	}
 	if h.Kind == "" {
 		return p.errorf(w, "", h.Metadata.Namespace, h.Metadata.Name, errors.New("no kind"))
 	}
-	if items := bytes.TrimLeft(h.Items.b, " \t\r\n"); len(items) > 0 && string(items) != "null" {
-		if items[0] != '[' {
-			var lh legacyHead
-			if err := json.Unmarshal(raw, &lh); err != nil {
-				return p.errorf(w, "", "", "", fmt.Errorf("object header: %w", err))
-			}
-		}
-		if items[0] == '[' && strings.HasSuffix(h.Kind, "List") {
-			return p.items(jsonElems(items), h.APIVersion, strings.TrimSuffix(h.Kind, "List"), w, depth)
-		}
+	if list && items[0] == '[' && strings.HasSuffix(h.Kind, "List") {
+		return p.items(jsonElems(items), h.APIVersion, strings.TrimSuffix(h.Kind, "List"), w, depth)
 	}
 	return p.object(raw, &h, w)
 }

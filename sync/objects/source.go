@@ -119,9 +119,18 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 		return s.runPolling(ctx, update)
 	}
 	defer w.close()
-	// A change between the load and the watch raised no event.
-	if objs := s.poll(); objs != nil {
-		update(objs)
+	// Events come while a writer is still at it (a write in place
+	// truncates first): the file is looked at once they have been quiet
+	// for watchQuiet.
+	quiet := time.NewTimer(time.Hour)
+	quiet.Stop()
+	defer quiet.Stop()
+	// A change between the load and the watch raised no event: its
+	// writer may still be at it too, so the file is looked at as after
+	// an event, not at once (that read a file truncated and not yet
+	// written again: an update without its objects).
+	if s.statChanged() {
+		quiet.Reset(watchQuiet)
 	}
 	stop := context.AfterFunc(ctx, func() { w.close() })
 	defer stop()
@@ -155,12 +164,6 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 			}
 		}
 	}()
-	// Events come while a writer is still at it (a write in place
-	// truncates first): the file is looked at once they have been quiet
-	// for watchQuiet.
-	quiet := time.NewTimer(time.Hour)
-	quiet.Stop()
-	defer quiet.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -225,6 +228,13 @@ func (s *Source) first() (*model.Objects, error) {
 		return nil, err
 	}
 	return objs, nil
+}
+
+// statChanged reports whether the file is not the one last read, by
+// what stat says (missing, another inode, another size or time).
+func (s *Source) statChanged() bool {
+	fi, err := os.Stat(s.cfg.Path)
+	return err != nil || s.prev == nil || !os.SameFile(s.prev, fi) || fi.Size() != s.prev.Size() || !fi.ModTime().Equal(s.prev.ModTime())
 }
 
 // poll looks at the file once and returns new objects if its content

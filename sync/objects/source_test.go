@@ -331,3 +331,37 @@ func TestSourceLoadThenRun(t *testing.T) {
 		t.Errorf("%d loads, want 2 (Load, then the change)", st.Loads)
 	}
 }
+
+// TestSourceWriterAtStart: a file being written in place when Run starts
+// (truncated after Load, its content 50 ms later) is read once its writer
+// is done, not in between: no update without its objects.
+func TestSourceWriterAtStart(t *testing.T) {
+	s, path := newFileSource(t, "aa")
+	if _, err := s.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan int, 10)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, func(o *model.Objects) { got <- len(o.Services) }) }()
+	time.Sleep(50 * time.Millisecond)
+	if err := os.WriteFile(path, []byte(svcYAML("bb")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case n := <-got:
+		if n != 1 {
+			t.Fatalf("first update after the write with %d Services, want 1 (the file read while its writer was at it)", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no update within 10 s")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
