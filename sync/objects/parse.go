@@ -44,7 +44,7 @@ func (s Stats) SkippedTotal() int {
 
 // Load parses the objects file at path.
 func Load(path string) (*model.Objects, Stats, error) {
-	data, err := readFile(path)
+	data, _, err := readFile(path)
 	if err != nil {
 		return nil, Stats{}, err
 	}

@@ -196,6 +196,20 @@ func FuzzParse(f *testing.F) {
 		if d := cmp.Diff(wst, st); d != "" {
 			t.Fatalf("stats (-whole +in place):\n%s", d)
 		}
+		// JSON as readFile reads it, its blanks squeezed: the same again.
+		if looksJSON(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))) {
+			var z jsonSqueezer
+			sobjs, sst, serr := parseData(z.squeeze(nil, data), "fuzz")
+			if fmt.Sprint(serr) != fmt.Sprint(err) {
+				t.Fatalf("squeezed: error %v, as it is %v", serr, err)
+			}
+			if d := cmp.Diff(objs, sobjs); d != "" {
+				t.Fatalf("squeezed: objects (-as it is +squeezed):\n%s", d)
+			}
+			if d := cmp.Diff(st, sst); d != "" {
+				t.Fatalf("squeezed: stats (-as it is +squeezed):\n%s", d)
+			}
+		}
 		if err != nil {
 			var pe *ParseError
 			if !errors.As(err, &pe) || objs != nil {

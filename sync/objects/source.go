@@ -219,11 +219,11 @@ func (s *Source) first() (*model.Objects, error) {
 	if err != nil {
 		return nil, fmt.Errorf("objects: %w", err)
 	}
-	data, err := s.read()
+	data, h, err := s.read()
 	if err != nil {
 		return nil, fmt.Errorf("objects: %w", err)
 	}
-	objs, err := s.parse(fi, data, sha256.Sum256(data))
+	objs, err := s.parse(fi, data, h)
 	if err != nil {
 		return nil, err
 	}
@@ -266,12 +266,11 @@ func (s *Source) poll() *model.Objects {
 		s.prev, s.readAt = fi, s.now()
 		return nil
 	}
-	data, err := s.read()
+	data, h, err := s.read() // h: what is parsed, if the file changed again
 	if err != nil {
 		s.fail(fmt.Errorf("objects file unreadable, keeping the previous objects: %w", err))
 		return nil
 	}
-	h = sha256.Sum256(data) // what is parsed, if the file changed again
 	objs, err := s.parse(fi, data, h)
 	if err != nil {
 		s.prev, s.readAt = fi, s.now()
@@ -282,15 +281,16 @@ func (s *Source) poll() *model.Objects {
 	return objs
 }
 
-// read reads the whole file into memory, to be parsed.
-func (s *Source) read() ([]byte, error) {
-	data, err := readFile(s.cfg.Path)
+// read reads the whole file into memory, to be parsed (readFile), and
+// returns the hash of its bytes as they are in the file.
+func (s *Source) read() ([]byte, [sha256.Size]byte, error) {
+	data, h, err := readFile(s.cfg.Path)
 	if err == nil {
 		s.mu.Lock()
 		s.stats.Reads++
 		s.mu.Unlock()
 	}
-	return data, err
+	return data, h, err
 }
 
 // parse parses data (whose hash is h) read from a file described by fi
