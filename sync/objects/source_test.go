@@ -365,3 +365,26 @@ func TestSourceWriterAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSourceJSONUnchanged: a JSON file, read without its blanks, is
+// remembered by the hash of its bytes as they are in the file: touched,
+// it is hashed and found the same, not read and loaded again.
+func TestSourceJSONUnchanged(t *testing.T) {
+	f := fileFixture{t, filepath.Join(t.TempDir(), "objects.json")}
+	base := time.Now().Add(-time.Hour).Truncate(time.Second)
+	f.write("{\n    \"apiVersion\": \"v1\",\n    \"kind\": \"Service\",\n    \"metadata\": {\"name\": \"aa\", \"namespace\": \"default\"},\n    \"spec\": {\"clusterIP\": \"10.96.0.1\"}\n}\n", base)
+	s, err := NewSource(Config{Path: f.path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if objs, err := s.first(); err != nil || svcName(t, objs) != "aa" {
+		t.Fatalf("first load: %v", err)
+	}
+	f.touch(base.Add(time.Minute))
+	if got := s.poll(); got != nil {
+		t.Fatalf("touched, same content: update %v", got.Services)
+	}
+	if st := s.Stats(); st.Loads != 1 || st.Reads != 1 {
+		t.Errorf("loads %d reads %d, want 1 1", st.Loads, st.Reads)
+	}
+}
