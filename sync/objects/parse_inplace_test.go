@@ -65,15 +65,7 @@ func TestYAMLListInPlace(t *testing.T) {
 					t.Errorf("read whole after all: %d Lists, want %v", p.listsWhole, wantWhole)
 				}
 				wobjs, wst, werr := parse([]byte(doc), "f.yaml", true)
-				if fmt.Sprint(err) != fmt.Sprint(werr) {
-					t.Fatalf("error %v, read whole %v", err, werr)
-				}
-				if d := cmp.Diff(wobjs, objs); d != "" {
-					t.Errorf("objects (-whole +in place):\n%s", d)
-				}
-				if d := cmp.Diff(wst, st); d != "" {
-					t.Errorf("stats (-whole +in place):\n%s", d)
-				}
+				sameParse(t, "in place, read whole", objs, wobjs, st, wst, err, werr)
 			}
 		})
 	}

@@ -187,28 +187,12 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		objs, st, err := Parse(bytes.NewReader(data), "fuzz")
 		wobjs, wst, werr := parse(data, "fuzz", true)
-		if fmt.Sprint(err) != fmt.Sprint(werr) {
-			t.Fatalf("error %v, read whole %v", err, werr)
-		}
-		if d := cmp.Diff(wobjs, objs); d != "" {
-			t.Fatalf("objects (-whole +in place):\n%s", d)
-		}
-		if d := cmp.Diff(wst, st); d != "" {
-			t.Fatalf("stats (-whole +in place):\n%s", d)
-		}
+		sameParse(t, "in place, read whole", objs, wobjs, st, wst, err, werr)
 		// JSON as readFile reads it, its blanks squeezed: the same again.
 		if looksJSON(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))) {
 			var z jsonSqueezer
 			sobjs, sst, serr := parseData(z.squeeze(nil, data), "fuzz")
-			if fmt.Sprint(serr) != fmt.Sprint(err) {
-				t.Fatalf("squeezed: error %v, as it is %v", serr, err)
-			}
-			if d := cmp.Diff(objs, sobjs); d != "" {
-				t.Fatalf("squeezed: objects (-as it is +squeezed):\n%s", d)
-			}
-			if d := cmp.Diff(st, sst); d != "" {
-				t.Fatalf("squeezed: stats (-as it is +squeezed):\n%s", d)
-			}
+			sameParse(t, "squeezed, as it is", sobjs, objs, sst, st, serr, err)
 		}
 		if err != nil {
 			var pe *ParseError
@@ -224,6 +208,21 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Build: %v", err)
 		}
 	})
+}
+
+// sameParse fails t unless two parses of one file (what names a and b)
+// gave the same objects, statistics and error.
+func sameParse(t *testing.T, what string, a, b *model.Objects, sa, sb Stats, ea, eb error) {
+	t.Helper()
+	if fmt.Sprint(ea) != fmt.Sprint(eb) {
+		t.Fatalf("%s: errors %v and %v", what, ea, eb)
+	}
+	if d := cmp.Diff(b, a); d != "" {
+		t.Fatalf("%s: objects (-second +first):\n%s", what, d)
+	}
+	if d := cmp.Diff(sb, sa); d != "" {
+		t.Fatalf("%s: stats (-second +first):\n%s", what, d)
+	}
 }
 
 // TestLines checks the counter a stream's documents ask their lines of
