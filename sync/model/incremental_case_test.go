@@ -103,10 +103,7 @@ func TestIncrementalCaseVariants(t *testing.T) {
 				t.Fatal(err)
 			}
 			want, wantRep := tableOf(t, objs)
-			var got []string
-			for _, r := range tab.Records() {
-				got = append(got, r.String()+" ; "+r.Source)
-			}
+			got := recordsAndSources(tab)
 			if !reflect.DeepEqual(got, want) || fmt.Sprint(rep) != fmt.Sprint(wantRep) {
 				t.Fatalf("run %d step %d (delta %v):\n got %q\n%+v\nwant %q\n%+v", run, step, given.Changes != nil, got, rep, want, wantRep)
 			}

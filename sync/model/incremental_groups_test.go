@@ -40,10 +40,7 @@ func TestIncrementalEqualHashes(t *testing.T) {
 						t.Fatal(err)
 					}
 					want, wantRep := tableOf(t, objs)
-					var got []string
-					for _, r := range tab.Records() {
-						got = append(got, r.String()+" ; "+r.Source)
-					}
+					got := recordsAndSources(tab)
 					if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(rep, wantRep) {
 						t.Fatalf("step %d: records %v, report %+v; Build: %v, %+v", step, got, rep, want, wantRep)
 					}

@@ -11,6 +11,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/model/modeltest"
 )
@@ -88,11 +89,17 @@ func tableOf(t *testing.T, objs *model.Objects) ([]string, model.Report) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return recordsAndSources(tab), rep
+}
+
+// recordsAndSources returns tab's records in zone-file notation, each
+// with the objects it comes from, in the table's order.
+func recordsAndSources(tab *dnsengine.Table) []string {
 	var out []string
 	for _, r := range tab.Records() {
 		out = append(out, r.String()+" ; "+r.Source)
 	}
-	return out, rep
+	return out
 }
 
 // edgeObjects has addresses that are IPs in forms other than their
