@@ -132,6 +132,11 @@ func groupedEngine(t testing.TB) (*dnsengine.Engine, []packetKind) {
 		{"svc-0.ns-0.svc.cluster.local", dns.TypeA, verdict.ReasonAnswered},
 		{"_http._tcp.svc-1.ns-0.svc.cluster.local", dns.TypeSRV, verdict.ReasonAnswered},
 		{ptr, dns.TypePTR, verdict.ReasonAnswered},
+		// An endpoint held as a row (table_rows.go): its names derived.
+		{"10-128-0-11.svc-1.ns-0.svc.cluster.local", dns.TypeA, verdict.ReasonAnswered},
+		{"10-128-0-11.svc-1.ns-0.svc.cluster.local", dns.TypeSRV, verdict.ReasonAnswered},
+		{"10-128-0-11.svc-1.ns-0.svc.cluster.local", dns.TypeAAAA, verdict.ReasonNoData},
+		{"010-128-0-11.svc-1.ns-0.svc.cluster.local", dns.TypeA, verdict.ReasonNXDomain},
 		{"ns-0.svc.cluster.local", dns.TypeA, verdict.ReasonNoData},
 		{"nx.ns-0.svc.cluster.local", dns.TypeA, verdict.ReasonNXDomain},
 		{"se-1.example.com", dns.TypeA, verdict.ReasonAnswered},

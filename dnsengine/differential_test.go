@@ -61,6 +61,9 @@ func queryNames(ref *dnsengine.RefTable) []string {
 		add("nx." + n)
 		add("_http._tcp." + n)
 		add("a.b." + n)
+		for _, v := range addressVariants(n) {
+			add(v)
+		}
 	}
 	for _, r := range ref.Records() {
 		if s, ok := strings.CutPrefix(r.Name, "*."); ok {
@@ -83,6 +86,41 @@ func queryNames(ref *dnsengine.RefTable) []string {
 	out := make([]string, 0, len(set))
 	for n := range set {
 		out = append(out, n)
+	}
+	return out
+}
+
+// addressVariants returns names that hold the same address as name in
+// another spelling, for a name whose first label is an endpoint's dashed
+// address or that is a reverse name: a grouped table finds those names by
+// the address they spell (table_rows.go), and must answer only the
+// address's own spelling. Also the reverse name's parent.
+func addressVariants(name string) []string {
+	label, rest, _ := strings.Cut(strings.TrimSuffix(name, "."), ".")
+	var out []string
+	if strings.HasSuffix(name, ".in-addr.arpa.") || strings.HasSuffix(name, ".ip6.arpa.") {
+		out = append(out, "0"+label+"."+rest, "00"+label+"."+rest, rest)
+		if strings.HasSuffix(name, ".ip6.arpa.") {
+			out = append(out, label+label+"."+rest)
+		}
+		return out
+	}
+	if !strings.Contains(label, "-") {
+		return nil
+	}
+	sep := "."
+	if strings.Count(label, "-") != 3 || strings.Contains(label, "--") {
+		sep = ":"
+	}
+	ip, err := netip.ParseAddr(strings.ReplaceAll(label, "-", sep))
+	if err != nil {
+		return nil
+	}
+	out = append(out, "0"+label+"."+rest, strings.Replace(label, "-", "-0", 1)+"."+rest)
+	if ip.Is6() {
+		// The address written out in full, and with "::" elsewhere.
+		full := strings.ReplaceAll(ip.StringExpanded(), ":", "-")
+		out = append(out, full+"."+rest, strings.Replace(full, "0000", "0", 1)+"."+rest, strings.ToUpper(label)+"."+rest)
 	}
 	return out
 }

@@ -9,6 +9,27 @@ import (
 // reference table of reference_test.go and the message-level answer both
 // tables give.
 
+// TableRows returns the endpoints of t's groups held as rows
+// (table_rows.go): the tests check that the grouped tables they compare
+// have some.
+func TableRows(t *Table) int {
+	n := 0
+	t.segments(func(s *segment) { n += len(s.rows) })
+	return n
+}
+
+// TableRowNames returns the dashed names of the rows of t's groups.
+func TableRowNames(t *Table) []string {
+	var out []string
+	t.segments(func(s *segment) {
+		for i := range s.rows {
+			var buf [wire.MaxNameLen]byte
+			out = append(out, wire.DecodeName(s.rowName(&buf, s.rowNode(i))))
+		}
+	})
+	return out
+}
+
 // RefBuilder builds the reference table.
 type RefBuilder = refBuilder
 

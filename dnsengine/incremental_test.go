@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/model/modeltest"
 	corev1 "k8s.io/api/core/v1"
@@ -18,7 +19,7 @@ import (
 // through model.Incremental and checks after each that its table (base
 // and Service groups, updated in place of a rebuild) answers every query
 // form as the reference built from scratch, and that the reports match.
-func checkIncremental(t *testing.T, r *rand.Rand, steps int) (grouped int) {
+func checkIncremental(t *testing.T, r *rand.Rand, steps int) (grouped, rows int) {
 	t.Helper()
 	objs, opts := modeltest.Random(r), modeltest.RandomOptions(r)
 	inc, err := model.NewIncremental(opts)
@@ -53,8 +54,9 @@ func checkIncremental(t *testing.T, r *rand.Rand, steps int) (grouped int) {
 		}
 		checkApexes(t, tab)
 		grouped += tab.Groups()
+		rows += dnsengine.TableRows(tab)
 	}
-	return grouped
+	return grouped, rows
 }
 
 // deltaOf returns the changes from prev to next, by key and pointer.
@@ -96,18 +98,20 @@ func TestIncrementalMatchesBuild(t *testing.T) {
 	if testing.Short() {
 		n = 30
 	}
-	grouped := 0
+	grouped, rows := 0, 0
 	for range n {
 		seed := r.Uint64()
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			grouped += checkIncremental(t, rand.New(rand.NewPCG(seed, 0)), 6)
+			g, rs := checkIncremental(t, rand.New(rand.NewPCG(seed, 0)), 6)
+			grouped, rows = grouped+g, rows+rs
 		})
 	}
-	// The tables must have had groups to update, not only flat builds.
-	if grouped < n {
-		t.Fatalf("%d groups over %d runs: the incremental path was hardly taken", grouped, n)
+	// The tables must have had groups to update, not only flat builds,
+	// and endpoints held as rows in them.
+	if grouped < n || rows < n {
+		t.Fatalf("%d groups and %d rows over %d runs: the incremental path was hardly taken", grouped, rows, n)
 	}
-	t.Logf("%d groups over %d runs", grouped, n)
+	t.Logf("%d groups, %d rows over %d runs", grouped, rows, n)
 }
 
 // FuzzIncremental: any seed makes a random object set and a sequence of

@@ -129,23 +129,24 @@ func (e *Engine) write(m []byte, q *wire.Query, limit int, p *plan) (int, verdic
 	case p.nruns > 0:
 		an, tc = writeRuns(&w, p, q, ttl)
 	default:
-		cnt := len(p.rrs)
+		rrs, chase := p.answer(), p.chased()
+		cnt := len(rrs)
 		start := 0
 		if p.rotate && cnt > 1 {
 			start = int(q.ID) % cnt
 		}
 		for i := 0; i < cnt; i++ {
-			at, ok := writeRecord(&w, wire.HeaderLen, p.seg, &p.rrs[(start+i)%cnt], ttl)
+			at, ok := writeRecord(&w, wire.HeaderLen, p.seg, &rrs[(start+i)%cnt], ttl)
 			if !ok {
 				tc = true
 				break
 			}
 			an++
-			if i == 0 && len(p.chase) > 0 && at <= 0x3fff {
+			if i == 0 && len(chase) > 0 && at <= 0x3fff {
 				// The CNAME target's records, owned by the name in its rdata.
-				cstart := int(q.ID) % len(p.chase)
-				for j := range p.chase {
-					if _, ok := writeRecord(&w, at, p.cseg, &p.chase[(cstart+j)%len(p.chase)], ttl); !ok {
+				cstart := int(q.ID) % len(chase)
+				for j := range chase {
+					if _, ok := writeRecord(&w, at, p.cseg, &chase[(cstart+j)%len(chase)], ttl); !ok {
 						tc = true
 						break
 					}
@@ -167,7 +168,7 @@ func (e *Engine) write(m []byte, q *wire.Query, limit int, p *plan) (int, verdic
 
 	// Additional: SRV target addresses, when everything else fit. Each
 	// glue record's owner points at the target name inside the SRV rdata.
-	if !tc && an > 0 && len(p.rrs) > 0 && p.rrs[0].typ == TypeSRV {
+	if rrs := p.answer(); !tc && an > 0 && p.nruns == 0 && len(rrs) > 0 && rrs[0].typ == TypeSRV {
 		ar += e.glue(&w, p, q, an, ttl)
 	}
 
@@ -192,7 +193,8 @@ func (e *Engine) write(m []byte, q *wire.Query, limit int, p *plan) (int, verdic
 // after the question, in the order they were written.
 func (e *Engine) glue(w *wire.Writer, p *plan, q *wire.Query, an int, ttl uint32) int {
 	t := p.seg
-	cnt := len(p.rrs)
+	rrs := p.answer()
+	cnt := len(rrs)
 	start := 0
 	if cnt > 1 {
 		start = int(q.ID) % cnt
@@ -200,7 +202,7 @@ func (e *Engine) glue(w *wire.Writer, p *plan, q *wire.Query, an int, ttl uint32
 	off := q.QEnd
 	written := 0
 	for i := 0; i < an; i++ {
-		r := &p.rrs[(start+i)%cnt]
+		r := &rrs[(start+i)%cnt]
 		rdlen := int(binary.BigEndian.Uint16(w.B[off+10:]))
 		target := off + 12 + 6
 		off += 12 + rdlen
@@ -208,6 +210,15 @@ func (e *Engine) glue(w *wire.Writer, p *plan, q *wire.Query, an int, ttl uint32
 			return written
 		}
 		if r.typ != TypeSRV || t.flags(r.data)&nodeExists == 0 {
+			continue
+		}
+		if t.isRow(r.data) {
+			row, _ := t.row(r.data)
+			a := rowAddr(row)
+			if _, ok := writeRecord(w, target, t, &a, ttl); !ok {
+				return written
+			}
+			written++
 			continue
 		}
 		full := false
@@ -231,8 +242,8 @@ func (e *Engine) glue(w *wire.Writer, p *plan, q *wire.Query, an int, ttl uint32
 // room.
 func writeRuns(w *wire.Writer, p *plan, q *wire.Query, ttl uint32) (an int, tc bool) {
 	cnt := 0
-	for _, r := range p.runs[:p.nruns] {
-		cnt += len(r.rrs)
+	for i := range p.runs[:p.nruns] {
+		cnt += len(p.runs[i].records())
 	}
 	start := 0
 	if p.rotate && cnt > 1 {
@@ -241,11 +252,11 @@ func writeRuns(w *wire.Writer, p *plan, q *wire.Query, ttl uint32) (an int, tc b
 	for i := 0; i < cnt; i++ {
 		j := (start + i) % cnt
 		k := 0
-		for j >= len(p.runs[k].rrs) {
-			j -= len(p.runs[k].rrs)
+		for j >= len(p.runs[k].records()) {
+			j -= len(p.runs[k].records())
 			k++
 		}
-		if _, ok := writeRecord(w, wire.HeaderLen, p.runs[k].seg, &p.runs[k].rrs[j], ttl); !ok {
+		if _, ok := writeRecord(w, wire.HeaderLen, p.runs[k].seg, &p.runs[k].records()[j], ttl); !ok {
 			return an, true
 		}
 		an++

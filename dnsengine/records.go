@@ -57,18 +57,19 @@ func (t *Table) Records() []Record {
 
 func (t *segment) appendRecords(out []Record) []Record {
 	var buf [wire.MaxNameLen]byte
-	for n := 0; n+1 < len(t.nodes); n++ {
-		rs := t.records(uint32(n))
+	var rb rowRecs
+	for n := range t.allNodes() {
+		rs := t.records(n, rb[:])
 		if len(rs) == 0 {
 			continue
 		}
 		var owner string
-		if t.flags(uint32(n))&nodeWild != 0 {
+		if t.flags(n)&nodeWild != 0 {
 			owner = "*." + wire.DecodeName(buf[:t.putName(buf[:], t.nodes[n].parent)])
 		} else {
-			owner = wire.DecodeName(buf[:t.putName(buf[:], uint32(n))])
+			owner = wire.DecodeName(buf[:t.putName(buf[:], n)])
 		}
-		src := t.sources(uint32(n))
+		src := t.sources(n)
 		for i := range rs {
 			out = append(out, Record{Name: owner, Type: typeString(rs[i].typ), Data: rdataString(rs[i].typ, t.rdata(&rs[i])), Source: src})
 		}
@@ -91,7 +92,7 @@ func sortRecords(out []Record) {
 
 // sources returns the provenance of node n's records, comma separated.
 func (t *segment) sources(n uint32) string {
-	off := t.nodes[n].meta & metaSrcMask
+	off := t.meta(n) & metaSrcMask
 	cnt := t.src[off]
 	names := make([]string, 0, cnt)
 	for _, a := range t.src[off+1 : off+1+cnt] {
@@ -108,9 +109,9 @@ func (t *Table) Names() []string {
 	var out []string
 	var buf [wire.MaxNameLen]byte
 	t.segments(func(s *segment) {
-		for n := 0; n+1 < len(s.nodes); n++ {
-			if s.flags(uint32(n))&nodeExists != 0 {
-				w := buf[:s.putName(buf[:], uint32(n))]
+		for n := range s.allNodes() {
+			if s.flags(n)&nodeExists != 0 {
+				w := buf[:s.putName(buf[:], n)]
 				if s != t.base && !isReverse(w) && t.groupOf(w) == nil {
 					continue
 				}

@@ -26,12 +26,47 @@ type plan struct {
 	podType  uint16 // a synthesized pod address record, when non-zero
 	podLen   int
 	podAddr  [16]byte
+	// Records derived from a row's name (table_rows.go) are kept here,
+	// not in rrs and chase, which point into segments: answer and
+	// chased return them. (A slice of the plan kept in the plan would
+	// move every plan to the heap.)
+	vrec     rowRecs
+	vlo, vhi int // answer: vrec[vlo:vhi] when vhi > 0
+	vchase   rowRecs
+	clo, chi int // chased: vchase[clo:chi] when chi > 0
 }
 
-// run is a run of records of one segment.
+// answer returns the answer records of p (not its runs).
+func (p *plan) answer() []record {
+	if p.vhi > 0 {
+		return p.vrec[p.vlo:p.vhi]
+	}
+	return p.rrs
+}
+
+// chased returns the CNAME target's records of p.
+func (p *plan) chased() []record {
+	if p.chi > 0 {
+		return p.vchase[p.clo:p.chi]
+	}
+	return p.chase
+}
+
+// run is a run of records of one segment: rrs, or the one record of a
+// row's reverse name, derived (one).
 type run struct {
-	seg *segment
-	rrs []record
+	seg   *segment
+	rrs   []record
+	one   [1]record
+	isOne bool
+}
+
+// records returns the records of the run r.
+func (r *run) records() []record {
+	if r.isOne {
+		return r.one[:]
+	}
+	return r.rrs
 }
 
 // resolve decides how to answer q from t. It returns reason ReasonNotOwned
@@ -93,7 +128,20 @@ func (e *Engine) resolve(t *Table, q *wire.Query, p *plan) {
 func (e *Engine) fromNode(t *Table, s *segment, n uint32, q *wire.Query, z *zone, p *plan, authoritative bool) {
 	f := s.flags(n)
 	p.seg = s
-	switch rs := s.records(n); {
+	if s.isRow(n) {
+		rs := s.rowRecords(n, p.vrec[:])
+		lo, hi := 0, len(rs)
+		if q.QType != TypeANY {
+			lo, hi = typeBounds(rs, q.QType)
+		}
+		if hi > lo {
+			p.vlo, p.vhi, p.rotate, p.reason = lo, hi, q.QType != TypeANY, verdict.ReasonAnswered
+			return
+		}
+		negative(f, q, z, p, authoritative)
+		return
+	}
+	switch rs := s.records(n, nil); {
 	case f&nodeCNAME != 0:
 		e.fromCNAME(t, s, rs, q, p)
 		return
@@ -101,7 +149,7 @@ func (e *Engine) fromNode(t *Table, s *segment, n uint32, q *wire.Query, z *zone
 		p.rrs, p.reason = rs, verdict.ReasonAnswered
 		return
 	}
-	if rs := s.typeRange(n, q.QType); len(rs) > 0 {
+	if rs := s.typeRange(n, q.QType, nil); len(rs) > 0 {
 		p.rrs, p.rotate, p.reason = rs, true, verdict.ReasonAnswered
 		return
 	}
@@ -183,7 +231,12 @@ func (e *Engine) fromCNAME(t *Table, s *segment, rs []record, q *wire.Query, p *
 		p.rrs, p.reason = nil, verdict.ReasonNotOwned
 		return
 	}
-	p.cseg, p.chase, p.reason = ts, ts.typeRange(tn, q.QType), verdict.ReasonAnswered
+	p.cseg, p.reason = ts, verdict.ReasonAnswered
+	if ts.isRow(tn) {
+		p.clo, p.chi = typeBounds(ts.rowRecords(tn, p.vchase[:]), q.QType)
+		return
+	}
+	p.chase = ts.typeRange(tn, q.QType, nil)
 }
 
 // anyOrder is every type a table holds, in the order of a node's records.
@@ -200,14 +253,30 @@ func (e *Engine) fromParts(ps []part, q *wire.Query, z *zone, p *plan) {
 		p.reason = verdict.ReasonNotOwned
 		return
 	}
-	add := func(s *segment, rs []record) bool {
-		if len(rs) == 0 {
+	add := func(x part, typ uint16) bool {
+		var r run
+		if x.seg.isRow(x.n) {
+			// A row's reverse name: one PTR record.
+			var buf rowRecs
+			rs := x.seg.rowRecords(x.n, buf[:])
+			lo, hi := typeBounds(rs, typ)
+			switch hi - lo {
+			case 0:
+				return true
+			case 1:
+				r = run{seg: x.seg, one: [1]record{rs[lo]}, isOne: true}
+			default:
+				return false
+			}
+		} else if rs := x.seg.typeRange(x.n, typ, nil); len(rs) > 0 {
+			r = run{seg: x.seg, rrs: rs}
+		} else {
 			return true
 		}
 		if p.nruns == len(p.runs) {
 			return false
 		}
-		p.runs[p.nruns] = run{s, rs}
+		p.runs[p.nruns] = r
 		p.nruns++
 		return true
 	}
@@ -218,7 +287,7 @@ func (e *Engine) fromParts(ps []part, q *wire.Query, z *zone, p *plan) {
 	}
 	for _, typ := range types {
 		for _, x := range ps {
-			if !add(x.seg, x.seg.typeRange(x.n, typ)) {
+			if !add(x, typ) {
 				p.nruns, p.reason = 0, verdict.ReasonNotOwned
 				return
 			}

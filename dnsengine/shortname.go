@@ -35,12 +35,15 @@ func (e *Engine) shortName(t *Table, q *wire.Query, p *plan) bool {
 	if n == noNode {
 		return false
 	}
+	if t2.isRow(n) {
+		return false // a Service's name is no row's
+	}
 	if f := t2.flags(n); f&nodeHosts == 0 || f&nodeCNAME != 0 || f&nodeInZone == 0 {
 		return false
 	}
 	switch q.QType {
 	case TypeA, TypeAAAA:
-		if rs := t2.typeRange(n, q.QType); len(rs) > 0 {
+		if rs := t2.typeRange(n, q.QType, nil); len(rs) > 0 {
 			p.seg, p.rrs, p.rotate, p.reason = t2, rs, true, verdict.ReasonAnswered
 		} else {
 			p.reason = verdict.ReasonNoData
@@ -48,7 +51,7 @@ func (e *Engine) shortName(t *Table, q *wire.Query, p *plan) bool {
 	case TypeANY:
 		// The addresses only: A and AAAA sort first among a node's
 		// records.
-		rs := t2.records(n)
+		rs := t2.records(n, nil)
 		k := 0
 		for k < len(rs) && (rs[k].typ == TypeA || rs[k].typ == TypeAAAA) {
 			k++

@@ -103,6 +103,7 @@ type segment struct {
 	// a 2-byte big-endian length, then its bytes). Offset 0 is the empty
 	// list.
 	src  []uint32
+	rows []epRow // a group's endpoints whose names are derived (table_rows.go)
 	seed maphash.Seed
 	more *segMore // nil: no wildcards, pass-through names or glue order
 }
@@ -205,6 +206,17 @@ func (t *segment) count() segStats {
 			st.byType[k]++
 		}
 	}
+	var buf rowRecs
+	for i := range t.rows {
+		ns, k := t.rowNames(i)
+		for _, n := range ns[:k] {
+			st.names++
+			for _, r := range t.rowRecords(n, buf[:]) {
+				st.records++
+				st.byType[statIndex(r.typ)]++
+			}
+		}
+	}
 	return st
 }
 
@@ -224,32 +236,73 @@ type TableStats struct {
 	ByType    map[string]int
 }
 
-func (t *segment) flags(n uint32) uint32 { return t.nodes[n].meta >> metaFlags }
+func (t *segment) flags(n uint32) uint32 { return t.meta(n) >> metaFlags }
 
-// records returns the records of node n.
-func (t *segment) records(n uint32) []record { return t.recs[t.nodes[n].rec:t.nodes[n+1].rec] }
+// meta returns the node.meta of node n, a row's name's too.
+func (t *segment) meta(n uint32) uint32 {
+	if t.isRow(n) {
+		return t.rowMeta(n)
+	}
+	return t.nodes[n].meta
+}
 
-// typeRange returns the run of records of type typ of node n.
-func (t *segment) typeRange(n uint32, typ uint16) []record {
-	rs := t.records(n)
-	lo := -1
+// records returns the records of node n. Those of a row's name are
+// derived into buf (a rowRecs's; nil: a new one), which the result then
+// shares.
+func (t *segment) records(n uint32, buf []record) []record {
+	if t.isRow(n) {
+		return t.rowRecords(n, buf)
+	}
+	return t.recs[t.nodes[n].rec:t.nodes[n+1].rec]
+}
+
+// hasRecords reports whether node n holds records.
+func (t *segment) hasRecords(n uint32) bool {
+	return t.isRow(n) || t.nodes[n].rec != t.nodes[n+1].rec
+}
+
+// typeRange returns the run of records of type typ of node n; buf as for
+// records.
+func (t *segment) typeRange(n uint32, typ uint16, buf []record) []record {
+	rs := t.records(n, buf)
+	lo, hi := typeBounds(rs, typ)
+	if lo == hi {
+		return nil
+	}
+	return rs[lo:hi]
+}
+
+// typeBounds returns the bounds of the run of records of type typ in rs,
+// which is sorted by type; lo == hi when there is none.
+func typeBounds(rs []record, typ uint16) (lo, hi int) {
+	lo = -1
 	for i := range rs {
 		if rs[i].typ == typ {
 			if lo < 0 {
 				lo = i
 			}
 		} else if lo >= 0 {
-			return rs[lo:i]
+			return lo, i
 		}
 	}
 	if lo < 0 {
-		return nil
+		return 0, 0
 	}
-	return rs[lo:]
+	return lo, len(rs)
 }
 
 // lookup returns the node of the existing name w (lowercase wire), or noNode.
 func (t *segment) lookup(w []byte) uint32 {
+	n := t.lookupIndex(w)
+	if n == noNode && len(t.rows) > 0 {
+		return t.lookupRow(w)
+	}
+	return n
+}
+
+// lookupIndex returns the node of the existing name w that the index holds
+// (a row's names are not there), or noNode.
+func (t *segment) lookupIndex(w []byte) uint32 {
 	if len(t.index) == 0 {
 		return noNode
 	}
@@ -345,6 +398,10 @@ func (t *segment) nameEqual(n uint32, w []byte) bool {
 
 // nameLen returns the length of the wire name of node n.
 func (t *segment) nameLen(n uint32) int {
+	if t.isRow(n) {
+		var buf [wire.MaxNameLen]byte
+		return len(t.rowName(&buf, n))
+	}
 	l := 0
 	for {
 		nd := &t.nodes[n]
@@ -359,6 +416,15 @@ func (t *segment) nameLen(n uint32) int {
 // putName writes the wire name of node n at the start of dst, which must
 // have room for nameLen(n) bytes, and returns its length.
 func (t *segment) putName(dst []byte, n uint32) int {
+	if t.isRow(n) {
+		var buf [wire.MaxNameLen]byte
+		return copy(dst, t.rowName(&buf, n))
+	}
+	return t.putNodeName(dst, n)
+}
+
+// putNodeName is putName for a node of t.nodes.
+func (t *segment) putNodeName(dst []byte, n uint32) int {
 	off := 0
 	for {
 		nd := &t.nodes[n]

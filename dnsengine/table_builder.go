@@ -58,6 +58,7 @@ type TableBuilder struct {
 	keepNodes []node
 	keepArena []byte
 	ls        layoutScratch
+	rows      rowScratch
 	seg       segment
 	svcZone   []byte
 	carve     *carver // set: groups are carved from chunks (table_carve.go)
@@ -643,10 +644,15 @@ func (b *TableBuilder) BuildGroup() (*Group, error) {
 	}
 	// The Service's name is a full node (chained): its bytes in the arena
 	// are the group's key. A group without names below it gets the node
-	// for that, without records and not existing.
-	key := b.t.nodes[b.anyNode(b.stop)].label
+	// for that, without records and not existing. A group with rows has
+	// it as node 0 (deriveRows).
+	svc := b.anyNode(b.stop)
 	g := b.newGroup()
-	*g = Group{seg: *b.finish(), key: key}
+	g.seg = *b.finish()
+	if len(g.seg.rows) > 0 {
+		svc = 0
+	}
+	g.key = g.seg.nodes[svc].label
 	return g, nil
 }
 

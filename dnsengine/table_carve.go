@@ -25,6 +25,7 @@ type carver struct {
 	words   []uint32
 	groups  []Group
 	entries []groupEntry
+	rows    []epRow
 }
 
 // CarveGroups makes the groups b builds from now on share chunks of
@@ -53,6 +54,13 @@ func (b *TableBuilder) ownRecs(src []record) []record {
 		return carve.Copy(nil, src)
 	}
 	return carve.Copy(&b.carve.recs, src)
+}
+
+func (b *TableBuilder) ownRows(src []epRow) []epRow {
+	if b.carve == nil {
+		return carve.Copy(nil, src)
+	}
+	return carve.Copy(&b.carve.rows, src)
 }
 
 func (b *TableBuilder) ownBytes(src []byte) []byte {

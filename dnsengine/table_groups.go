@@ -108,7 +108,7 @@ func (t *Table) GroupHasRecords(name string) bool {
 		return false
 	}
 	n := g.seg.lookup(w)
-	return n != noNode && len(g.seg.records(n)) > 0
+	return n != noNode && g.seg.hasRecords(n)
 }
 
 // lowerWire lowercases the wire name w in place (length bytes are at
@@ -361,7 +361,7 @@ func (t *Table) find(w []byte) (*segment, uint32) {
 	}
 	if g := t.groupOf(w); g != nil {
 		if n := g.seg.lookup(w); n != noNode {
-			if len(g.seg.records(n)) > 0 {
+			if g.seg.hasRecords(n) {
 				return &g.seg, n
 			}
 			if bn := t.base.lookup(w); bn != noNode {

@@ -209,6 +209,9 @@ func (b *TableBuilder) layout() {
 	}
 	t.nodes = append(t.nodes, node{rec: uint32(len(t.recs)), parent: noNode})
 	ls.key, ls.srcs, ls.kept = key, srcs, kept
+	if b.stop != nil {
+		b.deriveRows()
+	}
 	if b.stop == nil {
 		b.recs = nil
 	} else {
@@ -263,7 +266,7 @@ func (t *segment) glueRecords(n uint32, fn func(*record) bool) {
 		}
 		return
 	}
-	rs := t.records(n)
+	rs := t.records(n, nil) // not a row's (glue asks rowAddr)
 	for i := range rs {
 		if rs[i].typ == TypeA || rs[i].typ == TypeAAAA {
 			if !fn(&rs[i]) {

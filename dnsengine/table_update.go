@@ -300,11 +300,16 @@ func (g *Group) forReverse(buf *[wire.MaxNameLen]byte, fn func(w []byte)) {
 	for n := 0; n+1 < len(s.nodes); n++ {
 		// A group's reverse names hold PTR records: skip the others
 		// before writing out their names.
-		if len(s.typeRange(uint32(n), TypePTR)) == 0 {
+		if len(s.typeRange(uint32(n), TypePTR, nil)) == 0 {
 			continue
 		}
 		if w := buf[:s.putName(buf[:], uint32(n))]; isReverse(w) {
 			fn(w)
+		}
+	}
+	for i := range s.rows {
+		if s.rows[i].rmeta != 0 {
+			fn(s.rowName(buf, s.rowNode(i)+1))
 		}
 	}
 }
@@ -313,7 +318,8 @@ func (g *Group) forReverse(buf *[wire.MaxNameLen]byte, fn func(w []byte)) {
 // (forReverse): a name of g with PTR records.
 func (g *Group) hasReverse(w []byte) bool {
 	n := g.seg.lookup(w)
-	return n != noNode && len(g.seg.typeRange(n, TypePTR)) > 0
+	var buf rowRecs
+	return n != noNode && len(g.seg.typeRange(n, TypePTR, buf[:])) > 0
 }
 
 // sameRevEntry reports whether the reverse names of hashes a and b share
