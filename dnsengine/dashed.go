@@ -1,6 +1,24 @@
 package dnsengine
 
-import "bytes"
+import (
+	"bytes"
+	"net/netip"
+)
+
+// AppendDashed appends to dst the label CoreDNS names an endpoint without
+// a hostname by: its address with '.' or ':' replaced by '-'
+// ("10-244-1-7", "fd00--7"). The model names endpoints with it, and a
+// grouped table finds them by it (table_rows.go).
+func AppendDashed(dst []byte, ip netip.Addr) []byte {
+	start := len(dst)
+	dst = ip.AppendTo(dst)
+	for i, c := range dst[start:] {
+		if c == '.' || c == ':' {
+			dst[start+i] = '-'
+		}
+	}
+	return dst
+}
 
 // parseDashedAddr parses a dashed address label ("10-244-1-7" or
 // "fd00-10-244--7") into out, returning its length (4 or 16). It does not

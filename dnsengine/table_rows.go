@@ -148,23 +148,10 @@ func (t *segment) rowName(buf *[wire.MaxNameLen]byte, n uint32) []byte {
 	if rev {
 		return appendReverseName(buf[:0], ip)
 	}
-	w := appendDashedLabel(buf[:1], ip)
+	w := AppendDashed(buf[:1], ip)
 	buf[0] = byte(len(w) - 1)
 	l := len(w)
 	return buf[:l+t.putNodeName(buf[l:], 0)]
-}
-
-// appendDashedLabel appends the label CoreDNS names an endpoint without a
-// hostname by: its address with '.' or ':' replaced by '-'.
-func appendDashedLabel(dst []byte, ip netip.Addr) []byte {
-	start := len(dst)
-	dst = ip.AppendTo(dst)
-	for i, c := range dst[start:] {
-		if c == '.' || c == ':' {
-			dst[start+i] = '-'
-		}
-	}
-	return dst
 }
 
 // lookupRow returns the virtual node of the lowercase wire name w, or
@@ -201,7 +188,7 @@ func (t *segment) lookupRow(w []byte) uint32 {
 	// Only the address's own form: the parse accepts others ("::" for
 	// "0-0-...", uppercase hex, which a lowercase w has not).
 	var buf [wire.MaxNameLen]byte
-	if string(appendDashedLabel(buf[:0], t.rowIP(&t.rows[i]))) != string(label) {
+	if string(AppendDashed(buf[:0], t.rowIP(&t.rows[i]))) != string(label) {
 		return noNode
 	}
 	return n

@@ -271,7 +271,7 @@ func (b *TableBuilder) rowOf(n uint32) (rowCand, bool) {
 	}
 	b.rows.ports = ports
 	label := t.arena[nd.label+1 : nd.label+1+uint32(t.arena[nd.label])]
-	dashed := appendDashedLabel(b.rows.dashed[:0], ip)
+	dashed := AppendDashed(b.rows.dashed[:0], ip)
 	b.rows.dashed = dashed
 	var back [16]byte
 	if string(label) != string(dashed) {

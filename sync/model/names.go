@@ -1,7 +1,6 @@
 package model
 
 import (
-	"net/netip"
 	"strings"
 
 	"github.com/meshdns/meshdns/dnsengine"
@@ -44,19 +43,6 @@ func validDomain(s string, wildcard bool) bool {
 // normHost lowercases a host name and drops one trailing dot.
 func normHost(s string) string {
 	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
-}
-
-// appendDashed appends to dst the endpoint label CoreDNS derives from an
-// address without a hostname: '.' or ':' replaced by '-'.
-func appendDashed(dst []byte, ip netip.Addr) []byte {
-	start := len(dst)
-	dst = ip.AppendTo(dst)
-	for i, c := range dst[start:] {
-		if c == '.' || c == ':' {
-			dst[start+i] = '-'
-		}
-	}
-	return dst
 }
 
 // serviceNames returns a Service's provenance, "Service

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
+	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/internal/carve"
 )
 
@@ -370,7 +371,7 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 				}
 				ip = ip.Unmap()
 				k := epKey{host, ip}
-				if host != "" && host == string(appendDashed(dashed[:0], ip)) {
+				if host != "" && host == string(dnsengine.AppendDashed(dashed[:0], ip)) {
 					k.host = ""
 				}
 				if x := merged(out, idx, k, n); x != nil {
@@ -385,7 +386,7 @@ func (s *state) endpoints(si *svcInfo, list []*discoveryv1.EndpointSlice) []*epA
 				if host != "" {
 					names = append(names, host...)
 				} else {
-					names = appendDashed(names, ip)
+					names = dnsengine.AppendDashed(names, ip)
 				}
 				labelEnd := len(names)
 				names = append(append(names, '.'), si.fqdn...)
