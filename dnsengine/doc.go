@@ -17,8 +17,9 @@
 // The packet path allocates nothing: the question name, lowercased in DNS
 // wire format, is hashed into the table's index; records are held compactly
 // (table.go: a node per name as label and parent, 12 bytes per record, no
-// pointers) and their rdata is written, with the rest of the response, over
-// the query in the caller's buffer.
+// pointers; a group's endpoints as rows whose names and records are
+// derived when asked, table_rows.go) and their rdata is written, with the
+// rest of the response, over the query in the caller's buffer.
 //
 // Beside the answering core, the engine is made of packages of their own:
 // wire (the packet layer: Process decodes each packet once into a

@@ -45,6 +45,10 @@ const (
 //     write the wire form into the caller's buffer when asked.
 //   - index: open addressing from the hash of a lowercase wire name to its
 //     node, for the names that exist.
+//   - rows (a group's only): its endpoints named by their dashed address,
+//     16 bytes each instead of two nodes and four records; their names and
+//     records are derived when asked, as virtual nodes numbered after the
+//     others (table_rows.go).
 
 // noNode marks the absence of a node (the parent of the root).
 const noNode = ^uint32(0)
