@@ -20,7 +20,10 @@ type rowScratch struct {
 	dashed []byte
 	rows   []epRow
 	remap  []uint32 // by old arena offset: new offset + 1
-	arena  []byte
+	// lastPorts: arena offset + 1 of the SRV set of the row found last
+	// (0: none yet in this group).
+	lastPorts uint32
+	arena     []byte
 }
 
 // rowCand is a row found and the nodes of its two names.
@@ -55,6 +58,7 @@ func (b *TableBuilder) deriveRows() {
 	}
 	rs.child = child
 	cands := rs.cands[:0]
+	rs.lastPorts = 0
 	for n := range uint32(nn) {
 		if t.nodes[n].parent == svc && !child[n] {
 			if c, ok := b.rowOf(n); ok {
@@ -293,6 +297,18 @@ func (b *TableBuilder) rowOf(n uint32) (rowCand, bool) {
 			c.r, c.row.rmeta = rn, rd.meta
 		}
 	}
-	c.row.ports = b.blob(ports)
+	// A group's endpoints mostly share their ports: the SRV set of the
+	// row before is used again, without the blob map.
+	if rs := &b.rows; rs.lastPorts == 0 || !samePorts(t.arena[rs.lastPorts-1:], ports) {
+		rs.lastPorts = uint32(len(t.arena)) + 1
+		t.arena = append(t.arena, ports...)
+	}
+	c.row.ports = b.rows.lastPorts - 1
 	return c, true
+}
+
+// samePorts reports whether the SRV set at the start of a is ports.
+func samePorts(a, ports []byte) bool {
+	n := 3 + 2*int(a[2])
+	return n == len(ports) && string(a[:n]) == string(ports)
 }
