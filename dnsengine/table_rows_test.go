@@ -63,6 +63,9 @@ func rowsObjects() *model.Objects {
 			rowsService("api", "10.96.0.2", 80),
 			rowsService("many", "10.96.0.3", 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99),
 			rowsService("hl", corev1.ClusterIPNone, 80),
+			// An alias of a row's name: its records follow the CNAME.
+			{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "alias"},
+				Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "10-1-0-3.web.ns.svc.cluster.local"}},
 		},
 		EndpointSlices: []*discoveryv1.EndpointSlice{
 			// Rows: one of them the Service's own cluster IP (its reverse
