@@ -245,15 +245,16 @@ func bytesCompare(x, y []byte) int {
 
 // parseReverseName parses the lowercase wire reverse name w into out,
 // returning the address's length (4 or 16). Only the name
-// appendReverseName writes for that address is accepted.
+// appendReverseName writes for that address is accepted: decimal octets
+// without leading zeros, lowercase nibbles, no IPv4-mapped address under
+// ip6.arpa (FuzzParseReverseName).
 func parseReverseName(w []byte, out *[16]byte) (int, bool) {
-	var ip netip.Addr
-	if isSubdomain(w, []byte("\x07in-addr\x04arpa\x00")) {
-		var b [4]byte
+	const v4, v6 = "\x07in-addr\x04arpa\x00", "\x03ip6\x04arpa\x00"
+	if len(w) > len(v4) && string(w[len(w)-len(v4):]) == v4 {
 		p := w
 		for i := 3; i >= 0; i-- {
 			l := int(p[0])
-			if l == 0 || l > 3 {
+			if l == 0 || l > 3 || l > 1 && p[1] == '0' {
 				return 0, false
 			}
 			v := 0
@@ -266,39 +267,33 @@ func parseReverseName(w []byte, out *[16]byte) (int, bool) {
 			if v > 255 {
 				return 0, false
 			}
-			b[i] = byte(v)
+			out[i] = byte(v)
 			p = p[1+l:]
 		}
-		ip = netip.AddrFrom4(b)
-	} else {
-		var b [16]byte
-		p := w
-		for i := 15; i >= 0; i-- {
-			if len(p) < 4 || p[0] != 1 || p[2] != 1 {
-				return 0, false
-			}
-			lo, ok1 := hexVal(p[1])
-			hi, ok2 := hexVal(p[3])
-			if !ok1 || !ok2 {
-				return 0, false
-			}
-			b[i] = byte(hi<<4 | lo)
-			p = p[4:]
-		}
-		ip = netip.AddrFrom16(b)
-		if ip.Is4In6() {
-			return 0, false // appendReverseName writes it under in-addr.arpa
-		}
+		return 4, string(p) == v4
 	}
-	var buf [wire.MaxNameLen]byte
-	if string(appendReverseName(buf[:0], ip)) != string(w) {
+	if len(w) != 64+len(v6) || string(w[64:]) != v6 {
 		return 0, false
 	}
-	if ip.Is4() {
-		a := ip.As4()
-		copy(out[:], a[:])
-		return 4, true
+	for i := 15; i >= 0; i-- {
+		p := w[4*(15-i):]
+		lo, hi := nibble(p[1]), nibble(p[3])
+		if p[0] != 1 || p[2] != 1 || lo < 0 || hi < 0 {
+			return 0, false
+		}
+		out[i] = byte(hi<<4 | lo)
 	}
-	*out = ip.As16()
-	return 16, true
+	// appendReverseName writes an IPv4-mapped address under in-addr.arpa.
+	return 16, !netip.AddrFrom16(*out).Is4In6()
+}
+
+// nibble returns the value of the lowercase hex digit c, or -1.
+func nibble(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	}
+	return -1
 }
