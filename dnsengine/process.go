@@ -108,6 +108,13 @@ func (e *Engine) write(m []byte, q *wire.Query, limit int, p *plan) (int, verdic
 		return 0, verdict.ReasonNoRoom, false
 	}
 	w := wire.Writer{B: m, Off: q.QEnd, Limit: limit - reserve}
+	var rrs, chase []record
+	if p.vhi > 0 || p.chi > 0 {
+		var vbuf, cbuf rowRecs
+		rrs, chase = p.records(&vbuf, &cbuf)
+	} else {
+		rrs, chase = p.rrs, p.chase
+	}
 	var an, ns, ar int
 	tc := false
 	ttl := e.cfg.TTL
@@ -129,7 +136,6 @@ func (e *Engine) write(m []byte, q *wire.Query, limit int, p *plan) (int, verdic
 	case p.nruns > 0:
 		an, tc = writeRuns(&w, p, q, ttl)
 	default:
-		rrs, chase := p.answer(), p.chased()
 		cnt := len(rrs)
 		start := 0
 		if p.rotate && cnt > 1 {
@@ -168,8 +174,8 @@ func (e *Engine) write(m []byte, q *wire.Query, limit int, p *plan) (int, verdic
 
 	// Additional: SRV target addresses, when everything else fit. Each
 	// glue record's owner points at the target name inside the SRV rdata.
-	if rrs := p.answer(); !tc && an > 0 && p.nruns == 0 && len(rrs) > 0 && rrs[0].typ == TypeSRV {
-		ar += e.glue(&w, p, q, an, ttl)
+	if !tc && an > 0 && p.nruns == 0 && len(rrs) > 0 && rrs[0].typ == TypeSRV {
+		ar += e.glue(&w, p.seg, rrs, q, an, ttl)
 	}
 
 	if q.EDNS {
@@ -189,11 +195,9 @@ func (e *Engine) write(m []byte, q *wire.Query, limit int, p *plan) (int, verdic
 	return w.Off, p.reason, tc
 }
 
-// glue writes the addresses of the targets of the an SRV answers written
-// after the question, in the order they were written.
-func (e *Engine) glue(w *wire.Writer, p *plan, q *wire.Query, an int, ttl uint32) int {
-	t := p.seg
-	rrs := p.answer()
+// glue writes the addresses of the targets of the an SRV answers of t,
+// rrs, written after the question, in the order they were written.
+func (e *Engine) glue(w *wire.Writer, t *segment, rrs []record, q *wire.Query, an int, ttl uint32) int {
 	cnt := len(rrs)
 	start := 0
 	if cnt > 1 {

@@ -26,30 +26,27 @@ type plan struct {
 	podType  uint16 // a synthesized pod address record, when non-zero
 	podLen   int
 	podAddr  [16]byte
-	// Records derived from a row's name (table_rows.go) are kept here,
-	// not in rrs and chase, which point into segments: answer and
-	// chased return them. (A slice of the plan kept in the plan would
-	// move every plan to the heap.)
-	vrec     rowRecs
-	vlo, vhi int // answer: vrec[vlo:vhi] when vhi > 0
-	vchase   rowRecs
-	clo, chi int // chased: vchase[clo:chi] when chi > 0
+	// The records of a row's name (table_rows.go) are not in a segment
+	// for rrs and chase to point at: they are derived again as they are
+	// written (records), the answer's from row name vn of seg, those
+	// chased from cn of cseg, the run [lo, hi) of them, when hi > 0.
+	// (A buffer in the plan would be cleared for every query.)
+	vn, cn   uint32
+	vlo, vhi uint8
+	clo, chi uint8
 }
 
-// answer returns the answer records of p (not its runs).
-func (p *plan) answer() []record {
+// records returns the answer records of p (not its runs) and those of the
+// CNAME's target, derived into vbuf and cbuf when they are a row's.
+func (p *plan) records(vbuf, cbuf *rowRecs) (rrs, chase []record) {
+	rrs, chase = p.rrs, p.chase
 	if p.vhi > 0 {
-		return p.vrec[p.vlo:p.vhi]
+		rrs = p.seg.rowRecords(p.vn, vbuf[:])[p.vlo:p.vhi]
 	}
-	return p.rrs
-}
-
-// chased returns the CNAME target's records of p.
-func (p *plan) chased() []record {
 	if p.chi > 0 {
-		return p.vchase[p.clo:p.chi]
+		chase = p.cseg.rowRecords(p.cn, cbuf[:])[p.clo:p.chi]
 	}
-	return p.chase
+	return rrs, chase
 }
 
 // run is a run of records of one segment: rrs, or the one record of a
@@ -129,13 +126,15 @@ func (e *Engine) fromNode(t *Table, s *segment, n uint32, q *wire.Query, z *zone
 	f := s.flags(n)
 	p.seg = s
 	if s.isRow(n) {
-		rs := s.rowRecords(n, p.vrec[:])
+		var buf rowRecs
+		rs := s.rowRecords(n, buf[:])
 		lo, hi := 0, len(rs)
 		if q.QType != TypeANY {
 			lo, hi = typeBounds(rs, q.QType)
 		}
 		if hi > lo {
-			p.vlo, p.vhi, p.rotate, p.reason = lo, hi, q.QType != TypeANY, verdict.ReasonAnswered
+			p.vn, p.vlo, p.vhi = n, uint8(lo), uint8(hi)
+			p.rotate, p.reason = q.QType != TypeANY, verdict.ReasonAnswered
 			return
 		}
 		negative(f, q, z, p, authoritative)
@@ -233,7 +232,9 @@ func (e *Engine) fromCNAME(t *Table, s *segment, rs []record, q *wire.Query, p *
 	}
 	p.cseg, p.reason = ts, verdict.ReasonAnswered
 	if ts.isRow(tn) {
-		p.clo, p.chi = typeBounds(ts.rowRecords(tn, p.vchase[:]), q.QType)
+		var buf rowRecs
+		lo, hi := typeBounds(ts.rowRecords(tn, buf[:]), q.QType)
+		p.cn, p.clo, p.chi = tn, uint8(lo), uint8(hi)
 		return
 	}
 	p.chase = ts.typeRange(tn, q.QType, nil)
