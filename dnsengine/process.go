@@ -270,12 +270,39 @@ func writeRuns(w *wire.Writer, p *plan, q *wire.Query, ttl uint32) (an int, tc b
 
 // writeRecord writes record r of segment t with w.
 func writeRecord(w *wire.Writer, ownerPtr int, t *segment, r *record, ttl uint32) (rdataOff int, ok bool) {
+	if namesNode(r.typ) && t.isRow(r.data) {
+		return writeRowTarget(w, ownerPtr, t, r, ttl)
+	}
 	n := t.rdataLen(r)
 	at := w.RRHeader(ownerPtr, r.typ, ttl, n)
 	if at < 0 {
 		return -1, false
 	}
 	t.putRdata(w.B[at:], r)
+	w.Off += n
+	return at, true
+}
+
+// writeRowTarget is writeRecord for a record naming a row's name (a PTR
+// or SRV record): the name derived once, not for its length and again
+// for its bytes.
+func writeRowTarget(w *wire.Writer, ownerPtr int, t *segment, r *record, ttl uint32) (rdataOff int, ok bool) {
+	var buf [wire.MaxNameLen]byte
+	name := t.rowName(&buf, r.data)
+	n := len(name)
+	if r.typ == TypeSRV {
+		n += 6
+	}
+	at := w.RRHeader(ownerPtr, r.typ, ttl, n)
+	if at < 0 {
+		return -1, false
+	}
+	if r.typ == TypeSRV {
+		binary.BigEndian.PutUint16(w.B[at:], r.a)
+		binary.BigEndian.PutUint16(w.B[at+2:], r.b)
+		binary.BigEndian.PutUint16(w.B[at+4:], r.c)
+	}
+	copy(w.B[at+n-len(name):], name)
 	w.Off += n
 	return at, true
 }

@@ -185,11 +185,14 @@ func (t *segment) lookupRow(w []byte) uint32 {
 		}
 		return n + 1
 	}
-	// Only the address's own form: the parse accepts others ("::" for
-	// "0-0-...", uppercase hex, which a lowercase w has not).
-	var buf [wire.MaxNameLen]byte
-	if string(AppendDashed(buf[:0], t.rowIP(&t.rows[i]))) != string(label) {
-		return noNode
+	// Only the address's own form. An IPv4 label that parses is one
+	// (parseDashed4 takes no leading zero); an IPv6 one may write zeros
+	// or "--" elsewhere.
+	if l == 16 {
+		var buf [wire.MaxNameLen]byte
+		if string(AppendDashed(buf[:0], t.rowIP(&t.rows[i]))) != string(label) {
+			return noNode
+		}
 	}
 	return n
 }
