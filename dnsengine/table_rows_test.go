@@ -97,39 +97,28 @@ func TestRowsMatchReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	objs := rowsObjects()
+	// The rows' names but api's.
+	rows := []string{
+		"10-2-0-1.hl.ns.svc.cluster.local.",
+		"10-1-0-10.many.ns.svc.cluster.local.",
+		"10-1-0-1.web.ns.svc.cluster.local.", "10-1-0-2.web.ns.svc.cluster.local.", "10-1-0-3.web.ns.svc.cluster.local.",
+		"10-1-0-7.web.ns.svc.cluster.local.", "10-96-0-1.web.ns.svc.cluster.local.", "2001-db8--10-0-0-1.web.ns.svc.cluster.local.",
+		"fd00--1.web.ns.svc.cluster.local.", "fd00-0-0-1--5.web.ns.svc.cluster.local.",
+	}
+	withAPI := append([]string{"10-1-0-1.api.ns.svc.cluster.local.", "10-1-0-4.api.ns.svc.cluster.local."}, rows...)
 	steps := []struct {
 		name   string
 		change func(*model.Objects)
 		rows   []string
 	}{
-		{"first", func(*model.Objects) {}, []string{
-			"10-1-0-1.api.ns.svc.cluster.local.", "10-1-0-4.api.ns.svc.cluster.local.",
-			"10-2-0-1.hl.ns.svc.cluster.local.",
-			"10-1-0-10.many.ns.svc.cluster.local.",
-			"10-1-0-1.web.ns.svc.cluster.local.", "10-1-0-2.web.ns.svc.cluster.local.", "10-1-0-3.web.ns.svc.cluster.local.",
-			"10-1-0-7.web.ns.svc.cluster.local.", "10-96-0-1.web.ns.svc.cluster.local.", "2001-db8--10-0-0-1.web.ns.svc.cluster.local.",
-			"fd00--1.web.ns.svc.cluster.local.", "fd00-0-0-1--5.web.ns.svc.cluster.local.",
-		}},
+		{"first", func(*model.Objects) {}, withAPI},
 		{"ports changed, a hostname given", func(o *model.Objects) {
 			o.EndpointSlices[1] = rowsSlice("web", "web-b", false, 3, "10.1.0.2=w-2", "10.1.0.3")
-		}, []string{
-			"10-1-0-1.api.ns.svc.cluster.local.", "10-1-0-4.api.ns.svc.cluster.local.",
-			"10-2-0-1.hl.ns.svc.cluster.local.",
-			"10-1-0-10.many.ns.svc.cluster.local.",
-			"10-1-0-1.web.ns.svc.cluster.local.", "10-1-0-2.web.ns.svc.cluster.local.", "10-1-0-3.web.ns.svc.cluster.local.",
-			"10-1-0-7.web.ns.svc.cluster.local.", "10-96-0-1.web.ns.svc.cluster.local.", "2001-db8--10-0-0-1.web.ns.svc.cluster.local.",
-			"fd00--1.web.ns.svc.cluster.local.", "fd00-0-0-1--5.web.ns.svc.cluster.local.",
-		}},
+		}, withAPI},
 		{"api gone", func(o *model.Objects) {
 			o.Services = slices.Delete(o.Services, 1, 2)
 			o.EndpointSlices = slices.Delete(o.EndpointSlices, 3, 4)
-		}, []string{
-			"10-2-0-1.hl.ns.svc.cluster.local.",
-			"10-1-0-10.many.ns.svc.cluster.local.",
-			"10-1-0-1.web.ns.svc.cluster.local.", "10-1-0-2.web.ns.svc.cluster.local.", "10-1-0-3.web.ns.svc.cluster.local.",
-			"10-1-0-7.web.ns.svc.cluster.local.", "10-96-0-1.web.ns.svc.cluster.local.", "2001-db8--10-0-0-1.web.ns.svc.cluster.local.",
-			"fd00--1.web.ns.svc.cluster.local.", "fd00-0-0-1--5.web.ns.svc.cluster.local.",
-		}},
+		}, rows},
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, st := range steps {
