@@ -212,6 +212,15 @@ func (t *segment) searchRows(a []byte) (int, bool) {
 	return lo, lo < len(t.rows) && t.compareRow(&t.rows[lo], a) == 0
 }
 
+// rowBytes returns the address of row r: an IPv4 one written into a.
+func (t *segment) rowBytes(r *epRow, a *[4]byte) []byte {
+	if r.meta>>metaFlags&rowV6 != 0 {
+		return t.arena[r.addr : r.addr+16]
+	}
+	binary.BigEndian.PutUint32(a[:], r.addr)
+	return a[:]
+}
+
 // compareRow orders rows by address, IPv4 before IPv6.
 func (t *segment) compareRow(r *epRow, a []byte) int {
 	v6 := r.meta>>metaFlags&rowV6 != 0

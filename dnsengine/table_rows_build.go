@@ -71,12 +71,8 @@ func (b *TableBuilder) deriveRows() {
 		return
 	}
 	slices.SortFunc(cands, func(x, y rowCand) int {
-		if x.row.meta>>metaFlags&rowV6 == 0 {
-			var a [4]byte
-			binary.BigEndian.PutUint32(a[:], x.row.addr)
-			return t.compareRow(&y.row, a[:]) * -1
-		}
-		return t.compareRow(&y.row, t.arena[x.row.addr:x.row.addr+16]) * -1
+		var a [4]byte
+		return -t.compareRow(&y.row, t.rowBytes(&x.row, &a))
 	})
 	// The nodes kept: those with records or that exist, but a row's, the
 	// Service's name, then the targets of their records, then the
@@ -85,6 +81,7 @@ func (b *TableBuilder) deriveRows() {
 	for i := range newID {
 		newID[i] = dropped
 	}
+	rs.newID = newID
 	const keep = 0
 	for _, c := range cands {
 		newID[c.d] = 1
@@ -130,7 +127,6 @@ func (b *TableBuilder) deriveRows() {
 		newID[n] = uint32(i)
 	}
 	base := uint32(len(order) + 1)
-
 	for i, c := range cands {
 		newID[c.d] = base + 2*uint32(i)
 		if c.r != noNode {
