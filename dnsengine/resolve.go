@@ -140,7 +140,7 @@ func (e *Engine) fromNode(t *Table, s *segment, n uint32, q *wire.Query, z *zone
 		negative(f, q, z, p, authoritative)
 		return
 	}
-	switch rs := s.records(n, nil); {
+	switch rs := s.nodeRecords(n); {
 	case f&nodeCNAME != 0:
 		e.fromCNAME(t, s, rs, q, p)
 		return
@@ -148,7 +148,7 @@ func (e *Engine) fromNode(t *Table, s *segment, n uint32, q *wire.Query, z *zone
 		p.rrs, p.reason = rs, verdict.ReasonAnswered
 		return
 	}
-	if rs := s.typeRange(n, q.QType, nil); len(rs) > 0 {
+	if rs := typeRun(s.nodeRecords(n), q.QType); len(rs) > 0 {
 		p.rrs, p.rotate, p.reason = rs, true, verdict.ReasonAnswered
 		return
 	}
@@ -237,7 +237,7 @@ func (e *Engine) fromCNAME(t *Table, s *segment, rs []record, q *wire.Query, p *
 		p.cn, p.clo, p.chi = tn, uint8(lo), uint8(hi)
 		return
 	}
-	p.chase = ts.typeRange(tn, q.QType, nil)
+	p.chase = typeRun(ts.nodeRecords(tn), q.QType)
 }
 
 // anyOrder is every type a table holds, in the order of a node's records.
@@ -269,7 +269,7 @@ func (e *Engine) fromParts(ps []part, q *wire.Query, z *zone, p *plan) {
 			default:
 				return false
 			}
-		} else if rs := x.seg.typeRange(x.n, typ, nil); len(rs) > 0 {
+		} else if rs := typeRun(x.seg.nodeRecords(x.n), typ); len(rs) > 0 {
 			r = run{seg: x.seg, rrs: rs}
 		} else {
 			return true

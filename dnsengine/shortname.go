@@ -43,7 +43,7 @@ func (e *Engine) shortName(t *Table, q *wire.Query, p *plan) bool {
 	}
 	switch q.QType {
 	case TypeA, TypeAAAA:
-		if rs := t2.typeRange(n, q.QType, nil); len(rs) > 0 {
+		if rs := typeRun(t2.nodeRecords(n), q.QType); len(rs) > 0 {
 			p.seg, p.rrs, p.rotate, p.reason = t2, rs, true, verdict.ReasonAnswered
 		} else {
 			p.reason = verdict.ReasonNoData
@@ -51,7 +51,7 @@ func (e *Engine) shortName(t *Table, q *wire.Query, p *plan) bool {
 	case TypeANY:
 		// The addresses only: A and AAAA sort first among a node's
 		// records.
-		rs := t2.records(n, nil)
+		rs := t2.nodeRecords(n)
 		k := 0
 		for k < len(rs) && (rs[k].typ == TypeA || rs[k].typ == TypeAAAA) {
 			k++

@@ -257,8 +257,12 @@ func (t *segment) records(n uint32, buf []record) []record {
 	if t.isRow(n) {
 		return t.rowRecords(n, buf)
 	}
-	return t.recs[t.nodes[n].rec:t.nodes[n+1].rec]
+	return t.nodeRecords(n)
 }
+
+// nodeRecords is records for a node of t.nodes, the packet path's: short
+// enough to be inlined.
+func (t *segment) nodeRecords(n uint32) []record { return t.recs[t.nodes[n].rec:t.nodes[n+1].rec] }
 
 // hasRecords reports whether node n holds records.
 func (t *segment) hasRecords(n uint32) bool {
@@ -268,7 +272,12 @@ func (t *segment) hasRecords(n uint32) bool {
 // typeRange returns the run of records of type typ of node n; buf as for
 // records.
 func (t *segment) typeRange(n uint32, typ uint16, buf []record) []record {
-	rs := t.records(n, buf)
+	return typeRun(t.records(n, buf), typ)
+}
+
+// typeRun returns the run of records of type typ in rs, which is sorted
+// by type, or nil.
+func typeRun(rs []record, typ uint16) []record {
 	lo, hi := typeBounds(rs, typ)
 	if lo == hi {
 		return nil
@@ -296,19 +305,11 @@ func typeBounds(rs []record, typ uint16) (lo, hi int) {
 }
 
 // lookup returns the node of the existing name w (lowercase wire), or noNode.
+// The index holds the names of t.nodes; one it misses may be a row's
+// (missed).
 func (t *segment) lookup(w []byte) uint32 {
-	n := t.lookupIndex(w)
-	if n == noNode && len(t.rows) > 0 {
-		return t.lookupRow(w)
-	}
-	return n
-}
-
-// lookupIndex returns the node of the existing name w that the index holds
-// (a row's names are not there), or noNode.
-func (t *segment) lookupIndex(w []byte) uint32 {
 	if len(t.index) == 0 {
-		return noNode
+		return t.missed(w)
 	}
 	h := maphash.Bytes(t.seed, w)
 	if t.narrow() {
@@ -320,12 +321,21 @@ func (t *segment) lookupIndex(w []byte) uint32 {
 		}
 		s := t.index[i]
 		if s == 0 {
-			return noNode
+			return t.missed(w)
 		}
 		if t.nameEqual(s-1, w) {
 			return s - 1
 		}
 	}
+}
+
+// missed returns the node of w, which the index does not hold: a row's
+// name, or noNode.
+func (t *segment) missed(w []byte) uint32 {
+	if len(t.rows) == 0 {
+		return noNode
+	}
+	return t.lookupRow(w)
 }
 
 // narrow reports whether the segment's index packs two slots in a word:
@@ -343,7 +353,7 @@ func (t *segment) lookupNarrow(h uint64, w []byte) uint32 {
 		}
 		s := t.index[i>>1] >> (i & 1 * 16) & 0xffff
 		if s == 0 {
-			return noNode
+			return t.missed(w)
 		}
 		if t.nameEqual(s-1, w) {
 			return s - 1
