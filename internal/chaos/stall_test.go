@@ -124,17 +124,22 @@ func runStall(t *testing.T, cycles int) stallRun {
 	drops0 := udpRcvbufErrors(t, p.Topo.Upstream)
 	for c := range cycles {
 		l.sleepUntil(time.Duration(c)*period + stallSteady)
+		// Each time is taken before its signal: on a loaded machine this
+		// goroutine may wait long after a kill, and a time taken then
+		// would narrow the stall's window and miss the queries it held.
+		stop := time.Now()
 		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 			t.Fatal(err)
 		}
-		a.stops = append(a.stops, time.Now())
+		a.stops = append(a.stops, stop)
 		time.Sleep(stallLength - 50*time.Millisecond)
 		a.maxHeld = max(a.maxHeld, sumQueues(podQueues(t, p.Topo.Pod)).Waiting)
 		time.Sleep(50 * time.Millisecond)
+		cont := time.Now()
 		if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
 			t.Fatal(err)
 		}
-		a.conts = append(a.conts, time.Now())
+		a.conts = append(a.conts, cont)
 	}
 	a.res = l.wait(t)
 	a.drops = udpRcvbufErrors(t, p.Topo.Upstream) - drops0
