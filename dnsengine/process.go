@@ -175,7 +175,7 @@ func (e *Engine) write(m []byte, q *wire.Query, limit int, p *plan) (int, verdic
 	// Additional: SRV target addresses, when everything else fit. Each
 	// glue record's owner points at the target name inside the SRV rdata.
 	if !tc && an > 0 && p.nruns == 0 && len(rrs) > 0 && rrs[0].typ == TypeSRV {
-		ar += e.glue(&w, p.seg, rrs, q, an, ttl)
+		ar += e.glue(&w, p.seg, rrs, p.rotate, q, an, ttl)
 	}
 
 	if q.EDNS {
@@ -196,11 +196,12 @@ func (e *Engine) write(m []byte, q *wire.Query, limit int, p *plan) (int, verdic
 }
 
 // glue writes the addresses of the targets of the an SRV answers of t,
-// rrs, written after the question, in the order they were written.
-func (e *Engine) glue(w *wire.Writer, t *segment, rrs []record, q *wire.Query, an int, ttl uint32) int {
+// rrs, written after the question, in the order they were written:
+// rotated as the answer was (rotate), or not (an ANY question's).
+func (e *Engine) glue(w *wire.Writer, t *segment, rrs []record, rotate bool, q *wire.Query, an int, ttl uint32) int {
 	cnt := len(rrs)
 	start := 0
-	if cnt > 1 {
+	if rotate && cnt > 1 {
 		start = int(q.ID) % cnt
 	}
 	off := q.QEnd

@@ -645,7 +645,7 @@ func (e *Engine) refRespond(t *refTable, m []byte, q *wire.Query, limit int) (in
 func (e *Engine) refGlue(w *wire.Writer, p *refPlan, q *wire.Query, an int, ttl uint32) int {
 	cnt := len(p.rrs)
 	start := 0
-	if cnt > 1 {
+	if p.rotate && cnt > 1 {
 		start = int(q.ID) % cnt
 	}
 	off := q.QEnd
