@@ -42,8 +42,8 @@ const dropped = noNode
 // on the builder's arrays.
 func (b *TableBuilder) deriveRows() {
 	t, rs := b.t, &b.rows
-	if t.more != nil {
-		return // wildcards, pass-through names or glue order: not a plain group
+	if t.more != nil && (t.more.wild != nil || t.more.pass != nil) {
+		return // wildcards or pass-through names: not a plain group
 	}
 	svc, ok := b.find(b.stop)
 	if !ok {
@@ -134,6 +134,7 @@ func (b *TableBuilder) deriveRows() {
 		}
 	}
 	nodes, recs, hashes := rs.nodes[:0], rs.recs[:0], rs.hashes[:0]
+	var glue map[uint32][]uint32
 	for _, n := range order {
 		nd := t.nodes[n]
 		if nd.parent != noNode {
@@ -141,6 +142,19 @@ func (b *TableBuilder) deriveRows() {
 		}
 		from := nd.rec
 		nd.rec = uint32(len(recs))
+		if t.more != nil {
+			// A name whose A and AAAA records were not added all A
+			// first (nodeMixed, never a row's) lists them by index.
+			if idx, ok := t.more.glueOrder[n]; ok {
+				if glue == nil {
+					glue = map[uint32][]uint32{}
+				}
+				for i := range idx {
+					idx[i] += nd.rec - from
+				}
+				glue[uint32(len(nodes))] = idx
+			}
+		}
 		for _, r := range t.recs[from:t.nodes[n+1].rec] {
 			if namesNode(r.typ) {
 				r.data = newID[r.data]
@@ -163,6 +177,9 @@ func (b *TableBuilder) deriveRows() {
 	rs.recs, t.recs = t.recs, recs
 	rs.hashes, b.hashes = b.hashes, hashes
 	t.rows = b.ownRows(rows)
+	if t.more != nil {
+		t.more.glueOrder = glue
+	}
 	b.compactArena()
 }
 

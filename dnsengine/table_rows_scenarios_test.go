@@ -301,10 +301,10 @@ func TestRowsLarge(t *testing.T) {
 	}
 }
 
-// TestRowsComeAndGo: a group's rows all go when it can hold none (its
-// Service's name with an AAAA record added before an A, an
-// ExternalName) and come back, its reverse names shared with another
-// group's rows throughout.
+// TestRowsComeAndGo: a group's rows all go when it can hold none (an
+// ExternalName) and come back, its Service's name with an AAAA record
+// added before an A in between (glue in the order added), its reverse
+// names shared with another group's rows throughout.
 func TestRowsComeAndGo(t *testing.T) {
 	objs := &model.Objects{
 		Services: []*corev1.Service{rowsService("hl", corev1.ClusterIPNone, 80), rowsService("other", "10.96.0.2", 80)},
@@ -332,6 +332,36 @@ func TestRowsComeAndGo(t *testing.T) {
 	if rows == 0 {
 		t.Fatal("no rows")
 	}
+}
+
+// TestRowsBesideMixedGlue: a headless Service whose name and one
+// endpoint's hostname got an AAAA record before an A (their glue listed
+// in the order added, by record index) still holds its other endpoints
+// as rows, and its SRV glue follows that order once the records are
+// renumbered.
+func TestRowsBesideMixedGlue(t *testing.T) {
+	objs := &model.Objects{
+		Services: []*corev1.Service{rowsService("hl", corev1.ClusterIPNone, 80)},
+		EndpointSlices: []*discoveryv1.EndpointSlice{
+			rowsSlice("hl", "hl-a", true, 1, "fd00::1", "fd00::2=h-6"),
+			rowsSlice("hl", "hl-b", false, 1, "10.1.0.1", "10.1.0.2=h-6"),
+		},
+	}
+	inc, err := model.NewIncremental(model.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, _, err := inc.Apply(objs, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := dnsengine.TableRowNames(tab)
+	slices.Sort(got)
+	want := []string{"10-1-0-1.hl.ns.svc.cluster.local.", "fd00--1.hl.ns.svc.cluster.local."}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("rows (-want +got):\n%s", d)
+	}
+	checkRowsSteps(t, objs, []rowsStep{{"mixed", func(*model.Objects) {}}})
 }
 
 // randomRowsObjects returns Services sharing a small pool of addresses,
