@@ -1,6 +1,6 @@
 // Package kube is the API server name source: Services and EndpointSlices
-// (discovery.k8s.io/v1), read through client-go's low-level controller
-// (cache.New), and Istio ServiceEntries, read through the dynamic client
+// (discovery.k8s.io/v1), read through client-go's Reflector writing into
+// the source's watchers (watch.go), and Istio ServiceEntries, read through the dynamic client
 // and informers, turned into model.Objects.
 //
 // Source implements model.Source. Run hands out nothing until every
@@ -27,7 +27,7 @@
 // (no Istio CRD) the source has no ServiceEntries; it looks again every
 // CRDRecheck and starts watching them when the CRD appears.
 //
-// Transforms in the watchers' and informers' queues shrink every decoded
+// Transforms in the watchers and the informers' queues shrink every decoded
 // object to what the name table needs (no managedFields, annotations,
 // status, owner references, topology), so a large cluster costs little
 // memory.

@@ -169,7 +169,7 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 		s.services = append(s.services, svc)
 		s.slices = append(s.slices, eps)
 		for _, w := range []*watcher{svc, eps} {
-			s.informers.Go(func() { w.ctrl.RunWithContext(ctx) })
+			s.informers.Go(func() { w.run(ctx) })
 		}
 	}
 
@@ -187,7 +187,7 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 
 	var wait []cache.InformerSynced
 	for _, w := range slices.Concat(s.services, s.slices) {
-		wait = append(wait, w.ctrl.HasSynced)
+		wait = append(wait, w.hasSynced)
 	}
 	if e := s.entries.Load(); e != nil {
 		for _, i := range e.informers {

@@ -8,8 +8,8 @@ import (
 	"github.com/meshdns/meshdns/sync/model"
 )
 
-// The transforms below run in the watchers' and informers' queues, on each
-// decoded object before it is queued. Each builds a new, small object holding only what sync/model reads
+// The transforms below run in the watchers (on each decoded object before
+// it is noted) and in the informers' queues (before it is queued). Each builds a new, small object holding only what sync/model reads
 // (model.ShrinkService, model.ShrinkEndpointSlice, and for ServiceEntries
 // the fields model.ServiceEntryFromUnstructured reads). Objects of other
 // types (deletion tombstones) pass through unchanged. Services and

@@ -1,115 +1,193 @@
 package kube
 
 import (
-	"errors"
+	"context"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 
 	"github.com/meshdns/meshdns/sync/kube/kubeclient"
 	"github.com/meshdns/meshdns/sync/model"
 )
 
-// Services and EndpointSlices are watched by client-go's low-level
-// controller (cache.New), not by informers: an informer keeps every object
-// in its store for as long as it runs, and the source has no use for them
-// once handed on (model.Incremental keeps what it needs). A watcher's
-// queue (a RealFIFO, the queue client-go's informers use) shrinks each
-// decoded object (transform.go) before queuing it; its Process notes the
-// object in pending and records in the watcher's known store only the
-// object's key and resourceVersion. That is all the queue needs of what
-// the consumer knows: on a relist (after a watch broke) it queues a
-// deletion (cache.DeletedFinalStateUnknown) for each known key the list
-// lacks, and every listed object as Replaced, which the watcher drops
-// when its resourceVersion is the known one.
+// Services and EndpointSlices are watched by client-go's Reflector
+// writing straight into a watcher (its store), not by informers: an
+// informer keeps every object in its store for as long as it runs, and the
+// source has no use for them once handed on (model.Incremental keeps what
+// it needs). Nor is there a queue between the reflector and the watcher
+// (cache.New's RealFIFO and the goroutine popping it): the watcher's work
+// on an event is small and never blocks (a note in pending), so it runs on
+// the reflector's goroutine, which spares each event a hand-over between
+// goroutines (the Go runtime's waking and parking of threads was 45 % of
+// meshdns's CPU under churn: bench/results/nametable/churn-session12). The watcher shrinks each decoded object (transform.go), notes it
+// in pending and records in its known store only the object's key and
+// resourceVersion. That is all a relist needs of what the consumer knows:
+// a known key the list lacks is a deletion, and a listed object whose
+// resourceVersion is the known one no change.
 
-// watcher lists and watches one resource in one namespace ("" all).
+// watcher lists and watches one resource in one namespace ("" all). It is
+// its reflector's store (cache.ReflectorStore), called on the reflector's
+// goroutine only (but Resync, which does nothing).
 type watcher struct {
 	resource string // "services" or "endpointslices"
 	known    *known
-	ctrl     cache.Controller
+	src      *Source
+	shrink   cache.TransformFunc
+	// run lists and watches until its context is done.
+	run    func(context.Context)
+	synced atomic.Bool // the first list is noted
 }
 
-// watcher returns a watcher of r in namespace ns, whose queue shrinks
-// objects with shrink and whose changes go to s.pending.
+// reflectorBackoff and reflectorBackoffReset are client-go's reflector's
+// defaults (unexported in its tools/cache): from 0.8 s, doubled, with
+// jitter, to 30 s; back to the start after 2 minutes without a failure.
+func reflectorBackoff() wait.Backoff {
+	return wait.Backoff{Duration: 800 * time.Millisecond, Cap: 30 * time.Second, Steps: 38, Factor: 2, Jitter: 1}
+}
+
+const reflectorBackoffReset = 2 * time.Minute
+
+// watcher returns a watcher of r in namespace ns, which shrinks objects
+// with shrink and whose changes go to s.pending.
 func (s *Source) watcher(r kubeclient.Resource, ns string, shrink cache.TransformFunc) *watcher {
-	w := &watcher{resource: r.String(), known: newKnown()}
-	queue := cache.NewRealFIFOWithOptions(cache.RealFIFOOptions{
-		Name:         "meshdns " + w.resource,
-		KeyFunction:  cache.MetaNamespaceKeyFunc,
-		KnownObjects: w.known,
-		Transformer:  shrink,
-	})
-	// The reflector is set up as NewSharedIndexInformer's: the same
-	// ListerWatcher (its watch-list support as it declares it), resync
-	// period and page size (the reflector's default).
-	w.ctrl = cache.New(&cache.Config{
-		Queue:            queue,
-		ListerWatcher:    s.client.ListWatch(r, ns, ""),
-		ObjectType:       r.Object(),
-		FullResyncPeriod: s.resync,
-		Process: func(obj any, _ bool) error {
-			d, ok := obj.(cache.Deltas)
-			if !ok {
-				return errors.New("kube: queue item is not Deltas")
+	w := &watcher{resource: r.String(), known: newKnown(), src: s, shrink: shrink}
+	lw := s.client.ListWatch(r, ns, "")
+	w.run = func(ctx context.Context) {
+		// As cache.New's controller sets up and runs its reflector: the
+		// same ListerWatcher (its watch-list support as it declares it),
+		// resync period, page size and backoff (the reflector's
+		// defaults), but the reflector's store is w. The loop is
+		// Reflector.RunWithContext's, whose error handler only client-go's
+		// controllers and informers can set.
+		logger := klog.FromContext(ctx)
+		backoff := reflectorBackoff()
+		rf := cache.NewReflectorWithOptions(lw, r.Object(), w, cache.ReflectorOptions{
+			Logger:       &logger,
+			Name:         "meshdns " + w.resource,
+			ResyncPeriod: s.resync,
+			Backoff:      &backoff,
+		})
+		onError := s.watchErrorHandler(w.resource)
+		_ = backoff.DelayWithReset(clock.RealClock{}, reflectorBackoffReset).Until(ctx, true, true, func(ctx context.Context) (bool, error) {
+			if err := rf.ListAndWatchWithContext(ctx); err != nil {
+				onError(ctx, rf, err)
 			}
-			s.process(w, d)
-			return nil
-		},
-		ProcessBatch: func(d []cache.Delta, _ bool) error {
-			s.process(w, d)
-			return nil
-		},
-		WatchErrorHandlerWithContext: s.watchErrorHandler(w.resource),
-	})
+			return false, nil
+		})
+	}
 	return w
 }
 
-// process notes the changes of deltas in pending and in w's known store.
-// It runs on w's controller goroutine, under its queue's lock.
-func (s *Source) process(w *watcher, deltas []cache.Delta) {
-	for _, d := range deltas {
-		var name cache.ObjectName
-		var obj any
-		switch d.Type {
-		case cache.Added, cache.Updated, cache.Replaced:
-			m, err := meta.Accessor(d.Object)
-			if err != nil {
-				continue
-			}
-			name = cache.ObjectName{Namespace: m.GetNamespace(), Name: m.GetName()}
-			// A relist replays every object: only a new version
-			// is a change.
-			if !w.known.set(name, m.GetResourceVersion()) {
-				continue
-			}
-			obj = d.Object
-		case cache.Deleted:
-			var err error
-			if name, err = cache.DeletionHandlingObjectToName(d.Object); err != nil {
-				continue
-			}
-			// One never handed on needs no deletion.
-			if !w.known.delete(name) {
-				continue
-			}
-		default:
-			// Sync: a resync replays the known objects, unchanged.
-			continue
+var _ cache.TransformingStore = (*watcher)(nil)
+
+// Transformer implements cache.TransformingStore: a watch-list's initial
+// objects are shrunk as they come, before the list is handed over whole
+// (Replace).
+func (w *watcher) Transformer() cache.TransformFunc { return w.shrink }
+
+// Add implements cache.ReflectorStore.
+func (w *watcher) Add(obj any) error { return w.change(cache.Added, obj) }
+
+// Update implements cache.ReflectorStore.
+func (w *watcher) Update(obj any) error { return w.change(cache.Updated, obj) }
+
+// Delete implements cache.ReflectorStore.
+func (w *watcher) Delete(obj any) error { return w.change(cache.Deleted, obj) }
+
+// change shrinks obj and notes it.
+func (w *watcher) change(t cache.DeltaType, obj any) error {
+	obj, err := w.shrink(obj)
+	if err != nil {
+		return err
+	}
+	w.src.note(w, cache.Delta{Type: t, Object: obj})
+	return nil
+}
+
+// Replace implements cache.ReflectorStore: a list, the first or a relist
+// after a watch broke. A known key it lacks is a deletion (as the queue of
+// an informer has it: cache.DeletedFinalStateUnknown); each listed object
+// is noted as Replaced, which is no change when its resourceVersion is the
+// known one. The first list noted, the watcher has synced.
+func (w *watcher) Replace(list []any, _ string) error {
+	listed := make(map[cache.ObjectName]bool, len(list))
+	for i, obj := range list {
+		obj, err := w.shrink(obj)
+		if err != nil {
+			return err
 		}
-		if s.pending.note(w.resource, model.Key{Namespace: name.Namespace, Name: name.Name}, obj) {
-			s.changed()
+		m, err := meta.Accessor(obj)
+		if err != nil {
+			return err
 		}
+		listed[cache.ObjectName{Namespace: m.GetNamespace(), Name: m.GetName()}] = true
+		list[i] = obj
+	}
+	for _, name := range w.known.names() {
+		if !listed[name] {
+			key := name.String()
+			w.src.note(w, cache.Delta{Type: cache.Deleted, Object: cache.DeletedFinalStateUnknown{Key: key, Obj: cache.ExplicitKey(key)}})
+		}
+	}
+	for _, obj := range list {
+		w.src.note(w, cache.Delta{Type: cache.Replaced, Object: obj})
+	}
+	w.synced.Store(true)
+	return nil
+}
+
+// Resync implements cache.ReflectorStore. It does nothing: a resync
+// replays the known objects, unchanged.
+func (w *watcher) Resync() error { return nil }
+
+// hasSynced reports whether the first list is noted (a cache.InformerSynced).
+func (w *watcher) hasSynced() bool { return w.synced.Load() }
+
+// note notes the change d in pending and in w's known store.
+func (s *Source) note(w *watcher, d cache.Delta) {
+	var name cache.ObjectName
+	var obj any
+	switch d.Type {
+	case cache.Added, cache.Updated, cache.Replaced:
+		m, err := meta.Accessor(d.Object)
+		if err != nil {
+			return
+		}
+		name = cache.ObjectName{Namespace: m.GetNamespace(), Name: m.GetName()}
+		// A relist replays every object: only a new version is a
+		// change.
+		if !w.known.set(name, m.GetResourceVersion()) {
+			return
+		}
+		obj = d.Object
+	case cache.Deleted:
+		var err error
+		if name, err = cache.DeletionHandlingObjectToName(d.Object); err != nil {
+			return
+		}
+		// One never handed on needs no deletion.
+		if !w.known.delete(name) {
+			return
+		}
+	default:
+		return
+	}
+	if s.pending.note(w.resource, model.Key{Namespace: name.Namespace, Name: name.Name}, obj) {
+		s.changed()
 	}
 }
 
 // known is what a watcher keeps of each object it has handed on: its
-// resourceVersion, by namespace and name. It is its queue's KnownObjects,
-// whose keys are "namespace/name". As it is all the source keeps of a
-// cluster's objects it is kept small: versions as numbers (the API server's
+// resourceVersion, by namespace and name. As it is all the source keeps of
+// a cluster's objects it is kept small: versions as numbers (the API server's
 // are etcd revisions), names shared with the objects they came from,
 // namespaces once.
 type known struct {
@@ -133,8 +211,6 @@ func parseVersion(rv string) version {
 }
 
 func newKnown() *known { return &known{ns: map[string]map[string]version{}} }
-
-var _ cache.KeyListerGetter = (*known)(nil)
 
 // set records version rv of the object at name and reports whether that
 // is a change: a new object or another version (or one that tells
@@ -186,32 +262,15 @@ func (k *known) len() int {
 	return k.n
 }
 
-// ListKeys implements cache.KeyLister: the queue asks on a relist.
-func (k *known) ListKeys() []string {
+// names lists the names of the objects known.
+func (k *known) names() []cache.ObjectName {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	keys := make([]string, 0, k.n)
+	out := make([]cache.ObjectName, 0, k.n)
 	for ns, names := range k.ns {
 		for name := range names {
-			keys = append(keys, cache.ObjectName{Namespace: ns, Name: name}.String())
+			out = append(out, cache.ObjectName{Namespace: ns, Name: name})
 		}
 	}
-	return keys
-}
-
-// GetByKey implements cache.KeyGetter. The object is not kept: a known
-// key gives its key (cache.ExplicitKey), which is what the queue puts in
-// the deletion it queues (DeletedFinalStateUnknown.Obj) or in a resync's
-// Sync, both keyed by it.
-func (k *known) GetByKey(key string) (any, bool, error) {
-	name, err := cache.ParseObjectName(key)
-	if err != nil {
-		return nil, false, err
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if _, ok := k.ns[name.Namespace][name.Name]; !ok {
-		return nil, false, nil
-	}
-	return cache.ExplicitKey(key), true, nil
+	return out
 }

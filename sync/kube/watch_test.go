@@ -25,8 +25,8 @@ import (
 	"github.com/meshdns/meshdns/sync/model"
 )
 
-// TestProcess: what the watcher notes of each delta its queue gives.
-func TestProcess(t *testing.T) {
+// TestNote: what the watcher notes of each change.
+func TestNote(t *testing.T) {
 	svc := func(name, rv string) *corev1.Service {
 		s := service("ns", name)
 		s.ResourceVersion = rv
@@ -84,7 +84,7 @@ func TestProcess(t *testing.T) {
 			s := &Source{dirty: make(chan struct{}, 1)}
 			w := &watcher{resource: "services", known: newKnown()}
 			for i, st := range tc.steps {
-				s.process(w, []cache.Delta{st.d})
+				s.note(w, st.d)
 				svcs, _, _ := s.pending.take()
 				if got := len(svcs) == 1; got != st.want {
 					t.Fatalf("step %d (%s): noted %v, want %v", i, st.d.Type, svcs, st.want)
@@ -104,18 +104,13 @@ func TestProcess(t *testing.T) {
 					t.Fatalf("step %d: noted %v, want the delta's object", i, got)
 				}
 			}
-			keys := w.known.ListKeys()
+			var keys []string
+			for _, n := range w.known.names() {
+				keys = append(keys, n.String())
+			}
 			slices.Sort(keys)
 			if !slices.Equal(keys, tc.known) || w.known.len() != len(tc.known) {
 				t.Fatalf("known %v (len %d), want %v", keys, w.known.len(), tc.known)
-			}
-			for _, k := range tc.known {
-				if o, ok, err := w.known.GetByKey(k); !ok || err != nil || o != cache.ExplicitKey(k) {
-					t.Errorf("GetByKey(%q) = %v %v %v", k, o, ok, err)
-				}
-			}
-			if _, ok, _ := w.known.GetByKey("ns/nothing"); ok {
-				t.Error("GetByKey of an unknown key found it")
 			}
 		})
 	}
@@ -405,4 +400,69 @@ func TestResyncSendsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitFor("a/api", func(o *model.Objects) bool { s, _, _ := names(o); return slices.Contains(s, "a/api") })
+}
+
+// TestReplace: what a watcher notes of a list (its reflector's Replace):
+// the known objects the list lacks as deleted, the listed ones of a new
+// version as changed, shrunk; and that its first list syncs it.
+func TestReplace(t *testing.T) {
+	svc := func(name, rv string) *corev1.Service {
+		s := service("ns", name)
+		s.ResourceVersion = rv
+		s.Annotations = map[string]string{"big": "dropped by the shrink"}
+		return s
+	}
+	tests := []struct {
+		name  string
+		known []*corev1.Service // noted before the list
+		list  []*corev1.Service
+		want  map[string]string // name to the resourceVersion noted, "" deleted
+	}{
+		{name: "first list", list: []*corev1.Service{svc("a", "1"), svc("b", "1")}, want: map[string]string{"a": "1", "b": "1"}},
+		{name: "relist unchanged", known: []*corev1.Service{svc("a", "1")}, list: []*corev1.Service{svc("a", "1")}, want: map[string]string{}},
+		{name: "relist changed, added, lacking",
+			known: []*corev1.Service{svc("a", "1"), svc("b", "1"), svc("c", "1")},
+			list:  []*corev1.Service{svc("a", "1"), svc("b", "2"), svc("d", "1")},
+			want:  map[string]string{"b": "2", "c": "", "d": "1"}},
+		{name: "empty list", known: []*corev1.Service{svc("a", "1")}, want: map[string]string{"a": ""}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &Source{dirty: make(chan struct{}, 1)}
+			w := &watcher{resource: "services", known: newKnown(), src: s, shrink: shrinkService}
+			for _, o := range tc.known {
+				if err := w.Add(o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.pending.take()
+			if w.hasSynced() {
+				t.Fatal("synced before a list")
+			}
+			var list []any
+			for _, o := range tc.list {
+				list = append(list, o)
+			}
+			if err := w.Replace(list, "9"); err != nil {
+				t.Fatal(err)
+			}
+			if !w.hasSynced() {
+				t.Fatal("not synced after a list")
+			}
+			svcs, _, _ := s.pending.take()
+			got := map[string]string{}
+			collect(got, svcs)
+			if !maps.Equal(got, tc.want) {
+				t.Fatalf("noted %v, want %v", got, tc.want)
+			}
+			for _, o := range svcs {
+				if o != nil && o.Annotations != nil {
+					t.Fatalf("%s noted unshrunk", o.Name)
+				}
+			}
+			if w.known.len() != len(tc.list) {
+				t.Fatalf("%d known, want %d", w.known.len(), len(tc.list))
+			}
+		})
+	}
 }

@@ -28,8 +28,9 @@ import (
 // MESHDNS_CHURN_RATE updates a second (default 500) for 30 s, each a merge
 // patch flipping one endpoint's readiness in one slice, round robin. It
 // reports the update rate the API server took, meshdns's CPU over the churn
-// (schedstat of its threads, as a share of one core), how many tables it
-// stored, and the time from each write (its patch returned) to the first
+// (schedstat of its threads, as a share of one core), its threads' run
+// slices an update (how often one was put on a CPU: wake-ups, mostly),
+// how many tables it stored, and the time from each write (its patch returned) to the first
 // table stored after it (meshdns's own "name table loaded" line, or at
 // debug level "name table updated" for a delta), p50, p99 and max. Run as
 // root:
@@ -66,10 +67,10 @@ func BenchmarkSourceChurn(b *testing.B) {
 			})
 		}
 		tables0 := len(tableTimes(b, p.Logs()))
-		cpu0, _ := schedstat(b, p.Pid())
+		cpu0, runs0 := schedstat(b, p.Pid())
 		start := time.Now()
 		writes := patchChurn(b, cs, slicesOf, rate, churn)
-		cpu1, _ := schedstat(b, p.Pid())
+		cpu1, runs1 := schedstat(b, p.Pid())
 		profiled.Wait()
 		cpu := time.Duration(cpu1 - cpu0)
 		elapsed := time.Since(start)
@@ -97,6 +98,7 @@ func BenchmarkSourceChurn(b *testing.B) {
 		b.ReportMetric(float64(len(writes))/elapsed.Seconds(), "updates/s")
 		b.ReportMetric(100*share, "CPU-%-core")
 		b.ReportMetric(float64(tables), "tables")
+		b.ReportMetric(float64(runs1-runs0)/float64(len(writes)), "run-slices/update")
 		b.ReportMetric(float64(q(0.5).Milliseconds()), "write-to-table-p50-ms")
 		b.ReportMetric(float64(q(0.99).Milliseconds()), "write-to-table-p99-ms")
 	}
