@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/meshdns/meshdns/dnsengine"
-	"github.com/meshdns/meshdns/sync/model"
 	"github.com/miekg/dns"
 )
 
@@ -15,18 +13,7 @@ import (
 // for a name holding only SRV records (written in order, not rotated)
 // too.
 func TestGlueOwnsItsAddress(t *testing.T) {
-	inc, err := model.NewIncremental(model.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tab, _, err := inc.Apply(rowsObjects(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{T: tab})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tab, e := rowsEngine(t)
 	addrs := map[string][]string{} // by lowercase owner
 	for _, r := range tab.Records() {
 		if r.Type == "A" || r.Type == "AAAA" {
@@ -36,18 +23,7 @@ func TestGlueOwnsItsAddress(t *testing.T) {
 	for _, name := range []string{"_p0._tcp.web.ns.svc.cluster.local.", "_p0._tcp.hl.ns.svc.cluster.local."} {
 		for _, qt := range []uint16{dns.TypeSRV, dns.TypeANY} {
 			for id := range uint16(12) {
-				m := new(dns.Msg)
-				m.SetQuestion(name, qt)
-				m.Id = id
-				msg, err := m.Pack()
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, _ := e.AnswerMessage(tab, msg, 4096)
-				resp := new(dns.Msg)
-				if err := resp.Unpack(got); err != nil {
-					t.Fatal(err)
-				}
+				resp := askTable(t, e, tab, name, qt, id)
 				if len(resp.Extra) == 0 {
 					t.Fatalf("%s %s id %d: no glue:\n%s", name, dns.TypeToString[qt], id, resp)
 				}

@@ -198,13 +198,30 @@ func TestResetGroupReuse(t *testing.T) {
 			}
 		}
 	}
-	fresh := func(sp spec) *Group {
+	names := make([]string, len(specs))
+	for i, sp := range specs {
+		names[i] = sp.name
+	}
+	checkResetGroupReuse(t, names, func(b *TableBuilder, i int) { fill(b, specs[i]) }, func(i int, g *Group) {
+		if sp := specs[i]; sp.pass != (g.seg.more != nil && g.seg.more.pass != nil) {
+			t.Errorf("group %s: pass-through names %v", sp.name, g.seg.more)
+		}
+	})
+}
+
+// checkResetGroupReuse builds the groups of Services ns/names[i], each
+// filled by fill(b, i), twice over with one builder reset for each, and
+// checks that each is the group a new builder builds, as built and once
+// the builder has moved on; check looks at each group then.
+func checkResetGroupReuse(t *testing.T, names []string, fill func(b *TableBuilder, i int), check func(i int, g *Group)) {
+	t.Helper()
+	fresh := func(i int) *Group {
 		t.Helper()
-		b, err := NewTableBuilder(TableConfig{ClusterDomain: "cluster.local", Group: &GroupKey{Namespace: "ns", Name: sp.name}})
+		b, err := NewTableBuilder(TableConfig{ClusterDomain: "cluster.local", Group: &GroupKey{Namespace: "ns", Name: names[i]}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		fill(b, sp)
+		fill(b, i)
 		g, err := b.BuildGroup()
 		if err != nil {
 			t.Fatal(err)
@@ -214,7 +231,7 @@ func TestResetGroupReuse(t *testing.T) {
 	same := func(a, b *Group) bool {
 		x, y := &a.seg, &b.seg
 		return slices.Equal(x.nodes, y.nodes) && slices.Equal(x.recs, y.recs) && bytes.Equal(x.arena, y.arena) &&
-			slices.Equal(x.src, y.src) && (x.more == nil) == (y.more == nil) && a.Key() == b.Key()
+			slices.Equal(x.src, y.src) && slices.Equal(x.rows, y.rows) && (x.more == nil) == (y.more == nil) && a.Key() == b.Key()
 	}
 	b, err := NewTableBuilder(TableConfig{ClusterDomain: "cluster.local", Group: &GroupKey{Namespace: "ns", Name: "first"}})
 	if err != nil {
@@ -225,28 +242,27 @@ func TestResetGroupReuse(t *testing.T) {
 	}
 	var built []*Group
 	for round := range 2 {
-		for _, sp := range specs {
-			if err := b.ResetGroup(GroupKey{Namespace: "ns", Name: sp.name}); err != nil {
+		for i, name := range names {
+			if err := b.ResetGroup(GroupKey{Namespace: "ns", Name: name}); err != nil {
 				t.Fatal(err)
 			}
-			fill(b, sp)
+			fill(b, i)
 			g, err := b.BuildGroup()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !same(g, fresh(sp)) {
-				t.Errorf("round %d: group %s differs from one a new builder builds", round, sp.name)
+			if !same(g, fresh(i)) {
+				t.Errorf("round %d: group %s differs from one a new builder builds", round, name)
 			}
 			built = append(built, g)
 		}
 	}
-	for i, g := range built {
-		if sp := specs[i%len(specs)]; !same(g, fresh(sp)) {
-			t.Errorf("group %s (built %d) changed after the builder was reset", sp.name, i)
+	for k, g := range built {
+		i := k % len(names)
+		if !same(g, fresh(i)) {
+			t.Errorf("group %s (built %d) changed after the builder was reset", names[i], k)
 		}
-		if sp := specs[i%len(specs)]; sp.pass != (g.seg.more != nil && g.seg.more.pass != nil) {
-			t.Errorf("group %s: pass-through names %v", sp.name, g.seg.more)
-		}
+		check(i, g)
 	}
 }
 

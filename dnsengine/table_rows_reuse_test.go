@@ -1,9 +1,7 @@
 package dnsengine
 
 import (
-	"bytes"
 	"net/netip"
-	"slices"
 	"testing"
 )
 
@@ -47,55 +45,14 @@ func TestResetGroupReuseRows(t *testing.T) {
 			}
 		}
 	}
-	fresh := func(sp spec) *Group {
-		t.Helper()
-		b, err := NewTableBuilder(TableConfig{ClusterDomain: "cluster.local", Group: &GroupKey{Namespace: "ns", Name: sp.name}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		fill(b, sp)
-		g, err := b.BuildGroup()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return g
+	names := make([]string, len(specs))
+	for i, sp := range specs {
+		names[i] = sp.name
 	}
-	same := func(a, b *Group) bool {
-		x, y := &a.seg, &b.seg
-		return slices.Equal(x.nodes, y.nodes) && slices.Equal(x.recs, y.recs) && bytes.Equal(x.arena, y.arena) &&
-			slices.Equal(x.src, y.src) && slices.Equal(x.rows, y.rows) && (x.more == nil) == (y.more == nil) && a.Key() == b.Key()
-	}
-	b, err := NewTableBuilder(TableConfig{ClusterDomain: "cluster.local", Group: &GroupKey{Namespace: "ns", Name: "first"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.BuildGroup(); err != nil {
-		t.Fatal(err)
-	}
-	var built []*Group
-	for round := range 2 {
-		for _, sp := range specs {
-			if err := b.ResetGroup(GroupKey{Namespace: "ns", Name: sp.name}); err != nil {
-				t.Fatal(err)
-			}
-			fill(b, sp)
-			g, err := b.BuildGroup()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(g.seg.rows) != sp.eps {
-				t.Errorf("round %d: group %s: %d rows, want %d", round, sp.name, len(g.seg.rows), sp.eps)
-			}
-			if !same(g, fresh(sp)) {
-				t.Errorf("round %d: group %s differs from one a new builder builds", round, sp.name)
-			}
-			built = append(built, g)
-		}
-	}
-	for i, g := range built {
-		sp := specs[i%len(specs)]
-		if !same(g, fresh(sp)) {
-			t.Errorf("group %s (built %d) changed after the builder was reset", sp.name, i)
+	checkResetGroupReuse(t, names, func(b *TableBuilder, i int) { fill(b, specs[i]) }, func(i int, g *Group) {
+		sp := specs[i]
+		if len(g.seg.rows) != sp.eps {
+			t.Errorf("group %s: %d rows, want %d", sp.name, len(g.seg.rows), sp.eps)
 		}
 		for j := range g.seg.rows {
 			n := g.seg.rowNode(j)
@@ -104,5 +61,5 @@ func TestResetGroupReuseRows(t *testing.T) {
 				t.Errorf("group %s row %d: lookup %d, want %d", sp.name, j, got, n)
 			}
 		}
-	}
+	})
 }

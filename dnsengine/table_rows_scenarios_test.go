@@ -185,18 +185,7 @@ func TestRowsAddressForms(t *testing.T) {
 // families, its reverse name alone and with another group's, a CNAME to
 // it, SRV glue from rows) allocates nothing.
 func TestProcessAllocsRows(t *testing.T) {
-	inc, err := model.NewIncremental(model.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tab, _, err := inc.Apply(rowsObjects(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{T: tab})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, e := rowsEngine(t)
 	rev := func(a string) string { r, _ := dns.ReverseAddr(a); return r }
 	var kinds []packetKind
 	for _, k := range []struct {
@@ -479,21 +468,7 @@ func TestRowsVirtualBeyond16Bits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ask := func(name string, qt uint16) []dns.RR {
-		t.Helper()
-		m := new(dns.Msg)
-		m.SetQuestion(name, qt)
-		msg, err := m.Pack()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := e.AnswerMessage(tab, msg, 4096)
-		resp := new(dns.Msg)
-		if err := resp.Unpack(got); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		return resp.Answer
-	}
+	ask := func(name string, qt uint16) []dns.RR { return askTable(t, e, tab, name, qt, 0).Answer }
 	for _, a := range append(addrs[:2:2], addrs[len(addrs)-2:]...) {
 		name := string(dnsengine.AppendDashed(nil, netip.MustParseAddr(a))) + ".huge.ns.svc.cluster.local."
 		if an := ask(name, dns.TypeA); len(an) != 1 || an[0].(*dns.A).A.String() != a {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/meshdns/meshdns/dnsengine"
 	"github.com/meshdns/meshdns/sync/model"
+	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -84,6 +85,44 @@ func rowsObjects() *model.Objects {
 			rowsSlice("hl", "hl-a", false, 1, "10.2.0.1", "10.2.0.2=h-2"),
 		},
 	}
+}
+
+// rowsEngine returns the grouped table of rowsObjects, built by
+// model.Incremental, and an engine answering from it.
+func rowsEngine(t *testing.T) (*dnsengine.Table, *dnsengine.Engine) {
+	t.Helper()
+	inc, err := model.NewIncremental(model.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, _, err := inc.Apply(rowsObjects(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := dnsengine.New(dnsengine.DefaultConfig(), dnsengine.StaticRegistry{T: tab})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab, e
+}
+
+// askTable asks e, answering from tab, the question name qt with ID id in
+// a message of up to 4,096 bytes, and returns the response.
+func askTable(t *testing.T, e *dnsengine.Engine, tab *dnsengine.Table, name string, qt, id uint16) *dns.Msg {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, qt)
+	m.Id = id
+	msg, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.AnswerMessage(tab, msg, 4096)
+	resp := new(dns.Msg)
+	if err := resp.Unpack(got); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return resp
 }
 
 // TestRowsMatchReference: the grouped table of rowsObjects, and of the
