@@ -1,7 +1,7 @@
 #!/bin/sh
 # ab.sh OUT ROUNDS NAME1 BIN1 NAME2 BIN2 ...: alternating churn runs, appended to OUT.
 OUT=$1; R=$2; shift 2
-cd /work/wt-churn12/sync/kube/apiservertest
+cd "$(git rev-parse --show-toplevel)/sync/kube/apiservertest" # run from inside the repository
 for r in $(seq 1 $R); do
   set -- "$@"
   i=0

@@ -1,7 +1,7 @@
 #!/bin/sh
 # perfrun.sh BIN OUT: runs the churn benchmark with BIN and records perf of meshdns for 25 s of the churn.
 BIN=$1; OUT=$2
-cd /work/wt-churn12/sync/kube/apiservertest
+cd "$(git rev-parse --show-toplevel)/sync/kube/apiservertest" # run from inside the repository
 MESHDNS_BIN=$BIN go test -run '^$' -bench SourceChurn -benchtime 1x -timeout 40m . > $OUT.txt 2>&1 &
 T=$!
 # wait for meshdns to start
