@@ -60,7 +60,7 @@ func (s *segment) apexes(zones []zone) []string {
 	var buf [wire.MaxNameLen]byte
 	for n := uint32(0); int(n)+1 < len(s.nodes); n++ {
 		f := s.flags(n)
-		rs := s.records(n, nil) // the base's: no rows
+		rs := s.nodeRecords(n) // the base's: no rows
 		if f&nodeInZone != 0 || len(rs) == 0 || !slices.ContainsFunc(rs, func(r record) bool { return r.typ != TypePTR }) {
 			continue
 		}

@@ -266,7 +266,7 @@ func (t *segment) glueRecords(n uint32, fn func(*record) bool) {
 		}
 		return
 	}
-	rs := t.records(n, nil) // not a row's (glue asks rowAddr)
+	rs := t.nodeRecords(n) // not a row's (glue asks rowAddr)
 	for i := range rs {
 		if rs[i].typ == TypeA || rs[i].typ == TypeAAAA {
 			if !fn(&rs[i]) {

@@ -1,6 +1,7 @@
 package dnsengine
 
 import (
+	"bytes"
 	"encoding/binary"
 	"iter"
 	"net/netip"
@@ -230,7 +231,7 @@ func (t *segment) compareRow(r *epRow, a []byte) int {
 	case v6 && len(a) == 4:
 		return 1
 	case v6:
-		return bytesCompare(t.arena[r.addr:r.addr+16], a)
+		return bytes.Compare(t.arena[r.addr:r.addr+16], a)
 	}
 	x, y := r.addr, binary.BigEndian.Uint32(a)
 	switch {
@@ -238,19 +239,6 @@ func (t *segment) compareRow(r *epRow, a []byte) int {
 		return -1
 	case x > y:
 		return 1
-	}
-	return 0
-}
-
-// bytesCompare is bytes.Compare for the fixed-size addresses.
-func bytesCompare(x, y []byte) int {
-	for i := range x {
-		if x[i] != y[i] {
-			if x[i] < y[i] {
-				return -1
-			}
-			return 1
-		}
 	}
 	return 0
 }

@@ -300,7 +300,7 @@ func (g *Group) forReverse(buf *[wire.MaxNameLen]byte, fn func(w []byte)) {
 	for n := 0; n+1 < len(s.nodes); n++ {
 		// A group's reverse names hold PTR records: skip the others
 		// before writing out their names.
-		if len(s.typeRange(uint32(n), TypePTR, nil)) == 0 {
+		if len(typeRun(s.nodeRecords(uint32(n)), TypePTR)) == 0 {
 			continue
 		}
 		if w := buf[:s.putName(buf[:], uint32(n))]; isReverse(w) {
