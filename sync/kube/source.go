@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,6 +35,7 @@ type Source struct {
 	maxDelay   time.Duration
 	resync     time.Duration
 	recheck    time.Duration
+	pace       *pacer // nil when reads are not paced
 	log        *slog.Logger
 	obs        Observer
 	clock      clock.WithTicker
@@ -93,18 +95,29 @@ func New(cfg Config) (*Source, error) {
 		if rc.UserAgent == "" {
 			rc.UserAgent = "meshdns"
 		}
+		if cfg.ReadPacing >= 0 {
+			s.pace = newPacer(cmp.Or(cfg.ReadPacing, DefaultReadPacing))
+			rc.Dial = s.pace.dial(rc.Dial)
+		}
 		rc.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 			return &apiTransport{next: rt, obs: s.obs, log: s.log, failing: map[string]bool{}}
 		})
+		// One HTTP client, so that every list and watch goes over one
+		// connection (HTTP/2): rest.Config's Dial makes each client built
+		// from rc a transport, and a connection, of its own.
+		hc, err := rest.HTTPClientFor(rc)
+		if err != nil {
+			return nil, fmt.Errorf("kube: %w", err)
+		}
 		if s.dyn == nil {
-			d, err := dynamic.NewForConfig(rc)
+			d, err := dynamic.NewForConfigAndClient(rc, hc)
 			if err != nil {
 				return nil, fmt.Errorf("kube: dynamic client: %w", err)
 			}
 			s.dyn = d
 		}
 		if s.client == nil {
-			c, err := kubeclient.New(rc)
+			c, err := kubeclient.NewForConfigAndClient(rc, hc)
 			if err != nil {
 				return nil, fmt.Errorf("kube: %w", err)
 			}
@@ -161,6 +174,7 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 		s.informers.Wait()
 		s.synced.Store(false)
 		s.obs.SetSynced(false)
+		s.setPacing(false)
 	}()
 
 	for _, ns := range s.namespaces {
@@ -202,6 +216,7 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 	}
 	s.synced.Store(true)
 	s.obs.SetSynced(true)
+	s.setPacing(true)
 
 	select { // the initial lists are in the first update
 	case <-s.dirty:
@@ -297,6 +312,13 @@ func (s *Source) startEntries(ctx context.Context, gvr schema.GroupVersionResour
 		s.informers.Go(func() { inf.RunWithContext(ctx) })
 	}
 	return nil
+}
+
+// setPacing turns the pacing of reads on or off, when they are paced.
+func (s *Source) setPacing(on bool) {
+	if s.pace != nil {
+		s.pace.on.Store(on)
+	}
 }
 
 // changed signals the loop without blocking.

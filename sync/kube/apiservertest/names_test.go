@@ -2,9 +2,11 @@ package apiservertest
 
 import (
 	"context"
+	"net"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
 	"github.com/meshdns/meshdns/observe"
@@ -84,8 +87,22 @@ func TestNamesFollowTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The source's connections are counted: every list and watch goes
+	// over one (HTTP/2), its own dialer (the paced one) notwithstanding.
+	// (Requests made at once may each dial; HTTP/2 keeps the first
+	// connection and closes the others.)
+	var open atomic.Int32
+	srcCfg := rest.CopyConfig(cfg)
+	srcCfg.Dial = func(ctx context.Context, network, address string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		open.Add(1)
+		return &countedConn{Conn: c, open: &open}, nil
+	}
 	src, stopSource := runSource(t, kube.Config{
-		RESTConfig: cfg, Logger: testLogger(t), Observer: obs,
+		RESTConfig: srcCfg, Logger: testLogger(t), Observer: obs,
 		// The ServiceEntry CRD is installed after the source starts: look
 		// for it often.
 		CRDRecheck: 300 * time.Millisecond,
@@ -235,6 +252,10 @@ func TestNamesFollowTheAPI(t *testing.T) {
 	last := "burst-" + string(rune('a'+19)) + ".default.svc.cluster.local."
 	n.await("", t0, last, dns.TypeA, nonEmptyA(n, last))
 	t.Logf("20 creates in %.1f ms became %d table(s)", ms(time.Since(t0)), n.tableCount()-before)
+
+	if n := open.Load(); n != 1 {
+		t.Errorf("the source holds %d connections to the API server, want 1", n)
+	}
 
 	// The API server becomes unreachable, then stops. The last table keeps
 	// answering.
@@ -398,4 +419,18 @@ func logMetrics(t *testing.T, obs *observe.Observer) {
 			t.Logf("%s{%s} %v", name, strings.Join(lv, ","), v)
 		}
 	}
+}
+
+// countedConn is a connection that counts itself out of open when closed.
+type countedConn struct {
+	net.Conn
+	open   *atomic.Int32
+	closed atomic.Bool
+}
+
+func (c *countedConn) Close() error {
+	if !c.closed.Swap(true) {
+		c.open.Add(-1)
+	}
+	return c.Conn.Close()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -82,6 +83,17 @@ var _ Interface = (*Client)(nil)
 // New returns a Client for the API server of rc. It does not contact the
 // server.
 func New(rc *rest.Config) (*Client, error) {
+	hc, err := rest.HTTPClientFor(rc)
+	if err != nil {
+		return nil, fmt.Errorf("kubeclient: %w", err)
+	}
+	return NewForConfigAndClient(rc, hc)
+}
+
+// NewForConfigAndClient is New with the HTTP client its requests go
+// through: the connections hc holds (one, over HTTP/2) are shared with
+// whatever else uses hc.
+func NewForConfigAndClient(rc *rest.Config, hc *http.Client) (*Client, error) {
 	scheme := runtime.NewScheme()
 	if err := corev1.AddToScheme(scheme); err != nil {
 		return nil, err
@@ -102,7 +114,7 @@ func New(rc *rest.Config) (*Client, error) {
 		if c.UserAgent == "" {
 			c.UserAgent = rest.DefaultKubernetesUserAgent()
 		}
-		return rest.RESTClientFor(c)
+		return rest.RESTClientForConfigAndClient(c, hc)
 	}
 	core, err := restFor(corev1.SchemeGroupVersion, "/api", true)
 	if err != nil {
