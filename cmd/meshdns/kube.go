@@ -21,7 +21,11 @@ func newKubeSource(f *sourceFlags, namespaces []string, log *slog.Logger, obs ku
 	if err != nil {
 		return nil, err
 	}
-	src, err := kube.New(kube.Config{RESTConfig: rc, Namespaces: namespaces, Logger: log, Observer: obs})
+	pacing := f.pacing
+	if pacing == 0 {
+		pacing = -1 // kube.Config's "read at once"
+	}
+	src, err := kube.New(kube.Config{RESTConfig: rc, Namespaces: namespaces, ReadPacing: pacing, Logger: log, Observer: obs})
 	if err != nil {
 		return nil, err
 	}

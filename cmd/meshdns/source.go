@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/meshdns/meshdns/sync/kube"
 	"github.com/meshdns/meshdns/sync/model"
 	"github.com/meshdns/meshdns/sync/objects"
 )
@@ -17,6 +18,7 @@ type sourceFlags struct {
 	objects string
 	kubecfg string
 	gzip    bool
+	pacing  time.Duration
 	reload  time.Duration
 }
 
@@ -24,6 +26,7 @@ func (f *sourceFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.objects, "objects", "", "file of Kubernetes objects (Services, EndpointSlices, ServiceEntries) to answer from, reloaded on change; without it names come from the API server")
 	fs.StringVar(&f.kubecfg, "kubeconfig", "", "kubeconfig of the API server to watch (default: in-cluster config)")
 	fs.BoolVar(&f.gzip, "kube-gzip", false, "ask the API server to gzip its lists and watches: less traffic, more CPU for meshdns and for the API server, once per watcher (off: decompression was a tenth of meshdns's CPU under EndpointSlice churn)")
+	fs.DurationVar(&f.pacing, "kube-read-pacing", kube.DefaultReadPacing, "once synced, how long the API server's bytes gather after a read that took all there was, before the next read: the process wakes once this often under churn, not once a watch event; 0 reads at once")
 	fs.DurationVar(&f.reload, "reload-interval", time.Second, "how often the objects file is checked for changes where inotify cannot watch it (otherwise changes are seen at once, with no timer)")
 }
 
