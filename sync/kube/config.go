@@ -24,6 +24,10 @@ const (
 	// second they cost half the CPU they cost read one by one, for at
 	// most about 40 ms more delay (bench/results/nametable/churn-session13).
 	DefaultReadPacing = 40 * time.Millisecond
+	// MaxReadPacing bounds ReadPacing: far below HTTP/2's health check
+	// (a PING unanswered for 15 s after 30 s without a frame drops the
+	// connection) and the reflectors' timeouts.
+	MaxReadPacing = time.Second
 )
 
 // Config configures a Source.
@@ -63,7 +67,7 @@ type Config struct {
 	// server's bytes gather after a read that emptied the socket, before
 	// it reads again (paced.go). It applies to the connections the source
 	// dials from RESTConfig. Default DefaultReadPacing; negative reads at
-	// once.
+	// once; at most MaxReadPacing.
 	ReadPacing time.Duration
 
 	// Logger receives watch errors and sync state changes. Nil discards.

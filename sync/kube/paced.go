@@ -22,24 +22,49 @@ import (
 // meanwhile. The process wakes once an interval for all the events of
 // that interval, whatever the rate, and an event waits at most about one
 // interval more (DefaultReadPacing is shorter than the source's debounce,
-// DefaultDebounce, that follows).
-// A read that filled its buffer did not empty the socket and is followed
-// at once, so a large response (a relist) is read at full speed; the
-// first read after a quiet time is not held back either.
+// DefaultDebounce, that follows). A read that filled its buffer did not
+// empty the socket and is followed at once, and the first read after a
+// quiet time is not held back.
+//
+// Pacing is for watch events only. A large response read paced gets a
+// socket's buffer an interval (the sender stops while the buffer is
+// full: about 3 MB/s), and a request's answer would wait out the interval
+// its connection's last read started. So the pacer is held (off) until
+// the source has synced, while any request but a watch is answered
+// (apiTransport: lists, their pages, discovery), and while a watcher
+// relists, from the start of its list or watch-list until the list is
+// handed over (Replace).
 
-// pacer holds the pacing of the connections one dialer made: off until
-// the source has synced (the initial lists are read at full speed), the
-// interval after.
+// pacer holds the pacing of the connections one dialer made.
 type pacer struct {
 	interval time.Duration
-	on       atomic.Bool
+	// held counts the reasons not to pace now; pacing is on at 0.
+	held atomic.Int32
 	// sleep and now are time.Sleep and time.Now, but in tests.
 	sleep func(time.Duration)
 	now   func() time.Time
 }
 
+// newPacer returns a pacer of interval, held once: until the source
+// has synced.
 func newPacer(interval time.Duration) *pacer {
-	return &pacer{interval: interval, sleep: time.Sleep, now: time.Now}
+	p := &pacer{interval: interval, sleep: time.Sleep, now: time.Now}
+	p.held.Store(1)
+	return p
+}
+
+// hold stops the pacing until release is called as many times. Both do
+// nothing on a nil pacer (reads not paced).
+func (p *pacer) hold() {
+	if p != nil {
+		p.held.Add(1)
+	}
+}
+
+func (p *pacer) release() {
+	if p != nil {
+		p.held.Add(-1)
+	}
 }
 
 // dial wraps next (nil: a net.Dialer as client-go's transport has it) so
@@ -69,7 +94,7 @@ type pacedConn struct {
 }
 
 func (c *pacedConn) Read(b []byte) (int, error) {
-	if !c.emptied.IsZero() && c.p.on.Load() {
+	if !c.emptied.IsZero() && c.p.held.Load() == 0 {
 		if wait := c.p.interval - c.p.now().Sub(c.emptied); wait > 0 {
 			c.p.sleep(wait)
 		}

@@ -57,7 +57,9 @@ func TestPacedConn(t *testing.T) {
 			clock := time.Unix(1000, 0)
 			var waits []time.Duration
 			p := newPacer(iv)
-			p.on.Store(!tc.off)
+			if !tc.off {
+				p.release() // synced
+			}
 			p.now = func() time.Time { return clock }
 			p.sleep = func(d time.Duration) { waits = append(waits, d); clock = clock.Add(d) }
 			sc := &scriptConn{}
@@ -119,7 +121,7 @@ func TestPacedConnGathers(t *testing.T) {
 		}
 	}()
 	p := newPacer(iv)
-	p.on.Store(true)
+	p.release() // synced
 	c, err := p.dial((&net.Dialer{}).DialContext)(t.Context(), "tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)

@@ -35,7 +35,8 @@ type Source struct {
 	maxDelay   time.Duration
 	resync     time.Duration
 	recheck    time.Duration
-	pace       *pacer // nil when reads are not paced
+	pace       *pacer       // nil when ReadPacing is negative
+	hc         *http.Client // built from RESTConfig; nil when given clients
 	log        *slog.Logger
 	obs        Observer
 	clock      clock.WithTicker
@@ -87,6 +88,14 @@ func New(cfg Config) (*Source, error) {
 	if s.obs == nil {
 		s.obs = nopObserver{}
 	}
+	if cfg.ReadPacing > MaxReadPacing {
+		return nil, fmt.Errorf("kube: ReadPacing %v is over %v", cfg.ReadPacing, MaxReadPacing)
+	}
+	if cfg.ReadPacing >= 0 {
+		// Only the connections dialed from RESTConfig are paced; the
+		// pacer's holds are counted all the same.
+		s.pace = newPacer(cmp.Or(cfg.ReadPacing, DefaultReadPacing))
+	}
 	if s.client == nil || s.dyn == nil {
 		if cfg.RESTConfig == nil {
 			return nil, errors.New("kube: no RESTConfig and no clients")
@@ -95,12 +104,11 @@ func New(cfg Config) (*Source, error) {
 		if rc.UserAgent == "" {
 			rc.UserAgent = "meshdns"
 		}
-		if cfg.ReadPacing >= 0 {
-			s.pace = newPacer(cmp.Or(cfg.ReadPacing, DefaultReadPacing))
+		if s.pace != nil {
 			rc.Dial = s.pace.dial(rc.Dial)
 		}
 		rc.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-			return &apiTransport{next: rt, obs: s.obs, log: s.log, failing: map[string]bool{}}
+			return &apiTransport{next: rt, obs: s.obs, log: s.log, pace: s.pace, failing: map[string]bool{}}
 		})
 		// One HTTP client, so that every list and watch goes over one
 		// connection (HTTP/2): rest.Config's Dial makes each client built
@@ -109,6 +117,7 @@ func New(cfg Config) (*Source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("kube: %w", err)
 		}
+		s.hc = hc
 		if s.dyn == nil {
 			d, err := dynamic.NewForConfigAndClient(rc, hc)
 			if err != nil {
@@ -156,6 +165,13 @@ func New(cfg Config) (*Source, error) {
 	return s, nil
 }
 
+// HTTPClient is the HTTP client the source built from Config.RESTConfig
+// (nil when it was given its clients), for other clients of the same API
+// server to share its connection: a client built from the same
+// rest.Config would dial one of its own, as the source's dialer is its
+// own. Its reads are paced as the source's.
+func (s *Source) HTTPClient() *http.Client { return s.hc }
+
 // Synced reports whether every watcher and informer has completed its first
 // list, that is whether Run has sent (or is about to send) its first
 // update.
@@ -174,7 +190,7 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 		s.informers.Wait()
 		s.synced.Store(false)
 		s.obs.SetSynced(false)
-		s.setPacing(false)
+		s.pace.hold() // until a next Run syncs (none: Run runs once)
 	}()
 
 	for _, ns := range s.namespaces {
@@ -216,7 +232,7 @@ func (s *Source) Run(ctx context.Context, update func(*model.Objects)) error {
 	}
 	s.synced.Store(true)
 	s.obs.SetSynced(true)
-	s.setPacing(true)
+	s.pace.release() // the hold of newPacer
 
 	select { // the initial lists are in the first update
 	case <-s.dirty:
@@ -312,13 +328,6 @@ func (s *Source) startEntries(ctx context.Context, gvr schema.GroupVersionResour
 		s.informers.Go(func() { inf.RunWithContext(ctx) })
 	}
 	return nil
-}
-
-// setPacing turns the pacing of reads on or off, when they are paced.
-func (s *Source) setPacing(on bool) {
-	if s.pace != nil {
-		s.pace.on.Store(on)
-	}
 }
 
 // changed signals the loop without blocking.

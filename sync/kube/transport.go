@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -17,17 +18,33 @@ import (
 // re-established is retried quietly), so this is where an unreachable API
 // server shows. It logs the first failure of a resource after a success
 // and the first success after failures, not every retry.
+//
+// It also holds the pacing of reads (paced.go) while a request that is
+// not a watch is answered, until its body is read or closed: a list read
+// paced would take an interval per socket's buffer.
 type apiTransport struct {
 	next http.RoundTripper
 	obs  Observer
 	log  *slog.Logger
+	pace *pacer // nil: reads not paced
 
 	mu      sync.Mutex
 	failing map[string]bool
 }
 
 func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	held := t.pace != nil && !isWatch(req)
+	if held {
+		t.pace.hold()
+	}
 	resp, err := t.next.RoundTrip(req)
+	if held {
+		if err != nil || resp.Body == nil {
+			t.pace.release()
+		} else {
+			resp.Body = &releasingBody{ReadCloser: resp.Body, release: sync.OnceFunc(t.pace.release)}
+		}
+	}
 	res := resourceOf(req.URL.Path)
 	switch {
 	case err != nil:
@@ -38,6 +55,32 @@ func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.ok(res)
 	}
 	return resp, err
+}
+
+// isWatch reports whether req asks for a watch (?watch=true or 1), whose
+// events are read paced.
+func isWatch(req *http.Request) bool {
+	w := req.URL.Query().Get("watch")
+	return w == "true" || w == "1"
+}
+
+// releasingBody calls release once it is read to its end or closed.
+type releasingBody struct {
+	io.ReadCloser
+	release func()
+}
+
+func (b *releasingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.release()
+	}
+	return n, err
+}
+
+func (b *releasingBody) Close() error {
+	b.release()
+	return b.ReadCloser.Close()
 }
 
 func (t *apiTransport) failed(res string, err error) {

@@ -44,6 +44,9 @@ type watcher struct {
 	// run lists and watches until its context is done.
 	run    func(context.Context)
 	synced atomic.Bool // the first list is noted
+	// listing: w holds its source's pacing, from the start of a list
+	// (or watch-list) until the list is handed over (Replace).
+	listing atomic.Bool
 }
 
 // reflectorBackoff and reflectorBackoffReset are client-go's reflector's
@@ -76,7 +79,13 @@ func (s *Source) watcher(r kubeclient.Resource, ns string, shrink cache.Transfor
 			Backoff:      &backoff,
 		})
 		onError := s.watchErrorHandler(w.resource)
+		defer w.listed()
 		_ = backoff.DelayWithReset(clock.RealClock{}, reflectorBackoffReset).Until(ctx, true, true, func(ctx context.Context) (bool, error) {
+			// Each ListAndWatch lists first (a watch that ends
+			// without error is watched again inside it).
+			if !w.listing.Swap(true) {
+				s.pace.hold()
+			}
 			if err := rf.ListAndWatchWithContext(ctx); err != nil {
 				onError(ctx, rf, err)
 			}
@@ -141,7 +150,15 @@ func (w *watcher) Replace(list []any, _ string) error {
 		w.src.note(w, cache.Delta{Type: cache.Replaced, Object: obj})
 	}
 	w.synced.Store(true)
+	w.listed()
 	return nil
+}
+
+// listed releases w's hold of the pacing, if it holds it.
+func (w *watcher) listed() {
+	if w.listing.Swap(false) {
+		w.src.pace.release()
+	}
 }
 
 // Resync implements cache.ReflectorStore. It does nothing: a resync

@@ -243,6 +243,9 @@ func TestRelist(t *testing.T) {
 			if err := tc.whileDown(context.Background(), cs); err != nil {
 				t.Fatal(err)
 			}
+			// Each watcher holds the pacing of reads while it relists
+			// (a list read paced would be slow).
+			waitHeld(t, h.src.pace, 2)
 			fc.setDown(false)
 
 			gotSvcs, gotSlices := map[string]string{}, map[string]string{}
@@ -268,6 +271,8 @@ func TestRelist(t *testing.T) {
 			if fc.listed(kubeclient.Services) < 2 || fc.listed(kubeclient.EndpointSlices) < 2 {
 				t.Fatalf("lists: services %d slices %d, want a relist of each", fc.listed(kubeclient.Services), fc.listed(kubeclient.EndpointSlices))
 			}
+			// The relists handed over, the pacing is on again.
+			waitHeld(t, h.src.pace, 0)
 			// Nothing else follows: the unchanged objects the relists
 			// replayed (queued after the changes) are not sent.
 			time.Sleep(200 * time.Millisecond)
@@ -464,5 +469,15 @@ func TestReplace(t *testing.T) {
 				t.Fatalf("%d known, want %d", w.known.len(), len(tc.list))
 			}
 		})
+	}
+}
+
+// waitHeld waits up to 10 s for p to be held n times.
+func waitHeld(t *testing.T, p *pacer, n int32) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); p.held.Load() != n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pacing held %d times, want %d", p.held.Load(), n)
+		}
 	}
 }
