@@ -84,13 +84,14 @@ func (k *kubeObserver) SetObjects(kind string, n int) {
 	}
 }
 
-// newPodWatch watches the Pods of node through the API server of f.
-func newPodWatch(f *sourceFlags, node string, log *slog.Logger) (*podwatch.Watch, error) {
+// newPodWatch watches the Pods of node through the API server of f, over
+// src's connection (one to the API server per node, not two).
+func newPodWatch(f *sourceFlags, node string, src *kube.Source, log *slog.Logger) (*podwatch.Watch, error) {
 	rc, err := f.restConfig(log)
 	if err != nil {
 		return nil, err
 	}
-	c, err := kubeclient.New(rc)
+	c, err := kubeclient.NewForConfigAndClient(rc, src.HTTPClient())
 	if err != nil {
 		return nil, err
 	}

@@ -147,7 +147,7 @@ func cmdNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 		}
 		src = ks
 		if f.nodeName != "" {
-			pw, err := newPodWatch(&f.sourceFlags, f.nodeName, log)
+			pw, err := newPodWatch(&f.sourceFlags, f.nodeName, ks, log)
 			if err != nil {
 				return err
 			}

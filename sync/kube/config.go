@@ -87,7 +87,8 @@ type Observer interface {
 	// reflector: expired resource versions, decoding errors, denials.
 	WatchError(resource string, err error)
 	// RequestError counts one failed request to the API server about
-	// resource (or "discovery"): transport errors and 429/5xx answers, as
+	// resource (or "discovery", or "pods" for a pod watch sharing
+	// Source.HTTPClient): transport errors and 429/5xx answers, as
 	// seen while the API server is unreachable or restarting. Only counted
 	// when the source builds its clients from RESTConfig.
 	RequestError(resource string, err error)

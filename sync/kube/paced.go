@@ -33,7 +33,10 @@ import (
 // the source has synced, while any request but a watch is answered
 // (apiTransport: lists, their pages, discovery), and while a watcher
 // relists, from the start of its list or watch-list until the list is
-// handed over (Replace).
+// handed over (Replace). Left paced, at one socket's buffer an interval:
+// a single large event, and a watch-list of the ServiceEntry informers
+// after a relist (their objects are few, and client-go's informer shows no
+// list's end).
 
 // pacer holds the pacing of the connections one dialer made.
 type pacer struct {

@@ -1,12 +1,18 @@
 package kube
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/rest"
 )
 
 // scriptConn is a net.Conn whose reads return the next of its chunks
@@ -146,5 +152,80 @@ func TestPacedConnGathers(t *testing.T) {
 	// paced, about one read an interval (at least 10 here).
 	if reads > msgs/4 {
 		t.Errorf("%d reads for %d messages: not gathered", reads, msgs)
+	}
+}
+
+// TestPacingOnlyForWatches runs a Source's own HTTP client (paced dialer,
+// apiTransport) against an HTTP/2 server: once synced, a watch's events
+// are read paced, but a list is not (one read paced would take an
+// interval per socket's buffer, and each page of a list an interval
+// more), and after the list the pacing is on again.
+func TestPacingOnlyForWatches(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f := w.(http.Flusher)
+		chunk := bytes.Repeat([]byte("x"), 16<<10)
+		n := 64 // a list: 1 MiB
+		if r.URL.Query().Get("watch") == "true" {
+			n, chunk = 60, chunk[:200] // events, over 60 ms or more
+		}
+		for range n {
+			w.Write(chunk)
+			f.Flush()
+			time.Sleep(time.Millisecond)
+		}
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	src, err := New(Config{RESTConfig: &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}, Discovery: NewFakeDiscovery()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sleeps atomic.Int32
+	src.pace.sleep = func(d time.Duration) { sleeps.Add(1); time.Sleep(d) }
+	src.pace.release() // synced
+	get := func(query string) int {
+		t.Helper()
+		before := sleeps.Load()
+		resp, err := src.HTTPClient().Get(srv.URL + "/api/v1/services" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.ProtoMajor != 2 {
+			t.Fatalf("%s: protocol %s, want HTTP/2", query, resp.Proto)
+		}
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if h := src.pace.held.Load(); h != 0 {
+			t.Fatalf("%s: pacing held %d times after the response, want 0", query, h)
+		}
+		return int(sleeps.Load() - before)
+	}
+	get("?watch=true") // the connection up
+	for _, q := range []string{"?limit=500", "?limit=500&continue=a", "?limit=500&continue=b"} {
+		if n := get(q); n != 0 {
+			t.Errorf("list %s: %d paced waits, want none", q, n)
+		}
+	}
+	n := get("?watch=true")
+	t.Logf("watch: %d paced waits", n)
+	if n < 2 {
+		t.Errorf("watch: %d paced waits, want its events gathered (60 over 60 ms or more, an interval %v)", n, DefaultReadPacing)
+	}
+}
+
+// TestReadPacingBound: New refuses a pacing over MaxReadPacing, which
+// would hold HTTP/2's health-check answers back.
+func TestReadPacingBound(t *testing.T) {
+	for _, tc := range []struct {
+		pacing time.Duration
+		ok     bool
+	}{{-1, true}, {0, true}, {MaxReadPacing, true}, {MaxReadPacing + 1, false}, {time.Minute, false}} {
+		_, err := New(Config{RESTConfig: &rest.Config{Host: "https://127.0.0.1:1"}, ReadPacing: tc.pacing})
+		if (err == nil) != tc.ok {
+			t.Errorf("ReadPacing %v: error %v, want ok %v", tc.pacing, err, tc.ok)
+		}
 	}
 }

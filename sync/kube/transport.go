@@ -108,12 +108,13 @@ func (t *apiTransport) ok(res string) {
 }
 
 // resourceOf names the resource a request path is about: "services",
-// "endpointslices", "serviceentries", or "discovery" for anything else
-// (API group discovery).
+// "endpointslices", "serviceentries", "pods" (the node agent's pod watch
+// shares the source's client), or "discovery" for anything else (API
+// group discovery).
 func resourceOf(path string) string {
 	for _, seg := range strings.Split(path, "/") {
 		switch seg {
-		case "services", "endpointslices", "serviceentries":
+		case "services", "endpointslices", "serviceentries", "pods":
 			return seg
 		}
 	}

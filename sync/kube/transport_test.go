@@ -37,6 +37,7 @@ func TestResourceOf(t *testing.T) {
 		"/apis/discovery.k8s.io/v1/namespaces/a/endpointslices":        "endpointslices",
 		"/apis/networking.istio.io/v1beta1/serviceentries":             "serviceentries",
 		"/apis/networking.istio.io/v1":                                 "discovery",
+		"/api/v1/pods":                                                 "pods",
 		"/api/v1/namespaces/services/endpoints":                        "services", // a namespace named services: close enough
 		"/apis/discovery.k8s.io/v1/namespaces/services/endpointslices": "services",
 	} {
