@@ -83,9 +83,7 @@ func (s *Source) watcher(r kubeclient.Resource, ns string, shrink cache.Transfor
 		_ = backoff.DelayWithReset(clock.RealClock{}, reflectorBackoffReset).Until(ctx, true, true, func(ctx context.Context) (bool, error) {
 			// Each ListAndWatch lists first (a watch that ends
 			// without error is watched again inside it).
-			if !w.listing.Swap(true) {
-				s.pace.hold()
-			}
+			w.lists()
 			if err := rf.ListAndWatchWithContext(ctx); err != nil {
 				onError(ctx, rf, err)
 			}
@@ -152,6 +150,13 @@ func (w *watcher) Replace(list []any, _ string) error {
 	w.synced.Store(true)
 	w.listed()
 	return nil
+}
+
+// lists holds the source's pacing for w's list, unless w holds it.
+func (w *watcher) lists() {
+	if !w.listing.Swap(true) {
+		w.src.pace.hold()
+	}
 }
 
 // listed releases w's hold of the pacing, if it holds it.
